@@ -1,0 +1,121 @@
+package schemas
+
+import "time"
+
+// Defaults of the optional fields.
+const (
+	DefaultNamespace              = "default"
+	DefaultImagePullPolicy        = "IfNotPresent"
+	DefaultNodesPerRack           = int32(1)
+	DefaultSeedsPerDatacenter     = int32(3)
+	DefaultJolokiaPort            = int32(8778)
+	DefaultHealthTimeout          = 30 * time.Minute
+	DefaultSettle                 = 10 * time.Second
+	DefaultTerminationGracePeriod = int64(1800)
+)
+
+// Default fills every optional field left empty with its default, in place,
+// so that the renderer and the planner never see an unset value. It is
+// idempotent and never overrides a value the user wrote.
+func (c *CassandraCluster) Default() {
+	if c.Metadata.Namespace == "" {
+		c.Metadata.Namespace = DefaultNamespace
+	}
+	s := &c.Spec
+	if s.CassandraClusterName == "" {
+		s.CassandraClusterName = c.Metadata.Name
+	}
+	if s.ImagePullPolicy == "" {
+		s.ImagePullPolicy = DefaultImagePullPolicy
+	}
+	if s.NodesPerRack == nil {
+		s.NodesPerRack = ptr(DefaultNodesPerRack)
+	}
+	if s.SeedsPerDatacenter == nil {
+		s.SeedsPerDatacenter = ptr(DefaultSeedsPerDatacenter)
+	}
+	if s.Jolokia == nil {
+		s.Jolokia = &Jolokia{}
+	}
+	if s.Jolokia.Port == nil {
+		s.Jolokia.Port = ptr(DefaultJolokiaPort)
+	}
+	if s.Rollout == nil {
+		s.Rollout = &Rollout{}
+	}
+	if s.Rollout.HealthTimeout == "" {
+		s.Rollout.HealthTimeout = DefaultHealthTimeout.String()
+	}
+	if s.Rollout.Settle == "" {
+		s.Rollout.Settle = DefaultSettle.String()
+	}
+	if s.Pod == nil {
+		s.Pod = &PodSettings{}
+	}
+	if s.Pod.TerminationGracePeriodSeconds == nil {
+		s.Pod.TerminationGracePeriodSeconds = ptr(DefaultTerminationGracePeriod)
+	}
+	for i := range s.Datacenters {
+		dc := &s.Datacenters[i]
+		if dc.NodesPerRack == nil {
+			dc.NodesPerRack = ptr(*s.NodesPerRack)
+		}
+		if dc.DNSDomain == "" {
+			dc.DNSDomain = c.defaultDNSDomain()
+		}
+		if dc.Resources == nil && s.Resources != nil {
+			dc.Resources = s.Resources
+		}
+		for j := range dc.Racks {
+			if dc.Racks[j].Nodes == nil {
+				dc.Racks[j].Nodes = ptr(*dc.NodesPerRack)
+			}
+		}
+	}
+}
+
+// defaultDNSDomain is the domain of the headless Service <name> in the
+// cluster's namespace.
+func (c *CassandraCluster) defaultDNSDomain() string {
+	return c.Metadata.Name + "." + c.Metadata.Namespace + ".svc.cluster.local"
+}
+
+// StatefulSetName is the name of a rack's StatefulSet: <cluster>-<dc>-<rack>,
+// as in CassKop. Its pods are <cluster>-<dc>-<rack>-<ordinal>.
+func (c *CassandraCluster) StatefulSetName(dc, rack string) string {
+	return c.Metadata.Name + "-" + dc + "-" + rack
+}
+
+// Contexts returns the kube contexts of the cluster in datacenter order
+// (the seed datacenter's context first), each once.
+func (c *CassandraCluster) Contexts() []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, dc := range c.Spec.Datacenters {
+		if !seen[dc.Context] {
+			seen[dc.Context] = true
+			out = append(out, dc.Context)
+		}
+	}
+	return out
+}
+
+// DatacenterNodes is the number of nodes a defaulted datacenter should have.
+func (dc *Datacenter) DatacenterNodes() int32 {
+	var n int32
+	for _, r := range dc.Racks {
+		if r.Nodes != nil {
+			n += *r.Nodes
+		}
+	}
+	return n
+}
+
+// Durations returns the rollout durations of a defaulted, valid spec.
+func (r *Rollout) Durations() (healthTimeout, settle time.Duration) {
+	healthTimeout, _ = time.ParseDuration(r.HealthTimeout)
+	settle, _ = time.ParseDuration(r.Settle)
+	return healthTimeout, settle
+}
+
+func ptr[T any](v T) *T { return &v }

@@ -1,0 +1,27 @@
+// Package schemas owns the cluster spec: the file clusters/<name>/cluster.yaml
+// of kind CassandraCluster (apiVersion ringops.dev/v1alpha1) that users write.
+//
+// It holds, and is the only place that decides:
+//
+//   - the Go types (types.go) and their defaults (Default, defaults.go);
+//   - parsing with positions (Load, Parse): the YAML is walked against the
+//     types by their json tags, and every problem is reported at once with
+//     file, line and field path: syntax, unknown fields (with the nearest
+//     valid name), duplicate keys, wrong types, then validation;
+//   - validation of one spec (Validate): names that keep Kubernetes object
+//     names legal, counts, quantities, image references, durations, change
+//     windows, environment and labels;
+//   - validation of a change (ValidateChange): what Cassandra cannot do
+//     safely, such as renaming a datacenter or shrinking storage, refused
+//     with what to do instead;
+//   - the JSON Schema of the format (JSONSchema), checked in as
+//     cassandracluster.schema.json for editors and CI.
+//
+// Every error is a *FieldError in an ErrorList, sorted by line:
+//
+//	clusters/orders/cluster.yaml:14: spec.datacenters[1].name: "dc1" is used twice; datacenter names must be unique
+//
+// Input is untrusted: files are at most MaxFileSize, alias expansion is
+// bounded by MaxNodes and nesting by MaxDepth, and Parse never panics
+// (FuzzParse).
+package schemas

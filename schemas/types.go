@@ -1,0 +1,119 @@
+package schemas
+
+// APIVersion and Kind identify a cluster spec file.
+const (
+	APIVersion = "ringops.dev/v1alpha1"
+	Kind       = "CassandraCluster"
+)
+
+// CassandraCluster is the content of clusters/<name>/cluster.yaml: one
+// Cassandra cluster (one ring) spread over one or more kube contexts.
+//
+// The `doc` tags feed the JSON Schema (cassandracluster.schema.json), so that
+// editors show them; keep them to one or two sentences a user can act on.
+type CassandraCluster struct {
+	APIVersion string      `json:"apiVersion" enum:"ringops.dev/v1alpha1" doc:"Always ringops.dev/v1alpha1."`
+	Kind       string      `json:"kind" enum:"CassandraCluster" doc:"Always CassandraCluster."`
+	Metadata   ObjectMeta  `json:"metadata" doc:"Name and namespace of the cluster, the same in every region."`
+	Spec       ClusterSpec `json:"spec" doc:"The desired cluster."`
+
+	// src is where the cluster was parsed from (file name and the position
+	// of every field), for error messages; nil when built in code.
+	src *source
+}
+
+// ObjectMeta names the cluster. The name is the Cassandra cluster name unless
+// spec.cassandraClusterName overrides it, and it prefixes every object name.
+type ObjectMeta struct {
+	Name        string            `json:"name" doc:"Cluster name: DNS-1035 label, prefix of every rendered object (StatefulSets are <name>-<dc>-<rack>). Cannot change once applied."`
+	Namespace   string            `json:"namespace,omitempty" doc:"Namespace of the rendered objects in every region. Default: default. Cannot change once applied."`
+	Labels      map[string]string `json:"labels,omitempty" doc:"Extra labels put on every rendered object and pod."`
+	Annotations map[string]string `json:"annotations,omitempty" doc:"Extra annotations put on every rendered object."`
+}
+
+// ClusterSpec is the desired state of the whole ring.
+type ClusterSpec struct {
+	CassandraClusterName string            `json:"cassandraClusterName,omitempty" doc:"Cassandra's cluster_name, if it differs from metadata.name. Cannot change once applied."`
+	Image                string            `json:"image" doc:"Cassandra container image, e.g. cassandra:4.1.5. Changing it rolls every rack, one at a time, seed datacenter first."`
+	ImagePullPolicy      string            `json:"imagePullPolicy,omitempty" enum:"Always,IfNotPresent,Never" doc:"Image pull policy of the Cassandra container. Default: IfNotPresent."`
+	NodesPerRack         *int32            `json:"nodesPerRack,omitempty" doc:"Cassandra nodes in each rack, unless a datacenter or rack says otherwise. Default: 1."`
+	SeedsPerDatacenter   *int32            `json:"seedsPerDatacenter,omitempty" doc:"At most this many seeds per datacenter: lowest ordinals, spread over racks. Default: 3."`
+	Resources            *Resources        `json:"resources,omitempty" doc:"CPU and memory of the Cassandra container."`
+	Storage              Storage           `json:"storage" doc:"The data volume of each node."`
+	Config               *Config           `json:"config,omitempty" doc:"Cassandra configuration overrides."`
+	Jolokia              *Jolokia          `json:"jolokia,omitempty" doc:"How ringops reads ring health from each node."`
+	Rollout              *Rollout          `json:"rollout,omitempty" doc:"How changes are rolled out."`
+	Pod                  *PodSettings      `json:"pod,omitempty" doc:"Extra settings of every Cassandra pod."`
+	Datacenters          []Datacenter      `json:"datacenters" doc:"Datacenters in rollout order: the first is the seed datacenter, bootstrapped first; each lives in one kube context (region)."`
+	Env                  map[string]string `json:"env,omitempty" doc:"Extra environment variables of the Cassandra container."`
+}
+
+// Datacenter is one Cassandra datacenter, living in one kube context.
+type Datacenter struct {
+	Name              string     `json:"name" doc:"Cassandra datacenter name (CASSANDRA_DC): DNS-1035 label. Cannot be renamed."`
+	Context           string     `json:"context" doc:"Kube context (region) the datacenter runs in; its Component is regions/<context>/. Cannot change."`
+	NodesPerRack      *int32     `json:"nodesPerRack,omitempty" doc:"Nodes in each rack of this datacenter, overriding spec.nodesPerRack. 0 scales the datacenter down (by decommission) before its removal."`
+	ReplicationFactor *int32     `json:"replicationFactor,omitempty" doc:"Highest replication factor of any keyspace in this datacenter; ringops refuses to shrink the datacenter below it. Set it to 0 after ALTER KEYSPACE took the datacenter out of replication."`
+	DNSDomain         string     `json:"dnsDomain,omitempty" doc:"DNS domain under which the pods of this datacenter are reachable from every region (seed names are <pod>.<dnsDomain>). Default: <name>.<namespace>.svc.cluster.local."`
+	Resources         *Resources `json:"resources,omitempty" doc:"Overrides spec.resources for this datacenter."`
+	Racks             []Rack     `json:"racks" doc:"Racks of the datacenter, in order; one StatefulSet each. Racks can be added, never removed, renamed or reordered."`
+}
+
+// Rack is one Cassandra rack: one StatefulSet <cluster>-<dc>-<rack>.
+type Rack struct {
+	Name  string `json:"name" doc:"Cassandra rack name (CASSANDRA_RACK): DNS-1035 label. Cannot be renamed."`
+	Nodes *int32 `json:"nodes,omitempty" doc:"Nodes in this rack, overriding the datacenter's and the cluster's nodesPerRack."`
+}
+
+// Resources are the compute resources of the Cassandra container, as
+// Kubernetes quantities (cpu: "2", memory: 8Gi).
+type Resources struct {
+	Requests map[string]string `json:"requests,omitempty" doc:"Requested resources, e.g. {cpu: \"2\", memory: 8Gi}."`
+	Limits   map[string]string `json:"limits,omitempty" doc:"Resource limits; default: equal to the requests for memory."`
+}
+
+// Storage is the data volume (volumeClaimTemplate "data") of every node.
+type Storage struct {
+	Size                 string `json:"size" doc:"Size of each node's data volume, e.g. 100Gi. It can grow, never shrink."`
+	StorageClassName     string `json:"storageClassName,omitempty" doc:"StorageClass of the data volumes; regions can patch it in their Component. Cannot change once applied."`
+	DeleteOnDecommission bool   `json:"deleteOnDecommission,omitempty" doc:"Delete a node's PVC after it was decommissioned and removed. Default: false (the PVC is kept)."`
+}
+
+// Config holds Cassandra configuration overrides. They are rendered into a
+// ConfigMap and their hash into the pod template, so a change rolls the racks.
+type Config struct {
+	CassandraYAML map[string]any `json:"cassandra-yaml,omitempty" doc:"Keys merged over cassandra.yaml, e.g. {num_tokens: 16}."`
+	JVMOptions    []string       `json:"jvm-options,omitempty" doc:"Extra JVM options, e.g. [-Xmx8G]."`
+}
+
+// Jolokia says how to reach the Jolokia agent of every node.
+type Jolokia struct {
+	Port              *int32 `json:"port,omitempty" doc:"Jolokia agent port. Default: 8778."`
+	CredentialsSecret string `json:"credentialsSecret,omitempty" doc:"Secret (keys username, password) in the cluster's namespace holding the Jolokia basic-auth credentials, in every region."`
+	AgentImage        string `json:"agentImage,omitempty" doc:"Image holding /jolokia/jolokia-agent.jar, copied in by an init container and loaded with -javaagent. Empty: the Cassandra image already runs the agent."`
+}
+
+// Rollout controls the pace and timing of disruptive steps.
+type Rollout struct {
+	HealthTimeout string   `json:"healthTimeout,omitempty" doc:"How long a step may wait for a healthy ring before its rollout fails. Go duration. Default: 30m."`
+	Settle        string   `json:"settle,omitempty" doc:"Pause after the ring became healthy before the next disruptive step. Go duration. Default: 10s."`
+	Paused        bool     `json:"paused,omitempty" doc:"Stop disruptive steps (bootstraps, decommissions, restarts); non-disruptive objects are still applied."`
+	Windows       []Window `json:"windows,omitempty" doc:"Change windows: when set, disruptive steps start only inside one of them."`
+}
+
+// Window is a change window: it opens at each activation of Schedule and
+// stays open for Duration.
+type Window struct {
+	Schedule string `json:"schedule" doc:"Cron expression (5 fields, or @daily and friends) of the window's opening."`
+	Duration string `json:"duration" doc:"How long the window stays open, as a Go duration, e.g. 4h."`
+	TimeZone string `json:"timeZone,omitempty" doc:"IANA time zone of the schedule, e.g. Europe/Paris. Default: UTC."`
+}
+
+// PodSettings are extra settings of every Cassandra pod.
+type PodSettings struct {
+	Annotations                   map[string]string `json:"annotations,omitempty" doc:"Annotations of every Cassandra pod."`
+	Labels                        map[string]string `json:"labels,omitempty" doc:"Labels of every Cassandra pod."`
+	ServiceAccountName            string            `json:"serviceAccountName,omitempty" doc:"ServiceAccount of the Cassandra pods."`
+	TerminationGracePeriodSeconds *int64            `json:"terminationGracePeriodSeconds,omitempty" doc:"Time a node has to drain before it is killed. Default: 1800."`
+	HardAntiAffinity              bool              `json:"hardAntiAffinity,omitempty" doc:"Require (rather than prefer) one Cassandra pod per Kubernetes node."`
+}
