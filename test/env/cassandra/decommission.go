@@ -1,0 +1,254 @@
+package cassandra
+
+import (
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/ringops/ringops/test/env/jolokia"
+)
+
+// Java exception classes the StorageService operations throw.
+const (
+	javaUnsupported     = "java.lang.UnsupportedOperationException"
+	javaIllegalState    = "java.lang.IllegalStateException"
+	javaIllegalArgument = "java.lang.IllegalArgumentException"
+	javaRuntime         = "java.lang.RuntimeException"
+)
+
+func jmxErr(typ, format string, args ...any) *jolokia.JMXError {
+	return &jolokia.JMXError{Type: typ, Message: fmt.Sprintf(format, args...)}
+}
+
+// decomPhase is where a decommission is.
+type decomPhase int
+
+const (
+	decomStreaming  decomPhase = iota + 1 // LEAVING, streaming data away
+	decomAnnouncing                       // announced LEFT, still gossiping
+)
+
+// decomOp is a decommission in flight; the exec that started it waits on
+// done.
+type decomOp struct {
+	phase    decomPhase
+	deadline time.Time
+	done     chan struct{}
+	err      error
+}
+
+func (op *decomOp) finish(err error) {
+	op.err = err
+	close(op.done)
+}
+
+// tick moves the decommission on (mu held).
+func (op *decomOp) tick(n *Node, now time.Time) {
+	if now.Before(op.deadline) {
+		return
+	}
+	switch op.phase {
+	case decomStreaming:
+		if n.faults.FailDecommission {
+			// Cassandra 4.1 leaves the node LEAVING after a failed stream.
+			n.decom = nil
+			op.finish(jmxErr(javaRuntime, "Error while decommissioning node: Stream failed"))
+			return
+		}
+		n.update(func(e *endpoint) { e.status = statusLeft })
+		op.phase = decomAnnouncing
+		op.deadline = now.Add(2 * n.sim.opts.GossipInterval)
+	case decomAnnouncing:
+		n.gossiping = false
+		n.mode = ModeDecommissioned
+		n.disk.decommissioned = true
+		n.decom = nil
+		op.finish(nil)
+	}
+}
+
+// decommission is StorageService.decommission: it blocks, like the JMX
+// operation, until the node has left the ring or the decommission failed.
+func (n *Node) decommission(force bool) (any, error) {
+	s := n.sim
+	s.mu.Lock()
+	op, err := n.startDecommission(force)
+	s.mu.Unlock()
+	if err != nil {
+		return nil, err
+	}
+	<-op.done
+	return nil, op.err
+}
+
+// startDecommission checks what StorageService.decommission checks and
+// starts leaving (mu held).
+func (n *Node) startDecommission(force bool) (*decomOp, error) {
+	legacy := n.sim.opts.legacy()
+	if n.decom != nil {
+		if legacy {
+			return nil, jmxErr(javaUnsupported, "Node in %s state; wait for status to become normal or restart", n.mode)
+		}
+		return nil, jmxErr(javaIllegalState, "Node is still decommissioning. Check nodetool netstats.")
+	}
+	// 4.x skips the checks when LEAVING: that is how a failed decommission
+	// is retried.
+	retry := !legacy && n.mode == ModeLeaving
+	if !retry {
+		if err := n.checkDecommission(force && !legacy); err != nil {
+			return nil, err
+		}
+	}
+	op := &decomOp{phase: decomStreaming, deadline: time.Now().Add(n.sim.opts.DecommissionTime), done: make(chan struct{})}
+	n.decom = op
+	n.mode = ModeLeaving
+	n.update(func(e *endpoint) { e.status = statusLeaving })
+	return op, nil
+}
+
+// checkDecommission refuses to decommission like Cassandra does (mu held).
+func (n *Node) checkDecommission(skipRF bool) error {
+	if !n.isMember() {
+		return jmxErr(javaUnsupported, "local node is not a member of the token ring yet")
+	}
+	if len(n.normalMembers("")) < 2 {
+		return jmxErr(javaUnsupported, "no other normal nodes in the ring; decommission would be pointless")
+	}
+	if n.mode != ModeNormal {
+		return jmxErr(javaUnsupported, "Node in %s state; wait for status to become normal or restart", n.mode)
+	}
+	if skipRF || n.sim.opts.legacy() {
+		return nil
+	}
+	for _, ks := range n.sim.distributedKeyspaces() {
+		rf, nodes := ks.simpleRF, len(n.normalMembers(""))
+		if ks.simpleRF == 0 {
+			rf, nodes = ks.replication[n.cfg.DC], len(n.normalMembers(n.cfg.DC))
+		}
+		if nodes <= rf {
+			return jmxErr(javaUnsupported, "Not enough live nodes to maintain replication factor in keyspace %s (RF = %d, N = %d). Perform a forceful decommission to ignore.", ks.name, rf, nodes)
+		}
+	}
+	return nil
+}
+
+// isMember reports whether the node owns tokens in its own view (mu held).
+func (n *Node) isMember() bool {
+	if n.mode == ModeStarting {
+		return n.disk.bootstrapped
+	}
+	self := n.view.eps[n.hostID]
+	return n.gossiping && self != nil && (self.status == statusNormal || self.status == statusLeaving)
+}
+
+// normalMembers returns the NORMAL (not leaving, not joining) members of the
+// node's view, of one DC or of all when dc is "" (mu held).
+func (n *Node) normalMembers(dc string) []*endpoint {
+	var out []*endpoint
+	for _, e := range n.view.members() {
+		if e.status == statusNormal && (dc == "" || e.dc == dc) {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// removeNode is StorageService.removeNode(hostId): it drops a dead member
+// from the ring at once (no streaming is simulated); the removal spreads by
+// gossip.
+func (n *Node) removeNode(hostID string) (any, error) {
+	s := n.sim
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !validUUID(hostID) {
+		return nil, jmxErr(javaIllegalArgument, "Invalid UUID string: %s", hostID)
+	}
+	e, ok := n.view.eps[hostID]
+	if !ok || !e.status.member() {
+		return nil, jmxErr(javaUnsupported, "Host ID not found.")
+	}
+	if e.status == statusBoot {
+		return nil, jmxErr(javaUnsupported, "Node to be removed is not a member of the token ring")
+	}
+	if hostID == n.hostID {
+		return nil, jmxErr(javaUnsupported, "Cannot remove self")
+	}
+	if n.view.fd[hostID] == liveUp {
+		return nil, jmxErr(javaUnsupported, "Node %s is alive and owns this ID. Use decommission command to remove it from the ring", n.sim.endpointString(e.addr))
+	}
+	tomb := e.clone()
+	tomb.status = statusRemoved
+	tomb.ver += 1 << 40 // beats every state of that generation
+	n.view.learn("", tomb)
+	for _, d := range s.disks {
+		if d.hostID == hostID {
+			d.removed = true
+		}
+	}
+	return nil, nil
+}
+
+// endpointString is how Cassandra prints an endpoint in messages.
+func (s *Sim) endpointString(addr string) string {
+	if s.opts.legacy() {
+		return "/" + addr
+	}
+	return "/" + addr + ":7000"
+}
+
+func validUUID(s string) bool {
+	if len(s) != 36 {
+		return false
+	}
+	for i, c := range s {
+		switch {
+		case i == 8 || i == 13 || i == 18 || i == 23:
+			if c != '-' {
+				return false
+			}
+		case !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F'):
+			return false
+		}
+	}
+	return true
+}
+
+// keyspace is a keyspace as the replication check sees it.
+type keyspace struct {
+	name        string
+	simpleRF    int            // SimpleStrategy RF; 0 for NetworkTopologyStrategy
+	replication map[string]int // NTS RF per DC
+}
+
+// distributedKeyspaces are the non-local keyspaces: Cassandra 4.1's
+// replicated system keyspaces (SimpleStrategy) and the user keyspaces.
+func (s *Sim) distributedKeyspaces() []keyspace {
+	out := []keyspace{
+		{name: "system_auth", simpleRF: 1},
+		{name: "system_distributed", simpleRF: 3},
+		{name: "system_traces", simpleRF: 2},
+	}
+	for _, k := range s.opts.Keyspaces {
+		out = append(out, keyspace{name: k.Name, replication: k.Replication})
+	}
+	slices.SortFunc(out, func(a, b keyspace) int {
+		switch {
+		case a.name < b.name:
+			return -1
+		case a.name > b.name:
+			return 1
+		}
+		return 0
+	})
+	return out
+}
+
+// keyspaceNames lists every keyspace (local ones included), sorted.
+func (s *Sim) keyspaceNames() []string {
+	names := []string{"system", "system_schema"}
+	for _, k := range s.distributedKeyspaces() {
+		names = append(names, k.name)
+	}
+	slices.Sort(names)
+	return names
+}
