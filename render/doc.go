@@ -1,0 +1,81 @@
+// Package render turns a validated, defaulted CassandraCluster and one kube
+// context (region) into the Kubernetes objects to apply there. It is pure and
+// deterministic: no cluster, no network, the same bytes for the same inputs.
+//
+// The base is generated in memory from typed k8s.io/api objects, then built
+// with kustomize (krusty, on an in-memory filesystem) together with the
+// region's Component from clusters/<name>/regions/<context>/ when the
+// repository has one:
+//
+//	/kustomization.yaml     resources: [base], components: [regions/<context>]
+//	/base/...               the generated objects
+//	/regions/<context>/...  copied from the repository (regular files only)
+//
+// # Safety of region Components
+//
+// Only regular files are copied (a symlink is followed only to a regular
+// file inside the repository), within Options' size and count limits.
+// Before the build every kustomization of the Component is inspected: the
+// top one must be a kind: Component, and no reference may be remote (URL,
+// git) or leave the Component's directory. Helm and plugins are disabled.
+// kustomize runs under a process-wide lock (it is not safe for concurrent
+// builds) and its panics become errors. After the build, a patch whose
+// target selects nothing, a generated object removed or renamed, and a
+// StatefulSet whose replicas changed are errors; the contract's labels are
+// put back. Every error of a Component names its file (and field), as a
+// *FileError wrapping one of the Err* sentinels.
+//
+// # What is rendered in a context
+//
+// For every datacenter whose context it is, and per rack, a StatefulSet
+// <cluster>-<dc>-<rack> (serviceName <cluster>, OrderedReady, RollingUpdate,
+// volumeClaimTemplate "data"); per datacenter a PodDisruptionBudget
+// <cluster>-<dc> (maxUnavailable 1); once per context the headless Service
+// <cluster> (publishNotReadyAddresses) and the ConfigMap <cluster>-config
+// holding the configuration overrides. A context with no datacenter is an
+// error (ErrUnknownContext). Objects are sorted: ConfigMap, Service,
+// PodDisruptionBudget, StatefulSet, then any kind a Component added; then by
+// namespace and name.
+//
+// # The pod contract
+//
+// The simulated kubelet and Cassandra of test/env read pods exactly as a
+// Cassandra image does, through this contract; keep both sides in step.
+//
+//   - Container "cassandra" with ports cql 9042, intra-node 7000,
+//     intra-node-tls 7001, jmx 7199, jolokia <spec.jolokia.port> (8778).
+//   - Env CASSANDRA_CLUSTER_NAME, CASSANDRA_DC, CASSANDRA_RACK,
+//     CASSANDRA_ENDPOINT_SNITCH=GossipingPropertyFileSnitch, and
+//     CASSANDRA_SEEDS: comma-separated DNS names <pod>.<dnsDomain> of the
+//     seeds of every datacenter (the first DNS label is the pod name).
+//     Also POD_IP (downward API), CASSANDRA_NUM_TOKENS when
+//     config.cassandra-yaml.num_tokens is set, JVM_EXTRA_OPTS from
+//     config.jvm-options (and the Jolokia agent), then spec.env; sorted by
+//     name, the contract's variables winning over spec.env.
+//   - With spec.jolokia.credentialsSecret: env JOLOKIA_USER and
+//     JOLOKIA_PASSWORD from that Secret's keys username and password.
+//   - Labels (on every object and pod): app.kubernetes.io/name=cassandra,
+//     app.kubernetes.io/instance=<cluster>, app.kubernetes.io/managed-by=ringops,
+//     ringops.dev/cluster=<cluster>; on per-datacenter objects and pods also
+//     ringops.dev/datacenter=<dc>; on StatefulSets and pods ringops.dev/rack.
+//   - Annotation ringops.dev/spec-hash on every object: the SHA-256 of the
+//     object as rendered (its JSON, keys sorted), without that annotation
+//     (and without metadata.annotations if it was the only one).
+//   - Annotation ringops.dev/config-hash on pod templates: the SHA-256 of the
+//     data of <cluster>-config, so that a configuration change rolls the
+//     racks.
+//
+// The pod's readiness probe asks the node's own Jolokia for StorageService
+// OperationMode and is ready only on NORMAL (a joining node is not); its
+// liveness probe is a TCP check of the Jolokia port. An init container
+// copies /etc/cassandra into an emptyDir, drops from cassandra.yaml the
+// top-level keys the overrides set and appends the overrides.
+//
+// Seeds: at most spec.seedsPerDatacenter per datacenter, lowest ordinals
+// first, spread over racks (ordinal 0 of every rack, then ordinal 1, ...),
+// only among the nodes the spec asks for; datacenters in spec order.
+//
+// A Renderer remembers its last renders, keyed by their inputs (the spec,
+// the context and the Component's files), so that a pass over many clusters
+// only builds what changed.
+package render

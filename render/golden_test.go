@@ -1,0 +1,110 @@
+package render
+
+import (
+	"context"
+	"flag"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/ringops/ringops/schemas"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files testdata/<case>/want-<context>.yaml")
+
+// exampleRepo is the example repository users copy.
+const exampleRepo = "../clusters-example"
+
+// goldenCase is a repository holding one cluster, and the directory of its
+// want-<context>.yaml files.
+type goldenCase struct {
+	name string
+	repo string
+	want string
+}
+
+// goldenCases: testdata/<case>/repo/, plus the example repository whose
+// goldens live in testdata/example/.
+func goldenCases(t *testing.T) []goldenCase {
+	cases := []goldenCase{{name: "example", repo: exampleRepo, want: "testdata/example"}}
+	entries, err := os.ReadDir("testdata")
+	require.NoError(t, err)
+	for _, e := range entries {
+		repo := filepath.Join("testdata", e.Name(), "repo")
+		if st, err := os.Stat(repo); err == nil && st.IsDir() {
+			cases = append(cases, goldenCase{name: e.Name(), repo: repo, want: filepath.Join("testdata", e.Name())})
+		}
+	}
+	return cases
+}
+
+// openRepo returns the repository as the renderer reads it, the slash path
+// of its only cluster directory, and the parsed cluster.
+func openRepo(t testing.TB, repo string) (*os.Root, string, *schemas.CassandraCluster) {
+	t.Helper()
+	specs, err := filepath.Glob(filepath.Join(repo, "clusters", "*", "cluster.yaml"))
+	require.NoError(t, err)
+	require.Len(t, specs, 1, "%s: want exactly one clusters/<name>/cluster.yaml", repo)
+	c, err := schemas.Load(specs[0])
+	require.NoError(t, err)
+	root, err := os.OpenRoot(repo)
+	require.NoError(t, err)
+	t.Cleanup(func() { root.Close() })
+	return root, path.Join("clusters", filepath.Base(filepath.Dir(specs[0]))), c
+}
+
+func TestGolden(t *testing.T) {
+	for _, tc := range goldenCases(t) {
+		t.Run(tc.name, func(t *testing.T) {
+			root, dir, c := openRepo(t, tc.repo)
+			all, err := New(DefaultOptions()).RenderAll(context.Background(), root.FS(), dir, c)
+			require.NoError(t, err)
+			wanted, err := filepath.Glob(filepath.Join(tc.want, "want-*.yaml"))
+			require.NoError(t, err)
+			rendered := map[string]bool{}
+			for _, m := range all {
+				file := filepath.Join(tc.want, "want-"+m.Context+".yaml")
+				rendered[file] = true
+				checkGolden(t, file, m.YAML())
+			}
+			for _, w := range wanted {
+				if !*update {
+					require.True(t, rendered[w], "%s: no such context in the cluster", w)
+				} else if !rendered[w] {
+					require.NoError(t, os.Remove(w))
+				}
+			}
+		})
+	}
+}
+
+func checkGolden(t *testing.T, file string, got []byte) {
+	t.Helper()
+	if *update {
+		require.NoError(t, os.WriteFile(file, got, 0o644))
+		return
+	}
+	want, err := os.ReadFile(file)
+	require.NoError(t, err, "run go test ./render -run TestGolden -update to create it")
+	if string(want) != string(got) {
+		t.Errorf("%s differs from the render (go test ./render -run TestGolden -update rewrites it):\n%s",
+			file, firstDifference(string(want), string(got)))
+	}
+}
+
+// firstDifference shows the first line that differs, with some context.
+func firstDifference(want, got string) string {
+	w, g := strings.Split(want, "\n"), strings.Split(got, "\n")
+	for i := 0; i < len(w) || i < len(g); i++ {
+		if i >= len(w) || i >= len(g) || w[i] != g[i] {
+			from := max(0, i-3)
+			return "want:\n" + strings.Join(w[from:min(len(w), i+3)], "\n") +
+				"\ngot:\n" + strings.Join(g[from:min(len(g), i+3)], "\n")
+		}
+	}
+	return ""
+}

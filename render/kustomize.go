@@ -1,0 +1,102 @@
+package render
+
+import (
+	"context"
+	"fmt"
+	"path"
+	"strings"
+
+	"sigs.k8s.io/kustomize/api/krusty"
+	"sigs.k8s.io/kustomize/api/resmap"
+	"sigs.k8s.io/kustomize/api/types"
+	"sigs.k8s.io/kustomize/kyaml/filesys"
+)
+
+// Paths of the in-memory overlay.
+const (
+	overlayRoot  = "/"
+	baseDir      = "/base"
+	baseFile     = "objects.yaml"
+	regionsDir   = "/regions"
+	topKustomize = "kustomization.yaml"
+)
+
+// krustyLock serialises every kustomize build of the process: kustomize
+// keeps global state (the OpenAPI schema) and is not safe for concurrent
+// builds (kubernetes-sigs/kustomize#3659; Flux's SecureBuild does the same).
+// A channel rather than a mutex, so that a waiting render can be cancelled.
+var krustyLock = make(chan struct{}, 1)
+
+// krustyOptions: no plugins (hence no exec or container functions), no
+// Helm, loads confined to each kustomization's root, input order kept.
+func krustyOptions() *krusty.Options {
+	return &krusty.Options{
+		Reorder:          krusty.ReorderOptionNone,
+		LoadRestrictions: types.LoadRestrictionsRootOnly,
+		PluginConfig:     types.DisabledPluginConfig(),
+	}
+}
+
+// overlay builds the in-memory filesystem kustomize runs on:
+//
+//	/kustomization.yaml      resources: [base], components: [regions/<context>]
+//	/base/kustomization.yaml resources: [objects.yaml]
+//	/base/objects.yaml       the generated objects
+//	/regions/<context>/...   the region's Component, when there is one
+func overlay(baseYAML []byte, comp *component, kubeContext string) (filesys.FileSystem, error) {
+	fsys := filesys.MakeFsInMemory()
+	top := "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n- base\n"
+	if comp != nil {
+		top += "components:\n- regions/" + kubeContext + "\n"
+	}
+	files := map[string][]byte{
+		path.Join(overlayRoot, topKustomize): []byte(top),
+		path.Join(baseDir, topKustomize):     []byte("apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n- " + baseFile + "\n"),
+		path.Join(baseDir, baseFile):         baseYAML,
+	}
+	if comp != nil {
+		for rel, data := range comp.files {
+			files[path.Join(regionsDir, kubeContext, rel)] = data
+		}
+	}
+	for p, data := range files {
+		if err := fsys.WriteFile(p, data); err != nil {
+			return nil, fmt.Errorf("in-memory overlay: %s: %w", p, err)
+		}
+	}
+	return fsys, nil
+}
+
+// kustomize builds the overlay at / under the process-wide lock. A panic
+// inside kustomize becomes an error.
+func kustomize(ctx context.Context, fsys filesys.FileSystem) (m resmap.ResMap, err error) {
+	select {
+	case krustyLock <- struct{}{}:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	defer func() { <-krustyLock }()
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("%w: kustomize panicked: %v", ErrBuild, r)
+		}
+	}()
+	return krusty.MakeKustomizer(krustyOptions()).Run(fsys, overlayRoot)
+}
+
+// rewrittenError is kustomize's error with the paths of the in-memory
+// overlay replaced by the repository's.
+type rewrittenError struct {
+	msg string
+	err error
+}
+
+func (e *rewrittenError) Error() string { return e.msg }
+func (e *rewrittenError) Unwrap() error { return e.err }
+
+// buildError wraps a failed build of a Component in ErrBuild, naming the
+// repository's files rather than the overlay's.
+func buildError(err error, comp *component, kubeContext string) error {
+	msg := strings.ReplaceAll(err.Error(), path.Join(regionsDir, kubeContext), comp.dir)
+	return fmt.Errorf("%w: %w", ErrBuild, &rewrittenError{msg: msg, err: err})
+}

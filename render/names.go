@@ -1,0 +1,60 @@
+package render
+
+// Labels and annotations of the pod contract (see the package comment).
+const (
+	LabelName       = "app.kubernetes.io/name"
+	LabelInstance   = "app.kubernetes.io/instance"
+	LabelManagedBy  = "app.kubernetes.io/managed-by"
+	LabelCluster    = "ringops.dev/cluster"
+	LabelDatacenter = "ringops.dev/datacenter"
+	LabelRack       = "ringops.dev/rack"
+
+	// ManagedBy is the value of LabelManagedBy on every rendered object.
+	ManagedBy = "ringops"
+	// AppName is the value of LabelName.
+	AppName = "cassandra"
+
+	// AnnotationSpecHash is on every rendered object: the SHA-256 (hex) of
+	// the object's JSON (keys sorted) as rendered, without this annotation
+	// (and without metadata.annotations if it was the only one).
+	AnnotationSpecHash = "ringops.dev/spec-hash"
+	// AnnotationConfigHash is on every pod template: the SHA-256 (hex) of
+	// the data of the ConfigMap <cluster>-config, so a change rolls the racks.
+	AnnotationConfigHash = "ringops.dev/config-hash"
+)
+
+// Container, port and volume names of the pod contract.
+const (
+	ContainerCassandra = "cassandra"
+	PortCQL            = "cql"
+	PortIntraNode      = "intra-node"
+	PortIntraNodeTLS   = "intra-node-tls"
+	PortJMX            = "jmx"
+	PortJolokia        = "jolokia"
+	VolumeData         = "data"
+	// OverridesKey is the key of the ConfigMap <cluster>-config that holds
+	// spec.config.cassandra-yaml, appended to cassandra.yaml at pod start.
+	OverridesKey = "cassandra-overrides.yaml"
+)
+
+// Port numbers of the Cassandra container (Jolokia's comes from the spec).
+const (
+	CQLPort          = int32(9042)
+	IntraNodePort    = int32(7000)
+	IntraNodeTLSPort = int32(7001)
+	JMXPort          = int32(7199)
+)
+
+// Paths inside the Cassandra container.
+const (
+	dataPath        = "/var/lib/cassandra"
+	configPath      = "/etc/cassandra"
+	jolokiaAgentDir = "/opt/jolokia"
+	jolokiaAgentJar = "jolokia-agent.jar"
+)
+
+// ConfigMapName is the name of a cluster's configuration ConfigMap.
+func ConfigMapName(cluster string) string { return cluster + "-config" }
+
+// PodDisruptionBudgetName is the name of a datacenter's PodDisruptionBudget.
+func PodDisruptionBudgetName(cluster, dc string) string { return cluster + "-" + dc }

@@ -1,0 +1,184 @@
+package render
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"gopkg.in/yaml.v3"
+	appsv1 "k8s.io/api/apps/v1"
+
+	"github.com/ringops/ringops/schemas"
+)
+
+// The pod's shell scripts run here with the machine's bash and awk, as
+// they would in the Cassandra image.
+
+func needTools(t *testing.T, tools ...string) {
+	t.Helper()
+	for _, tool := range tools {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Skipf("%s not installed: %v", tool, err)
+		}
+	}
+}
+
+// renderOne renders the orders cluster with extra spec lines, in eu-west.
+func renderOne(t *testing.T, extra string) *appsv1.StatefulSet {
+	t.Helper()
+	spec := strings.Replace(ordersSpec, "  storage:", extra+"  storage:", 1)
+	c, err := schemas.Parse("cluster.yaml", []byte(spec))
+	require.NoError(t, err)
+	m, err := New(DefaultOptions()).Render(context.Background(), regionFS(nil), "clusters/orders", c, "eu-west")
+	require.NoError(t, err)
+	return statefulSets(t, m)[0]
+}
+
+// fakeJolokia serves StorageService OperationMode on 127.0.0.1, with basic
+// auth when user is set; *mode is read at each request.
+func fakeJolokia(t *testing.T, user, password string, mode *atomic.Pointer[string]) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if u, p, _ := r.BasicAuth(); user != "" && (u != user || p != password) {
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		if r.URL.Path != "/jolokia/read/org.apache.cassandra.db:type=StorageService/OperationMode" {
+			fmt.Fprint(w, `{"error_type":"java.lang.IllegalArgumentException","status":400}`)
+			return
+		}
+		fmt.Fprintf(w, `{"request":{"mbean":"org.apache.cassandra.db:type=StorageService","attribute":"OperationMode","type":"read"},"value":%q,"timestamp":1,"status":200}`, *mode.Load())
+	})}
+	go srv.Serve(ln) //nolint:errcheck // ends with Close
+	t.Cleanup(func() { srv.Close() })
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+func TestReadinessProbeAsksJolokia(t *testing.T) {
+	needTools(t, "bash", "grep", "base64", "tr")
+	for _, auth := range []bool{false, true} {
+		t.Run("credentials="+strconv.FormatBool(auth), func(t *testing.T) {
+			var mode atomic.Pointer[string]
+			set := func(m string) { mode.Store(&m) }
+			set("JOINING")
+			user, password := "", ""
+			extra := ""
+			if auth {
+				user, password = "ringops", "s3cr:t"
+				extra = "    credentialsSecret: jolokia-auth\n"
+			}
+			port := fakeJolokia(t, user, password, &mode)
+			sts := renderOne(t, "  jolokia:\n    port: "+strconv.Itoa(port)+"\n"+extra)
+			probe := sts.Spec.Template.Spec.Containers[0].ReadinessProbe
+			require.NotNil(t, probe.Exec)
+			run := func(pass string) error {
+				cmd := exec.Command(probe.Exec.Command[0], probe.Exec.Command[1:]...)
+				cmd.Env = append(os.Environ(), "JOLOKIA_USER="+user, "JOLOKIA_PASSWORD="+pass)
+				return cmd.Run()
+			}
+			assert.Error(t, run(password), "a JOINING node is not ready")
+			set("NORMAL")
+			assert.NoError(t, run(password), "a NORMAL node is ready")
+			if auth {
+				assert.Error(t, run("wrong"), "refused credentials: not ready")
+			}
+			set("LEAVING")
+			assert.Error(t, run(password), "a LEAVING node is not ready")
+		})
+	}
+}
+
+func TestReadinessProbeWithoutJolokia(t *testing.T) {
+	needTools(t, "bash")
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	port := ln.Addr().(*net.TCPAddr).Port
+	require.NoError(t, ln.Close()) // nothing listens there now
+	sts := renderOne(t, "  jolokia: {port: "+strconv.Itoa(port)+"}\n")
+	probe := sts.Spec.Template.Spec.Containers[0].ReadinessProbe
+	assert.Error(t, exec.Command(probe.Exec.Command[0], probe.Exec.Command[1:]...).Run())
+}
+
+func TestConfigScriptOverridesCassandraYAML(t *testing.T) {
+	needTools(t, "bash", "awk", "cp", "cat", "mv")
+	sts := renderOne(t, "  config:\n    cassandra-yaml:\n      num_tokens: 16\n      data_file_directories: [/data/a, /data/b]\n"+
+		"      seed_provider: [{class_name: org.example.Seeds}]\n      new_key: {nested: true}\n")
+	init := sts.Spec.Template.Spec.InitContainers[0]
+	require.Equal(t, "config", init.Name)
+	script := init.Command[2]
+
+	dir := t.TempDir()
+	etc, cfg, overrides := filepath.Join(dir, "etc"), filepath.Join(dir, "config"), filepath.Join(dir, "overrides")
+	for _, d := range []string{etc, cfg, overrides} {
+		require.NoError(t, os.Mkdir(d, 0o755))
+	}
+	image := `# Cassandra storage config YAML
+cluster_name: 'Test Cluster'
+num_tokens: 256
+# Seeds: a comment at column 0 inside the file
+seed_provider:
+  # indented comment
+  - class_name: org.apache.cassandra.locator.SimpleSeedProvider
+    parameters:
+      - seeds: "127.0.0.1:7000"
+data_file_directories:
+- /var/lib/cassandra/data
+concurrent_reads: 32
+`
+	require.NoError(t, os.WriteFile(filepath.Join(etc, "cassandra.yaml"), []byte(image), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(etc, "jvm.options"), []byte("-Xss256k\n"), 0o644))
+	// The ConfigMap's content, as the pod's volume holds it.
+	cm := renderConfigMapData(t, "  config:\n    cassandra-yaml:\n      num_tokens: 16\n      data_file_directories: [/data/a, /data/b]\n"+
+		"      seed_provider: [{class_name: org.example.Seeds}]\n      new_key: {nested: true}\n")
+	require.NoError(t, os.WriteFile(filepath.Join(overrides, OverridesKey), []byte(cm), 0o644))
+
+	local := strings.NewReplacer("/etc/cassandra/", etc+"/", "/config/", cfg+"/", "/overrides/", overrides+"/").Replace(script)
+	out, err := exec.Command("bash", "-c", local).CombinedOutput()
+	require.NoError(t, err, "%s", out)
+
+	merged, err := os.ReadFile(filepath.Join(cfg, "cassandra.yaml"))
+	require.NoError(t, err)
+	var got map[string]any
+	require.NoError(t, yaml.Unmarshal(merged, &got), "cassandra.yaml stays valid YAML, each key once:\n%s", merged)
+	assert.Equal(t, map[string]any{
+		"cluster_name":          "Test Cluster",
+		"num_tokens":            16,
+		"concurrent_reads":      32,
+		"data_file_directories": []any{"/data/a", "/data/b"},
+		"seed_provider":         []any{map[string]any{"class_name": "org.example.Seeds"}},
+		"new_key":               map[string]any{"nested": true},
+	}, got)
+	_, err = os.Stat(filepath.Join(cfg, "jvm.options"))
+	assert.NoError(t, err, "the rest of /etc/cassandra is copied")
+}
+
+func renderConfigMapData(t *testing.T, extra string) string {
+	t.Helper()
+	spec := strings.Replace(ordersSpec, "  storage:", extra+"  storage:", 1)
+	c, err := schemas.Parse("cluster.yaml", []byte(spec))
+	require.NoError(t, err)
+	m, err := New(DefaultOptions()).Render(context.Background(), regionFS(nil), "clusters/orders", c, "eu-west")
+	require.NoError(t, err)
+	require.Equal(t, "ConfigMap", m.Objects[0].GetKind())
+	data, _ := m.Objects[0].Object["data"].(map[string]any)
+	return data[OverridesKey].(string)
+}
+
+func TestConfigScriptWithoutOverrides(t *testing.T) {
+	data := renderConfigMapData(t, "")
+	var got map[string]any
+	require.NoError(t, yaml.Unmarshal([]byte("a: 1\n"+data), &got))
+	assert.Equal(t, map[string]any{"a": 1}, got, "no overrides: appending them changes nothing")
+}
