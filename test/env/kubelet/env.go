@@ -1,0 +1,201 @@
+package kubelet
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// Names of the pod contract (render/doc.go).
+const (
+	ContainerCassandra = "cassandra"
+	PortJolokia        = "jolokia"
+	VolumeData         = "data"
+
+	envClusterName     = "CASSANDRA_CLUSTER_NAME"
+	envDC              = "CASSANDRA_DC"
+	envRack            = "CASSANDRA_RACK"
+	envSeeds           = "CASSANDRA_SEEDS"
+	envJolokiaUser     = "JOLOKIA_USER"
+	envJolokiaPassword = "JOLOKIA_PASSWORD"
+)
+
+// errConfig marks a container that cannot be configured
+// (CreateContainerConfigError): a missing Secret, ConfigMap or key.
+var errConfig = errors.New("create container config")
+
+// cassandraContainer returns the pod's "cassandra" container, or nil.
+func cassandraContainer(pod *corev1.Pod) *corev1.Container {
+	for i := range pod.Spec.Containers {
+		if pod.Spec.Containers[i].Name == ContainerCassandra {
+			return &pod.Spec.Containers[i]
+		}
+	}
+	return nil
+}
+
+// spec reads the container's start configuration from the pod.
+func (k *Kubelet) spec(ctx context.Context, pod *corev1.Pod, c *corev1.Container, ip string) (Spec, error) {
+	env, err := k.environment(ctx, pod, c, ip)
+	if err != nil {
+		return Spec{}, err
+	}
+	key, err := k.dataKey(pod)
+	if err != nil {
+		return Spec{}, err
+	}
+	s := Spec{
+		Key: key, Pod: pod.Name, Namespace: pod.Namespace, Region: k.opts.Region, IP: ip,
+		ClusterName: valueOr(env[envClusterName], "Test Cluster"),
+		DC:          valueOr(env[envDC], "dc1"),
+		Rack:        valueOr(env[envRack], "rack1"),
+		JolokiaUser: env[envJolokiaUser], JolokiaPassword: env[envJolokiaPassword],
+	}
+	for _, seed := range strings.Split(env[envSeeds], ",") {
+		if seed = strings.TrimSpace(seed); seed != "" {
+			s.Seeds = append(s.Seeds, seed)
+		}
+	}
+	for _, p := range c.Ports {
+		if p.Name == PortJolokia {
+			s.JolokiaPort = int(p.ContainerPort)
+		}
+	}
+	return s, nil
+}
+
+func valueOr(v, def string) string {
+	if v == "" {
+		return def
+	}
+	return v
+}
+
+// dataKey is the UID of the claim behind the "data" volume, or the pod UID.
+func (k *Kubelet) dataKey(pod *corev1.Pod) (string, error) {
+	for _, v := range pod.Spec.Volumes {
+		if v.Name != VolumeData || v.PersistentVolumeClaim == nil {
+			continue
+		}
+		pvc, err := k.claims.PersistentVolumeClaims(pod.Namespace).Get(v.PersistentVolumeClaim.ClaimName)
+		if err != nil {
+			return "", fmt.Errorf("%w: volume %s: %w", errConfig, v.Name, err)
+		}
+		return string(pvc.UID), nil
+	}
+	return string(pod.UID), nil
+}
+
+// environment resolves the container's env as the kubelet does: envFrom,
+// then env (value, secretKeyRef, configMapKeyRef, fieldRef).
+func (k *Kubelet) environment(ctx context.Context, pod *corev1.Pod, c *corev1.Container, ip string) (map[string]string, error) {
+	env := map[string]string{}
+	for _, from := range c.EnvFrom {
+		data, err := k.envFromData(ctx, pod.Namespace, from)
+		if err != nil {
+			return nil, err
+		}
+		for key, v := range data {
+			env[from.Prefix+key] = v
+		}
+	}
+	for _, e := range c.Env {
+		v, err := k.envValue(ctx, pod, e, ip)
+		if err != nil {
+			return nil, fmt.Errorf("env %s: %w", e.Name, err)
+		}
+		env[e.Name] = v
+	}
+	return env, nil
+}
+
+func (k *Kubelet) envFromData(ctx context.Context, ns string, from corev1.EnvFromSource) (map[string]string, error) {
+	switch {
+	case from.SecretRef != nil:
+		s, err := k.client.CoreV1().Secrets(ns).Get(ctx, from.SecretRef.Name, metav1.GetOptions{})
+		if err != nil {
+			return nil, optional(from.SecretRef.Optional, fmt.Errorf("%w: secret %q: %w", errConfig, from.SecretRef.Name, err))
+		}
+		out := map[string]string{}
+		for key, v := range s.Data {
+			out[key] = string(v)
+		}
+		return out, nil
+	case from.ConfigMapRef != nil:
+		cm, err := k.client.CoreV1().ConfigMaps(ns).Get(ctx, from.ConfigMapRef.Name, metav1.GetOptions{})
+		if err != nil {
+			return nil, optional(from.ConfigMapRef.Optional, fmt.Errorf("%w: configmap %q: %w", errConfig, from.ConfigMapRef.Name, err))
+		}
+		return cm.Data, nil
+	}
+	return nil, nil
+}
+
+func (k *Kubelet) envValue(ctx context.Context, pod *corev1.Pod, e corev1.EnvVar, ip string) (string, error) {
+	from := e.ValueFrom
+	switch {
+	case from == nil:
+		return e.Value, nil
+	case from.SecretKeyRef != nil:
+		ref := from.SecretKeyRef
+		s, err := k.client.CoreV1().Secrets(pod.Namespace).Get(ctx, ref.Name, metav1.GetOptions{})
+		if err != nil {
+			return "", optional(ref.Optional, fmt.Errorf("%w: secret %q: %w", errConfig, ref.Name, err))
+		}
+		v, ok := s.Data[ref.Key]
+		if !ok {
+			return "", optional(ref.Optional, fmt.Errorf("%w: secret %q has no key %q", errConfig, ref.Name, ref.Key))
+		}
+		return string(v), nil
+	case from.ConfigMapKeyRef != nil:
+		ref := from.ConfigMapKeyRef
+		cm, err := k.client.CoreV1().ConfigMaps(pod.Namespace).Get(ctx, ref.Name, metav1.GetOptions{})
+		if err != nil {
+			return "", optional(ref.Optional, fmt.Errorf("%w: configmap %q: %w", errConfig, ref.Name, err))
+		}
+		v, ok := cm.Data[ref.Key]
+		if !ok {
+			return "", optional(ref.Optional, fmt.Errorf("%w: configmap %q has no key %q", errConfig, ref.Name, ref.Key))
+		}
+		return v, nil
+	case from.FieldRef != nil:
+		return fieldValue(pod, from.FieldRef.FieldPath, ip)
+	}
+	return "", nil
+}
+
+// optional drops err when the reference is optional.
+func optional(opt *bool, err error) error {
+	if opt != nil && *opt {
+		return nil
+	}
+	return err
+}
+
+func fieldValue(pod *corev1.Pod, path, ip string) (string, error) {
+	switch path {
+	case "metadata.name":
+		return pod.Name, nil
+	case "metadata.namespace":
+		return pod.Namespace, nil
+	case "metadata.uid":
+		return string(pod.UID), nil
+	case "spec.nodeName":
+		return pod.Spec.NodeName, nil
+	case "spec.serviceAccountName":
+		return pod.Spec.ServiceAccountName, nil
+	case "status.podIP":
+		return ip, nil
+	}
+	if label, ok := strings.CutPrefix(path, "metadata.labels['"); ok {
+		return pod.Labels[strings.TrimSuffix(label, "']")], nil
+	}
+	if ann, ok := strings.CutPrefix(path, "metadata.annotations['"); ok {
+		return pod.Annotations[strings.TrimSuffix(ann, "']")], nil
+	}
+	return "", fmt.Errorf("%w: unsupported fieldRef %q", errConfig, path)
+}

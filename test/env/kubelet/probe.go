@@ -1,0 +1,82 @@
+package kubelet
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"strconv"
+	"time"
+)
+
+// probeClient is shared by every readiness probe; it never uses a proxy.
+var probeClient = &http.Client{Transport: &http.Transport{
+	Proxy:               nil,
+	MaxIdleConnsPerHost: 1,
+	IdleConnTimeout:     5 * time.Second,
+}}
+
+// operationModeRead is the Jolokia read the readiness probe posts.
+var operationModeRead = []byte(`{"type":"read","mbean":"org.apache.cassandra.db:type=StorageService","attribute":"OperationMode"}`)
+
+// jolokiaURLer is implemented by containers that know their agent's URL
+// (the simulator picks a port when the pod names none).
+type jolokiaURLer interface{ JolokiaURL() string }
+
+// jolokiaURL is the agent's URL: the container's own, else the pod IP and
+// the port named jolokia.
+func jolokiaURL(c Container, spec Spec) string {
+	if j, ok := c.(jolokiaURLer); ok {
+		if url := j.JolokiaURL(); url != "" {
+			return url
+		}
+	}
+	if spec.JolokiaPort == 0 {
+		return ""
+	}
+	return "http://" + net.JoinHostPort(spec.IP, strconv.Itoa(spec.JolokiaPort)) + "/jolokia/"
+}
+
+// probeJolokia asks the node's Jolokia agent for StorageService's
+// OperationMode, as a readiness probe would, and reports whether it answered
+// NORMAL.
+func probeJolokia(ctx context.Context, url string, spec Spec, timeout time.Duration) error {
+	if url == "" {
+		return fmt.Errorf("readiness probe: no port named jolokia")
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(operationModeRead))
+	if err != nil {
+		return fmt.Errorf("readiness probe: %w", err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if spec.JolokiaUser != "" {
+		req.SetBasicAuth(spec.JolokiaUser, spec.JolokiaPassword)
+	}
+	resp, err := probeClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("readiness probe: %w", err)
+	}
+	defer func() { _ = resp.Body.Close() }()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("readiness probe: HTTP %s", resp.Status)
+	}
+	var body struct {
+		Status int    `json:"status"`
+		Value  any    `json:"value"`
+		Error  string `json:"error"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
+		return fmt.Errorf("readiness probe: decode: %w", err)
+	}
+	if body.Status != http.StatusOK {
+		return fmt.Errorf("readiness probe: jolokia status %d: %s", body.Status, body.Error)
+	}
+	if body.Value != "NORMAL" {
+		return fmt.Errorf("readiness probe: OperationMode %v", body.Value)
+	}
+	return nil
+}

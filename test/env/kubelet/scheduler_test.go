@@ -1,0 +1,106 @@
+package kubelet
+
+import (
+	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+)
+
+func node(name, zone string, taints ...corev1.Taint) *corev1.Node {
+	return &corev1.Node{
+		ObjectMeta: metav1.ObjectMeta{Name: name, Labels: map[string]string{LabelHostname: name, LabelZone: zone}},
+		Spec:       corev1.NodeSpec{Taints: taints},
+	}
+}
+
+func pod(ns, name string, labels map[string]string, affinity *corev1.Affinity) *corev1.Pod {
+	return &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name, UID: types.UID("uid-" + name), Labels: labels},
+		Spec:       corev1.PodSpec{Affinity: affinity},
+	}
+}
+
+func antiAffinity(key string, match map[string]string) *corev1.Affinity {
+	return &corev1.Affinity{PodAntiAffinity: &corev1.PodAntiAffinity{
+		RequiredDuringSchedulingIgnoredDuringExecution: []corev1.PodAffinityTerm{{
+			LabelSelector: &metav1.LabelSelector{MatchLabels: match}, TopologyKey: key,
+		}},
+	}}
+}
+
+func TestFits(t *testing.T) {
+	cass := map[string]string{"app": "cassandra"}
+	n1, n2 := node("n1", "z1"), node("n2", "z1")
+	nodes := map[string]*corev1.Node{"n1": n1, "n2": n2}
+	onN1 := []placed{{pod: pod("db", "c-0", cass, nil), node: "n1"}}
+	onN1Anti := []placed{{pod: pod("db", "c-0", cass, antiAffinity(LabelHostname, cass)), node: "n1"}}
+	tainted := node("n3", "z2", corev1.Taint{Key: "dedicated", Value: "db", Effect: corev1.TaintEffectNoSchedule})
+	zoneIn := &corev1.Affinity{NodeAffinity: &corev1.NodeAffinity{
+		RequiredDuringSchedulingIgnoredDuringExecution: &corev1.NodeSelector{NodeSelectorTerms: []corev1.NodeSelectorTerm{{
+			MatchExpressions: []corev1.NodeSelectorRequirement{{Key: LabelZone, Operator: corev1.NodeSelectorOpIn, Values: []string{"z2"}}},
+		}}},
+	}}
+	tolerating := pod("db", "c-1", cass, nil)
+	tolerating.Spec.Tolerations = []corev1.Toleration{{Key: "dedicated", Operator: corev1.TolerationOpEqual, Value: "db"}}
+	for _, tc := range []struct {
+		name   string
+		pod    *corev1.Pod
+		node   *corev1.Node
+		others []placed
+		fits   bool
+	}{
+		{"empty node", pod("db", "c-1", cass, antiAffinity(LabelHostname, cass)), n2, onN1, true},
+		{"anti-affinity on the same host", pod("db", "c-1", cass, antiAffinity(LabelHostname, cass)), n1, onN1, false},
+		{"anti-affinity is symmetric", pod("db", "c-1", cass, nil), n1, onN1Anti, false},
+		{"anti-affinity by zone", pod("db", "c-1", cass, antiAffinity(LabelZone, cass)), n2, onN1, false},
+		{"anti-affinity in another namespace", pod("other", "c-1", cass, antiAffinity(LabelHostname, cass)), n1, onN1, true},
+		{"anti-affinity not matching", pod("db", "c-1", map[string]string{"app": "x"}, antiAffinity(LabelHostname, map[string]string{"app": "x"})), n1, onN1, true},
+		{"untolerated taint", pod("db", "c-1", cass, nil), tainted, nil, false},
+		{"tolerated taint", tolerating, tainted, nil, true},
+		{"node affinity matches", pod("db", "c-1", cass, zoneIn), node("n4", "z2"), nil, true},
+		{"node affinity does not match", pod("db", "c-1", cass, zoneIn), n1, nil, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := fits(tc.pod, tc.node, tc.others, nodes) == ""; got != tc.fits {
+				t.Errorf("fits = %t (%q), want %t", got, fits(tc.pod, tc.node, tc.others, nodes), tc.fits)
+			}
+		})
+	}
+}
+
+func TestNodeSelector(t *testing.T) {
+	p := pod("db", "c-0", nil, nil)
+	p.Spec.NodeSelector = map[string]string{LabelZone: "z2"}
+	if why := fits(p, node("n1", "z1"), nil, nil); why == "" {
+		t.Error("pod with nodeSelector zone z2 fits a node of zone z1")
+	}
+	if why := fits(p, node("n2", "z2"), nil, nil); why != "" {
+		t.Errorf("pod with nodeSelector zone z2 does not fit a node of zone z2: %s", why)
+	}
+}
+
+func TestDirectoryResolve(t *testing.T) {
+	d := NewDirectory()
+	d.Set("eu-west", "cassandra", "orders-dc1-r1-0", "127.20.1.1")
+	d.Set("us-east", "other", "orders-dc1-r1-0", "127.20.2.7")
+	for host, want := range map[string]string{
+		"orders-dc1-r1-0.orders.cassandra.svc.cluster.local": "127.20.1.1",
+		"orders-dc1-r1-0.orders.other.svc.cluster.local":     "127.20.2.7",
+		"orders-dc1-r1-0": "127.20.1.1",
+	} {
+		if got, ok := d.Resolve(host); !ok || got != want {
+			t.Errorf("Resolve(%q) = %q, %t; want %q", host, got, ok, want)
+		}
+	}
+	d.Delete("eu-west", "cassandra", "orders-dc1-r1-0", "127.20.9.9") // an older IP: kept
+	if got, _ := d.Resolve("orders-dc1-r1-0.orders.cassandra.svc"); got != "127.20.1.1" {
+		t.Errorf("delete with a stale IP removed the entry: got %q", got)
+	}
+	d.Delete("eu-west", "cassandra", "orders-dc1-r1-0", "127.20.1.1")
+	d.Delete("us-east", "other", "orders-dc1-r1-0", "127.20.2.7")
+	if got, ok := d.Resolve("orders-dc1-r1-0"); ok {
+		t.Errorf("Resolve after delete = %q, want none", got)
+	}
+}

@@ -1,0 +1,27 @@
+package env
+
+import (
+	"context"
+
+	"github.com/ringops/ringops/test/env/cassandra"
+	"github.com/ringops/ringops/test/env/kubelet"
+)
+
+// simRuntime runs the kubelets' Cassandra containers on the simulator.
+type simRuntime struct{ sim *cassandra.Sim }
+
+var _ kubelet.Runtime = simRuntime{}
+
+var _ kubelet.Container = (*cassandra.Node)(nil)
+
+func (s simRuntime) Start(ctx context.Context, spec kubelet.Spec) (kubelet.Container, error) {
+	n, err := s.sim.Start(ctx, cassandra.NodeConfig{
+		Key: spec.Key, Pod: spec.Pod, Namespace: spec.Namespace, Region: spec.Region, IP: spec.IP,
+		ClusterName: spec.ClusterName, DC: spec.DC, Rack: spec.Rack, Seeds: spec.Seeds,
+		JolokiaPort: spec.JolokiaPort, JolokiaUser: spec.JolokiaUser, JolokiaPassword: spec.JolokiaPassword,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return n, nil
+}
