@@ -1,0 +1,93 @@
+// Package plan is the planner: a pure function from what a revision asks
+// (Desired: the validated spec and its rendered objects per kube context)
+// and what the clusters hold (Observed: live objects, pods, PVCs and the
+// ring's health) to a Plan: the steps to take now, or a typed Wait saying
+// why none is taken. It owns the order of work and the rollout invariants
+// of the design; it does no I/O, reads no clock (Observed.Now), keeps no
+// state between calls, and never panics on partial observations. The
+// executor applies a plan and calls Next again: a step function, as
+// gitops-engine's sync context.
+//
+// # The order of work
+//
+// Each call finds the first unfinished item of this list and stops there:
+//
+//	Blocked           the revision is invalid (Desired.Invalid): nothing at all
+//	seed region down  nothing at all, anywhere
+//	batch             every non-disruptive step due, together, in every reachable
+//	                  context, paused or not, window or not: objects missing or
+//	                  drifted (applied again), StatefulSets created empty, changed
+//	                  templates staged, immutable fields re-created, decommissions
+//	                  completed, PVCs grown or deleted, objects pruned
+//	any region down   disruptive steps wait (RegionUnreachable)
+//	decommission      a decommission in flight: wait for DECOMMISSIONED, start it
+//	                  again if the node is still NORMAL
+//	topology          datacenter by datacenter, seed first: grow (the rack with the
+//	                  fewest nodes, first rack on a tie: one node per rack, then in
+//	                  turn), then shrink (the rack with the most nodes, last rack on
+//	                  a tie: decommission its highest pod)
+//	template rolls    rack by rack, seed datacenter first, one pod at a time
+//	nothing left      Converged once every rack is at rest and the ring healthy
+//
+// A disruptive step (a node joining, leaving or restarting) then passes the
+// gates, in this order, each a typed wait: nothing in flight anywhere
+// (RolloutInProgress, or WaitingForRegion when it is in an earlier
+// datacenter); not Paused; inside a change window (OutsideWindow); the ring
+// healthy (RingUnhealthy, WaitingForRegion) and settled (Settling). A wait
+// on something in flight or on the ring that lasts longer than
+// spec.rollout.healthTimeout becomes HealthTimeout, a failure. The only
+// exception to the ring gate is a step about a node that is itself the
+// ring's only problem and is down: restarting it on a fixed template, or
+// removing it when it never joined, cannot make the ring less available,
+// and without it a broken image would need a human (CassKop's deadlock).
+//
+// # A rack's StatefulSet
+//
+//	absent ──create (0 replicas, or the count of pods left to adopt)──▶ at rest
+//	at rest ──scale ±1 (disruptive up; down only after DECOMMISSIONED)──▶ at rest
+//	at rest ──template changed: stage it, partition = replicas (no restart)──▶ staged
+//	staged ──partition lowered to the next outdated pod (disruptive)──▶ rolling ──pod Ready──▶ staged
+//	staged, every pod updated ──partition back to 0──▶ at rest
+//	at rest ──mark ringops.dev/decommission, decommission──▶ leaving ──DECOMMISSIONED: mark PVC, replicas-1──▶ at rest
+//	immutable field changed ──orphan delete, re-create (pods and PVCs kept)──▶ at rest
+//
+// Every pod restart is its own ring-gated step: the partition goes down to
+// exactly the next outdated ordinal. This is stricter than cass-operator and
+// CassKop, which gate only between racks and let the StatefulSet controller
+// restart a rack's pods back to back on readiness alone (a pod is Ready
+// when its own node is NORMAL, before the others' failure detectors see it
+// up). It costs one planning pass per pod, and buys: no second restart
+// before the ring agrees the first node is back; pause and change windows
+// that stop after the current pod, not the current rack; a health timeout
+// per pod; a new revision that can restage at any point (the partition
+// rises back to the replicas, so no pod restarts until the planner says so).
+// Racks still roll one at a time, seed datacenter first (rule 6): a rack's
+// roll starts only when every earlier rack runs its template on every pod.
+//
+// A seed list change (a datacenter's seeds entering CASSANDRA_SEEDS) is
+// never staged while the topology changes: the live seed list is kept in
+// the applied template until every rack has its node count, then the
+// change rolls on its own, rack by rack.
+//
+// # State lives in the clusters
+//
+// The planner writes its state into the objects of its steps, as
+// annotations the executor applies with them: ringops.dev/step and
+// ringops.dev/step-at (what started when, for the health timeout),
+// ringops.dev/decommission (the node being decommissioned, written before
+// the decommission starts), ringops.dev/change (what a staged template
+// changes, for messages), and ringops.dev/decommissioned on the PVC of a
+// decommissioned node, which is never reused by a new node (Cassandra
+// refuses to start on it). A restarted daemon re-derives everything from
+// them, the StatefulSets' replicas, partitions and revisions, and the ring.
+//
+// # What the executor does
+//
+// Observe every context of the revision (and of the previous one), build
+// Ring with FromResult(ring.Assess(snapshot, RingExpected(...)), since),
+// call Next, execute the steps in order as their Action documents (server-
+// side apply of the planner's objects, which carry the observed
+// resourceVersion; deletes with UID and resourceVersion preconditions;
+// decommission started in the background), stop at the first error, and
+// call Next again. It decides nothing.
+package plan

@@ -1,0 +1,583 @@
+package plan
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+	"testing/fstest"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/yaml"
+
+	"github.com/ringops/ringops/render"
+	"github.com/ringops/ringops/schemas"
+)
+
+// The golden cases: testdata/plan/<case>/ holds
+//
+//	desired.yaml   the cluster spec of the revision (may be invalid)
+//	previous.yaml  optional: the spec rolled out before (change validation,
+//	               and what live objects with from: previous were rendered from)
+//	observed.yaml  the world, in the compact form of obsFile
+//	want.txt       describe(plan)
+
+// obsFile is observed.yaml.
+type obsFile struct {
+	Now      string              `json:"now"`
+	Ring     ringSpec            `json:"ring"`
+	Contexts map[string]*ctxSpec `json:"contexts"`
+}
+
+type ringSpec struct {
+	Healthy  *bool                    `json:"healthy"`
+	Assessed *bool                    `json:"assessed"`
+	Since    string                   `json:"since"`
+	Summary  string                   `json:"summary"`
+	Problems []RingProblem            `json:"problems"`
+	Nodes    map[string]*ringNodeSpec `json:"nodes"`
+}
+
+type ringNodeSpec struct {
+	Mode   *string `json:"mode"`
+	State  string  `json:"state"`
+	InRing *bool   `json:"inRing"`
+}
+
+// ctxSpec is one context: unreachable, or its live objects. Objects other
+// than StatefulSets default to the rendered ones of desired.yaml
+// (objects: previous, none).
+type ctxSpec struct {
+	Unreachable  string                    `json:"unreachable"`
+	Objects      string                    `json:"objects"`
+	Missing      []string                  `json:"missing"`
+	Drift        map[string]map[string]any `json:"drift"`
+	Extra        []map[string]any          `json:"extra"`
+	StatefulSets map[string]*stsSpec       `json:"statefulsets"`
+}
+
+// stsSpec is a live StatefulSet: rendered from desired.yaml or
+// previous.yaml (from), with replicas (default: the rendered count),
+// partition, the number of pods on the update revision (default all,
+// highest ordinals first), a status behind its generation (stale), its
+// pods (all Ready by default) and PVCs (one per pod by default).
+type stsSpec struct {
+	From        string              `json:"from"`
+	Replicas    *int32              `json:"replicas"`
+	Partition   *int32              `json:"partition"`
+	Updated     *int32              `json:"updated"`
+	Stale       bool                `json:"stale"`
+	Annotations map[string]string   `json:"annotations"`
+	Drift       map[string]any      `json:"drift"`
+	Pods        map[string]*podSpec `json:"pods"`
+	ExtraPods   []int32             `json:"extraPods"`
+	OrphanPods  []int32             `json:"orphanPods"`
+	PVCs        map[string]*pvcSpec `json:"pvcs"`
+	NoPVCs      bool                `json:"noPVCs"`
+	Absent      bool                `json:"absent"`
+}
+
+type podSpec struct {
+	Age      string `json:"age"` // default 240h
+	Ready    *bool  `json:"ready"`
+	Deleting bool   `json:"deleting"`
+	Missing  bool   `json:"missing"`
+	Revision string `json:"revision"` // "current" or "update"
+}
+
+func (ps *podSpec) age() time.Duration {
+	if d, err := time.ParseDuration(ps.Age); err == nil {
+		return d
+	}
+	return 240 * time.Hour
+}
+
+type pvcSpec struct {
+	Decommissioned bool   `json:"decommissioned"`
+	Size           string `json:"size"`
+	Missing        bool   `json:"missing"`
+}
+
+var defaultNow = time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
+
+// goldenInput reads a case directory into the planner's inputs.
+func goldenInput(t testing.TB, dir string) (*Desired, *Observed) {
+	t.Helper()
+	d := &Desired{Name: "orders", Revision: "rev2"}
+	c, err := schemas.Parse("desired.yaml", readFile(t, filepath.Join(dir, "desired.yaml")))
+	if err != nil {
+		d.Invalid = err
+	}
+	d.Cluster = c
+	var prev *schemas.CassandraCluster
+	if data, err := os.ReadFile(filepath.Join(dir, "previous.yaml")); err == nil {
+		prev, err = schemas.Parse("previous.yaml", data)
+		require.NoError(t, err)
+	}
+	if c != nil && prev != nil && d.Invalid == nil {
+		d.Invalid = schemas.ValidateChange(prev, c).Err()
+	}
+	specs := map[string]*schemas.CassandraCluster{"desired": c, "previous": prev}
+	rendered := map[string]map[string]*render.Manifests{}
+	for from, spec := range specs {
+		if spec != nil {
+			rendered[from] = renderAll(t, spec)
+		}
+	}
+	if c != nil && d.Invalid == nil {
+		for _, kc := range c.Contexts() {
+			d.Manifests = append(d.Manifests, rendered["desired"][kc])
+		}
+	}
+	var of obsFile
+	require.NoError(t, yaml.UnmarshalStrict(readFile(t, filepath.Join(dir, "observed.yaml")), &of))
+	name := "orders"
+	if c != nil {
+		name = c.Metadata.Name
+	}
+	return d, buildObserved(t, name, &of, rendered)
+}
+
+func readFile(t testing.TB, path string) []byte {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	require.NoError(t, err)
+	return data
+}
+
+func renderAll(t testing.TB, c *schemas.CassandraCluster) map[string]*render.Manifests {
+	t.Helper()
+	all, err := render.New(render.DefaultOptions()).RenderAll(context.Background(), fstest.MapFS{}, ".", c)
+	require.NoError(t, err)
+	out := map[string]*render.Manifests{}
+	for _, m := range all {
+		out[m.Context] = m
+	}
+	return out
+}
+
+func buildObserved(t testing.TB, cluster string, of *obsFile, rendered map[string]map[string]*render.Manifests) *Observed {
+	t.Helper()
+	o := &Observed{Now: defaultNow, Contexts: map[string]*Context{}}
+	if of.Now != "" {
+		now, err := time.Parse(time.RFC3339, of.Now)
+		require.NoError(t, err)
+		o.Now = now
+	}
+	for kc, cs := range of.Contexts {
+		o.Contexts[kc] = buildContext(t, cluster, kc, cs, rendered)
+	}
+	o.Ring = buildRing(t, cluster, o, &of.Ring)
+	return o
+}
+
+func buildContext(t testing.TB, cluster, kc string, cs *ctxSpec, rendered map[string]map[string]*render.Manifests) *Context {
+	if cs == nil {
+		cs = &ctxSpec{}
+	}
+	if cs.Unreachable != "" {
+		return &Context{Err: errors.New(cs.Unreachable)}
+	}
+	oc := &Context{}
+	from := cs.Objects
+	if from == "" {
+		from = "desired"
+	}
+	if m := rendered[from][kc]; m != nil && from != "none" {
+		for _, u := range m.Objects {
+			if !isStatefulSet(u) && !contains(cs.Missing, u.GetKind()+"/"+u.GetName()) {
+				live := serverCopy(u)
+				for path, val := range cs.Drift[u.GetKind()+"/"+u.GetName()] {
+					setPath(t, live.Object, path, val)
+				}
+				oc.Objects = append(oc.Objects, live)
+			}
+		}
+	}
+	for _, e := range cs.Extra {
+		u := &unstructured.Unstructured{Object: map[string]any{}}
+		for k, v := range e {
+			u.Object[k] = v
+		}
+		u.SetNamespace("cassandra")
+		u.SetLabels(map[string]string{render.LabelCluster: cluster, render.LabelManagedBy: render.ManagedBy})
+		oc.Objects = append(oc.Objects, serverCopy(u))
+	}
+	for _, name := range sortedKeys(cs.StatefulSets) {
+		buildSTS(t, oc, kc, name, cs.StatefulSets[name], rendered)
+	}
+	return oc
+}
+
+func contains(l []string, s string) bool {
+	for _, e := range l {
+		if e == s {
+			return true
+		}
+	}
+	return false
+}
+
+// serverCopy is a rendered object as the API server returns it: with
+// identity, a creation time and a few defaults.
+func serverCopy(u *unstructured.Unstructured) *unstructured.Unstructured {
+	live := u.DeepCopy()
+	live.SetUID(types.UID("uid-" + u.GetName()))
+	live.SetResourceVersion("1234")
+	live.SetGeneration(5)
+	live.SetCreationTimestamp(metav1.NewTime(defaultNow.Add(-240 * time.Hour)))
+	live.SetManagedFields([]metav1.ManagedFieldsEntry{{Manager: "ringops", Operation: metav1.ManagedFieldsOperationApply}})
+	switch u.GetKind() {
+	case "Service":
+		spec := live.Object["spec"].(map[string]any)
+		spec["sessionAffinity"] = "None"
+		spec["type"] = "ClusterIP"
+		spec["clusterIPs"] = []any{"None"}
+		spec["ipFamilies"] = []any{"IPv4"}
+	case "PodDisruptionBudget":
+		live.Object["status"] = map[string]any{"disruptionsAllowed": int64(1)}
+	case "StatefulSet":
+		spec := live.Object["spec"].(map[string]any)
+		spec["revisionHistoryLimit"] = int64(10)
+		spec["persistentVolumeClaimRetentionPolicy"] = map[string]any{"whenDeleted": "Retain", "whenScaled": "Retain"}
+		podSpec := spec["template"].(map[string]any)["spec"].(map[string]any)
+		podSpec["dnsPolicy"] = "ClusterFirst"
+		podSpec["restartPolicy"] = "Always"
+		podSpec["schedulerName"] = "default-scheduler"
+		podSpec["securityContext"] = map[string]any{}
+		for _, c := range podSpec["containers"].([]any) {
+			c.(map[string]any)["terminationMessagePath"] = "/dev/termination-log"
+		}
+		for _, c := range spec["volumeClaimTemplates"].([]any) {
+			claim := c.(map[string]any)
+			claim["spec"].(map[string]any)["volumeMode"] = "Filesystem"
+			claim["status"] = map[string]any{"phase": "Pending"}
+		}
+	}
+	return live
+}
+
+// setPath sets a dotted path ("spec.template.spec.containers.0.image").
+func setPath(t testing.TB, obj map[string]any, path string, val any) {
+	t.Helper()
+	parts := strings.Split(path, ".")
+	var cur any = obj
+	for i, p := range parts {
+		last := i == len(parts)-1
+		switch c := cur.(type) {
+		case map[string]any:
+			if last {
+				c[p] = val
+				return
+			}
+			if c[p] == nil {
+				c[p] = map[string]any{}
+			}
+			cur = c[p]
+		case []any:
+			n, err := strconv.Atoi(p)
+			require.NoError(t, err, path)
+			if last {
+				c[n] = val
+				return
+			}
+			cur = c[n]
+		default:
+			t.Fatalf("path %s: %s is not a map or list", path, p)
+		}
+	}
+}
+
+func findObject(m *render.Manifests, kind, name string) *unstructured.Unstructured {
+	if m == nil {
+		return nil
+	}
+	for _, u := range m.Objects {
+		if u.GetKind() == kind && u.GetName() == name {
+			return u
+		}
+	}
+	return nil
+}
+
+func buildSTS(t testing.TB, oc *Context, kc, name string, ss *stsSpec, rendered map[string]map[string]*render.Manifests) {
+	t.Helper()
+	if ss == nil {
+		ss = &stsSpec{}
+	}
+	from := ss.From
+	if from == "" {
+		from = "desired"
+	}
+	src := findObject(rendered[from][kc], "StatefulSet", name)
+	require.NotNil(t, src, "StatefulSet %s not rendered from %s in %s", name, from, kc)
+	live := serverCopy(src)
+	replicas, _ := nestedInt(live.Object, "spec", "replicas")
+	if ss.Replicas != nil {
+		replicas = int64(*ss.Replicas)
+	}
+	setPath(t, live.Object, "spec.replicas", replicas)
+	if ss.Partition != nil {
+		setPath(t, live.Object, "spec.updateStrategy.rollingUpdate", map[string]any{"partition": int64(*ss.Partition)})
+	}
+	ann := live.GetAnnotations()
+	for k, v := range ss.Annotations {
+		ann[k] = v
+	}
+	live.SetAnnotations(ann)
+	for path, val := range ss.Drift {
+		setPath(t, live.Object, path, val)
+	}
+	n := int32(replicas)
+	updated := n
+	if ss.Updated != nil {
+		updated = *ss.Updated
+	}
+	updateRev := name + "-" + hashOf(nested(live.Object, "spec", "template"))[:10]
+	currentRev := updateRev
+	if updated < n {
+		currentRev = name + "-previous"
+	}
+	pods := buildPods(t, oc, live, n, updated, currentRev, updateRev, ss)
+	buildPVCs(oc, live, n, ss)
+	ready := int32(0)
+	var upd int32
+	for _, p := range pods {
+		if podReady(p) {
+			ready++
+		}
+		if p.Labels[LabelRevision] == updateRev {
+			upd++
+		}
+	}
+	gen := live.GetGeneration()
+	if ss.Stale {
+		gen--
+	}
+	live.Object["status"] = map[string]any{
+		"observedGeneration": gen, "replicas": int64(len(pods)), "readyReplicas": int64(ready),
+		"updatedReplicas": int64(upd), "currentRevision": currentRev, "updateRevision": updateRev,
+		"availableReplicas": int64(ready),
+	}
+	if !ss.Absent {
+		oc.Objects = append(oc.Objects, live)
+	}
+}
+
+func hashOf(v any) string {
+	data, _ := json.Marshal(v)
+	sum := sha256.Sum256(data)
+	return hex.EncodeToString(sum[:])
+}
+
+func buildPods(t testing.TB, oc *Context, sts *unstructured.Unstructured, n, updated int32, currentRev, updateRev string, ss *stsSpec) []*corev1.Pod {
+	t.Helper()
+	ords := append([]int32{}, ss.ExtraPods...)
+	ords = append(ords, ss.OrphanPods...)
+	for o := int32(0); o < n; o++ {
+		ords = append(ords, o)
+	}
+	sort.Slice(ords, func(i, j int) bool { return ords[i] < ords[j] })
+	labels := sts.GetLabels()
+	var out []*corev1.Pod
+	for _, ord := range ords {
+		ps := ss.Pods[itoa(int(ord))]
+		if ps == nil {
+			ps = &podSpec{}
+		}
+		if ps.Missing {
+			continue
+		}
+		rev := currentRev
+		if ord >= n-updated {
+			rev = updateRev
+		}
+		switch ps.Revision {
+		case "current":
+			rev = currentRev
+		case "update":
+			rev = updateRev
+		}
+		ready := corev1.ConditionTrue
+		if ps.Ready != nil && !*ps.Ready {
+			ready = corev1.ConditionFalse
+		}
+		p := corev1.Pod{
+			ObjectMeta: metav1.ObjectMeta{Name: sts.GetName() + "-" + itoa(int(ord)), Namespace: sts.GetNamespace(),
+				CreationTimestamp: metav1.NewTime(defaultNow.Add(-ps.age())),
+				UID:               types.UID("uid-pod-" + sts.GetName() + "-" + itoa(int(ord))),
+				Labels: map[string]string{
+					render.LabelCluster: labels[render.LabelCluster], render.LabelManagedBy: render.ManagedBy,
+					render.LabelDatacenter: labels[render.LabelDatacenter], render.LabelRack: labels[render.LabelRack],
+					LabelRevision: rev,
+				}},
+			Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: render.ContainerCassandra,
+				Ports: []corev1.ContainerPort{{Name: render.PortJolokia, ContainerPort: 8778}}}}},
+			Status: corev1.PodStatus{Phase: corev1.PodRunning, PodIP: fmt.Sprintf("10.0.%d.%d", len(oc.Pods)/200, len(oc.Pods)%200+1),
+				Conditions: []corev1.PodCondition{{Type: corev1.PodReady, Status: ready}}},
+		}
+		if ps.Deleting {
+			now := metav1.NewTime(defaultNow)
+			p.DeletionTimestamp = &now
+		}
+		oc.Pods = append(oc.Pods, p)
+		out = append(out, &oc.Pods[len(oc.Pods)-1])
+	}
+	return out
+}
+
+func buildPVCs(oc *Context, sts *unstructured.Unstructured, n int32, ss *stsSpec) {
+	size := "1Gi"
+	if q := dataClaimSize(sts); q != nil {
+		size = q.String()
+	}
+	want := map[int32]*pvcSpec{}
+	if !ss.NoPVCs {
+		for o := int32(0); o < n; o++ {
+			want[o] = &pvcSpec{}
+		}
+		for _, o := range append(append([]int32{}, ss.ExtraPods...), ss.OrphanPods...) {
+			want[o] = &pvcSpec{}
+		}
+	}
+	for k, v := range ss.PVCs {
+		o, err := strconv.Atoi(k)
+		if err == nil {
+			want[int32(o)] = v
+		}
+	}
+	labels := sts.GetLabels()
+	for _, ord := range sortedOrdinals(want) {
+		ps := want[ord]
+		if ps.Missing {
+			continue
+		}
+		s := size
+		if ps.Size != "" {
+			s = ps.Size
+		}
+		pvc := corev1.PersistentVolumeClaim{
+			ObjectMeta: metav1.ObjectMeta{Name: render.VolumeData + "-" + sts.GetName() + "-" + itoa(int(ord)),
+				Namespace: sts.GetNamespace(), UID: types.UID("uid-pvc-" + itoa(int(ord))), ResourceVersion: "99",
+				Labels: map[string]string{render.LabelCluster: labels[render.LabelCluster],
+					render.LabelDatacenter: labels[render.LabelDatacenter], render.LabelRack: labels[render.LabelRack]}},
+			Spec: corev1.PersistentVolumeClaimSpec{Resources: corev1.VolumeResourceRequirements{
+				Requests: corev1.ResourceList{corev1.ResourceStorage: resource.MustParse(s)}}},
+		}
+		if ps.Decommissioned {
+			pvc.Annotations = map[string]string{AnnotationDecommissioned: defaultNow.Add(-time.Hour).Format(time.RFC3339)}
+		}
+		oc.PVCs = append(oc.PVCs, pvc)
+	}
+}
+
+// buildRing: healthy unless told otherwise (or given problems); every
+// member NORMAL, UN and in the ring unless overridden.
+func buildRing(t testing.TB, cluster string, o *Observed, rs *ringSpec) Ring {
+	t.Helper()
+	rg := Ring{Assessed: true, Healthy: len(rs.Problems) == 0, Summary: rs.Summary, Problems: rs.Problems,
+		Since: o.Now.Add(-time.Hour), Nodes: map[string]RingNode{}}
+	if rs.Healthy != nil {
+		rg.Healthy = *rs.Healthy
+	}
+	if rs.Assessed != nil {
+		rg.Assessed = *rs.Assessed
+	}
+	if rs.Since != "" {
+		since, err := time.Parse(time.RFC3339, rs.Since)
+		require.NoError(t, err)
+		rg.Since = since
+	}
+	for i, p := range rg.Problems {
+		if p.Text == "" {
+			rg.Problems[i].Text = p.Kind + ": " + strings.Join(p.Nodes, ", ")
+		}
+	}
+	for _, m := range Members(cluster, o) {
+		rg.Nodes[m.Pod] = RingNode{Mode: "NORMAL", State: "UN", InRing: true}
+	}
+	for pod, ns := range rs.Nodes {
+		n := rg.Nodes[pod]
+		if ns.Mode != nil {
+			n.Mode = *ns.Mode
+		}
+		if ns.State != "" {
+			n.State = ns.State
+		}
+		if ns.InRing != nil {
+			n.InRing = *ns.InRing
+		}
+		rg.Nodes[pod] = n
+	}
+	return rg
+}
+
+// describe renders a plan for want.txt: its String, then what each step
+// applies (for a StatefulSet: replicas, partition, image, seed count and
+// ringops annotations).
+func describe(p Plan) string {
+	var b strings.Builder
+	b.WriteString(p.String())
+	b.WriteString("\n")
+	if len(p.Steps) == 0 {
+		fmt.Fprintf(&b, "  failed: %v\n", p.Failed())
+		if !p.Wait.Since.IsZero() {
+			fmt.Fprintf(&b, "  since: %s\n", p.Wait.Since.UTC().Format(time.RFC3339))
+		}
+	}
+	for i, s := range p.Steps {
+		fmt.Fprintf(&b, "  step %d: disruptive=%v", i+1, s.Disruptive())
+		if s.Target.UID != "" {
+			fmt.Fprintf(&b, " precondition uid=%s rv=%s", s.Target.UID, s.Target.ResourceVersion)
+		}
+		if s.MarkPVC != "" {
+			fmt.Fprintf(&b, " mark-pvc=%s", s.MarkPVC)
+		}
+		if s.DeletePod != "" {
+			fmt.Fprintf(&b, " delete-pod-uid=%s", s.DeletePod)
+		}
+		b.WriteString("\n")
+		for _, u := range s.Objects {
+			b.WriteString("    apply " + describeObject(u) + "\n")
+		}
+	}
+	return b.String()
+}
+
+func describeObject(u *unstructured.Unstructured) string {
+	s := u.GetKind() + " " + u.GetName()
+	if !isStatefulSet(u) {
+		return s
+	}
+	replicas, _ := nestedInt(u.Object, "spec", "replicas")
+	tmpl := nested(u.Object, "spec", "template")
+	seeds, _ := seedsOf(tmpl)
+	s += fmt.Sprintf(": replicas=%d partition=%d image=%s seeds=%s", replicas, partitionOf(u), imageOf(tmpl), seedCount(seeds))
+	if rv := u.GetResourceVersion(); rv != "" {
+		s += " rv=" + rv
+	}
+	if q := dataClaimSize(u); q != nil {
+		s += " storage=" + q.String()
+	}
+	ann := u.GetAnnotations()
+	for _, k := range sortedKeys(ann) {
+		if strings.HasPrefix(k, "ringops.dev/") && k != render.AnnotationSpecHash {
+			s += fmt.Sprintf("\n      %s: %s", k, ann[k])
+		}
+	}
+	return s
+}

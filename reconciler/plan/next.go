@@ -1,0 +1,387 @@
+package plan
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+)
+
+// candidate is the next disruptive step, before the gates.
+type candidate struct {
+	r      *rack
+	step   Step
+	except int32  // the ordinal the step is about, when its pod may be down; -1 otherwise
+	desc   string // the step in a few words, for waits: "dc1/r2 scale 2 -> 3"
+}
+
+// next is the disruptive part of the plan: the one next step, gated, or
+// why there is none.
+func (v *view) next() Plan {
+	if un := v.unreachable(); len(un) > 0 {
+		return v.wait(Wait{Reason: RegionUnreachable, Context: un[0],
+			Message: un[0] + " cannot be read (" + v.contextErr(un[0]) + "): disruptive steps wait, since one step in flight across all regions cannot be checked without it"})
+	}
+	c, w := v.candidate()
+	switch {
+	case w != nil:
+		return v.wait(*w)
+	case c == nil:
+		return v.wait(v.idle())
+	}
+	if w := v.gate(c); w != nil {
+		return v.wait(*w)
+	}
+	return Plan{Cluster: v.name, Revision: v.d.Revision, Steps: []Step{c.step}}
+}
+
+func (v *view) wait(w Wait) Plan {
+	return Plan{Cluster: v.name, Revision: v.d.Revision, Wait: w}
+}
+
+// candidate finds the first work left, in rollout order: a decommission
+// in flight; then the topology, datacenter by datacenter (seed first):
+// growth, then shrinking; then template rolls, rack by rack.
+func (v *view) candidate() (*candidate, *Wait) {
+	for _, r := range v.racks {
+		if r.live != nil && r.live.annotations[AnnotationDecommission] != "" {
+			return v.decommissionInFlight(r)
+		}
+	}
+	for i := 0; i <= len(v.c.Spec.Datacenters); i++ {
+		var racks []*rack
+		for _, r := range v.racks {
+			if r.dcIndex == i && r.live != nil {
+				racks = append(racks, r)
+			}
+		}
+		if c, w := v.grow(racks); c != nil || w != nil {
+			return c, w
+		}
+		if c := v.shrink(racks); c != nil {
+			return c, nil
+		}
+	}
+	for _, r := range v.racks {
+		if ord := r.nextRestart(); ord >= 0 && !r.orphan() {
+			return v.restart(r, ord), nil
+		}
+	}
+	return nil, nil
+}
+
+// decommissionInFlight: a marker the batch could not complete.
+func (v *view) decommissionInFlight(r *rack) (*candidate, *Wait) {
+	m := r.live.annotations[AnnotationDecommission]
+	ord, _ := ordinalOf(m, r.name)
+	if ord != r.live.replicas-1 {
+		return nil, &Wait{Reason: Blocked, Context: r.ctx, Message: fmt.Sprintf(
+			"StatefulSet %s is marked as decommissioning %s, which is not its highest pod (%d replicas): check the node and remove the annotation %s by hand",
+			r.name, m, r.live.replicas, AnnotationDecommission)}
+	}
+	switch mode := v.o.Ring.Nodes[m].Mode; mode {
+	case "NORMAL":
+		c := v.decommission(r, "decommission of "+m+" did not start, or was aborted (node NORMAL): start it again")
+		c.except = ord
+		return c, nil
+	default:
+		w := v.timed(Wait{Reason: RolloutInProgress, Context: r.ctx,
+			Message: r.label() + ": decommission of " + m + " in flight (" + v.modeOf(m) + ")"}, r.stepAt())
+		return nil, &w
+	}
+}
+
+// grow picks, among a datacenter's racks below their node count, the one
+// with the fewest nodes (the first such rack on a tie): every rack gets its
+// first node before any gets a second, and none is ever more than one node
+// ahead.
+func (v *view) grow(racks []*rack) (*candidate, *Wait) {
+	var pick *rack
+	for _, r := range racks {
+		if !r.orphan() && r.live.replicas < r.target && (pick == nil || r.live.replicas < pick.live.replicas) {
+			pick = r
+		}
+	}
+	if pick == nil {
+		return nil, nil
+	}
+	n := pick.live.replicas
+	if pvc := pick.pvcs[n]; pvc != nil && pvc.Annotations[AnnotationDecommissioned] != "" && pvc.DeletionTimestamp == nil {
+		return nil, &Wait{Reason: Blocked, Context: pick.ctx, Message: fmt.Sprintf(
+			"%s should grow to %d nodes, but PVC %s holds the decommissioned node %s and Cassandra will not start on it: delete it (kubectl --context %s -n %s delete pvc %s) or set spec.storage.deleteOnDecommission",
+			pick.label(), n+1, pvc.Name, pick.podName(n), pick.ctx, pvc.Namespace, pvc.Name)}
+	}
+	reason := v.growReason(pick, racks)
+	u := v.write(pick, n+1, pick.live.partition, v.stamp(fmt.Sprintf("scale %d -> %d", n, n+1)))
+	return &candidate{r: pick, except: -1, desc: fmt.Sprintf("%s scale %d -> %d", pick.label(), n, n+1),
+		step: Step{Action: ScaleStatefulSet, Context: pick.ctx, Target: refOf(pick.live.obj), Objects: objs(u),
+			Pod: pick.podName(n), From: n, To: n + 1, Reason: reason}}, nil
+}
+
+func (v *view) growReason(pick *rack, racks []*rack) string {
+	if pick.live.replicas > 0 {
+		return fmt.Sprintf("%s grows towards %d nodes (racks take turns, none more than one node ahead)", pick.label(), pick.target)
+	}
+	empty := true
+	for _, r := range racks {
+		empty = empty && r.live.replicas == 0
+	}
+	switch {
+	case empty && pick.dcIndex == 0:
+		return "bootstrap of the seed datacenter " + pick.dc + ": first node of rack " + pick.rack
+	case empty:
+		return "datacenter " + pick.dc + " joins: first node of rack " + pick.rack
+	}
+	return pick.label() + ": first node of the rack (one node per rack first)"
+}
+
+// shrink picks, among a datacenter's racks above their node count, the one
+// with the most nodes (the last such rack on a tie), and removes its
+// highest pod: by decommission, or directly when the node never joined.
+func (v *view) shrink(racks []*rack) *candidate {
+	var pick *rack
+	for _, r := range racks {
+		if r.live.replicas > r.target && (pick == nil || r.live.replicas >= pick.live.replicas) {
+			pick = r
+		}
+	}
+	if pick == nil {
+		return nil
+	}
+	n := pick.live.replicas
+	m := pick.podName(n - 1)
+	why := fmt.Sprintf("%s shrinks towards %d nodes", pick.label(), pick.target)
+	if pick.orphan() {
+		why = "datacenter " + pick.dc + " left the spec"
+	}
+	if v.neverJoined(m, pick.pods[n-1], false) {
+		u := v.write(pick, n-1, min(pick.live.partition, n-1), v.stamp("remove "+m))
+		return &candidate{r: pick, except: n - 1, desc: fmt.Sprintf("%s remove %s", pick.label(), m),
+			step: Step{Action: ScaleStatefulSet, Context: pick.ctx, Target: refOf(pick.live.obj), Objects: objs(u),
+				Pod: m, From: n, To: n - 1, Reason: why + ": " + m + " never joined the ring (not Ready, in no view), removed without decommission"}}
+	}
+	return v.decommission(pick, why+": decommission "+m+", the highest pod of the rack with the most nodes")
+}
+
+func (v *view) decommission(r *rack, why string) *candidate {
+	m := r.podName(r.live.replicas - 1)
+	set := v.stamp("decommission " + m)
+	set[AnnotationDecommission] = m
+	u := v.write(r, r.live.replicas, r.live.partition, set)
+	return &candidate{r: r, except: -1, desc: r.label() + " decommission " + m,
+		step: Step{Action: Decommission, Context: r.ctx, Target: refOf(r.live.obj), Objects: objs(u), Pod: m,
+			From: r.live.replicas, To: r.live.replicas - 1, Reason: why}}
+}
+
+// restart lowers the partition of a rack to ord: the controller restarts
+// that pod on the staged template.
+func (v *view) restart(r *rack, ord int32) *candidate {
+	pod := r.podName(ord)
+	change := r.live.annotations[AnnotationChange]
+	if change == "" {
+		change = "template change"
+	}
+	left := int32(0)
+	for o := int32(0); o < min(r.live.partition, r.live.replicas); o++ {
+		if !r.updated(o) {
+			left++
+		}
+	}
+	u := v.write(r, r.live.replicas, ord, v.stamp("restart "+pod))
+	s := Step{Action: RestartPod, Context: r.ctx, Target: refOf(r.live.obj), Objects: objs(u), Pod: pod,
+		From: r.live.partition, To: ord,
+		Reason: fmt.Sprintf("%s: rolling %s one pod at a time (%d left in the rack), racks in turn, seed datacenter first", change, r.label(), left)}
+	if p := r.pods[ord]; !podReady(p) && p.DeletionTimestamp == nil {
+		s.DeletePod = string(p.UID)
+		s.Reason += "; " + pod + " is down and the controller would wait for it forever: it is deleted, its volume kept"
+	}
+	return &candidate{r: r, except: ord, desc: r.label() + " restart " + pod, step: s}
+}
+
+// gate lets a candidate go, or says why it waits: something in flight,
+// paused, outside the windows, the ring unhealthy, the ring settling.
+func (v *view) gate(c *candidate) *Wait {
+	for _, r := range v.racks {
+		except := int32(-1)
+		if r == c.r {
+			except = c.except
+		}
+		if a := v.busy(r, except); a != nil {
+			w := v.waitBusy(c, r, a)
+			return &w
+		}
+	}
+	ro := v.c.Spec.Rollout
+	if ro != nil && ro.Paused {
+		return &Wait{Reason: Paused, Context: c.r.ctx, Message: "spec.rollout.paused is set; next: " + c.desc}
+	}
+	if ro != nil {
+		open, at, err := windowOpen(ro.Windows, v.now)
+		switch {
+		case err != nil:
+			return &Wait{Reason: Blocked, Message: err.Error()}
+		case !open:
+			return &Wait{Reason: OutsideWindow, Context: c.r.ctx, Message: "no change window is open" + nextWindow(at) + "; next: " + c.desc}
+		}
+	}
+	return v.gateRing(c)
+}
+
+func nextWindow(at time.Time) string {
+	if at.IsZero() {
+		return ""
+	}
+	return " (the next opens " + at.Format(time.RFC3339) + ")"
+}
+
+// gateRing: the ring must be healthy and settled, unless its only
+// problem is the node the step is about, down already.
+func (v *view) gateRing(c *candidate) *Wait {
+	rg := v.o.Ring
+	if rg.Assessed && !rg.Healthy && c.except >= 0 {
+		pod := c.r.podName(c.except)
+		if !podReady(c.r.pods[c.except]) && v.onlyAbout(pod) {
+			return nil
+		}
+	}
+	if !rg.Assessed || !rg.Healthy {
+		_, last := v.lastStep()
+		since := last
+		if rg.Since.After(since) {
+			since = rg.Since
+		}
+		w := v.timed(v.ringWait(c), since)
+		return &w
+	}
+	if !rg.Since.IsZero() && v.now.Sub(rg.Since) < v.settle {
+		return &Wait{Reason: Settling, Context: c.r.ctx, Since: rg.Since, Message: fmt.Sprintf(
+			"ring healthy since %s, settling for %s; next: %s", rg.Since.UTC().Format(time.RFC3339), v.settle, c.desc)}
+	}
+	return nil
+}
+
+// ringWait is RingUnhealthy, or WaitingForRegion when every node the
+// problems name is in an earlier datacenter than the step's.
+func (v *view) ringWait(c *candidate) Wait {
+	summary := v.ringSummary()
+	if r := v.problemRack(); r != nil && r.dcIndex < c.r.dcIndex {
+		return Wait{Reason: WaitingForRegion, Context: c.r.ctx,
+			Message: fmt.Sprintf("%s (%s) waits for %s (%s): %s", c.r.dc, c.r.ctx, r.dc, r.ctx, summary)}
+	}
+	return Wait{Reason: RingUnhealthy, Context: c.r.ctx, Message: c.desc + ", waiting for the ring: " + summary}
+}
+
+// problemRack is the latest rack (in rollout order) of the nodes the ring
+// problems name, nil if a problem names none or an unknown one.
+func (v *view) problemRack() *rack {
+	var last *rack
+	for _, p := range v.o.Ring.Problems {
+		if len(p.Nodes) == 0 {
+			return nil
+		}
+		for _, n := range p.Nodes {
+			r := v.rackOf(n)
+			if r == nil {
+				return nil
+			}
+			if last == nil || r.dcIndex > last.dcIndex {
+				last = r
+			}
+		}
+	}
+	return last
+}
+
+func (v *view) rackOf(pod string) *rack {
+	for _, r := range v.racks {
+		if _, ok := ordinalOf(pod, r.name); ok {
+			return r
+		}
+	}
+	return nil
+}
+
+func (v *view) ringSummary() string {
+	rg := v.o.Ring
+	switch {
+	case !rg.Assessed && rg.Summary == "":
+		return "the ring could not be read"
+	case !rg.Assessed:
+		return "the ring could not be read: " + rg.Summary
+	case rg.Summary != "":
+		return rg.Summary
+	case len(rg.Problems) > 0:
+		texts := make([]string, 0, len(rg.Problems))
+		for _, p := range rg.Problems {
+			texts = append(texts, p.Text)
+		}
+		return strings.Join(texts, "; ")
+	}
+	return "unhealthy"
+}
+
+func (v *view) waitBusy(c *candidate, r *rack, a *activity) Wait {
+	_, last := v.lastStep()
+	if r.dcIndex < c.r.dcIndex {
+		return v.timed(Wait{Reason: WaitingForRegion, Context: c.r.ctx,
+			Message: fmt.Sprintf("%s (%s) waits for %s (%s): %s", c.r.dc, c.r.ctx, r.dc, r.ctx, a.what)}, last)
+	}
+	msg := r.ctx + ": "
+	if step := r.lastStepName(); step != "" {
+		msg += r.label() + " " + step + ": "
+	}
+	return v.timed(Wait{Reason: RolloutInProgress, Context: r.ctx, Message: msg + a.what + "; next: " + c.desc}, last)
+}
+
+func (r *rack) lastStepName() string {
+	if r.live == nil {
+		return ""
+	}
+	return r.live.annotations[AnnotationStep]
+}
+
+// idle is the wait when no step is left: converged, or something still in
+// flight, or the ring unhealthy.
+func (v *view) idle() Wait {
+	_, last := v.lastStep()
+	for _, r := range v.racks {
+		if a := v.busy(r, -1); a != nil {
+			msg := r.ctx + ": "
+			if step := r.lastStepName(); step != "" {
+				msg += r.label() + " " + step + ": "
+			}
+			return v.timed(Wait{Reason: RolloutInProgress, Context: r.ctx, Message: msg + a.what}, last)
+		}
+	}
+	rg := v.o.Ring
+	if !rg.Assessed || !rg.Healthy {
+		since := last
+		if rg.Since.After(since) {
+			since = rg.Since
+		}
+		return v.timed(Wait{Reason: RingUnhealthy, Message: "no step left, but " + v.ringSummary()}, since)
+	}
+	nodes := int32(0)
+	for _, r := range v.racks {
+		nodes += r.target
+	}
+	return Wait{Reason: Converged, Message: fmt.Sprintf("%s in %s, every StatefulSet at its replicas and template, ring healthy",
+		plural(int(nodes), "node"), plural(len(v.racks), "rack"))}
+}
+
+// timed turns a wait into HealthTimeout when it has lasted longer than
+// spec.rollout.healthTimeout since it began (since).
+func (v *view) timed(w Wait, since time.Time) Wait {
+	w.Since = since
+	if since.IsZero() || v.healthTimeout <= 0 {
+		return w
+	}
+	if d := v.now.Sub(since); d > v.healthTimeout {
+		w.Reason = HealthTimeout
+		w.Message += fmt.Sprintf(" (waiting for %s, more than healthTimeout %s)", d.Round(time.Second), v.healthTimeout)
+	}
+	return w
+}
+
+func objs(u ...*unstructured.Unstructured) []*unstructured.Unstructured { return u }

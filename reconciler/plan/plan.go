@@ -1,0 +1,296 @@
+package plan
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+)
+
+// Plan is the planner's answer: the steps to take now, in order, or why
+// none is taken. It is a value: the executor applies it and plans again.
+type Plan struct {
+	// Cluster and Revision name what the plan is for.
+	Cluster  string
+	Revision string
+	// Steps are to be executed in order; the executor stops at the first
+	// error and plans again. Either one disruptive step, or one or more
+	// non-disruptive ones.
+	Steps []Step
+	// Wait says why there is no step (Reason is zero when Steps is not
+	// empty); Converged when there is nothing left to do.
+	Wait Wait
+}
+
+// Done reports whether the cluster is as the revision asks, ring healthy.
+func (p Plan) Done() bool { return len(p.Steps) == 0 && p.Wait.Reason == Converged }
+
+// Failed reports whether the plan is a failure to report (Blocked,
+// HealthTimeout): the rollout cannot go on without a human.
+func (p Plan) Failed() bool { return len(p.Steps) == 0 && p.Wait.Reason.Failed() }
+
+// String renders the plan for humans, one line per step:
+//
+//	orders@1a2b3c: 1 step
+//	  1. eu-west: ScaleStatefulSet orders-dc1-r2 1 -> 2 (orders-dc1-r2-1 joins): dc1 grows, rack r2
+func (p Plan) String() string {
+	var b strings.Builder
+	b.WriteString(p.Cluster)
+	if p.Revision != "" {
+		b.WriteString("@" + p.Revision)
+	}
+	if len(p.Steps) == 0 {
+		b.WriteString(": " + p.Wait.String())
+		return b.String()
+	}
+	fmt.Fprintf(&b, ": %s", plural(len(p.Steps), "step"))
+	for i, s := range p.Steps {
+		fmt.Fprintf(&b, "\n  %d. %s", i+1, s)
+	}
+	return b.String()
+}
+
+// Wait is why a plan has no step.
+type Wait struct {
+	Reason WaitReason
+	// Context is the region the wait is about, "" when cluster-wide.
+	Context string
+	// Message is for humans; code never reads it back.
+	Message string
+	// Since is when the awaited step started (its stamp), zero when
+	// unknown or not applicable.
+	Since time.Time
+}
+
+func (w Wait) String() string {
+	s := w.Reason.String()
+	if w.Context != "" {
+		s += " (" + w.Context + ")"
+	}
+	if w.Message != "" {
+		s += ": " + w.Message
+	}
+	return s
+}
+
+// WaitReason is why no step is taken.
+type WaitReason uint8
+
+// The wait reasons.
+const (
+	// Converged: everything is as desired and the ring is healthy.
+	Converged WaitReason = iota + 1
+	// Blocked: the revision is invalid (validation, change validation,
+	// render) and nothing is applied, or the next step needs a human.
+	// A failure.
+	Blocked
+	// RegionUnreachable: an API server cannot be read. The seed region
+	// blocks everything; another region blocks every disruptive step (one
+	// step in flight across all regions cannot be checked without it).
+	RegionUnreachable
+	// WaitingForRegion: the next step is in a later datacenter, and an
+	// earlier one is not done (a node joining, restarting, unhealthy).
+	WaitingForRegion
+	// RolloutInProgress: a step of the rollout is in flight (a node
+	// joining, restarting or leaving; the StatefulSet controller catching
+	// up).
+	RolloutInProgress
+	// RingUnhealthy: the ring is not healthy, and no step of ours is in
+	// flight.
+	RingUnhealthy
+	// Settling: the ring became healthy less than spec.rollout.settle ago.
+	Settling
+	// Paused: spec.rollout.paused stops disruptive steps.
+	Paused
+	// OutsideWindow: no change window is open.
+	OutsideWindow
+	// HealthTimeout: a step has waited for a healthy ring (or for its own
+	// completion) longer than spec.rollout.healthTimeout. A failure; the
+	// planner keeps waiting.
+	HealthTimeout
+)
+
+var waitNames = [...]string{"", "Converged", "Blocked", "RegionUnreachable", "WaitingForRegion",
+	"RolloutInProgress", "RingUnhealthy", "Settling", "Paused", "OutsideWindow", "HealthTimeout"}
+
+func (r WaitReason) String() string {
+	if int(r) < len(waitNames) && r > 0 {
+		return waitNames[r]
+	}
+	return "WaitReason(" + strconv.Itoa(int(r)) + ")"
+}
+
+// Failed reports whether the reason is a failure (commit status failure).
+func (r WaitReason) Failed() bool { return r == Blocked || r == HealthTimeout }
+
+// Action is what a step does. The executor's part of each is in the doc
+// comment of the constant.
+type Action uint8
+
+// The actions.
+const (
+	// ApplyObjects: server-side apply Objects, in order (ConfigMaps,
+	// Services, PodDisruptionBudgets and the like). Non-disruptive.
+	ApplyObjects Action = iota + 1
+	// CreateStatefulSet: server-side apply Objects[0], a StatefulSet that
+	// does not exist, at 0 replicas (or at the count of pods it will
+	// adopt). Non-disruptive.
+	CreateStatefulSet
+	// UpdateStatefulSet: server-side apply Objects[0]: a changed template
+	// staged behind a partition equal to the replicas (no pod restarts),
+	// metadata, or the partition put back to 0 once every pod is updated.
+	// Non-disruptive.
+	UpdateStatefulSet
+	// ScaleStatefulSet: server-side apply Objects[0] with replicas From ->
+	// To (always one apart). Up: Pod joins the ring (disruptive). Down:
+	// Pod is decommissioned or never joined (not disruptive); first
+	// annotate the PVC MarkPVC, if set and present, with
+	// AnnotationDecommissioned.
+	ScaleStatefulSet
+	// RestartPod: server-side apply Objects[0] with the partition lowered
+	// From -> To: the StatefulSet controller restarts Pod (ordinal To) on
+	// the staged template. Disruptive. With DeletePod, then delete Pod
+	// (precondition UID): it is down, and an OrderedReady StatefulSet never
+	// replaces a pod that is not Ready on its own (Kubernetes' "forced
+	// rollback"); its PVC stays, so this is a restart.
+	RestartPod
+	// Decommission: server-side apply Objects[0] (the StatefulSet with
+	// AnnotationDecommission naming Pod), then start decommissioning Pod
+	// through Jolokia (ring.Decommissioner), without waiting for the end:
+	// the planner follows the node's OperationMode. Disruptive.
+	Decommission
+	// DeletePVC: delete Target (preconditions UID and resourceVersion), a
+	// PVC whose node was decommissioned, when spec.storage says so.
+	DeletePVC
+	// ExpandPVC: set Target's spec.resources.requests.storage to Size
+	// (resourceVersion precondition). Non-disruptive.
+	ExpandPVC
+	// RecreateStatefulSet: delete Target with propagationPolicy Orphan
+	// (preconditions UID and resourceVersion; pods and PVCs stay), wait
+	// until it is gone, then server-side apply Objects[0]: the way to
+	// change immutable fields such as volumeClaimTemplates. Non-disruptive.
+	RecreateStatefulSet
+	// DeleteStatefulSet: delete Target (preconditions UID and
+	// resourceVersion), a StatefulSet of a removed datacenter at 0
+	// replicas with no pod left. Non-disruptive.
+	DeleteStatefulSet
+	// Prune: delete Target (precondition UID), an object that left the
+	// desired state; never a StatefulSet, pod or PVC. Non-disruptive.
+	Prune
+)
+
+var actionNames = [...]string{"", "ApplyObjects", "CreateStatefulSet", "UpdateStatefulSet", "ScaleStatefulSet",
+	"RestartPod", "Decommission", "DeletePVC", "ExpandPVC", "RecreateStatefulSet", "DeleteStatefulSet", "Prune"}
+
+func (a Action) String() string {
+	if int(a) < len(actionNames) && a > 0 {
+		return actionNames[a]
+	}
+	return "Action(" + strconv.Itoa(int(a)) + ")"
+}
+
+// ObjectRef names an object in a context. UID and ResourceVersion are the
+// observed ones, to use as preconditions of a delete or patch.
+type ObjectRef struct {
+	APIVersion      string
+	Kind            string
+	Namespace       string
+	Name            string
+	UID             string
+	ResourceVersion string
+}
+
+func (r ObjectRef) String() string { return r.Kind + " " + r.Name }
+
+func refOf(u *unstructured.Unstructured) ObjectRef {
+	return ObjectRef{
+		APIVersion: u.GetAPIVersion(), Kind: u.GetKind(), Namespace: u.GetNamespace(), Name: u.GetName(),
+		UID: string(u.GetUID()), ResourceVersion: u.GetResourceVersion(),
+	}
+}
+
+// Step is one thing to do in one context.
+type Step struct {
+	Action  Action
+	Context string
+	// Target is the object the step is about (for ApplyObjects, the
+	// first object).
+	Target ObjectRef
+	// Objects are to be server-side applied (field manager "ringops",
+	// force), in order. A StatefulSet carries the observed
+	// metadata.resourceVersion when it exists, so that a concurrent change
+	// fails the apply (409) instead of being overwritten.
+	Objects []*unstructured.Unstructured
+	// Pod is the Cassandra node the step is about: joining, restarting,
+	// decommissioned or removed.
+	Pod string
+	// From and To are replicas (ScaleStatefulSet) or partitions
+	// (RestartPod, UpdateStatefulSet).
+	From, To int32
+	// Size is the new size of ExpandPVC.
+	Size string
+	// MarkPVC is, for ScaleStatefulSet down after a decommission, the PVC
+	// to annotate with AnnotationDecommissioned before the apply.
+	MarkPVC string
+	// DeletePod is, for RestartPod, the UID of the pod to delete after the
+	// apply ("" for none): the pod is down and would never be replaced.
+	DeletePod string
+	// Reason is why, for humans; never read back.
+	Reason string
+}
+
+// Disruptive reports whether the step makes a node join, leave or
+// restart: at most one such step is in flight per cluster.
+func (s Step) Disruptive() bool {
+	switch s.Action {
+	case RestartPod, Decommission:
+		return true
+	case ScaleStatefulSet:
+		return s.To > s.From
+	}
+	return false
+}
+
+// String is "<context>: <action> <target> <detail>: <reason>".
+func (s Step) String() string {
+	var b strings.Builder
+	b.WriteString(s.Context + ": " + s.Action.String() + " ")
+	switch s.Action {
+	case ApplyObjects:
+		names := make([]string, len(s.Objects))
+		for i, u := range s.Objects {
+			names[i] = u.GetKind() + " " + u.GetName()
+		}
+		b.WriteString(strings.Join(names, ", "))
+	case Prune:
+		b.WriteString(s.Target.Kind + " " + s.Target.Name)
+	default:
+		b.WriteString(s.Target.Name)
+	}
+	switch s.Action {
+	case ScaleStatefulSet:
+		fmt.Fprintf(&b, " %d -> %d", s.From, s.To)
+	case RestartPod:
+		fmt.Fprintf(&b, " partition %d -> %d", s.From, s.To)
+	case ExpandPVC:
+		b.WriteString(" to " + s.Size)
+	}
+	if s.Pod != "" && s.Action != Decommission {
+		b.WriteString(" (" + s.Pod + ")")
+	} else if s.Pod != "" {
+		b.WriteString(" node " + s.Pod)
+	}
+	if s.Reason != "" {
+		b.WriteString(": " + s.Reason)
+	}
+	return b.String()
+}
+
+func plural(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return strconv.Itoa(n) + " " + word + "s"
+}

@@ -1,0 +1,343 @@
+package plan
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"testing/fstest"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/ringops/ringops/render"
+	"github.com/ringops/ringops/schemas"
+)
+
+// simSpec is a cluster spec in a form the generator mutates.
+type simSpec struct {
+	image         int // cassandra:4.1.<image>
+	tokens        int
+	size          int // Gi
+	deleteOnDecom bool
+	paused        bool
+	window        bool
+	dcs           []simDC
+}
+
+type simDC struct {
+	name, ctx string
+	nodes     int32
+	racks     int
+}
+
+func (s simSpec) cluster() *schemas.CassandraCluster {
+	c := &schemas.CassandraCluster{APIVersion: schemas.APIVersion, Kind: schemas.Kind,
+		Metadata: schemas.ObjectMeta{Name: "orders", Namespace: "cassandra"}}
+	c.Spec.Image = fmt.Sprintf("cassandra:4.1.%d", s.image)
+	c.Spec.Storage = schemas.Storage{Size: fmt.Sprintf("%dGi", s.size), DeleteOnDecommission: s.deleteOnDecom}
+	c.Spec.Config = &schemas.Config{CassandraYAML: map[string]any{"num_tokens": s.tokens}}
+	c.Spec.Rollout = &schemas.Rollout{HealthTimeout: "3m", Settle: "10s", Paused: s.paused}
+	if s.window {
+		c.Spec.Rollout.Windows = []schemas.Window{{Schedule: "*/10 * * * *", Duration: "5m"}}
+	}
+	for _, d := range s.dcs {
+		dc := schemas.Datacenter{Name: d.name, Context: d.ctx, NodesPerRack: ptrTo(d.nodes)}
+		for r := 1; r <= d.racks; r++ {
+			dc.Racks = append(dc.Racks, schemas.Rack{Name: fmt.Sprintf("r%d", r)})
+		}
+		c.Spec.Datacenters = append(c.Spec.Datacenters, dc)
+	}
+	c.Default()
+	return c
+}
+
+func ptrTo[T any](v T) *T { return &v }
+
+// accept makes s the revision, or shows it as an invalid revision for a
+// few ticks when it does not validate (against the last valid one).
+func (w *simWorld) accept(s simSpec) bool {
+	c := s.cluster()
+	err := c.Validate().Err()
+	if err == nil && w.spec != nil {
+		err = schemas.ValidateChange(w.spec, c).Err()
+	}
+	if err != nil {
+		w.logf("revision refused: %v", oneLine(err.Error()))
+		w.desired = &Desired{Name: "orders", Cluster: c, Invalid: err, Revision: "invalid"}
+		w.invalid = 2 + w.rng.Intn(6)
+		return false
+	}
+	ms := renderCache[s.String()]
+	if ms == nil {
+		var err error
+		if ms, err = w.renderer.RenderAll(context.Background(), fstest.MapFS{}, ".", c); err != nil {
+			w.t.Fatalf("render: %v", err)
+		}
+		renderCache[s.String()] = ms
+	}
+	w.spec = c
+	w.desired = &Desired{Cluster: c, Manifests: ms, Revision: fmt.Sprintf("r%d", w.uid)}
+	w.logf("revision %s: %s", w.desired.Revision, s)
+	return true
+}
+
+// renderCache keeps renders across scenarios (kustomize is the slow part
+// of a run; the planner never modifies what it is given).
+var renderCache = map[string][]*render.Manifests{}
+
+func (s simSpec) String() string {
+	var dcs []string
+	for _, d := range s.dcs {
+		dcs = append(dcs, fmt.Sprintf("%s@%s %dx%d", d.name, d.ctx, d.racks, d.nodes))
+	}
+	return fmt.Sprintf("image 4.1.%d tokens %d size %dGi deleteOnDecom %v paused %v window %v [%s]",
+		s.image, s.tokens, s.size, s.deleteOnDecom, s.paused, s.window, strings.Join(dcs, ", "))
+}
+
+// mutate returns a random change of s: scale, image, configuration,
+// datacenters and racks added or removed (once empty), storage growth,
+// pause, windows, PVC policy, or an invalid change (storage shrink).
+func (w *simWorld) mutate(s simSpec) simSpec {
+	n := simSpec{image: s.image, tokens: s.tokens, size: s.size, deleteOnDecom: s.deleteOnDecom,
+		paused: s.paused, window: s.window, dcs: append([]simDC(nil), s.dcs...)}
+	i := w.rng.Intn(len(n.dcs))
+	for j := len(n.dcs) - 1; j > 0; j-- {
+		if n.dcs[j].nodes == 0 && w.rng.Intn(3) == 0 {
+			n.dcs = append(n.dcs[:j], n.dcs[j+1:]...) // remove an emptied datacenter
+			return n
+		}
+	}
+	switch w.rng.Intn(13) {
+	case 0, 1, 2:
+		lo := int32(0)
+		if i == 0 {
+			lo = 1
+		}
+		n.dcs[i].nodes = max(lo, min(4, n.dcs[i].nodes+int32(w.rng.Intn(3))-1))
+	case 3:
+		n.image++
+	case 4:
+		n.tokens = 24 - n.tokens
+	case 5:
+		if len(n.dcs) < 3 {
+			k := len(n.dcs) + 1
+			n.dcs = append(n.dcs, simDC{name: fmt.Sprintf("dc%d", k), ctx: fmt.Sprintf("region-%d", k),
+				nodes: int32(1 + w.rng.Intn(2)), racks: 1 + w.rng.Intn(3)})
+		}
+	case 6:
+		if n.dcs[i].racks < 3 {
+			n.dcs[i].racks++
+		}
+	case 7:
+		for j := len(n.dcs) - 1; j > 0; j-- {
+			if n.dcs[j].nodes == 0 {
+				n.dcs = append(n.dcs[:j], n.dcs[j+1:]...)
+				break
+			}
+		}
+	case 8:
+		if n.size < 4 {
+			n.size++
+		}
+	case 9:
+		n.paused = !n.paused
+	case 10:
+		if w.rng.Intn(2) == 0 {
+			n.window = !n.window
+		} else {
+			n.deleteOnDecom = !n.deleteOnDecom
+		}
+	case 11:
+		n.size-- // shrinking storage: refused by change validation
+	case 12:
+		if i > 0 {
+			n.dcs[i].nodes = 0 // empty a datacenter before its removal
+		}
+	}
+	return n
+}
+
+// tick observes, plans, executes and lets the world move on.
+func (w *simWorld) tick() Plan {
+	p := Next(w.desired, w.observe())
+	w.execute(p)
+	w.advance()
+	return p
+}
+
+func (w *simWorld) injectFault() {
+	switch w.rng.Intn(6) {
+	case 0:
+		var running []*simPod
+		for _, rn := range w.regionNames() {
+			for _, name := range sortedKeys(w.regions[rn].pods) {
+				if p := w.regions[rn].pods[name]; p.running() {
+					running = append(running, p)
+				}
+			}
+		}
+		if len(running) > 0 {
+			p := running[w.rng.Intn(len(running))]
+			if w.rng.Intn(2) == 0 {
+				p.node.partitioned = 2 + w.rng.Intn(6)
+				w.logf("fault: %s partitioned for %d ticks", p.name, p.node.partitioned)
+				break
+			}
+			p.node.killed, p.node.probeLag = 2+w.rng.Intn(6), 1+w.rng.Intn(3)
+			w.logf("fault: %s killed for %d ticks", p.name, p.node.killed)
+		}
+	case 1:
+		w.stuckNext = 3 + w.rng.Intn(40)
+	case 2:
+		if names := w.regionNames(); len(names) > 0 {
+			rg := w.regions[names[w.rng.Intn(len(names))]]
+			rg.down = 2 + w.rng.Intn(10)
+			w.logf("fault: %s API down for %d ticks", rg.name, rg.down)
+		}
+	case 3:
+		w.jolokiaDown = 2 + w.rng.Intn(5)
+		w.logf("fault: Jolokia down for %d ticks", w.jolokiaDown)
+	case 4:
+		w.failDecom = true
+	case 5:
+		// no fault
+	}
+}
+
+// heal ends every fault.
+func (w *simWorld) heal() {
+	w.faults, w.crashProb, w.stuckNext, w.failDecom, w.jolokiaDown = false, 0, 0, false, 0
+	for _, rg := range w.regions {
+		rg.down = 0
+		for _, p := range rg.pods {
+			p.stuck = 0
+			if p.node != nil {
+				p.node.fail = false
+			}
+		}
+	}
+	w.logf("faults healed")
+}
+
+// operator does what the planner asks a human for: delete a PVC that
+// holds a decommissioned node in the way of a new one.
+func (w *simWorld) operator(p Plan) {
+	if p.Wait.Reason != Blocked || !strings.Contains(p.Wait.Message, "holds the decommissioned node") {
+		return
+	}
+	for _, rg := range w.regions {
+		for name, c := range rg.pvcs {
+			if c.decommissioned && strings.Contains(p.Wait.Message, "PVC "+name+" ") {
+				delete(rg.pvcs, name)
+				w.logf("operator deletes PVC %s", name)
+			}
+		}
+	}
+}
+
+// scenario is one random run: a new cluster, then chaosTicks ticks of spec
+// changes and faults, then faults healed and no more changes: the run must
+// converge within convergeTicks, and no invariant may break on the way.
+func scenario(t *testing.T, seed int64, chaosTicks, convergeTicks int, seen map[string]int) {
+	w := newWorld(t, seed)
+	spec := simSpec{image: 1, tokens: 16, size: 1, dcs: []simDC{{name: "dc1", ctx: "region-1",
+		nodes: int32(1 + w.rng.Intn(3)), racks: 1 + w.rng.Intn(3)}}}
+	if w.rng.Intn(2) == 0 {
+		spec.dcs = append(spec.dcs, simDC{name: "dc2", ctx: "region-2", nodes: int32(1 + w.rng.Intn(2)), racks: 1 + w.rng.Intn(2)})
+	}
+	if !w.accept(spec) {
+		t.Fatalf("initial spec refused")
+	}
+	w.faults, w.crashProb = true, 0.05
+	valid := w.desired
+	for i := 0; i < chaosTicks; i++ {
+		if w.invalid > 0 {
+			if w.invalid--; w.invalid == 0 {
+				w.desired = valid
+			}
+		} else if w.rng.Intn(25) == 0 {
+			if next := w.mutate(spec); w.accept(next) {
+				spec, valid = next, w.desired
+			}
+		}
+		if w.rng.Intn(15) == 0 {
+			w.injectFault()
+		}
+		count(seen, w.tick())
+		failOn(t, w)
+	}
+	w.desired = valid
+	w.heal()
+	spec.paused, spec.window = false, false
+	if !w.accept(spec) {
+		t.Fatalf("seed %d: unpausing refused", seed)
+	}
+	var p Plan
+	for i := 0; i < convergeTicks; i++ {
+		p = w.tick()
+		count(seen, p)
+		failOn(t, w)
+		w.operator(p)
+		if p.Done() {
+			if left := w.converged(); len(left) > 0 {
+				t.Fatalf("seed %d: the plan says converged, but: %s\n%s", seed, strings.Join(left, "; "), w.dump())
+			}
+			return
+		}
+	}
+	t.Fatalf("seed %d: not converged after %d ticks; last plan: %s\nspec: %s\n%s", seed, convergeTicks, p, spec, w.dump())
+}
+
+func failOn(t *testing.T, w *simWorld) {
+	if len(w.violations) > 0 {
+		t.Fatalf("invariant broken: %s\n%s", strings.Join(w.violations, "\n"), w.dump())
+	}
+}
+
+// TestPropertyInvariants runs random scenarios with fixed seeds.
+func TestPropertyInvariants(t *testing.T) {
+	seeds, chaos := 30, 300
+	if testing.Short() {
+		seeds, chaos = 8, 150
+	}
+	seen := map[string]int{}
+	for seed := int64(1); seed <= int64(seeds); seed++ {
+		t.Run(fmt.Sprint(seed), func(t *testing.T) { scenario(t, seed, chaos, 3000, seen) })
+	}
+	t.Logf("seen: %v", seen)
+	if testing.Short() || t.Failed() {
+		return
+	}
+	// The scenarios must exercise every action and every wait that the
+	// world can produce, else they prove little.
+	for a := ApplyObjects; a <= Prune; a++ {
+		require.NotZero(t, seen[a.String()], "no scenario executed %s", a)
+	}
+	for _, r := range []WaitReason{Converged, Blocked, RegionUnreachable, WaitingForRegion, RolloutInProgress,
+		RingUnhealthy, Settling, Paused, OutsideWindow} {
+		require.NotZero(t, seen[r.String()], "no scenario waited with %s", r)
+	}
+	for _, k := range []string{"RestartPod+DeletePod", "ScaleStatefulSet+MarkPVC", "ScaleStatefulSet down, never joined", "Decommission again"} {
+		require.NotZero(t, seen[k], "no scenario executed %s", k)
+	}
+}
+
+// count records what a plan does, for the coverage check.
+func count(seen map[string]int, p Plan) {
+	if len(p.Steps) == 0 {
+		seen[p.Wait.Reason.String()]++
+	}
+	for _, s := range p.Steps {
+		seen[s.Action.String()]++
+		switch {
+		case s.DeletePod != "":
+			seen["RestartPod+DeletePod"]++
+		case s.MarkPVC != "":
+			seen["ScaleStatefulSet+MarkPVC"]++
+		case s.Action == ScaleStatefulSet && s.To < s.From && strings.Contains(s.Reason, "never joined"):
+			seen["ScaleStatefulSet down, never joined"]++
+		case s.Action == Decommission && strings.Contains(s.Reason, "again"):
+			seen["Decommission again"]++
+		}
+	}
+}

@@ -1,0 +1,155 @@
+package plan
+
+import (
+	"fmt"
+
+	corev1 "k8s.io/api/core/v1"
+)
+
+// activity is something in flight on a rack: why it is not at rest.
+type activity struct {
+	pod  string // the node concerned, "" for the StatefulSet itself
+	what string // for humans: "orders-dc1-r2-2 not Ready"
+}
+
+// busy says what is in flight on a rack, nil when it is at rest: the
+// StatefulSet controller caught up with the last write, every pod below
+// the replicas exists, is Ready and, from the partition up, runs the
+// update revision, and no pod above the replicas is left. Pod except (an
+// ordinal, -1 for none) is the target of the next step: it need not be
+// Ready (it is down already), nor be free of a decommission marker (the
+// step starts that decommission again).
+func (v *view) busy(r *rack, except int32) *activity {
+	s := r.live
+	switch {
+	case !r.reachable:
+		return &activity{what: r.ctx + " cannot be read"}
+	case s == nil:
+		if r.orphan() || r.target == 0 {
+			return nil
+		}
+		return &activity{what: "StatefulSet " + r.name + " not created yet"}
+	case s.observedGen < s.generation:
+		return &activity{what: fmt.Sprintf("StatefulSet %s: the controller has not acted on generation %d yet", r.name, s.generation)}
+	}
+	if m := s.annotations[AnnotationDecommission]; m != "" && m != r.podName(except) {
+		return &activity{pod: m, what: "decommission of " + m + " in flight (" + v.modeOf(m) + ")"}
+	}
+	for ord := int32(0); ord < s.replicas; ord++ {
+		if a := v.podBusy(r, ord, ord == except); a != nil {
+			return a
+		}
+	}
+	for ord, p := range r.pods {
+		if ord >= s.replicas {
+			return &activity{pod: p.Name, what: p.Name + " being removed"}
+		}
+	}
+	return nil
+}
+
+func (v *view) podBusy(r *rack, ord int32, excepted bool) *activity {
+	name := r.podName(ord)
+	p := r.pods[ord]
+	switch {
+	case p == nil:
+		return &activity{pod: name, what: name + " not created yet"}
+	case p.DeletionTimestamp != nil:
+		return &activity{pod: name, what: name + " restarting (pod terminating)"}
+	case ord >= r.live.partition && !r.updated(ord):
+		return &activity{pod: name, what: name + " restarting on the new template"}
+	case !excepted && !podReady(p):
+		return &activity{pod: name, what: name + " not Ready" + v.modeSuffix(name)}
+	}
+	return nil
+}
+
+// modeOf is a node's OperationMode for messages.
+func (v *view) modeOf(pod string) string {
+	if m := v.o.Ring.Nodes[pod].Mode; m != "" {
+		return m
+	}
+	return "mode unknown"
+}
+
+func (v *view) modeSuffix(pod string) string {
+	if m := v.o.Ring.Nodes[pod].Mode; m != "" && m != "NORMAL" {
+		return " (" + m + ")"
+	}
+	return ""
+}
+
+// updated reports whether the pod at ord runs the StatefulSet's update
+// revision.
+func (r *rack) updated(ord int32) bool {
+	p := r.pods[ord]
+	return p != nil && r.live.updateRev != "" && p.Labels[LabelRevision] == r.live.updateRev
+}
+
+// nextRestart is the ordinal of the next pod to restart on the staged
+// template: the highest one below the partition not on the update
+// revision; -1 when none.
+func (r *rack) nextRestart() int32 {
+	s := r.live
+	if s == nil || s.observedGen < s.generation || s.updateRev == "" {
+		return -1
+	}
+	for ord := min(s.partition, s.replicas) - 1; ord >= 0; ord-- {
+		if p := r.pods[ord]; p != nil && !r.updated(ord) {
+			return ord
+		}
+	}
+	return -1
+}
+
+// rollDone: a partition is left although every pod runs the update
+// revision; it can go back to 0 without restarting anything.
+func (r *rack) rollDone() bool {
+	s := r.live
+	if s == nil || s.partition == 0 || s.observedGen < s.generation || s.updateRev == "" {
+		return false
+	}
+	for ord := int32(0); ord < s.replicas; ord++ {
+		if !r.updated(ord) {
+			return false
+		}
+	}
+	return true
+}
+
+// neverJoined reports whether a node provably never joined the ring (or
+// left it): its pod is not Ready, no view has it, nothing else is wrong
+// with the ring (an unknown endpoint could be this node under another
+// address), and its pod is older than spec.rollout.healthTimeout: a
+// younger one may still be starting, and could join just as its replica
+// goes. With started (a decommission was started on the node, so it had
+// joined), a node out of the ring left it: its pod's age does not matter.
+func (v *view) neverJoined(pod string, p *corev1.Pod, started bool) bool {
+	rg := v.o.Ring
+	if !rg.Assessed || podReady(p) || rg.Nodes[pod].InRing {
+		return false
+	}
+	if !started && p != nil && v.now.Sub(p.CreationTimestamp.Time) <= v.healthTimeout {
+		return false
+	}
+	switch rg.Nodes[pod].Mode {
+	case "NORMAL", "JOINING", "LEAVING", "MOVING":
+		return false
+	}
+	return v.onlyAbout(pod)
+}
+
+// onlyAbout reports whether every ring problem is about pod alone.
+func (v *view) onlyAbout(pod string) bool {
+	for _, p := range v.o.Ring.Problems {
+		if len(p.Nodes) == 0 {
+			return false
+		}
+		for _, n := range p.Nodes {
+			if n != pod {
+				return false
+			}
+		}
+	}
+	return true
+}

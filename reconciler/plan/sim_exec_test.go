@@ -1,0 +1,502 @@
+package plan
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/ringops/ringops/render"
+)
+
+// errCrash: the executor died half way through a step (fault).
+var errCrash = errors.New("executor crashed")
+
+// execute runs a plan's steps as the kube edge would, checking the
+// invariants before each; it stops at the first error.
+func (w *simWorld) execute(p Plan) {
+	w.checkPlanShape(p)
+	for _, s := range p.Steps {
+		w.logf("step %s", s)
+		if err := w.exec(s); err != nil {
+			w.logf("  failed: %v", err)
+			return
+		}
+	}
+}
+
+func (w *simWorld) checkPlanShape(p Plan) {
+	if w.desired != nil && w.desired.Invalid != nil && len(p.Steps) > 0 {
+		w.violate("an invalid revision applies %d steps: %s", len(p.Steps), p)
+	}
+	disruptive := 0
+	for _, s := range p.Steps {
+		if s.Disruptive() {
+			disruptive++
+		}
+	}
+	if disruptive > 0 && len(p.Steps) > 1 {
+		w.violate("a disruptive step comes with others: %s", p)
+	}
+}
+
+func (w *simWorld) crash() bool { return w.crashProb > 0 && w.rng.Float64() < w.crashProb }
+
+func (w *simWorld) exec(s Step) error {
+	rg := w.regions[s.Context]
+	if rg == nil {
+		rg = w.region(s.Context)
+	}
+	if rg.down > 0 {
+		return fmt.Errorf("%s unreachable", s.Context)
+	}
+	if s.Disruptive() {
+		w.checkDisruptive(s)
+	}
+	switch s.Action {
+	case ApplyObjects:
+		for _, u := range s.Objects {
+			w.applyObject(rg, u)
+		}
+	case CreateStatefulSet, UpdateStatefulSet, ScaleStatefulSet, RestartPod, Decommission:
+		return w.execSTS(rg, s)
+	case RecreateStatefulSet:
+		return w.recreate(rg, s)
+	case DeleteStatefulSet:
+		return w.deleteSTS(rg, s)
+	case DeletePVC:
+		return w.deletePVC(rg, s)
+	case ExpandPVC:
+		c := rg.pvcs[s.Target.Name]
+		if c == nil || itoa(int(c.rv)) != s.Target.ResourceVersion {
+			return errors.New("conflict")
+		}
+		rg.rv++
+		c.size, c.rv = s.Size, rg.rv
+	case Prune:
+		switch s.Target.Kind {
+		case "StatefulSet", "Pod", "PersistentVolumeClaim":
+			w.violate("prune of %s %s", s.Target.Kind, s.Target.Name)
+		}
+		for k, u := range rg.objects {
+			if u.GetName() == s.Target.Name && u.GetKind() == s.Target.Kind {
+				delete(rg.objects, k)
+			}
+		}
+	}
+	return nil
+}
+
+func (w *simWorld) applyObject(rg *simRegion, u *unstructured.Unstructured) {
+	live := u.DeepCopy()
+	rg.rv++
+	live.SetUID(types.UID("uid-" + live.GetName()))
+	live.SetResourceVersion(itoa(int(rg.rv)))
+	rg.objects[objectKey(live)] = live
+}
+
+func (w *simWorld) execSTS(rg *simRegion, s Step) error {
+	if s.MarkPVC != "" {
+		if c := rg.pvcs[s.MarkPVC]; c != nil {
+			c.annotations[AnnotationDecommissioned] = w.now.Format("2006-01-02T15:04:05Z07:00")
+			rg.rv++
+			c.rv = rg.rv
+		}
+		if w.crash() {
+			return errCrash
+		}
+	}
+	if err := w.applySTS(rg, s.Objects[0], s); err != nil {
+		return err
+	}
+	switch s.Action {
+	case RestartPod:
+		if s.DeletePod != "" {
+			return w.deletePod(rg, s)
+		}
+	case Decommission:
+		if w.crash() {
+			return errCrash
+		}
+		w.startDecommission(rg, s.Pod)
+	}
+	return nil
+}
+
+func (w *simWorld) deletePod(rg *simRegion, s Step) error {
+	p := rg.pods[s.Pod]
+	if p == nil || p.uid != s.DeletePod {
+		return errors.New("pod precondition failed")
+	}
+	if p.ready() {
+		w.violate("RestartPod deletes %s, which is Ready", p.name)
+	}
+	p.deleting = 1
+	return nil
+}
+
+// startDecommission is ring.Decommissioner: only a NORMAL node, only when
+// its view shows nobody else joining, leaving or down.
+func (w *simWorld) startDecommission(rg *simRegion, pod string) {
+	p := rg.pods[pod]
+	if p == nil || !p.running() || p.node.mode != "NORMAL" || w.jolokiaDown > 0 {
+		w.logf("  decommission of %s not started", pod)
+		return
+	}
+	for _, r := range w.regions {
+		for _, q := range r.pods {
+			if q != p && q.running() && (q.node.mode == "JOINING" || q.node.mode == "LEAVING") {
+				w.logf("  decommission of %s refused: ring busy", pod)
+				return
+			}
+		}
+	}
+	p.node.mode, p.node.ticks, p.node.fail = "LEAVING", 2, w.failDecom
+	w.failDecom = false
+}
+
+// applySTS is a server-side apply of a whole StatefulSet, with the
+// resourceVersion precondition the planner sets.
+func (w *simWorld) applySTS(rg *simRegion, u *unstructured.Unstructured, step Step) error {
+	name := u.GetName()
+	cur := rg.sts[name]
+	if rv := u.GetResourceVersion(); rv != "" && (cur == nil || itoa(int(cur.rv)) != rv) {
+		return fmt.Errorf("statefulset %s: conflict", name)
+	}
+	obj := u.DeepCopy()
+	obj.SetResourceVersion("")
+	newReplicas, _ := nestedInt(obj.Object, "spec", "replicas")
+	rg.rv++
+	if cur == nil {
+		w.checkCreate(rg, name, int32(newReplicas))
+		rg.sts[name] = &simSTS{obj: obj, uid: w.nextUID(), rv: rg.rv, generation: 1, lag: w.lag(),
+			revisions: map[string]any{}, allowRestart: -1}
+		return nil
+	}
+	oldReplicas, _ := nestedInt(cur.obj.Object, "spec", "replicas")
+	w.checkReplicas(rg, name, int32(oldReplicas), int32(newReplicas))
+	w.checkSeeds(name, cur.obj, obj)
+	if hashOf(cur.obj.Object["spec"]) != hashOf(obj.Object["spec"]) {
+		cur.generation++
+		cur.lag = w.lag()
+	}
+	cur.obj, cur.rv = obj, rg.rv
+	cur.allowRestart = -1
+	if step.Action == RestartPod {
+		cur.allowRestart = step.To
+	}
+	return nil
+}
+
+func (w *simWorld) lag() int {
+	if !w.faults {
+		return 0
+	}
+	return w.rng.Intn(3)
+}
+
+func (w *simWorld) recreate(rg *simRegion, s Step) error {
+	cur := rg.sts[s.Target.Name]
+	if cur == nil || cur.uid != s.Target.UID || itoa(int(cur.rv)) != s.Target.ResourceVersion {
+		return errors.New("precondition failed")
+	}
+	delete(rg.sts, s.Target.Name) // orphan: pods and PVCs stay
+	if w.crash() {
+		return errCrash
+	}
+	return w.applySTS(rg, s.Objects[0], s)
+}
+
+func (w *simWorld) deleteSTS(rg *simRegion, s Step) error {
+	cur := rg.sts[s.Target.Name]
+	if cur == nil || cur.uid != s.Target.UID {
+		return errors.New("precondition failed")
+	}
+	replicas, _ := nestedInt(cur.obj.Object, "spec", "replicas")
+	if replicas != 0 || len(w.podsOf(rg, s.Target.Name)) > 0 {
+		w.violate("delete of StatefulSet %s with %d replicas and %d pods", s.Target.Name, replicas, len(w.podsOf(rg, s.Target.Name)))
+	}
+	delete(rg.sts, s.Target.Name)
+	return nil
+}
+
+func (w *simWorld) deletePVC(rg *simRegion, s Step) error {
+	c := rg.pvcs[s.Target.Name]
+	if c == nil || c.uid != s.Target.UID {
+		return errors.New("precondition failed")
+	}
+	if c.joined && !c.decommissioned {
+		w.violate("delete of PVC %s whose node is in the ring", c.name)
+	}
+	if rg.pods[strings.TrimPrefix(c.name, render.VolumeData+"-")] != nil {
+		w.violate("delete of PVC %s while its pod exists", c.name)
+	}
+	delete(rg.pvcs, s.Target.Name)
+	return nil
+}
+
+// ---- invariants
+
+// checkCreate: a StatefulSet created over orphaned pods must adopt them
+// all (else the controller deletes the nodes above its replicas).
+func (w *simWorld) checkCreate(rg *simRegion, name string, replicas int32) {
+	for ord, p := range w.podsOf(rg, name) {
+		if ord >= replicas {
+			if c := w.pvcOf(rg, p); c != nil && c.joined && !c.decommissioned {
+				w.violate("StatefulSet %s created at %d replicas over its running pod %s", name, replicas, p.name)
+			}
+		}
+	}
+}
+
+// checkReplicas: replicas move by one; down only once the highest pod is
+// decommissioned or never joined.
+func (w *simWorld) checkReplicas(rg *simRegion, name string, from, to int32) {
+	switch {
+	case to == from:
+	case to > from+1 || to < from-1:
+		w.violate("StatefulSet %s: replicas %d -> %d", name, from, to)
+	case to < from:
+		pod := name + "-" + itoa(int(to))
+		c := rg.pvcs[render.VolumeData+"-"+pod]
+		if c != nil && c.joined && !c.decommissioned {
+			w.violate("StatefulSet %s: replicas %d -> %d before %s was decommissioned", name, from, to, pod)
+		}
+	}
+}
+
+// checkSeeds: a seed list changes on an existing StatefulSet only once
+// the topology change that caused it is over (every rack at its node
+// count, no datacenter left to empty), never as a side effect of it.
+func (w *simWorld) checkSeeds(name string, old, new *unstructured.Unstructured) {
+	was, _ := seedsOf(nested(old.Object, "spec", "template"))
+	is, _ := seedsOf(nested(new.Object, "spec", "template"))
+	if was == is {
+		return
+	}
+	for _, dc := range w.spec.Spec.Datacenters {
+		for _, r := range dc.Racks {
+			if have := w.liveReplicas(dc.Context, w.spec.StatefulSetName(dc.Name, r.Name)); have != *r.Nodes {
+				w.violate("seed list of %s changes while %s has %d of %d nodes", name, w.spec.StatefulSetName(dc.Name, r.Name), have, *r.Nodes)
+				return
+			}
+		}
+	}
+}
+
+// checkDisruptive checks, against the ground truth, that a disruptive
+// step starts alone on a healthy ring (the step's own pod may be down when
+// the step restarts it), in rollout order.
+func (w *simWorld) checkDisruptive(s Step) {
+	except := ""
+	if s.Action == RestartPod {
+		if p := w.regions[s.Context].pods[s.Pod]; p != nil && !p.healthy() {
+			except = s.Pod
+		}
+	}
+	if busy := w.groundBusy(except); len(busy) > 0 {
+		w.violate("disruptive step %q while: %s", s.String(), strings.Join(busy, "; "))
+	}
+	switch s.Action {
+	case ScaleStatefulSet:
+		w.checkGrowthOrder(s)
+	case RestartPod:
+		w.checkRollOrder(s)
+	}
+}
+
+// groundBusy lists what is in flight or unhealthy in the whole cluster.
+func (w *simWorld) groundBusy(except string) []string {
+	var out []string
+	members := map[string]bool{}
+	for _, rn := range w.regionNames() {
+		rg := w.regions[rn]
+		for _, name := range sortedKeys(rg.sts) {
+			s := rg.sts[name]
+			replicas, _ := nestedInt(s.obj.Object, "spec", "replicas")
+			partition, _ := nestedInt(s.obj.Object, "spec", "updateStrategy", "rollingUpdate", "partition")
+			if s.observedGen < s.generation {
+				out = append(out, name+": controller behind")
+			}
+			for ord, p := range w.podsOf(rg, name) {
+				switch {
+				case p.name == except:
+				case int64(ord) >= replicas:
+					out = append(out, p.name+" being removed")
+				case !p.healthy():
+					out = append(out, p.name+" not healthy")
+				case int64(ord) >= partition && p.rev != s.updateRev:
+					out = append(out, p.name+" outdated above the partition")
+				}
+			}
+			for ord := int32(0); int64(ord) < replicas; ord++ {
+				pod := name + "-" + itoa(int(ord))
+				members[pod] = true
+				if rg.pods[pod] == nil && pod != except {
+					out = append(out, pod+" missing")
+				}
+			}
+		}
+	}
+	for _, rn := range w.regionNames() {
+		for _, c := range w.regions[rn].pvcs {
+			pod := strings.TrimPrefix(c.name, render.VolumeData+"-")
+			if c.joined && !c.decommissioned && !members[pod] {
+				out = append(out, pod+" in the ring without a member pod")
+			}
+		}
+	}
+	return out
+}
+
+// checkGrowthOrder: a node joins a datacenter only once every earlier
+// datacenter has all its nodes, and a rack grows to n+1 only once every
+// rack of the datacenter that should have n nodes has them.
+func (w *simWorld) checkGrowthOrder(s Step) {
+	dcs := w.spec.Spec.Datacenters
+	for i := range dcs {
+		dc := &dcs[i]
+		mine := false
+		for _, r := range dc.Racks {
+			mine = mine || w.spec.StatefulSetName(dc.Name, r.Name) == s.Target.Name
+		}
+		for _, r := range dc.Racks {
+			name := w.spec.StatefulSetName(dc.Name, r.Name)
+			have := w.liveReplicas(dc.Context, name)
+			switch {
+			case !mine && have < *r.Nodes:
+				w.violate("%s grows while earlier datacenter %s is not complete (%s at %d of %d)", s.Target.Name, dc.Name, name, have, *r.Nodes)
+			case mine && name != s.Target.Name && have < min(*r.Nodes, s.From):
+				w.violate("%s grows to %d while %s has %d", s.Target.Name, s.To, name, have)
+			}
+		}
+		if mine {
+			return
+		}
+	}
+}
+
+func (w *simWorld) liveReplicas(kc, name string) int32 {
+	rg := w.regions[kc]
+	if rg == nil || rg.sts[name] == nil {
+		return 0
+	}
+	n, _ := nestedInt(rg.sts[name].obj.Object, "spec", "replicas")
+	return int32(n)
+}
+
+// checkRollOrder: a rack restarts only once every rack before it (seed
+// datacenter first) runs its staged template on every pod.
+func (w *simWorld) checkRollOrder(s Step) {
+	for _, dc := range w.spec.Spec.Datacenters {
+		for _, r := range dc.Racks {
+			name := w.spec.StatefulSetName(dc.Name, r.Name)
+			if name == s.Target.Name {
+				return
+			}
+			rg := w.regions[dc.Context]
+			st := rg.sts[name]
+			if st == nil {
+				continue
+			}
+			for _, p := range w.podsOf(rg, name) {
+				if p.rev != revisionOf(name, nested(st.obj.Object, "spec", "template")) {
+					w.violate("%s restarts while earlier rack %s still has %s on an old template", s.Target.Name, name, p.name)
+				}
+			}
+		}
+	}
+}
+
+// ---- convergence
+
+// converged checks the world against the revision: every rack at its
+// node count on the rendered template, every node NORMAL, nothing else.
+func (w *simWorld) converged() []string {
+	var out []string
+	want := map[string]bool{}
+	for _, m := range w.desired.Manifests {
+		rg := w.regions[m.Context]
+		for _, u := range m.Objects {
+			want[m.Context+"/"+objectKey(u)] = true
+			if !isStatefulSet(u) {
+				if live := rg.objects[objectKey(u)]; live == nil || !coversObject(u, live) {
+					out = append(out, m.Context+": "+u.GetName()+" not as rendered")
+				}
+				continue
+			}
+			out = append(out, w.rackConverged(rg, u)...)
+		}
+	}
+	for _, rn := range w.regionNames() {
+		rg := w.regions[rn]
+		for k := range rg.objects {
+			if !want[rn+"/"+k] {
+				out = append(out, rn+": "+k+" left over")
+			}
+		}
+		for name := range rg.sts {
+			if !want[rn+"/apps/StatefulSet/cassandra/"+name] {
+				out = append(out, rn+": StatefulSet "+name+" left over")
+			}
+		}
+	}
+	if busy := w.groundBusy(""); len(busy) > 0 {
+		out = append(out, busy...)
+	}
+	return out
+}
+
+func (w *simWorld) rackConverged(rg *simRegion, u *unstructured.Unstructured) []string {
+	s := rg.sts[u.GetName()]
+	if s == nil {
+		return []string{u.GetName() + " missing"}
+	}
+	var out []string
+	want, _ := nestedInt(u.Object, "spec", "replicas")
+	if have, _ := nestedInt(s.obj.Object, "spec", "replicas"); have != want {
+		out = append(out, fmt.Sprintf("%s at %d replicas, not %d", u.GetName(), have, want))
+	}
+	if !covers(nested(u.Object, "spec", "template"), nested(s.obj.Object, "spec", "template")) {
+		out = append(out, u.GetName()+": template not as rendered")
+	}
+	for _, p := range w.podsOf(rg, u.GetName()) {
+		if p.rev != revisionOf(u.GetName(), nested(u.Object, "spec", "template")) {
+			out = append(out, p.name+" on an old template")
+		}
+	}
+	return out
+}
+
+func (w *simWorld) dump() string {
+	var b strings.Builder
+	for _, rn := range w.regionNames() {
+		rg := w.regions[rn]
+		fmt.Fprintf(&b, "region %s down=%d\n", rn, rg.down)
+		for _, name := range sortedKeys(rg.sts) {
+			s := rg.sts[name]
+			data, _ := json.Marshal(map[string]any{"replicas": nested(s.obj.Object, "spec", "replicas"),
+				"partition": nested(s.obj.Object, "spec", "updateStrategy", "rollingUpdate", "partition"),
+				"gen":       s.generation, "obs": s.observedGen, "cur": s.currentRev, "upd": s.updateRev,
+				"ann": s.obj.GetAnnotations()[AnnotationDecommission]})
+			fmt.Fprintf(&b, "  sts %s %s\n", name, data)
+		}
+		for _, name := range sortedKeys(rg.pods) {
+			p := rg.pods[name]
+			mode := "-"
+			if p.node != nil {
+				mode = fmt.Sprintf("%s killed=%d", p.node.mode, p.node.killed)
+			}
+			fmt.Fprintf(&b, "  pod %s rev=%s pending=%d stuck=%d deleting=%d %s\n", name, p.rev, p.pending, p.stuck, p.deleting, mode)
+		}
+		for _, name := range sortedKeys(rg.pvcs) {
+			c := rg.pvcs[name]
+			fmt.Fprintf(&b, "  pvc %s joined=%v decom=%v %v\n", name, c.joined, c.decommissioned, c.annotations)
+		}
+	}
+	b.WriteString(strings.Join(w.log, "\n"))
+	return b.String()
+}

@@ -1,0 +1,581 @@
+package plan
+
+import (
+	"fmt"
+	"math/rand"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/ringops/ringops/render"
+	"github.com/ringops/ringops/schemas"
+)
+
+// The property tests drive the planner through a small in-memory world:
+// API servers holding objects, a StatefulSet controller with the real
+// one's semantics (OrderedReady: one pod at a time, waiting for each to be
+// Ready, and nothing else while a pod is not Ready; rolling updates from
+// the highest ordinal down to the partition; scale-down from the highest
+// ordinal), pods, PVCs carrying each node's data, and a Cassandra ring
+// (a fresh node needs a live seed, joins, becomes NORMAL; decommission
+// leaves the ring; a decommissioned volume never starts again). Faults:
+// nodes killed, pods that never become Ready, API servers down, Jolokia
+// unreadable, the controller lagging, decommissions failing, the executor
+// crashing half way through a step.
+
+const simTick = 10 * time.Second
+
+type simWorld struct {
+	t       testing.TB
+	rng     *rand.Rand
+	now     time.Time
+	cluster string
+
+	regions map[string]*simRegion
+
+	spec     *schemas.CassandraCluster // the revision rolled out (valid)
+	desired  *Desired
+	invalid  int // ticks an invalid revision is shown instead
+	renderer *render.Renderer
+
+	jolokiaDown int
+	ringHealthy bool
+	ringSince   time.Time
+
+	faults     bool
+	crashProb  float64
+	stuckNext  int  // the next pod created stays Pending this many ticks
+	failDecom  bool // the next decommission fails
+	uid        int
+	violations []string
+	log        []string
+}
+
+type simRegion struct {
+	name    string
+	down    int // ticks the API server stays unreachable
+	rv      int64
+	objects map[string]*unstructured.Unstructured
+	sts     map[string]*simSTS
+	pods    map[string]*simPod
+	pvcs    map[string]*simPVC
+}
+
+type simSTS struct {
+	obj                     *unstructured.Unstructured // metadata and spec as applied
+	uid                     string
+	rv                      int64
+	generation, observedGen int64
+	lag                     int
+	revisions               map[string]any
+	currentRev, updateRev   string
+	allowRestart            int32 // the ordinal a RestartPod sanctioned, -1 for none
+	revGen                  int64 // the generation updateRev was computed for
+}
+
+type simPod struct {
+	name, sts, dc, rack string
+	ord                 int32
+	created             time.Time
+	uid                 string
+	rev                 string
+	tmpl                any
+	pending             int // ticks before the container starts
+	stuck               int // ticks the pod stays Pending (fault)
+	deleting            int // ticks left terminating; 0 when not terminating
+	node                *simNode
+	ip                  string
+}
+
+type simNode struct {
+	mode   string // STARTING, JOINING, NORMAL, LEAVING, DECOMMISSIONED, CRASHED
+	ticks  int
+	killed int // ticks the process stays down (fault)
+	fail   bool
+	// probeLag is how many more ticks the pod stays Ready after a kill.
+	probeLag int
+	// partitioned is how many ticks the other nodes cannot reach this one
+	// (fault); it stays Ready.
+	partitioned int
+}
+
+// simPVC is a node's volume: the node's identity and data.
+type simPVC struct {
+	name, dc, rack string
+	uid            string
+	rv             int64
+	size           string
+	annotations    map[string]string
+	joined         bool // the node on it joined the ring
+	decommissioned bool
+}
+
+func newWorld(t testing.TB, seed int64) *simWorld {
+	return &simWorld{
+		t: t, rng: rand.New(rand.NewSource(seed)), now: time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC),
+		cluster: "orders", regions: map[string]*simRegion{}, renderer: render.New(render.DefaultOptions()),
+	}
+}
+
+func (w *simWorld) region(name string) *simRegion {
+	rg := w.regions[name]
+	if rg == nil {
+		rg = &simRegion{name: name, objects: map[string]*unstructured.Unstructured{}, sts: map[string]*simSTS{},
+			pods: map[string]*simPod{}, pvcs: map[string]*simPVC{}}
+		w.regions[name] = rg
+	}
+	return rg
+}
+
+func (w *simWorld) logf(format string, args ...any) {
+	w.log = append(w.log, fmt.Sprintf("t%04d ", int(w.now.Sub(time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC))/simTick))+fmt.Sprintf(format, args...))
+	if len(w.log) > 400 {
+		w.log = w.log[len(w.log)-300:]
+	}
+}
+
+func (w *simWorld) violate(format string, args ...any) {
+	msg := fmt.Sprintf(format, args...)
+	w.logf("VIOLATION %s", msg)
+	w.violations = append(w.violations, msg)
+}
+
+func (w *simWorld) nextUID() string {
+	w.uid++
+	return fmt.Sprintf("uid-%d", w.uid)
+}
+
+func (w *simWorld) regionNames() []string { return sortedKeys(w.regions) }
+
+// ---- the Cassandra side
+
+// ready is the pod's Ready condition as the kubelet reports it: the
+// readiness probe notices a killed node only after a few periods.
+func (p *simPod) ready() bool {
+	if p.deleting > 0 || p.node == nil || p.node.mode != "NORMAL" {
+		return false
+	}
+	return p.node.killed == 0 || p.node.probeLag > 0
+}
+
+// healthy is the truth: the node runs, NORMAL, and every other node sees
+// it.
+func (p *simPod) healthy() bool {
+	return p.deleting == 0 && p.node != nil && p.node.killed == 0 && p.node.mode == "NORMAL" && p.node.partitioned == 0
+}
+
+func (p *simPod) running() bool { return p.deleting == 0 && p.node != nil && p.node.killed == 0 }
+
+func (w *simWorld) pvcOf(rg *simRegion, p *simPod) *simPVC {
+	return rg.pvcs[render.VolumeData+"-"+p.name]
+}
+
+// seedUp reports whether a seed of the pod's template answers.
+func (w *simWorld) seedUp(p *simPod) (self, up bool) {
+	seeds, _ := seedsOf(p.tmpl)
+	for _, s := range strings.Split(seeds, ",") {
+		name, _, _ := strings.Cut(s, ".")
+		if name == p.name {
+			self = true
+		}
+		for _, rg := range w.regions {
+			if sp := rg.pods[name]; sp != nil && sp != p && sp.healthy() {
+				up = true
+			}
+		}
+	}
+	return self, up
+}
+
+// advancePod moves a pod and its node one tick on.
+func (w *simWorld) advancePod(rg *simRegion, p *simPod) {
+	if p.deleting > 0 {
+		p.deleting--
+		if p.deleting == 0 {
+			delete(rg.pods, p.name)
+			w.logf("%s: pod %s gone", rg.name, p.name)
+		}
+		return
+	}
+	if p.node == nil {
+		if p.stuck > 0 {
+			p.stuck--
+			return
+		}
+		if p.pending > 0 {
+			p.pending--
+			return
+		}
+		p.node = &simNode{mode: "STARTING", ticks: 1}
+		return
+	}
+	w.advanceNode(rg, p)
+}
+
+func (w *simWorld) advanceNode(rg *simRegion, p *simPod) {
+	n, pvc := p.node, w.pvcOf(rg, p)
+	if n.partitioned > 0 {
+		n.partitioned--
+	}
+	if n.probeLag > 0 {
+		n.probeLag--
+	}
+	if n.killed > 0 {
+		n.killed--
+		if n.killed == 0 {
+			n.mode, n.ticks = "STARTING", 1
+		}
+		return
+	}
+	if n.ticks > 0 {
+		n.ticks--
+		return
+	}
+	switch n.mode {
+	case "STARTING":
+		self, up := w.seedUp(p)
+		switch {
+		case pvc == nil:
+			n.mode = "CRASHED"
+		case pvc.decommissioned:
+			n.mode = "CRASHED" // "This node was decommissioned and will not rejoin the ring"
+		case pvc.joined:
+			n.mode = "NORMAL"
+		case self:
+			n.mode, pvc.joined = "NORMAL", true
+		case up:
+			n.mode, n.ticks, pvc.joined = "JOINING", 2, true
+		}
+	case "JOINING":
+		n.mode = "NORMAL"
+	case "LEAVING":
+		if n.fail {
+			n.mode, n.fail = "NORMAL", false
+			w.logf("%s: decommission of %s failed", rg.name, p.name)
+			return
+		}
+		n.mode, pvc.decommissioned = "DECOMMISSIONED", true
+		w.logf("%s: %s DECOMMISSIONED", rg.name, p.name)
+	}
+}
+
+// ---- the StatefulSet controller
+
+func (w *simWorld) podsOf(rg *simRegion, sts string) map[int32]*simPod {
+	out := map[int32]*simPod{}
+	for _, p := range rg.pods {
+		if p.sts == sts {
+			out[p.ord] = p
+		}
+	}
+	return out
+}
+
+func revisionOf(name string, tmpl any) string { return name + "-" + hashOf(tmpl)[:10] }
+
+// control is one pass of the StatefulSet controller (OrderedReady,
+// RollingUpdate with partition), as kube-controller-manager runs it.
+func (w *simWorld) control(rg *simRegion, name string, s *simSTS) {
+	if s.lag > 0 {
+		s.lag--
+		return
+	}
+	tmpl := nested(s.obj.Object, "spec", "template")
+	if s.revGen != s.generation || s.updateRev == "" {
+		s.updateRev, s.revGen = revisionOf(name, tmpl), s.generation
+	}
+	if s.revisions[s.updateRev] == nil {
+		s.revisions[s.updateRev] = deepCopy(tmpl)
+	}
+	if s.currentRev == "" {
+		s.currentRev = s.updateRev
+	}
+	s.observedGen = s.generation
+	replicas, _ := nestedInt(s.obj.Object, "spec", "replicas")
+	partition, _ := nestedInt(s.obj.Object, "spec", "updateStrategy", "rollingUpdate", "partition")
+	pods := w.podsOf(rg, name)
+	defer w.completeRollingUpdate(s, int32(replicas), pods)
+	for ord := int32(0); ord < int32(replicas); ord++ {
+		p := pods[ord]
+		switch {
+		case p == nil:
+			rev := s.updateRev
+			if int64(ord) < partition {
+				rev = s.currentRev
+			}
+			w.createPod(rg, name, s, ord, rev)
+			return
+		case p.deleting > 0 || !p.ready():
+			return
+		}
+	}
+	for _, ord := range slices.Backward(sortedOrdinals(pods)) {
+		if ord < int32(replicas) {
+			break
+		}
+		p := pods[ord]
+		if p.deleting == 0 {
+			w.checkRemoval(rg, p)
+			p.deleting = 1
+			w.logf("%s: controller deletes %s (scale down)", rg.name, p.name)
+		}
+		return
+	}
+	for ord := int32(replicas) - 1; int64(ord) >= partition; ord-- {
+		p := pods[ord]
+		if p.rev != s.updateRev {
+			if s.allowRestart != ord {
+				w.violate("%s: the controller restarts %s although no RestartPod step sanctioned it (partition %d)", rg.name, p.name, partition)
+			}
+			s.allowRestart = -1
+			p.deleting = 1
+			w.logf("%s: controller restarts %s for the update", rg.name, p.name)
+			return
+		}
+		if !p.ready() {
+			return
+		}
+	}
+}
+
+func (w *simWorld) completeRollingUpdate(s *simSTS, replicas int32, pods map[int32]*simPod) {
+	if int32(len(pods)) != replicas {
+		return
+	}
+	for _, p := range pods {
+		if p.rev != s.updateRev || !p.ready() {
+			return
+		}
+	}
+	s.currentRev = s.updateRev
+}
+
+// checkRemoval: the controller only removes a node that left the ring or
+// never joined it.
+func (w *simWorld) checkRemoval(rg *simRegion, p *simPod) {
+	if pvc := w.pvcOf(rg, p); pvc != nil && pvc.joined && !pvc.decommissioned {
+		w.violate("%s: pod %s removed by a scale-down while its node holds data in the ring (not decommissioned)", rg.name, p.name)
+	}
+}
+
+func (w *simWorld) createPod(rg *simRegion, sts string, s *simSTS, ord int32, rev string) {
+	labels := s.obj.GetLabels()
+	p := &simPod{name: sts + "-" + itoa(int(ord)), sts: sts, ord: ord, uid: w.nextUID(), rev: rev, created: w.now,
+		tmpl: s.revisions[rev], pending: 1, dc: labels[render.LabelDatacenter], rack: labels[render.LabelRack]}
+	p.ip = fmt.Sprintf("127.%d.%d.%d", len(rg.name)%200, w.uid/250%250, w.uid%250+1)
+	if w.stuckNext > 0 {
+		p.stuck, w.stuckNext = w.stuckNext, 0
+		w.logf("%s: pod %s will stay Pending %d ticks", rg.name, p.name, p.stuck)
+	}
+	rg.pods[p.name] = p
+	pvcName := render.VolumeData + "-" + p.name
+	if rg.pvcs[pvcName] == nil {
+		size := "1Gi"
+		if q := dataClaimSize(s.obj); q != nil {
+			size = q.String()
+		}
+		rg.rv++
+		rg.pvcs[pvcName] = &simPVC{name: pvcName, dc: p.dc, rack: p.rack, uid: w.nextUID(), rv: rg.rv, size: size,
+			annotations: map[string]string{}}
+	}
+	w.logf("%s: controller creates %s at %s", rg.name, p.name, rev)
+}
+
+// advance moves the world one tick on.
+func (w *simWorld) advance() {
+	w.now = w.now.Add(simTick)
+	if w.jolokiaDown > 0 {
+		w.jolokiaDown--
+	}
+	for _, rn := range w.regionNames() {
+		rg := w.regions[rn]
+		if rg.down > 0 {
+			rg.down--
+		}
+		for _, name := range sortedKeys(rg.pods) {
+			w.advancePod(rg, rg.pods[name])
+		}
+		for _, name := range sortedKeys(rg.sts) {
+			w.control(rg, name, rg.sts[name])
+		}
+	}
+}
+
+// ---- observation, as the kube edge and the ring reader would make it
+
+func (w *simWorld) observe() *Observed {
+	o := &Observed{Now: w.now, Contexts: map[string]*Context{}}
+	for _, rn := range w.regionNames() {
+		rg := w.regions[rn]
+		if rg.down > 0 {
+			o.Contexts[rn] = &Context{Err: fmt.Errorf("dial tcp %s: connection refused", rn)}
+			continue
+		}
+		o.Contexts[rn] = w.observeRegion(rg)
+	}
+	if w.spec != nil {
+		for _, kc := range w.spec.Contexts() {
+			if o.Contexts[kc] == nil {
+				o.Contexts[kc] = &Context{}
+			}
+		}
+	}
+	o.Ring = w.observeRing(o)
+	return o
+}
+
+func (w *simWorld) observeRegion(rg *simRegion) *Context {
+	oc := &Context{}
+	for _, k := range sortedKeys(rg.objects) {
+		oc.Objects = append(oc.Objects, rg.objects[k])
+	}
+	for _, name := range sortedKeys(rg.sts) {
+		oc.Objects = append(oc.Objects, w.stsObject(rg, name, rg.sts[name]))
+	}
+	for _, name := range sortedKeys(rg.pods) {
+		oc.Pods = append(oc.Pods, w.podObject(rg, rg.pods[name]))
+	}
+	for _, name := range sortedKeys(rg.pvcs) {
+		c := rg.pvcs[name]
+		oc.PVCs = append(oc.PVCs, corev1.PersistentVolumeClaim{
+			ObjectMeta: metav1.ObjectMeta{Name: c.name, Namespace: "cassandra", UID: types.UID(c.uid), ResourceVersion: itoa(int(c.rv)),
+				Annotations: c.annotations, Labels: map[string]string{render.LabelCluster: w.cluster,
+					render.LabelDatacenter: c.dc, render.LabelRack: c.rack}},
+			Spec: corev1.PersistentVolumeClaimSpec{Resources: corev1.VolumeResourceRequirements{
+				Requests: corev1.ResourceList{corev1.ResourceStorage: resource.MustParse(c.size)}}},
+		})
+	}
+	return oc
+}
+
+func (w *simWorld) stsObject(rg *simRegion, name string, s *simSTS) *unstructured.Unstructured {
+	// A shallow copy: the planner never modifies what it is given.
+	u := &unstructured.Unstructured{Object: map[string]any{}}
+	for k, v := range s.obj.Object {
+		u.Object[k] = v
+	}
+	meta := map[string]any{}
+	for k, v := range s.obj.Object["metadata"].(map[string]any) {
+		meta[k] = v
+	}
+	u.Object["metadata"] = meta
+	u.SetUID(types.UID(s.uid))
+	u.SetResourceVersion(itoa(int(s.rv)))
+	u.SetGeneration(s.generation)
+	var ready, updated int64
+	pods := w.podsOf(rg, name)
+	for _, p := range pods {
+		if p.ready() {
+			ready++
+		}
+		if p.rev == s.updateRev {
+			updated++
+		}
+	}
+	u.Object["status"] = map[string]any{"observedGeneration": s.observedGen, "replicas": int64(len(pods)),
+		"readyReplicas": ready, "updatedReplicas": updated, "currentRevision": s.currentRev, "updateRevision": s.updateRev}
+	return u
+}
+
+func (w *simWorld) podObject(rg *simRegion, p *simPod) corev1.Pod {
+	ready := corev1.ConditionFalse
+	if p.ready() {
+		ready = corev1.ConditionTrue
+	}
+	pod := corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{Name: p.name, Namespace: "cassandra", UID: types.UID(p.uid), CreationTimestamp: metav1.NewTime(p.created),
+			Labels: map[string]string{render.LabelCluster: w.cluster, render.LabelManagedBy: render.ManagedBy,
+				render.LabelDatacenter: p.dc, render.LabelRack: p.rack, LabelRevision: p.rev}},
+		Status: corev1.PodStatus{Phase: corev1.PodPending, Conditions: []corev1.PodCondition{{Type: corev1.PodReady, Status: ready}}},
+	}
+	if p.node != nil {
+		pod.Status.Phase, pod.Status.PodIP = corev1.PodRunning, p.ip
+	}
+	if p.deleting > 0 {
+		t := metav1.NewTime(w.now)
+		pod.DeletionTimestamp = &t
+	}
+	return pod
+}
+
+// observeRing judges the ring as ring.Assess would over Members: every
+// member Up and NORMAL, no other endpoint in the ring.
+func (w *simWorld) observeRing(o *Observed) Ring {
+	if w.jolokiaDown > 0 {
+		return Ring{Summary: "every Jolokia agent timed out"}
+	}
+	rg := Ring{Assessed: true, Nodes: map[string]RingNode{}}
+	members := map[string]bool{}
+	for _, m := range Members(w.cluster, o) {
+		members[m.Pod] = true
+		if prob := w.memberProblem(m); prob != nil {
+			rg.Problems = append(rg.Problems, *prob)
+		}
+	}
+	for _, rn := range w.regionNames() {
+		r := w.regions[rn]
+		for _, name := range sortedKeys(r.pvcs) {
+			c := r.pvcs[name]
+			pod := strings.TrimPrefix(c.name, render.VolumeData+"-")
+			if !c.joined || c.decommissioned || members[pod] {
+				continue
+			}
+			who := pod
+			if r.down > 0 || r.pods[pod] == nil {
+				who = "10.9.9." + itoa(len(pod)) // an endpoint no pod explains
+			}
+			rg.Problems = append(rg.Problems, RingProblem{Kind: "UnknownNode", Nodes: []string{who}, Text: "UnknownNode: " + who})
+		}
+		if r.down > 0 {
+			continue
+		}
+		for _, name := range sortedKeys(r.pods) {
+			p := r.pods[name]
+			n := RingNode{State: "??"}
+			if p.running() && p.node.mode != "CRASHED" {
+				n.Mode = p.node.mode
+			}
+			if c := w.pvcOf(r, p); c != nil {
+				n.InRing = c.joined && !c.decommissioned
+			}
+			rg.Nodes[name] = n
+		}
+	}
+	rg.Healthy = len(rg.Problems) == 0
+	if rg.Healthy != w.ringHealthy || w.ringSince.IsZero() {
+		w.ringHealthy, w.ringSince = rg.Healthy, w.now
+	}
+	rg.Since = w.ringSince
+	return rg
+}
+
+func (w *simWorld) memberProblem(m Member) *RingProblem {
+	r := w.regions[m.Context]
+	p := r.pods[m.Pod]
+	prob := func(kind string) *RingProblem {
+		return &RingProblem{Kind: kind, Nodes: []string{m.Pod}, Text: kind + ": " + m.Pod}
+	}
+	switch {
+	case p == nil || !p.running():
+		if c := r.pvcs[render.VolumeData+"-"+m.Pod]; c != nil && c.joined && !c.decommissioned {
+			return prob("NodeDown")
+		}
+		return prob("NotQueried")
+	case p.node.partitioned > 0:
+		return prob("Unreachable")
+	case p.node.mode == "JOINING":
+		return prob("NodeJoining")
+	case p.node.mode == "LEAVING":
+		return prob("NodeLeaving")
+	case p.node.mode != "NORMAL":
+		return prob("NotNormal")
+	}
+	return nil
+}

@@ -1,0 +1,141 @@
+package plan
+
+import (
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"github.com/ringops/ringops/render"
+	"github.com/ringops/ringops/schemas"
+)
+
+// Desired is what one revision of the repository asks for one cluster.
+type Desired struct {
+	// Name is the cluster's name, for messages when Cluster is nil (the
+	// spec could not be read).
+	Name string
+	// Cluster is the defaulted, valid spec. It may be nil only when Invalid
+	// is set.
+	Cluster *schemas.CassandraCluster
+	// Revision names the revision (a commit) in messages; it may be empty.
+	Revision string
+	// Manifests are the rendered objects, one entry per context of the
+	// cluster (render.Renderer.RenderAll).
+	Manifests []*render.Manifests
+	// Invalid is why the revision must not be applied at all: the spec's
+	// validation, the change validation against the previous revision
+	// (schemas.ValidateChange) or a render error. When set, the plan is
+	// the wait Blocked and nothing is applied.
+	Invalid error
+}
+
+// Observed is the state of the world the plan is made against, read by the
+// kube edge and the ring reader just before planning.
+type Observed struct {
+	// Now is the time of the observation: it stamps the steps
+	// (AnnotationStepAt) and is compared with the stamps, the change
+	// windows and the settle time. The planner never reads the clock.
+	Now time.Time
+	// Contexts holds what was read in each kube context, by context name.
+	// It should hold the cluster's contexts in Desired plus every context
+	// where the cluster had objects (the contexts of the previous
+	// revision), so that a removed datacenter is still seen. A context of
+	// the cluster missing here counts as unreachable.
+	Contexts map[string]*Context
+	// Ring is the health of the ring, judged over Members(Observed).
+	Ring Ring
+}
+
+// Context is what the kube edge read in one context. Either Err is set,
+// or the lists are what the API server returned (they may be empty).
+type Context struct {
+	// Err is why the API server could not be read; the lists are then
+	// ignored.
+	Err error
+	// Objects are the live objects labelled for the cluster
+	// (app.kubernetes.io/managed-by=ringops, ringops.dev/cluster=<name>),
+	// StatefulSets included, with their status: at least every kind the
+	// revision renders, plus ConfigMap, Service, PodDisruptionBudget and
+	// StatefulSet, so that what left the desired state is pruned.
+	Objects []*unstructured.Unstructured
+	// Pods are the cluster's pods (label ringops.dev/cluster=<name>).
+	Pods []corev1.Pod
+	// PVCs are the cluster's PersistentVolumeClaims (same label: the
+	// volumeClaimTemplate carries it).
+	PVCs []corev1.PersistentVolumeClaim
+}
+
+// Ring is the verdict on the ring, built from a ring.Result by FromResult
+// (or by hand in tests).
+type Ring struct {
+	// Assessed is false when no verdict could be reached (no node
+	// answered); the ring then counts as unhealthy.
+	Assessed bool
+	// Healthy: every expected node Up and Normal in every view, one schema.
+	Healthy bool
+	// Since is when the current verdict started (the first observation
+	// of the current healthy, or unhealthy, streak); zero when unknown.
+	// Settle counts from it; so does the health timeout, with the steps'
+	// stamps.
+	Since time.Time
+	// Summary is the verdict in one line, for messages.
+	Summary string
+	// Problems are why the ring is unhealthy, sorted.
+	Problems []RingProblem
+	// Nodes are what the ring says of each pod, by pod name.
+	Nodes map[string]RingNode
+}
+
+// RingProblem is one reason of an unhealthy ring.
+type RingProblem struct {
+	// Kind is the ring package's ReasonKind name (NodeDown, NodeJoining,
+	// SchemaDisagreement, ...).
+	Kind string
+	// Nodes names who the problem is about: pod names, or bare addresses
+	// for endpoints no pod has. Empty for cluster-wide problems.
+	Nodes []string
+	// Text is the problem in one sentence.
+	Text string
+}
+
+// RingNode is what the ring says of one pod.
+type RingNode struct {
+	// Mode is the node's own OperationMode (NORMAL, JOINING, LEAVING,
+	// DECOMMISSIONED, ...), "" when it could not be asked.
+	Mode string
+	// State is the node's state as nodetool prints it (UN, UJ, DN, ...;
+	// "??" when no view has it).
+	State string
+	// InRing is true when some view has the node in its ring (live,
+	// unreachable or with a host ID): it joined at some point.
+	InRing bool
+}
+
+// Annotations ringops writes on the objects it manages, so that the state
+// of a rollout lives in the clusters: a restarted daemon re-derives from
+// them where it was (design rule 8). The planner writes them into the
+// objects of its steps; the executor only applies those objects.
+const (
+	// AnnotationStep is on a StatefulSet: the last disruptive step ringops
+	// started on it, for humans ("scale 2 -> 3", "restart orders-dc1-r1-2").
+	AnnotationStep = "ringops.dev/step"
+	// AnnotationStepAt is on a StatefulSet: when that step started
+	// (RFC 3339). The health timeout counts from the latest one.
+	AnnotationStepAt = "ringops.dev/step-at"
+	// AnnotationDecommission is on a StatefulSet while its highest pod is
+	// being decommissioned: the pod's name. It is written before the
+	// decommission starts and removed with the replica it frees.
+	AnnotationDecommission = "ringops.dev/decommission"
+	// AnnotationChange is on a StatefulSet whose pod template was changed:
+	// what changed, for humans ("image cassandra:4.1.4 -> cassandra:4.1.5").
+	AnnotationChange = "ringops.dev/change"
+	// AnnotationDecommissioned is on a PersistentVolumeClaim whose node was
+	// decommissioned (RFC 3339 time): Cassandra will not start on it again,
+	// so it is never reused by a new node.
+	AnnotationDecommissioned = "ringops.dev/decommissioned"
+)
+
+// LabelRevision is the label the StatefulSet controller puts on each pod:
+// the controller revision the pod was created from.
+const LabelRevision = "controller-revision-hash"
