@@ -1,0 +1,187 @@
+package kube
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/dynamic"
+
+	"github.com/ringops/ringops/render"
+)
+
+// Observation is what was read of one cluster in one context: either Err
+// is set, or the lists are what the API server returned (maybe empty). Its
+// fields are those of plan.Context, so that (*plan.Context)(obs) converts
+// it: kube does not import the planner.
+type Observation struct {
+	// Err is why the context could not be read; the lists are then nil.
+	Err error
+	// Objects are the live objects labelled for the cluster, with status,
+	// sorted by kind (apply order), namespace and name.
+	Objects []*unstructured.Unstructured
+	// Pods are the cluster's pods, sorted by name.
+	Pods []corev1.Pod
+	// PVCs are the cluster's PersistentVolumeClaims, sorted by name.
+	PVCs []corev1.PersistentVolumeClaim
+}
+
+// Query says what Observe reads.
+type Query struct {
+	// Cluster is the Cassandra cluster's name (label ringops.dev/cluster).
+	Cluster string
+	// Namespace is the cluster's namespace in every context.
+	Namespace string
+	// Contexts are the contexts to read; default: every context of the
+	// Manager.
+	Contexts []string
+	// Kinds are read besides ObservedKinds: kinds a region Component adds,
+	// so that they can be pruned too.
+	Kinds []schema.GroupVersionKind
+}
+
+// ObservedKinds are the kinds every Observe lists: what render produces.
+var ObservedKinds = []schema.GroupVersionKind{
+	{Version: "v1", Kind: "ConfigMap"},
+	{Version: "v1", Kind: "Service"},
+	{Group: "policy", Version: "v1", Kind: "PodDisruptionBudget"},
+	{Group: "apps", Version: "v1", Kind: "StatefulSet"},
+}
+
+// observedResources resolve ObservedKinds without discovery.
+var observedResources = map[schema.GroupVersionKind]schema.GroupVersionResource{
+	ObservedKinds[0]: {Version: "v1", Resource: "configmaps"},
+	ObservedKinds[1]: {Version: "v1", Resource: "services"},
+	ObservedKinds[2]: {Group: "policy", Version: "v1", Resource: "poddisruptionbudgets"},
+	ObservedKinds[3]: {Group: "apps", Version: "v1", Resource: "statefulsets"},
+}
+
+// ObjectSelector selects the objects ringops manages for a cluster.
+func ObjectSelector(cluster string) labels.Selector {
+	return labels.SelectorFromSet(labels.Set{render.LabelManagedBy: render.ManagedBy, render.LabelCluster: cluster})
+}
+
+// Observe reads a cluster in every context of q at once: the objects of
+// ObservedKinds and q.Kinds labelled app.kubernetes.io/managed-by=ringops
+// and ringops.dev/cluster=<cluster>, and the pods and PVCs labelled
+// ringops.dev/cluster=<cluster>, all in q.Namespace. Each request is
+// bounded by ManagerOptions.RequestTimeout. A context that cannot be read
+// has only Err set (its first failure); the others are still read. The
+// result has one entry per context of q.
+func (m *Manager) Observe(ctx context.Context, q Query) map[string]*Observation {
+	contexts := q.Contexts
+	if len(contexts) == 0 {
+		contexts = m.names
+	}
+	var (
+		mu  sync.Mutex
+		wg  sync.WaitGroup
+		out = make(map[string]*Observation, len(contexts))
+	)
+	for _, name := range contexts {
+		wg.Go(func() {
+			obs := m.observe(ctx, name, q)
+			mu.Lock()
+			defer mu.Unlock()
+			out[name] = obs
+		})
+	}
+	wg.Wait()
+	return out
+}
+
+func (m *Manager) observe(ctx context.Context, kctx string, q Query) *Observation {
+	cc, err := m.context(kctx)
+	if err != nil {
+		return &Observation{Err: err}
+	}
+	objs, err := m.listObjects(ctx, cc, q)
+	if err != nil {
+		return &Observation{Err: err}
+	}
+	pods, pvcs, err := m.listPodsAndClaims(ctx, cc, q)
+	if err != nil {
+		return &Observation{Err: err}
+	}
+	return &Observation{Objects: objs, Pods: pods, PVCs: pvcs}
+}
+
+func (m *Manager) listObjects(ctx context.Context, cc *contextClient, q Query) ([]*unstructured.Unstructured, error) {
+	selector := ObjectSelector(q.Cluster).String()
+	var objs []*unstructured.Unstructured
+	for _, gvk := range kindsOf(q) {
+		ri, err := cc.namespaced(gvk, q.Namespace)
+		if err != nil {
+			return nil, fmt.Errorf("context %s: list %s: %w", cc.name, gvk.Kind, err)
+		}
+		rctx, cancel := m.call(ctx)
+		list, err := ri.List(rctx, metav1.ListOptions{LabelSelector: selector})
+		cancel()
+		if err != nil {
+			return nil, fmt.Errorf("context %s: list %s in %s: %w", cc.name, gvk.Kind, q.Namespace, err)
+		}
+		for i := range list.Items {
+			u := &list.Items[i]
+			u.SetGroupVersionKind(gvk)
+			objs = append(objs, u)
+		}
+	}
+	sortObjects(objs)
+	return objs, nil
+}
+
+// kindsOf is ObservedKinds then q.Kinds, without duplicates.
+func kindsOf(q Query) []schema.GroupVersionKind {
+	kinds := slices.Clone(ObservedKinds)
+	for _, k := range q.Kinds {
+		if !slices.Contains(kinds, k) {
+			kinds = append(kinds, k)
+		}
+	}
+	return kinds
+}
+
+// namespaced returns the dynamic client of a kind, without discovery for
+// ObservedKinds.
+func (cc *contextClient) namespaced(gvk schema.GroupVersionKind, namespace string) (dynamic.ResourceInterface, error) {
+	if gvr, ok := observedResources[gvk]; ok {
+		return cc.dyn.Resource(gvr).Namespace(namespace), nil
+	}
+	return cc.resource(gvk, namespace)
+}
+
+func (m *Manager) listPodsAndClaims(ctx context.Context, cc *contextClient, q Query) ([]corev1.Pod, []corev1.PersistentVolumeClaim, error) {
+	opts := metav1.ListOptions{LabelSelector: ClusterSelector(q.Cluster).String()}
+	rctx, cancel := m.call(ctx)
+	defer cancel()
+	pods, err := cc.typed.CoreV1().Pods(q.Namespace).List(rctx, opts)
+	if err != nil {
+		return nil, nil, fmt.Errorf("context %s: list pods in %s: %w", cc.name, q.Namespace, err)
+	}
+	rctx, cancel = m.call(ctx)
+	defer cancel()
+	pvcs, err := cc.typed.CoreV1().PersistentVolumeClaims(q.Namespace).List(rctx, opts)
+	if err != nil {
+		return nil, nil, fmt.Errorf("context %s: list persistentvolumeclaims in %s: %w", cc.name, q.Namespace, err)
+	}
+	slices.SortFunc(pods.Items, func(a, b corev1.Pod) int { return strings.Compare(a.Name, b.Name) })
+	slices.SortFunc(pvcs.Items, func(a, b corev1.PersistentVolumeClaim) int { return strings.Compare(a.Name, b.Name) })
+	return pods.Items, pvcs.Items, nil
+}
+
+// sortObjects sorts by kind rank, kind, namespace and name.
+func sortObjects(objs []*unstructured.Unstructured) {
+	slices.SortFunc(objs, func(a, b *unstructured.Unstructured) int {
+		if d := kindRank(a.GetKind()) - kindRank(b.GetKind()); d != 0 {
+			return d
+		}
+		return strings.Compare(a.GetKind()+"/"+a.GetNamespace()+"/"+a.GetName(), b.GetKind()+"/"+b.GetNamespace()+"/"+b.GetName())
+	})
+}

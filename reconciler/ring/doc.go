@@ -1,0 +1,53 @@
+// Package ring reads the health of a Cassandra ring over Jolokia, judges it,
+// and runs node operations (decommission).
+//
+// The data flows one way:
+//
+//	Expected (spec + pods) ──▶ Take(Reader) ──▶ Snapshot ──▶ Assess ──▶ Result
+//
+// Each stage:
+//
+//   - ExpectedNodes turns a cluster spec and its pods (per kube context) into
+//     the nodes that should be in the ring, with their pod IPs.
+//   - Take asks every node for its view of the ring, with bounded
+//     concurrency, through a Reader: *Client, or a fake in tests. A node that
+//     cannot be read is kept in the Snapshot with its error.
+//   - Assess is a pure function of the Snapshot and the Expected nodes: the
+//     verdict (healthy, or typed Reasons naming the nodes and the views that
+//     see them so) and each node's state as nodetool prints it (UN, DN, UJ,
+//     UL, UM, ...). Its doc comment states the aggregation rules.
+//   - WriteText prints a Result the way `nodetool status` does.
+//
+// # Jolokia
+//
+// Client reads a node's view in one bulk POST: StorageService's LiveNodes,
+// UnreachableNodes, JoiningNodes, LeavingNodes, MovingNodes, OperationMode,
+// HostIdMap and ReleaseVersion (one multi-attribute read), StorageProxy's
+// SchemaVersions, and StorageService's LoadMap (optional: its failure leaves
+// the load empty). Both the HTTP status and each request's status inside the
+// answer are checked. Every call has a timeout (Options.Timeout) and a size
+// limit (Options.MaxResponseBytes). Failures are typed: ErrTimeout,
+// ErrUnauthorized (HTTP 401), *HTTPError, *RequestError (a per-request
+// 404/403/500 in an HTTP 200 answer), ErrMalformed and *ValueError (HTML,
+// truncated JSON, a value of the wrong type), ErrTooLarge, ErrNoAddress;
+// each wrapped in a *NodeError naming the node. Endpoints in any of
+// Cassandra's forms ("10.0.0.1", "/10.0.0.1", "host/10.0.0.1",
+// "10.0.0.1:7000") are normalised to the bare IP.
+//
+// A Router says how a node's agent is reached: Direct (http://<pod IP>:<port>/jolokia/,
+// with optional basic auth per kube context) or PodProxy (through each
+// region's API server, /api/v1/namespaces/<ns>/pods/<pod>:<port>/proxy/jolokia/).
+// Credentials never appear in errors or logs: they print as "user:***".
+//
+// # Decommission
+//
+// Decommissioner.Decommission is idempotent and never runs two at once in a
+// cluster. Its state machine, read from the node's OperationMode:
+//
+//	NORMAL ──(ring not busy; exec decommission once)──▶ LEAVING ──▶ DECOMMISSIONED
+//	   ▲                                                  │
+//	   └──────────── back to NORMAL: ErrDecommissionFailed ┘
+//
+// The operation is decommission() before Cassandra 4.0 and
+// decommission(boolean) since, chosen from ReleaseVersion's major number.
+package ring

@@ -1,0 +1,147 @@
+package ring
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"k8s.io/client-go/rest"
+)
+
+// Route is where and how to reach one node's Jolokia agent.
+type Route struct {
+	// URL is the agent's base URL, ending in "/jolokia/"; requests are POSTed to it.
+	URL string
+	// HTTP carries the request (direct, or through an API server).
+	HTTP *http.Client
+	// Credentials, when set, are sent as HTTP basic auth.
+	Credentials *Credentials
+}
+
+// Router finds the Route to a node's agent. Direct and PodProxy are the two
+// ways; tests route to httptest servers.
+type Router interface {
+	Route(n Node) (Route, error)
+}
+
+var (
+	_ Router = (*Direct)(nil)
+	_ Router = (*PodProxy)(nil)
+)
+
+// DefaultJolokiaPort is the agent's default port.
+const DefaultJolokiaPort = 8778
+
+// Direct reaches agents at http://<pod IP>:<port>/jolokia/: ringops runs
+// where pod IPs are routable (in a cluster, or a flat multi-region network).
+type Direct struct {
+	http  *http.Client
+	creds map[string]Credentials
+}
+
+// DirectOptions configure a Direct router.
+type DirectOptions struct {
+	// Credentials per kube context; the entry "" applies to every context
+	// without its own. Empty: no authentication.
+	Credentials map[string]Credentials
+	// Transport carries the requests; nil: a transport that ignores the
+	// HTTP_PROXY environment, keeps connections alive per node and dials
+	// with a 5 s timeout (the call's own timeout still applies).
+	Transport http.RoundTripper
+}
+
+// NewDirect returns a Direct router.
+func NewDirect(opts DirectOptions) *Direct {
+	rt := opts.Transport
+	if rt == nil {
+		rt = newDirectTransport()
+	}
+	return &Direct{http: &http.Client{Transport: rt}, creds: opts.Credentials}
+}
+
+func newDirectTransport() *http.Transport {
+	return &http.Transport{
+		Proxy:               nil,
+		DialContext:         (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		MaxIdleConns:        1024,
+		MaxIdleConnsPerHost: 2,
+		IdleConnTimeout:     90 * time.Second,
+		DisableCompression:  true,
+	}
+}
+
+// Route returns http://IP:port/jolokia/ with the context's credentials.
+func (d *Direct) Route(n Node) (Route, error) {
+	if n.IP == "" {
+		return Route{}, ErrNoAddress
+	}
+	r := Route{URL: "http://" + net.JoinHostPort(n.IP, strconv.Itoa(int(port(n)))) + "/jolokia/", HTTP: d.http}
+	if c, ok := d.creds[n.Context]; ok {
+		r.Credentials = &c
+	} else if c, ok := d.creds[""]; ok {
+		r.Credentials = &c
+	}
+	return r, nil
+}
+
+// PodProxy reaches agents through each region's API server:
+// <server>/api/v1/namespaces/<ns>/pods/<pod>:<port>/proxy/jolokia/. It works
+// wherever the API servers are reachable, needs RBAC "create pods/proxy",
+// and costs one more hop. The API server proxies only to global unicast pod
+// IPs (not loopback) and removes the Authorization header once it has
+// authenticated ringops, so Jolokia basic auth cannot pass this way: use
+// Direct for agents that require credentials.
+type PodProxy struct {
+	regions map[string]proxyRegion
+}
+
+type proxyRegion struct {
+	base string // server URL with its path prefix, no trailing slash
+	http *http.Client
+}
+
+// ErrUnknownContext: a node's kube context has no client configuration.
+var ErrUnknownContext = errors.New("no client configuration for this kube context")
+
+// NewPodProxy builds one HTTP client per kube context from its REST config.
+func NewPodProxy(configs map[string]*rest.Config) (*PodProxy, error) {
+	p := &PodProxy{regions: make(map[string]proxyRegion, len(configs))}
+	for ctxName, cfg := range configs {
+		hc, err := rest.HTTPClientFor(cfg)
+		if err != nil {
+			return nil, fmt.Errorf("context %s: pod proxy client: %w", ctxName, err)
+		}
+		u, _, err := rest.DefaultServerUrlFor(cfg)
+		if err != nil {
+			return nil, fmt.Errorf("context %s: pod proxy: %w", ctxName, err)
+		}
+		p.regions[ctxName] = proxyRegion{base: strings.TrimSuffix(u.String(), "/"), http: hc}
+	}
+	return p, nil
+}
+
+// Route returns the pod proxy URL of the node's agent in its context.
+func (p *PodProxy) Route(n Node) (Route, error) {
+	reg, ok := p.regions[n.Context]
+	if !ok {
+		return Route{}, fmt.Errorf("context %q: %w", n.Context, ErrUnknownContext)
+	}
+	if n.IP == "" {
+		return Route{}, ErrNoAddress
+	}
+	path := fmt.Sprintf("/api/v1/namespaces/%s/pods/%s:%d/proxy/jolokia/",
+		url.PathEscape(n.Namespace), url.PathEscape(n.Pod), port(n))
+	return Route{URL: reg.base + path, HTTP: reg.http}, nil
+}
+
+func port(n Node) int32 {
+	if n.Port > 0 {
+		return n.Port
+	}
+	return DefaultJolokiaPort
+}
