@@ -1,0 +1,228 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"slices"
+	"time"
+
+	"github.com/spf13/cobra"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/ringops/ringops/reconciler/kube"
+	"github.com/ringops/ringops/reconciler/ring"
+	"github.com/ringops/ringops/schemas"
+)
+
+// statusFlags are the flags of `ringops status`.
+type statusFlags struct {
+	kubeconfig  string
+	contexts    []string
+	output      string
+	via         string
+	credentials string
+	timeout     time.Duration
+	concurrency int
+}
+
+func newStatusCommand() *cobra.Command {
+	var f statusFlags
+	cmd := &cobra.Command{
+		Use:   "status <cluster-dir> [--kubeconfig K] [--context C]... [-o text|json]",
+		Short: "Show a cluster's ring across every region, like nodetool status",
+		Long: `Status asks every Cassandra node of a cluster, in every region (kube
+context) of its spec, for its view of the ring over Jolokia, and prints the
+multi-region equivalent of nodetool status: per datacenter and rack each
+node's state (UN, DN, UJ, UL, UM; ?? when no view has it), address, load,
+pod, host ID, then the verdict with its reasons, naming which nodes see what.
+
+The ring is healthy when every expected node is Up and Normal in every
+node's view, nothing joins, leaves or moves, every operation mode is NORMAL,
+the schema agrees and no unknown node is in the ring: the gate ringops waits
+for before every disruptive step.
+
+With --context, only the nodes of those regions are queried and judged:
+endpoints of the other regions are not (the verdict says "partial").
+
+Nodes are reached by pod IP (--via direct, where pod IPs are routable) or
+through each region's API server (--via proxy; needs RBAC create pods/proxy,
+and cannot carry Jolokia credentials). Jolokia credentials come from the
+Secret named by spec.jolokia.credentialsSecret in each region, or from
+--jolokia-credentials (a mounted Secret directory, or a user:password file).
+
+Exit status: 0 healthy, 4 unhealthy, 2 invalid spec, 3 other errors (a
+kubeconfig or context that cannot be used), 64 bad usage.`,
+		Example: `  ringops status clusters/orders
+  ringops status clusters/orders --context eu-west -o json`,
+		Args: exactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := f.check(); err != nil {
+				return err
+			}
+			return runStatus(cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr(), args[0], f)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&f.kubeconfig, "kubeconfig", "", "kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)")
+	fl.StringSliceVar(&f.contexts, "context", nil, "kube context (region) to query; repeatable; default: every context of the cluster")
+	fl.StringVarP(&f.output, "output", "o", "text", "output format: text or json")
+	fl.StringVar(&f.via, "via", "direct", "how to reach the Jolokia agents: direct (pod IP) or proxy (API server pod proxy)")
+	fl.StringVar(&f.credentials, "jolokia-credentials", "", "Jolokia credentials: a directory with files username and password, or a user:password file (default: the spec's Secret)")
+	fl.DurationVar(&f.timeout, "timeout", ring.DefaultOptions().Timeout, "timeout of each Jolokia call")
+	fl.IntVar(&f.concurrency, "concurrency", ring.DefaultSnapshotOptions().Concurrency, "nodes queried at once")
+	return cmd
+}
+
+func (f *statusFlags) check() error {
+	switch {
+	case f.output != "text" && f.output != "json":
+		return &usageError{fmt.Errorf("--output %q: must be text or json", f.output)}
+	case f.via != "direct" && f.via != "proxy":
+		return &usageError{fmt.Errorf("--via %q: must be direct or proxy", f.via)}
+	case f.timeout <= 0 || f.concurrency <= 0:
+		return &usageError{fmt.Errorf("--timeout and --concurrency must be positive")}
+	}
+	return nil
+}
+
+// statusReport is the JSON output of `ringops status`.
+type statusReport struct {
+	Cluster  string            `json:"cluster"`
+	Contexts []string          `json:"contexts"`
+	Healthy  bool              `json:"healthy"`
+	Partial  bool              `json:"partial,omitempty"`
+	Verdict  string            `json:"verdict"`
+	Reasons  []ring.Reason     `json:"reasons"`
+	Nodes    []ring.NodeStatus `json:"nodes"`
+	Warnings []string          `json:"warnings,omitempty"`
+}
+
+func runStatus(ctx context.Context, stdout, stderr io.Writer, dir string, f statusFlags) error {
+	cd, err := loadClusterDir(dir)
+	if err != nil {
+		return invalid(err)
+	}
+	c := cd.Cluster
+	contexts, err := statusContexts(c, f.contexts)
+	if err != nil {
+		return err
+	}
+	clients, err := kube.NewClients(contexts, kube.Options{Kubeconfig: f.kubeconfig})
+	if err != nil {
+		return err
+	}
+	var warnings []string
+	pods, err := clients.ListPods(ctx, c.Metadata.Namespace, kube.ClusterSelector(c.Metadata.Name))
+	if err != nil {
+		warnings = append(warnings, err.Error())
+	}
+	router, more, err := statusRouter(ctx, clients, c, f)
+	if err != nil {
+		return err
+	}
+	warnings = append(warnings, more...)
+	exp := ring.ExpectedNodes(c, pods)
+	if len(contexts) < len(c.Contexts()) {
+		exp.Nodes = slices.DeleteFunc(exp.Nodes, func(n ring.Node) bool { return !slices.Contains(contexts, n.Context) })
+		exp.Partial = true
+	}
+	client := ring.NewClient(router, ring.Options{Timeout: f.timeout, ReadLoad: true})
+	res := ring.Assess(ring.Take(ctx, client, exp.Nodes, ring.SnapshotOptions{Concurrency: f.concurrency}), exp)
+	report := statusReport{Cluster: c.Metadata.Name, Contexts: contexts, Healthy: res.Healthy, Partial: res.Partial, Verdict: res.String(),
+		Reasons: res.Reasons, Nodes: res.Nodes, Warnings: warnings}
+	if err := writeStatus(stdout, stderr, report, res, c, f.output); err != nil {
+		return err
+	}
+	if !res.Healthy {
+		return &exitError{code: ExitUnhealthy}
+	}
+	return nil
+}
+
+// statusContexts are the contexts asked for, all of the cluster's by default.
+func statusContexts(c *schemas.CassandraCluster, asked []string) ([]string, error) {
+	all := c.Contexts()
+	if len(asked) == 0 {
+		return all, nil
+	}
+	for _, kc := range asked {
+		if !slices.Contains(all, kc) {
+			return nil, &usageError{fmt.Errorf("--context %s: not a context of cluster %s (its contexts: %v)", kc, c.Metadata.Name, all)}
+		}
+	}
+	return asked, nil
+}
+
+// statusRouter builds the way to the agents, with the credentials of each
+// context; a Secret that cannot be read is a warning, not a failure (that
+// region's nodes then answer 401).
+func statusRouter(ctx context.Context, clients *kube.Clients, c *schemas.CassandraCluster, f statusFlags) (ring.Router, []string, error) {
+	secret := ""
+	if c.Spec.Jolokia != nil {
+		secret = c.Spec.Jolokia.CredentialsSecret
+	}
+	if f.via == "proxy" {
+		if secret != "" || f.credentials != "" {
+			return nil, nil, &usageError{fmt.Errorf("--via proxy: the API server's pod proxy cannot carry Jolokia credentials (it removes the Authorization header); use --via direct")}
+		}
+		p, err := ring.NewPodProxy(clients.Configs())
+		return p, nil, err
+	}
+	creds := map[string]ring.Credentials{}
+	var warnings []string
+	switch {
+	case f.credentials != "":
+		cr, err := ring.CredentialsFromFile(f.credentials)
+		if err != nil {
+			return nil, nil, err
+		}
+		creds[""] = cr
+	case secret != "":
+		for _, kc := range clients.Contexts() {
+			cr, err := secretCredentials(ctx, clients, kc, c.Metadata.Namespace, secret)
+			if err != nil {
+				warnings = append(warnings, err.Error())
+				continue
+			}
+			creds[kc] = cr
+		}
+	}
+	return ring.NewDirect(ring.DirectOptions{Credentials: creds}), warnings, nil
+}
+
+func secretCredentials(ctx context.Context, clients *kube.Clients, kctx, ns, name string) (ring.Credentials, error) {
+	cs, err := clients.Clientset(kctx)
+	if err != nil {
+		return ring.Credentials{}, err
+	}
+	s, err := cs.CoreV1().Secrets(ns).Get(ctx, name, metav1.GetOptions{})
+	if err != nil {
+		return ring.Credentials{}, fmt.Errorf("context %s: jolokia credentials: %w", kctx, err)
+	}
+	cr, err := ring.CredentialsFromSecret(s)
+	if err != nil {
+		return ring.Credentials{}, fmt.Errorf("context %s: %w", kctx, err)
+	}
+	return cr, nil
+}
+
+func writeStatus(stdout, stderr io.Writer, report statusReport, res ring.Result, c *schemas.CassandraCluster, output string) error {
+	if output == "json" {
+		b, err := json.MarshalIndent(report, "", "  ")
+		if err != nil {
+			return err
+		}
+		_, err = stdout.Write(append(b, '\n'))
+		return err
+	}
+	for _, w := range report.Warnings {
+		fmt.Fprintln(stderr, "ringops: warning:", w)
+	}
+	var dcs []string
+	for _, dc := range c.Spec.Datacenters {
+		dcs = append(dcs, dc.Name)
+	}
+	return ring.WriteText(stdout, res, ring.TextOptions{Cluster: c.Metadata.Name, Datacenters: dcs})
+}
