@@ -8,11 +8,15 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 COMMIT  ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
 LDFLAGS := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 
-# The real kube-apiserver and kube-controller-manager of the local world,
-# built once from k8s.io/kubernetes (about 8 minutes cold) and cached.
+# The real parts of the local world, built once and cached under
+# ~/.cache/ringops: kube-apiserver and kube-controller-manager from
+# k8s.io/kubernetes (about 8 minutes cold), Gitea from code.gitea.io/gitea
+# (5-12 minutes cold).
 CONTROLPLANE_BUILD := test/env/tools/controlplane/build.sh
+GITEA_BUILD := test/tools/gitea/build.sh
+TOOLS_ENV = RINGOPS_CONTROLPLANE_DIR="$$($(CONTROLPLANE_BUILD))" RINGOPS_GITEA_DIR="$$($(GITEA_BUILD))"
 
-.PHONY: help build test test-short bench lint fmt fuzz controlplane sandbox sandbox-down demo clean
+.PHONY: help build test test-short bench lint fmt fuzz tools controlplane gitea sandbox sandbox-down demo clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 16
@@ -20,17 +24,22 @@ help: ## list the targets
 build: ## build bin/ringops
 	$(GO) build -ldflags "$(LDFLAGS)" -o bin/ringops ./cmd/ringops
 
+tools: controlplane gitea ## build (or reuse) every cached test tool
+
 controlplane: ## build (or reuse) the cached kube-apiserver and kube-controller-manager
 	@$(CONTROLPLANE_BUILD) >/dev/null
 
-test: controlplane ## run every test, the local multi-region world included
-	RINGOPS_CONTROLPLANE_DIR="$$($(CONTROLPLANE_BUILD))" $(GO) test -count=1 -timeout 45m ./...
+gitea: ## build (or reuse) the cached Gitea server
+	@$(GITEA_BUILD) >/dev/null
+
+test: tools ## run every test, the local multi-region world and a real Gitea included
+	$(TOOLS_ENV) $(GO) test -count=1 -timeout 45m ./...
 
 test-short: ## the pure tests only (no control plane)
 	$(GO) test -short -count=1 ./...
 
-bench: controlplane ## run the benchmarks (figures go to bench.txt; compare runs with benchstat)
-	RINGOPS_CONTROLPLANE_DIR="$$($(CONTROLPLANE_BUILD))" $(GO) test -run=NONE -bench=. -benchmem -count=$${COUNT:-5} -timeout 60m ./... | tee bench.txt
+bench: tools ## run the benchmarks (figures go to bench.txt; compare runs with benchstat)
+	$(TOOLS_ENV) $(GO) test -run=NONE -bench=. -benchmem -count=$${COUNT:-5} -timeout 60m ./... | tee bench.txt
 
 fuzz: ## fuzz the spec parser for FUZZTIME (default 60s)
 	$(GO) test -run=NONE -fuzz=FuzzParse -fuzztime=$${FUZZTIME:-60s} ./schemas
@@ -49,6 +58,9 @@ sandbox: controlplane ## start the local 3-region world in the background and pr
 
 sandbox-down: ## stop the local world started by `make sandbox`
 	$(GO) run ./test/env/cmd/sandbox down
+
+demo: ## the main job: roll clusters-example out into the local 3-region world
+	scripts/demo.sh
 
 clean: ## remove build output
 	rm -rf bin bench.txt
