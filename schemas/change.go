@@ -16,7 +16,8 @@ import (
 // namespace; renaming, reordering or moving (to another context) a
 // datacenter; putting another datacenter first while the seed datacenter
 // remains; removing a datacenter that still has nodes in prev; renaming,
-// reordering or removing racks; shrinking storage or changing its class.
+// reordering or removing racks; shrinking storage or changing its class;
+// changing num_tokens.
 func ValidateChange(prev, next *CassandraCluster) ErrorList {
 	if prev == nil || next == nil {
 		return nil
@@ -24,6 +25,7 @@ func ValidateChange(prev, next *CassandraCluster) ErrorList {
 	ch := &changeValidator{prev: prev, next: next}
 	ch.identity()
 	ch.storage()
+	ch.tokens()
 	ch.datacenters()
 	return ch.errs.sorted()
 }
@@ -68,6 +70,33 @@ func (ch *changeValidator) storage() {
 		ch.add("spec.storage.storageClassName", "%s; existing volumes keep their StorageClass and a StatefulSet's volume claims cannot change: keep %q (to move to another class, add a datacenter using it, move replication, then empty and remove the old one)",
 			change, ps.StorageClassName)
 	}
+}
+
+// tokens refuses a change of num_tokens: a node keeps the tokens it
+// bootstrapped with, and Cassandra refuses to start one whose num_tokens no
+// longer matches them.
+func (ch *changeValidator) tokens() {
+	pt, nt := numTokens(ch.prev), numTokens(ch.next)
+	if fmt.Sprint(pt) == fmt.Sprint(nt) {
+		return
+	}
+	ch.add("spec.config.cassandra-yaml.num_tokens", "changed from %s to %s; a node keeps the tokens it bootstrapped with and Cassandra refuses to start it with another num_tokens: keep %s (to change it, add a datacenter with the new value, move replication, then empty and remove the old one)",
+		tokensText(pt), tokensText(nt), tokensText(pt))
+}
+
+// numTokens is config.cassandra-yaml.num_tokens, nil when unset.
+func numTokens(c *CassandraCluster) any {
+	if c.Spec.Config == nil {
+		return nil
+	}
+	return c.Spec.Config.CassandraYAML["num_tokens"]
+}
+
+func tokensText(v any) string {
+	if v == nil {
+		return "the image's default"
+	}
+	return fmt.Sprint(v)
 }
 
 // dcIndex maps datacenter names to their position.
