@@ -1,0 +1,109 @@
+package review
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/robfig/cron/v3"
+
+	"github.com/ringops/ringops/schemas"
+)
+
+// gateOps: what holds the disruptive operations back at head: the
+// rollout paused, change windows (evaluated at ch.now).
+func (ch *change) gateOps(ops []Operation) []Operation {
+	steps := disruptiveSteps(ops)
+	if steps == "" {
+		return nil
+	}
+	r := ch.head.spec.Spec.Rollout
+	var out []Operation
+	if r != nil && r.Paused {
+		out = append(out, Operation{Kind: Gate, Text: fmt.Sprintf(
+			"spec.rollout.paused is true: the disruptive steps (%s) wait until it is set to false; the objects are applied at once", steps)})
+	}
+	if r != nil && len(r.Windows) > 0 {
+		out = append(out, Operation{Kind: Gate, Text: "change windows: " + windowText(r.Windows, ch.now, steps)})
+	}
+	return out
+}
+
+// disruptiveSteps is "3 bootstraps, 1 decommission and 7 restarts", ""
+// when there are none.
+func disruptiveSteps(ops []Operation) string {
+	var boot, decom, restart int
+	for _, op := range ops {
+		switch op.Kind {
+		case Bootstrap, AddDatacenter:
+			boot += op.Nodes
+		case Decommission:
+			decom += op.Nodes
+		case RollingRestart:
+			restart += op.Nodes
+		}
+	}
+	var parts []string
+	if boot > 0 {
+		parts = append(parts, plural(boot, "bootstrap"))
+	}
+	if decom > 0 {
+		parts = append(parts, plural(decom, "decommission"))
+	}
+	if restart > 0 {
+		parts = append(parts, plural(restart, "restart"))
+	}
+	return joinAnd(parts)
+}
+
+// windowText says whether a window is open at now and when the next one
+// opens. A window opens at each activation of its schedule (in its time
+// zone) and stays open for its duration, as the planner reads it.
+func windowText(windows []schemas.Window, now time.Time, steps string) string {
+	var next time.Time
+	var nextW schemas.Window
+	for _, w := range windows {
+		sched, d, loc, err := parseWindow(w)
+		if err != nil { // validated; kept safe
+			continue
+		}
+		t := now.In(loc)
+		if open := sched.Next(t.Add(-d)); !open.IsZero() && !open.After(t) {
+			return fmt.Sprintf("one is open now, until %s; the disruptive steps (%s) run only inside windows, what is left when it closes waits for the next one (as of %s)",
+				stamp(open.Add(d)), steps, stamp(t))
+		}
+		if n := sched.Next(t); !n.IsZero() && (next.IsZero() || n.Before(next)) {
+			next, nextW = n, w
+		}
+	}
+	if next.IsZero() {
+		return fmt.Sprintf("no window ever opens: the disruptive steps (%s) never start", steps)
+	}
+	return fmt.Sprintf("the disruptive steps (%s) wait for the next window, %s (schedule %q, open %s), as of %s",
+		steps, stamp(next), nextW.Schedule, nextW.Duration, stamp(now.In(next.Location())))
+}
+
+func parseWindow(w schemas.Window) (sched cron.Schedule, d time.Duration, loc *time.Location, err error) {
+	defer func() { // the cron parser panics on some input
+		if r := recover(); r != nil {
+			err = fmt.Errorf("schedule %q: %v", w.Schedule, r)
+		}
+	}()
+	sched, err = cron.ParseStandard(w.Schedule)
+	if err != nil {
+		return nil, 0, nil, err
+	}
+	d, err = time.ParseDuration(w.Duration)
+	if err != nil {
+		return nil, 0, nil, err
+	}
+	loc = time.UTC
+	if w.TimeZone != "" {
+		if loc, err = time.LoadLocation(w.TimeZone); err != nil {
+			return nil, 0, nil, err
+		}
+	}
+	return sched, d, loc, nil
+}
+
+// stamp is "2026-03-02 01:00 CET".
+func stamp(t time.Time) string { return t.Format("2006-01-02 15:04 MST") }

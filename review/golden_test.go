@@ -1,0 +1,86 @@
+package review
+
+import (
+	"flag"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files want.txt and want.md of testdata/pairs")
+
+// goldenNow is when the goldens evaluate change windows: a Sunday noon,
+// UTC (13:00 in Paris).
+var goldenNow = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+
+// pairs lists every case of testdata/pairs/<case>/{base,head} with the
+// outcome `ringops plan` exits with.
+var pairs = map[string]Outcome{
+	"scale-up":          Changes,
+	"scale-down":        Changes,
+	"add-dc":            Changes,
+	"empty-dc":          Changes,
+	"remove-dc":         Changes,
+	"remove-dc-refused": Invalid,
+	"rename-dc":         Invalid,
+	"image-bump":        Changes,
+	"config-change":     Changes,
+	"seed-change":       Changes,
+	"storage-shrink":    Invalid,
+	"storage-grow":      Changes,
+	"component-only":    Changes,
+	"windows":           Changes,
+	"paused":            Changes,
+	"comment-only":      NoChange,
+	"new-cluster":       Changes,
+	"removed-cluster":   Changes,
+}
+
+func comparePair(t testing.TB, name string) *Document {
+	t.Helper()
+	dir := filepath.Join("testdata", "pairs", name)
+	opts := DefaultOptions()
+	opts.Now = goldenNow
+	doc, err := Compare(t.Context(), Tree{Revision{Name: "main"}, dirFS(filepath.Join(dir, "base"))},
+		Tree{Revision{Name: "topic"}, dirFS(filepath.Join(dir, "head"))}, opts)
+	require.NoError(t, err)
+	return doc
+}
+
+// dirFS is the directory as a repository, nil when it does not exist.
+func dirFS(dir string) fs.FS {
+	if _, err := os.Stat(dir); err != nil {
+		return nil
+	}
+	return os.DirFS(dir)
+}
+
+func TestGoldenPairs(t *testing.T) {
+	entries, err := os.ReadDir(filepath.Join("testdata", "pairs"))
+	require.NoError(t, err)
+	require.Len(t, entries, len(pairs), "every directory of testdata/pairs has its outcome in pairs")
+	for name, want := range pairs {
+		t.Run(name, func(t *testing.T) {
+			doc := comparePair(t, name)
+			assert.Equal(t, want, doc.Outcome, doc.Summary)
+			golden(t, filepath.Join("testdata", "pairs", name, "want.txt"), doc.Text())
+			golden(t, filepath.Join("testdata", "pairs", name, "want.md"), doc.Markdown(DefaultMarkdownOptions()))
+		})
+	}
+}
+
+func golden(t *testing.T, file string, got []byte) {
+	t.Helper()
+	if *update {
+		require.NoError(t, os.WriteFile(file, got, 0o644))
+		return
+	}
+	want, err := os.ReadFile(file)
+	require.NoError(t, err, "run go test ./review -update to write the goldens")
+	assert.Equal(t, string(want), string(got), "%s differs; if the change is intended, run go test ./review -update and review the diff", file)
+}
