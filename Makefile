@@ -11,12 +11,13 @@ LDFLAGS := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 # The real parts of the local world, built once and cached under
 # ~/.cache/ringops: kube-apiserver and kube-controller-manager from
 # k8s.io/kubernetes (about 8 minutes cold), Gitea from code.gitea.io/gitea
-# (5-12 minutes cold).
+# (5-12 minutes cold), helm from helm.sh/helm/v3 (3-8 minutes cold).
 CONTROLPLANE_BUILD := test/env/tools/controlplane/build.sh
 GITEA_BUILD := test/tools/gitea/build.sh
-TOOLS_ENV = RINGOPS_CONTROLPLANE_DIR="$$($(CONTROLPLANE_BUILD))" RINGOPS_GITEA_DIR="$$($(GITEA_BUILD))"
+HELM_BUILD := test/tools/helm/build.sh
+TOOLS_ENV = RINGOPS_CONTROLPLANE_DIR="$$($(CONTROLPLANE_BUILD))" RINGOPS_GITEA_DIR="$$($(GITEA_BUILD))" RINGOPS_HELM_DIR="$$($(HELM_BUILD))"
 
-.PHONY: help build test test-short bench lint fmt fuzz tools controlplane gitea sandbox sandbox-down demo clean
+.PHONY: help build test bench lint fmt fuzz tools controlplane gitea helm chart sandbox sandbox-down demo clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 16
@@ -24,7 +25,7 @@ help: ## list the targets
 build: ## build bin/ringops
 	$(GO) build -ldflags "$(LDFLAGS)" -o bin/ringops ./cmd/ringops
 
-tools: controlplane gitea ## build (or reuse) every cached test tool
+tools: controlplane gitea helm ## build (or reuse) every cached test tool
 
 controlplane: ## build (or reuse) the cached kube-apiserver and kube-controller-manager
 	@$(CONTROLPLANE_BUILD) >/dev/null
@@ -32,11 +33,14 @@ controlplane: ## build (or reuse) the cached kube-apiserver and kube-controller-
 gitea: ## build (or reuse) the cached Gitea server
 	@$(GITEA_BUILD) >/dev/null
 
+helm: ## build (or reuse) the cached helm CLI, from helm.sh/helm/v3
+	@$(HELM_BUILD) >/dev/null
+
+chart: controlplane helm ## lint, render and RBAC-check the Helm chart against a real API server
+	RINGOPS_CONTROLPLANE_DIR="$$($(CONTROLPLANE_BUILD))" RINGOPS_HELM_DIR="$$($(HELM_BUILD))" $(GO) test -count=1 ./test/chart/
+
 test: tools ## run every test, the local multi-region world and a real Gitea included
 	$(TOOLS_ENV) $(GO) test -count=1 -timeout 45m ./...
-
-test-short: ## the pure tests only (no control plane)
-	$(GO) test -short -count=1 ./...
 
 bench: tools ## run the benchmarks (figures go to bench.txt; compare runs with benchstat)
 	$(TOOLS_ENV) $(GO) test -run=NONE -bench=. -benchmem -count=$${COUNT:-5} -timeout 60m ./... | tee bench.txt
