@@ -17,13 +17,16 @@ GITEA_BUILD := test/tools/gitea/build.sh
 HELM_BUILD := test/tools/helm/build.sh
 TOOLS_ENV = RINGOPS_CONTROLPLANE_DIR="$$($(CONTROLPLANE_BUILD))" RINGOPS_GITEA_DIR="$$($(GITEA_BUILD))" RINGOPS_HELM_DIR="$$($(HELM_BUILD))"
 
-.PHONY: help build test bench lint fmt fuzz tools controlplane gitea helm chart sandbox sandbox-down demo clean
+.PHONY: help setup build test bench lint fmt fuzz tools controlplane gitea helm chart sandbox sandbox-down demo clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 16
 
 build: ## build bin/ringops
 	$(GO) build -ldflags "$(LDFLAGS)" -o bin/ringops ./cmd/ringops
+
+setup: ## install the Debian packages the tests and the demo need (once; needs root)
+	@scripts/setup.sh
 
 tools: controlplane gitea helm ## build (or reuse) every cached test tool
 
@@ -39,10 +42,10 @@ helm: ## build (or reuse) the cached helm CLI, from helm.sh/helm/v3
 chart: controlplane helm ## lint, render and RBAC-check the Helm chart against a real API server
 	RINGOPS_CONTROLPLANE_DIR="$$($(CONTROLPLANE_BUILD))" RINGOPS_HELM_DIR="$$($(HELM_BUILD))" $(GO) test -count=1 ./test/chart/
 
-test: tools ## run every test, the local multi-region world and a real Gitea included
+test: setup tools ## run every test, the local multi-region world and a real Gitea included
 	$(TOOLS_ENV) $(GO) test -count=1 -timeout 45m ./...
 
-bench: tools ## run the benchmarks (figures go to bench.txt; compare runs with benchstat)
+bench: setup tools ## run the benchmarks (figures go to bench.txt; compare runs with benchstat)
 	$(TOOLS_ENV) $(GO) test -run=NONE -bench=. -benchmem -count=$${COUNT:-5} -timeout 60m ./... | tee bench.txt
 
 fuzz: ## fuzz the spec parser for FUZZTIME (default 60s)
@@ -57,13 +60,13 @@ lint: ## gofmt, go vet, staticcheck
 fmt: ## format the code
 	gofmt -w $$(git ls-files '*.go')
 
-sandbox: controlplane ## start the local 3-region world in the background and print its kubeconfig
+sandbox: setup controlplane ## start the local 3-region world in the background and print its kubeconfig
 	RINGOPS_CONTROLPLANE_DIR="$$($(CONTROLPLANE_BUILD))" $(GO) run ./test/env/cmd/sandbox up
 
 sandbox-down: ## stop the local world started by `make sandbox`
 	$(GO) run ./test/env/cmd/sandbox down
 
-demo: ## the main job: roll clusters-example out into the local 3-region world
+demo: setup ## the main job: roll clusters-example out into the local 3-region world
 	scripts/demo.sh
 
 clean: ## remove build output
