@@ -47,8 +47,9 @@ restarting) at a time, each gated on a healthy ring. One line is printed
 per step and per wait.
 
 Without --wait it applies what is due now (the objects, then at most one
-disruptive step, after the settle time if the ring just became healthy) and
-reports what the rollout waits for; run it again to go on. With --wait it
+disruptive step, once the ring has been healthy for spec.rollout.settle as
+this run sees it: a new run waits the settle time again) and reports what
+the rollout waits for; run it again to go on. With --wait it
 steps until the cluster has converged, the rollout is blocked, a step
 waits longer than spec.rollout.healthTimeout, or --timeout passes.
 
@@ -103,6 +104,9 @@ func runApply(ctx context.Context, stdout, stderr io.Writer, dir string, f apply
 	if err != nil {
 		printErrors(stderr, err)
 		out.line(fmt.Sprintf("[%s] blocked: the spec is invalid, nothing is applied", filepath.Base(filepath.Clean(dir))))
+		if f.verbose { // no API server was even dialled
+			out.line(fmt.Sprintf("requests total: %s writes=0", kube.Counts{}))
+		}
 		return &exitError{code: ExitInvalid}
 	}
 	prev, err := loadPrevious(f.previous)
@@ -156,12 +160,9 @@ func newApplyRun(ctx context.Context, stderr io.Writer, out *progress, cd *clust
 	if err != nil {
 		return nil, err
 	}
-	router, warnings, err := statusRouter(ctx, clients, c, statusFlags{via: f.via, credentials: f.credentials})
+	router, err := applyRouter(ctx, stderr, clients, c, f)
 	if err != nil {
 		return nil, err
-	}
-	for _, w := range warnings {
-		fmt.Fprintln(stderr, "ringops: warning:", w)
 	}
 	jc := ring.NewClient(router, ring.DefaultOptions())
 	engine, err := reconciler.New(reconciler.Clients{Kube: manager, Ring: jc,
@@ -176,6 +177,72 @@ func newApplyRun(ctx context.Context, stderr io.Writer, out *progress, cd *clust
 		printErrors(stderr, t.Desired.Invalid)
 	}
 	return &applyRun{f: f, out: out, engine: engine, target: t, counter: counter}, nil
+}
+
+// applyRouter is the way to the Jolokia agents. With the spec's
+// credentials Secret and direct access, each region's Secret is read when
+// its nodes are first reached, and read again later if it could not be
+// (a region down when the run starts may come back).
+func applyRouter(ctx context.Context, stderr io.Writer, clients *kube.Clients, c *schemas.CassandraCluster, f applyFlags) (ring.Router, error) {
+	if f.via == "direct" && f.credentials == "" && c.Spec.Jolokia != nil && c.Spec.Jolokia.CredentialsSecret != "" {
+		return &secretRouter{direct: ring.NewDirect(ring.DirectOptions{}), clients: clients, ns: c.Metadata.Namespace,
+			secret: c.Spec.Jolokia.CredentialsSecret, stderr: stderr, creds: map[string]ring.Credentials{}, tried: map[string]time.Time{}}, nil
+	}
+	router, warnings, err := statusRouter(ctx, clients, c, statusFlags{via: f.via, credentials: f.credentials})
+	for _, w := range warnings {
+		fmt.Fprintln(stderr, "ringops: warning:", w)
+	}
+	return router, err
+}
+
+// secretRouter reaches agents directly, with the credentials of the
+// Secret of each node's region, read through the API server when first
+// needed (again at most every 5 s while it cannot be read). The
+// credentials are never printed.
+type secretRouter struct {
+	direct  *ring.Direct
+	clients *kube.Clients
+	ns      string
+	secret  string
+	stderr  io.Writer
+
+	mu    sync.Mutex
+	creds map[string]ring.Credentials
+	tried map[string]time.Time
+}
+
+var _ ring.Router = (*secretRouter)(nil)
+
+func (r *secretRouter) Route(n ring.Node) (ring.Route, error) {
+	rt, err := r.direct.Route(n)
+	if err != nil {
+		return rt, err
+	}
+	if c, ok := r.credentials(n.Context); ok {
+		rt.Credentials = &c
+	}
+	return rt, nil
+}
+
+func (r *secretRouter) credentials(kctx string) (ring.Credentials, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if c, ok := r.creds[kctx]; ok {
+		return c, true
+	}
+	if last, ok := r.tried[kctx]; ok && time.Since(last) < 5*time.Second {
+		return ring.Credentials{}, false
+	}
+	r.tried[kctx] = time.Now()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	c, err := secretCredentials(ctx, r.clients, kctx, r.ns, r.secret)
+	if err != nil {
+		fmt.Fprintln(r.stderr, "ringops: warning:", err)
+		return ring.Credentials{}, false
+	}
+	r.creds[kctx] = c
+	return c, true
 }
 
 func (r *applyRun) close() {
@@ -199,8 +266,9 @@ func (r *applyRun) loop(ctx context.Context) error {
 	}
 	var last plan.Plan
 	retry := backoff{}
+	idle := idleSteps{}
 	for {
-		p, _, err := r.engine.Step(ctx, r.target)
+		p, events, err := r.engine.Step(ctx, r.target)
 		switch {
 		case ctx.Err() != nil:
 			return r.interrupted(ctx, last)
@@ -215,6 +283,9 @@ func (r *applyRun) loop(ctx context.Context) error {
 			return err
 		}
 		if len(p.Steps) > 0 {
+			if err := idle.check(p, events); err != nil {
+				return err
+			}
 			continue
 		}
 		last = p
@@ -299,6 +370,30 @@ func (r *applyRun) retry(ctx context.Context, b *backoff, err error) error {
 	case <-time.After(b.next()):
 		return nil
 	}
+}
+
+// idleSteps notices the same steps planned again and again while the
+// API servers find nothing to change (the planner and the server disagree
+// on an object): without it the loop would spin.
+type idleSteps struct {
+	last    string
+	repeats int
+}
+
+func (s *idleSteps) check(p plan.Plan, events []reconciler.Event) error {
+	text := p.String()
+	wrote := false
+	for _, ev := range events {
+		wrote = wrote || ev.Wrote()
+	}
+	if wrote || text != s.last {
+		s.last, s.repeats = text, 0
+		return nil
+	}
+	if s.repeats++; s.repeats < 3 {
+		return nil
+	}
+	return &exitError{code: ExitBlocked, err: fmt.Errorf("the same steps come back with nothing for the API servers to change; a field of the rendered objects is probably normalised by the server: %s", text)}
 }
 
 // backoff doubles a pause from 500 ms up to 10 s.

@@ -1,0 +1,42 @@
+// Package reconciler is the rollout engine: it moves a cluster from what
+// its regions hold towards what a revision of the repository asks, one
+// planner step at a time. It owns the executor (each plan.Action carried
+// out as its documentation says, through reconciler/kube and
+// reconciler/ring) and the pace of the loop; the order of work and every
+// safety rule are the planner's (reconciler/plan), which it never
+// second-guesses.
+//
+// The loop, driven by `ringops apply` and the daemon:
+//
+//	t := engine.Prepare(ctx, source)          // validate the change, render every region
+//	for {
+//		p, events, err := engine.Step(ctx, t) // observe -> plan.Next -> execute the steps
+//		if p.Done() || p.Failed() { break }   // Converged; Blocked or HealthTimeout
+//		engine.Wait(ctx, t, p)                // until the ring or the regions may have moved
+//	}
+//
+// Observe lists the cluster's objects, pods and PVCs in every context of
+// the revision and of the previous one, then reads every expected node's
+// view of the ring (ring.Take) and judges it (ring.Assess against
+// plan.RingExpected: the live replicas, not the spec's). The engine keeps
+// only what makes it fast, never rollout state: the last observation per
+// cluster, and when the ring's verdict last changed (plan.Ring.Since, for
+// the settle time and the health timeout). Everything else lives in the
+// clusters, so a restarted engine resumes where the last one stopped.
+//
+// Execute does the steps in order and stops at the first error (a 409
+// from a StatefulSet applied over its observed resourceVersion means the
+// world moved: plan again). StatefulSet writes are server-side applies of
+// the planner's objects; deletes carry UID and resourceVersion
+// preconditions; a decommission is started in the background once its
+// marker is applied, and Execute returns as soon as the node has left
+// NORMAL. Each step is reported as typed Events (StepStarted, StepDone,
+// StepFailed, Waiting, OperationFailed) with the plan's text.
+//
+// Wait is what makes the gate fast without loading the API servers: while
+// a plan waits on the ring, the ring is read every RingPollInterval (200
+// ms) and the wait ends as soon as its verdict changes; the regions are
+// listed every ObserveInterval (2 s), or every FastObserveInterval (250
+// ms) while the wait can only end on the Kubernetes side (a pod being
+// created or becoming Ready, a controller catching up).
+package reconciler

@@ -1,0 +1,231 @@
+package reconciler
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"github.com/ringops/ringops/reconciler/kube"
+	"github.com/ringops/ringops/reconciler/ring"
+	"github.com/ringops/ringops/render"
+)
+
+// fakeKube records the calls the executor makes, in order, and answers
+// from fail (by call name) or with success. It stands for the kube edge
+// in tests of the executor's contract (the order and arguments of its
+// calls); apply semantics are proven against real API servers.
+type fakeKube struct {
+	mu    sync.Mutex
+	calls []string
+	fail  map[string]error
+	// contexts are what Observe returns.
+	contexts map[string]*kube.Observation
+}
+
+var _ Kube = (*fakeKube)(nil)
+
+func (f *fakeKube) record(name, detail string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls = append(f.calls, name+" "+detail)
+	return f.fail[name]
+}
+
+func (f *fakeKube) Calls() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]string(nil), f.calls...)
+}
+
+func (f *fakeKube) result(kctx string, ref kube.Ref, a kube.Action, err error) (kube.Result, error) {
+	if err != nil {
+		return kube.Result{Context: kctx, Ref: ref}, err
+	}
+	return kube.Result{Context: kctx, Ref: ref, Action: a}, nil
+}
+
+func (f *fakeKube) Observe(_ context.Context, q kube.Query) map[string]*kube.Observation {
+	_ = f.record("Observe", strings.Join(q.Contexts, ","))
+	out := map[string]*kube.Observation{}
+	for _, kc := range q.Contexts {
+		if o, ok := f.contexts[kc]; ok {
+			out[kc] = o
+		} else {
+			out[kc] = &kube.Observation{}
+		}
+	}
+	return out
+}
+
+func (f *fakeKube) Apply(_ context.Context, kctx string, objs ...*unstructured.Unstructured) ([]kube.Result, error) {
+	var names []string
+	for _, u := range objs {
+		names = append(names, u.GetName())
+	}
+	if err := f.record("Apply", kctx+" "+strings.Join(names, ",")); err != nil {
+		return nil, err
+	}
+	var out []kube.Result
+	for _, u := range objs {
+		out = append(out, kube.Result{Context: kctx, Ref: kube.RefOf(u), Action: kube.Configured})
+	}
+	return out, nil
+}
+
+func (f *fakeKube) ApplyObject(_ context.Context, kctx string, obj *unstructured.Unstructured) (kube.Result, error) {
+	err := f.record("ApplyObject", kctx+" "+obj.GetName()+" rv="+obj.GetResourceVersion())
+	return f.result(kctx, kube.RefOf(obj), kube.Configured, err)
+}
+
+func (f *fakeKube) RecreateStatefulSet(_ context.Context, kctx string, target kube.Ref, obj *unstructured.Unstructured) (kube.Result, error) {
+	err := f.record("RecreateStatefulSet", kctx+" "+refText(target)+" "+obj.GetName())
+	return f.result(kctx, target, kube.Recreated, err)
+}
+
+func (f *fakeKube) DeleteStatefulSet(_ context.Context, kctx string, target kube.Ref) (kube.Result, error) {
+	return f.result(kctx, target, kube.Deleted, f.record("DeleteStatefulSet", kctx+" "+refText(target)))
+}
+
+func (f *fakeKube) Prune(_ context.Context, kctx string, target kube.Ref) (kube.Result, error) {
+	return f.result(kctx, target, kube.Deleted, f.record("Prune", kctx+" "+refText(target)))
+}
+
+func (f *fakeKube) DeletePVC(_ context.Context, kctx string, target kube.Ref) (kube.Result, error) {
+	return f.result(kctx, target, kube.Deleted, f.record("DeletePVC", kctx+" "+refText(target)))
+}
+
+func (f *fakeKube) ExpandPVC(_ context.Context, kctx string, target kube.Ref, size string) (kube.Result, error) {
+	return f.result(kctx, target, kube.Configured, f.record("ExpandPVC", kctx+" "+refText(target)+" "+size))
+}
+
+func (f *fakeKube) MarkPVCDecommissioned(_ context.Context, kctx, namespace, name string, _ time.Time) (kube.Result, error) {
+	ref := kube.Ref{Kind: "PersistentVolumeClaim", Namespace: namespace, Name: name}
+	return f.result(kctx, ref, kube.Configured, f.record("MarkPVCDecommissioned", kctx+" "+namespace+"/"+name))
+}
+
+func (f *fakeKube) DeletePod(_ context.Context, kctx, namespace, name, uid string) (kube.Result, error) {
+	ref := kube.Ref{Kind: "Pod", Namespace: namespace, Name: name, UID: uid}
+	return f.result(kctx, ref, kube.Deleted, f.record("DeletePod", kctx+" "+namespace+"/"+name+" uid="+uid))
+}
+
+func refText(r kube.Ref) string {
+	return fmt.Sprintf("%s/%s uid=%s rv=%s", r.Kind, r.Name, r.UID, r.ResourceVersion)
+}
+
+// fakeRing answers every node's view from a function of the node, and
+// decommissions by switching the node's mode.
+type fakeRing struct {
+	mu      sync.Mutex
+	reads   int
+	modes   map[string]ring.OperationMode                // by IP; NORMAL when absent
+	members []string                                     // IPs every view has live
+	decoms  []string                                     // pods Decommission was called for
+	decom   func(ctx context.Context, n ring.Node) error // what Decommission does; nil: the node leaves
+}
+
+var (
+	_ ring.Reader    = (*fakeRing)(nil)
+	_ Decommissioner = (*fakeRing)(nil)
+)
+
+func (f *fakeRing) ReadView(_ context.Context, n ring.Node) (*ring.View, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.reads++
+	mode := f.modes[n.IP]
+	if mode == "" {
+		mode = ring.ModeNormal
+	}
+	v := &ring.View{Live: append([]string(nil), f.members...), Mode: mode, HostIDs: map[string]string{},
+		Schema: map[string][]string{"s1": append([]string(nil), f.members...)}, ReleaseVersion: "4.1.5"}
+	for _, ip := range f.members {
+		v.HostIDs[ip] = "id-" + ip
+		switch f.modes[ip] {
+		case ring.ModeJoining:
+			v.Joining = append(v.Joining, ip)
+		case ring.ModeLeaving:
+			v.Leaving = append(v.Leaving, ip)
+		}
+	}
+	return v, nil
+}
+
+func (f *fakeRing) setMode(ip string, m ring.OperationMode) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.modes[ip] = m
+}
+
+func (f *fakeRing) Reads() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.reads
+}
+
+func (f *fakeRing) Decommission(ctx context.Context, n ring.Node) error {
+	f.mu.Lock()
+	f.decoms = append(f.decoms, n.Pod+"@"+n.IP)
+	do := f.decom
+	f.mu.Unlock()
+	if do != nil {
+		return do(ctx, n)
+	}
+	f.setMode(n.IP, ring.ModeLeaving)
+	return nil
+}
+
+func (f *fakeRing) Decommissions() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]string(nil), f.decoms...)
+}
+
+// rack is a live StatefulSet of the cluster "orders" with its running
+// pods, as an observation: replicas pods, each Ready, IPs
+// 10.0.<index>.<ordinal+1>.
+func rack(dc, name string, index, replicas int) *kube.Observation {
+	sts := &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "apps/v1", "kind": "StatefulSet",
+		"metadata": map[string]any{"name": "orders-" + dc + "-" + name, "namespace": "cassandra", "uid": "uid-" + name, "resourceVersion": "7",
+			"generation": int64(1), "labels": map[string]any{render.LabelManagedBy: render.ManagedBy, render.LabelCluster: "orders",
+				render.LabelDatacenter: dc, render.LabelRack: name}},
+		"spec":   map[string]any{"replicas": int64(replicas)},
+		"status": map[string]any{"observedGeneration": int64(1), "replicas": int64(replicas), "readyReplicas": int64(replicas)},
+	}}
+	o := &kube.Observation{Objects: []*unstructured.Unstructured{sts}}
+	for i := range replicas {
+		o.Pods = append(o.Pods, corev1.Pod{
+			ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("orders-%s-%s-%d", dc, name, i), Namespace: "cassandra", UID: "pod-uid",
+				Labels: map[string]string{render.LabelCluster: "orders", render.LabelDatacenter: dc, render.LabelRack: name}},
+			Status: corev1.PodStatus{PodIP: fmt.Sprintf("10.0.%d.%d", index, i+1),
+				Conditions: []corev1.PodCondition{{Type: corev1.PodReady, Status: corev1.ConditionTrue}}},
+		})
+	}
+	return o
+}
+
+// manualClock is a clock whose Now the test sets; After is real.
+type manualClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *manualClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *manualClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+func (c *manualClock) After(d time.Duration) <-chan time.Time { return time.After(d) }

@@ -1,0 +1,67 @@
+package reconciler
+
+import (
+	"context"
+	"time"
+
+	"github.com/ringops/ringops/reconciler/plan"
+)
+
+// Wait blocks until it is worth planning t again after p, a plan that
+// waits, and returns ctx's error if ctx ends first. It returns:
+//
+//   - as soon as the ring's verdict changes (a node turns NORMAL, leaves,
+//     goes down; the ring becomes healthy): the ring is read every
+//     RingPollInterval, so that the gate reacts within about that long;
+//   - when a Settling wait is over;
+//   - after FastObserveInterval when the wait can only end on the
+//     Kubernetes side (the ring is healthy, or a node has no pod IP yet,
+//     while a step is in flight), else after ObserveInterval.
+//
+// A plan with steps returns at once.
+func (e *Engine) Wait(ctx context.Context, t *Target, p plan.Plan) error {
+	if len(p.Steps) > 0 {
+		return ctx.Err()
+	}
+	st := e.state(t.Name())
+	e.mu.Lock()
+	o, sig, healthy := st.observed, st.ringSig, st.verdict.healthy
+	e.mu.Unlock()
+	deadline := e.clock.Now().Add(e.waitInterval(t, p, o, healthy))
+	if p.Wait.Reason == plan.Settling && !p.Wait.Since.IsZero() {
+		if end := p.Wait.Since.Add(t.Settle); end.Before(deadline) {
+			deadline = end
+		}
+	}
+	for {
+		left := deadline.Sub(e.clock.Now())
+		if left <= 0 {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-e.clock.After(min(left, e.opts.RingPollInterval)):
+		}
+		if o == nil || !e.clock.Now().Before(deadline) {
+			continue
+		}
+		if ringSignature(e.readRing(ctx, t, o)) != sig {
+			return ctx.Err()
+		}
+	}
+}
+
+// waitInterval is how long a wait may last before the next observation.
+func (e *Engine) waitInterval(t *Target, p plan.Plan, o *plan.Observed, healthy bool) time.Duration {
+	if o == nil {
+		return e.opts.ObserveInterval
+	}
+	switch p.Wait.Reason {
+	case plan.RolloutInProgress, plan.WaitingForRegion, plan.RingUnhealthy:
+		if healthy || addressless(t, o) {
+			return e.opts.FastObserveInterval
+		}
+	}
+	return e.opts.ObserveInterval
+}

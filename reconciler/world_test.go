@@ -1,0 +1,171 @@
+package reconciler
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"k8s.io/client-go/rest"
+
+	"github.com/ringops/ringops/reconciler/kube"
+	"github.com/ringops/ringops/reconciler/plan"
+	"github.com/ringops/ringops/reconciler/ring"
+	"github.com/ringops/ringops/schemas"
+	"github.com/ringops/ringops/test/env"
+)
+
+var (
+	worldOnce sync.Once
+	world     *env.World
+	worldErr  error
+)
+
+func TestMain(m *testing.M) {
+	flag.Parse()
+	code := m.Run()
+	if world != nil {
+		if err := world.Stop(); err != nil {
+			fmt.Fprintln(os.Stderr, "local world:", err)
+		}
+	}
+	os.Exit(code)
+}
+
+// sharedWorld is one region (eu-west, three nodes) with the test
+// Cassandra timings, shared by the package's tests and benchmarks.
+func sharedWorld(tb testing.TB) *env.World {
+	tb.Helper()
+	if testing.Short() {
+		tb.Skip("starts a control plane")
+	}
+	worldOnce.Do(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+		defer cancel()
+		world, worldErr = env.StartWorld(ctx, env.Options{Regions: []string{"eu-west"}, NodesPerRegion: 3})
+	})
+	if worldErr != nil {
+		tb.Fatalf("local world: %v", worldErr)
+	}
+	return world
+}
+
+// live is an engine on a world, its API requests counted.
+type live struct {
+	engine  *Engine
+	counter *kube.Counter
+
+	mu     sync.Mutex
+	events []Event
+}
+
+func newLive(tb testing.TB, w *env.World, opts Options) *live {
+	tb.Helper()
+	configs := map[string]*rest.Config{}
+	for _, r := range w.Regions() {
+		configs[r.Name] = r.Config
+	}
+	clients, err := kube.NewClientsFromConfigs(configs)
+	require.NoError(tb, err)
+	l := &live{counter: kube.NewCounter()}
+	clients, err = clients.WithCounter(l.counter)
+	require.NoError(tb, err)
+	m, err := kube.NewManager(clients, kube.DefaultManagerOptions())
+	require.NoError(tb, err)
+	jc := ring.NewClient(ring.NewDirect(ring.DirectOptions{}), ring.DefaultOptions())
+	l.engine, err = New(Clients{Kube: m, Ring: jc, Decommissioner: ring.NewDecommissioner(jc, ring.DefaultDecommissionOptions()),
+		Events: l.sink}, opts)
+	require.NoError(tb, err)
+	tb.Cleanup(l.engine.Close)
+	return l
+}
+
+func (l *live) sink(ev Event) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.events = append(l.events, ev)
+}
+
+func (l *live) Events() []Event {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return append([]Event(nil), l.events...)
+}
+
+// smallSource is testdata/small renamed name, with its rack list
+// replaced by racks when given.
+func smallSource(tb testing.TB, name string, racks ...schemas.Rack) Source {
+	tb.Helper()
+	dir := "testdata/small"
+	c, err := schemas.Load(filepath.Join(dir, "cluster.yaml"))
+	require.NoError(tb, err)
+	c.Metadata.Name, c.Spec.CassandraClusterName = name, "" // its own ring
+	for i := range c.Spec.Datacenters {
+		c.Spec.Datacenters[i].DNSDomain = ""
+	}
+	if len(racks) > 0 {
+		c.Spec.Datacenters[0].Racks = racks
+	}
+	c.Default()
+	return Source{Name: name, FS: os.DirFS(dir), Dir: ".", Cluster: c}
+}
+
+// converge steps t until it has converged (at most limit, a bound on
+// the simulated cluster, not a performance assertion).
+func (l *live) converge(tb testing.TB, t *Target, limit time.Duration) {
+	tb.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), limit)
+	defer cancel()
+	for {
+		p, _, err := l.engine.Step(ctx, t)
+		switch {
+		case ctx.Err() != nil:
+			tb.Fatalf("not converged after %s: %s", limit, p)
+		case errors.Is(err, kube.ErrConflict):
+			continue
+		case err != nil:
+			tb.Fatalf("step: %v", err)
+		case p.Done():
+			return
+		case p.Failed():
+			tb.Fatalf("rollout failed: %s", p)
+		case len(p.Steps) > 0:
+			continue
+		}
+		require.NoError(tb, l.engine.Wait(ctx, t, p))
+	}
+}
+
+func TestEngineBootstrapsThenWritesNothing(t *testing.T) {
+	w := sharedWorld(t)
+	l := newLive(t, w, Options{})
+	tg := l.engine.Prepare(t.Context(), smallSource(t, "small"))
+	require.NoError(t, tg.Desired.Invalid)
+	l.converge(t, tg, 3*time.Minute)
+
+	var scales []string
+	for _, ev := range l.Events() {
+		if ev.Kind == StepDone && ev.Step.Action == plan.ScaleStatefulSet {
+			scales = append(scales, fmt.Sprintf("%s %d -> %d", ev.Step.Target.Name, ev.Step.From, ev.Step.To))
+		}
+	}
+	assert.Equal(t, []string{"small-dc1-r1 0 -> 1", "small-dc1-r2 0 -> 1"}, scales)
+
+	before := l.counter.Total()
+	p, events, err := l.engine.Step(t.Context(), tg)
+	require.NoError(t, err)
+	assert.True(t, p.Done(), "%s", p)
+	require.Len(t, events, 1)
+	assert.Equal(t, Waiting, events[0].Kind)
+	spent := l.counter.Total().Sub(before)
+	assert.Zero(t, spent.Writes(), "a converged cluster costs no write: %s", spent)
+	assert.Zero(t, spent.DryRun, "nor a dry run: %s", spent)
+	assert.Positive(t, spent.List, "it was observed: %s", spent)
+}

@@ -1,0 +1,18 @@
+// Package e2e proves ringops end to end: its tests build the ringops
+// binary and drive it, as a user or a CI job would, against the local
+// multi-region world of test/env (three real control planes, simulated
+// kubelets and a simulated Cassandra ring spanning them).
+//
+// One world serves the whole package (started by the first test that
+// needs it, stopped by TestMain); each scenario works on its own cluster
+// name, so that they do not see each other's rings. While a rollout runs,
+// a monitor samples the simulator's ground truth and watches the
+// StatefulSets, and the tests assert what a Cassandra operator cares
+// about: the seed datacenter first, one node joining, leaving or
+// restarting at a time, replicas moving by one, the ring healthy at the
+// end of each change, and no API write on a converged cluster.
+//
+// The tests are skipped with -short. They need the control plane
+// binaries ($RINGOPS_CONTROLPLANE_DIR, or the cache filled by
+// test/env/tools/controlplane/build.sh) and etcd.
+package e2e

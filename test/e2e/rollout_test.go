@@ -1,0 +1,257 @@
+package e2e
+
+import (
+	"context"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/ringops/ringops/test/env"
+)
+
+// limit bounds one `ringops apply --wait` of a scenario: a wait for the
+// simulated cluster, not a performance assertion.
+const limit = 5 * time.Minute
+
+// TestExampleRollout takes the example cluster through its life, each
+// change a commit rolled out by `ringops apply --wait` and checked
+// against the simulator's ground truth: bootstrap from nothing, a second
+// run that writes nothing, a scale-up in us-east, a scale-down by
+// decommission in ap-south, an image change and a new datacenter.
+func TestExampleRollout(t *testing.T) {
+	w := sharedWorld(t)
+	m := watchCluster(t, w, "orders")
+	steps := []struct {
+		name string
+		f    func(t *testing.T, s *scenario)
+	}{
+		{"bootstrap from nothing, seed datacenter first", bootstrap},
+		{"a second run writes nothing", secondRun},
+		{"scale-up in us-east", scaleUp},
+		{"scale-down by decommission in ap-south", scaleDown},
+		{"image change rolled rack by rack", imageChange},
+		{"new datacenter", newDatacenter},
+	}
+	s := &scenario{w: w, m: m, dir: copyExample(t, "orders")}
+	for _, st := range steps {
+		if !t.Run(st.name, func(t *testing.T) { st.f(t, s) }) {
+			t.FailNow()
+		}
+	}
+}
+
+// scenario is what the steps of TestExampleRollout share.
+type scenario struct {
+	w   *env.World
+	m   *monitor
+	dir *clusterDir // the copy edited from the scale-up on
+}
+
+func bootstrap(t *testing.T, s *scenario) {
+	r := ringops(t, limit, "apply", example, "--kubeconfig", s.w.Kubeconfig, "--wait", "-v")
+	require.Equal(t, 0, r.code, "%s", r)
+	want := []string{"orders-dc1-r1 0 -> 1", "orders-dc1-r2 0 -> 1", "orders-dc1-r3 0 -> 1",
+		"orders-dc2-r1 0 -> 1", "orders-dc2-r2 0 -> 1", "orders-dc3-r1 0 -> 1", "orders-dc3-r2 0 -> 1"}
+	assert.Equal(t, want, scales(r.stdout), "the seed datacenter first, its racks' first nodes in turn, then each datacenter in order:\n%s", r)
+	assert.Equal(t, []string{"orders-dc1-r1-0", "orders-dc1-r2-0", "orders-dc1-r3-0", "orders-dc2-r1-0", "orders-dc2-r2-0",
+		"orders-dc3-r1-0", "orders-dc3-r2-0"}, s.m.Joined(), "the order in which the nodes joined the ring")
+	first := strings.Index(r.stdout, "ScaleStatefulSet")
+	for _, sts := range []string{"orders-dc1-r1", "orders-dc2-r2", "orders-dc3-r2"} {
+		i := strings.Index(r.stdout, "CreateStatefulSet "+sts)
+		assert.True(t, i >= 0 && i < first, "every StatefulSet is created (empty) before the first node joins: %s", sts)
+	}
+	assertCalm(t, s.m)
+	assertHealthy(t, s.w, example, "orders", 7)
+}
+
+func secondRun(t *testing.T, s *scenario) {
+	r := ringops(t, limit, "apply", example, "--kubeconfig", s.w.Kubeconfig, "--wait", "-v")
+	require.Equal(t, 0, r.code, "%s", r)
+	assert.Len(t, lines(r.stdout, "converged: 7 nodes in 7 racks"), 1, "%s", r)
+	assert.Equal(t, 0, writes(t, r), "a converged cluster costs no API write:\n%s", r)
+	assert.Empty(t, lines(r.stdout, "ScaleStatefulSet"), "%s", r)
+}
+
+func scaleUp(t *testing.T, s *scenario) {
+	s.dir.Edit(t, "settle: 10s", "settle: 1s") // the rest of the story at a quicker pace
+	r := ringops(t, limit, s.dir.applyArgs(s.w.Kubeconfig, "--wait", "-v")...)
+	require.Equal(t, 0, r.code, "%s", r)
+	assert.Equal(t, 0, writes(t, r), "the pace of the rollout is not rendered: nothing to write\n%s", r)
+
+	s.dir.Edit(t, "      context: us-east\n", "      context: us-east\n      nodesPerRack: 2\n")
+	r = ringops(t, limit, s.dir.applyArgs(s.w.Kubeconfig, "--wait")...)
+	require.Equal(t, 0, r.code, "%s", r)
+	assert.Equal(t, []string{"orders-dc2-r1 1 -> 2", "orders-dc2-r2 1 -> 2"}, scales(r.stdout), "%s", r)
+	assertCalm(t, s.m)
+	assertHealthy(t, s.w, s.dir.Dir, "orders", 9)
+}
+
+func scaleDown(t *testing.T, s *scenario) {
+	s.dir.Edit(t, "      replicationFactor: 2\n      # A smaller region", "      replicationFactor: 1\n      # A smaller region",
+		"        - name: r2\n          # nodes: 2", "        - name: r2\n          nodes: 0")
+	r := ringops(t, limit, s.dir.applyArgs(s.w.Kubeconfig, "--wait")...)
+	require.Equal(t, 0, r.code, "%s", r)
+	require.Len(t, lines(r.stdout, "Decommission orders-dc3-r2 node orders-dc3-r2-0"), 1, "%s", r)
+	assert.Equal(t, []string{"orders-dc3-r2 1 -> 0"}, scales(r.stdout), "the replica goes after the decommission:\n%s", r)
+	assert.Less(t, strings.Index(r.stdout, "Decommission orders-dc3-r2"), strings.Index(r.stdout, "ScaleStatefulSet orders-dc3-r2 1 -> 0"))
+	pvc, err := s.w.Region("ap-south").Client.CoreV1().PersistentVolumeClaims("cassandra").Get(t.Context(), "data-orders-dc3-r2-0", metav1.GetOptions{})
+	require.NoError(t, err, "the PVC of a decommissioned node is kept (deleteOnDecommission is false)")
+	assert.NotEmpty(t, pvc.Annotations["ringops.dev/decommissioned"], "and marked, so that it is never reused")
+	assertCalm(t, s.m)
+	assertHealthy(t, s.w, s.dir.Dir, "orders", 8)
+}
+
+func imageChange(t *testing.T, s *scenario) {
+	s.m.Reset()
+	s.dir.Edit(t, "image: cassandra:4.1.5", "image: cassandra:4.1.6")
+	r := ringops(t, limit, s.dir.applyArgs(s.w.Kubeconfig, "--wait")...)
+	require.Equal(t, 0, r.code, "%s", r)
+	restarts := restarted(r.stdout)
+	assert.Equal(t, []string{"orders-dc1-r1", "orders-dc1-r2", "orders-dc1-r3", "orders-dc2-r1", "orders-dc2-r2", "orders-dc3-r1"},
+		racksInTurn(restarts), "rack by rack, seed datacenter first, a rack never resumed after another:\n%s", r)
+	assert.Len(t, restarts, 8, "every node restarts once:\n%s", r)
+	assertRecreatedOnce(t, s.m, 8)
+	assertCalm(t, s.m)
+	assertHealthy(t, s.w, s.dir.Dir, "orders", 8)
+	assertImage(t, s.w, "orders", "cassandra:4.1.6")
+}
+
+func newDatacenter(t *testing.T, s *scenario) {
+	s.dir.Append(t, "    - name: dc4\n      context: us-east\n      racks:\n        - name: r1\n        - name: r2\n")
+	r := ringops(t, limit, s.dir.applyArgs(s.w.Kubeconfig, "--wait")...)
+	require.Equal(t, 0, r.code, "%s", r)
+	assert.Equal(t, []string{"orders-dc4-r1 0 -> 1", "orders-dc4-r2 0 -> 1"}, scales(r.stdout), "%s", r)
+	assert.Less(t, strings.Index(r.stdout, "ScaleStatefulSet orders-dc4-r2"), strings.Index(r.stdout, "RestartPod"),
+		"the new seeds roll out to the other datacenters after the topology change:\n%s", r)
+	assertCalm(t, s.m)
+	assertHealthy(t, s.w, s.dir.Dir, "orders", 10)
+}
+
+var scaleRE = regexp.MustCompile(`ScaleStatefulSet (\S+ \d+ -> \d+)`)
+
+// scales are the ScaleStatefulSet steps printed done, in order.
+func scales(out string) []string {
+	var got []string
+	for _, l := range done(out) {
+		if m := scaleRE.FindStringSubmatch(l); m != nil {
+			got = append(got, m[1])
+		}
+	}
+	return got
+}
+
+// done are the lines of the steps carried out (not those that failed).
+func done(out string) []string {
+	var got []string
+	for _, l := range strings.Split(out, "\n") {
+		if !strings.Contains(l, ": conflict, planning again: ") && !strings.Contains(l, ": FAILED: ") {
+			got = append(got, l)
+		}
+	}
+	return got
+}
+
+var restartRE = regexp.MustCompile(`RestartPod (\S+) partition \d+ -> \d+ \((\S+)\)`)
+
+// restarted are the pods of the RestartPod steps printed, in order.
+func restarted(out string) []string {
+	var got []string
+	for _, l := range done(out) {
+		if m := restartRE.FindStringSubmatch(l); m != nil {
+			got = append(got, m[2])
+		}
+	}
+	return got
+}
+
+// racksInTurn is the StatefulSets of pods in the order their rolls ran,
+// a StatefulSet listed again each time its roll resumed after another's.
+func racksInTurn(pods []string) []string {
+	var out []string
+	for _, p := range pods {
+		sts := p[:strings.LastIndexByte(p, '-')]
+		if len(out) == 0 || out[len(out)-1] != sts {
+			out = append(out, sts)
+		}
+	}
+	return out
+}
+
+var writesRE = regexp.MustCompile(`requests total: .* writes=(\d+)`)
+
+// writes is the count printed by `ringops apply -v`.
+func writes(t *testing.T, r run) int {
+	t.Helper()
+	m := writesRE.FindStringSubmatch(r.stdout)
+	require.NotNil(t, m, "no request count in the output:\n%s", r)
+	n := 0
+	for _, c := range m[1] {
+		n = n*10 + int(c-'0')
+	}
+	return n
+}
+
+// assertCalm: never two nodes busy at once, replicas always by one, no
+// StatefulSet or PVC (they hold data) deleted.
+func assertCalm(t *testing.T, m *monitor) {
+	t.Helper()
+	assert.Empty(t, m.Overlaps(), "two nodes joining, leaving or restarting at once")
+	assert.Empty(t, m.Jumps(), "replicas moved by more than one")
+	assert.Empty(t, m.Deleted(), "objects holding data deleted")
+}
+
+// assertRecreatedOnce: n pods were recreated, each exactly once, since
+// the last Reset.
+func assertRecreatedOnce(t *testing.T, m *monitor, n int) {
+	t.Helper()
+	again := 0
+	for _, pod := range sortedKeys(m.Creations()) {
+		switch c := m.Creations()[pod]; {
+		case c == 2:
+			again++
+		case c > 2:
+			t.Errorf("pod %s restarted %d times", pod, c-1)
+		}
+	}
+	assert.Equal(t, n, again, "pods restarted: %v", m.Creations())
+}
+
+// assertHealthy: `ringops status` says the ring is healthy, and the
+// simulator agrees: nodes members, every one up and NORMAL.
+func assertHealthy(t *testing.T, w *env.World, dir, cluster string, nodes int) {
+	t.Helper()
+	r := ringops(t, time.Minute, "status", dir, "--kubeconfig", w.Kubeconfig)
+	assert.Equal(t, 0, r.code, "ringops status: %s", r)
+	ring := w.Sim.Ring(cluster)
+	assert.Len(t, ring, nodes, "members of the ring: %+v", ring)
+	for _, n := range ring {
+		assert.True(t, n.Alive && n.Mode == "NORMAL" && n.Status == "NORMAL", "node %+v", n)
+	}
+}
+
+// assertImage: every pod of the cluster runs image.
+func assertImage(t *testing.T, w *env.World, cluster, image string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	var wrong []string
+	for _, rg := range w.Regions() {
+		pods, err := rg.Client.CoreV1().Pods("cassandra").List(ctx, metav1.ListOptions{LabelSelector: "ringops.dev/cluster=" + cluster})
+		require.NoError(t, err)
+		for _, p := range pods.Items {
+			for _, c := range p.Spec.Containers {
+				if c.Name == "cassandra" && c.Image != image {
+					wrong = append(wrong, p.Name+": "+c.Image)
+				}
+			}
+		}
+	}
+	slices.Sort(wrong)
+	assert.Empty(t, wrong, "pods not on %s", image)
+}
