@@ -2,13 +2,10 @@ package kube_test
 
 import (
 	"fmt"
-	"math/rand/v2"
-	"net"
-	"os"
-	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
+
+	"github.com/ringops/ringops/test/env/loopback"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -98,34 +95,14 @@ func createClusterPods(t *testing.T, cs kubernetes.Interface, cluster string, na
 	}
 }
 
-// loopbackBlock reserves a free 127.B.0.0/16 for the test with the lock
-// protocol of test/env/internal/loopback (an exclusive flock on
-// $TMPDIR/ringops-loopback/127.B.lock, held until the test ends).
+// loopbackBlock reserves a free 127.B.0.0/16 for the test (the lock protocol
+// of test/env/loopback, shared with the local world), held until it ends.
 func loopbackBlock(t testing.TB) int {
 	t.Helper()
-	dir := filepath.Join(os.TempDir(), "ringops-loopback")
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	b, err := loopback.Reserve()
+	if err != nil {
 		t.Fatal(err)
 	}
-	for _, b := range rand.Perm(235) {
-		b += 16
-		if b == 77 {
-			continue
-		}
-		f, err := os.OpenFile(filepath.Join(dir, fmt.Sprintf("127.%d.lock", b)), os.O_CREATE|os.O_RDWR, 0o644)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB) != nil {
-			_ = f.Close()
-			continue
-		}
-		t.Cleanup(func() { _ = f.Close() })
-		if l, err := net.Listen("tcp", fmt.Sprintf("127.%d.0.1:0", b)); err == nil {
-			_ = l.Close()
-			return b
-		}
-	}
-	t.Fatal("no free loopback block")
-	return 0
+	t.Cleanup(func() { _ = b.Release() })
+	return b.B
 }

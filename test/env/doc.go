@@ -11,7 +11,7 @@
 // sandbox command (test/env/cmd/sandbox).
 //
 // A world reserves a loopback block 127.B.0.0/16 (see
-// test/env/internal/loopback), so that worlds of parallel test binaries
+// test/env/loopback), so that worlds of parallel test binaries
 // never collide. Region i (from 0) uses:
 //
 //	127.B.0.(i+1)       its control plane: etcd :2379/:2380, API server :6443,

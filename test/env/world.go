@@ -12,9 +12,9 @@ import (
 
 	"github.com/ringops/ringops/test/env/cassandra"
 	"github.com/ringops/ringops/test/env/controlplane"
-	"github.com/ringops/ringops/test/env/internal/loopback"
 	"github.com/ringops/ringops/test/env/internal/proc"
 	"github.com/ringops/ringops/test/env/kubelet"
+	"github.com/ringops/ringops/test/env/loopback"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"

@@ -4,8 +4,8 @@ import (
 	"testing"
 
 	"github.com/ringops/ringops/test/env/controlplane"
-	"github.com/ringops/ringops/test/env/internal/loopback"
 	"github.com/ringops/ringops/test/env/internal/proc"
+	"github.com/ringops/ringops/test/env/loopback"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"

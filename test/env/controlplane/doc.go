@@ -7,7 +7,7 @@
 // one log file per process) and one loopback address on which every component
 // listens on its fixed port: etcd 2379 (client) and 2380 (peer),
 // kube-apiserver 6443, kube-controller-manager 10257. Callers hand out
-// distinct addresses (see test/env/internal/loopback), so no port is ever
+// distinct addresses (see test/env/loopback), so no port is ever
 // probed or raced for.
 //
 // The API server authenticates bearer tokens from a static token file (an

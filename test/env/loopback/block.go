@@ -11,10 +11,12 @@ import (
 )
 
 // The second octets a block may use: 127.16.0.0 to 127.250.255.255, clear of
-// 127.0.0.0/12 where other tools tend to bind.
+// 127.0.0.0/12 where other tools tend to bind, except 127.77.0.0/16, which
+// the simulator's own tests (test/env/cassandra) use without a lock.
 const (
 	firstOctet = 16
 	lastOctet  = 250
+	simOctet   = 77
 )
 
 // ErrNoBlock is returned when every block is reserved or unusable.
@@ -35,6 +37,9 @@ func Reserve() (*Block, error) {
 		return nil, fmt.Errorf("loopback: lock directory: %w", err)
 	}
 	for _, b := range rand.Perm(lastOctet - firstOctet + 1) {
+		if b+firstOctet == simOctet {
+			continue
+		}
 		blk, err := tryReserve(dir, b+firstOctet)
 		if err == nil {
 			return blk, nil
