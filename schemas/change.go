@@ -72,16 +72,18 @@ func (ch *changeValidator) storage() {
 	}
 }
 
-// tokens refuses a change of num_tokens: a node keeps the tokens it
-// bootstrapped with, and Cassandra refuses to start one whose num_tokens no
-// longer matches them.
+// tokens refuses a change of num_tokens from one written value to another:
+// a node keeps the tokens it bootstrapped with, and Cassandra refuses to
+// start one whose num_tokens no longer matches them. Writing down a value
+// that was left to the image's default, or removing one, cannot be judged
+// here (the default depends on the image) and is allowed.
 func (ch *changeValidator) tokens() {
 	pt, nt := numTokens(ch.prev), numTokens(ch.next)
-	if fmt.Sprint(pt) == fmt.Sprint(nt) {
+	if pt == nil || nt == nil || fmt.Sprint(pt) == fmt.Sprint(nt) {
 		return
 	}
-	ch.add("spec.config.cassandra-yaml.num_tokens", "changed from %s to %s; a node keeps the tokens it bootstrapped with and Cassandra refuses to start it with another num_tokens: keep %s (to change it, add a datacenter with the new value, move replication, then empty and remove the old one)",
-		tokensText(pt), tokensText(nt), tokensText(pt))
+	ch.add("spec.config.cassandra-yaml.num_tokens", "changed from %v to %v; a node keeps the tokens it bootstrapped with and Cassandra refuses to start it with another num_tokens: keep %v (to change it, add a datacenter with the new value, move replication, then empty and remove the old one)",
+		pt, nt, pt)
 }
 
 // numTokens is config.cassandra-yaml.num_tokens, nil when unset.
@@ -90,13 +92,6 @@ func numTokens(c *CassandraCluster) any {
 		return nil
 	}
 	return c.Spec.Config.CassandraYAML["num_tokens"]
-}
-
-func tokensText(v any) string {
-	if v == nil {
-		return "the image's default"
-	}
-	return fmt.Sprint(v)
 }
 
 // dcIndex maps datacenter names to their position.
