@@ -4,13 +4,14 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/ringops/ringops/test/tools/toolcache"
 )
 
 // EnvHelmDir names a directory holding a helm binary; when unset, the
@@ -18,9 +19,8 @@ import (
 const EnvHelmDir = "RINGOPS_HELM_DIR"
 
 const (
-	repoRoot  = "../.."
-	chartDir  = repoRoot + "/charts/ringops"
-	buildHelm = repoRoot + "/test/tools/helm/build.sh"
+	repoRoot = "../.."
+	chartDir = repoRoot + "/charts/ringops"
 )
 
 // errNotBuilt: in -short mode, helm is used only when already built.
@@ -29,28 +29,18 @@ var errNotBuilt = errors.New("helm is not built (-short does not build it)")
 // helmBin finds helm: $RINGOPS_HELM_DIR, else the cache of build.sh, which
 // it runs (a few minutes the first time) unless -short.
 var helmBin = sync.OnceValues(func() (string, error) {
-	dir := os.Getenv(EnvHelmDir)
-	if dir == "" {
-		args := []string{buildHelm}
-		if testing.Short() {
-			args = append(args, "--cached")
-		}
-		var out, stderr bytes.Buffer
-		cmd := exec.Command("bash", args...)
-		cmd.Stdout, cmd.Stderr = &out, &stderr
-		if err := cmd.Run(); err != nil {
-			if testing.Short() {
-				return "", errNotBuilt
-			}
-			return "", fmt.Errorf("helm: %s: %w\n%s", buildHelm, err, stderr.String())
-		}
-		dir = strings.TrimSpace(out.String())
+	tool := toolcache.Tool{Name: "helm", Env: EnvHelmDir, Script: "test/tools/helm/build.sh", Files: []string{"helm"}}
+	if testing.Short() {
+		tool.Args = []string{"--cached"}
 	}
-	bin := filepath.Join(dir, "helm")
-	if _, err := os.Stat(bin); err != nil {
-		return "", fmt.Errorf("helm: %w (set %s or run %s)", err, EnvHelmDir, buildHelm)
+	dir, err := tool.Dir(context.Background())
+	if err != nil && testing.Short() && os.Getenv(EnvHelmDir) == "" {
+		return "", errNotBuilt
 	}
-	return bin, nil
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(dir, "helm"), nil
 })
 
 // helmResult is what one helm command printed.
