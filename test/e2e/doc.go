@@ -12,6 +12,9 @@
 // restarting at a time, replicas moving by one, the ring healthy at the
 // end of each change, and no API write on a converged cluster.
 //
+// TestPropertyRollout does the same under random sequences of spec
+// changes and faults (seeds fixed; -e2e.seeds and -e2e.events for more).
+//
 // The tests are skipped with -short. They need the control plane
 // binaries ($RINGOPS_CONTROLPLANE_DIR, or the cache filled by
 // test/env/tools/controlplane/build.sh) and etcd.
