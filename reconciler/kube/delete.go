@@ -56,18 +56,13 @@ func (m *Manager) Prune(ctx context.Context, kctx string, target Ref) (Result, e
 		return fail(err)
 	}
 	live, err := m.get(ctx, ri, target.Name)
-	switch {
-	case apierrors.IsNotFound(err):
+	if skip, err := checkLive(target, live, err); err != nil {
+		return fail(err)
+	} else if skip {
 		res.Action = Skipped
 		return res, nil
-	case err != nil:
-		return fail(err)
-	case string(live.GetUID()) != target.UID:
-		return fail(fmt.Errorf("%w: uid %s, observed %s", ErrConflict, live.GetUID(), target.UID))
-	case live.GetDeletionTimestamp() != nil:
-		res.Action = Skipped // being deleted already
-		return res, nil
-	case live.GetLabels()[render.LabelManagedBy] != render.ManagedBy:
+	}
+	if live.GetLabels()[render.LabelManagedBy] != render.ManagedBy {
 		return fail(fmt.Errorf("%w: not labelled %s=%s", ErrNotPrunable, render.LabelManagedBy, render.ManagedBy))
 	}
 	rctx, cancel := m.call(ctx)
@@ -98,18 +93,13 @@ func (m *Manager) DeletePVC(ctx context.Context, kctx string, target Ref) (Resul
 	rctx, cancel := m.call(ctx)
 	defer cancel()
 	live, err := claims.Get(rctx, target.Name, metav1.GetOptions{})
-	switch {
-	case apierrors.IsNotFound(err):
+	if skip, err := checkLive(target, live, err); err != nil {
+		return fail(err)
+	} else if skip {
 		res.Action = Skipped
 		return res, nil
-	case err != nil:
-		return fail(err)
-	case string(live.UID) != target.UID:
-		return fail(fmt.Errorf("%w: uid %s, observed %s", ErrConflict, live.UID, target.UID))
-	case live.DeletionTimestamp != nil:
-		res.Action = Skipped // being deleted already
-		return res, nil
-	case live.Annotations[AnnotationDecommissioned] == "":
+	}
+	if live.Annotations[AnnotationDecommissioned] == "" {
 		return fail(fmt.Errorf("%w: no annotation %s", ErrNotDecommissioned, AnnotationDecommissioned))
 	}
 	rctx, cancel = m.call(ctx)
@@ -140,18 +130,13 @@ func (m *Manager) DeleteStatefulSet(ctx context.Context, kctx string, target Ref
 	rctx, cancel := m.call(ctx)
 	defer cancel()
 	live, err := cc.typed.AppsV1().StatefulSets(target.Namespace).Get(rctx, target.Name, metav1.GetOptions{})
-	switch {
-	case apierrors.IsNotFound(err):
+	if skip, err := checkLive(target, live, err); err != nil {
+		return fail(err)
+	} else if skip {
 		res.Action = Skipped
 		return res, nil
-	case err != nil:
-		return fail(err)
-	case string(live.UID) != target.UID:
-		return fail(fmt.Errorf("%w: uid %s, observed %s", ErrConflict, live.UID, target.UID))
-	case live.DeletionTimestamp != nil:
-		res.Action = Skipped // being deleted already
-		return res, nil
-	case live.Spec.Replicas == nil || *live.Spec.Replicas != 0:
+	}
+	if live.Spec.Replicas == nil || *live.Spec.Replicas != 0 {
 		return fail(fmt.Errorf("%w: spec.replicas is not 0", ErrHoldsData))
 	}
 	if err := m.checkNoPods(ctx, cc, target.Namespace, live.Spec.Selector); err != nil {
@@ -215,6 +200,21 @@ func (m *Manager) DeletePod(ctx context.Context, kctx, namespace, name, uid stri
 	defer cancel()
 	err = cc.typed.CoreV1().Pods(namespace).Delete(rctx, name, metav1.DeleteOptions{Preconditions: preconditions(target)})
 	return deleted(res, err, fail)
+}
+
+// checkLive judges the object a guarded delete read first: gone, or being
+// deleted already, is a skip; another uid than the one observed (the object
+// was replaced) is ErrConflict; a failed read is returned as it is.
+func checkLive(target Ref, live metav1.Object, err error) (skip bool, _ error) {
+	switch {
+	case apierrors.IsNotFound(err):
+		return true, nil
+	case err != nil:
+		return false, err
+	case string(live.GetUID()) != target.UID:
+		return false, fmt.Errorf("%w: uid %s, observed %s", ErrConflict, live.GetUID(), target.UID)
+	}
+	return live.GetDeletionTimestamp() != nil, nil
 }
 
 func preconditions(target Ref) *metav1.Preconditions {
