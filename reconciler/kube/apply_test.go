@@ -270,8 +270,19 @@ func testRecreate(t *testing.T, f *fixture, client kubernetes.Interface) {
 	if _, err := f.manager.RecreateStatefulSet(t.Context(), region, target, bigger); !errors.Is(err, kube.ErrConflict) {
 		t.Errorf("recreate with a stale resourceVersion: %v, want ErrConflict", err)
 	}
-	target.ResourceVersion = live.ResourceVersion
-	r, err := f.manager.RecreateStatefulSet(t.Context(), region, target, bigger)
+	// As the executor does, observe again and retry on a conflict: the
+	// StatefulSet controller's status writes move the resourceVersion.
+	var r kube.Result
+	for range 5 {
+		cur, gerr := client.AppsV1().StatefulSets(ns).Get(t.Context(), live.Name, metav1.GetOptions{})
+		if gerr != nil {
+			t.Fatal(gerr)
+		}
+		target.ResourceVersion = cur.ResourceVersion
+		if r, err = f.manager.RecreateStatefulSet(t.Context(), region, target, bigger); !errors.Is(err, kube.ErrConflict) {
+			break
+		}
+	}
 	if err != nil || r.Action != kube.Recreated || r.Ref.UID == string(live.UID) {
 		t.Fatalf("recreate: %v (uid %s, was %s), %v", r, r.Ref.UID, live.UID, err)
 	}
