@@ -2,10 +2,8 @@ package review
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io/fs"
-	"path"
 	"slices"
 	"time"
 
@@ -14,7 +12,7 @@ import (
 )
 
 // SpecFile is the name of a cluster's spec in its directory.
-const SpecFile = "cluster.yaml"
+const SpecFile = schemas.SpecFile
 
 // Tree is one side of a change: the repository at one revision.
 type Tree struct {
@@ -207,30 +205,10 @@ func (c *comparer) unmodified(dir string) *Cluster {
 		Notes: []string{"this cluster's files are the same at base: it was already invalid"}}
 }
 
-// findClusters lists the directories below root holding a cluster.yaml,
-// sorted, skipping .git and regions directories.
+// findClusters lists the directories below root holding a cluster.yaml
+// (schemas.FindClusters).
 func findClusters(fsys fs.FS, root string) ([]string, error) {
-	if fsys == nil {
-		return nil, nil
-	}
-	var out []string
-	err := fs.WalkDir(fsys, root, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			if p == root && errors.Is(err, fs.ErrNotExist) {
-				return fs.SkipAll
-			}
-			return err
-		}
-		if d.IsDir() && p != root && (d.Name() == ".git" || d.Name() == "regions") {
-			return fs.SkipDir
-		}
-		if !d.IsDir() && d.Name() == SpecFile {
-			out = append(out, path.Dir(p))
-		}
-		return nil
-	})
-	slices.Sort(out)
-	return out, err
+	return schemas.FindClusters(fsys, root)
 }
 
 // sameFiles reports whether dir holds the same files with the same

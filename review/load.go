@@ -3,7 +3,6 @@ package review
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io/fs"
 	"path"
 	"strings"
@@ -12,29 +11,10 @@ import (
 	"github.com/ringops/ringops/schemas"
 )
 
-// loadSpec reads and parses dir/cluster.yaml: the defaulted, valid spec,
-// or why not. Like schemas.Load it refuses symlinks and oversized files.
+// loadSpec reads and parses dir/cluster.yaml (schemas.LoadFS): the
+// defaulted, valid spec, or why not.
 func loadSpec(fsys fs.FS, dir string) (*schemas.CassandraCluster, []Problem) {
-	file := path.Join(dir, SpecFile)
-	fail := func(format string, args ...any) (*schemas.CassandraCluster, []Problem) {
-		return nil, []Problem{{File: file, Message: fmt.Sprintf(format, args...)}}
-	}
-	st, err := fs.Lstat(fsys, file)
-	switch {
-	case err != nil:
-		return fail("%v", unwrapPath(err))
-	case st.Mode()&fs.ModeSymlink != 0:
-		return fail("is a symbolic link; ringops reads only regular files: replace it with the file itself")
-	case !st.Mode().IsRegular():
-		return fail("is not a regular file")
-	case st.Size() > schemas.MaxFileSize:
-		return fail("file is %d bytes, over the limit of %d bytes", st.Size(), schemas.MaxFileSize)
-	}
-	data, err := fs.ReadFile(fsys, file)
-	if err != nil {
-		return fail("%v", unwrapPath(err))
-	}
-	spec, err := schemas.Parse(file, data)
+	spec, err := schemas.LoadFS(fsys, dir)
 	if err != nil {
 		return nil, problemsOf(err)
 	}
@@ -87,15 +67,6 @@ func problemsOf(err error) []Problem {
 	return out
 }
 
-// unwrapPath drops the operation of an *fs.PathError ("open x: not
-// found" -> "not found"), the file being named by the Problem.
-func unwrapPath(err error) error {
-	var pe *fs.PathError
-	if errors.As(err, &pe) {
-		return pe.Err
-	}
-	return err
-}
 
 // nameOf is the cluster's name, or its directory's base name.
 func nameOf(spec *schemas.CassandraCluster, dir string) string {
