@@ -32,7 +32,7 @@ func BenchmarkNoopPoll(b *testing.B) {
 func BenchmarkGitLsRemote(b *testing.B) {
 	r := newRepo(b)
 	r.commit(map[string]string{"clusters/orders/cluster.yaml": "kind: CassandraCluster\n"}, "one")
-	srv := startHTTP(b, r)
+	srv := startHTTP(b, r, withProtocolV2()) // the git CLI as it talks to a forge
 	b.ResetTimer()
 	for b.Loop() {
 		cmd := exec.Command("git", "ls-remote", srv.URL, "refs/heads/main")

@@ -166,11 +166,10 @@ func TestHTTPAuth(t *testing.T) {
 func TestHTTPSCustomCA(t *testing.T) {
 	r := newRepo(t)
 	hash := r.commit(map[string]string{"a.yaml": "x\n"}, "one")
-	ca := newTestCA(t)
-	srv := startServer(t, r, &ca.server)
+	srv := startHTTP(t, r, withTLS())
 
 	o := testOptions(srv.URL)
-	o.Auth.CAFile = writeFile(t, "ca.pem", ca.caPEM)
+	o.Auth.CAFile = srv.CAFile()
 	snap := mustChange(t, mustPoller(t, o))
 	if snap.Revision.Hash != hash {
 		t.Errorf("revision %s, want %s", snap.Revision, hash)
