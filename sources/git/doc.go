@@ -9,7 +9,10 @@
 // token as basic-auth password or bearer, custom CA), optional commit
 // signature verification (OpenPGP and SSH "sshsig" keys), and the webhook
 // receiver that turns forge push events (GitHub, GitLab, Gitea) into an
-// immediate poll.
+// immediate poll. Besides the watched ref, Poller.Refs lists the refs
+// matching glob patterns in one advertisement (pull-request heads such as
+// refs/pull/*/head) and Poller.Fetch reads any one of them, without
+// touching the poll state.
 //
 // The poll state machine, one step per tick (Poller.Poll):
 //

@@ -64,6 +64,9 @@ type Result struct {
 	Snapshot *Snapshot
 	// Err is set when Failed or Refused.
 	Err error
+	// Duration is how long the poll took (ls-remote, and the fetch when
+	// there was one).
+	Duration time.Duration
 }
 
 // Poller watches one ref of one repository.
@@ -199,7 +202,9 @@ func (p *Poller) setRefused(rev Revision, err error) {
 func (p *Poller) Run(ctx context.Context, out chan<- Result) {
 	failures := 0
 	for {
+		start := time.Now()
 		r := p.poll(ctx)
+		r.Duration = time.Since(start)
 		if ctx.Err() != nil {
 			return
 		}

@@ -12,7 +12,6 @@ import (
 	"github.com/go-git/go-git/v5/plumbing/object"
 	"github.com/go-git/go-git/v5/plumbing/storer"
 	"github.com/go-git/go-git/v5/plumbing/transport"
-	"github.com/go-git/go-git/v5/plumbing/transport/client"
 	"github.com/go-git/go-git/v5/storage/memory"
 )
 
@@ -34,22 +33,7 @@ func (p *Poller) Head(ctx context.Context) (Revision, error) {
 // lsRemote reads the remote's ref advertisement and returns the commit the
 // ref points to (the peeled value for annotated tags).
 func (p *Poller) lsRemote(ctx context.Context, ref string) (string, error) {
-	auth, ca, err := p.creds.load(p.opts.Timeout)
-	if err != nil {
-		return "", err
-	}
-	ep := *p.ep
-	ep.CaBundle = ca
-	cl, err := client.NewClient(&ep)
-	if err != nil {
-		return "", err
-	}
-	sess, err := cl.NewUploadPackSession(&ep, auth)
-	if err != nil {
-		return "", err
-	}
-	defer sess.Close()
-	adv, err := sess.AdvertisedReferencesContext(ctx)
+	adv, err := p.advertisedRefs(ctx)
 	if errors.Is(err, transport.ErrEmptyRemoteRepository) {
 		return "", fmt.Errorf("%w: %s is not on the remote (%w)", ErrRefNotFound, ref, err)
 	}
