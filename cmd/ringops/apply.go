@@ -185,64 +185,16 @@ func newApplyRun(ctx context.Context, stderr io.Writer, out *progress, cd *clust
 // (a region down when the run starts may come back).
 func applyRouter(ctx context.Context, stderr io.Writer, clients *kube.Clients, c *schemas.CassandraCluster, f applyFlags) (ring.Router, error) {
 	if f.via == "direct" && f.credentials == "" && c.Spec.Jolokia != nil && c.Spec.Jolokia.CredentialsSecret != "" {
-		return &secretRouter{direct: ring.NewDirect(ring.DirectOptions{}), clients: clients, ns: c.Metadata.Namespace,
-			secret: c.Spec.Jolokia.CredentialsSecret, stderr: stderr, creds: map[string]ring.Credentials{}, tried: map[string]time.Time{}}, nil
+		r := reconciler.NewSecretRouter(clients, reconciler.SecretRouterOptions{
+			Warn: func(err error) { fmt.Fprintln(stderr, "ringops: warning:", err) }})
+		r.SetSecret(c.Metadata.Name, c.Spec.Jolokia.CredentialsSecret)
+		return r, nil
 	}
 	router, warnings, err := statusRouter(ctx, clients, c, statusFlags{via: f.via, credentials: f.credentials})
 	for _, w := range warnings {
 		fmt.Fprintln(stderr, "ringops: warning:", w)
 	}
 	return router, err
-}
-
-// secretRouter reaches agents directly, with the credentials of the
-// Secret of each node's region, read through the API server when first
-// needed (again at most every 5 s while it cannot be read). The
-// credentials are never printed.
-type secretRouter struct {
-	direct  *ring.Direct
-	clients *kube.Clients
-	ns      string
-	secret  string
-	stderr  io.Writer
-
-	mu    sync.Mutex
-	creds map[string]ring.Credentials
-	tried map[string]time.Time
-}
-
-var _ ring.Router = (*secretRouter)(nil)
-
-func (r *secretRouter) Route(n ring.Node) (ring.Route, error) {
-	rt, err := r.direct.Route(n)
-	if err != nil {
-		return rt, err
-	}
-	if c, ok := r.credentials(n.Context); ok {
-		rt.Credentials = &c
-	}
-	return rt, nil
-}
-
-func (r *secretRouter) credentials(kctx string) (ring.Credentials, bool) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if c, ok := r.creds[kctx]; ok {
-		return c, true
-	}
-	if last, ok := r.tried[kctx]; ok && time.Since(last) < 5*time.Second {
-		return ring.Credentials{}, false
-	}
-	r.tried[kctx] = time.Now()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	c, err := secretCredentials(ctx, r.clients, kctx, r.ns, r.secret)
-	if err != nil {
-		fmt.Fprintln(r.stderr, "ringops: warning:", err)
-		return ring.Credentials{}, false
-	}
-	r.creds[kctx] = c
-	return c, true
 }
 
 func (r *applyRun) close() {

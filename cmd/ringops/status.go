@@ -9,8 +9,8 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/ringops/ringops/reconciler"
 	"github.com/ringops/ringops/reconciler/kube"
 	"github.com/ringops/ringops/reconciler/ring"
 	"github.com/ringops/ringops/schemas"
@@ -181,7 +181,7 @@ func statusRouter(ctx context.Context, clients *kube.Clients, c *schemas.Cassand
 		creds[""] = cr
 	case secret != "":
 		for _, kc := range clients.Contexts() {
-			cr, err := secretCredentials(ctx, clients, kc, c.Metadata.Namespace, secret)
+			cr, err := reconciler.ReadJolokiaCredentials(ctx, clients, kc, c.Metadata.Namespace, secret)
 			if err != nil {
 				warnings = append(warnings, err.Error())
 				continue
@@ -190,22 +190,6 @@ func statusRouter(ctx context.Context, clients *kube.Clients, c *schemas.Cassand
 		}
 	}
 	return ring.NewDirect(ring.DirectOptions{Credentials: creds}), warnings, nil
-}
-
-func secretCredentials(ctx context.Context, clients *kube.Clients, kctx, ns, name string) (ring.Credentials, error) {
-	cs, err := clients.Clientset(kctx)
-	if err != nil {
-		return ring.Credentials{}, err
-	}
-	s, err := cs.CoreV1().Secrets(ns).Get(ctx, name, metav1.GetOptions{})
-	if err != nil {
-		return ring.Credentials{}, fmt.Errorf("context %s: jolokia credentials: %w", kctx, err)
-	}
-	cr, err := ring.CredentialsFromSecret(s)
-	if err != nil {
-		return ring.Credentials{}, fmt.Errorf("context %s: %w", kctx, err)
-	}
-	return cr, nil
 }
 
 func writeStatus(stdout, stderr io.Writer, report statusReport, res ring.Result, c *schemas.CassandraCluster, output string) error {

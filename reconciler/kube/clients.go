@@ -162,3 +162,26 @@ func (c *Clients) Clientset(context string) (kubernetes.Interface, error) {
 	}
 	return cs, nil
 }
+
+// KubeconfigContexts lists the contexts of the kubeconfig (opts.Kubeconfig,
+// else $KUBECONFIG, else ~/.kube/config), plus opts.InClusterContext,
+// sorted, and the kubeconfig's current context. A missing kubeconfig is
+// no context, not an error, when an in-cluster context is given.
+func KubeconfigContexts(opts Options) (contexts []string, current string, err error) {
+	rules := clientcmd.NewDefaultClientConfigLoadingRules()
+	if opts.Kubeconfig != "" {
+		rules.ExplicitPath = opts.Kubeconfig
+	}
+	raw, err := rules.Load()
+	if err != nil {
+		return nil, "", fmt.Errorf("kubeconfig: %w", err)
+	}
+	for name := range raw.Contexts {
+		contexts = append(contexts, name)
+	}
+	if opts.InClusterContext != "" && !slices.Contains(contexts, opts.InClusterContext) {
+		contexts = append(contexts, opts.InClusterContext)
+	}
+	slices.Sort(contexts)
+	return contexts, raw.CurrentContext, nil
+}

@@ -1,0 +1,406 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/ringops/ringops/reconciler"
+	"github.com/ringops/ringops/reconciler/daemon"
+	"github.com/ringops/ringops/reconciler/kube"
+	"github.com/ringops/ringops/reconciler/ring"
+	"github.com/ringops/ringops/render"
+	"github.com/ringops/ringops/review/pullrequests"
+	"github.com/ringops/ringops/schemas"
+	"github.com/ringops/ringops/sources/forge"
+	"github.com/ringops/ringops/sources/forge/provider"
+	"github.com/ringops/ringops/sources/git"
+)
+
+// runFlags are the settings of `ringops run` (flags, RINGOPS_* variables,
+// config file).
+type runFlags struct {
+	config string
+
+	repo, branch, tag, path string
+	interval, timeout       time.Duration
+	verifyKeys              []string
+
+	kubeconfig, inClusterContext string
+	via                          string
+
+	httpAddress, externalURL string
+	logFormat, logLevel      string
+
+	leaderElect                           bool
+	leaderElectionNamespace               string
+	leaderElectionID, leaderElectionCtx   string
+	leaseDuration, renewDeadline, retryLE time.Duration
+
+	forge, forgeAPIURL, forgeRepository string
+	forgeTokenFile, forgeUsername       string
+	statusInterval                      time.Duration
+	prValidation                        bool
+
+	webhookSecretFile string
+	shutdownGrace     time.Duration
+}
+
+func newRunCommand() *cobra.Command {
+	var f runFlags
+	cmd := &cobra.Command{
+		Use:   "run --repo URL [--branch main] [--path clusters] [--kubeconfig K] ...",
+		Short: "Follow a Git repository and roll its clusters out (the daemon)",
+		Long: `Run is the daemon: it polls the repository (and polls at once on a
+verified push webhook), and for every new revision validates, renders and
+plans every cluster below --path, then rolls the clusters out as ` + "`ringops apply`" + `
+does, seed region first, one ring-gated step at a time: clusters in
+parallel, steps inside one cluster never. A newer revision never cuts a step
+in flight. Between revisions it keeps reconciling: drift is applied again,
+rollouts go on as the gates open.
+
+Progress is posted as commit statuses when a forge token is given
+(--forge-token-file): ringops/<cluster>/<region> per region, and ringops for
+the revision as a whole; with --pr-validation, ringops/plan on pull-request
+heads (never applied).
+
+Every flag can also be set by a variable RINGOPS_<FLAG> (--leader-elect is
+RINGOPS_LEADER_ELECT) or in the YAML file of --config (key = flag name);
+the command line wins, then the variable, then the file. Git credentials
+come from RINGOPS_GIT_* (see the README); secrets are read from files and
+never logged.
+
+HTTP (--http-address): /healthz, /readyz, /metrics (Prometheus),
+/api/v1/clusters (the state of every cluster, as JSON), and the push
+webhooks /hooks/github, /hooks/gitlab, /hooks/gitea (with
+--webhook-secret-file).
+
+SIGTERM or SIGINT: the step in flight is finished (at most --shutdown-grace),
+the statuses are flushed, the leader Lease is released, exit 0.`,
+		Example: `  RINGOPS_GIT_TOKEN_FILE=/etc/ringops/git/token ringops run \
+    --repo https://github.com/acme/cassandra.git --path clusters \
+    --kubeconfig /etc/ringops/kubeconfig --forge-token-file /etc/ringops/forge/token`,
+		Args: exactArgs(0),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := bindSettings(cmd.Flags(), f.config); err != nil {
+				return &usageError{err}
+			}
+			if err := f.check(); err != nil {
+				return err
+			}
+			return runDaemon(cmd.Context(), cmd.ErrOrStderr(), f)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&f.config, "config", "", "YAML file of settings (keys: the flag names)")
+	fl.StringVar(&f.repo, "repo", "", "URL of the Git repository (https://, ssh://, git@host:org/repo.git)")
+	fl.StringVar(&f.branch, "branch", "main", "branch to follow")
+	fl.StringVar(&f.tag, "tag", "", "tag to follow instead of a branch")
+	fl.StringVar(&f.path, "path", "clusters", "directory of the repository holding the clusters (clusters/<name>/cluster.yaml)")
+	fl.DurationVar(&f.interval, "interval", time.Minute, "time between two polls (plus up to 5% jitter)")
+	fl.DurationVar(&f.timeout, "git-timeout", 60*time.Second, "timeout of each Git operation")
+	fl.StringSliceVar(&f.verifyKeys, "verify-keys", nil, "files of trusted OpenPGP or SSH public keys: refuse revisions not signed by one (repeatable)")
+	fl.StringVar(&f.kubeconfig, "kubeconfig", "", "kubeconfig with one context per region (default: $KUBECONFIG, then ~/.kube/config)")
+	fl.StringVar(&f.inClusterContext, "in-cluster-context", "", "name of the context served by the pod's own ServiceAccount")
+	fl.StringVar(&f.via, "via", "direct", "how to reach the Jolokia agents: direct (pod IP) or proxy (API server pod proxy)")
+	fl.StringVar(&f.httpAddress, "http-address", ":8080", "address of the HTTP listener (health, metrics, webhooks, API)")
+	fl.StringVar(&f.externalURL, "external-url", "", "URL users reach this daemon at; commit statuses link to it")
+	fl.StringVar(&f.logFormat, "log-format", "text", "log format: text or json")
+	fl.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn or error")
+	fl.BoolVar(&f.leaderElect, "leader-elect", false, "elect a leader on a Lease so that several replicas can run (only the leader acts)")
+	fl.StringVar(&f.leaderElectionNamespace, "leader-election-namespace", "", "namespace of the Lease (default: $POD_NAMESPACE)")
+	fl.StringVar(&f.leaderElectionID, "leader-election-id", "ringops", "name of the Lease")
+	fl.StringVar(&f.leaderElectionCtx, "leader-election-context", "", "kube context holding the Lease (default: --in-cluster-context, else the kubeconfig's current context)")
+	fl.DurationVar(&f.leaseDuration, "leader-election-lease-duration", 15*time.Second, "how long a standby waits before taking a Lease not renewed")
+	fl.DurationVar(&f.renewDeadline, "leader-election-renew-deadline", 10*time.Second, "how long the leader tries to renew before giving up")
+	fl.DurationVar(&f.retryLE, "leader-election-retry-period", 2*time.Second, "time between two tries to take or renew the Lease")
+	fl.StringVar(&f.forge, "forge", "", "forge kind when the repository URL does not say: "+kindsList())
+	fl.StringVar(&f.forgeAPIURL, "forge-api-url", "", "base URL of the forge's API (derived from --repo when empty)")
+	fl.StringVar(&f.forgeRepository, "forge-repository", "", "repository on the forge, owner/name (derived from --repo when empty)")
+	fl.StringVar(&f.forgeTokenFile, "forge-token-file", "", "file holding the forge API token; commit statuses are posted only with it")
+	fl.StringVar(&f.forgeUsername, "forge-username", "", "Bitbucket: user name for basic auth with the token as password")
+	fl.DurationVar(&f.statusInterval, "status-interval", 10*time.Second, "least time between two updates of one commit status")
+	fl.BoolVar(&f.prValidation, "pr-validation", false, "post ringops/plan on pull-request heads (needs a forge token)")
+	fl.StringVar(&f.webhookSecretFile, "webhook-secret-file", "", "file holding the push webhooks' secret; /hooks/* answer 404 without it")
+	fl.DurationVar(&f.shutdownGrace, "shutdown-grace", 20*time.Second, "on SIGTERM, how long the step in flight may take to finish")
+	return cmd
+}
+
+func kindsList() string {
+	var names []string
+	for _, k := range forge.Kinds() {
+		names = append(names, string(k))
+	}
+	return strings.Join(names, ", ")
+}
+
+func (f *runFlags) check() error {
+	var errs []string
+	if f.repo == "" {
+		errs = append(errs, "--repo is required (or RINGOPS_REPO, or repo: in --config)")
+	}
+	if f.via != "direct" && f.via != "proxy" {
+		errs = append(errs, fmt.Sprintf("--via %q: must be direct or proxy", f.via))
+	}
+	if f.logFormat != "text" && f.logFormat != "json" {
+		errs = append(errs, fmt.Sprintf("--log-format %q: must be text or json", f.logFormat))
+	}
+	if _, err := parseLevel(f.logLevel); err != nil {
+		errs = append(errs, err.Error())
+	}
+	if f.forge != "" {
+		if _, err := forge.ParseKind(f.forge); err != nil {
+			errs = append(errs, "--forge: "+err.Error())
+		}
+	}
+	if f.prValidation && f.forgeTokenFile == "" {
+		errs = append(errs, "--pr-validation needs a forge token (--forge-token-file or RINGOPS_FORGE_TOKEN_FILE)")
+	}
+	if f.interval <= 0 {
+		errs = append(errs, "--interval must be positive")
+	}
+	if len(errs) > 0 {
+		return &usageError{errors.New(strings.Join(errs, "; "))}
+	}
+	return nil
+}
+
+func parseLevel(s string) (slog.Level, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(s)); err != nil {
+		return 0, fmt.Errorf("--log-level %q: must be debug, info, warn or error", s)
+	}
+	return l, nil
+}
+
+func newLogger(w io.Writer, f runFlags) *slog.Logger {
+	level, _ := parseLevel(f.logLevel)
+	opts := &slog.HandlerOptions{Level: level}
+	if f.logFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// runDaemon sets everything up, serves HTTP, and runs the daemon (under
+// leader election when asked) until a signal.
+func runDaemon(parent context.Context, stderr io.Writer, f runFlags) error {
+	ctx, stop := signal.NotifyContext(parent, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	log := newLogger(stderr, f)
+	slog.SetDefault(log)
+	s, err := setUpDaemon(ctx, log, f)
+	if err != nil {
+		return &exitError{code: ExitError, err: err}
+	}
+	defer s.close()
+	return s.run(ctx)
+}
+
+// daemonSetup is everything `ringops run` built.
+type daemonSetup struct {
+	f       runFlags
+	log     *slog.Logger
+	clients *kube.Clients
+	engine  *reconciler.Engine
+	poller  *git.Poller
+	queue   *forge.Queue
+	target  forge.Target
+	daemon  *daemon.Daemon
+	metrics *daemon.Metrics
+	server  *httpServer
+	ha      *election
+}
+
+func setUpDaemon(ctx context.Context, log *slog.Logger, f runFlags) (*daemonSetup, error) {
+	s := &daemonSetup{f: f, log: log, metrics: daemon.NewMetrics()}
+	kopts := kube.DefaultOptions()
+	kopts.Kubeconfig, kopts.InClusterContext = f.kubeconfig, f.inClusterContext
+	contexts, current, err := kube.KubeconfigContexts(kopts)
+	if err != nil && f.inClusterContext == "" {
+		return nil, err
+	}
+	if len(contexts) == 0 {
+		return nil, errors.New("no kube context: give a kubeconfig with one context per region, or --in-cluster-context")
+	}
+	if s.clients, err = kube.NewClients(contexts, kopts); err != nil {
+		return nil, err
+	}
+	manager, err := kube.NewManager(s.clients, kube.DefaultManagerOptions())
+	if err != nil {
+		return nil, err
+	}
+	router, onSpec, err := s.router()
+	if err != nil {
+		return nil, err
+	}
+	jc := ring.NewClient(router, ring.DefaultOptions())
+	s.engine, err = reconciler.New(reconciler.Clients{Kube: manager, Ring: jc,
+		Decommissioner: ring.NewDecommissioner(jc, ring.DefaultDecommissionOptions()),
+		Renderer:       render.New(render.DefaultOptions())}, reconciler.DefaultOptions())
+	if err != nil {
+		return nil, err
+	}
+	if s.poller, err = s.newPoller(); err != nil {
+		return nil, err
+	}
+	var rep daemon.Reporter
+	if f.forgeTokenFile != "" {
+		if s.queue, err = s.newQueue(log); err != nil {
+			return nil, err
+		}
+		rep = s.queue
+		s.metrics.Register(newQueueCollector(s.queue))
+	}
+	opts := daemon.DefaultOptions()
+	opts.Path, opts.Contexts, opts.ExternalURL = f.path, contexts, strings.TrimSuffix(f.externalURL, "/")
+	opts.ShutdownGrace, opts.OnSpec, opts.Logger, opts.Metrics = f.shutdownGrace, onSpec, log, s.metrics
+	if f.prValidation {
+		if opts.PullRequests, err = s.newPullRequests(); err != nil {
+			return nil, err
+		}
+	}
+	if s.daemon, err = daemon.New(s.poller, s.engine, rep, opts); err != nil {
+		return nil, err
+	}
+	if f.leaderElect {
+		if s.ha, err = newElection(f, s.clients, current, log); err != nil {
+			return nil, err
+		}
+		s.ha.onLead = s.metrics.SetLeader
+	}
+	s.server = newHTTPServer(s, log)
+	log.Info("ringops run", "version", version, "repo", f.repo, "ref", s.poller.Ref(), "path", f.path,
+		"contexts", contexts, "git_credentials", git.AuthFromEnv(), "forge", s.queue != nil, "leader_elect", f.leaderElect)
+	return s, nil
+}
+
+// router is the way to the Jolokia agents, and the hook telling it each
+// cluster's credentials Secret.
+func (s *daemonSetup) router() (ring.Router, func(*schemas.CassandraCluster), error) {
+	if s.f.via == "proxy" {
+		p, err := ring.NewPodProxy(s.clients.Configs())
+		warn := func(c *schemas.CassandraCluster) {
+			if c.Spec.Jolokia != nil && c.Spec.Jolokia.CredentialsSecret != "" {
+				s.log.Warn("--via proxy cannot carry Jolokia credentials (the API server removes the Authorization header); use --via direct", "cluster", c.Metadata.Name)
+			}
+		}
+		return p, warn, err
+	}
+	r := reconciler.NewSecretRouter(s.clients, reconciler.SecretRouterOptions{
+		Warn: func(err error) { s.log.Warn("jolokia credentials", "err", err) }})
+	return r, func(c *schemas.CassandraCluster) {
+		secret := ""
+		if c.Spec.Jolokia != nil {
+			secret = c.Spec.Jolokia.CredentialsSecret
+		}
+		r.SetSecret(c.Metadata.Name, secret)
+	}, nil
+}
+
+func (s *daemonSetup) newPoller() (*git.Poller, error) {
+	o := git.DefaultOptions()
+	o.URL, o.Branch, o.Tag, o.Auth = s.f.repo, s.f.branch, s.f.tag, git.AuthFromEnv()
+	o.Interval, o.Jitter, o.Timeout = s.f.interval, s.f.interval/20, s.f.timeout
+	if len(s.f.verifyKeys) > 0 {
+		o.Verify = &git.VerifyOptions{KeyFiles: s.f.verifyKeys}
+	}
+	return git.NewPoller(o)
+}
+
+func (s *daemonSetup) newQueue(log *slog.Logger) (*forge.Queue, error) {
+	kind := forge.Kind("")
+	if s.f.forge != "" {
+		kind, _ = forge.ParseKind(s.f.forge)
+	}
+	client, target, err := provider.NewClient(provider.Options{RepoURL: s.f.repo,
+		Target:   forge.TargetOptions{Kind: kind, APIURL: s.f.forgeAPIURL, Repository: s.f.forgeRepository},
+		Token:    forge.TokenFile(s.f.forgeTokenFile),
+		Username: s.f.forgeUsername, GitLabRef: s.poller.Ref()})
+	if err != nil {
+		return nil, err
+	}
+	s.target = target
+	qo := forge.DefaultOptions()
+	qo.MinInterval, qo.Logger = s.f.statusInterval, log
+	q, err := forge.NewQueue(client, qo)
+	if err != nil {
+		return nil, err
+	}
+	log.Info("commit statuses", "forge", target.Kind, "api", target.APIURL, "owner", target.Owner, "repository", target.Repo, "token", forge.TokenFile(s.f.forgeTokenFile).String())
+	return q, nil
+}
+
+// run serves HTTP and runs the daemon until ctx ends.
+func (s *daemonSetup) run(ctx context.Context) error {
+	srvErr := make(chan error, 1)
+	go func() { srvErr <- s.server.serve() }()
+	qctx, stopQueue := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopQueue()
+	if s.queue != nil {
+		go s.queue.Run(qctx)
+	}
+	s.server.setReady()
+	var err error
+	if s.ha != nil {
+		err = s.ha.run(ctx, s.daemon.Run, s.poller)
+	} else {
+		s.metrics.SetLeader(true)
+		err = s.daemon.Run(ctx)
+	}
+	if s.queue != nil {
+		fctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		if ferr := s.queue.Flush(fctx); ferr != nil {
+			s.log.Warn("statuses not all posted before exit", "err", ferr)
+		}
+		cancel()
+	}
+	select {
+	case e := <-srvErr:
+		return &exitError{code: ExitError, err: fmt.Errorf("http: %w", e)}
+	default:
+	}
+	if err != nil && !errors.Is(err, context.Canceled) {
+		return &exitError{code: ExitError, err: err}
+	}
+	s.log.Info("stopped")
+	return nil
+}
+
+func (s *daemonSetup) close() {
+	if s.server != nil {
+		s.server.close()
+	}
+	if s.engine != nil {
+		s.engine.Close()
+	}
+}
+
+// newPullRequests checks pull-request heads (ringops/plan statuses on
+// the forge of the statuses).
+func (s *daemonSetup) newPullRequests() (daemon.PullRequests, error) {
+	o := pullrequests.DefaultOptions()
+	o.Forge, o.Root, o.Logger = s.target.Kind, s.f.path, s.log
+	c, err := pullrequests.New(s.poller, s.queue, o)
+	if err != nil {
+		return nil, fmt.Errorf("--pr-validation: %w", err)
+	}
+	return prChecker{c}, nil
+}
+
+// prChecker adapts a *pullrequests.Checker to daemon.PullRequests.
+type prChecker struct{ c *pullrequests.Checker }
+
+func (p prChecker) Check(ctx context.Context, base *git.Snapshot) error {
+	_, err := p.c.Check(ctx, base)
+	return err
+}

@@ -1,0 +1,174 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/ringops/ringops/reconciler/daemon"
+	"github.com/ringops/ringops/sources/forge"
+	"github.com/ringops/ringops/sources/git"
+)
+
+// httpServer is the daemon's one listener: health, metrics, webhooks and
+// the JSON view of the clusters.
+type httpServer struct {
+	s     *daemonSetup
+	log   *slog.Logger
+	srv   *http.Server
+	ready atomic.Bool
+}
+
+func newHTTPServer(s *daemonSetup, log *slog.Logger) *httpServer {
+	h := &httpServer{s: s, log: log}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
+	mux.HandleFunc("GET /readyz", h.readyz)
+	mux.Handle("GET /metrics", promhttp.HandlerFor(s.metrics.Registry, promhttp.HandlerOpts{}))
+	mux.HandleFunc("GET /api/v1/clusters", h.clusters)
+	mux.HandleFunc("GET /api/v1/clusters/{name}", h.cluster)
+	hook := http.HandlerFunc(h.webhook)
+	for _, f := range []string{"github", "gitlab", "gitea"} {
+		mux.Handle("/hooks/"+f, hook)
+	}
+	h.srv = &http.Server{Addr: s.f.httpAddress, Handler: mux, ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second}
+	return h
+}
+
+func (h *httpServer) serve() error {
+	ln, err := net.Listen("tcp", h.srv.Addr)
+	if err != nil {
+		return err
+	}
+	h.log.Info("http listening", "address", ln.Addr().String())
+	if err := h.srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+func (h *httpServer) setReady() { h.ready.Store(true) }
+
+func (h *httpServer) close() {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_ = h.srv.Shutdown(ctx)
+}
+
+// readyz: the handlers, the Git source and the kube clients are set up
+// (on the leader and the standby alike).
+func (h *httpServer) readyz(w http.ResponseWriter, _ *http.Request) {
+	if !h.ready.Load() {
+		http.Error(w, "starting", http.StatusServiceUnavailable)
+		return
+	}
+	_, _ = w.Write([]byte("ok\n"))
+}
+
+// clustersView is GET /api/v1/clusters.
+type clustersView struct {
+	Leader   bool                  `json:"leader"`
+	Source   daemon.SourceState    `json:"source"`
+	Clusters []daemon.ClusterState `json:"clusters"`
+}
+
+func (h *httpServer) clusters(w http.ResponseWriter, _ *http.Request) {
+	writeJSON(w, http.StatusOK, clustersView{Leader: h.s.leading(), Source: h.s.daemon.Source(), Clusters: h.s.daemon.Clusters()})
+}
+
+func (h *httpServer) cluster(w http.ResponseWriter, r *http.Request) {
+	name := r.PathValue("name")
+	for _, c := range h.s.daemon.Clusters() {
+		if c.Name == name {
+			writeJSON(w, http.StatusOK, c)
+			return
+		}
+	}
+	msg := "no cluster " + name
+	if !h.s.leading() {
+		msg += " on this replica: it is the standby, ask the leader"
+	}
+	writeJSON(w, http.StatusNotFound, map[string]string{"error": msg})
+}
+
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	_ = enc.Encode(v)
+}
+
+// webhook verifies a push event with the secret read from its file now
+// (a rotated Secret is picked up at once) and triggers a poll: here when
+// this replica leads, through the webhook Lease otherwise.
+func (h *httpServer) webhook(w http.ResponseWriter, r *http.Request) {
+	if h.s.f.webhookSecretFile == "" {
+		http.NotFound(w, r)
+		return
+	}
+	secret, err := git.ReadSecretFile(h.s.f.webhookSecretFile)
+	if err != nil {
+		h.log.Error("webhook secret unreadable", "file", h.s.f.webhookSecretFile, "err", err)
+		http.Error(w, "webhook secret unavailable", http.StatusServiceUnavailable)
+		return
+	}
+	o := git.DefaultWebhookOptions()
+	o.Ref, o.GitHubSecret, o.GitLabToken, o.GiteaSecret, o.Logger = h.s.poller.Ref(), secret, secret, secret, h.log
+	git.NewWebhookHandler(o, triggerFunc(h.s.trigger)).ServeHTTP(w, r)
+}
+
+type triggerFunc func()
+
+func (f triggerFunc) Trigger() { f() }
+
+// leading reports whether this replica acts.
+func (s *daemonSetup) leading() bool { return s.ha == nil || s.ha.leading() }
+
+// trigger asks for a poll now: here, or through the leader's webhook Lease.
+func (s *daemonSetup) trigger() {
+	if s.leading() {
+		s.poller.Trigger()
+		return
+	}
+	s.ha.forward()
+}
+
+// queueCollector exports the forge queue's counters.
+type queueCollector struct {
+	q     *forge.Queue
+	descs map[string]*prometheus.Desc
+}
+
+func newQueueCollector(q *forge.Queue) *queueCollector {
+	c := &queueCollector{q: q, descs: map[string]*prometheus.Desc{}}
+	for _, n := range []string{"reported", "posted", "deduped", "coalesced", "dropped", "retries", "requests"} {
+		c.descs[n] = prometheus.NewDesc("ringops_forge_statuses_"+n+"_total", "Commit statuses "+n+" (forge queue).", nil, nil)
+	}
+	c.descs["queued"] = prometheus.NewDesc("ringops_forge_statuses_queued", "Commit statuses waiting to be posted.", nil, nil)
+	return c
+}
+
+func (c *queueCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range c.descs {
+		ch <- d
+	}
+}
+
+func (c *queueCollector) Collect(ch chan<- prometheus.Metric) {
+	st := c.q.Stats()
+	for n, v := range map[string]int{"reported": st.Reported, "posted": st.Posted, "deduped": st.Deduped,
+		"coalesced": st.Coalesced, "dropped": st.Dropped, "retries": st.Retries, "requests": st.Requests} {
+		ch <- prometheus.MustNewConstMetric(c.descs[n], prometheus.CounterValue, float64(v))
+	}
+	ch <- prometheus.MustNewConstMetric(c.descs["queued"], prometheus.GaugeValue, float64(st.Queued))
+}

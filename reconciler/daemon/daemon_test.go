@@ -1,0 +1,401 @@
+package daemon
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/ringops/ringops/reconciler"
+	"github.com/ringops/ringops/reconciler/plan"
+	"github.com/ringops/ringops/render"
+	"github.com/ringops/ringops/schemas"
+	"github.com/ringops/ringops/sources/forge"
+	"github.com/ringops/ringops/sources/git"
+	"github.com/ringops/ringops/test/gitserver"
+)
+
+// fakeSource hands the daemon the results a test sends.
+type fakeSource struct {
+	results  chan git.Result
+	triggers chan struct{}
+}
+
+func newFakeSource() *fakeSource {
+	return &fakeSource{results: make(chan git.Result), triggers: make(chan struct{}, 8)}
+}
+
+func (s *fakeSource) Run(ctx context.Context, out chan<- git.Result) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case r := <-s.results:
+			select {
+			case out <- r:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}
+}
+
+func (s *fakeSource) Trigger() { s.triggers <- struct{}{} }
+
+// fakeEngine prepares for real (validation, render) and observes an
+// empty world, so that every plan has steps (create the objects); its
+// Execute blocks while the test holds it.
+type fakeEngine struct {
+	renderer *render.Renderer
+	mu       sync.Mutex
+	log      []string
+	hold     chan struct{} // when set, Execute waits for it to close
+	entered  chan string   // Execute sends the plan's revision when it starts
+	execCtx  []context.Context
+}
+
+func newFakeEngine() *fakeEngine {
+	return &fakeEngine{renderer: render.New(render.DefaultOptions()), entered: make(chan string, 64)}
+}
+
+func (e *fakeEngine) record(s string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.log = append(e.log, s)
+}
+
+func (e *fakeEngine) events() []string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return append([]string(nil), e.log...)
+}
+
+func (e *fakeEngine) Prepare(ctx context.Context, src reconciler.Source) *reconciler.Target {
+	e.record("prepare " + short(src.Revision))
+	t := &reconciler.Target{Desired: plan.Desired{Name: src.Name, Revision: src.Revision, Cluster: src.Cluster, Invalid: src.LoadErr}}
+	if t.Desired.Invalid != nil {
+		t.Desired.Cluster = nil
+		return t
+	}
+	if errs := schemas.ValidateChange(src.Previous, src.Cluster); len(errs) > 0 {
+		t.Desired.Invalid = errs
+		return t
+	}
+	ms, err := e.renderer.RenderAll(ctx, src.FS, src.Dir, src.Cluster)
+	if err != nil {
+		t.Desired.Invalid = err
+		return t
+	}
+	t.Desired.Manifests = ms
+	t.Contexts = src.Cluster.Contexts()
+	return t
+}
+
+func (e *fakeEngine) Observe(_ context.Context, t *reconciler.Target) (*plan.Observed, error) {
+	o := &plan.Observed{Now: time.Now(), Contexts: map[string]*plan.Context{}}
+	for _, kc := range t.Contexts {
+		o.Contexts[kc] = &plan.Context{}
+	}
+	return o, nil
+}
+
+func (e *fakeEngine) Execute(ctx context.Context, p plan.Plan) ([]reconciler.Event, error) {
+	if len(p.Steps) == 0 {
+		return nil, nil
+	}
+	e.mu.Lock()
+	hold := e.hold
+	e.execCtx = append(e.execCtx, ctx)
+	e.mu.Unlock()
+	select {
+	case e.entered <- p.Revision:
+	default:
+	}
+	e.record("execute " + short(p.Revision) + " start")
+	if hold != nil {
+		<-hold
+	} else {
+		time.Sleep(10 * time.Millisecond) // the fake world never changes: every plan has steps
+	}
+	e.record("execute " + short(p.Revision) + " end")
+	return nil, ctx.Err()
+}
+
+func (e *fakeEngine) Wait(ctx context.Context, _ *reconciler.Target, _ plan.Plan) error {
+	<-ctx.Done()
+	return ctx.Err()
+}
+
+func short(rev string) string { return rev[:min(7, len(rev))] }
+
+// reporter records what the board reports.
+type reporter struct {
+	mu         sync.Mutex
+	statuses   []forge.Status
+	superseded [][2]string
+}
+
+func (r *reporter) Report(_ context.Context, s forge.Status) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.statuses = append(r.statuses, s)
+	return nil
+}
+
+func (r *reporter) Supersede(_ context.Context, old, by string) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.superseded = append(r.superseded, [2]string{old, by})
+	return nil
+}
+
+func (r *reporter) latest(rev, context string) (forge.Status, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for i := len(r.statuses) - 1; i >= 0; i-- {
+		if s := r.statuses[i]; s.Revision == rev && s.Context == context {
+			return s, true
+		}
+	}
+	return forge.Status{}, false
+}
+
+// world is a daemon over the fakes, and a repository of clusters-example.
+type world struct {
+	t      *testing.T
+	repo   *gitserver.Repo
+	src    *fakeSource
+	engine *fakeEngine
+	rep    *reporter
+	d      *Daemon
+	cancel context.CancelFunc
+	done   chan error
+}
+
+func newWorld(t *testing.T) *world {
+	repo := gitserver.NewRepo(t, gitserver.DefaultRepoOptions())
+	repo.CopyDir(filepath.Join("..", "..", "clusters-example"), ".")
+	repo.Commit("example")
+	w := &world{t: t, repo: repo, src: newFakeSource(), engine: newFakeEngine(), rep: &reporter{}}
+	opts := DefaultOptions()
+	opts.Path = "clusters"
+	opts.ShutdownGrace = 5 * time.Second
+	opts.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	opts.Metrics = NewMetrics()
+	d, err := New(w.src, w.engine, w.rep, opts)
+	require.NoError(t, err)
+	w.d = d
+	ctx, cancel := context.WithCancel(context.Background())
+	w.cancel, w.done = cancel, make(chan error, 1)
+	go func() { w.done <- d.Run(ctx) }()
+	t.Cleanup(w.stop)
+	return w
+}
+
+func (w *world) stop() {
+	w.cancel()
+	select {
+	case <-w.done:
+	case <-time.After(20 * time.Second):
+		w.t.Error("the daemon did not stop")
+	}
+}
+
+// push commits files and hands the new snapshot to the daemon.
+func (w *world) push(msg string, edit func(dir string)) string {
+	if edit != nil {
+		edit(w.repo.Work)
+	}
+	hash := w.repo.Commit(msg)
+	local, err := git.OpenLocal(w.repo.Work, git.Options{})
+	require.NoError(w.t, err)
+	snap, err := local.Snapshot(hash)
+	require.NoError(w.t, err)
+	w.src.results <- git.Result{Outcome: git.Changed, Revision: snap.Revision, Snapshot: snap}
+	return hash
+}
+
+func editSpec(t *testing.T, from, to string) func(string) {
+	return func(dir string) {
+		p := filepath.Join(dir, "clusters", "orders", "cluster.yaml")
+		b, err := os.ReadFile(p)
+		require.NoError(t, err)
+		s := strings.Replace(string(b), from, to, 1)
+		require.NotEqual(t, string(b), s, "edit %q found nothing", from)
+		require.NoError(t, os.WriteFile(p, []byte(s), 0o644))
+	}
+}
+
+func TestNewRevisionWaitsForTheStepInFlight(t *testing.T) {
+	w := newWorld(t)
+	hold := make(chan struct{})
+	w.engine.mu.Lock()
+	w.engine.hold = hold
+	w.engine.mu.Unlock()
+	first := w.push("first", nil)
+	require.Equal(t, first, <-w.engine.entered)
+	second := w.push("second", editSpec(t, "image: cassandra:4.1.5", "image: cassandra:4.1.6"))
+	time.Sleep(300 * time.Millisecond) // give a wrong implementation the time to take it
+	require.NotContains(t, w.engine.events(), "prepare "+short(second), "a new revision was taken while a step was in flight")
+	close(hold)
+	require.Eventually(t, func() bool {
+		return containsInOrder(w.engine.events(), "execute "+short(first)+" end", "prepare "+short(second), "execute "+short(second)+" start")
+	}, 10*time.Second, 20*time.Millisecond, "events: %v", w.engine.events())
+	require.Equal(t, [][2]string{{first, second}}, w.rep.superseded)
+	s, ok := w.rep.latest(second, "ringops/orders/eu-west")
+	require.True(t, ok)
+	require.Equal(t, forge.StatePending, s.State)
+}
+
+func containsInOrder(log []string, want ...string) bool {
+	i := 0
+	for _, l := range log {
+		if i < len(want) && l == want[i] {
+			i++
+		}
+	}
+	return i == len(want)
+}
+
+func TestInvalidRevisionFailsAndAppliesNothing(t *testing.T) {
+	w := newWorld(t)
+	// A first revision that does not parse: its regions are unknown, the
+	// failure goes on the cluster's own context.
+	bad := w.push("a typo", editSpec(t, "imagePullPolicy: IfNotPresent", "imagePullPolicy: IfNotPresnt"))
+	for _, c := range []string{"ringops/orders", forge.SummaryContext} {
+		require.Eventually(t, func() bool {
+			s, ok := w.rep.latest(bad, c)
+			return ok && s.State == forge.StateFailure && strings.Contains(s.Description, "imagePullPolicy")
+		}, 10*time.Second, 20*time.Millisecond, "context %s", c)
+	}
+	require.Never(t, func() bool {
+		return slicesContainsPrefix(w.engine.events(), "execute")
+	}, 500*time.Millisecond, 50*time.Millisecond, "an invalid revision executed steps")
+	cs := w.d.Clusters()
+	require.Len(t, cs, 1)
+	require.Equal(t, "failure", cs[0].State)
+	require.NotEmpty(t, cs[0].Invalid)
+
+	// Fixed, rolled out; broken again: the failure goes on every region
+	// of the spec rolled out before, and nothing of it is executed.
+	good := w.push("fixed", editSpec(t, "IfNotPresnt", "IfNotPresent"))
+	require.Eventually(t, func() bool { return slices.Contains(w.engine.events(), "execute "+short(good)+" start") }, 10*time.Second, 10*time.Millisecond)
+	bad = w.push("a typo again", editSpec(t, "imagePullPolicy: IfNotPresent", "imagePullPolicy: IfNotPresnt"))
+	for _, c := range []string{"ringops/orders/eu-west", "ringops/orders/us-east", "ringops/orders/ap-south", forge.SummaryContext} {
+		require.Eventually(t, func() bool {
+			s, ok := w.rep.latest(bad, c)
+			return ok && s.State == forge.StateFailure
+		}, 10*time.Second, 20*time.Millisecond, "context %s", c)
+	}
+	require.Never(t, func() bool {
+		return slices.Contains(w.engine.events(), "execute "+short(bad)+" start")
+	}, 500*time.Millisecond, 50*time.Millisecond, "an invalid revision executed steps")
+}
+
+func slicesContainsPrefix(l []string, prefix string) bool {
+	for _, s := range l {
+		if strings.HasPrefix(s, prefix) {
+			return true
+		}
+	}
+	return false
+}
+
+func TestUnsafeChangeKeepsTheClusterAtItsRevision(t *testing.T) {
+	w := newWorld(t)
+	first := w.push("first", nil)
+	require.Equal(t, first, <-w.engine.entered)
+	// Shrinking storage is refused against the previous revision.
+	bad := w.push("shrink storage", editSpec(t, "size: 10Gi", "size: 5Gi"))
+	require.Eventually(t, func() bool {
+		s, ok := w.rep.latest(bad, "ringops/orders/eu-west")
+		return ok && s.State == forge.StateFailure && strings.Contains(s.Description, "storage")
+	}, 10*time.Second, 20*time.Millisecond)
+	cs := w.d.Clusters()
+	require.Equal(t, bad, cs[0].Revision)
+	require.Equal(t, "failure", cs[0].State)
+}
+
+func TestFailedPollKeepsTheClusters(t *testing.T) {
+	w := newWorld(t)
+	first := w.push("first", nil)
+	require.Equal(t, first, <-w.engine.entered)
+	w.src.results <- git.Result{Outcome: git.Failed, Err: errors.New("git http://x: ls-remote: connection refused")}
+	require.Eventually(t, func() bool { return w.d.Source().Error != "" }, 5*time.Second, 10*time.Millisecond)
+	require.Equal(t, first, w.d.Source().Commit)
+	require.Equal(t, []string{"clusters/orders"}, w.d.Source().Clusters)
+	require.Len(t, w.d.Clusters(), 1)
+}
+
+func TestRemovedClusterIsNoLongerManaged(t *testing.T) {
+	w := newWorld(t)
+	first := w.push("first", nil)
+	require.Equal(t, first, <-w.engine.entered)
+	w.push("remove the cluster", func(dir string) { require.NoError(t, os.RemoveAll(filepath.Join(dir, "clusters", "orders"))) })
+	require.Eventually(t, func() bool { return len(w.d.Clusters()) == 0 }, 5*time.Second, 10*time.Millisecond)
+}
+
+func TestShutdownFinishesTheStepInFlight(t *testing.T) {
+	w := newWorld(t)
+	hold := make(chan struct{})
+	w.engine.mu.Lock()
+	w.engine.hold = hold
+	w.engine.mu.Unlock()
+	first := w.push("first", nil)
+	require.Equal(t, first, <-w.engine.entered)
+	w.cancel()
+	select {
+	case <-w.done:
+		t.Fatal("Run returned with a step in flight")
+	case <-time.After(300 * time.Millisecond):
+	}
+	w.engine.mu.Lock()
+	execCtx := w.engine.execCtx[0]
+	w.engine.mu.Unlock()
+	require.NoError(t, execCtx.Err(), "the step's context was cancelled by the shutdown")
+	close(hold)
+	select {
+	case err := <-w.done:
+		require.ErrorIs(t, err, context.Canceled)
+		w.done <- err // for Cleanup
+	case <-time.After(10 * time.Second):
+		t.Fatal("Run did not return once the step finished")
+	}
+	require.Contains(t, w.engine.events(), "execute "+short(first)+" end")
+}
+
+func TestBoardSummaryAndDedupe(t *testing.T) {
+	rep := &reporter{}
+	b := newBoard(rep, "https://ringops.example", slog.New(slog.NewTextHandler(io.Discard, nil)))
+	ctx := context.Background()
+	b.begin(ctx, "aaa", map[string][]string{"orders": {"ringops/orders/eu-west", "ringops/orders/us-east"}})
+	sum, ok := rep.latest("aaa", forge.SummaryContext)
+	require.True(t, ok)
+	require.Equal(t, forge.StatePending, sum.State)
+	require.Equal(t, "https://ringops.example/api/v1/clusters", sum.TargetURL)
+	eu, _ := rep.latest("aaa", "ringops/orders/eu-west")
+	require.Equal(t, "https://ringops.example/api/v1/clusters/orders", eu.TargetURL)
+
+	n := len(rep.statuses)
+	b.set(ctx, forge.Succeeded("aaa", "ringops/orders/eu-west", "eu-west: 3 nodes UN"))
+	b.set(ctx, forge.Succeeded("aaa", "ringops/orders/eu-west", "eu-west: 3 nodes UN"))
+	require.Len(t, rep.statuses, n+2, "the same status twice is reported once (with the summary once)")
+	b.set(ctx, forge.Succeeded("aaa", "ringops/orders/us-east", "us-east: 2 nodes UN"))
+	sum, _ = rep.latest("aaa", forge.SummaryContext)
+	require.Equal(t, forge.StateSuccess, sum.State)
+
+	b.begin(ctx, "bbb", map[string][]string{"orders": {"ringops/orders/eu-west", "ringops/orders/us-east"}})
+	require.Equal(t, [][2]string{{"aaa", "bbb"}}, rep.superseded)
+	n = len(rep.statuses)
+	b.set(ctx, forge.Succeeded("aaa", "ringops/orders/eu-west", "late news of the old revision"))
+	require.Len(t, rep.statuses, n, "a status of a superseded revision is dropped")
+}

@@ -1,0 +1,31 @@
+// Package daemon is the long-running loop of `ringops run`: it follows a
+// Git source, and for every revision of the repository it validates,
+// renders and plans each cluster and rolls the clusters out through the
+// engine (package reconciler), reporting progress as commit statuses.
+//
+//	source (git.Poller.Run) ──Result──▶ Daemon.Run
+//	    Changed: find the clusters of the snapshot (dirs with a cluster.yaml
+//	             below Options.Path), parse each spec, hand every cluster
+//	             its Source; Supersede the old revision's pending statuses
+//	    Failed:  log, count; the clusters go on at the revision they have
+//	    Refused: failure status on the refused revision; nothing changes
+//	    every tick: the pull-request heads are checked (Options.PullRequests)
+//
+//	one worker per cluster (clusters in parallel, steps inside one never):
+//	    new Source? ──▶ Prepare (validate the change, render) ──▶ invalid: failure, wait for the next revision
+//	    observe ──▶ plan.Next ──▶ Execute (shielded from shutdown for Options.ShutdownGrace)
+//	        ──▶ statuses per region: pending (the step or wait), success (plan.RegionsDone),
+//	            failure (gate timeout, blocked)
+//	        ──▶ no step: Engine.Wait, cut short by a new revision
+//
+// A new revision never abandons a step in flight: the worker takes it only
+// between two plans, and a decommission the engine started goes on in the
+// background, followed by the next plans. Between revisions the worker keeps
+// reconciling: drift is applied again and rollouts go on as the gates open.
+// Nothing is kept in the daemon that the clusters do not hold (DESIGN, rule
+// 8): a restarted daemon observes and plans from where the clusters are;
+// only the previous spec (the base of the change validation) starts empty.
+//
+// A cluster whose directory disappears from the repository is no longer
+// managed: its worker stops, and nothing is deleted.
+package daemon

@@ -1,0 +1,518 @@
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/ringops/ringops/reconciler"
+	"github.com/ringops/ringops/reconciler/kube"
+	"github.com/ringops/ringops/reconciler/plan"
+	"github.com/ringops/ringops/schemas"
+	"github.com/ringops/ringops/sources/forge"
+)
+
+// worker rolls one cluster out, one plan at a time, and takes a new
+// revision only between two plans.
+type worker struct {
+	d   *Daemon
+	dir string
+	log *slog.Logger
+
+	wake     chan struct{} // a new revision is offered, or stop
+	stopOnce sync.Once
+	stopped  chan struct{}
+
+	mu       sync.Mutex
+	pending  *reconciler.Source
+	last     *schemas.CassandraCluster // the last valid spec taken: the base of the next change
+	st       ClusterState
+	waitKey  string
+	healthy  time.Time // when the ring was last seen turning healthy (gate latency)
+	nodeKeys map[[2]string]bool
+}
+
+// ClusterState is what the daemon shows of one cluster (GET /api/v1/clusters).
+type ClusterState struct {
+	Name string `json:"name"`
+	// Dir is the cluster's directory in the repository.
+	Dir string `json:"dir"`
+	// Revision is the commit the cluster is rolled out to.
+	Revision string `json:"revision,omitempty"`
+	// State: pending, success or failure (as the summary of its regions).
+	State string `json:"state"`
+	// Invalid holds every validation error of the revision (the status
+	// carries only the first).
+	Invalid []string `json:"invalid,omitempty"`
+	// Plan is the current plan in words: its steps, or its wait.
+	Plan string `json:"plan,omitempty"`
+	// Wait is the current wait reason ("" while steps run).
+	Wait string `json:"wait,omitempty"`
+	// Regions are the statuses per region, as posted.
+	Regions []RegionState `json:"regions,omitempty"`
+	// Ring is the ring's verdict in one line, with its nodes.
+	Ring  string            `json:"ring,omitempty"`
+	Nodes map[string]string `json:"nodes,omitempty"` // pod -> state (UN, UJ, DN, ...)
+	// LastError is the last failed observation or step.
+	LastError string    `json:"lastError,omitempty"`
+	Updated   time.Time `json:"updated,omitzero"`
+}
+
+// RegionState is one region's status.
+type RegionState struct {
+	Context     string `json:"context"`
+	State       string `json:"state"`
+	Description string `json:"description"`
+}
+
+func newWorker(d *Daemon, dir string) *worker {
+	return &worker{d: d, dir: dir, log: d.log.With("cluster_dir", dir), wake: make(chan struct{}, 1),
+		stopped: make(chan struct{}), st: ClusterState{Dir: dir, State: "pending"}, nodeKeys: map[[2]string]bool{}}
+}
+
+// offer hands the worker a revision; it replaces one not taken yet.
+func (w *worker) offer(src reconciler.Source) {
+	w.mu.Lock()
+	w.pending = &src
+	w.mu.Unlock()
+	w.poke()
+}
+
+func (w *worker) poke() {
+	select {
+	case w.wake <- struct{}{}:
+	default:
+	}
+}
+
+// stop ends the worker after its step in flight.
+func (w *worker) stop() {
+	w.stopOnce.Do(func() { close(w.stopped) })
+	w.poke()
+}
+
+func (w *worker) take() *reconciler.Source {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	src := w.pending
+	w.pending = nil
+	if src != nil {
+		src.Previous = w.last
+	}
+	return src
+}
+
+func (w *worker) spec() *schemas.CassandraCluster {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.last
+}
+
+func (w *worker) state() ClusterState {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	s := w.st
+	s.Invalid = append([]string(nil), s.Invalid...)
+	s.Regions = append([]RegionState(nil), s.Regions...)
+	return s
+}
+
+// run is the worker's loop: take a new revision when there is one, else
+// observe, plan, execute; wait when the plan has no step.
+func (w *worker) run(ctx context.Context) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() {
+		select {
+		case <-w.stopped:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	var t *reconciler.Target
+	failures := 0
+	for ctx.Err() == nil {
+		if src := w.take(); src != nil {
+			t = w.prepare(ctx, src)
+			failures = 0
+		}
+		if t == nil || t.Desired.Invalid != nil {
+			w.sleep(ctx, 0) // until the next revision
+			continue
+		}
+		p, err := w.turn(ctx, t)
+		switch {
+		case ctx.Err() != nil:
+			return
+		case err != nil:
+			failures++
+			if !errors.Is(err, kube.ErrConflict) || failures > 3 {
+				w.sleep(ctx, w.backoff(failures))
+			}
+			continue
+		}
+		failures = 0
+		if len(p.Steps) == 0 {
+			w.waitOn(ctx, t, p)
+		}
+	}
+}
+
+// prepare validates and renders a revision of the cluster and reports it.
+func (w *worker) prepare(ctx context.Context, src *reconciler.Source) *reconciler.Target {
+	start := time.Now()
+	t := w.d.engine.Prepare(ctx, *src)
+	if m := w.d.opts.Metrics; m != nil {
+		m.renderSeconds.Observe(time.Since(start).Seconds())
+	}
+	rev := src.Revision
+	name := t.Name()
+	w.mu.Lock()
+	w.st = ClusterState{Name: name, Dir: w.dir, Revision: rev, State: "pending", Updated: time.Now()}
+	if t.Desired.Invalid == nil && src.Cluster != nil {
+		w.last = src.Cluster
+	}
+	prev := w.last
+	w.mu.Unlock()
+	if m := w.d.opts.Metrics; m != nil {
+		m.revision.DeletePartialMatch(map[string]string{"cluster": name})
+		m.revision.WithLabelValues(name, rev).Set(1)
+	}
+	if err := t.Desired.Invalid; err != nil {
+		w.invalid(ctx, t, src, prev, err)
+		return t
+	}
+	if w.d.opts.OnSpec != nil {
+		w.d.opts.OnSpec(src.Cluster)
+	}
+	w.log.Info("rolling out", "cluster", name, "revision", rev)
+	return t
+}
+
+// invalid reports a revision that is applied nowhere.
+func (w *worker) invalid(ctx context.Context, t *reconciler.Target, src *reconciler.Source, prev *schemas.CassandraCluster, err error) {
+	errs := splitErrors(err)
+	w.log.Error("revision invalid: nothing is applied", "cluster", t.Name(), "revision", src.Revision, "errors", len(errs), "err", err)
+	w.d.opts.Metrics.Error("validation")
+	texts := make([]string, len(errs))
+	for i, e := range errs {
+		texts[i] = e.Error()
+	}
+	w.mu.Lock()
+	w.st.State, w.st.Invalid = "failure", texts
+	w.mu.Unlock()
+	var regions []RegionState
+	for _, c := range clusterContexts(t.Name(), src.Cluster, prev) {
+		s := forge.Failed(src.Revision, c, errs...)
+		regions = append(regions, RegionState{Context: c, State: s.State.String(), Description: s.Description})
+		w.d.board.set(ctx, s)
+	}
+	w.mu.Lock()
+	w.st.Regions = regions
+	w.mu.Unlock()
+}
+
+// splitErrors lists the errors of an ErrorList, or err alone.
+func splitErrors(err error) []error {
+	var list schemas.ErrorList
+	if errors.As(err, &list) && len(list) > 0 {
+		out := make([]error, len(list))
+		for i, e := range list {
+			out[i] = e
+		}
+		return out
+	}
+	return []error{err}
+}
+
+// turn is one pass: observe, plan, execute, report.
+func (w *worker) turn(ctx context.Context, t *reconciler.Target) (plan.Plan, error) {
+	o, err := w.d.engine.Observe(ctx, t)
+	if err != nil {
+		w.failed(ctx, "observe", err)
+		return plan.Plan{}, err
+	}
+	p := plan.Next(&t.Desired, o)
+	events, err := w.execute(ctx, p)
+	w.observe(o, p, events, err)
+	w.report(ctx, t, o, p, events)
+	if err != nil {
+		w.failed(ctx, "step", err)
+	}
+	return p, err
+}
+
+// execute runs the plan's steps; once ctx ends they get ShutdownGrace more
+// to finish, so that a step is not cut in the middle by a shutdown.
+func (w *worker) execute(ctx context.Context, p plan.Plan) ([]reconciler.Event, error) {
+	if len(p.Steps) == 0 {
+		return w.d.engine.Execute(ctx, p)
+	}
+	ectx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancel()
+	done := make(chan struct{})
+	defer close(done)
+	go func() {
+		select {
+		case <-done:
+			return
+		case <-ctx.Done():
+		}
+		w.log.Info("stopping: finishing the step in flight", "grace", w.d.opts.ShutdownGrace)
+		select {
+		case <-done:
+		case <-time.After(w.d.opts.ShutdownGrace):
+			cancel()
+		}
+	}()
+	return w.d.engine.Execute(ectx, p)
+}
+
+func (w *worker) failed(ctx context.Context, what string, err error) {
+	if ctx.Err() != nil {
+		return
+	}
+	w.d.opts.Metrics.Error(what)
+	level := slog.LevelWarn
+	if errors.Is(err, kube.ErrConflict) {
+		level = slog.LevelInfo
+	}
+	w.log.Log(ctx, level, what+" failed; planning again", "err", err)
+	w.mu.Lock()
+	w.st.LastError = what + ": " + err.Error()
+	w.mu.Unlock()
+}
+
+// waitOn waits after a plan without step, cut short by a new revision.
+func (w *worker) waitOn(ctx context.Context, t *reconciler.Target, p plan.Plan) {
+	wctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() {
+		select {
+		case <-w.wake:
+			w.poke() // keep the signal for the loop
+			cancel()
+		case <-wctx.Done():
+		}
+	}()
+	_ = w.d.engine.Wait(wctx, t, p)
+}
+
+// sleep waits d (0: until woken), or a new revision, or ctx's end.
+func (w *worker) sleep(ctx context.Context, d time.Duration) {
+	var timer <-chan time.Time
+	if d > 0 {
+		tm := time.NewTimer(d)
+		defer tm.Stop()
+		timer = tm.C
+	}
+	select {
+	case <-ctx.Done():
+	case <-w.wake:
+	case <-timer:
+	}
+}
+
+func (w *worker) backoff(failures int) time.Duration {
+	d := w.d.opts.MinRetry
+	for i := 1; i < failures && d < w.d.opts.MaxRetry; i++ {
+		d *= 2
+	}
+	return min(d, w.d.opts.MaxRetry)
+}
+
+// observe logs the events and updates the metrics.
+func (w *worker) observe(o *plan.Observed, p plan.Plan, events []reconciler.Event, err error) {
+	m := w.d.opts.Metrics
+	for _, ev := range events {
+		switch ev.Kind {
+		case reconciler.StepDone, reconciler.StepFailed:
+			result := "ok"
+			if ev.Kind == reconciler.StepFailed {
+				result = "failed"
+			}
+			if ev.Kind == reconciler.StepDone && len(ev.Results) > 0 && !ev.Wrote() {
+				result = "unchanged"
+			}
+			if m != nil {
+				m.steps.WithLabelValues(ev.Cluster, ev.Step.Context, ev.Step.Action.String(), result).Inc()
+			}
+			w.log.Info(ev.String(), "cluster", ev.Cluster, "revision", ev.Revision, "result", result)
+			if ev.Kind == reconciler.StepDone && ev.Step.Disruptive() {
+				w.gateLatency(o, ev)
+			}
+		case reconciler.OperationFailed:
+			w.log.Warn(ev.String(), "cluster", ev.Cluster)
+		}
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.st.Updated = time.Now()
+	w.st.Ring = o.Ring.Summary
+	w.st.Nodes = map[string]string{}
+	for pod, n := range o.Ring.Nodes {
+		w.st.Nodes[pod] = n.State
+	}
+	if len(p.Steps) > 0 {
+		w.st.Wait, w.st.Plan = "", p.String()
+	} else {
+		w.st.Wait, w.st.Plan = p.Wait.Reason.String(), p.Wait.String()
+	}
+	if err == nil {
+		w.st.LastError = ""
+	}
+	w.ringMetrics(o, p.Cluster)
+	key := p.Wait.Reason.String()
+	if len(p.Steps) > 0 {
+		key = ""
+	}
+	if key != w.waitKey {
+		if m != nil && w.waitKey != "" {
+			m.waiting.DeleteLabelValues(p.Cluster, w.waitKey)
+		}
+		if m != nil && key != "" {
+			m.waits.WithLabelValues(p.Cluster, key).Inc()
+			m.waiting.WithLabelValues(p.Cluster, key).Set(1)
+		}
+		if key != "" {
+			w.log.Info(strings.TrimSpace(p.Wait.String()), "cluster", p.Cluster, "revision", p.Revision)
+		}
+		w.waitKey = key
+	}
+	if o.Ring.Healthy && !o.Ring.Since.IsZero() {
+		w.healthy = o.Ring.Since
+	}
+}
+
+// gateLatency observes the time from the ring turning healthy (plus the
+// settle time) to a disruptive step applied.
+func (w *worker) gateLatency(o *plan.Observed, ev reconciler.Event) {
+	m := w.d.opts.Metrics
+	if m == nil || !o.Ring.Healthy || o.Ring.Since.IsZero() {
+		return
+	}
+	open := o.Ring.Since
+	if t := w.targetSettle(); t > 0 {
+		open = open.Add(t)
+	}
+	if d := ev.At.Sub(open); d >= 0 {
+		m.gateLatency.Observe(d.Seconds())
+	}
+}
+
+func (w *worker) targetSettle() time.Duration {
+	c := w.spec()
+	if c == nil || c.Spec.Rollout == nil {
+		return 0
+	}
+	_, settle := c.Spec.Rollout.Durations()
+	return settle
+}
+
+// ringMetrics sets ringops_ring_nodes from the observation (w.mu held).
+func (w *worker) ringMetrics(o *plan.Observed, cluster string) {
+	m := w.d.opts.Metrics
+	if m == nil {
+		return
+	}
+	counts := map[[2]string]int{}
+	members := plan.Members(cluster, o)
+	for _, mb := range members {
+		st := "??"
+		if n, ok := o.Ring.Nodes[mb.Pod]; ok && n.State != "" {
+			st = n.State
+		}
+		counts[[2]string{mb.Context, st}]++
+	}
+	for k := range w.nodeKeys {
+		if _, ok := counts[k]; !ok {
+			m.ringNodes.DeleteLabelValues(cluster, k[0], k[1])
+			delete(w.nodeKeys, k)
+		}
+	}
+	for k, n := range counts {
+		m.ringNodes.WithLabelValues(cluster, k[0], k[1]).Set(float64(n))
+		w.nodeKeys[k] = true
+	}
+}
+
+// report turns the pass into one status per region of the cluster.
+func (w *worker) report(ctx context.Context, t *reconciler.Target, o *plan.Observed, p plan.Plan, events []reconciler.Event) {
+	c := t.Desired.Cluster
+	name, rev := t.Name(), t.Desired.Revision
+	done := plan.RegionsDone(&t.Desired, o, p)
+	var regions []RegionState
+	states := map[forge.State]int{}
+	for _, kc := range c.Contexts() {
+		s := regionStatus(rev, name, kc, o, p, done[kc], events)
+		states[s.State]++
+		regions = append(regions, RegionState{Context: s.Context, State: s.State.String(), Description: forge.CleanDescription(s.Description)})
+		w.d.board.set(ctx, s)
+	}
+	state := "pending"
+	switch {
+	case states[forge.StateFailure] > 0:
+		state = "failure"
+	case states[forge.StateSuccess] == len(regions):
+		state = "success"
+	}
+	w.mu.Lock()
+	w.st.Regions, w.st.State = regions, state
+	w.mu.Unlock()
+}
+
+// regionStatus is the status of one region after a pass.
+func regionStatus(rev, cluster, kc string, o *plan.Observed, p plan.Plan, done bool, events []reconciler.Event) forge.Status {
+	ctxName := forge.RegionContext(cluster, kc)
+	w := p.Wait
+	switch {
+	case len(p.Steps) == 0 && w.Reason.Failed() && (w.Context == kc || w.Context == ""):
+		return forge.Failed(rev, ctxName, errors.New(w.String()))
+	case done:
+		return forge.Succeeded(rev, ctxName, regionSummary(cluster, kc, o, rev))
+	}
+	for _, ev := range events {
+		if ev.Kind == reconciler.StepFailed && ev.Step.Context == kc {
+			return forge.Pending(rev, ctxName, kc+": "+ev.Step.String()+": failed, planning again")
+		}
+	}
+	for _, s := range p.Steps {
+		if s.Context == kc {
+			return forge.Pending(rev, ctxName, s.String())
+		}
+	}
+	switch {
+	case len(p.Steps) > 0:
+		return forge.Pending(rev, ctxName, "queued behind "+p.Steps[0].String())
+	case w.Context == kc || w.Context == "":
+		return forge.Pending(rev, ctxName, prefixed(kc, w.String()))
+	}
+	return forge.Pending(rev, ctxName, "queued behind "+prefixed(w.Context, w.String()))
+}
+
+// prefixed puts "<context>: " before s unless it starts with it.
+func prefixed(kc, s string) string {
+	if kc == "" || strings.HasPrefix(s, kc+":") {
+		return s
+	}
+	return kc + ": " + s
+}
+
+// regionSummary describes a region that is done: its nodes and the ring.
+func regionSummary(cluster, kc string, o *plan.Observed, rev string) string {
+	n := 0
+	for _, mb := range plan.Members(cluster, o) {
+		if mb.Context == kc {
+			n++
+		}
+	}
+	short := rev
+	if len(short) > 7 {
+		short = short[:7]
+	}
+	return fmt.Sprintf("%s: %d nodes UN, ring healthy at %s", kc, n, short)
+}
