@@ -74,3 +74,26 @@ func settingString(v any) string {
 	}
 	return fmt.Sprint(v)
 }
+
+// printSettings prints every setting of fs as YAML, sorted by name. The
+// settings hold file paths, never secrets.
+func printSettings(w io.Writer, fs *pflag.FlagSet) error {
+	out := map[string]any{}
+	fs.VisitAll(func(f *pflag.Flag) {
+		switch f.Name {
+		case "help", "print-config", "config":
+			return
+		}
+		if sv, ok := f.Value.(pflag.SliceValue); ok {
+			out[f.Name] = sv.GetSlice()
+			return
+		}
+		out[f.Name] = f.Value.String()
+	})
+	b, err := yaml.Marshal(out)
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(b)
+	return err
+}

@@ -53,6 +53,7 @@ type runFlags struct {
 
 	webhookSecretFile string
 	shutdownGrace     time.Duration
+	printConfig       bool
 }
 
 func newRunCommand() *cobra.Command {
@@ -97,6 +98,9 @@ the statuses are flushed, the leader Lease is released, exit 0.`,
 			if err := f.check(); err != nil {
 				return err
 			}
+			if f.printConfig {
+				return printSettings(cmd.OutOrStdout(), cmd.Flags())
+			}
 			return runDaemon(cmd.Context(), cmd.ErrOrStderr(), f)
 		},
 	}
@@ -132,6 +136,7 @@ the statuses are flushed, the leader Lease is released, exit 0.`,
 	fl.BoolVar(&f.prValidation, "pr-validation", false, "post ringops/plan on pull-request heads (needs a forge token)")
 	fl.StringVar(&f.webhookSecretFile, "webhook-secret-file", "", "file holding the push webhooks' secret; /hooks/* answer 404 without it")
 	fl.DurationVar(&f.shutdownGrace, "shutdown-grace", 20*time.Second, "on SIGTERM, how long the step in flight may take to finish")
+	fl.BoolVar(&f.printConfig, "print-config", false, "print the settings as resolved from the flags, RINGOPS_* variables and --config (YAML), and exit")
 	return cmd
 }
 

@@ -136,6 +136,8 @@ func (s *daemonSetup) leading() bool { return s.ha == nil || s.ha.leading() }
 
 // trigger asks for a poll now: here, or through the leader's webhook Lease.
 func (s *daemonSetup) trigger() {
+	s.log.Info("push webhook verified: polling now", "leader", s.leading())
+	s.metrics.Webhook()
 	if s.leading() {
 		s.poller.Trigger()
 		return

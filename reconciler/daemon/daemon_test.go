@@ -399,3 +399,19 @@ func TestBoardSummaryAndDedupe(t *testing.T) {
 	b.set(ctx, forge.Succeeded("aaa", "ringops/orders/eu-west", "late news of the old revision"))
 	require.Len(t, rep.statuses, n, "a status of a superseded revision is dropped")
 }
+
+func TestRegionStatusDescriptions(t *testing.T) {
+	settling := plan.Plan{Wait: plan.Wait{Reason: plan.Settling, Context: "eu-west", Message: "ring healthy since 10:00, settling for 10s; next: dc1/r2 scale 0 -> 1"}}
+	s := regionStatus("abc", "orders", "eu-west", &plan.Observed{}, settling, false, nil)
+	require.Equal(t, forge.StatePending, s.State)
+	require.Equal(t, "eu-west: settling: ring healthy since 10:00, settling for 10s; next: dc1/r2 scale 0 -> 1", s.Description)
+	s = regionStatus("abc", "orders", "us-east", &plan.Observed{}, settling, false, nil)
+	require.Equal(t, "queued behind eu-west: settling: ring healthy since 10:00, settling for 10s; next: dc1/r2 scale 0 -> 1", s.Description)
+
+	timeout := plan.Plan{Wait: plan.Wait{Reason: plan.HealthTimeout, Context: "us-east", Message: "us-east: dc2/r1 scale 0 -> 1: orders-dc2-r1-0 not Ready for 10m"}}
+	s = regionStatus("abc", "orders", "us-east", &plan.Observed{}, timeout, false, nil)
+	require.Equal(t, forge.StateFailure, s.State)
+	require.Equal(t, "us-east: health timeout: dc2/r1 scale 0 -> 1: orders-dc2-r1-0 not Ready for 10m", s.Description)
+	s = regionStatus("abc", "orders", "eu-west", &plan.Observed{}, timeout, true, nil)
+	require.Equal(t, forge.StateSuccess, s.State, "a region done is not failed by another region's timeout")
+}

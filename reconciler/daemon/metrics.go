@@ -24,6 +24,7 @@ type Metrics struct {
 	leader        prometheus.Gauge
 	headRevision  *prometheus.GaugeVec // ref, revision
 	prChecks      prometheus.Counter
+	webhooks      prometheus.Counter
 }
 
 // NewMetrics registers the daemon's metrics, with the Go runtime and
@@ -55,7 +56,9 @@ func NewMetrics() *Metrics {
 	m.headRevision = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "ringops_source_revision_info",
 		Help: "The revision of the followed ref last accepted (value 1)."}, []string{"ref", "revision"})
 	m.prChecks = prometheus.NewCounter(prometheus.CounterOpts{Name: "ringops_pullrequest_checks_total", Help: "Passes over the pull-request heads."})
-	m.Registry.MustRegister(m.revision, m.steps, m.waits, m.waiting, m.gateLatency, m.ringNodes, m.polls, m.pollDuration,
+	m.webhooks = prometheus.NewCounter(prometheus.CounterOpts{Name: "ringops_webhooks_total",
+		Help: "Verified push webhooks that asked for a poll (relayed to the leader when received by a standby)."})
+	m.Registry.MustRegister(m.webhooks, m.revision, m.steps, m.waits, m.waiting, m.gateLatency, m.ringNodes, m.polls, m.pollDuration,
 		m.renderSeconds, m.errors, m.leader, m.headRevision, m.prChecks,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
@@ -71,6 +74,13 @@ func (m *Metrics) SetLeader(leading bool) {
 		v = 1
 	}
 	m.leader.Set(v)
+}
+
+// Webhook counts a verified push webhook.
+func (m *Metrics) Webhook() {
+	if m != nil {
+		m.webhooks.Inc()
+	}
 }
 
 // Error counts an error of component.

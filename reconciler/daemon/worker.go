@@ -471,7 +471,7 @@ func regionStatus(rev, cluster, kc string, o *plan.Observed, p plan.Plan, done b
 	w := p.Wait
 	switch {
 	case len(p.Steps) == 0 && w.Reason.Failed() && (w.Context == kc || w.Context == ""):
-		return forge.Failed(rev, ctxName, errors.New(w.String()))
+		return forge.Failed(rev, ctxName, errors.New(waitDescription(kc, w)))
 	case done:
 		return forge.Succeeded(rev, ctxName, regionSummary(cluster, kc, o, rev))
 	}
@@ -489,17 +489,38 @@ func regionStatus(rev, cluster, kc string, o *plan.Observed, p plan.Plan, done b
 	case len(p.Steps) > 0:
 		return forge.Pending(rev, ctxName, "queued behind "+p.Steps[0].String())
 	case w.Context == kc || w.Context == "":
-		return forge.Pending(rev, ctxName, prefixed(kc, w.String()))
+		return forge.Pending(rev, ctxName, waitDescription(kc, w))
 	}
-	return forge.Pending(rev, ctxName, "queued behind "+prefixed(w.Context, w.String()))
+	return forge.Pending(rev, ctxName, "queued behind "+waitDescription(w.Context, w))
 }
 
-// prefixed puts "<context>: " before s unless it starts with it.
-func prefixed(kc, s string) string {
-	if kc == "" || strings.HasPrefix(s, kc+":") {
-		return s
+// waitWords say each wait reason in a status.
+var waitWords = map[plan.WaitReason]string{
+	plan.Converged: "converged", plan.Blocked: "blocked", plan.RegionUnreachable: "region unreachable",
+	plan.WaitingForRegion: "waiting for another region", plan.RolloutInProgress: "in progress",
+	plan.RingUnhealthy: "waiting for the ring", plan.Settling: "settling", plan.Paused: "paused",
+	plan.OutsideWindow: "outside the change windows", plan.HealthTimeout: "health timeout",
+}
+
+// waitDescription is a wait in a status: "<region>: <reason>: <message>",
+// the region said once.
+func waitDescription(kc string, w plan.Wait) string {
+	if w.Context != "" {
+		kc = w.Context
 	}
-	return kc + ": " + s
+	words, ok := waitWords[w.Reason]
+	if !ok {
+		words = w.Reason.String()
+	}
+	msg := strings.TrimPrefix(w.Message, kc+": ")
+	s := words
+	if kc != "" {
+		s = kc + ": " + words
+	}
+	if msg != "" {
+		s += ": " + msg
+	}
+	return s
 }
 
 // regionSummary describes a region that is done: its nodes and the ring.

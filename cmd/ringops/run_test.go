@@ -1,0 +1,69 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+	"gopkg.in/yaml.v3"
+)
+
+// printedSettings runs `ringops run --print-config` and returns the settings.
+func printedSettings(t *testing.T, args ...string) (map[string]any, int, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := Main(append([]string{"run", "--print-config"}, args...), &out, &errb)
+	got := map[string]any{}
+	if code == 0 {
+		require.NoError(t, yaml.Unmarshal(out.Bytes(), &got))
+	}
+	return got, code, errb.String()
+}
+
+func TestRunSettingsPrecedence(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "ringops.yaml")
+	require.NoError(t, os.WriteFile(cfg, []byte("repo: https://git.example/from-file.git\nbranch: from-file\ninterval: 5m\nverify-keys: [a.asc, b.pub]\nlog-format: json\n"), 0o600))
+	t.Setenv("RINGOPS_BRANCH", "from-env")
+	t.Setenv("RINGOPS_FORGE_TOKEN_FILE", "/etc/ringops/forge/token")
+	got, code, stderr := printedSettings(t, "--config", cfg, "--interval", "30s")
+	require.Equal(t, 0, code, stderr)
+	require.Equal(t, "https://git.example/from-file.git", got["repo"])
+	require.Equal(t, "from-env", got["branch"], "the environment wins over the file")
+	require.Equal(t, "30s", got["interval"], "the command line wins over the file")
+	require.Equal(t, []any{"a.asc", "b.pub"}, got["verify-keys"])
+	require.Equal(t, "json", got["log-format"])
+	require.Equal(t, "/etc/ringops/forge/token", got["forge-token-file"], "the chart's RINGOPS_FORGE_TOKEN_FILE is the flag's variable")
+}
+
+func TestRunSettingsRefused(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "ringops.yaml")
+	require.NoError(t, os.WriteFile(cfg, []byte("repo: https://git.example/x.git\nbrnach: main\n"), 0o600))
+	for name, tc := range map[string]struct {
+		args []string
+		env  map[string]string
+		want string
+	}{
+		"no repo":           {want: "--repo is required"},
+		"unknown key":       {args: []string{"--config", cfg}, want: "unknown settings brnach"},
+		"bad env value":     {args: []string{"--repo", "https://x/y.git"}, env: map[string]string{"RINGOPS_INTERVAL": "soon"}, want: "RINGOPS_INTERVAL"},
+		"pr without token":  {args: []string{"--repo", "https://x/y.git", "--pr-validation"}, want: "--pr-validation needs a forge token"},
+		"bad via":           {args: []string{"--repo", "https://x/y.git", "--via", "ssh"}, want: `--via "ssh"`},
+		"bad forge":         {args: []string{"--repo", "https://x/y.git", "--forge", "sourcehut"}, want: "--forge"},
+		"missing config":    {args: []string{"--config", filepath.Join(dir, "nope.yaml")}, want: "--config"},
+		"bad log format":    {args: []string{"--repo", "https://x/y.git", "--log-format", "xml"}, want: "--log-format"},
+		"negative interval": {args: []string{"--repo", "https://x/y.git", "--interval", "-1s"}, want: "--interval must be positive"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			for k, v := range tc.env {
+				t.Setenv(k, v)
+			}
+			_, code, stderr := printedSettings(t, tc.args...)
+			require.Equal(t, ExitUsage, code, stderr)
+			require.Contains(t, stderr, tc.want)
+		})
+	}
+}
