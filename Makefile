@@ -66,7 +66,7 @@ sandbox: setup controlplane ## start the local 3-region world in the background 
 sandbox-down: ## stop the local world started by `make sandbox`
 	$(GO) run ./test/env/cmd/sandbox down
 
-demo: setup ## the main job: roll clusters-example out into the local 3-region world
+demo: setup controlplane gitea ## the main job: the GitOps loop (Gitea, ringops run, commit statuses) on a local 3-region world
 	scripts/demo.sh
 
 clean: ## remove build output

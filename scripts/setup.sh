@@ -3,8 +3,9 @@
 # lacks: etcd for the real control planes, the real Jolokia agent (core +
 # json-simple) and a JDK for the conformance test, openssh-server and git for
 # the Git source's SSH path, gcc for Gitea's sqlite, iproute2 for the
-# network-namespace test of the pod proxy. Needs root (or sudo) only when
-# something is missing. Safe to run again: it does nothing when all is there.
+# network-namespace test of the pod proxy, curl for the demo. Needs root (or
+# sudo) only when something is missing. Safe to run again: it does nothing
+# when all is there.
 set -euo pipefail
 need=()
 [ -x /usr/bin/etcd ] || need+=(etcd-server)
@@ -12,6 +13,7 @@ need=()
 [ -f /usr/share/java/json-simple.jar ] || need+=(libjson-simple-java)
 [ -x /usr/sbin/sshd ] || need+=(openssh-server)
 command -v git >/dev/null || need+=(git)
+command -v curl >/dev/null || need+=(curl) # make demo asks the daemon over HTTP
 command -v javac >/dev/null || need+=(default-jdk-headless)
 command -v gcc >/dev/null || need+=(gcc)
 command -v ip >/dev/null || need+=(iproute2)

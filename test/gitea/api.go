@@ -2,16 +2,12 @@ package gitea
 
 import (
 	"bytes"
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 )
@@ -71,13 +67,13 @@ func (s *Server) API(method, path string, body, out any) error {
 // branch main.
 func (s *Server) CreateRepo(tb testing.TB, name string) *Repo {
 	tb.Helper()
-	var created struct {
-		CloneURL string `json:"clone_url"`
-	}
-	if err := s.API(http.MethodPost, "/user/repos", map[string]any{"name": name, "default_branch": "main"}, &created); err != nil {
+	opts := DefaultRepoOptions()
+	opts.Work = tb.TempDir()
+	r, err := s.CreateRepository(name, opts)
+	if err != nil {
 		tb.Fatal(err)
 	}
-	return &Repo{Owner: AdminUser, Name: name, CloneURL: created.CloneURL, work: tb.TempDir()}
+	return r
 }
 
 // Push writes files (path -> content) into the repository's working copy,
@@ -85,9 +81,6 @@ func (s *Server) CreateRepo(tb testing.TB, name string) *Repo {
 // commit's SHA.
 func (s *Server) Push(tb testing.TB, r *Repo, files map[string]string, message string) string {
 	tb.Helper()
-	if _, err := os.Stat(filepath.Join(r.work, ".git")); err != nil {
-		s.git(tb, r, "init", "-q", "-b", "main")
-	}
 	for p, content := range files {
 		full := filepath.Join(r.work, filepath.FromSlash(p))
 		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
@@ -97,58 +90,38 @@ func (s *Server) Push(tb testing.TB, r *Repo, files map[string]string, message s
 			tb.Fatal(err)
 		}
 	}
-	s.git(tb, r, "add", "-A")
-	s.git(tb, r, "-c", "user.name=ringops test", "-c", "user.email=test@example.com", "-c", "commit.gpgsign=false",
-		"commit", "-q", "--allow-empty", "-m", message)
-	s.git(tb, r, "push", "-q", r.CloneURL, "HEAD:refs/heads/main")
-	return strings.TrimSpace(s.git(tb, r, "rev-parse", "HEAD"))
+	sha, err := s.CommitAll(r, message)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return sha
 }
 
-// git runs git in the working copy; the token goes in a header through the
-// environment, never on the command line or in a URL.
+// git runs git in the working copy (see runGit).
 func (s *Server) git(tb testing.TB, r *Repo, args ...string) string {
 	tb.Helper()
-	cmd := exec.Command("git", args...)
-	cmd.Dir = r.work
-	basic := base64.StdEncoding.EncodeToString([]byte(AdminUser + ":" + string(s.Token)))
-	cmd.Env = append(os.Environ(), "GIT_TERMINAL_PROMPT=0", "GIT_CONFIG_NOSYSTEM=1",
-		"GIT_CONFIG_COUNT=1", "GIT_CONFIG_KEY_0=http.extraHeader", "GIT_CONFIG_VALUE_0=Authorization: Basic "+basic)
-	out, err := cmd.CombinedOutput()
+	out, err := s.runGit(r.work, args...)
 	if err != nil {
-		tb.Fatalf("git %s: %v\n%s", args[0], err, out)
+		tb.Fatal(err)
 	}
-	return string(out)
+	return out
 }
 
 // Statuses returns every status posted on sha, oldest first.
 func (s *Server) Statuses(tb testing.TB, r *Repo, sha string) []CommitStatus {
 	tb.Helper()
-	var all []CommitStatus
-	for page := 1; ; page++ {
-		var batch []CommitStatus
-		path := fmt.Sprintf("/repos/%s/%s/commits/%s/statuses?sort=oldest&limit=50&page=%d",
-			url.PathEscape(r.Owner), url.PathEscape(r.Name), sha, page)
-		if err := s.API(http.MethodGet, path, nil, &batch); err != nil {
-			tb.Fatal(err)
-		}
-		all = append(all, batch...)
-		if len(batch) < 50 {
-			return all
-		}
+	all, err := s.CommitStatuses(r, sha)
+	if err != nil {
+		tb.Fatal(err)
 	}
+	return all
 }
 
 // AddPushHook registers a Gitea webhook that POSTs push events (JSON,
 // signed with secret in X-Gitea-Signature) to target.
 func (s *Server) AddPushHook(tb testing.TB, r *Repo, target, secret string) {
 	tb.Helper()
-	hook := map[string]any{
-		"type":   "gitea",
-		"active": true,
-		"events": []string{"push"},
-		"config": map[string]string{"url": target, "content_type": "json", "secret": secret},
-	}
-	if err := s.API(http.MethodPost, fmt.Sprintf("/repos/%s/%s/hooks", url.PathEscape(r.Owner), url.PathEscape(r.Name)), hook, nil); err != nil {
+	if err := s.AddWebhook(r, target, secret); err != nil {
 		tb.Fatal(err)
 	}
 }

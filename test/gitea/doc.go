@@ -7,4 +7,12 @@
 // create repositories, push commits over HTTP with git, read commit
 // statuses back and register push webhooks. The server is stopped when the
 // test ends; Stop and Start in between simulate a forge that goes down.
+//
+// Programs (test/gitea/cmd/forge, behind make demo) use the same server
+// without a testing.TB: New sets one up in a directory, StartDetached runs
+// it in a session of its own so that it outlives the program, Instance and
+// Attach find it again from another process, StopDetached stops it (only
+// if the pid is still that server's); CreateRepository, CommitAll,
+// WaitForCommit, CommitStatuses, LatestStatuses and AddWebhook return
+// errors where the test helpers fail the test.
 package gitea

@@ -12,7 +12,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -53,16 +52,10 @@ func Start(tb testing.TB) *Server {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
 	defer cancel()
-	dir, err := BinDir(ctx)
+	opts := DefaultOptions()
+	opts.WorkDir = tb.TempDir()
+	s, err := New(ctx, opts)
 	if err != nil {
-		tb.Fatal(err)
-	}
-	port, err := freePort()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	s := &Server{URL: "http://127.0.0.1:" + strconv.Itoa(port), dir: dir, work: tb.TempDir(), port: port}
-	if err := s.setUp(ctx); err != nil {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() {
