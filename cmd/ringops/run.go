@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -9,6 +10,7 @@ import (
 	"os"
 	"os/signal"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -203,12 +205,51 @@ func runDaemon(parent context.Context, stderr io.Writer, f runFlags) error {
 	defer stop()
 	log := newLogger(stderr, f)
 	slog.SetDefault(log)
+	ctx, changed := watchKubeconfig(ctx, log, f.kubeconfig, 30*time.Second)
 	s, err := setUpDaemon(ctx, log, f)
 	if err != nil {
 		return &exitError{code: ExitError, err: err}
 	}
 	defer s.close()
-	return s.run(ctx)
+	err = s.run(ctx)
+	if changed() {
+		return &exitError{code: ExitError, err: errors.New("the kubeconfig changed: exiting so that the daemon restarts with the new credentials")}
+	}
+	return err
+}
+
+// watchKubeconfig ends ctx when the kubeconfig file's content changes (a
+// rotated Secret): the daemon then stops like on SIGTERM and exits
+// non-zero to be restarted, rather than go on with stale credentials.
+func watchKubeconfig(ctx context.Context, log *slog.Logger, path string, every time.Duration) (context.Context, func() bool) {
+	if path == "" {
+		return ctx, func() bool { return false }
+	}
+	first, err := os.ReadFile(path)
+	if err != nil {
+		return ctx, func() bool { return false }
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	var changed atomic.Bool
+	go func() {
+		t := time.NewTicker(every)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+			now, err := os.ReadFile(path)
+			if err == nil && !bytes.Equal(now, first) {
+				log.Error("the kubeconfig changed: stopping to restart with the new credentials", "file", path)
+				changed.Store(true)
+				cancel()
+				return
+			}
+		}
+	}()
+	return ctx, changed.Load
 }
 
 // daemonSetup is everything `ringops run` built.

@@ -2,9 +2,13 @@ package main
 
 import (
 	"bytes"
+	"context"
+	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 	"gopkg.in/yaml.v3"
@@ -66,4 +70,21 @@ func TestRunSettingsRefused(t *testing.T) {
 			require.Contains(t, stderr, tc.want)
 		})
 	}
+}
+
+func TestKubeconfigChangeStopsTheDaemon(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "kubeconfig")
+	require.NoError(t, os.WriteFile(path, []byte("apiVersion: v1\nkind: Config\n"), 0o600))
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	ctx, changed := watchKubeconfig(context.Background(), log, path, 10*time.Millisecond)
+	time.Sleep(50 * time.Millisecond)
+	require.NoError(t, ctx.Err(), "an unchanged kubeconfig stops nothing")
+	require.False(t, changed())
+	require.NoError(t, os.WriteFile(path, []byte("apiVersion: v1\nkind: Config\nusers: []\n"), 0o600))
+	select {
+	case <-ctx.Done():
+	case <-time.After(10 * time.Second):
+		t.Fatal("a changed kubeconfig did not stop the daemon")
+	}
+	require.True(t, changed())
 }
