@@ -357,6 +357,8 @@ func (s *daemonSetup) newPoller() (*git.Poller, error) {
 	o := git.DefaultOptions()
 	o.URL, o.Branch, o.Tag, o.Auth = s.f.repo, s.f.branch, s.f.tag, git.AuthFromEnv()
 	o.Interval, o.Jitter, o.Timeout = s.f.interval, s.f.interval/20, s.f.timeout
+	// After failures, never wait longer than a normal poll would (nor 5m).
+	o.MaxBackoff = max(min(o.MaxBackoff, s.f.interval), o.MinBackoff)
 	if len(s.f.verifyKeys) > 0 {
 		o.Verify = &git.VerifyOptions{KeyFiles: s.f.verifyKeys}
 	}

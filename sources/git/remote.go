@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 
 	gogit "github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/config"
@@ -145,7 +146,20 @@ func (p *Poller) opError(ctx context.Context, op string, err error) error {
 		err = fmt.Errorf("timed out after %s: %w: %w", p.opts.Timeout, err, context.DeadlineExceeded)
 	}
 	if classify(err) == ErrAuth {
-		err = fmt.Errorf("%w (credentials: %s)", err, p.opts.Auth)
+		err = &noteError{err: err, note: "credentials: " + p.opts.Auth.String()}
 	}
 	return opError(op, p.opts.URL, err)
 }
+
+// noteError adds a note in parentheses to an error whose message may end
+// in a newline (go-git's do).
+type noteError struct {
+	err  error
+	note string
+}
+
+func (e *noteError) Error() string {
+	return strings.TrimSpace(e.err.Error()) + " (" + e.note + ")"
+}
+
+func (e *noteError) Unwrap() error { return e.err }

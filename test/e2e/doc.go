@@ -15,6 +15,15 @@
 // TestPropertyRollout does the same under random sequences of spec
 // changes and faults (seeds fixed; -e2e.seeds and -e2e.events for more).
 //
+// The TestDaemon* tests run the daemon (`ringops run`) as a process
+// following a real Git server of test/gitserver (git http-backend behind a
+// token, or sshd with a key and known_hosts) and check, through its HTTP
+// API (/api/v1/clusters, /metrics), the server's request counters and the
+// world: pushes rolled out, no fetch on a no-op poll, a broken revision
+// applied nowhere, the source failing without touching the clusters, a
+// restart after SIGKILL or SIGTERM that repeats no step, and two replicas
+// on one Lease of which only the leader acts.
+//
 // The tests are skipped with -short. They need the control plane
 // binaries ($RINGOPS_CONTROLPLANE_DIR, or the cache filled by
 // test/env/tools/controlplane/build.sh) and etcd.
