@@ -34,6 +34,10 @@ type worker struct {
 	waitKey  string
 	healthy  time.Time // when the ring was last seen turning healthy (gate latency)
 	nodeKeys map[[2]string]bool
+
+	// done holds, by context, the last success status of a region in the
+	// rollout of the revision taken last (worker goroutine only): see latch.
+	done map[string]forge.Status
 }
 
 // ClusterState is what the daemon shows of one cluster (GET /api/v1/clusters).
@@ -171,6 +175,7 @@ func (w *worker) prepare(ctx context.Context, src *reconciler.Source) *reconcile
 	}
 	rev := src.Revision
 	name := t.Name()
+	w.done = nil // a revision taken (again) starts with no region done
 	w.mu.Lock()
 	w.st = ClusterState{Name: name, Dir: w.dir, Revision: rev, State: "pending", Updated: time.Now()}
 	if t.Desired.Invalid == nil && src.Cluster != nil {
@@ -448,7 +453,7 @@ func (w *worker) report(ctx context.Context, t *reconciler.Target, o *plan.Obser
 	var regions []RegionState
 	states := map[forge.State]int{}
 	for _, kc := range c.Contexts() {
-		s := regionStatus(rev, name, kc, o, p, done[kc], events)
+		s := w.latch(regionStatus(rev, name, kc, o, p, done[kc], events))
 		states[s.State]++
 		regions = append(regions, RegionState{Context: s.Context, State: s.State.String(), Description: forge.CleanDescription(s.Description)})
 		w.d.board.set(ctx, s)
@@ -463,6 +468,28 @@ func (w *worker) report(ctx context.Context, t *reconciler.Target, o *plan.Obser
 	w.mu.Lock()
 	w.st.Regions, w.st.State = regions, state
 	w.mu.Unlock()
+}
+
+// latch keeps a region done for its revision once it was: a pending
+// status after a success of the same revision and context is replaced by
+// that success. plan.RegionsDone asks for a healthy ring, and another
+// region's node joining or leaving leaves the ring unhealthy for a while;
+// that does not undo this region's part, and a commit status must not go
+// from success back to pending. A failure goes through (and ends the latch).
+func (w *worker) latch(s forge.Status) forge.Status {
+	prev, ok := w.done[s.Context]
+	switch {
+	case ok && prev.Revision == s.Revision && s.State == forge.StatePending:
+		return prev
+	case s.State == forge.StateSuccess:
+		if w.done == nil {
+			w.done = map[string]forge.Status{}
+		}
+		w.done[s.Context] = s
+	case ok:
+		delete(w.done, s.Context)
+	}
+	return s
 }
 
 // regionStatus is the status of one region after a pass.
