@@ -84,28 +84,36 @@ func (b *board) begin(ctx context.Context, rev string, regions map[string][]stri
 			b.log.Warn("cannot mark the old revision superseded", "revision", old, "err", err)
 		}
 	}
-	for _, c := range b.contexts {
-		b.set(ctx, forge.Pending(rev, c, "picked up: validating and rendering"))
+	picked := make([]forge.Status, len(b.contexts))
+	for i, c := range b.contexts {
+		picked[i] = forge.Pending(rev, c, "picked up: validating and rendering")
 	}
+	b.set(ctx, picked...)
 }
 
-// set records a status of the current revision and posts it (and the
-// summary) when it changed.
-func (b *board) set(ctx context.Context, s forge.Status) {
+// set records statuses of the current revision and posts those that
+// changed, then the summary once if it changed.
+func (b *board) set(ctx context.Context, ss ...forge.Status) {
 	b.mu.Lock()
-	if s.Revision != b.rev {
+	var post []forge.Status
+	for _, s := range ss {
+		if s.Revision != b.rev {
+			continue
+		}
+		s.TargetURL = b.targetURL(s.Context)
+		if last, ok := b.statuses[s.Context]; ok && last == s {
+			continue
+		}
+		b.statuses[s.Context] = s
+		if !slices.Contains(b.contexts, s.Context) {
+			b.contexts = append(b.contexts, s.Context)
+			slices.Sort(b.contexts)
+		}
+		post = append(post, s)
+	}
+	if len(post) == 0 {
 		b.mu.Unlock()
 		return
-	}
-	s.TargetURL = b.targetURL(s.Context)
-	if last, ok := b.statuses[s.Context]; ok && last == s {
-		b.mu.Unlock()
-		return
-	}
-	b.statuses[s.Context] = s
-	if !slices.Contains(b.contexts, s.Context) {
-		b.contexts = append(b.contexts, s.Context)
-		slices.Sort(b.contexts)
 	}
 	regions := make([]forge.Status, 0, len(b.contexts))
 	for _, c := range b.contexts {
@@ -117,7 +125,6 @@ func (b *board) set(ctx context.Context, s forge.Status) {
 	}
 	sum := forge.Summary(b.rev, regions)
 	sum.TargetURL = b.targetURL("")
-	post := []forge.Status{s}
 	if sum != b.summary {
 		b.summary = sum
 		post = append(post, sum)

@@ -415,3 +415,21 @@ func TestRegionStatusDescriptions(t *testing.T) {
 	s = regionStatus("abc", "orders", "eu-west", &plan.Observed{}, timeout, true, nil)
 	require.Equal(t, forge.StateSuccess, s.State, "a region done is not failed by another region's timeout")
 }
+
+func TestBoardPostsOneSummaryForAPass(t *testing.T) {
+	rep := &reporter{}
+	b := newBoard(rep, "", slog.New(slog.NewTextHandler(io.Discard, nil)))
+	ctx := context.Background()
+	regions := []string{"ringops/orders/ap-south", "ringops/orders/eu-west", "ringops/orders/us-east"}
+	b.begin(ctx, "aaa", map[string][]string{"orders": regions})
+	n := len(rep.statuses)
+	var failed []forge.Status
+	for _, c := range regions {
+		failed = append(failed, forge.Failed("aaa", c, errors.New("cluster.yaml:3: spec.x: unknown field")))
+	}
+	b.set(ctx, failed...)
+	require.Len(t, rep.statuses, n+len(regions)+1, "three regions and one summary")
+	sum, _ := rep.latest("aaa", forge.SummaryContext)
+	require.Equal(t, forge.StateFailure, sum.State)
+	require.NotContains(t, sum.Description, "picked up")
+}

@@ -211,11 +211,13 @@ func (w *worker) invalid(ctx context.Context, t *reconciler.Target, src *reconci
 	w.st.State, w.st.Invalid = "failure", texts
 	w.mu.Unlock()
 	var regions []RegionState
+	var statuses []forge.Status
 	for _, c := range clusterContexts(t.Name(), src.Cluster, prev) {
 		s := forge.Failed(src.Revision, c, errs...)
 		regions = append(regions, RegionState{Context: c, State: s.State.String(), Description: s.Description})
-		w.d.board.set(ctx, s)
+		statuses = append(statuses, s)
 	}
+	w.d.board.set(ctx, statuses...)
 	w.mu.Lock()
 	w.st.Regions = regions
 	w.mu.Unlock()
@@ -451,13 +453,15 @@ func (w *worker) report(ctx context.Context, t *reconciler.Target, o *plan.Obser
 	name, rev := t.Name(), t.Desired.Revision
 	done := plan.RegionsDone(&t.Desired, o, p)
 	var regions []RegionState
+	var statuses []forge.Status
 	states := map[forge.State]int{}
 	for _, kc := range c.Contexts() {
 		s := w.latch(regionStatus(rev, name, kc, o, p, done[kc], events))
 		states[s.State]++
 		regions = append(regions, RegionState{Context: s.Context, State: s.State.String(), Description: forge.CleanDescription(s.Description)})
-		w.d.board.set(ctx, s)
+		statuses = append(statuses, s)
 	}
+	w.d.board.set(ctx, statuses...)
 	state := "pending"
 	switch {
 	case states[forge.StateFailure] > 0:
