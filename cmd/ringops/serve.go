@@ -124,6 +124,7 @@ func (h *httpServer) webhook(w http.ResponseWriter, r *http.Request) {
 	}
 	o := git.DefaultWebhookOptions()
 	o.Ref, o.GitHubSecret, o.GitLabToken, o.GiteaSecret, o.Logger = h.s.poller.Ref(), secret, secret, secret, h.log
+	o.PullRequests = h.s.f.prValidation
 	git.NewWebhookHandler(o, triggerFunc(h.s.trigger)).ServeHTTP(w, r)
 }
 

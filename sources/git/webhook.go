@@ -38,6 +38,11 @@ type WebhookOptions struct {
 	GitLabToken Secret
 	// GiteaSecret verifies X-Gitea-Signature (hex HMAC-SHA256 of the body).
 	GiteaSecret Secret
+	// PullRequests, when set, also triggers on pull-request events
+	// (GitHub and Gitea "pull_request", GitLab "Merge Request Hook") and
+	// on pushes to other refs (a pull request's branch): the daemon
+	// validates pull-request heads after each poll.
+	PullRequests bool
 	// MaxBodyBytes bounds the payload; larger requests get 413. Default 1 MiB.
 	MaxBodyBytes int64
 	// Logger receives one line per rejected request (never the payload or
@@ -182,8 +187,22 @@ func isPush(f Forge, event string) bool {
 	return event == "push"
 }
 
+// isPullRequest reports whether event is about a pull (merge) request.
+func isPullRequest(f Forge, event string) bool {
+	if f == GitLab {
+		return event == "Merge Request Hook"
+	}
+	return event == "pull_request"
+}
+
 // dispatch acts on an authentic request.
 func (h *WebhookHandler) dispatch(w http.ResponseWriter, r *http.Request, hk hook) {
+	if h.opts.PullRequests && isPullRequest(hk.forge, hk.event) {
+		h.target.Trigger()
+		w.WriteHeader(http.StatusAccepted)
+		_, _ = io.WriteString(w, "poll triggered (pull request)\n")
+		return
+	}
 	if !isPush(hk.forge, hk.event) {
 		w.WriteHeader(http.StatusOK)
 		_, _ = io.WriteString(w, "ignored: event "+hk.event+"\n")
@@ -194,6 +213,12 @@ func (h *WebhookHandler) dispatch(w http.ResponseWriter, r *http.Request, hk hoo
 	}
 	if err := json.Unmarshal(hk.body, &payload); err != nil || payload.Ref == "" {
 		h.reject(w, r, hk, http.StatusBadRequest, "push payload without a ref")
+		return
+	}
+	if payload.Ref != h.opts.Ref && h.opts.PullRequests {
+		h.target.Trigger()
+		w.WriteHeader(http.StatusAccepted)
+		_, _ = io.WriteString(w, "poll triggered (ref "+payload.Ref+": pull-request heads are checked)\n")
 		return
 	}
 	if payload.Ref != h.opts.Ref {

@@ -197,3 +197,28 @@ func TestSecretNeverPrints(t *testing.T) {
 		}
 	}
 }
+
+func TestWebhookPullRequestsTrigger(t *testing.T) {
+	prEvent := map[Forge]string{GitHub: "pull_request", Gitea: "pull_request", GitLab: "Merge Request Hook"}
+	for _, forge := range []Forge{GitHub, GitLab, Gitea} {
+		for _, on := range []bool{false, true} {
+			var log bytes.Buffer
+			h, target := newTestHandler(&log)
+			h.opts.PullRequests = on
+			for _, req := range []*http.Request{
+				delivery(forge, prEvent[forge], hookSecret, `{"action":"synchronize"}`),
+				delivery(forge, pushEvent(forge), hookSecret, `{"ref":"refs/heads/feature"}`),
+				delivery(forge, prEvent[forge], "guess", `{"action":"opened"}`),
+			} {
+				h.ServeHTTP(httptest.NewRecorder(), req)
+			}
+			want := int64(0)
+			if on {
+				want = 2 // the unsigned one never triggers
+			}
+			if got := target.n.Load(); got != want {
+				t.Errorf("%s, pull requests %v: %d triggers, want %d", forge, on, got, want)
+			}
+		}
+	}
+}
