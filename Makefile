@@ -17,7 +17,7 @@ GITEA_BUILD := test/tools/gitea/build.sh
 HELM_BUILD := test/tools/helm/build.sh
 TOOLS_ENV = RINGOPS_CONTROLPLANE_DIR="$$($(CONTROLPLANE_BUILD))" RINGOPS_GITEA_DIR="$$($(GITEA_BUILD))" RINGOPS_HELM_DIR="$$($(HELM_BUILD))"
 
-.PHONY: help setup build test bench lint fmt fuzz tools controlplane gitea helm chart sandbox sandbox-down demo clean
+.PHONY: help setup build test bench bench-daemon lint fmt fuzz tools controlplane gitea helm chart sandbox sandbox-down demo clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 16
@@ -46,7 +46,10 @@ test: setup tools ## run every test, the local multi-region world and a real Git
 	$(TOOLS_ENV) $(GO) test -count=1 -timeout 45m ./...
 
 bench: setup tools ## run the benchmarks (figures go to bench.txt; compare runs with benchstat)
-	$(TOOLS_ENV) $(GO) test -run=NONE -bench=. -benchmem -count=$${COUNT:-5} -timeout 60m ./... | tee bench.txt
+	$(TOOLS_ENV) $(GO) test -run=NONE -bench=. -benchmem -count=$${COUNT:-5} -timeout 60m $$($(GO) list ./... | grep -v /test/bench$$) | tee bench.txt
+
+bench-daemon: setup tools ## the daemon holding CLUSTERS (default 100) clusters x 3 regions: about 7 minutes (figures in bench-daemon.txt)
+	$(TOOLS_ENV) $(GO) test -run=NONE -bench=DaemonHolding -benchtime=1x -count=$${COUNT:-1} -timeout 60m ./test/bench -args -clusters $${CLUSTERS:-100} | tee bench-daemon.txt
 
 fuzz: ## fuzz the spec parser for FUZZTIME (default 60s)
 	$(GO) test -run=NONE -fuzz=FuzzParse -fuzztime=$${FUZZTIME:-60s} ./schemas

@@ -67,6 +67,11 @@ type Options struct {
 	// region) while a wait can be followed on the ring alone, and while
 	// nothing moves (converged, paused, blocked).
 	ObserveInterval time.Duration
+	// IdleInterval is the period of the observations while nothing is to
+	// be done for now: converged, paused, outside the change windows,
+	// blocked. It bounds how long drift goes uncorrected (and a window
+	// opening unseen). Default: ObserveInterval.
+	IdleInterval time.Duration
 	// FastObserveInterval is the period of the observations while a wait
 	// can only end on the Kubernetes side (a pod being created or becoming
 	// Ready, a StatefulSet controller catching up): short-lived states.
@@ -95,6 +100,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.ObserveInterval <= 0 {
 		o.ObserveInterval = d.ObserveInterval
+	}
+	if o.IdleInterval <= 0 {
+		o.IdleInterval = o.ObserveInterval
 	}
 	if o.FastObserveInterval <= 0 {
 		o.FastObserveInterval = d.FastObserveInterval

@@ -301,6 +301,20 @@ func TestWaitEndsWithTheSettleTime(t *testing.T) {
 	require.NoError(t, err, "the wait ends when the settle time is over")
 }
 
+func TestWaitIntervalByReason(t *testing.T) {
+	f := newFixture(t, Options{ObserveInterval: 2 * time.Second, IdleInterval: 30 * time.Second, FastObserveInterval: 250 * time.Millisecond})
+	tg := f.observeRack(t, 2)
+	o, healthy := f.engine.state(tg.Name()).observed, true
+	for reason, want := range map[plan.WaitReason]time.Duration{
+		plan.Converged: 30 * time.Second, plan.Paused: 30 * time.Second, plan.OutsideWindow: 30 * time.Second,
+		plan.Blocked: 30 * time.Second, plan.RolloutInProgress: 250 * time.Millisecond, plan.RegionUnreachable: 2 * time.Second,
+	} {
+		got := f.engine.waitInterval(tg, plan.Plan{Wait: plan.Wait{Reason: reason}}, o, healthy)
+		assert.Equal(t, want, got, "%s", reason)
+	}
+	assert.Equal(t, 2*time.Second, newFixture(t, Options{ObserveInterval: 2 * time.Second}).engine.opts.IdleInterval, "IdleInterval defaults to ObserveInterval")
+}
+
 func TestEventLines(t *testing.T) {
 	step := plan.Step{Action: plan.ScaleStatefulSet, Context: "eu-west", Target: plan.ObjectRef{Name: "orders-dc1-r2"},
 		From: 0, To: 1, Pod: "orders-dc1-r2-0", Reason: "dc1/r2: first node of the rack"}

@@ -58,6 +58,8 @@ func (e *Engine) waitInterval(t *Target, p plan.Plan, o *plan.Observed, healthy 
 		return e.opts.ObserveInterval
 	}
 	switch p.Wait.Reason {
+	case plan.Converged, plan.Paused, plan.OutsideWindow, plan.Blocked:
+		return e.opts.IdleInterval
 	case plan.RolloutInProgress, plan.WaitingForRegion, plan.RingUnhealthy:
 		if healthy || addressless(t, o) {
 			return e.opts.FastObserveInterval

@@ -53,6 +53,9 @@ type runFlags struct {
 	statusInterval                      time.Duration
 	prValidation                        bool
 
+	resync            time.Duration
+	kubeQPS           float32
+	kubeBurst         int
 	webhookSecretFile string
 	shutdownGrace     time.Duration
 	printConfig       bool
@@ -117,6 +120,9 @@ the statuses are flushed, the leader Lease is released, exit 0.`,
 	fl.StringSliceVar(&f.verifyKeys, "verify-keys", nil, "files of trusted OpenPGP or SSH public keys: refuse revisions not signed by one (repeatable)")
 	fl.StringVar(&f.kubeconfig, "kubeconfig", "", "kubeconfig with one context per region (default: $KUBECONFIG, then ~/.kube/config)")
 	fl.StringVar(&f.inClusterContext, "in-cluster-context", "", "name of the context served by the pod's own ServiceAccount")
+	fl.DurationVar(&f.resync, "resync-interval", 10*time.Second, "while a cluster is converged (or paused, or outside its windows), how often it is observed: drift is corrected within about this long")
+	fl.Float32Var(&f.kubeQPS, "kube-qps", 50, "requests per second to each API server (client-side limit, shared by every cluster)")
+	fl.IntVar(&f.kubeBurst, "kube-burst", 100, "burst of requests to each API server")
 	fl.StringVar(&f.via, "via", "direct", "how to reach the Jolokia agents: direct (pod IP) or proxy (API server pod proxy)")
 	fl.StringVar(&f.httpAddress, "http-address", ":8080", "address of the HTTP listener (health, metrics, webhooks, API)")
 	fl.StringVar(&f.externalURL, "external-url", "", "URL users reach this daemon at; commit statuses link to it")
@@ -174,6 +180,12 @@ func (f *runFlags) check() error {
 	}
 	if f.interval <= 0 {
 		errs = append(errs, "--interval must be positive")
+	}
+	if f.resync <= 0 {
+		errs = append(errs, "--resync-interval must be positive")
+	}
+	if f.kubeQPS <= 0 || f.kubeBurst <= 0 {
+		errs = append(errs, "--kube-qps and --kube-burst must be positive")
 	}
 	if len(errs) > 0 {
 		return &usageError{errors.New(strings.Join(errs, "; "))}
@@ -271,6 +283,7 @@ func setUpDaemon(ctx context.Context, log *slog.Logger, f runFlags) (*daemonSetu
 	s := &daemonSetup{f: f, log: log, metrics: daemon.NewMetrics()}
 	kopts := kube.DefaultOptions()
 	kopts.Kubeconfig, kopts.InClusterContext = f.kubeconfig, f.inClusterContext
+	kopts.QPS, kopts.Burst = f.kubeQPS, f.kubeBurst
 	contexts, current, err := kube.KubeconfigContexts(kopts)
 	if err != nil && f.inClusterContext == "" {
 		return nil, err
@@ -292,7 +305,7 @@ func setUpDaemon(ctx context.Context, log *slog.Logger, f runFlags) (*daemonSetu
 	jc := ring.NewClient(router, ring.DefaultOptions())
 	s.engine, err = reconciler.New(reconciler.Clients{Kube: manager, Ring: jc,
 		Decommissioner: ring.NewDecommissioner(jc, ring.DefaultDecommissionOptions()),
-		Renderer:       render.New(render.DefaultOptions())}, reconciler.DefaultOptions())
+		Renderer:       render.New(render.DefaultOptions())}, engineOptions(f))
 	if err != nil {
 		return nil, err
 	}
@@ -451,4 +464,12 @@ type prChecker struct{ c *pullrequests.Checker }
 func (p prChecker) Check(ctx context.Context, base *git.Snapshot) error {
 	_, err := p.c.Check(ctx, base)
 	return err
+}
+
+// engineOptions are the engine's defaults, but for converged clusters,
+// observed every --resync-interval.
+func engineOptions(f runFlags) reconciler.Options {
+	o := reconciler.DefaultOptions()
+	o.IdleInterval = f.resync
+	return o
 }

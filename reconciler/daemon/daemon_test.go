@@ -61,6 +61,9 @@ type fakeEngine struct {
 	hold     chan struct{} // when set, Execute waits for it to close
 	entered  chan string   // Execute sends the plan's revision when it starts
 	execCtx  []context.Context
+	// unreachable makes every context unreadable: the plans wait.
+	unreachable bool
+	waits       int
 }
 
 func newFakeEngine() *fakeEngine {
@@ -102,8 +105,14 @@ func (e *fakeEngine) Prepare(ctx context.Context, src reconciler.Source) *reconc
 
 func (e *fakeEngine) Observe(_ context.Context, t *reconciler.Target) (*plan.Observed, error) {
 	o := &plan.Observed{Now: time.Now(), Contexts: map[string]*plan.Context{}}
+	e.mu.Lock()
+	unreachable := e.unreachable
+	e.mu.Unlock()
 	for _, kc := range t.Contexts {
 		o.Contexts[kc] = &plan.Context{}
+		if unreachable {
+			o.Contexts[kc].Err = errors.New("connection refused")
+		}
 	}
 	return o, nil
 }
@@ -131,6 +140,9 @@ func (e *fakeEngine) Execute(ctx context.Context, p plan.Plan) ([]reconciler.Eve
 }
 
 func (e *fakeEngine) Wait(ctx context.Context, _ *reconciler.Target, _ plan.Plan) error {
+	e.mu.Lock()
+	e.waits++
+	e.mu.Unlock()
 	<-ctx.Done()
 	return ctx.Err()
 }
@@ -432,4 +444,25 @@ func TestBoardPostsOneSummaryForAPass(t *testing.T) {
 	sum, _ := rep.latest("aaa", forge.SummaryContext)
 	require.Equal(t, forge.StateFailure, sum.State)
 	require.NotContains(t, sum.Description, "picked up")
+}
+
+// TestWaitsAreCutOnlyByANewRevision: a plan that waits waits until a new
+// revision comes, once per revision (a wake-up that outlived its revision
+// would turn every later wait into a busy loop).
+func TestWaitsAreCutOnlyByANewRevision(t *testing.T) {
+	w := newWorld(t)
+	w.engine.mu.Lock()
+	w.engine.unreachable = true
+	w.engine.mu.Unlock()
+	waits := func() int {
+		w.engine.mu.Lock()
+		defer w.engine.mu.Unlock()
+		return w.engine.waits
+	}
+	w.push("first", nil)
+	require.Eventually(t, func() bool { return waits() == 1 }, 10*time.Second, 10*time.Millisecond)
+	w.push("second", editSpec(t, "image: cassandra:4.1.5", "image: cassandra:4.1.6"))
+	require.Eventually(t, func() bool { return waits() == 2 }, 10*time.Second, 10*time.Millisecond)
+	time.Sleep(300 * time.Millisecond)
+	require.Equal(t, 2, waits(), "a wait was cut short without a new revision")
 }

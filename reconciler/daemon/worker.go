@@ -106,6 +106,10 @@ func (w *worker) take() *reconciler.Source {
 	w.pending = nil
 	if src != nil {
 		src.Previous = w.last
+		select { // the wake-up of this revision is spent
+		case <-w.wake:
+		default:
+		}
 	}
 	return src
 }
@@ -300,8 +304,7 @@ func (w *worker) waitOn(ctx context.Context, t *reconciler.Target, p plan.Plan) 
 	defer cancel()
 	go func() {
 		select {
-		case <-w.wake:
-			w.poke() // keep the signal for the loop
+		case <-w.wake: // the loop takes the new revision (w.take) next
 			cancel()
 		case <-wctx.Done():
 		}

@@ -130,6 +130,7 @@ func (m *Manager) listObjects(ctx context.Context, cc *contextClient, q Query) (
 		for i := range list.Items {
 			u := &list.Items[i]
 			u.SetGroupVersionKind(gvk)
+			u.SetManagedFields(nil) // nobody reads them, and they are most of an object's bytes
 			objs = append(objs, u)
 		}
 	}
@@ -170,6 +171,12 @@ func (m *Manager) listPodsAndClaims(ctx context.Context, cc *contextClient, q Qu
 	pvcs, err := cc.typed.CoreV1().PersistentVolumeClaims(q.Namespace).List(rctx, opts)
 	if err != nil {
 		return nil, nil, fmt.Errorf("context %s: list persistentvolumeclaims in %s: %w", cc.name, q.Namespace, err)
+	}
+	for i := range pods.Items {
+		pods.Items[i].ManagedFields = nil
+	}
+	for i := range pvcs.Items {
+		pvcs.Items[i].ManagedFields = nil
 	}
 	slices.SortFunc(pods.Items, func(a, b corev1.Pod) int { return strings.Compare(a.Name, b.Name) })
 	slices.SortFunc(pvcs.Items, func(a, b corev1.PersistentVolumeClaim) int { return strings.Compare(a.Name, b.Name) })

@@ -254,7 +254,7 @@ func (v *view) gateRing(c *candidate) *Wait {
 		w := v.timed(v.ringWait(c), since)
 		return &w
 	}
-	if !rg.Since.IsZero() && v.now.Sub(rg.Since) < v.settle {
+	if v.settle > 0 && !rg.Since.IsZero() && v.now.Sub(rg.Since) < v.settle {
 		return &Wait{Reason: Settling, Context: c.r.ctx, Since: rg.Since, Message: fmt.Sprintf(
 			"ring healthy since %s, settling for %s; next: %s", rg.Since.UTC().Format(time.RFC3339), v.settle, c.desc)}
 	}

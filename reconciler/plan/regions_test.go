@@ -3,6 +3,7 @@ package plan
 import (
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 )
@@ -35,4 +36,17 @@ func TestRegionsDone(t *testing.T) {
 			require.Equal(t, want, got)
 		})
 	}
+}
+
+// TestNoSettleMeansNoSettling: with spec.rollout.settle 0s a healthy ring
+// opens the gate at once, even when its verdict is stamped after the
+// observation's time (the ring is read after the lists).
+func TestNoSettleMeansNoSettling(t *testing.T) {
+	d, o := goldenInput(t, filepath.Join("testdata", "plan", "settling"))
+	require.Equal(t, Settling, Next(d, o).Wait.Reason)
+	d.Cluster.Spec.Rollout.Settle = "0s"
+	o.Ring.Since = o.Now.Add(50 * time.Millisecond)
+	p := Next(d, o)
+	require.NotEqual(t, Settling, p.Wait.Reason, "%s", p)
+	require.NotEmpty(t, p.Steps)
 }
