@@ -315,6 +315,17 @@ func TestWaitIntervalByReason(t *testing.T) {
 	assert.Equal(t, 2*time.Second, newFixture(t, Options{ObserveInterval: 2 * time.Second}).engine.opts.IdleInterval, "IdleInterval defaults to ObserveInterval")
 }
 
+func TestConvergedWaitReadsNoRing(t *testing.T) {
+	f := newFixture(t, Options{RingPollInterval: 5 * time.Millisecond, IdleInterval: 200 * time.Millisecond})
+	tg := f.observeRack(t, 2)
+	e := f.engine
+	e.clock = WallClock{}
+	before := f.ring.Reads()
+	err := e.Wait(t.Context(), tg, plan.Plan{Cluster: "orders", Wait: plan.Wait{Reason: plan.Converged}})
+	require.NoError(t, err)
+	assert.Equal(t, before, f.ring.Reads(), "a converged cluster's ring is read at the next observation, not every RingPollInterval")
+}
+
 func TestEventLines(t *testing.T) {
 	step := plan.Step{Action: plan.ScaleStatefulSet, Context: "eu-west", Target: plan.ObjectRef{Name: "orders-dc1-r2"},
 		From: 0, To: 1, Pod: "orders-dc1-r2-0", Reason: "dc1/r2: first node of the rack"}

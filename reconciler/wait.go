@@ -14,6 +14,8 @@ import (
 //     goes down; the ring becomes healthy): the ring is read every
 //     RingPollInterval, so that the gate reacts within about that long;
 //   - when a Settling wait is over;
+//   - after IdleInterval when nothing is to be done (converged, paused,
+//     outside the change windows, blocked), without reading the ring;
 //   - after FastObserveInterval when the wait can only end on the
 //     Kubernetes side (the ring is healthy, or a node has no pod IP yet,
 //     while a step is in flight), else after ObserveInterval.
@@ -43,7 +45,7 @@ func (e *Engine) Wait(ctx context.Context, t *Target, p plan.Plan) error {
 			return ctx.Err()
 		case <-e.clock.After(min(left, e.opts.RingPollInterval)):
 		}
-		if o == nil || !e.clock.Now().Before(deadline) {
+		if o == nil || idle(p.Wait.Reason) || !e.clock.Now().Before(deadline) {
 			continue
 		}
 		if ringSignature(e.readRing(ctx, t, o)) != sig {
@@ -52,14 +54,26 @@ func (e *Engine) Wait(ctx context.Context, t *Target, p plan.Plan) error {
 	}
 }
 
+// idle reports whether a wait is one nothing on the ring can end: the
+// ring is not read during it (a converged cluster costs one observation
+// per IdleInterval, nothing in between).
+func idle(r plan.WaitReason) bool {
+	switch r {
+	case plan.Converged, plan.Paused, plan.OutsideWindow, plan.Blocked:
+		return true
+	}
+	return false
+}
+
 // waitInterval is how long a wait may last before the next observation.
 func (e *Engine) waitInterval(t *Target, p plan.Plan, o *plan.Observed, healthy bool) time.Duration {
 	if o == nil {
 		return e.opts.ObserveInterval
 	}
-	switch p.Wait.Reason {
-	case plan.Converged, plan.Paused, plan.OutsideWindow, plan.Blocked:
+	if idle(p.Wait.Reason) {
 		return e.opts.IdleInterval
+	}
+	switch p.Wait.Reason {
 	case plan.RolloutInProgress, plan.WaitingForRegion, plan.RingUnhealthy:
 		if healthy || addressless(t, o) {
 			return e.opts.FastObserveInterval
