@@ -67,7 +67,6 @@ func problemsOf(err error) []Problem {
 	return out
 }
 
-
 // nameOf is the cluster's name, or its directory's base name.
 func nameOf(spec *schemas.CassandraCluster, dir string) string {
 	if spec != nil {
