@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/ringops/ringops/render"
@@ -125,7 +126,7 @@ func (c *comparer) run(ctx context.Context, doc *Document) error {
 		}
 		doc.Clusters = append(doc.Clusters, *cl)
 	}
-	slices.SortFunc(doc.Clusters, func(a, b Cluster) int { return compareStrings(a.Dir, b.Dir) })
+	slices.SortFunc(doc.Clusters, func(a, b Cluster) int { return strings.Compare(a.Dir, b.Dir) })
 	return nil
 }
 
@@ -263,14 +264,4 @@ func mapValues(m map[string]string) []string {
 		out = append(out, v)
 	}
 	return out
-}
-
-func compareStrings(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }

@@ -371,28 +371,14 @@ func (d *Daemon) Clusters() []ClusterState {
 	}
 	slices.SortFunc(out, func(a, b ClusterState) int {
 		if a.Name != b.Name {
-			return compare(a.Name, b.Name)
+			return strings.Compare(a.Name, b.Name)
 		}
-		return compare(a.Dir, b.Dir)
+		return strings.Compare(a.Dir, b.Dir)
 	})
 	return out
 }
 
-func compare(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
-}
-
 func firstLine(s string) string {
-	for i, r := range s {
-		if r == '\n' {
-			return s[:i]
-		}
-	}
-	return s
+	line, _, _ := strings.Cut(s, "\n")
+	return line
 }
