@@ -426,6 +426,11 @@ func TestRegionStatusDescriptions(t *testing.T) {
 	require.Equal(t, "us-east: health timeout: dc2/r1 scale 0 -> 1: orders-dc2-r1-0 not Ready for 10m", s.Description)
 	s = regionStatus("abc", "orders", "eu-west", &plan.Observed{}, timeout, true, nil)
 	require.Equal(t, forge.StateSuccess, s.State, "a region done is not failed by another region's timeout")
+
+	converged := plan.Plan{Wait: plan.Wait{Reason: plan.Converged, Message: "7 nodes in 7 racks"}}
+	s = regionStatus("abc", "orders", "ap-south", &plan.Observed{}, converged, false, nil)
+	require.Equal(t, forge.StatePending, s.State, "not done until the region is at rest")
+	require.NotContains(t, s.Description, "converged")
 }
 
 func TestBoardPostsOneSummaryForAPass(t *testing.T) {

@@ -522,6 +522,10 @@ func regionStatus(rev, cluster, kc string, o *plan.Observed, p plan.Plan, done b
 	switch {
 	case len(p.Steps) > 0:
 		return forge.Pending(rev, ctxName, "queued behind "+p.Steps[0].String())
+	case p.Done():
+		// The planner has nothing left, but a StatefulSet's status (ready
+		// or current replicas) has not caught up yet, or the ring's verdict.
+		return forge.Pending(rev, ctxName, kc+": finishing: waiting for the StatefulSets' status and the ring to agree")
 	case w.Context == kc || w.Context == "":
 		return forge.Pending(rev, ctxName, waitDescription(kc, w))
 	}
