@@ -67,21 +67,17 @@ func findClusterDirs(paths []string) ([]string, error) {
 	return out, nil
 }
 
+// walkClusterDirs lists the cluster directories below root
+// (schemas.FindClusters), as paths under root.
 func walkClusterDirs(root string) ([]string, error) {
-	var found []string
-	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if d.IsDir() && (d.Name() == ".git" || d.Name() == "regions") {
-			return filepath.SkipDir
-		}
-		if !d.IsDir() && d.Name() == specFile {
-			found = append(found, filepath.Dir(p))
-		}
-		return nil
-	})
-	return found, err
+	dirs, err := schemas.FindClusters(os.DirFS(root), ".")
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", root, err)
+	}
+	for i, d := range dirs {
+		dirs[i] = filepath.Join(root, filepath.FromSlash(d))
+	}
+	return dirs, nil
 }
 
 func exists(p string) bool {
