@@ -87,9 +87,10 @@ timeout or --timeout, 7 an API server unreachable.`,
 }
 
 func (f *applyFlags) check() error {
+	if err := checkVia(f.via); err != nil {
+		return &usageError{err}
+	}
 	switch {
-	case f.via != "direct" && f.via != "proxy":
-		return &usageError{fmt.Errorf("--via %q: must be direct or proxy", f.via)}
 	case f.timeout < 0:
 		return &usageError{errors.New("--timeout must not be negative")}
 	}
@@ -177,6 +178,14 @@ func newApplyRun(ctx context.Context, stderr io.Writer, out *progress, cd *clust
 		printErrors(stderr, t.Desired.Invalid)
 	}
 	return &applyRun{f: f, out: out, engine: engine, target: t, counter: counter}, nil
+}
+
+// checkVia checks the --via of apply, status and run.
+func checkVia(via string) error {
+	if via != "direct" && via != "proxy" {
+		return fmt.Errorf("--via %q: must be direct or proxy", via)
+	}
+	return nil
 }
 
 // applyRouter is the way to the Jolokia agents. With the spec's

@@ -161,8 +161,8 @@ func (f *runFlags) check() error {
 	if f.repo == "" {
 		errs = append(errs, "--repo is required (or RINGOPS_REPO, or repo: in --config)")
 	}
-	if f.via != "direct" && f.via != "proxy" {
-		errs = append(errs, fmt.Sprintf("--via %q: must be direct or proxy", f.via))
+	if err := checkVia(f.via); err != nil {
+		errs = append(errs, err.Error())
 	}
 	if f.logFormat != "text" && f.logFormat != "json" {
 		errs = append(errs, fmt.Sprintf("--log-format %q: must be text or json", f.logFormat))

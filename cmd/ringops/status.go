@@ -79,8 +79,8 @@ func (f *statusFlags) check() error {
 	switch {
 	case f.output != "text" && f.output != "json":
 		return &usageError{fmt.Errorf("--output %q: must be text or json", f.output)}
-	case f.via != "direct" && f.via != "proxy":
-		return &usageError{fmt.Errorf("--via %q: must be direct or proxy", f.via)}
+	case checkVia(f.via) != nil:
+		return &usageError{checkVia(f.via)}
 	case f.timeout <= 0 || f.concurrency <= 0:
 		return &usageError{fmt.Errorf("--timeout and --concurrency must be positive")}
 	}
