@@ -15,9 +15,12 @@ LDFLAGS := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 CONTROLPLANE_BUILD := test/env/tools/controlplane/build.sh
 GITEA_BUILD := test/tools/gitea/build.sh
 HELM_BUILD := test/tools/helm/build.sh
-TOOLS_ENV = RINGOPS_CONTROLPLANE_DIR="$$($(CONTROLPLANE_BUILD))" RINGOPS_GITEA_DIR="$$($(GITEA_BUILD))" RINGOPS_HELM_DIR="$$($(HELM_BUILD))"
+# Apache Cassandra 5.0 and the Jolokia JVM agent, resolved with Maven from
+# Maven Central (about 70 MB, under a minute cold) for the real nodes.
+CASSANDRA_BUILD := test/tools/cassandra/build.sh
+TOOLS_ENV = RINGOPS_CONTROLPLANE_DIR="$$($(CONTROLPLANE_BUILD))" RINGOPS_GITEA_DIR="$$($(GITEA_BUILD))" RINGOPS_HELM_DIR="$$($(HELM_BUILD))" RINGOPS_CASSANDRA_DIR="$$($(CASSANDRA_BUILD))"
 
-.PHONY: help setup build test bench bench-daemon lint fmt fuzz tools controlplane gitea helm chart sandbox sandbox-down demo clean
+.PHONY: help setup build test bench bench-daemon lint fmt fuzz tools controlplane gitea helm cassandra chart sandbox sandbox-down demo clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 16
@@ -28,7 +31,7 @@ build: ## build bin/ringops
 setup: ## install the Debian packages the tests and the demo need (once; needs root)
 	@scripts/setup.sh
 
-tools: controlplane gitea helm ## build (or reuse) every cached test tool
+tools: controlplane gitea helm cassandra ## build (or reuse) every cached test tool
 
 controlplane: ## build (or reuse) the cached kube-apiserver and kube-controller-manager
 	@$(CONTROLPLANE_BUILD) >/dev/null
@@ -38,6 +41,9 @@ gitea: ## build (or reuse) the cached Gitea server
 
 helm: ## build (or reuse) the cached helm CLI, from helm.sh/helm/v3
 	@$(HELM_BUILD) >/dev/null
+
+cassandra: ## resolve (or reuse) the cached Cassandra 5.0 and Jolokia agent jars, from Maven Central
+	@$(CASSANDRA_BUILD) >/dev/null
 
 chart: controlplane helm ## lint, render and RBAC-check the Helm chart against a real API server
 	RINGOPS_CONTROLPLANE_DIR="$$($(CONTROLPLANE_BUILD))" RINGOPS_HELM_DIR="$$($(HELM_BUILD))" $(GO) test -count=1 ./test/chart/
@@ -63,8 +69,8 @@ lint: ## gofmt, go vet, staticcheck
 fmt: ## format the code
 	gofmt -w $$(git ls-files '*.go')
 
-sandbox: setup controlplane ## start the local 3-region world in the background and print its kubeconfig
-	RINGOPS_CONTROLPLANE_DIR="$$($(CONTROLPLANE_BUILD))" $(GO) run ./test/env/cmd/sandbox up
+sandbox: setup controlplane cassandra ## start the local 3-region world in the background (CASSANDRA=real: real Cassandra nodes) and print its kubeconfig
+	RINGOPS_CONTROLPLANE_DIR="$$($(CONTROLPLANE_BUILD))" RINGOPS_CASSANDRA_DIR="$$($(CASSANDRA_BUILD))" $(GO) run ./test/env/cmd/sandbox up $(if $(filter real,$(CASSANDRA)),-real)
 
 sandbox-down: ## stop the local world started by `make sandbox`
 	$(GO) run ./test/env/cmd/sandbox down

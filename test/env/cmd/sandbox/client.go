@@ -41,7 +41,7 @@ func up(cfg config, out io.Writer) error {
 	}
 	defer func() { _ = log.Close() }()
 	cmd := exec.Command(exe, "serve", "-dir", cfg.dir, "-regions", strings.Join(cfg.regions, ","),
-		"-nodes", strconv.Itoa(cfg.nodes), "-bootstrap", cfg.bootstrap.String())
+		"-nodes", strconv.Itoa(cfg.nodes), "-bootstrap", cfg.bootstrap.String(), "-real="+strconv.FormatBool(cfg.real))
 	cmd.Stdout, cmd.Stderr = log, log
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 	if err := cmd.Start(); err != nil {
