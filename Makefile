@@ -75,7 +75,7 @@ sandbox: setup controlplane cassandra ## start the local 3-region world in the b
 sandbox-down: ## stop the local world started by `make sandbox`
 	$(GO) run ./test/env/cmd/sandbox down
 
-demo: setup controlplane gitea ## the main job: the GitOps loop (Gitea, ringops run, commit statuses) on a local 3-region world
+demo: setup controlplane gitea cassandra ## the main job: the GitOps loop (Gitea, ringops run, commit statuses) on a local 3-region world of real Cassandra nodes
 	scripts/demo.sh
 
 clean: ## remove build output

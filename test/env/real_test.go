@@ -154,7 +154,7 @@ func idLine(info string) string {
 	return ""
 }
 
-func renderReal(t *testing.T, spec, kctx string) []*unstructured.Unstructured {
+func renderReal(t testing.TB, spec, kctx string) []*unstructured.Unstructured {
 	t.Helper()
 	c, err := schemas.Parse("clusters/tiny/cluster.yaml", []byte(spec))
 	if err != nil {
@@ -168,7 +168,7 @@ func renderReal(t *testing.T, spec, kctx string) []*unstructured.Unstructured {
 	return m.Objects
 }
 
-func applyObject(t *testing.T, dyn dynamic.Interface, o *unstructured.Unstructured) {
+func applyObject(t testing.TB, dyn dynamic.Interface, o *unstructured.Unstructured) {
 	t.Helper()
 	gvr := map[string]schema.GroupVersionResource{
 		"ConfigMap":           {Version: "v1", Resource: "configmaps"},
@@ -190,7 +190,7 @@ func applyObject(t *testing.T, dyn dynamic.Interface, o *unstructured.Unstructur
 	}
 }
 
-func scaleTo(t *testing.T, r *env.Region, sts string, n int32) {
+func scaleTo(t testing.TB, r *env.Region, sts string, n int32) {
 	t.Helper()
 	err := retry.RetryOnConflict(retry.DefaultBackoff, func() error {
 		s, err := r.Client.AppsV1().StatefulSets("cassandra").GetScale(t.Context(), sts, metav1.GetOptions{})
@@ -206,7 +206,7 @@ func scaleTo(t *testing.T, r *env.Region, sts string, n int32) {
 	}
 }
 
-func waitReady(t *testing.T, r *env.Region, pod string, limit time.Duration) {
+func waitReady(t testing.TB, r *env.Region, pod string, limit time.Duration) {
 	t.Helper()
 	eventually(t, limit, pod+" Ready", func() (bool, string) {
 		p, err := r.Client.CoreV1().Pods("cassandra").Get(t.Context(), pod, metav1.GetOptions{})

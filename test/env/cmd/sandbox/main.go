@@ -24,6 +24,7 @@ commands:
   up      start the local world (detached; -foreground to stay attached)
   status  tell whether it runs, print kubeconfig and contexts
   stats   print the resident memory of its processes
+  nodetool POD ARGS...  run nodetool against a real node (-real)
   down    stop it and remove its directory
 `
 
@@ -44,6 +45,9 @@ func run(args []string, out io.Writer) error {
 		return errUsage
 	}
 	cmd, args := args[0], args[1:]
+	if cmd == "nodetool" {
+		return nodetool(args, out)
+	}
 	cfg, err := parseFlags(cmd, args)
 	if err != nil {
 		return err
