@@ -558,6 +558,16 @@ func describe(p Plan) string {
 	return b.String()
 }
 
+// seedPods is a seed list by pod names: "[orders-dc1-r1-0,orders-dc1-r2-0]".
+func seedPods(list string) string {
+	var pods []string
+	for _, s := range strings.Split(list, ",") {
+		pod, _, _ := strings.Cut(s, ".")
+		pods = append(pods, pod)
+	}
+	return "[" + strings.Join(pods, ",") + "]"
+}
+
 func describeObject(u *unstructured.Unstructured) string {
 	s := u.GetKind() + " " + u.GetName()
 	if !isStatefulSet(u) {
@@ -566,7 +576,7 @@ func describeObject(u *unstructured.Unstructured) string {
 	replicas, _ := nestedInt(u.Object, "spec", "replicas")
 	tmpl := nested(u.Object, "spec", "template")
 	seeds, _ := seedsOf(tmpl)
-	s += fmt.Sprintf(": replicas=%d partition=%d image=%s seeds=%s", replicas, partitionOf(u), imageOf(tmpl), seedCount(seeds))
+	s += fmt.Sprintf(": replicas=%d partition=%d image=%s seeds=%s", replicas, partitionOf(u), imageOf(tmpl), seedPods(seeds))
 	if rv := u.GetResourceVersion(); rv != "" {
 		s += " rv=" + rv
 	}
