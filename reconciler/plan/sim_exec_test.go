@@ -207,7 +207,14 @@ func (w *simWorld) recreate(rg *simRegion, s Step) error {
 	if w.crash() {
 		return errCrash
 	}
-	return w.applySTS(rg, s.Objects[0], s)
+	if err := w.applySTS(rg, s.Objects[0], s); err != nil {
+		return err
+	}
+	// A restart a RestartPod step sanctioned and the controller has not
+	// made yet is still sanctioned: the re-created StatefulSet keeps the
+	// partition.
+	rg.sts[s.Target.Name].allowRestart = cur.allowRestart
+	return nil
 }
 
 func (w *simWorld) deleteSTS(rg *simRegion, s Step) error {
@@ -228,7 +235,7 @@ func (w *simWorld) deletePVC(rg *simRegion, s Step) error {
 	if c == nil || c.uid != s.Target.UID {
 		return errors.New("precondition failed")
 	}
-	if c.joined && !c.decommissioned {
+	if inRing(c, rg.pods[strings.TrimPrefix(c.name, render.VolumeData+"-")]) {
 		w.violate("delete of PVC %s whose node is in the ring", c.name)
 	}
 	if rg.pods[strings.TrimPrefix(c.name, render.VolumeData+"-")] != nil {
@@ -245,7 +252,7 @@ func (w *simWorld) deletePVC(rg *simRegion, s Step) error {
 func (w *simWorld) checkCreate(rg *simRegion, name string, replicas int32) {
 	for ord, p := range w.podsOf(rg, name) {
 		if ord >= replicas {
-			if c := w.pvcOf(rg, p); c != nil && c.joined && !c.decommissioned {
+			if c := w.pvcOf(rg, p); c != nil && c.bootstrapped && !c.decommissioned {
 				w.violate("StatefulSet %s created at %d replicas over its running pod %s", name, replicas, p.name)
 			}
 		}
@@ -262,7 +269,7 @@ func (w *simWorld) checkReplicas(rg *simRegion, name string, from, to int32) {
 	case to < from:
 		pod := name + "-" + itoa(int(to))
 		c := rg.pvcs[render.VolumeData+"-"+pod]
-		if c != nil && c.joined && !c.decommissioned {
+		if c != nil && c.bootstrapped && !c.decommissioned {
 			w.violate("StatefulSet %s: replicas %d -> %d before %s was decommissioned", name, from, to, pod)
 		}
 	}
@@ -344,7 +351,7 @@ func (w *simWorld) groundBusy(except string) []string {
 	for _, rn := range w.regionNames() {
 		for _, c := range w.regions[rn].pvcs {
 			pod := strings.TrimPrefix(c.name, render.VolumeData+"-")
-			if c.joined && !c.decommissioned && !members[pod] {
+			if inRing(c, w.regions[rn].pods[pod]) && !members[pod] {
 				out = append(out, pod+" in the ring without a member pod")
 			}
 		}
@@ -494,7 +501,7 @@ func (w *simWorld) dump() string {
 		}
 		for _, name := range sortedKeys(rg.pvcs) {
 			c := rg.pvcs[name]
-			fmt.Fprintf(&b, "  pvc %s joined=%v decom=%v %v\n", name, c.joined, c.decommissioned, c.annotations)
+			fmt.Fprintf(&b, "  pvc %s joined=%v bootstrapped=%v decom=%v %v\n", name, c.joined, c.bootstrapped, c.decommissioned, c.annotations)
 		}
 	}
 	b.WriteString(strings.Join(w.log, "\n"))

@@ -113,7 +113,8 @@ type simPVC struct {
 	rv             int64
 	size           string
 	annotations    map[string]string
-	joined         bool // the node on it joined the ring
+	joined         bool // the node on it took part in the ring (from JOINING on)
+	bootstrapped   bool // it finished joining: it owns ranges and holds their data
 	decommissioned bool
 }
 
@@ -172,6 +173,13 @@ func (p *simPod) healthy() bool {
 }
 
 func (p *simPod) running() bool { return p.deleting == 0 && p.node != nil && p.node.killed == 0 }
+
+// inRing reports whether the ring has the node of a volume: it finished
+// joining and did not leave, or it is joining and runs (a bootstrapping
+// node that dies owns nothing and is forgotten, as a fat client).
+func inRing(c *simPVC, p *simPod) bool {
+	return !c.decommissioned && (c.bootstrapped || (c.joined && p != nil && p.running()))
+}
 
 func (w *simWorld) pvcOf(rg *simRegion, p *simPod) *simPVC {
 	return rg.pvcs[render.VolumeData+"-"+p.name]
@@ -246,15 +254,15 @@ func (w *simWorld) advanceNode(rg *simRegion, p *simPod) {
 			n.mode = "CRASHED"
 		case pvc.decommissioned:
 			n.mode = "CRASHED" // "This node was decommissioned and will not rejoin the ring"
-		case pvc.joined:
+		case pvc.bootstrapped:
 			n.mode = "NORMAL"
 		case self:
-			n.mode, pvc.joined = "NORMAL", true
+			n.mode, pvc.joined, pvc.bootstrapped = "NORMAL", true, true
 		case up:
 			n.mode, n.ticks, pvc.joined = "JOINING", 2, true
 		}
 	case "JOINING":
-		n.mode = "NORMAL"
+		n.mode, pvc.bootstrapped = "NORMAL", true
 	case "LEAVING":
 		if n.fail {
 			n.mode, n.fail = "NORMAL", false
@@ -360,7 +368,7 @@ func (w *simWorld) completeRollingUpdate(s *simSTS, replicas int32, pods map[int
 // checkRemoval: the controller only removes a node that left the ring or
 // never joined it.
 func (w *simWorld) checkRemoval(rg *simRegion, p *simPod) {
-	if pvc := w.pvcOf(rg, p); pvc != nil && pvc.joined && !pvc.decommissioned {
+	if pvc := w.pvcOf(rg, p); pvc != nil && pvc.bootstrapped && !pvc.decommissioned {
 		w.violate("%s: pod %s removed by a scale-down while its node holds data in the ring (not decommissioned)", rg.name, p.name)
 	}
 }
@@ -524,7 +532,7 @@ func (w *simWorld) observeRing(o *Observed) Ring {
 		for _, name := range sortedKeys(r.pvcs) {
 			c := r.pvcs[name]
 			pod := strings.TrimPrefix(c.name, render.VolumeData+"-")
-			if !c.joined || c.decommissioned || members[pod] {
+			if !inRing(c, r.pods[pod]) || members[pod] {
 				continue
 			}
 			who := pod
@@ -543,7 +551,7 @@ func (w *simWorld) observeRing(o *Observed) Ring {
 				n.Mode = p.node.mode
 			}
 			if c := w.pvcOf(r, p); c != nil {
-				n.InRing = c.joined && !c.decommissioned
+				n.InRing = inRing(c, p)
 			}
 			rg.Nodes[name] = n
 		}
