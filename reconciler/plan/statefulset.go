@@ -32,7 +32,7 @@ type stsDiff struct {
 func (d stsDiff) any() bool { return d.immutable != "" || d.template || d.other }
 
 // diffSTS compares a desired rack's live StatefulSet with the object to
-// apply (the rendered one with the planner's seed list, see seedsFor).
+// apply (the rendered one with the planner's seed list, see templateFor).
 func (v *view) diffSTS(r *rack) stsDiff {
 	want, live := r.desired.Object, r.live.obj.Object
 	var d stsDiff
