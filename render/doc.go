@@ -46,8 +46,12 @@
 //     intra-node-tls 7001, jmx 7199, jolokia <spec.jolokia.port> (8778).
 //   - Env CASSANDRA_CLUSTER_NAME, CASSANDRA_DC, CASSANDRA_RACK,
 //     CASSANDRA_ENDPOINT_SNITCH=GossipingPropertyFileSnitch, and
-//     CASSANDRA_SEEDS: comma-separated DNS names <pod>.<dnsDomain> of the
-//     seeds of every datacenter (the first DNS label is the pod name).
+//     CASSANDRA_SEEDS: comma-separated DNS names <pod>.<dnsDomain> (the
+//     first DNS label is the pod name), never empty (the official image
+//     then makes the node its own seed). Rendered, it is the target seeds
+//     of every datacenter (Seeds); the planner writes into the live
+//     StatefulSets the seeds that have joined the ring instead, so that no
+//     node is in its own seed list before it has bootstrapped.
 //     Also POD_IP (downward API), CASSANDRA_NUM_TOKENS when
 //     config.cassandra-yaml.num_tokens is set, JVM_EXTRA_OPTS from
 //     config.jvm-options (and the Jolokia agent), then spec.env; sorted by
@@ -73,7 +77,9 @@
 //
 // Seeds: at most spec.seedsPerDatacenter per datacenter, lowest ordinals
 // first, spread over racks (ordinal 0 of every rack, then ordinal 1, ...),
-// only among the nodes the spec asks for; datacenters in spec order.
+// only among the nodes the spec asks for; datacenters in spec order. This
+// is the target set; SeedsWhere applies the same rule to a subset (the
+// planner's: the nodes that have joined).
 //
 // A Renderer remembers its last renders, keyed by their inputs (the spec,
 // the context and the Component's files), so that a pass over many clusters

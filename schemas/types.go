@@ -82,7 +82,7 @@ type Storage struct {
 // Config holds Cassandra configuration overrides. They are rendered into a
 // ConfigMap and their hash into the pod template, so a change rolls the racks.
 type Config struct {
-	CassandraYAML map[string]any `json:"cassandra-yaml,omitempty" doc:"Keys merged over cassandra.yaml, e.g. {num_tokens: 16}."`
+	CassandraYAML map[string]any `json:"cassandra-yaml,omitempty" doc:"Keys merged over cassandra.yaml, e.g. {num_tokens: 16}. auto_bootstrap cannot be turned off: ringops bootstraps every new node."`
 	JVMOptions    []string       `json:"jvm-options,omitempty" doc:"Extra JVM options, e.g. [-Xmx8G]."`
 }
 

@@ -106,3 +106,23 @@ func TestValidateIsStableUnderDefault(t *testing.T) {
 		t.Errorf("Default twice broke a valid spec: %v", errs)
 	}
 }
+
+// TestValidateAutoBootstrap: auto_bootstrap may only be true (Cassandra's
+// default), in cassandra-yaml, in the JVM options or in spec.env; the
+// refusals and their positions are in testdata/invalid/auto-bootstrap.
+func TestValidateAutoBootstrap(t *testing.T) {
+	c := cluster("o", map[string][]string{"dc1": {"r1"}}, "dc1")
+	c.Spec.Config = &Config{CassandraYAML: map[string]any{"auto_bootstrap": true},
+		JVMOptions: []string{"-Dcassandra.auto_bootstrap=TRUE", "-Dcassandra.auto_bootstrap_other=false"}}
+	c.Spec.Env = map[string]string{"JVM_OPTS": "-Xss1m -Dcassandra.auto_bootstrap=true"}
+	if errs := c.Validate(); len(errs) > 0 {
+		t.Errorf("auto_bootstrap true is Cassandra's default: %v", errs)
+	}
+	c.Spec.Config.CassandraYAML["auto_bootstrap"] = "no"
+	c.Spec.Env["JVM_EXTRA_OPTS"] = "-Xss1m -Dcassandra.auto_bootstrap=0"
+	errs := c.Validate()
+	if len(errs) != 2 || errs[0].Field != "spec.config.cassandra-yaml.auto_bootstrap" || errs[1].Field != "spec.env.JVM_EXTRA_OPTS" ||
+		!strings.Contains(errs[1].Message, "-Dcassandra.auto_bootstrap=0 turns bootstrap off") {
+		t.Errorf("auto_bootstrap \"no\" and -Dcassandra.auto_bootstrap=0: got %v", errs)
+	}
+}

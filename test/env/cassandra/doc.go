@@ -14,6 +14,12 @@
 //	                            └─(FailDecommission)──▶ exec throws, stays LEAVING (4.x may retry)
 //	any ──Stop (drain, peers told) / Kill (peers notice next round)──▶ process ends; DN in the others' views
 //
+// A node in its own seed list skips the bootstrap, as Cassandra does: it
+// turns NORMAL owning ranges and none of their data. Sim.Ring says how each
+// node joined from an empty volume (NodeStatus.JoinedAs: by bootstrap, or
+// as a seed), so that tests can check that only a new ring's first node
+// joined as a seed.
+//
 // A Key (the PVC) keeps host ID, tokens and bootstrap state: a restart with
 // the same Key comes back NORMAL without bootstrapping, possibly on a new
 // IP; a decommissioned Key never starts again.

@@ -248,6 +248,12 @@ func (n *Node) join(contact *Node) {
 		n.mode = ModeJoining
 		n.joinAt = time.Now().Add(s.opts.BootstrapTime)
 	}
+	if !d.bootstrapped {
+		d.joinedAs = JoinedByBootstrap
+		if n.isSeed {
+			d.joinedAs = JoinedAsSeed
+		}
+	}
 	d.bootstrapped = d.bootstrapped || n.mode == ModeNormal
 	d.joined, d.removed = true, false
 	n.view.eps[n.hostID] = self

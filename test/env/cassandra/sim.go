@@ -36,7 +36,8 @@ type disk struct {
 	key, cluster, dc, rack string
 	hostID                 string
 	tokens                 []string
-	bootstrapped           bool // bootstrap completed (or a seed start)
+	bootstrapped           bool   // bootstrap completed (or a seed start)
+	joinedAs               string // JoinedByBootstrap or JoinedAsSeed, "" before
 	decommissioned         bool
 	removed                bool // removed by another node's removeNode
 	joined                 bool // took part in gossip at least once
@@ -58,7 +59,21 @@ type NodeStatus struct {
 	Mode string
 	// Alive is true when a process runs and gossips.
 	Alive bool
+	// JoinedAs is how the node joined the ring from an empty volume:
+	// JoinedByBootstrap, or JoinedAsSeed (no data streamed).
+	JoinedAs string
 }
+
+// How a node joined the ring from an empty volume (NodeStatus.JoinedAs).
+const (
+	// JoinedByBootstrap: it announced BOOT, streamed its ranges (JOINING),
+	// then turned NORMAL.
+	JoinedByBootstrap = "bootstrap"
+	// JoinedAsSeed: it was in its own seed list, so it skipped the
+	// bootstrap and turned NORMAL at once, owning ranges with none of their
+	// data, as Cassandra does (StorageService.shouldBootstrap).
+	JoinedAsSeed = "seed"
+)
 
 // New starts a simulation; Close stops it. resolve may be nil: seeds are
 // then plain IPs.
@@ -149,7 +164,7 @@ func (s *Sim) Ring(clusterName string) []NodeStatus {
 		st := NodeStatus{
 			Key: d.key, Namespace: d.cfg.Namespace, Pod: d.cfg.Pod, Region: d.cfg.Region,
 			Address: d.last.addr, HostID: d.hostID, DC: d.dc, Rack: d.rack,
-			Status: publicStatus(d.last.status),
+			Status: publicStatus(d.last.status), JoinedAs: d.joinedAs,
 		}
 		if n := s.byKey[d.key]; n != nil {
 			st.Mode = n.mode.String()
