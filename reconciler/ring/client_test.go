@@ -11,6 +11,7 @@ import (
 	"reflect"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -386,4 +387,29 @@ func FuzzHealthAnswer(f *testing.F) {
 			t.Fatalf("view %+v from %q", v, b)
 		}
 	})
+}
+
+// A redirect from an agent is never followed: the request, and its
+// credentials, stay with the node ringops meant to ask.
+func TestRedirectsAreNotFollowed(t *testing.T) {
+	var elsewhere atomic.Int32
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		elsewhere.Add(1)
+		w.WriteHeader(http.StatusOK)
+	}))
+	defer other.Close()
+	a := &fakeAgent{}
+	a.answer = func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, other.URL+"/jolokia/", http.StatusTemporaryRedirect)
+	}
+	n := startAgent(t, "orders-dc1-r1-0", a)
+	creds := map[string]Credentials{"": {"cassandra", "s3cr3t"}}
+	_, err := NewClient(NewDirect(DirectOptions{Credentials: creds}), DefaultOptions()).ReadView(context.Background(), n)
+	var he *HTTPError
+	if !errors.As(err, &he) || he.StatusCode != http.StatusTemporaryRedirect {
+		t.Errorf("got %v, want the redirect as an HTTP error", err)
+	}
+	if elsewhere.Load() != 0 {
+		t.Errorf("the client followed the redirect to another server (%d requests there)", elsewhere.Load())
+	}
 }
