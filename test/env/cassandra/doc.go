@@ -8,8 +8,9 @@
 // # A node's life
 //
 //	Start ──▶ STARTING ──(StartupTime; a seed reached, or itself a seed)──▶ JOINING ──(BootstrapTime)──▶ NORMAL
-//	               │                     └─ bootstrapped before, or a seed ──────────────────────────────▶ NORMAL
-//	               └─(no seed within SeedTimeout / data refuses / ctx cancelled)──▶ start error, process ends
+//	  │            │                     └─ bootstrapped before, or a seed ──────────────────────────────▶ NORMAL
+//	  │            └─(no seed within SeedTimeout / data refuses / ctx cancelled)──▶ start error, process ends
+//	  └─(no seed name resolves: "The seed provider lists no seeds.")──▶ start error, at once
 //	NORMAL ──(NativeTransportDelay)──▶ NativeTransportRunning (CQL); a drain or DECOMMISSIONED stops it
 //	NORMAL ──decommission──▶ LEAVING ──(DecommissionTime)──▶ announces LEFT ──▶ DECOMMISSIONED (process runs on)
 //	                            └─(FailDecommission)──▶ exec throws, stays LEAVING (4.x may retry)
@@ -30,6 +31,14 @@
 // the real agent. Every version has EndpointToHostId, SchemaVersion (the
 // node's own), NativeTransportRunning and ReleaseVersion; the modes include
 // 5.0's JOINING_FAILED and DECOMMISSION_FAILED.
+//
+// # Seeds
+//
+// Seed names are resolved as SimpleSeedProvider does, each whole name
+// through the Resolver (<pod>.<dnsDomain>, never by its first label): at
+// start (none resolving aborts it) and at the shadow round, whose list the
+// node then keeps; never while it runs (Cassandra 4.0+ only re-resolves on
+// reloadSeeds).
 //
 // # Gossip
 //

@@ -45,9 +45,16 @@ type Node struct {
 // JOINING (a new non-seed node, bootstrapping for BootstrapTime) or NORMAL
 // (a seed, or a node that bootstrapped before).
 //
+// Seed names are resolved as Cassandra resolves them (SimpleSeedProvider):
+// once at start, where none resolving aborts the start (ErrNoSeedsListed:
+// "The seed provider lists no seeds."), and once more at the shadow round
+// after StartupTime, whose list the node keeps trying and then gossips
+// with; never again while it runs.
+//
 // Start fails, and the process ends, when the Key's data refuses to start
-// (ErrDecommissioned, ErrIncompatibleData), when no seed is reachable within
-// SeedTimeout and the node is not a seed itself (ErrNoSeeds), when a new
+// (ErrDecommissioned, ErrIncompatibleData), when no seed name resolves
+// (ErrNoSeedsListed), when no seed is reachable within SeedTimeout and the
+// node is not a seed itself (ErrNoSeeds), when a new
 // node would bootstrap while another joins or leaves (ErrRangeMovement) or
 // take a member's address (ErrAddressCollision), or when ctx is cancelled
 // or the node killed first (ErrStopped); a kubelet treats that as a
@@ -125,18 +132,24 @@ func loadView(d *disk) *view {
 	return v
 }
 
-// boot runs STARTING: wait StartupTime, check the data, contact the seeds.
+// boot runs STARTING: resolve the seeds (the configuration check), wait
+// StartupTime, check the data, resolve the seeds again for the shadow round
+// and contact them until one answers or SeedTimeout.
 func (n *Node) boot(ctx context.Context) error {
 	s := n.sim
+	if len(s.resolveSeeds(n.cfg.Seeds)) == 0 {
+		return fmt.Errorf("%s: %w (seeds %v): %s", n.cfg.name(), ErrNoSeedsListed, n.cfg.Seeds, msgNoSeedsListed)
+	}
 	if err := n.sleep(ctx, s.opts.StartupTime); err != nil {
 		return err
 	}
 	if err := n.checkData(); err != nil {
 		return err
 	}
+	seedIPs := s.resolveSeeds(n.cfg.Seeds)
 	deadline := time.Now().Add(s.opts.SeedTimeout)
 	for {
-		joined, err := n.tryJoin(s.resolveSeeds(n.cfg.Seeds))
+		joined, err := n.tryJoin(seedIPs)
 		if joined || err != nil {
 			return err
 		}

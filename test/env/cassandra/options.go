@@ -92,8 +92,10 @@ func (o Options) withDefaults() Options {
 	return o
 }
 
-// Resolver maps a seed host name to the current IP of the pod behind it.
-// The kubelet looks the pod up by the first DNS label of host.
+// Resolver maps a seed's DNS name, as CASSANDRA_SEEDS gives it
+// (<pod>.<dnsDomain>), to the current IP behind it, as DNS does: the whole
+// name, never only its first label. Nodes call it when Cassandra resolves
+// its seeds: at start and at the shadow round, never while they run.
 type Resolver func(host string) (ip string, ok bool)
 
 // NodeConfig is what a Cassandra container is started with (see the pod

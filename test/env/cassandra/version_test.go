@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 )
@@ -193,5 +195,61 @@ func TestNativeTransportFollowsNormal(t *testing.T) {
 	}
 	if m := c.Mode(); m != "DECOMMISSIONED" || cqlOf(c) {
 		t.Errorf("decommissioned node: mode %s, CQL %v", m, cqlOf(c))
+	}
+}
+
+// TestSeedNamesResolveAtStartOnly: seeds are resolved as SimpleSeedProvider
+// does, by the whole name, at start and at the shadow round only.
+func TestSeedNamesResolveAtStartOnly(t *testing.T) {
+	opts := testOptions()
+	opts.SeedTimeout = 800 * time.Millisecond
+	w := newWorld(t, opts)
+	const subnet = 66
+
+	// No name resolves: the start aborts at once.
+	cfg := w.cfg("pvc-x", "orders-dc1-r1-0", ip(subnet, 9), "dc1", "r1")
+	cfg.Seeds = []string{"orders-dc1-r1-0.elsewhere.example.com", "nobody.orders.cassandra.svc.cluster.local"}
+	began := time.Now()
+	_, err := w.sim.Start(context.Background(), cfg)
+	if !errors.Is(err, ErrNoSeedsListed) || !strings.Contains(err.Error(), "The seed provider lists no seeds.") {
+		t.Fatalf("unresolvable seeds: got %v, want ErrNoSeedsListed", err)
+	}
+	if d := time.Since(began); d >= opts.SeedTimeout {
+		t.Errorf("the abort took %s, not at once", d)
+	}
+
+	// The whole name counts: the pod's name under another domain is not it.
+	a := w.start(w.cfg("pvc-a", "orders-dc1-r1-0", ip(subnet, 1), "dc1", "r1", "orders-dc1-r1-0"))
+	cfgB := w.cfg("pvc-b", "orders-dc1-r2-0", ip(subnet, 2), "dc1", "r2")
+	cfgB.Seeds = []string{"orders-dc1-r1-0.dc1.orders.db.example.com"}
+	if _, err := w.sim.Start(context.Background(), cfgB); !errors.Is(err, ErrNoSeedsListed) {
+		t.Errorf("seed under another dnsDomain: got %v, want ErrNoSeedsListed", err)
+	}
+
+	// Resolved once for the shadow round: the name moving to the seed
+	// while the node tries does not help.
+	const seedName = "moving-seed.orders.cassandra.svc.cluster.local"
+	w.dns.set(seedName, ip(subnet, 8)) // nothing runs there
+	cfgC := w.cfg("pvc-c", "orders-dc1-r3-0", ip(subnet, 3), "dc1", "r3")
+	cfgC.Seeds = []string{seedName}
+	errc := make(chan error, 1)
+	go func() { _, err := w.sim.Start(context.Background(), cfgC); errc <- err }()
+	time.Sleep(opts.StartupTime + 300*time.Millisecond)
+	w.dns.set(seedName, a.cfg.IP)
+	if err := <-errc; !errors.Is(err, ErrNoSeeds) {
+		t.Errorf("seed name moved during the shadow round: got %v, want ErrNoSeeds", err)
+	}
+
+	// Running nodes never resolve again: a new seed behind the name is
+	// not found by a node that started before.
+	w.dns.set(seedName, a.cfg.IP)
+	d := w.start(cfgC)
+	healthIs(t, "d joined a", agentOf(a), healthy(a.cfg.IP, d.cfg.IP))
+	e := w.start(w.cfg("pvc-e", "orders-dc2-r1-0", ip(subnet, 5), "dc2", "r1", "orders-dc2-r1-0"))
+	w.dns.set(seedName, e.cfg.IP)
+	time.Sleep(1500 * time.Millisecond)
+	var live []string
+	if err := agentOf(e).read(StorageServiceMBean, "LiveNodes", &live); err != nil || !slices.Equal(live, []string{e.cfg.IP}) {
+		t.Errorf("new seed behind the old name: live %v %v, want itself alone", live, err)
 	}
 }
