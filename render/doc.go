@@ -65,9 +65,11 @@
 //     data of <cluster>-config, so that a configuration change rolls the
 //     racks.
 //
-// The pod's readiness probe asks the node's own Jolokia for StorageService
-// OperationMode and is ready only on NORMAL (a joining node is not); its
-// liveness probe is a TCP check of the Jolokia port. An init container
+// The pod's readiness probe reads the node's own StorageService
+// OperationMode and NativeTransportRunning in one Jolokia read and is ready
+// only when NORMAL and serving CQL (a joining node is not, nor a NORMAL one
+// whose native transport has not started yet); its liveness probe is a TCP
+// check of the Jolokia port. An init container
 // copies /etc/cassandra into an emptyDir, drops from cassandra.yaml the
 // top-level keys the overrides set and appends the overrides.
 //

@@ -105,8 +105,10 @@ func (b *base) cassandraContainer(dc *schemas.Datacenter, rack *schemas.Rack, re
 	}
 }
 
-// readinessProbe asks the node's own Jolokia for StorageService
-// OperationMode: ready only when NORMAL (a joining or leaving node is not).
+// readinessProbe reads the node's own StorageService OperationMode and
+// NativeTransportRunning in one Jolokia read: ready only when NORMAL and
+// serving CQL (a joining or leaving node is not; nor a NORMAL one whose
+// native transport has not started yet, which takes 5-15 s after NORMAL).
 // Plain bash (/dev/tcp): the image needs no HTTP client.
 func (b *base) readinessProbe() *corev1.Probe {
 	auth := ""
@@ -118,8 +120,10 @@ func (b *base) readinessProbe() *corev1.Probe {
 	script := "set -eu\n" +
 		"exec 3<>/dev/tcp/127.0.0.1/" + strconv.Itoa(int(b.jolokiaPort())) + "\n" +
 		auth +
-		`printf 'GET /jolokia/read/org.apache.cassandra.db:type=StorageService/OperationMode HTTP/1.0\r\nHost: 127.0.0.1\r\n%s\r\n' "$auth" >&3` + "\n" +
-		`grep -Eq '"value" *: *"NORMAL"' <&3` + "\n"
+		`printf 'GET /jolokia/read/org.apache.cassandra.db:type=StorageService/OperationMode,NativeTransportRunning HTTP/1.0\r\nHost: 127.0.0.1\r\n%s\r\n' "$auth" >&3` + "\n" +
+		`answer=$(cat <&3)` + "\n" +
+		`grep -Eq '"OperationMode" *: *"NORMAL"' <<<"$answer"` + "\n" +
+		`grep -Eq '"NativeTransportRunning" *: *true' <<<"$answer"` + "\n"
 	return &corev1.Probe{
 		ProbeHandler:        corev1.ProbeHandler{Exec: &corev1.ExecAction{Command: []string{"bash", "-c", script}}},
 		InitialDelaySeconds: 20,
