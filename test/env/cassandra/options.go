@@ -94,8 +94,11 @@ func (o Options) withDefaults() Options {
 
 // Resolver maps a seed's DNS name, as CASSANDRA_SEEDS gives it
 // (<pod>.<dnsDomain>), to the current IP behind it, as DNS does: the whole
-// name, never only its first label. Nodes call it when Cassandra resolves
-// its seeds: at start and at the shadow round, never while they run.
+// name, never only its first label (test/env's kubelet.Directory still
+// matches the first label and the namespace only: a seed name under a
+// dnsDomain nobody publishes resolves there). Nodes call it when Cassandra
+// resolves its seeds: at start and at the shadow round, never while they
+// run.
 type Resolver func(host string) (ip string, ok bool)
 
 // NodeConfig is what a Cassandra container is started with (see the pod
