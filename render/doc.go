@@ -57,7 +57,21 @@
 //     config.jvm-options (and the Jolokia agent), then spec.env; sorted by
 //     name, the contract's variables winning over spec.env.
 //   - With spec.jolokia.credentialsSecret: env JOLOKIA_USER and
-//     JOLOKIA_PASSWORD from that Secret's keys username and password.
+//     JOLOKIA_PASSWORD from that Secret's keys username and password (for
+//     the readiness probe, and for an image that runs its own agent; env is
+//     not on the command line nor in Cassandra's startup log).
+//   - The Jolokia agent, unless spec.jolokia.agentImage is none (default
+//     ghcr.io/ringops/jolokia-agent:2.6.0, images/jolokia-agent): an init
+//     container "jolokia-agent" of that image, which must hold the jar at
+//     /jolokia/jolokia-agent.jar and a POSIX sh, copies it into the emptyDir
+//     "jolokia-agent" (/opt/jolokia, read-only in the Cassandra container)
+//     and writes there jolokia-agent.properties: host=0.0.0.0, the port,
+//     executor=fixed with a few threads (the agent's default serves one
+//     request at a time), discoveryEnabled=false and, with credentials, user
+//     and password read from the Secret, mounted in that init container only
+//     (volume "jolokia-credentials" at /etc/ringops/jolokia-credentials).
+//     JVM_EXTRA_OPTS then ends with
+//     -javaagent:/opt/jolokia/jolokia-agent.jar=config=/opt/jolokia/jolokia-agent.properties.
 //   - Labels (on every object and pod): app.kubernetes.io/name=cassandra,
 //     app.kubernetes.io/instance=<cluster>, app.kubernetes.io/managed-by=ringops,
 //     ringops.dev/cluster=<cluster>; on per-datacenter objects and pods also
@@ -69,11 +83,13 @@
 //     data of <cluster>-config, so that a configuration change rolls the
 //     racks.
 //
-// The pod's readiness probe asks the node's own Jolokia for StorageService
-// OperationMode and is ready only on NORMAL (a joining node is not); its
-// liveness probe is a TCP check of the Jolokia port. An init container
-// copies /etc/cassandra into an emptyDir, drops from cassandra.yaml the
-// top-level keys the overrides set and appends the overrides.
+// The pod's readiness probe reads the node's own StorageService
+// OperationMode and NativeTransportRunning in one Jolokia read and is ready
+// only when NORMAL and serving CQL (a joining node is not, nor a NORMAL one
+// whose native transport has not started yet); its liveness probe is a TCP
+// check of the Jolokia port. The init container "config" copies
+// /etc/cassandra into an emptyDir, drops from cassandra.yaml the top-level
+// keys the overrides set and appends the overrides.
 //
 // Seeds: at most spec.seedsPerDatacenter per datacenter, lowest ordinals
 // first, spread over racks (ordinal 0 of every rack, then ordinal 1, ...),

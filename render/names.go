@@ -47,10 +47,26 @@ const (
 
 // Paths inside the Cassandra container.
 const (
-	dataPath        = "/var/lib/cassandra"
-	configPath      = "/etc/cassandra"
-	jolokiaAgentDir = "/opt/jolokia"
-	jolokiaAgentJar = "jolokia-agent.jar"
+	dataPath   = "/var/lib/cassandra"
+	configPath = "/etc/cassandra"
+)
+
+// The Jolokia agent in the pod (see agentScript).
+const (
+	// jolokiaImageJar is where an agent image holds the jar.
+	jolokiaImageJar = "/jolokia/jolokia-agent.jar"
+	// jolokiaAgentDir is the emptyDir, in the init container and in
+	// Cassandra's, holding the jar and its options.
+	jolokiaAgentDir    = "/opt/jolokia"
+	jolokiaAgentJar    = jolokiaAgentDir + "/jolokia-agent.jar"
+	jolokiaAgentConfig = jolokiaAgentDir + "/jolokia-agent.properties"
+	// jolokiaCredentialsDir is where the init container reads the
+	// credentials Secret (keys username, password).
+	jolokiaCredentialsDir = "/etc/ringops/jolokia-credentials"
+	// jolokiaAgentThreads serve requests at once (executor=fixed): the
+	// agent's default executor=single serves one at a time, so that a long
+	// exec blocks every health read and readiness probe.
+	jolokiaAgentThreads = 4
 )
 
 // ConfigMapName is the name of a cluster's configuration ConfigMap.

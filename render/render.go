@@ -286,7 +286,7 @@ func isDefaulted(c *schemas.CassandraCluster) bool {
 	s := &c.Spec
 	if c.Metadata.Namespace == "" || s.CassandraClusterName == "" || s.ImagePullPolicy == "" ||
 		s.NodesPerRack == nil || s.SeedsPerDatacenter == nil || s.Jolokia == nil ||
-		s.Jolokia.Port == nil || s.Pod == nil || s.Pod.TerminationGracePeriodSeconds == nil {
+		s.Jolokia.Port == nil || s.Jolokia.AgentImage == "" || s.Pod == nil || s.Pod.TerminationGracePeriodSeconds == nil {
 		return false
 	}
 	for _, dc := range s.Datacenters {

@@ -90,7 +90,7 @@ type Config struct {
 type Jolokia struct {
 	Port              *int32 `json:"port,omitempty" doc:"Jolokia agent port. Default: 8778."`
 	CredentialsSecret string `json:"credentialsSecret,omitempty" doc:"Secret (keys username, password) in the cluster's namespace holding the Jolokia basic-auth credentials, in every region."`
-	AgentImage        string `json:"agentImage,omitempty" doc:"Image holding /jolokia/jolokia-agent.jar, copied in by an init container and loaded with -javaagent. Empty: the Cassandra image already runs the agent."`
+	AgentImage        string `json:"agentImage,omitempty" doc:"Image holding the Jolokia JVM agent at /jolokia/jolokia-agent.jar and a POSIX sh: an init container copies the jar into the pod and writes its options (host 0.0.0.0, the port, a concurrent executor, the credentials), and Cassandra loads it with -javaagent. Default: ghcr.io/ringops/jolokia-agent:2.6.0 (images/jolokia-agent/Dockerfile; Jolokia 2.x needs Java 11+: for Cassandra 3.11 build it with a 1.x agent). none: the Cassandra image runs the agent itself, on spec.jolokia.port, with a concurrent executor."`
 }
 
 // Rollout controls the pace and timing of disruptive steps.

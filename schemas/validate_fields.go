@@ -199,7 +199,9 @@ func (v *validator) jolokia() {
 	if j.CredentialsSecret != "" {
 		v.subdomain("spec.jolokia.credentialsSecret", j.CredentialsSecret, "Secret name")
 	}
-	v.image("spec.jolokia.agentImage", j.AgentImage, false)
+	if j.AgentImage != JolokiaAgentNone {
+		v.image("spec.jolokia.agentImage", j.AgentImage, false)
+	}
 }
 
 func (v *validator) rollout() {

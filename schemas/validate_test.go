@@ -126,3 +126,20 @@ func TestValidateAutoBootstrap(t *testing.T) {
 		t.Errorf("auto_bootstrap \"no\" and -Dcassandra.auto_bootstrap=0: got %v", errs)
 	}
 }
+
+// TestJolokiaAgentImage: the agent is injected by default; "none" says the
+// image runs its own and is kept as written.
+func TestJolokiaAgentImage(t *testing.T) {
+	c := cluster("orders", map[string][]string{"dc1": {"r1"}}, "dc1")
+	if got := c.Spec.Jolokia.AgentImage; got != DefaultJolokiaAgentImage {
+		t.Errorf("default agentImage %q, want %q", got, DefaultJolokiaAgentImage)
+	}
+	for ref, ok := range map[string]bool{JolokiaAgentNone: true, "ghcr.io/example/jolokia:1.7.2": true, "None": false, "none:": false} {
+		c.Spec.Jolokia.AgentImage = ref
+		c.Default()
+		errs := c.Validate()
+		if (len(errs) == 0) != ok || c.Spec.Jolokia.AgentImage != ref {
+			t.Errorf("agentImage %q: errors %v, kept %q; want valid = %v", ref, errs, c.Spec.Jolokia.AgentImage, ok)
+		}
+	}
+}

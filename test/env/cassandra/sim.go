@@ -207,15 +207,11 @@ func (s *Sim) loop() {
 	defer s.wg.Done()
 	t := time.NewTicker(s.opts.GossipInterval)
 	defer t.Stop()
-	resolveEvery := max(1, int(time.Second/s.opts.GossipInterval))
-	for round := 1; ; round++ {
+	for {
 		select {
 		case <-s.quit:
 			return
 		case <-t.C:
-		}
-		if round%resolveEvery == 0 {
-			s.refreshSeeds()
 		}
 		s.mu.Lock()
 		now := time.Now()
@@ -273,30 +269,10 @@ func exchange(n, p *Node) {
 	p.view.markAddr(p.hostID, n.cfg.IP, n.hostID)
 }
 
-// refreshSeeds resolves the seeds of every gossiping node again (pods move
-// to new IPs); the resolver is called without the lock.
-func (s *Sim) refreshSeeds() {
-	s.mu.Lock()
-	want := map[*Node][]string{}
-	for _, n := range s.nodes {
-		if n.gossiping {
-			want[n] = n.cfg.Seeds
-		}
-	}
-	s.mu.Unlock()
-	got := map[*Node][]string{}
-	for n, seeds := range want {
-		got[n] = s.resolveSeeds(seeds)
-	}
-	s.mu.Lock()
-	for n, ips := range got {
-		n.seedIPs = ips
-	}
-	s.mu.Unlock()
-}
-
-// resolveSeeds maps seed names to IPs: through the Resolver, or as literal
-// IPs. Unresolvable names are skipped. The result is sorted.
+// resolveSeeds maps seed names to IPs as SimpleSeedProvider does: each
+// whole name through the Resolver, or as a literal IP; a name that does not
+// resolve is skipped. The result is sorted. The Resolver is called without
+// the lock.
 func (s *Sim) resolveSeeds(seeds []string) []string {
 	var out []string
 	for _, name := range seeds {
