@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/url"
 	"os"
 	"os/signal"
 	"strings"
@@ -160,6 +161,11 @@ func (f *runFlags) check() error {
 	var errs []string
 	if f.repo == "" {
 		errs = append(errs, "--repo is required (or RINGOPS_REPO, or repo: in --config)")
+	} else if u, err := url.Parse(f.repo); err == nil && u.User != nil {
+		if _, ok := u.User.Password(); ok {
+			errs = append(errs, fmt.Sprintf("--repo %s carries a password, which would show in the process list, logs and statuses: "+
+				"give the token in a file named by RINGOPS_GIT_TOKEN_FILE instead", forge.RedactURL(f.repo)))
+		}
 	}
 	if err := checkVia(f.via); err != nil {
 		errs = append(errs, err.Error())
