@@ -54,12 +54,13 @@ type runFlags struct {
 	statusInterval                      time.Duration
 	prValidation                        bool
 
-	resync            time.Duration
-	kubeQPS           float32
-	kubeBurst         int
-	webhookSecretFile string
-	shutdownGrace     time.Duration
-	printConfig       bool
+	resync                 time.Duration
+	kubeQPS                float32
+	kubeBurst              int
+	gitlabWebhookTokenFile string
+	webhookSecretFile      string
+	shutdownGrace          time.Duration
+	printConfig            bool
 }
 
 func newRunCommand() *cobra.Command {
@@ -143,7 +144,8 @@ the statuses are flushed, the leader Lease is released, exit 0.`,
 	fl.StringVar(&f.forgeUsername, "forge-username", "", "Bitbucket: user name for basic auth with the token as password")
 	fl.DurationVar(&f.statusInterval, "status-interval", 10*time.Second, "least time between two updates of one commit status")
 	fl.BoolVar(&f.prValidation, "pr-validation", false, "post ringops/plan on pull-request heads (needs a forge token)")
-	fl.StringVar(&f.webhookSecretFile, "webhook-secret-file", "", "file holding the push webhooks' secret; /hooks/* answer 404 without it")
+	fl.StringVar(&f.webhookSecretFile, "webhook-secret-file", "", "file holding the GitHub and Gitea webhooks' secret (HMAC); /hooks/github and /hooks/gitea answer 404 without it")
+	fl.StringVar(&f.gitlabWebhookTokenFile, "gitlab-webhook-token-file", "", "file holding GitLab's webhook token (sent in clear by GitLab: never the HMAC secret); /hooks/gitlab answers 404 without it")
 	fl.DurationVar(&f.shutdownGrace, "shutdown-grace", 20*time.Second, "on SIGTERM, how long the step in flight may take to finish")
 	fl.BoolVar(&f.printConfig, "print-config", false, "print the settings as resolved from the flags, RINGOPS_* variables and --config (YAML), and exit")
 	return cmd
