@@ -15,6 +15,17 @@
 //
 // Only regular files are copied (a symlink is followed only to a regular
 // file inside the repository), within Options' size and count limits.
+// Every file of the Component, and every YAML string its kustomizations
+// hold inline (patches), is parsed before kustomize sees it and its nodes
+// counted with anchors and aliases expanded, within Options.MaxYAMLNodes
+// and MaxMappingKeys per mapping (budget.go): kustomize would expand an
+// alias bomb of a few hundred bytes to gigabytes, and its time grows with
+// the square of a mapping's size. Every render has a deadline
+// (Options.Timeout, ErrDeadline), the wait for the kustomize lock
+// included; a build cannot be stopped, so one past its deadline finishes
+// in the background and is dropped. With the schema's bounds on the spec
+// (schemas.MaxRacks, ...) this bounds the time and memory of a render
+// (BenchmarkRenderAtBounds); FuzzRenderComponent fuzzes it.
 // Before the build every kustomization of the Component is inspected: the
 // top one must be a kind: Component, and no reference may be remote (URL,
 // git) or leave the Component's directory. Helm and plugins are disabled.

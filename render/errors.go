@@ -19,8 +19,12 @@ var (
 	// ErrUnsafeFile: a region file is a symlink leaving the repository, a
 	// special file, or a symlink to a directory.
 	ErrUnsafeFile = errors.New("not a regular file inside the repository")
-	// ErrTooLarge: a region file, or the number of files, exceeds Options.
+	// ErrTooLarge: a region file, the number of files, their size or their
+	// YAML nodes (aliases expanded) exceed Options.
 	ErrTooLarge = errors.New("over the size limit")
+	// ErrDeadline: a render took longer than Options.Timeout (the context's
+	// cause; errors.Is(err, context.DeadlineExceeded) holds too).
+	ErrDeadline = errors.New("render took longer than its deadline")
 	// ErrUnsupported: a Component uses a kustomize feature ringops disables
 	// (Helm charts, plugins).
 	ErrUnsupported = errors.New("not supported")
