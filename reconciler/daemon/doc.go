@@ -5,8 +5,10 @@
 //
 //	source (git.Poller.Run) ──Result──▶ Daemon.Run
 //	    Changed: find the clusters of the snapshot (dirs with a cluster.yaml
-//	             below Options.Path), parse each spec, hand every cluster
-//	             its Source; Supersede the old revision's pending statuses
+//	             below Options.Path), parse each spec, refuse every
+//	             directory that declares the same ring as another
+//	             (schemas.Duplicates: neither is rolled out), hand every
+//	             cluster its Source; Supersede the old revision's pending statuses
 //	    Failed:  log, count; the clusters go on at the revision they have
 //	    Refused: failure status on the refused revision; nothing changes
 //	    every tick: the pull-request heads are checked (Options.PullRequests)
