@@ -56,10 +56,11 @@ type object struct {
 // identity, the contract's labels (put back after the build), and the
 // replicas of a StatefulSet (the planner's to set, from cluster.yaml).
 type expected struct {
-	id        objectID
-	labels    map[string]string
-	podLabels map[string]string // StatefulSets: of the pod template
-	replicas  *int32
+	id          objectID
+	labels      map[string]string
+	annotations map[string]string // put back after the build, as labels
+	podLabels   map[string]string // StatefulSets: of the pod template
+	replicas    *int32
 }
 
 func newObject[S any](tm metav1.TypeMeta, om metav1.ObjectMeta, spec S) object {
@@ -90,8 +91,9 @@ func (b *base) objects() ([]object, error) {
 	svc := b.service()
 	out := []object{
 		{obj: cm, expect: expected{
-			id:     objectID{Kind: cm.Kind, Namespace: cm.Namespace, Name: cm.Name},
-			labels: contractLabels(cm.Labels),
+			id:          objectID{Kind: cm.Kind, Namespace: cm.Namespace, Name: cm.Name},
+			labels:      contractLabels(cm.Labels),
+			annotations: map[string]string{AnnotationLastApplied: cm.Annotations[AnnotationLastApplied]},
 		}},
 		newObject(svc.TypeMeta, svc.ObjectMeta, svc.Spec),
 	}
@@ -180,11 +182,16 @@ func (b *base) rackLabels(dc *schemas.Datacenter, rack *schemas.Rack) map[string
 }
 
 func (b *base) configMap() *corev1.ConfigMap {
-	return &corev1.ConfigMap{
+	cm := &corev1.ConfigMap{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "ConfigMap"},
 		ObjectMeta: b.meta(ConfigMapName(b.c.Metadata.Name), b.clusterLabels()),
 		Data:       map[string]string{OverridesKey: b.overrides()},
 	}
+	if cm.Annotations == nil {
+		cm.Annotations = map[string]string{}
+	}
+	cm.Annotations[AnnotationLastApplied] = schemas.EncodeLastApplied(b.c)
+	return cm
 }
 
 // overrides is the content of cassandra-overrides.yaml: a comment, then

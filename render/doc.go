@@ -75,6 +75,10 @@
 //   - Annotation ringops.dev/config-hash on pod templates: the SHA-256 of the
 //     data of <cluster>-config, so that a configuration change rolls the
 //     racks.
+//   - Annotation ringops.dev/last-applied on <cluster>-config: the spec's
+//     change basis (schemas.EncodeLastApplied), the clusters' record of
+//     what was rolled out, read back by the engine's Prepare; put back
+//     after a Component, like the contract's labels.
 //
 // The pod's readiness probe asks the node's own Jolokia for StorageService
 // OperationMode and is ready only on NORMAL (a joining node is not); its

@@ -93,6 +93,11 @@ func enforce(u *unstructured.Unstructured, exp expected, configHash string) erro
 			return err
 		}
 	}
+	for k, v := range exp.annotations {
+		if err := set(v, "metadata", "annotations", k); err != nil {
+			return err
+		}
+	}
 	if exp.podLabels == nil {
 		return nil
 	}

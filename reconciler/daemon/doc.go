@@ -25,8 +25,10 @@
 // background, followed by the next plans. Between revisions the worker keeps
 // reconciling: drift is applied again and rollouts go on as the gates open.
 // Nothing is kept in the daemon that the clusters do not hold (DESIGN, rule
-// 8): a restarted daemon observes and plans from where the clusters are;
-// only the previous spec (the base of the change validation) starts empty.
+// 8): a restarted daemon observes and plans from where the clusters are,
+// and validates a change against the spec the clusters recorded as last
+// applied (the engine's Prepare reads it), besides the previous spec the
+// worker remembers.
 //
 // A cluster whose directory disappears from the repository is no longer
 // managed: its worker stops, and nothing is deleted.
