@@ -59,6 +59,7 @@ type expected struct {
 	id          objectID
 	labels      map[string]string
 	annotations map[string]string // put back after the build, as labels
+	protected   map[string]any    // fields a Component may not change (guard.go), by path
 	podLabels   map[string]string // StatefulSets: of the pod template
 	replicas    *int32
 }
@@ -134,6 +135,9 @@ func (b *base) yaml() ([]byte, []expected, error) {
 		buf = append(buf, "---\n"...)
 		buf = append(buf, j...)
 		buf = append(buf, '\n')
+		if o.expect.protected, err = protectedValues(o.expect.id.Kind, j); err != nil {
+			return nil, nil, fmt.Errorf("%s: %w", o.expect.id, err)
+		}
 		exp = append(exp, o.expect)
 	}
 	return buf, exp, nil

@@ -33,7 +33,13 @@
 // builds) and its panics become errors. After the build, a patch whose
 // target selects nothing, a generated object removed or renamed, and a
 // StatefulSet whose replicas changed are errors; the contract's labels are
-// put back. Every error of a Component names its file (and field), as a
+// put back. What a Component may touch is decided in guard.go: it may add
+// only objects of AllowedKinds in the cluster's namespace, no object may
+// carry ownerReferences, and the protected fields of generated objects
+// (selectors, the headless Service, update strategy, pod management,
+// claim retention, claim names, the disruption budget, finalizers) keep
+// their rendered values (ErrForbidden). Every error of a Component names
+// its file (and field), as a
 // *FileError wrapping one of the Err* sentinels.
 //
 // # What is rendered in a context

@@ -34,6 +34,11 @@ var (
 	ErrNoTarget = errors.New("patch target not found")
 	// ErrRenamed: a Component removed or renamed an object ringops generates.
 	ErrRenamed = errors.New("generated object removed or renamed")
+	// ErrForbidden: a Component added an object it may not (a kind not in
+	// AllowedKinds, another namespace, a cluster-scoped kind, any
+	// ownerReferences) or changed a protected field of a generated object
+	// (guard.go).
+	ErrForbidden = errors.New("not allowed in a region Component")
 	// ErrReplicas: a Component changed the replicas of a StatefulSet, which
 	// ringops sets from cluster.yaml, one node at a time.
 	ErrReplicas = errors.New("replicas changed")

@@ -51,8 +51,15 @@ func finish(m resmap.ResMap, generated []expected, configMap objectID) ([]*unstr
 		}
 		configHash = h
 	}
+	isGenerated := make(map[objectID]bool, len(generated))
 	for _, exp := range generated {
+		isGenerated[exp.id] = true
 		if err := enforce(byID[exp.id], exp, configHash); err != nil {
+			return nil, err
+		}
+	}
+	for _, u := range objs {
+		if err := checkAdded(u, configMap.Namespace, isGenerated[idOf(u)]); err != nil {
 			return nil, err
 		}
 	}
@@ -74,6 +81,9 @@ func finish(m resmap.ResMap, generated []expected, configMap objectID) ([]*unstr
 func enforce(u *unstructured.Unstructured, exp expected, configHash string) error {
 	if u == nil {
 		return fmt.Errorf("%s: %w (a Component may change objects, not their kind, namespace or name)", exp.id, ErrRenamed)
+	}
+	if err := checkProtected(u, exp); err != nil {
+		return err
 	}
 	if exp.replicas != nil {
 		got, found, _ := unstructured.NestedInt64(u.Object, "spec", "replicas")
