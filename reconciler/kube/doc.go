@@ -23,9 +23,11 @@
 //     StatefulSets. An object carrying metadata.resourceVersion is applied
 //     only over that version (ErrConflict). Immutable fields fail with
 //     ErrImmutable; nothing is ever recreated implicitly.
-//   - RecreateStatefulSet: delete with propagationPolicy Orphan and the
-//     UID and resourceVersion preconditions, wait until gone, apply the new
-//     one; pods and PVCs stay and are adopted.
+//   - RecreateStatefulSet: a dry-run creation of the new one first (under
+//     a generated name; refused: ErrReplacementInvalid, nothing deleted),
+//     then delete with propagationPolicy Orphan and the UID and
+//     resourceVersion preconditions, wait until gone, apply the new one;
+//     pods and PVCs stay and are adopted.
 //   - Observe: a cluster's objects (ConfigMaps, Services, PDBs,
 //     StatefulSets with status, plus extra kinds), pods and PVCs, by label,
 //     in every context at once; a context that fails is reported alone

@@ -106,5 +106,8 @@ var (
 	ErrHoldsData = errors.New("still has replicas or pods")
 	// ErrInvalidRequest: the arguments cannot describe the operation (no
 	// UID precondition, the wrong kind, names that do not match).
-	ErrInvalidRequest = errors.New("invalid request")
+	// ErrReplacementInvalid: a StatefulSet to re-create was refused by the
+	// API server's dry run of its creation; the live one is not deleted.
+	ErrReplacementInvalid = errors.New("the replacement would be refused")
+	ErrInvalidRequest     = errors.New("invalid request")
 )
