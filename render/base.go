@@ -149,12 +149,19 @@ func (b *base) configMapID() objectID {
 }
 
 func (b *base) meta(name string, labels map[string]string) metav1.ObjectMeta {
-	return metav1.ObjectMeta{
+	m := metav1.ObjectMeta{
 		Name:        name,
 		Namespace:   b.c.Metadata.Namespace,
 		Labels:      labels,
 		Annotations: maps.Clone(b.c.Metadata.Annotations),
 	}
+	if b.c.Spec.Adopt {
+		if m.Annotations == nil {
+			m.Annotations = map[string]string{}
+		}
+		m.Annotations[AnnotationAdopt] = "true"
+	}
+	return m
 }
 
 // clusterLabels are the labels of every object: metadata.labels under the

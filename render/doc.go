@@ -81,6 +81,9 @@
 //   - Annotation ringops.dev/config-hash on pod templates: the SHA-256 of the
 //     data of <cluster>-config, so that a configuration change rolls the
 //     racks.
+//   - Annotation ringops.dev/adopt: "true" on every object when spec.adopt
+//     is set: the apply may take over a live object of the same name that
+//     ringops did not create (reconciler/kube refuses it otherwise).
 //   - Annotation ringops.dev/last-applied on <cluster>-config: the spec's
 //     change basis (schemas.EncodeLastApplied), the clusters' record of
 //     what was rolled out, read back by the engine's Prepare; put back

@@ -24,3 +24,20 @@ func TestLastAppliedAnnotation(t *testing.T) {
 	require.NoError(t, err)
 	assert.Empty(t, schemas.ValidateChange(prev, ordersCluster(t)))
 }
+
+// TestAdoptAnnotation: with spec.adopt every rendered object says so, for
+// the apply to take over objects ringops did not create; without it, none.
+func TestAdoptAnnotation(t *testing.T) {
+	m, err := renderEUWest(t, regionFS(nil), Options{})
+	require.NoError(t, err)
+	for _, u := range m.Objects {
+		assert.NotContains(t, u.GetAnnotations(), AnnotationAdopt, "%s", idOf(u))
+	}
+	c := ordersCluster(t)
+	c.Spec.Adopt = true
+	m, err = New(Options{}).Render(t.Context(), regionFS(nil), "clusters/orders", c, "eu-west")
+	require.NoError(t, err)
+	for _, u := range m.Objects {
+		assert.Equal(t, "true", u.GetAnnotations()[AnnotationAdopt], "%s", idOf(u))
+	}
+}

@@ -29,6 +29,11 @@ const (
 	// node joins, leaves or restarts, and does not roll the racks (the
 	// config hash covers the data only).
 	AnnotationLastApplied = "ringops.dev/last-applied"
+	// AnnotationAdopt is on every rendered object when spec.adopt is set:
+	// the apply may take over a live object of the same name that ringops
+	// did not create (without the managed-by label); without it, such an
+	// object is refused (reconciler/kube ErrNotOwned).
+	AnnotationAdopt = "ringops.dev/adopt"
 )
 
 // Container, port and volume names of the pod contract.

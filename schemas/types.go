@@ -48,6 +48,7 @@ type ClusterSpec struct {
 	Pod                  *PodSettings      `json:"pod,omitempty" doc:"Extra settings of every Cassandra pod."`
 	Datacenters          []Datacenter      `json:"datacenters" max:"32" doc:"Datacenters in rollout order: the first is the seed datacenter, bootstrapped first; each lives in one kube context (region)."`
 	Env                  map[string]string `json:"env,omitempty" doc:"Extra environment variables of the Cassandra container."`
+	Adopt                bool              `json:"adopt,omitempty" doc:"Take over existing objects of the same names that ringops did not create (e.g. a cluster another operator ran): ringops applies over them and they become its own. Default: false, and such an object is refused."`
 }
 
 // Datacenter is one Cassandra datacenter, living in one kube context.
