@@ -241,7 +241,10 @@ func BenchmarkValidateAtBounds(b *testing.B) {
 // context: 256 StatefulSets; "component-at-budget" adds a Component of
 // almost DefaultOptions().MaxYAMLNodes nodes (24 ConfigMaps of MaxMappingKeys keys) and a
 // patch of every StatefulSet. It reports the process's peak resident
-// memory (max-rss-MiB, of the whole benchmark binary).
+// memory (max-rss-MiB, of the whole benchmark binary). On the 2-core
+// development machine (shared, loaded): validate 4 ms CPU, 42 MiB;
+// render 1.5 s CPU, 170 MiB, 470 MB allocated; with the Component at the
+// budget 3.5 s CPU, 197 MiB, 840 MB allocated.
 func BenchmarkRenderAtBounds(b *testing.B) {
 	spec := atBoundsSpec()
 	c, err := schemas.Parse("clusters/orders/cluster.yaml", []byte(spec))

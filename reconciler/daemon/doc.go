@@ -11,7 +11,9 @@
 //	             cluster its Source; Supersede the old revision's pending statuses
 //	    Failed:  log, count; the clusters go on at the revision they have
 //	    Refused: failure status on the refused revision; nothing changes
-//	    every tick: the pull-request heads are checked (Options.PullRequests)
+//	    every tick: the pull-request heads are checked (Options.PullRequests;
+//	             `ringops run` plans each head in a child process with memory
+//	             and time limits, review/pullrequests.Isolated)
 //
 //	one worker per cluster (clusters in parallel, steps inside one never):
 //	    new Source? ──▶ Prepare (validate the change, render) ──▶ invalid: failure, wait for the next revision
