@@ -15,6 +15,17 @@
 //
 // Only regular files are copied (a symlink is followed only to a regular
 // file inside the repository), within Options' size and count limits.
+// Every file of the Component, and every YAML string its kustomizations
+// hold inline (patches), is parsed before kustomize sees it and its nodes
+// counted with anchors and aliases expanded, within Options.MaxYAMLNodes
+// and MaxMappingKeys per mapping (budget.go): kustomize would expand an
+// alias bomb of a few hundred bytes to gigabytes, and its time grows with
+// the square of a mapping's size. Every render has a deadline
+// (Options.Timeout, ErrDeadline), the wait for the kustomize lock
+// included; a build cannot be stopped, so one past its deadline finishes
+// in the background and is dropped. With the schema's bounds on the spec
+// (schemas.MaxRacks, ...) this bounds the time and memory of a render
+// (BenchmarkRenderAtBounds); FuzzRenderComponent fuzzes it.
 // Before the build every kustomization of the Component is inspected: the
 // top one must be a kind: Component, and no reference may be remote (URL,
 // git) or leave the Component's directory. Helm and plugins are disabled.
@@ -22,7 +33,13 @@
 // builds) and its panics become errors. After the build, a patch whose
 // target selects nothing, a generated object removed or renamed, and a
 // StatefulSet whose replicas changed are errors; the contract's labels are
-// put back. Every error of a Component names its file (and field), as a
+// put back. What a Component may touch is decided in guard.go: it may add
+// only objects of AllowedKinds in the cluster's namespace, no object may
+// carry ownerReferences, and the protected fields of generated objects
+// (selectors, the headless Service, update strategy, pod management,
+// claim retention, claim names, the disruption budget, finalizers) keep
+// their rendered values (ErrForbidden). Every error of a Component names
+// its file (and field), as a
 // *FileError wrapping one of the Err* sentinels.
 //
 // # What is rendered in a context
@@ -82,6 +99,13 @@
 //   - Annotation ringops.dev/config-hash on pod templates: the SHA-256 of the
 //     data of <cluster>-config, so that a configuration change rolls the
 //     racks.
+//   - Annotation ringops.dev/adopt: "true" on every object when spec.adopt
+//     is set: the apply may take over a live object of the same name that
+//     ringops did not create (reconciler/kube refuses it otherwise).
+//   - Annotation ringops.dev/last-applied on <cluster>-config: the spec's
+//     change basis (schemas.EncodeLastApplied), the clusters' record of
+//     what was rolled out, read back by the engine's Prepare; put back
+//     after a Component, like the contract's labels.
 //
 // The pod's readiness probe reads the node's own StorageService
 // OperationMode and NativeTransportRunning in one Jolokia read and is ready

@@ -115,6 +115,8 @@ func (c *CassandraCluster) Contexts() []string {
 }
 
 // DatacenterNodes is the number of nodes a defaulted datacenter should have.
+// Only a valid spec's count is meaningful: Validate bounds the counts, so
+// that this int32 sum cannot overflow.
 func (dc *Datacenter) DatacenterNodes() int32 {
 	var n int32
 	for _, r := range dc.Racks {

@@ -53,6 +53,8 @@ type runFlags struct {
 	forgeTokenFile, forgeUsername       string
 	statusInterval                      time.Duration
 	prValidation                        bool
+	prCheckMemoryMiB                    int64
+	prCheckTimeout                      time.Duration
 
 	resync                 time.Duration
 	kubeQPS                float32
@@ -144,6 +146,8 @@ the statuses are flushed, the leader Lease is released, exit 0.`,
 	fl.StringVar(&f.forgeUsername, "forge-username", "", "Bitbucket: user name for basic auth with the token as password")
 	fl.DurationVar(&f.statusInterval, "status-interval", 10*time.Second, "least time between two updates of one commit status")
 	fl.BoolVar(&f.prValidation, "pr-validation", false, "post ringops/plan on pull-request heads (needs a forge token)")
+	fl.Int64Var(&f.prCheckMemoryMiB, "pr-check-memory-limit", pullrequests.DefaultChildMemoryLimit>>20, "MiB of memory each pull-request check may use, in its own process")
+	fl.DurationVar(&f.prCheckTimeout, "pr-check-timeout", pullrequests.DefaultChildTimeout, "how long one pull-request check may take, in its own process")
 	fl.StringVar(&f.webhookSecretFile, "webhook-secret-file", "", "file holding the GitHub and Gitea webhooks' secret (HMAC); /hooks/github and /hooks/gitea answer 404 without it")
 	fl.StringVar(&f.gitlabWebhookTokenFile, "gitlab-webhook-token-file", "", "file holding GitLab's webhook token (sent in clear by GitLab: never the HMAC secret); /hooks/gitlab answers 404 without it")
 	fl.DurationVar(&f.shutdownGrace, "shutdown-grace", 20*time.Second, "on SIGTERM, how long the step in flight may take to finish")
@@ -280,6 +284,7 @@ type daemonSetup struct {
 	engine  *reconciler.Engine
 	poller  *git.Poller
 	queue   *forge.Queue
+	client  forge.Client
 	target  forge.Target
 	daemon  *daemon.Daemon
 	metrics *daemon.Metrics
@@ -398,7 +403,7 @@ func (s *daemonSetup) newQueue(log *slog.Logger) (*forge.Queue, error) {
 	if err != nil {
 		return nil, err
 	}
-	s.target = target
+	s.target, s.client = target, client
 	qo := forge.DefaultOptions()
 	qo.MinInterval, qo.Logger = s.f.statusInterval, log
 	q, err := forge.NewQueue(client, qo)
@@ -459,6 +464,13 @@ func (s *daemonSetup) close() {
 func (s *daemonSetup) newPullRequests() (daemon.PullRequests, error) {
 	o := pullrequests.DefaultOptions()
 	o.Forge, o.Root, o.Logger = s.target.Kind, s.f.path, s.log
+	self, err := os.Executable()
+	if err != nil {
+		return nil, fmt.Errorf("--pr-validation: the checks run in a child process of this binary: %w", err)
+	}
+	o.Planner = pullrequests.Isolated{Command: []string{self, checkPullRequestCommand},
+		MemoryLimit: s.f.prCheckMemoryMiB << 20, Timeout: s.f.prCheckTimeout}
+	o.Statuses = s.client
 	c, err := pullrequests.New(s.poller, s.queue, o)
 	if err != nil {
 		return nil, fmt.Errorf("--pr-validation: %w", err)
