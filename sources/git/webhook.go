@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"github.com/ringops/ringops/internal/redact"
 	"io"
 	"log/slog"
 	"net/http"
@@ -242,7 +243,7 @@ func (h *WebhookHandler) dispatch(w http.ResponseWriter, r *http.Request, hk hoo
 // reject answers status and logs one line without payload or secret.
 func (h *WebhookHandler) reject(w http.ResponseWriter, r *http.Request, hk hook, status int, reason string) {
 	h.opts.Logger.Warn("git webhook rejected",
-		"status", status, "reason", reason, "forge", string(hk.forge), "event", hk.event,
+		"status", status, "reason", reason, "forge", string(hk.forge), "event", redact.Text(hk.event, 64),
 		"remote", r.RemoteAddr, "bytes", r.ContentLength)
 	http.Error(w, "webhook: "+reason, status)
 }
