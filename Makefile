@@ -61,11 +61,12 @@ fuzz: ## fuzz the spec parser, then rendering with Components, FUZZTIME each (de
 	$(GO) test -run=NONE -fuzz=FuzzParse -fuzztime=$${FUZZTIME:-60s} ./schemas
 	$(GO) test -run=NONE -fuzz=FuzzRenderComponent -fuzztime=$${FUZZTIME:-60s} ./render
 
-lint: ## gofmt, go vet, staticcheck
+lint: ## gofmt, go vet, staticcheck, govulncheck (when its database can be reached)
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 	@command -v staticcheck >/dev/null || $(GO) install honnef.co/go/tools/cmd/staticcheck@v0.8.2
 	PATH="$$PATH:$$($(GO) env GOPATH)/bin" staticcheck ./...
+	@scripts/vulncheck.sh
 
 fmt: ## format the code
 	gofmt -w $$(git ls-files '*.go')
