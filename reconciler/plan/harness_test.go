@@ -50,12 +50,17 @@ type ringSpec struct {
 	Summary  string                   `json:"summary"`
 	Problems []RingProblem            `json:"problems"`
 	Nodes    map[string]*ringNodeSpec `json:"nodes"`
+	// UpgradeSkew is Ring.UpgradeSkew.
+	UpgradeSkew string `json:"upgradeSkew"`
 }
 
 type ringNodeSpec struct {
 	Mode   *string `json:"mode"`
 	State  string  `json:"state"`
 	InRing *bool   `json:"inRing"`
+	// NoProgressSince (RFC 3339) and OldSSTables are the node's progress.
+	NoProgressSince string `json:"noProgressSince"`
+	OldSSTables     *int64 `json:"oldSSTables"`
 }
 
 // ctxSpec is one context: unreachable, or its live objects. Objects other
@@ -490,7 +495,7 @@ func buildPVCs(oc *Context, sts *unstructured.Unstructured, n int32, ss *stsSpec
 func buildRing(t testing.TB, cluster string, o *Observed, rs *ringSpec) Ring {
 	t.Helper()
 	rg := Ring{Assessed: true, Healthy: len(rs.Problems) == 0, Summary: rs.Summary, Problems: rs.Problems,
-		Since: o.Now.Add(-time.Hour), Nodes: map[string]RingNode{}}
+		Since: o.Now.Add(-time.Hour), Nodes: map[string]RingNode{}, UpgradeSkew: rs.UpgradeSkew}
 	if rs.Healthy != nil {
 		rg.Healthy = *rs.Healthy
 	}
@@ -520,6 +525,14 @@ func buildRing(t testing.TB, cluster string, o *Observed, rs *ringSpec) Ring {
 		}
 		if ns.InRing != nil {
 			n.InRing = *ns.InRing
+		}
+		if ns.NoProgressSince != "" {
+			since, err := time.Parse(time.RFC3339, ns.NoProgressSince)
+			require.NoError(t, err)
+			n.NoProgressSince = since
+		}
+		if ns.OldSSTables != nil {
+			n.OldSSTables = *ns.OldSSTables
 		}
 		rg.Nodes[pod] = n
 	}
