@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/ringops/ringops/reconciler/kube"
 	"github.com/ringops/ringops/reconciler/plan"
@@ -15,27 +14,13 @@ import (
 // (no pod, or no pod IP).
 var ErrNotObserved = errors.New("not in the last observation")
 
-// ErrNotStarted: a decommissioned node stayed NORMAL.
-var ErrNotStarted = errors.New("the decommission did not start")
-
-// decommission is one decommission run in the background.
-type decommission struct {
-	pod    string
-	cancel context.CancelFunc
-	done   chan struct{}
-	err    error // set, under the engine's lock, before done is closed
-	// background: Execute returned, the decommission having started; a
-	// failure from then on is an OperationFailed event (before, it is the
-	// step's error).
-	background bool
-	over       bool // the planner saw it end: its watch is cancelled, its error is not news
-}
-
-// decommission applies the StatefulSet with its decommission marker (so
-// that a restarted daemon knows), then starts the decommission in the
-// background and returns once the node has left NORMAL: the planner
-// follows it from there, through the node's OperationMode.
-func (e *Engine) decommission(ctx context.Context, cluster string, s plan.Step) ([]kube.Result, error) {
+// operate applies the StatefulSet of a long operation's step (its marker
+// and stamps first, so that a restarted daemon knows what was started),
+// then starts the operation on the step's node and returns: the operation
+// is fire-and-forget, its call never held open (the Jolokia agent may
+// serve one request at a time), and the planner follows it from the ring.
+// An error is the step's: the node refused, or could not be asked.
+func (e *Engine) operate(ctx context.Context, cluster string, s plan.Step) ([]kube.Result, error) {
 	results, err := one(e.kube.ApplyObject(ctx, s.Context, s.Objects[0]))
 	if err != nil {
 		return results, err
@@ -44,8 +29,17 @@ func (e *Engine) decommission(ctx context.Context, cluster string, s plan.Step) 
 	if err != nil {
 		return results, err
 	}
-	op := e.startDecommission(cluster, n)
-	return results, e.awaitLeaving(ctx, n, op)
+	switch s.Action {
+	case plan.Decommission:
+		err = e.nodeOps.Decommission(ctx, n)
+	case plan.ResumeBootstrap:
+		err = e.nodeOps.ResumeBootstrap(ctx, n)
+	case plan.UpgradeSSTables:
+		err = e.nodeOps.UpgradeSSTables(ctx, n)
+	default:
+		err = fmt.Errorf("step %s: %w: not a node operation", s.Action, ErrBadStep)
+	}
+	return results, err
 }
 
 // node is a pod of the last observation as the ring knows it.
@@ -68,92 +62,4 @@ func (e *Engine) node(cluster, kctx, pod string) (ring.Node, error) {
 		}
 	}
 	return ring.Node{}, fmt.Errorf("node %s in %s: %w (no pod IP)", pod, kctx, ErrNotObserved)
-}
-
-// startDecommission runs the decommission of n in the background, unless
-// this engine runs it already.
-func (e *Engine) startDecommission(cluster string, n ring.Node) *decommission {
-	st := e.state(cluster)
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if op := st.decom; op != nil && op.pod == n.Pod && !closed(op.done) {
-		return op
-	}
-	ctx, cancel := context.WithCancel(e.bg)
-	op := &decommission{pod: n.Pod, cancel: cancel, done: make(chan struct{})}
-	st.decom = op
-	e.ops.Add(1)
-	go func() {
-		defer e.ops.Done()
-		defer cancel()
-		err := e.decom.Decommission(ctx, n)
-		e.mu.Lock()
-		op.err = err
-		close(op.done)
-		if st.decom == op {
-			st.decom = nil
-		}
-		report := err != nil && op.background && !op.over
-		e.mu.Unlock()
-		if report && e.bg.Err() == nil {
-			e.emit(Event{Kind: OperationFailed, At: e.clock.Now(), Cluster: cluster, Pod: n.Pod,
-				Step: plan.Step{Action: plan.Decommission, Context: n.Context, Pod: n.Pod}, Err: op.err})
-		}
-	}()
-	return op
-}
-
-// decommissioned stops watching the decommission of pod, which the
-// planner saw end (DECOMMISSIONED, its replica removed): the watch would
-// only fail to reach a node that is gone.
-func (e *Engine) decommissioned(cluster, pod string) {
-	st := e.state(cluster)
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if op := st.decom; op != nil && op.pod == pod {
-		op.over = true
-		op.cancel()
-	}
-}
-
-// handOver leaves op to the background, unless it has ended already.
-func (e *Engine) handOver(op *decommission) error {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if closed(op.done) {
-		return op.err
-	}
-	op.background = true
-	return nil
-}
-
-func closed(c chan struct{}) bool {
-	select {
-	case <-c:
-		return true
-	default:
-		return false
-	}
-}
-
-// awaitLeaving waits until n is no longer NORMAL (the decommission has
-// started), the decommission ended, or DecommissionStartTimeout passed.
-func (e *Engine) awaitLeaving(ctx context.Context, n ring.Node, op *decommission) error {
-	deadline := e.clock.Now().Add(e.opts.DecommissionStartTimeout)
-	for {
-		select {
-		case <-op.done:
-			return op.err
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-e.clock.After(e.opts.RingPollInterval):
-		}
-		if v, err := e.ring.ReadView(ctx, n); err == nil && v.Mode != ring.ModeNormal {
-			return e.handOver(op)
-		}
-		if e.clock.Now().After(deadline) {
-			return fmt.Errorf("decommission %s: %w: still NORMAL after %s", n.Pod, ErrNotStarted,
-				e.opts.DecommissionStartTimeout.Round(time.Second))
-		}
-	}
 }

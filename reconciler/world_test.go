@@ -80,7 +80,7 @@ func newLive(tb testing.TB, w *env.World, opts Options) *live {
 	m, err := kube.NewManager(clients, kube.DefaultManagerOptions())
 	require.NoError(tb, err)
 	jc := ring.NewClient(ring.NewDirect(ring.DirectOptions{}), ring.DefaultOptions())
-	l.engine, err = New(Clients{Kube: m, Ring: jc, Decommissioner: ring.NewDecommissioner(jc, ring.DefaultDecommissionOptions()),
+	l.engine, err = New(Clients{Kube: m, Ring: jc, Operations: ring.NewOperations(jc, ring.DefaultOperationOptions()),
 		Events: l.sink}, opts)
 	require.NoError(tb, err)
 	tb.Cleanup(l.engine.Close)

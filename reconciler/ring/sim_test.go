@@ -264,7 +264,7 @@ func TestSimDecommission(t *testing.T) {
 	r := startSimRing(t, ringSpec{DCs: 2, Racks: 2, PerRack: 2})
 	c := newClient(nil, 2*time.Second)
 	waitResult(t, c, ring.Expected{Nodes: r.nodes}, "healthy", func(res ring.Result) bool { return res.Healthy })
-	d := ring.NewDecommissioner(c, ring.DecommissionOptions{PollInterval: 20 * time.Millisecond, Timeout: time.Minute})
+	d := ring.NewOperations(c, ring.OperationOptions{})
 
 	leaver := r.nodes[len(r.nodes)-1] // orders-dc2-r2-1
 	r.procs[leaver.Pod].FailDecommission(true)
@@ -304,7 +304,7 @@ func TestSimDecommission3x(t *testing.T) {
 	c := newClient(nil, 2*time.Second)
 	waitResult(t, c, ring.Expected{Nodes: r.nodes}, "healthy", func(res ring.Result) bool { return res.Healthy })
 	leaver := r.nodes[len(r.nodes)-1]
-	d := ring.NewDecommissioner(c, ring.DecommissionOptions{PollInterval: 20 * time.Millisecond, Timeout: time.Minute})
+	d := ring.NewOperations(c, ring.OperationOptions{})
 	if err := d.Decommission(context.Background(), leaver); err != nil {
 		t.Fatal(err)
 	}
