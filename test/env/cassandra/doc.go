@@ -11,8 +11,21 @@
 //	               │                     └─ bootstrapped before, or a seed ──────────────────────────────▶ NORMAL
 //	               └─(no seed within SeedTimeout / data refuses / ctx cancelled)──▶ start error, process ends
 //	NORMAL ──decommission──▶ LEAVING ──(DecommissionTime)──▶ announces LEFT ──▶ DECOMMISSIONED (process runs on)
-//	                            └─(FailDecommission)──▶ exec throws, stays LEAVING (4.x may retry)
+//	                            └─(FailDecommission)──▶ exec throws; LEAVING (3.11, 4.x) or
+//	                                                    DECOMMISSION_FAILED (5.0); decommission again retries
+//	JOINING ──(FailBootstrap)──▶ JOINING (3.11, 4.x) or JOINING_FAILED (5.0) ──resumeBootstrap──▶ streams again
 //	any ──Stop (drain, peers told) / Kill (peers notice next round)──▶ process ends; DN in the others' views
+//
+// Each node runs one release (NodeConfig.ReleaseVersion, else
+// Options.ReleaseVersion; release.go): a ring of mixed versions reports a
+// schema version per release series until every node runs the new one,
+// and a node restarted on a release that writes a newer sstable format
+// holds old sstables (OldVersionSSTableCount, 4.0+) until upgradeSSTables
+// rewrites them. While a bootstrap or a decommission streams,
+// StreamManager.CurrentStreams shows it; while upgradeSSTables runs,
+// CompactionManager.Compactions does (operations.go). Faults.SerialJolokia
+// makes the agent serve one request at a time, as the real JVM agent does
+// by default.
 //
 // A Key (the PVC) keeps host ID, tokens and bootstrap state: a restart with
 // the same Key comes back NORMAL without bootstrapping, possibly on a new

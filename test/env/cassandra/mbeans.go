@@ -92,13 +92,16 @@ func canonicalName(name string) string {
 
 // Registry returns the node's MBean server (what its Jolokia agent serves).
 func (n *Node) Registry() jolokia.Registry {
-	legacy := n.sim.opts.legacy()
+	legacy := n.legacy()
 	r := &registry{beans: map[string]*bean{
 		StorageServiceMBean:  n.storageService(legacy),
 		StorageProxyMBean:    n.storageProxy(legacy),
 		FailureDetectorMBean: n.failureDetector(legacy),
 		EndpointSnitchMBean:  n.endpointSnitch(),
 	}}
+	for name, b := range n.operationBeans() {
+		r.beans[name] = b
+	}
 	return r
 }
 
@@ -115,7 +118,7 @@ func (n *Node) storageService(legacy bool) *bean {
 	attrs := map[string]func() any{
 		"ClusterName":        func() any { return n.cfg.ClusterName },
 		"LocalHostId":        func() any { return n.hostID },
-		"ReleaseVersion":     func() any { return n.sim.opts.ReleaseVersion },
+		"ReleaseVersion":     func() any { return n.release() },
 		"Tokens":             func() any { return slices.Clone(n.disk.tokens) },
 		"Keyspaces":          func() any { return n.sim.keyspaceNames() },
 		"NonSystemKeyspaces": func() any { return n.sim.userKeyspaceNames() },
@@ -125,8 +128,8 @@ func (n *Node) storageService(legacy bool) *bean {
 		"Draining":           func() any { return false },
 		"GossipRunning":      read(n, func() bool { return n.gossiping }),
 		"Initialized":        read(n, func() bool { return n.gossiping || n.mode == ModeDecommissioned }),
-		"Joined":             read(n, func() bool { return n.mode >= ModeNormal && n.mode != ModeDrained }),
-		"BootstrapMode":      read(n, func() bool { return n.mode == ModeJoining }),
+		"Joined":             read(n, func() bool { return n.mode >= ModeNormal && n.mode != ModeDrained && n.mode != ModeJoiningFailed }),
+		"BootstrapMode":      read(n, func() bool { return n.mode == ModeJoining || n.mode == ModeJoiningFailed }),
 		"HostIdMap":          read(n, func() map[string]string { return n.hostIDMap("") }),
 		"EndpointToHostId":   read(n, func() map[string]string { return n.hostIDMap("") }),
 		"HostIdToEndpoint":   read(n, func() map[string]string { return invert(n.hostIDMap("")) }),
@@ -162,17 +165,17 @@ func (n *Node) storageServiceOps(legacy bool) []operation {
 			call: func([]any) (any, error) { return n.decommission(false) },
 		}
 	}
-	return []operation{
+	return append(n.operations(),
 		decom,
-		{
+		operation{
 			sig:  jolokia.Operation{Name: "removeNode", Params: []string{"java.lang.String"}, Return: "void"},
 			call: func(args []any) (any, error) { id, _ := args[0].(string); return n.removeNode(id) },
 		},
-		{
+		operation{
 			sig:  jolokia.Operation{Name: "getTokens", Params: []string{}, Return: "java.util.List"},
 			call: func([]any) (any, error) { return slices.Clone(n.disk.tokens), nil },
 		},
-	}
+	)
 }
 
 func (n *Node) storageProxy(legacy bool) *bean {
@@ -250,7 +253,7 @@ func (n *Node) schemaVersion() string {
 	if self := n.view.eps[n.hostID]; self != nil {
 		return self.schema
 	}
-	return n.sim.schemaOf(n.cfg.ClusterName)
+	return n.sim.schemaOf(n.schemaKey())
 }
 
 // schemaVersions is StorageProxy.SchemaVersions: the version of each

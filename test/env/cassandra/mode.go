@@ -13,6 +13,14 @@ const (
 	ModeDrained                    // graceful shutdown done (the process is ending)
 )
 
+// The modes Cassandra 5.0 adds (5.0.1 StorageService.java:478).
+const (
+	// ModeJoiningFailed: the bootstrap failed; resumeBootstrap resumes it.
+	ModeJoiningFailed Mode = ModeDrained + 1 + iota
+	// ModeDecommissionFailed: the decommission failed; a retry is accepted.
+	ModeDecommissionFailed
+)
+
 func (m Mode) String() string {
 	switch m {
 	case ModeStarting:
@@ -27,6 +35,10 @@ func (m Mode) String() string {
 		return "DECOMMISSIONED"
 	case ModeDrained:
 		return "DRAINED"
+	case ModeJoiningFailed:
+		return "JOINING_FAILED"
+	case ModeDecommissionFailed:
+		return "DECOMMISSION_FAILED"
 	}
 	return "UNKNOWN"
 }

@@ -26,8 +26,10 @@ type Node struct {
 	isSeed    bool
 	seedIPs   []string
 	view      *view
-	joinAt    time.Time
-	decom     *decomOp
+	booting   *streamPlan    // the bootstrap streaming, while it runs
+	decom     *decomOp       // the decommission, while it runs
+	upgrades  []*upgradeTask // upgradeSSTables running
+	overlaps  int            // operations started while the same one ran
 	faults    Faults
 	err       error
 
@@ -97,6 +99,8 @@ func (s *Sim) launch(cfg NodeConfig) (*Node, error) {
 	n.jolokia.handler = newAgent(n)
 	n.jolokia.ctx, n.cancel = context.WithCancel(context.Background())
 	n.jolokia.refuse = n.faults.RefuseJolokia
+	n.jolokia.serial.Store(n.faults.SerialJolokia)
+	n.upgradeFormat()
 	s.nodes[cfg.IP] = n
 	s.byKey[cfg.Key] = n
 	return n, nil
@@ -239,14 +243,14 @@ func (n *Node) join(contact *Node) {
 	s, d := n.sim, n.disk
 	self := &endpoint{
 		hostID: n.hostID, addr: n.cfg.IP, dc: n.cfg.DC, rack: n.cfg.Rack,
-		schema: s.schemaOf(n.cfg.ClusterName), release: s.opts.ReleaseVersion,
+		schema: s.schemaOf(n.schemaKey()), release: n.release(),
 		tokens: d.tokens, status: statusNormal, gen: n.gen, ver: 1,
 	}
 	n.mode = ModeNormal
 	if !d.bootstrapped && !n.isSeed {
 		self.status = statusBoot
 		n.mode = ModeJoining
-		n.joinAt = time.Now().Add(s.opts.BootstrapTime)
+		n.bootstrap()
 	}
 	d.bootstrapped = d.bootstrapped || n.mode == ModeNormal
 	d.joined, d.removed = true, false
@@ -277,11 +281,7 @@ func (n *Node) tick(now time.Time) {
 	if !n.running {
 		return
 	}
-	if n.mode == ModeJoining && !n.faults.NeverFinishJoining && !now.Before(n.joinAt) {
-		n.mode = ModeNormal
-		n.disk.bootstrapped = true
-		n.update(func(e *endpoint) { e.status = statusNormal })
-	}
+	n.bootstrapTick(now)
 	if n.decom != nil {
 		n.decom.tick(n, now)
 	}
@@ -351,6 +351,15 @@ func (n *Node) Mode() string {
 	n.sim.mu.Lock()
 	defer n.sim.mu.Unlock()
 	return n.mode.String()
+}
+
+// Overlaps counts the operations started on the node while the same one
+// ran (a resumeBootstrap during a bootstrap, a 3.11 decommission during a
+// decommission): Cassandra would then stream the data twice.
+func (n *Node) Overlaps() int {
+	n.sim.mu.Lock()
+	defer n.sim.mu.Unlock()
+	return n.overlaps
 }
 
 // HostID returns the node's host ID (kept across restarts with one Key).

@@ -29,8 +29,12 @@ type Options struct {
 	FatClientTimeout time.Duration
 	// ReleaseVersion is the Cassandra version the nodes report. Versions
 	// below 4 ("3.11.17") select the 3.x MBean surface: decommission()
-	// without argument and no ...WithPort attributes.
+	// without argument and no ...WithPort attributes. A node's
+	// NodeConfig.ReleaseVersion overrides it (a ring of mixed versions).
 	ReleaseVersion string
+	// UpgradeTime is how long upgradeSSTables takes to rewrite the old
+	// sstables of one keyspace.
+	UpgradeTime time.Duration
 	// NumTokens is the number of tokens (vnodes) a new node draws.
 	NumTokens int
 	// Keyspaces are the user keyspaces every ring has, besides the system
@@ -53,6 +57,7 @@ func DefaultOptions() Options {
 		BootstrapTime:    2 * time.Second,
 		StartupTime:      100 * time.Millisecond,
 		DecommissionTime: 1 * time.Second,
+		UpgradeTime:      200 * time.Millisecond,
 		GossipInterval:   50 * time.Millisecond,
 		SeedTimeout:      3 * time.Second,
 		FatClientTimeout: 3 * time.Second,
@@ -62,8 +67,8 @@ func DefaultOptions() Options {
 }
 
 // withDefaults fills zero fields from DefaultOptions, except the phase
-// durations (BootstrapTime, StartupTime, DecommissionTime) where 0 means
-// at once.
+// durations (BootstrapTime, StartupTime, DecommissionTime, UpgradeTime)
+// where 0 means at once.
 func (o Options) withDefaults() Options {
 	d := DefaultOptions()
 	if o.GossipInterval <= 0 {
@@ -114,6 +119,9 @@ type NodeConfig struct {
 	JolokiaPort int
 	// JolokiaUser and JolokiaPassword turn on basic auth when set.
 	JolokiaUser, JolokiaPassword string
+	// ReleaseVersion is the Cassandra version this node runs (the image's
+	// tag); "" is Options.ReleaseVersion.
+	ReleaseVersion string
 }
 
 func (c NodeConfig) validate() error {

@@ -29,6 +29,8 @@ type Spec struct {
 	// JolokiaUser and JolokiaPassword come from JOLOKIA_USER and
 	// JOLOKIA_PASSWORD; empty means no authentication.
 	JolokiaUser, JolokiaPassword string
+	// Image is the container's image (its tag says the Cassandra release).
+	Image string
 }
 
 // Container is a running Cassandra process.
