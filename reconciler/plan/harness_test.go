@@ -94,6 +94,9 @@ type stsSpec struct {
 	PVCs        map[string]*pvcSpec `json:"pvcs"`
 	NoPVCs      bool                `json:"noPVCs"`
 	Absent      bool                `json:"absent"`
+	// PodImage is the image of the pods not on the update revision
+	// (those on it run the live template's).
+	PodImage string `json:"podImage"`
 }
 
 type podSpec struct {
@@ -430,7 +433,7 @@ func buildPods(t testing.TB, oc *Context, sts *unstructured.Unstructured, n, upd
 					render.LabelDatacenter: labels[render.LabelDatacenter], render.LabelRack: labels[render.LabelRack],
 					LabelRevision: rev,
 				}},
-			Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: render.ContainerCassandra,
+			Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: render.ContainerCassandra, Image: podImageOf(sts, rev == updateRev, ss),
 				Ports: []corev1.ContainerPort{{Name: render.PortJolokia, ContainerPort: 8778}}}}},
 			Status: corev1.PodStatus{Phase: corev1.PodRunning, PodIP: fmt.Sprintf("10.0.%d.%d", len(oc.Pods)/200, len(oc.Pods)%200+1),
 				Conditions: []corev1.PodCondition{{Type: corev1.PodReady, Status: ready}}},
@@ -443,6 +446,15 @@ func buildPods(t testing.TB, oc *Context, sts *unstructured.Unstructured, n, upd
 		out = append(out, &oc.Pods[len(oc.Pods)-1])
 	}
 	return out
+}
+
+// podImageOf is the image of a pod: the live template's on the update
+// revision, stsSpec.PodImage otherwise.
+func podImageOf(sts *unstructured.Unstructured, updated bool, ss *stsSpec) string {
+	if updated {
+		return imageOf(nested(sts.Object, "spec", "template"))
+	}
+	return ss.PodImage
 }
 
 func buildPVCs(oc *Context, sts *unstructured.Unstructured, n int32, ss *stsSpec) {

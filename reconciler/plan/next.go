@@ -43,9 +43,10 @@ func (v *view) wait(w Wait) Plan {
 // candidate finds the first work left, in rollout order: a decommission
 // or an upgradesstables in flight, a failed bootstrap; then the topology,
 // datacenter by datacenter (seed first): growth, then shrinking; then
-// template rolls, rack by rack; then upgradesstables, node by node. While
-// the ring shows the schema skew of an upgrade across versions, the roll
-// goes before the topology: nothing else may run until it is over.
+// template rolls, rack by rack; then upgradesstables, node by node. A
+// roll to another release series (or one the ring shows the schema skew
+// of) goes before the topology: no node joins or leaves a ring of two
+// versions, and none bootstraps on another version than the ring's.
 func (v *view) candidate() (*candidate, *Wait) {
 	for _, r := range v.racks {
 		if r.live != nil && r.live.annotations[AnnotationDecommission] != "" {
@@ -58,7 +59,7 @@ func (v *view) candidate() (*candidate, *Wait) {
 	if c, w := v.failedBootstrap(); c != nil || w != nil {
 		return c, w
 	}
-	if v.o.Ring.UpgradeSkew != "" {
+	if v.o.Ring.UpgradeSkew != "" || v.upgradeAcrossSeries() {
 		if c := v.roll(); c != nil {
 			return c, nil
 		}
@@ -84,8 +85,8 @@ func (v *view) topology() (*candidate, *Wait) {
 		if c, w := v.grow(racks); c != nil || w != nil {
 			return c, w
 		}
-		if c := v.shrink(racks); c != nil {
-			return c, nil
+		if c, w := v.shrink(racks); c != nil || w != nil {
+			return c, w
 		}
 	}
 	return nil, nil
@@ -169,7 +170,7 @@ func (v *view) growReason(pick *rack, racks []*rack) string {
 // shrink picks, among a datacenter's racks above their node count, the one
 // with the most nodes (the last such rack on a tie), and removes its
 // highest pod: by decommission, or directly when the node never joined.
-func (v *view) shrink(racks []*rack) *candidate {
+func (v *view) shrink(racks []*rack) (*candidate, *Wait) {
 	var pick *rack
 	for _, r := range racks {
 		if r.live.replicas > r.target && (pick == nil || r.live.replicas >= pick.live.replicas) {
@@ -177,7 +178,7 @@ func (v *view) shrink(racks []*rack) *candidate {
 		}
 	}
 	if pick == nil {
-		return nil
+		return nil, nil
 	}
 	n := pick.live.replicas
 	m := pick.podName(n - 1)
@@ -189,9 +190,12 @@ func (v *view) shrink(racks []*rack) *candidate {
 		u := v.write(pick, n-1, min(pick.live.partition, n-1), v.stamp("remove "+m))
 		return &candidate{r: pick, except: n - 1, desc: fmt.Sprintf("%s remove %s", pick.label(), m),
 			step: Step{Action: ScaleStatefulSet, Context: pick.ctx, Target: refOf(pick.live.obj), Objects: objs(u),
-				Pod: m, From: n, To: n - 1, Reason: why + ": " + m + " never joined the ring (not Ready, in no view), removed without decommission"}}
+				Pod: m, From: n, To: n - 1, Reason: why + ": " + m + " never joined the ring (not Ready, in no view), removed without decommission"}}, nil
 	}
-	return v.decommission(pick, why+": decommission "+m+", the highest pod of the rack with the most nodes", 1)
+	if v.leavingAlready(m) {
+		return v.unmarkedDecommission(pick, m)
+	}
+	return v.decommission(pick, why+": decommission "+m+", the highest pod of the rack with the most nodes", 1), nil
 }
 
 // decommission is try n of the decommission of a rack's highest pod.

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
+
 	"github.com/ringops/ringops/render"
 )
 
@@ -198,6 +200,28 @@ func (v *view) decommissionState(r *rack, pod string) string {
 	return "mode unknown"
 }
 
+// leavingAlready: the node is leaving, or its decommission failed, as its
+// own mode or another view says.
+func (v *view) leavingAlready(pod string) bool {
+	n := v.o.Ring.Nodes[pod]
+	return n.Mode == "LEAVING" || n.Mode == "DECOMMISSION_FAILED" || (n.Mode == "" && leavingSeen(n))
+}
+
+// unmarkedDecommission: the pod to decommission leaves already, although
+// its StatefulSet has no marker (lost with a StatefulSet re-created after
+// a crash, or a decommission started by hand). It is followed as any
+// decommission, and tried again only once it failed.
+func (v *view) unmarkedDecommission(r *rack, pod string) (*candidate, *Wait) {
+	ord := r.live.replicas - 1
+	a := r.tries(opDecommission, pod)
+	if failure := v.decommissionFailure(r, pod, a); failure != "" {
+		return v.retry(r, ord, a, failure)
+	}
+	w := v.timed(Wait{Reason: RolloutInProgress, Context: r.ctx,
+		Message: r.label() + ": " + pod + " is leaving, unmarked (" + v.decommissionState(r, pod) + ")"}, r.stepAt())
+	return nil, &w
+}
+
 // failedBootstrap finds the first node, in rollout order, whose bootstrap
 // failed: JOINING_FAILED (5.0, before any resume), or JOINING or
 // JOINING_FAILED with no progress for StallTimeout (4.x stays JOINING
@@ -284,4 +308,63 @@ func (v *view) upgradeSSTables() *candidate {
 // a node of the roll that ends it.
 func (v *view) skewTolerated(c *candidate) bool {
 	return c.step.Action == RestartPod && v.o.Ring.Assessed && v.o.Ring.UpgradeSkew != ""
+}
+
+// upgradeAcrossSeries reports whether a staged template moves some pod to
+// another Cassandra release series (4.1 to 5.0): such a roll goes before
+// any topology change, so that no node joins or leaves a ring of two
+// versions (streaming between release series is not supported) and no
+// node bootstraps on another version than the ring's.
+func (v *view) upgradeAcrossSeries() bool {
+	for _, r := range v.racks {
+		if r.live == nil || r.orphan() || r.nextRestart() < 0 {
+			continue
+		}
+		want := releaseSeries(imageOf(nested(r.live.obj.Object, "spec", "template")))
+		for ord, p := range r.pods {
+			if ord < r.live.replicas && !r.updated(ord) {
+				if have := releaseSeries(podImage(p)); want != "" && have != "" && have != want {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+// releaseSeries is the major.minor of an image's tag ("cassandra:4.1.5"
+// gives "4.1"), "" when the tag names no version.
+func releaseSeries(image string) string {
+	if i := strings.LastIndexByte(image, '@'); i >= 0 {
+		image = image[:i]
+	}
+	i := strings.LastIndexByte(image, ':')
+	if i < 0 || strings.Contains(image[i:], "/") {
+		return ""
+	}
+	parts := strings.SplitN(image[i+1:], ".", 3)
+	if len(parts) < 2 {
+		return ""
+	}
+	minor := parts[1]
+	if j := strings.IndexFunc(minor, func(r rune) bool { return r < '0' || r > '9' }); j >= 0 {
+		minor = minor[:j]
+	}
+	if _, err := strconv.Atoi(parts[0]); err != nil || minor == "" {
+		return ""
+	}
+	return parts[0] + "." + minor
+}
+
+// podImage is the image of a pod's cassandra container.
+func podImage(p *corev1.Pod) string {
+	if p == nil {
+		return ""
+	}
+	for _, c := range p.Spec.Containers {
+		if c.Name == render.ContainerCassandra {
+			return c.Image
+		}
+	}
+	return ""
 }
