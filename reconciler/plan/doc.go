@@ -26,8 +26,9 @@
 //	upgradesstables   one in flight: wait until the node has no old sstable; try again
 //	                  when it stopped
 //	failed bootstrap  a node whose bootstrap failed: resume it
-//	upgrade skew      while the ring's only problem is the schema skew of an upgrade
-//	                  across versions (Ring.UpgradeSkew), the template roll goes first
+//	series roll       a template roll to another release series (4.1 to 5.0), or one
+//	                  whose schema skew the ring shows (Ring.UpgradeSkew), goes first:
+//	                  no node joins or leaves a ring of two versions
 //	topology          datacenter by datacenter, seed first: grow (the rack with the
 //	                  fewest nodes, first rack on a tie: one node per rack, then in
 //	                  turn), then shrink (the rack with the most nodes, last rack on
@@ -70,7 +71,8 @@
 //	decommission  not started StartGrace after it was sent (node NORMAL, no view
 //	              has it leaving); LEAVING with no progress for StallTimeout
 //	              (3.11 and 4.x after a failed stream: both accept decommission
-//	              again on a LEAVING node); DECOMMISSION_FAILED (5.0)
+//	              again on a LEAVING node); DECOMMISSION_FAILED (5.0). A highest pod
+//	              found leaving without the marker is followed the same way.
 //	bootstrap     JOINING_FAILED (5.0), or JOINING / JOINING_FAILED with no
 //	              progress for StallTimeout (4.x stays JOINING; 5.0 stays
 //	              JOINING_FAILED while a resume streams): resumed
