@@ -118,6 +118,9 @@ func (n *Node) startDecommission(force bool) (*decomOp, error) {
 		return nil, err
 	}
 	d := n.sim.opts.DecommissionTime
+	if n.faults.DecommissionTime > 0 {
+		d = n.faults.DecommissionTime
+	}
 	op := &decomOp{phase: decomStreaming, deadline: time.Now().Add(d), stream: newStreamPlan("Unbootstrap", true, d), done: make(chan struct{})}
 	n.decom = op
 	n.mode = ModeLeaving

@@ -22,6 +22,10 @@ type Faults struct {
 	// Jolokia JVM agent does by default (executor=single): a request held
 	// open (a decommission) holds every other one back.
 	SerialJolokia bool
+	// DecommissionTime, when set, is how long the node's decommissions
+	// stream instead of Options.DecommissionTime (a node holding much
+	// data).
+	DecommissionTime time.Duration
 }
 
 // SetPodFaults arms faults for a pod: its running node gets them now and
@@ -92,6 +96,9 @@ func (n *Node) applyFaults(f Faults) {
 	n.FailDecommission(f.FailDecommission)
 	n.FailBootstrap(f.FailBootstrap)
 	n.SerialJolokia(f.SerialJolokia)
+	n.sim.mu.Lock()
+	n.faults.DecommissionTime = f.DecommissionTime
+	n.sim.mu.Unlock()
 	n.SetJolokiaDelay(f.JolokiaDelay)
 	n.RefuseJolokia(f.RefuseJolokia)
 }
