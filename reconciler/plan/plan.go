@@ -157,9 +157,10 @@ const (
 	// rollback"); its PVC stays, so this is a restart.
 	RestartPod
 	// Decommission: server-side apply Objects[0] (the StatefulSet with
-	// AnnotationDecommission naming Pod), then start decommissioning Pod
-	// through Jolokia (ring.Decommissioner), without waiting for the end:
-	// the planner follows the node's OperationMode. Disruptive.
+	// AnnotationDecommission naming Pod and the attempt), then send the
+	// decommission of Pod through Jolokia (ring.Operations.Decommission),
+	// or its retry, without waiting: the planner follows the node's
+	// OperationMode and the other nodes' views. Disruptive.
 	Decommission
 	// DeletePVC: delete Target (preconditions UID and resourceVersion), a
 	// PVC whose node was decommissioned, when spec.storage says so.
