@@ -15,9 +15,12 @@ LDFLAGS := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 CONTROLPLANE_BUILD := test/env/tools/controlplane/build.sh
 GITEA_BUILD := test/tools/gitea/build.sh
 HELM_BUILD := test/tools/helm/build.sh
-TOOLS_ENV = RINGOPS_CONTROLPLANE_DIR="$$($(CONTROLPLANE_BUILD))" RINGOPS_GITEA_DIR="$$($(GITEA_BUILD))" RINGOPS_HELM_DIR="$$($(HELM_BUILD))"
+# Apache Cassandra 5.0 and the Jolokia JVM agent, resolved with Maven from
+# Maven Central (about 70 MB, under a minute cold) for the real nodes.
+CASSANDRA_BUILD := test/tools/cassandra/build.sh
+TOOLS_ENV = RINGOPS_CONTROLPLANE_DIR="$$($(CONTROLPLANE_BUILD))" RINGOPS_GITEA_DIR="$$($(GITEA_BUILD))" RINGOPS_HELM_DIR="$$($(HELM_BUILD))" RINGOPS_CASSANDRA_DIR="$$($(CASSANDRA_BUILD))"
 
-.PHONY: help setup build test bench bench-daemon lint fmt fuzz tools controlplane gitea helm chart sandbox sandbox-down demo clean
+.PHONY: help setup build test bench bench-daemon lint fmt fuzz tools controlplane gitea helm cassandra chart sandbox sandbox-down demo clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 16
@@ -28,7 +31,7 @@ build: ## build bin/ringops
 setup: ## install the Debian packages the tests and the demo need (once; needs root)
 	@scripts/setup.sh
 
-tools: controlplane gitea helm ## build (or reuse) every cached test tool
+tools: controlplane gitea helm cassandra ## build (or reuse) every cached test tool
 
 controlplane: ## build (or reuse) the cached kube-apiserver and kube-controller-manager
 	@$(CONTROLPLANE_BUILD) >/dev/null
@@ -38,6 +41,9 @@ gitea: ## build (or reuse) the cached Gitea server
 
 helm: ## build (or reuse) the cached helm CLI, from helm.sh/helm/v3
 	@$(HELM_BUILD) >/dev/null
+
+cassandra: ## resolve (or reuse) the cached Cassandra 5.0 and Jolokia agent jars, from Maven Central
+	@$(CASSANDRA_BUILD) >/dev/null
 
 chart: controlplane helm ## lint, render and RBAC-check the Helm chart against a real API server
 	RINGOPS_CONTROLPLANE_DIR="$$($(CONTROLPLANE_BUILD))" RINGOPS_HELM_DIR="$$($(HELM_BUILD))" $(GO) test -count=1 ./test/chart/
@@ -51,8 +57,9 @@ bench: setup tools ## run the benchmarks (figures go to bench.txt; compare runs 
 bench-daemon: setup tools ## the daemon holding CLUSTERS (default 100) clusters x 3 regions: about 7 minutes (figures in bench-daemon.txt)
 	$(TOOLS_ENV) $(GO) test -run=NONE -bench=DaemonHolding -benchtime=1x -count=$${COUNT:-1} -timeout 60m ./test/bench -args -clusters $${CLUSTERS:-100} | tee bench-daemon.txt
 
-fuzz: ## fuzz the spec parser for FUZZTIME (default 60s)
+fuzz: ## fuzz the spec parser, then rendering with Components, FUZZTIME each (default 60s)
 	$(GO) test -run=NONE -fuzz=FuzzParse -fuzztime=$${FUZZTIME:-60s} ./schemas
+	$(GO) test -run=NONE -fuzz=FuzzRenderComponent -fuzztime=$${FUZZTIME:-60s} ./render
 
 lint: ## gofmt, go vet, staticcheck
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
@@ -63,13 +70,13 @@ lint: ## gofmt, go vet, staticcheck
 fmt: ## format the code
 	gofmt -w $$(git ls-files '*.go')
 
-sandbox: setup controlplane ## start the local 3-region world in the background and print its kubeconfig
-	RINGOPS_CONTROLPLANE_DIR="$$($(CONTROLPLANE_BUILD))" $(GO) run ./test/env/cmd/sandbox up
+sandbox: setup controlplane cassandra ## start the local 3-region world in the background (CASSANDRA=real: real Cassandra nodes) and print its kubeconfig
+	RINGOPS_CONTROLPLANE_DIR="$$($(CONTROLPLANE_BUILD))" RINGOPS_CASSANDRA_DIR="$$($(CASSANDRA_BUILD))" $(GO) run ./test/env/cmd/sandbox up $(if $(filter real,$(CASSANDRA)),-real)
 
 sandbox-down: ## stop the local world started by `make sandbox`
 	$(GO) run ./test/env/cmd/sandbox down
 
-demo: setup controlplane gitea ## the main job: the GitOps loop (Gitea, ringops run, commit statuses) on a local 3-region world
+demo: setup controlplane gitea cassandra ## the main job: the GitOps loop (Gitea, ringops run, commit statuses) on a local 3-region world of real Cassandra nodes
 	scripts/demo.sh
 
 clean: ## remove build output

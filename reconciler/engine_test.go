@@ -186,7 +186,8 @@ func TestDecommissionIsFireAndForget(t *testing.T) {
 	events, err := f.engine.Execute(ctx, plan.Plan{Cluster: "orders", Steps: []plan.Step{step}})
 	require.NoError(t, err, "the step is done once the decommission is sent; the planner follows it from the ring")
 	assert.Equal(t, StepDone, events[len(events)-1].Kind)
-	assert.Equal(t, []string{"Observe eu-west,us-east,ap-south", "ApplyObject eu-west orders-dc1-r1 rv=7"}, f.kube.Calls(),
+	// Prepare reads the spec the clusters recorded, then the observation.
+	assert.Equal(t, []string{"Observe eu-west,us-east,ap-south", "Observe eu-west,us-east,ap-south", "ApplyObject eu-west orders-dc1-r1 rv=7"}, f.kube.Calls(),
 		"the marker is applied first")
 	assert.Equal(t, []string{"orders-dc1-r1-1@10.0.1.2"}, f.ring.Decommissions(), "the node is reached at its pod IP")
 }
@@ -204,7 +205,8 @@ func TestOperationSteps(t *testing.T) {
 		require.NoError(t, err, "%s", a)
 	}
 	assert.Equal(t, []string{"ResumeBootstrap orders-dc1-r1-1@10.0.1.2", "UpgradeSSTables orders-dc1-r1-1@10.0.1.2"}, f.ring.Ops())
-	assert.Equal(t, []string{"Observe eu-west,us-east,ap-south", "ApplyObject eu-west orders-dc1-r1 rv=7", "ApplyObject eu-west orders-dc1-r1 rv=7"},
+	// Prepare reads the spec the clusters recorded, then the observation.
+	assert.Equal(t, []string{"Observe eu-west,us-east,ap-south", "Observe eu-west,us-east,ap-south", "ApplyObject eu-west orders-dc1-r1 rv=7", "ApplyObject eu-west orders-dc1-r1 rv=7"},
 		f.kube.Calls())
 
 	f.ring.opErr = ring.ErrResumeFailed

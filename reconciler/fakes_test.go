@@ -156,14 +156,13 @@ func (f *fakeRing) ReadView(_ context.Context, n ring.Node) (*ring.View, error) 
 		release = "4.1.5"
 	}
 	v := &ring.View{Live: append([]string(nil), f.members...), Mode: mode, HostIDs: map[string]string{},
-		Schema: map[string][]string{}, ReleaseVersion: release}
+		NativeTransportRunning: mode == ring.ModeNormal || mode == ring.ModeLeaving, ReleaseVersion: release}
+	v.SchemaVersion = f.schemas[n.IP]
+	if v.SchemaVersion == "" {
+		v.SchemaVersion = "s1"
+	}
 	for _, ip := range f.members {
 		v.HostIDs[ip] = "id-" + ip
-		schema := f.schemas[ip]
-		if schema == "" {
-			schema = "s1"
-		}
-		v.Schema[schema] = append(v.Schema[schema], ip)
 		switch f.modes[ip] {
 		case ring.ModeJoining:
 			v.Joining = append(v.Joining, ip)

@@ -22,6 +22,7 @@ func (c *CassandraCluster) Validate() ErrorList {
 	v.metadata()
 	v.spec()
 	v.datacenters()
+	v.bounds()
 	v.statefulSetNames()
 	return v.errs.sorted()
 }
@@ -102,7 +103,7 @@ func (v *validator) datacenters() {
 		return
 	}
 	first := map[string]int{}
-	var total int32
+	var total int64
 	allHaveRacks := true
 	for i := range dcs {
 		dc := &dcs[i]
@@ -113,9 +114,7 @@ func (v *validator) datacenters() {
 			first[dc.Name] = i
 		}
 		v.datacenter(p, dc)
-		if n := dc.DatacenterNodes(); n > 0 {
-			total += n
-		}
+		total += datacenterNodes(dc)
 		allHaveRacks = allHaveRacks && len(dc.Racks) > 0
 	}
 	if total == 0 && allHaveRacks {
@@ -155,9 +154,9 @@ func (v *validator) replication(p string, dc *Datacenter) {
 		v.add(p+".replicationFactor", "%d is negative; at least 0", rf)
 		return
 	}
-	if n := dc.DatacenterNodes(); n < rf && n >= 0 {
+	if n := datacenterNodes(dc); n < int64(rf) {
 		v.add(p+".replicationFactor", "datacenter %s would have %s, fewer than its replicationFactor %d, so keyspaces replicated %d times there could not place their replicas: first ALTER KEYSPACE to replicate fewer times in %s (or not at all), then lower replicationFactor, then the nodes",
-			dc.Name, plural(n, "node"), rf, rf, dc.Name)
+			dc.Name, plural(int32(n), "node"), rf, rf, dc.Name)
 	}
 }
 

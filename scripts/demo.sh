@@ -2,9 +2,11 @@
 # make demo: the GitOps loop of ringops, end to end, on one machine.
 #
 # Builds ringops, starts the local world of test/env (three regions, each a
-# real kube-apiserver and controller manager, with simulated kubelets and
-# Cassandra nodes) and a real Gitea on 127.0.0.1 holding the repository
-# ringops/clusters, seeded with clusters-example. Then the daemon, `ringops
+# real kube-apiserver and controller manager, with simulated kubelets; every
+# Cassandra pod a real Cassandra 5.0 JVM with the real Jolokia agent, on its
+# own loopback IP) and a real Gitea on 127.0.0.1 holding the repository
+# ringops/clusters, seeded with clusters-example (its heap cut to 256 MiB
+# per node to fit the machine). Then the daemon, `ringops
 # run`, follows main: it rolls the cluster out seed region first, one node at
 # a time, every step gated on ring health read over Jolokia, and reports its
 # progress as commit statuses on Gitea (one per cluster and region, and the
@@ -30,7 +32,8 @@ go build -o bin/sandbox ./test/env/cmd/sandbox
 go build -o bin/forge ./test/gitea/cmd/forge
 RINGOPS_CONTROLPLANE_DIR="$(test/env/tools/controlplane/build.sh)"
 RINGOPS_GITEA_DIR="$(test/tools/gitea/build.sh)"
-export RINGOPS_CONTROLPLANE_DIR RINGOPS_GITEA_DIR
+RINGOPS_CASSANDRA_DIR="$(test/tools/cassandra/build.sh)"
+export RINGOPS_CONTROLPLANE_DIR RINGOPS_GITEA_DIR RINGOPS_CASSANDRA_DIR
 
 daemon=""
 stop() {
@@ -66,8 +69,8 @@ bin/forge down -dir "$forge_dir" >/dev/null 2>&1 || true
 bin/sandbox down -dir "$world" >/dev/null 2>&1 || true
 mkdir -p "$dir"
 
-say "starting 3 regions: eu-west, us-east, ap-south"
-bin/sandbox up -dir "$world" -bootstrap "${RINGOPS_DEMO_BOOTSTRAP:-3s}"
+say "starting 3 regions: eu-west, us-east, ap-south (real Cassandra 5.0 nodes)"
+bin/sandbox up -dir "$world" -real
 export KUBECONFIG="$world/kubeconfig"
 
 say "starting the forge: Gitea on 127.0.0.1, repository ringops/clusters"
@@ -77,7 +80,13 @@ bin/forge up -dir "$forge_dir" | grep -v '^#'
 cluster="$WORK_DIR/clusters/orders"
 
 say "git push: clusters-example becomes main"
-seed=$(bin/forge seed -dir "$forge_dir" -from clusters-example)
+# The example as it is, but for the heap: 7 JVMs of 1 GiB do not fit next
+# to everything else on a small machine.
+example="$dir/clusters-example"
+rm -rf "$example" && cp -R clusters-example "$example"
+sed -i 's/jvm-options: \[-Xms1G, -Xmx1G\]/jvm-options: [-Xms256m, -Xmx256m]/' "$example/clusters/orders/cluster.yaml"
+grep -q 'Xmx256m' "$example/clusters/orders/cluster.yaml" || { echo "could not set the demo's heap in $example"; exit 1; }
+seed=$(bin/forge seed -dir "$forge_dir" -from "$example")
 echo "commit $seed  $GITEA_URL/$FORGE_REPOSITORY/commit/$seed"
 bin/ringops validate "$WORK_DIR"
 echo "what the daemon will apply in eu-west:"
@@ -132,6 +141,8 @@ mark=$(wc -l <"$log")
 
 say "ringops status: the ring as every node sees it"
 bin/ringops status "$cluster"
+say "nodetool status, as Cassandra itself says it (on orders-dc1-r1-0)"
+bin/sandbox nodetool -dir "$world" orders-dc1-r1-0 status
 
 say "a change: us-east rack r2 grows from 1 to 2 nodes; git push"
 sed -i '/- name: dc2$/,/- name: dc3$/ s/^\(\s*\)- name: r2$/\1- name: r2\n\1  nodes: 2/' "$cluster/cluster.yaml"
@@ -151,6 +162,8 @@ daemon_log "$mark"
 
 say "ringops status"
 bin/ringops status "$cluster"
+say "nodetool status (on orders-dc2-r2-1, the new node)"
+bin/sandbox nodetool -dir "$world" orders-dc2-r2-1 status
 
 say "where to look"
 cat <<EOF
@@ -158,6 +171,7 @@ cat <<EOF
   the daemon's view (JSON):    curl -s $api/api/v1/clusters
   its metrics (Prometheus):    curl -s $api/metrics | grep ^ringops_
   its log:                     $log
+  a node's log:                $world/world/pods/<region>/cassandra/<pod>-*/cassandra.log
 EOF
 echo
 echo "\$ curl -s $api/api/v1/clusters"

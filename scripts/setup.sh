@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs, from Debian, what the tests and the demo need and this machine
 # lacks: etcd for the real control planes, the real Jolokia agent (core +
-# json-simple) and a JDK for the conformance test, openssh-server and git for
+# json-simple) and a JDK for the conformance test, Maven for the real
+# Cassandra nodes (test/tools/cassandra), openssh-server and git for
 # the Git source's SSH path, gcc for Gitea's sqlite, iproute2 for the
 # network-namespace test of the pod proxy, curl for the demo. Needs root (or
 # sudo) only when something is missing. Safe to run again: it does nothing
@@ -15,6 +16,7 @@ need=()
 command -v git >/dev/null || need+=(git)
 command -v curl >/dev/null || need+=(curl) # make demo asks the daemon over HTTP
 command -v javac >/dev/null || need+=(default-jdk-headless)
+command -v mvn >/dev/null || need+=(maven) # resolves Cassandra 5.0 from Maven Central (test/tools/cassandra)
 command -v gcc >/dev/null || need+=(gcc)
 command -v ip >/dev/null || need+=(iproute2)
 if [ ${#need[@]} -gt 0 ]; then

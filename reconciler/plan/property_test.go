@@ -112,14 +112,14 @@ func (w *simWorld) mutate(s simSpec) simSpec {
 			return n
 		}
 	}
-	switch w.rng.Intn(13) {
+	switch w.rng.Intn(14) {
 	case 0, 1, 2:
 		lo := int32(0)
 		if i == 0 {
 			lo = 1
 		}
 		n.dcs[i].nodes = max(lo, min(4, n.dcs[i].nodes+int32(w.rng.Intn(3))-1))
-	case 3:
+	case 3, 13: // seed lists no longer roll racks: image bumps make the rolls
 		n.image++
 		// An upgrade across release series, one at a time: an operator
 		// never starts the next while nodes still run the one before.
@@ -221,6 +221,18 @@ func (w *simWorld) injectFault() {
 	}
 }
 
+// stuckPod reports whether a pod stays Pending (fault).
+func (w *simWorld) stuckPod() bool {
+	for _, rg := range w.regions {
+		for _, p := range rg.pods {
+			if p.stuck > 0 {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // heal ends every fault.
 func (w *simWorld) heal() {
 	w.faults, w.crashProb, w.stuckNext, w.failDecom, w.failBoot, w.failUp, w.jolokiaDown = false, 0, 0, false, false, false, 0
@@ -292,6 +304,15 @@ func scenario(t *testing.T, seed int64, chaosTicks, convergeTicks int, seen map[
 			}
 		} else if w.rng.Intn(25) == 0 {
 			if next := w.mutate(spec); w.accept(next) {
+				spec, valid = next, w.desired
+			}
+		} else if w.stuckPod() && w.ops.Intn(8) == 0 {
+			// A pod stuck Pending gets its fix, a new template: the
+			// planner deletes the pod when the roll reaches it still
+			// Pending (RestartPod+DeletePod).
+			next := spec
+			next.image++
+			if w.accept(next) {
 				spec, valid = next, w.desired
 			}
 		}
@@ -375,6 +396,10 @@ func count(seen map[string]int, p Plan, skew bool) {
 			seen["ScaleStatefulSet down, never joined"]++
 		case s.Action == Decommission && strings.Contains(s.Reason, "; attempt "):
 			seen["Decommission again"]++
+		case s.Action == ScaleStatefulSet && strings.Contains(s.Reason, "its seed list names"):
+			seen["ScaleStatefulSet+seed list"]++
+		case s.Action == UpdateStatefulSet && strings.Contains(s.Reason, "no seed of its list"):
+			seen["UpdateStatefulSet seed list only"]++
 		case s.Action == ResumeBootstrap && !strings.Contains(s.Reason, "resume 1 of"):
 			seen["ResumeBootstrap again"]++
 		}

@@ -24,7 +24,9 @@ import (
 // Ready, and nothing else while a pod is not Ready; rolling updates from
 // the highest ordinal down to the partition; scale-down from the highest
 // ordinal), pods, PVCs carrying each node's data, and a Cassandra ring
-// (a fresh node needs a live seed, joins, becomes NORMAL; decommission
+// (a fresh node needs a live seed, joins, becomes NORMAL; a fresh node in
+// its own seed list, or with an empty one, joins NORMAL at once without
+// bootstrap, as Cassandra does, and its volume records it; decommission
 // leaves the ring; a decommissioned volume never starts again). Each node
 // runs the Cassandra release of its pod's image (3.11, 4.1 or 5.0): a
 // failed decommission leaves 3.11 and 4.1 LEAVING and 5.0
@@ -131,7 +133,9 @@ type simPVC struct {
 	rv             int64
 	size           string
 	annotations    map[string]string
-	joined         bool // the node on it joined the ring
+	joined         bool   // the node on it took part in the ring (from JOINING on)
+	bootstrapped   bool   // it finished joining: it owns ranges and holds their data
+	joinedAs       string // how it joined: "bootstrap", or "seed" (in its own seed list: nothing streamed)
 	decommissioned bool
 	format         string // the sstable format the node writes: "me" (3.11), "nb" (4.x, and 5.0 by default)
 	old            int    // sstables on an older format
@@ -215,15 +219,27 @@ func (p *simPod) healthy() bool {
 
 func (p *simPod) running() bool { return p.deleting == 0 && p.node != nil && p.node.killed == 0 }
 
+// inRing reports whether the ring has the node of a volume: it finished
+// joining and did not leave, or it is joining and runs (a bootstrapping
+// node that dies owns nothing and is forgotten, as a fat client).
+func inRing(c *simPVC, p *simPod) bool {
+	return !c.decommissioned && (c.bootstrapped || (c.joined && p != nil && p.running()))
+}
+
 func (w *simWorld) pvcOf(rg *simRegion, p *simPod) *simPVC {
 	return rg.pvcs[render.VolumeData+"-"+p.name]
 }
 
-// seedUp reports whether a seed of the pod's template answers.
+// seedUp reports whether the pod is in its own seed list (the image's
+// entrypoint makes an empty list the node's own address) and whether a
+// seed of its template answers.
 func (w *simWorld) seedUp(p *simPod) (self, up bool) {
 	seeds, _ := seedsOf(p.tmpl)
+	if seeds == "" {
+		return true, false
+	}
 	for _, s := range strings.Split(seeds, ",") {
-		name, _, _ := strings.Cut(s, ".")
+		name := render.SeedPod(s)
 		if name == p.name {
 			self = true
 		}
@@ -329,14 +345,16 @@ func (w *simWorld) advanceNode(rg *simRegion, p *simPod) {
 			n.mode = "CRASHED"
 		case pvc.decommissioned:
 			n.mode = "CRASHED" // "This node was decommissioned and will not rejoin the ring"
-		case pvc.joined:
+		case pvc.bootstrapped:
 			n.mode = "NORMAL"
 			w.start(n, pvc)
 		case self:
-			n.mode, pvc.joined = "NORMAL", true
+			w.checkSeedStart(rg, p)
+			n.mode, pvc.joined, pvc.bootstrapped, pvc.joinedAs = "NORMAL", true, true, "seed"
+			w.logf("%s: %s joins as its own seed, without bootstrap", rg.name, p.name)
 			w.start(n, pvc)
 		case up:
-			n.mode, n.ticks, pvc.joined = "JOINING", 2, true
+			n.mode, n.ticks, pvc.joined, pvc.joinedAs = "JOINING", 2, true, "bootstrap"
 			w.start(n, pvc)
 			n.fail, w.failBoot = w.failBoot, false
 		}
@@ -346,7 +364,7 @@ func (w *simWorld) advanceNode(rg *simRegion, p *simPod) {
 		case n.fail:
 			w.failOp(rg, p, "JOINING_FAILED")
 		default:
-			n.mode = "NORMAL"
+			n.mode, pvc.bootstrapped = "NORMAL", true
 		}
 	case "LEAVING":
 		switch {
@@ -454,7 +472,7 @@ func (w *simWorld) completeRollingUpdate(s *simSTS, replicas int32, pods map[int
 // checkRemoval: the controller only removes a node that left the ring or
 // never joined it.
 func (w *simWorld) checkRemoval(rg *simRegion, p *simPod) {
-	if pvc := w.pvcOf(rg, p); pvc != nil && pvc.joined && !pvc.decommissioned {
+	if pvc := w.pvcOf(rg, p); pvc != nil && pvc.bootstrapped && !pvc.decommissioned {
 		w.violate("%s: pod %s removed by a scale-down while its node holds data in the ring (not decommissioned)", rg.name, p.name)
 	}
 }
@@ -590,6 +608,9 @@ func (w *simWorld) podObject(rg *simRegion, p *simPod) corev1.Pod {
 		Spec:   corev1.PodSpec{Containers: []corev1.Container{{Name: render.ContainerCassandra, Image: imageOf(p.tmpl)}}},
 		Status: corev1.PodStatus{Phase: corev1.PodPending, Conditions: []corev1.PodCondition{{Type: corev1.PodReady, Status: ready}}},
 	}
+	if seeds, ok := seedsOf(p.tmpl); ok {
+		pod.Spec.Containers = []corev1.Container{{Name: render.ContainerCassandra, Env: []corev1.EnvVar{{Name: seedsEnv, Value: seeds}}}}
+	}
 	if p.node != nil {
 		pod.Status.Phase, pod.Status.PodIP = corev1.PodRunning, p.ip
 	}
@@ -607,11 +628,13 @@ func (w *simWorld) observeRing(o *Observed) Ring {
 		return Ring{Summary: "every Jolokia agent timed out"}
 	}
 	rg := Ring{Assessed: true, Nodes: map[string]RingNode{}}
+	down := map[string]bool{}
 	members := map[string]bool{}
 	for _, m := range Members(w.cluster, o) {
 		members[m.Pod] = true
 		if prob := w.memberProblem(m); prob != nil {
 			rg.Problems = append(rg.Problems, *prob)
+			down[m.Pod] = prob.Kind == "NodeDown" || prob.Kind == "Unreachable"
 		}
 	}
 	for _, rn := range w.regionNames() {
@@ -619,7 +642,7 @@ func (w *simWorld) observeRing(o *Observed) Ring {
 		for _, name := range sortedKeys(r.pvcs) {
 			c := r.pvcs[name]
 			pod := strings.TrimPrefix(c.name, render.VolumeData+"-")
-			if !c.joined || c.decommissioned || members[pod] {
+			if !inRing(c, r.pods[pod]) || members[pod] {
 				continue
 			}
 			who := pod
@@ -643,7 +666,14 @@ func (w *simWorld) observeRing(o *Observed) Ring {
 				}
 			}
 			if c != nil {
-				n.InRing = c.joined && !c.decommissioned
+				n.InRing = inRing(c, p)
+			}
+			switch {
+			case !n.InRing:
+			case down[name] || !p.running():
+				n.State = "D" + gossipState(p.node)
+			case n.Mode == "NORMAL", n.Mode == "JOINING", n.Mode == "LEAVING", n.Mode == "JOINING_FAILED", n.Mode == "DECOMMISSION_FAILED":
+				n.State = "U" + gossipState(p.node)
 			}
 			rg.Nodes[name] = n
 		}
@@ -655,6 +685,21 @@ func (w *simWorld) observeRing(o *Observed) Ring {
 	}
 	rg.Since = w.ringSince
 	return rg
+}
+
+// gossipState is the letter nodetool prints for a node's state as the
+// others see it: its gossip status, which a failed bootstrap or
+// decommission leaves joining or leaving (5.0 as much as 3.11 and 4.1).
+func gossipState(n *simNode) string {
+	if n != nil {
+		switch n.mode {
+		case "JOINING", "JOINING_FAILED":
+			return "J"
+		case "LEAVING", "DECOMMISSION_FAILED":
+			return "L"
+		}
+	}
+	return "N"
 }
 
 // progressSince is since when a node's long operation has not moved: the

@@ -173,15 +173,11 @@ func skewed(nodes ...[3]string) (*Snapshot, Result) {
 	for i, n := range nodes {
 		node := Node{Cluster: "orders", Pod: n[0], Datacenter: "dc1", Rack: "r1", IP: live[i]}
 		exp.Nodes = append(exp.Nodes, node)
-		schema := map[string][]string{}
-		for j, m := range nodes {
-			schema[m[2]] = append(schema[m[2]], live[j])
-		}
 		ids := map[string]string{}
 		for _, ip := range live {
 			ids[ip] = "id-" + ip
 		}
-		s.Entries = append(s.Entries, Entry{Node: node, View: &View{Live: live, Mode: ModeNormal, HostIDs: ids, Schema: schema, ReleaseVersion: n[1]}})
+		s.Entries = append(s.Entries, Entry{Node: node, View: &View{Live: live, Mode: ModeNormal, HostIDs: ids, SchemaVersion: n[2], NativeTransportRunning: true, ReleaseVersion: n[1]}})
 	}
 	return s, Assess(s, exp)
 }

@@ -142,7 +142,9 @@ func TestSimResumeBootstrap(t *testing.T) {
 // verdict is a schema disagreement that UpgradeSkew tells apart; when
 // every node runs 5.0, the ring is healthy.
 func TestSimUpgradeSkew(t *testing.T) {
-	r := startSimRing(t, ringSpec{DCs: 1, Racks: 3, PerRack: 1})
+	o := fastSimOptions()
+	o.ReleaseVersion = "4.1.5"
+	r := startSimRing(t, ringSpec{DCs: 1, Racks: 3, PerRack: 1, Options: o})
 	c := newClient(nil, 2*time.Second)
 	exp := ring.Expected{Nodes: r.nodes}
 	waitResult(t, c, exp, "healthy", func(res ring.Result) bool { return res.Healthy })

@@ -44,7 +44,7 @@ func UpgradeSkew(s *Snapshot, res Result) (string, bool) {
 			continue
 		}
 		major, minor, err := ReleaseSeries(e.View.ReleaseVersion)
-		schema := OwnSchemaVersion(e.View, e.Node.IP)
+		schema := OwnSchemaVersion(e.View)
 		if err != nil || schema == "" {
 			return "", false
 		}
@@ -78,18 +78,10 @@ func UpgradeSkew(s *Snapshot, res Result) (string, bool) {
 	return strings.Join(parts, ", "), true
 }
 
-// OwnSchemaVersion is the schema version a node reports for itself: the
-// version whose endpoints, in the node's own view, hold the node's address.
-// (Where a View carries the node's StorageService.SchemaVersion, that is
-// the value to return.)
-func OwnSchemaVersion(v *View, ip string) string {
-	self := NormalizeEndpoint(ip)
-	for ver, eps := range v.Schema {
-		if ver != SchemaUnreachable && slices.Contains(eps, self) {
-			return ver
-		}
-	}
-	return ""
+// OwnSchemaVersion is the schema version a node reports for itself
+// (StorageService.SchemaVersion, read with its view).
+func OwnSchemaVersion(v *View) string {
+	return v.SchemaVersion
 }
 
 func sortedSeries[V any](m map[string]V) []string {

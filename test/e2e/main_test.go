@@ -41,6 +41,16 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	code := m.Run()
+	if realW != nil {
+		if err := realW.Stop(); err != nil {
+			fmt.Fprintln(os.Stderr, "e2e: stop the world of real nodes:", err)
+		}
+		if code != 0 {
+			fmt.Fprintf(os.Stderr, "e2e: world of real nodes %s kept; logs:\n  %s\n", realW.Dir, strings.Join(realW.Logs(), "\n  "))
+		} else {
+			os.RemoveAll(realW.Dir)
+		}
+	}
 	if world != nil {
 		if err := world.Stop(); err != nil {
 			fmt.Fprintln(os.Stderr, "e2e: stop world:", err)
@@ -87,10 +97,11 @@ func sharedWorld(t *testing.T) *env.World {
 
 // run is one finished ringops process.
 type run struct {
-	args   []string
-	code   int
-	stdout string
-	stderr string
+	args     []string
+	code     int
+	stdout   string
+	stderr   string
+	timedOut bool
 }
 
 func (r run) String() string {
@@ -101,22 +112,34 @@ func (r run) String() string {
 // it did. A process that does not end in time fails the test.
 func ringops(t *testing.T, limit time.Duration, args ...string) run {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(t.Context(), limit)
+	r := runBinary(t.Context(), limit, args...)
+	if r.timedOut {
+		t.Fatalf("still running after %s: %s", limit, r)
+	}
+	if r.code < 0 {
+		t.Fatalf("ringops did not start: %s", r.stderr)
+	}
+	t.Logf("%s", r)
+	return r
+}
+
+// runBinary runs the binary to its end (at most limit) without failing a
+// test: usable from any goroutine.
+func runBinary(ctx context.Context, limit time.Duration, args ...string) run {
+	ctx, cancel := context.WithTimeout(ctx, limit)
 	defer cancel()
 	var out, errb bytes.Buffer
 	cmd := exec.CommandContext(ctx, binary, args...)
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	cmd.Env = append(os.Environ(), "KUBECONFIG=/nonexistent") // only --kubeconfig counts
 	err := cmd.Run()
-	r := run{args: args, stdout: out.String(), stderr: errb.String()}
-	if ctx.Err() != nil {
-		t.Fatalf("still running after %s: %s", limit, r)
-	}
+	r := run{args: args, stdout: out.String(), stderr: errb.String(), code: -1}
+	r.timedOut = ctx.Err() != nil
 	if cmd.ProcessState == nil {
-		t.Fatalf("ringops did not start: %v", err)
+		r.stderr += fmt.Sprint(err)
+		return r
 	}
 	r.code = cmd.ProcessState.ExitCode()
-	t.Logf("%s", r)
 	return r
 }
 

@@ -3,12 +3,18 @@ package env_test
 import (
 	"context"
 	"fmt"
+	"os"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/ringops/ringops/test/env"
+	"github.com/ringops/ringops/test/env/internal/proc"
+	"github.com/ringops/ringops/test/env/realcassandra"
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 )
 
@@ -140,4 +146,72 @@ func allReady(w *env.World, perRegion int) bool {
 		}
 	}
 	return true
+}
+
+// BenchmarkRealNode measures real Cassandra 5.0 nodes of the local world
+// (one region, the rendered pods of a two-rack datacenter): the seed's JVM
+// start to OperationMode NORMAL and to the pod Ready (NORMAL and CQL
+// served, probed every second), the second node's JVM start to NORMAL (a
+// bootstrap: announce, RING_DELAY, stream) and to Ready, and each JVM's
+// resident memory once both are Ready. RINGOPS_REAL_JVM_OPTIONS adds JVM
+// options (space-separated) to every node, to compare settings.
+//
+//	go test ./test/env -run '^$' -bench RealNode -benchtime 1x -count 3
+func BenchmarkRealNode(b *testing.B) {
+	for range b.N {
+		opts := env.RealOptions()
+		opts.Regions = []string{"eu-west"}
+		if extra := strings.Fields(os.Getenv("RINGOPS_REAL_JVM_OPTIONS")); len(extra) > 0 {
+			opts.Real = &realcassandra.Options{JVMOptions: append(append([]string(nil), realcassandra.DefaultJVMOptions...), extra...)}
+		}
+		w, err := env.StartWorld(context.Background(), opts)
+		if err != nil {
+			b.Fatal(err)
+		}
+		r := w.Region("eu-west")
+		if _, err := r.Client.CoreV1().Namespaces().Create(context.Background(), &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "cassandra"}}, metav1.CreateOptions{}); err != nil {
+			b.Fatal(err)
+		}
+		dyn := dynamic.NewForConfigOrDie(r.Config)
+		for _, o := range renderReal(b, realSpec, "eu-west") {
+			if o.GetKind() == "StatefulSet" {
+				_ = unstructured.SetNestedField(o.Object, int64(0), "spec", "replicas")
+			}
+			applyObject(b, dyn, o)
+		}
+		for _, step := range []struct{ sts, pod, metric string }{
+			{"tiny-dc1-r1", "tiny-dc1-r1-0", "seed"}, {"tiny-dc1-r2", "tiny-dc1-r2-0", "bootstrap"},
+		} {
+			scaleTo(b, r, step.sts, 1)
+			var n *realcassandra.Container
+			eventually(b, 3*time.Minute, step.pod+" JVM started", func() (bool, string) {
+				n = w.Real.Node("eu-west", "cassandra", step.pod)
+				return n != nil, ""
+			})
+			var normal time.Time
+			eventually(b, 3*time.Minute, step.pod+" NORMAL", func() (bool, string) {
+				m := n.Mode()
+				if m == "NORMAL" && normal.IsZero() {
+					normal = time.Now()
+				}
+				return m == "NORMAL", m
+			})
+			waitReady(b, r, step.pod, 3*time.Minute)
+			b.ReportMetric(normal.Sub(n.StartedAt()).Seconds(), step.metric+"-to-NORMAL-s")
+			b.ReportMetric(time.Since(n.StartedAt()).Seconds(), step.metric+"-to-Ready-s")
+		}
+		time.Sleep(10 * time.Second)
+		var total int64
+		for _, n := range w.Real.Nodes() {
+			rss, err := proc.RSS(n.Pid())
+			if err != nil {
+				b.Fatal(err)
+			}
+			total += rss
+		}
+		b.ReportMetric(float64(total)/2/(1<<20), "rss-MiB/node")
+		if err := w.Stop(); err != nil {
+			b.Fatal(err)
+		}
+	}
 }

@@ -23,7 +23,7 @@ import (
 // eventually polls cond until it holds; it fails the test with cond's last
 // explanation when timeout passes first. The timeout bounds a wait, it is
 // not a performance assertion.
-func eventually(t *testing.T, timeout time.Duration, what string, cond func() (bool, string)) {
+func eventually(t testing.TB, timeout time.Duration, what string, cond func() (bool, string)) {
 	t.Helper()
 	deadline := time.Now().Add(timeout)
 	last := ""

@@ -5,6 +5,7 @@ import (
 
 	"github.com/ringops/ringops/test/env/cassandra"
 	"github.com/ringops/ringops/test/env/kubelet"
+	"github.com/ringops/ringops/test/env/realcassandra"
 )
 
 // Options configure a world.
@@ -30,6 +31,15 @@ type Options struct {
 	NodesPerRegion int
 	// Cassandra tunes the simulated Cassandra. Default: TestCassandraOptions().
 	Cassandra *cassandra.Options
+	// RealCassandra runs every Cassandra pod as a real Cassandra 5.0 JVM
+	// (test/env/realcassandra) instead of the simulator: the kubelets then
+	// materialise volumes, run the pods' init containers, readiness probes
+	// and preStop hooks, and keep a hosts file per region for seed names.
+	RealCassandra bool
+	// Real tunes the real nodes (JVM options, the Cassandra directory);
+	// WorkDir, HostsFile and Logf are set by the world. Default: zero
+	// Options (realcassandra's defaults).
+	Real *realcassandra.Options
 	// Kubelet tunes the simulated kubelets (probe period, restart backoff,
 	// ...); Region, Nodes, PodIPs, NodeIPs and Logf are set by the world.
 	// Default: TestKubeletOptions().
@@ -65,6 +75,20 @@ func TestCassandraOptions() cassandra.Options {
 	o.DecommissionTime = time.Second
 	o.GossipInterval = 50 * time.Millisecond
 	o.SeedTimeout = 3 * time.Second
+	return o
+}
+
+// RealOptions are the defaults of a world of real Cassandra nodes: three
+// regions of three nodes each (one Cassandra pod per node fits the
+// machine), a readiness probe every second.
+func RealOptions() Options {
+	o := DefaultOptions()
+	o.RealCassandra = true
+	o.NodesPerRegion = 3
+	o.Kubelet.ProbeInterval = time.Second
+	o.Kubelet.ProbeTimeout = 5 * time.Second
+	o.Kubelet.RestartBackoff = 2 * time.Second
+	o.Kubelet.MaxRestartBackoff = 20 * time.Second
 	return o
 }
 

@@ -15,6 +15,7 @@ import (
 	"github.com/ringops/ringops/test/env/internal/proc"
 	"github.com/ringops/ringops/test/env/kubelet"
 	"github.com/ringops/ringops/test/env/loopback"
+	"github.com/ringops/ringops/test/env/realcassandra"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
@@ -27,8 +28,12 @@ type World struct {
 	Dir string
 	// Kubeconfig is the path of the kubeconfig with one context per region.
 	Kubeconfig string
-	// Sim is the simulated Cassandra (partitions, ground truth of the rings).
+	// Sim is the simulated Cassandra (partitions, ground truth of the
+	// rings); nil in a world of real nodes.
 	Sim *cassandra.Sim
+	// Real runs the real Cassandra nodes (nodetool, logs, JMX ports); nil
+	// in a simulated world.
+	Real *realcassandra.Runtime
 	// Directory resolves pod names to pod IPs across regions.
 	Directory *kubelet.Directory
 
@@ -39,6 +44,7 @@ type World struct {
 	logMu   sync.Mutex
 	stop    sync.Once
 	stopErr error
+	dns     *dns
 }
 
 // Region is one region of the world.
@@ -114,8 +120,18 @@ func (w *World) start(ctx context.Context) error {
 	if err := w.writeKubeconfig(); err != nil {
 		return err
 	}
-	w.Sim = cassandra.New(*w.opts.Cassandra, w.Directory.Resolve)
-	return w.startKubelets(ctx)
+	var runtime kubelet.Runtime
+	if w.opts.RealCassandra {
+		rt, err := w.startReal(ctx)
+		if err != nil {
+			return err
+		}
+		w.Real, runtime = rt, rt
+	} else {
+		w.Sim = cassandra.New(*w.opts.Cassandra, w.Directory.Resolve)
+		runtime = simRuntime{w.Sim}
+	}
+	return w.startKubelets(ctx, runtime)
 }
 
 func (w *World) makeDir() error {
@@ -190,7 +206,7 @@ func (w *World) writeKubeconfig() error {
 	return os.Chmod(w.Kubeconfig, 0o600)
 }
 
-func (w *World) startKubelets(ctx context.Context) error {
+func (w *World) startKubelets(ctx context.Context, runtime kubelet.Runtime) error {
 	for i, r := range w.regions {
 		opts := *w.opts.Kubelet
 		opts.Region = r.Name
@@ -198,7 +214,10 @@ func (w *World) startKubelets(ctx context.Context) error {
 		opts.PodIPs = kubelet.IPRange{Prefix: fmt.Sprintf("127.%d.%d.", w.block.B, i+1), First: 1, Last: 254}
 		opts.NodeIPs = kubelet.IPRange{Prefix: fmt.Sprintf("127.%d.%d.", w.block.B, 100+i), First: 1, Last: 254}
 		opts.Logf = w.logf
-		k, err := kubelet.New(r.Client, simRuntime{w.Sim}, w.Directory, opts)
+		if w.opts.RealCassandra {
+			opts.VolumeRoot = filepath.Join(w.Dir, r.Name, "kubelet")
+		}
+		k, err := kubelet.New(r.Client, runtime, w.Directory, opts)
 		if err != nil {
 			return err
 		}
@@ -280,6 +299,9 @@ func (w *World) stopAll() error {
 	}
 	if w.Sim != nil {
 		w.Sim.Close()
+	}
+	if w.dns != nil {
+		w.dns.stop()
 	}
 	errs := make([]error, len(w.regions))
 	var wg sync.WaitGroup

@@ -73,7 +73,7 @@ func (op *decomOp) tick(n *Node, now time.Time) {
 // LEAVING in every case, so the others still have it leaving (mu held).
 func (n *Node) failDecommission(op *decomOp) {
 	n.decom = nil
-	if n.fiveOh() {
+	if n.version.fiveOh() {
 		n.mode = ModeDecommissionFailed
 	}
 	op.finish(jmxErr(javaRuntime, "Error while decommissioning node: Stream failed"))
@@ -106,9 +106,9 @@ func (n *Node) decommission(force bool) (any, error) {
 //     also accepts DECOMMISSION_FAILED (5.0.1 :5250-5270).
 func (n *Node) startDecommission(force bool) (*decomOp, error) {
 	switch {
-	case n.fiveOh() && (n.mode == ModeDecommissioned || n.decom != nil):
+	case n.version.fiveOh() && (n.mode == ModeDecommissioned || n.decom != nil):
 		return nil, nil
-	case n.legacy() && n.decom != nil:
+	case n.version.legacy() && n.decom != nil:
 		n.overlaps++
 		return n.decom, nil
 	case n.decom != nil:
@@ -132,7 +132,7 @@ func (n *Node) startDecommission(force bool) (*decomOp, error) {
 // (mu held).
 func (n *Node) checkDecommission(force bool) error {
 	leaving := n.mode == ModeLeaving && n.retriesLeaving()
-	if leaving && !n.legacy() {
+	if leaving && !n.version.legacy() {
 		return nil // 4.x and 5.0: no check on a LEAVING node
 	}
 	if !n.isMember() {
@@ -141,10 +141,10 @@ func (n *Node) checkDecommission(force bool) error {
 	if len(n.normalMembers("")) < 2 && !leaving {
 		return jmxErr(javaUnsupported, "no other normal nodes in the ring; decommission would be pointless")
 	}
-	if !leaving && n.mode != ModeNormal && !(n.fiveOh() && n.mode == ModeDecommissionFailed) {
+	if !leaving && n.mode != ModeNormal && !(n.version.fiveOh() && n.mode == ModeDecommissionFailed) {
 		return jmxErr(javaUnsupported, "Node in %s state; wait for status to become normal or restart", n.mode)
 	}
-	if force || n.legacy() || leaving {
+	if force || n.version.legacy() || leaving {
 		return nil
 	}
 	for _, ks := range n.sim.distributedKeyspaces() {
@@ -201,7 +201,7 @@ func (n *Node) removeNode(hostID string) (any, error) {
 		return nil, jmxErr(javaUnsupported, "Cannot remove self")
 	}
 	if n.view.fd[hostID] == liveUp {
-		return nil, jmxErr(javaUnsupported, "Node %s is alive and owns this ID. Use decommission command to remove it from the ring", n.sim.endpointString(e.addr))
+		return nil, jmxErr(javaUnsupported, "Node %s is alive and owns this ID. Use decommission command to remove it from the ring", n.endpointString(e.addr))
 	}
 	tomb := e.clone()
 	tomb.status = statusRemoved
@@ -216,8 +216,8 @@ func (n *Node) removeNode(hostID string) (any, error) {
 }
 
 // endpointString is how Cassandra prints an endpoint in messages.
-func (s *Sim) endpointString(addr string) string {
-	if s.opts.legacy() {
+func (n *Node) endpointString(addr string) string {
+	if n.version.legacy() {
 		return "/" + addr
 	}
 	return "/" + addr + ":7000"

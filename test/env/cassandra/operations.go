@@ -104,7 +104,7 @@ func (n *Node) operationBeans() map[string]*bean {
 			"Compactions": read(n, n.compactions),
 		}),
 	}
-	if !n.legacy() {
+	if !n.version.legacy() {
 		beans[canonicalName(OldSSTablesMBean)] = newBean(map[string]func() any{
 			"Value": read(n, n.oldSSTables),
 		})
@@ -146,12 +146,12 @@ func (n *Node) bootstrapTick(now time.Time) {
 	}
 	n.booting = nil
 	if n.faults.FailBootstrap {
-		if n.fiveOh() && n.mode == ModeJoining {
+		if n.version.fiveOh() && n.mode == ModeJoining {
 			n.mode = ModeJoiningFailed
 		}
 		return
 	}
-	n.mode = ModeNormal
+	n.becomeNormal(now)
 	n.disk.bootstrapped = true
 	n.update(func(e *endpoint) { e.status = statusNormal })
 }

@@ -6,11 +6,12 @@ import (
 )
 
 // A node runs one Cassandra release (NodeConfig.ReleaseVersion, else
-// Options.ReleaseVersion); a ring may run several during a rolling
-// upgrade. What differs between releases here:
+// Options.ReleaseVersion, set at Start); a ring may run several during a
+// rolling upgrade. What differs between releases here:
 //
-//   - the MBean surface (3.x: decommission(), no ...WithPort attributes; no
-//     OldVersionSSTableCount gauge before 4.0);
+//   - the MBean surface, by the node's Version (version.go; 3.x:
+//     decommission(), no ...WithPort attributes, no OldVersionSSTableCount
+//     gauge before 4.0; 5.0: no HostIdMap);
 //   - decommission and bootstrap failures (decommission.go, operations.go);
 //   - the schema version: a node of another release series (major.minor)
 //     than the ring's first reports another schema version, as Cassandra
@@ -21,14 +22,6 @@ import (
 //   - the sstable format it writes (sstableFormat): a node restarted on a
 //     release that writes a newer one holds old sstables until
 //     upgradeSSTables rewrites them.
-
-// release is the Cassandra version the node runs.
-func (n *Node) release() string {
-	if n.cfg.ReleaseVersion != "" {
-		return n.cfg.ReleaseVersion
-	}
-	return n.sim.opts.ReleaseVersion
-}
 
 // series is the major and minor version of a release ("4.1.5": 4, 1).
 func series(release string) (major, minor int) {
@@ -44,30 +37,18 @@ func series(release string) (major, minor int) {
 	return major, minor
 }
 
-// legacy reports whether the node runs Cassandra 3.x (or older).
-func (n *Node) legacy() bool {
-	major, _ := series(n.release())
-	return major < 4
-}
-
-// fiveOh reports whether the node runs Cassandra 5.0 or later.
-func (n *Node) fiveOh() bool {
-	major, _ := series(n.release())
-	return major >= 5
-}
-
 // retriesLeaving reports whether the node takes a decommission on a
 // LEAVING node: 3.10 and later (CASSANDRA-12008; 3.11.17
 // StorageService.java:4197-4198, 4.1.7 :4972, 5.0.1 :5264).
 func (n *Node) retriesLeaving() bool {
-	major, minor := series(n.release())
+	major, minor := series(n.cfg.ReleaseVersion)
 	return major > 3 || (major == 3 && minor >= 10)
 }
 
 // schemaKey names the schema version the node reports: its cluster's,
 // per release series when the series is not the Sim's.
 func (n *Node) schemaKey() string {
-	maj, mn := series(n.release())
+	maj, mn := series(n.cfg.ReleaseVersion)
 	dmaj, dmn := series(n.sim.opts.ReleaseVersion)
 	if maj == dmaj && mn == dmn {
 		return n.cfg.ClusterName
@@ -95,7 +76,7 @@ const oldSSTablesPerKeyspace = 2
 // writes; a newer one than its data's leaves every keyspace with old
 // sstables (mu held).
 func (n *Node) upgradeFormat() {
-	d, f := n.disk, sstableFormat(n.release())
+	d, f := n.disk, sstableFormat(n.cfg.ReleaseVersion)
 	if d.format != "" && d.format < f {
 		if d.old == nil {
 			d.old = map[string]int{}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -50,6 +51,7 @@ func (k *Kubelet) spec(ctx context.Context, pod *corev1.Pod, c *corev1.Container
 	}
 	s := Spec{
 		Key: key, Pod: pod.Name, Namespace: pod.Namespace, Region: k.opts.Region, IP: ip,
+		Object: pod, Env: env, GracePeriod: gracePeriod(pod),
 		ClusterName: valueOr(env[envClusterName], "Test Cluster"),
 		DC:          valueOr(env[envDC], "dc1"),
 		Rack:        valueOr(env[envRack], "rack1"),
@@ -66,7 +68,28 @@ func (k *Kubelet) spec(ctx context.Context, pod *corev1.Pod, c *corev1.Container
 			s.JolokiaPort = int(p.ContainerPort)
 		}
 	}
+	if k.opts.VolumeRoot != "" {
+		if s.Volumes, err = k.materialize(ctx, pod); err != nil {
+			return Spec{}, err
+		}
+		s.InitEnv = map[string]map[string]string{}
+		for i := range pod.Spec.InitContainers {
+			ic := &pod.Spec.InitContainers[i]
+			if s.InitEnv[ic.Name], err = k.environment(ctx, pod, ic, ip); err != nil {
+				return Spec{}, fmt.Errorf("init container %s: %w", ic.Name, err)
+			}
+		}
+	}
 	return s, nil
+}
+
+// gracePeriod is the pod's terminationGracePeriodSeconds (30 s when unset,
+// as in Kubernetes).
+func gracePeriod(pod *corev1.Pod) time.Duration {
+	if g := pod.Spec.TerminationGracePeriodSeconds; g != nil {
+		return time.Duration(*g) * time.Second
+	}
+	return 30 * time.Second
 }
 
 func valueOr(v, def string) string {
@@ -109,9 +132,48 @@ func (k *Kubelet) environment(ctx context.Context, pod *corev1.Pod, c *corev1.Co
 		if err != nil {
 			return nil, fmt.Errorf("env %s: %w", e.Name, err)
 		}
+		if e.ValueFrom == nil {
+			v = expand(v, env)
+		}
 		env[e.Name] = v
 	}
 	return env, nil
+}
+
+// expand replaces $(NAME) by the value of a variable defined before, as the
+// kubelet does; $$ is a literal $, and an unknown $(NAME) stays as written.
+func expand(v string, env map[string]string) string {
+	if !strings.Contains(v, "$") {
+		return v
+	}
+	var b strings.Builder
+	for i := 0; i < len(v); i++ {
+		if v[i] != '$' || i+1 == len(v) {
+			b.WriteByte(v[i])
+			continue
+		}
+		switch next := v[i+1]; {
+		case next == '$':
+			b.WriteByte('$')
+			i++
+		case next == '(':
+			end := strings.IndexByte(v[i+2:], ')')
+			if end < 0 {
+				b.WriteString(v[i:])
+				return b.String()
+			}
+			name := v[i+2 : i+2+end]
+			if val, ok := env[name]; ok {
+				b.WriteString(val)
+			} else {
+				b.WriteString(v[i : i+3+end])
+			}
+			i += 2 + end
+		default:
+			b.WriteByte('$')
+		}
+	}
+	return b.String()
 }
 
 func (k *Kubelet) envFromData(ctx context.Context, ns string, from corev1.EnvFromSource) (map[string]string, error) {

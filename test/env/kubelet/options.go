@@ -36,6 +36,10 @@ type Options struct {
 	// RetryInterval is how soon a pod that cannot be scheduled yet, or an
 	// API write that failed, is tried again. Default: 250ms.
 	RetryInterval time.Duration
+	// VolumeRoot, when set, makes the kubelet materialise every pod's
+	// volumes as host directories under it (Spec.Volumes), for a runtime
+	// that runs pods for real. Empty: volumes exist only in the API.
+	VolumeRoot string
 	// Logf receives one line per notable event (scheduling, starts, crashes,
 	// deletions). Default: discard.
 	Logf func(format string, args ...any)

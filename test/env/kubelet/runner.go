@@ -138,6 +138,7 @@ func (r *runner) logf(format string, args ...any) {
 func (r *runner) run() {
 	defer close(r.done)
 	defer r.k.forget(r)
+	defer r.k.forgetPodVolumes(r)
 	if !r.sandbox() {
 		return
 	}
@@ -176,7 +177,7 @@ func (r *runner) sandbox() bool {
 			return false
 		}
 	}
-	r.k.dir.Set(r.k.opts.Region, r.namespace, r.name, r.ip)
+	r.k.dir.Set(r.k.opts.Region, r.namespace, r.name, r.pod.Spec.Subdomain, r.ip)
 	r.sandboxAt = metav1.Now()
 	r.st = podState{phase: corev1.PodPending, state: waiting("ContainerCreating", "")}
 	r.flush()
@@ -310,12 +311,21 @@ func (r *runner) supervise(c Container, backoff *time.Duration) error {
 }
 
 // ready is the readiness probe: the node is NORMAL and its Jolokia agent
-// says so too.
+// says so too, and that it serves CQL.
 func (r *runner) ready(c Container) bool {
 	if _, ok := c.(noContainer); ok {
 		return true
 	}
-	if r.k.fault(r.key) == NeverReady || c.Mode() != "NORMAL" {
+	if r.k.fault(r.key) == NeverReady {
+		return false
+	}
+	if p, ok := c.(Prober); ok {
+		ctx, cancel := context.WithTimeout(r.k.ctx, r.k.opts.ProbeTimeout)
+		defer cancel()
+		err := p.Probe(ctx)
+		return err == nil
+	}
+	if c.Mode() != "NORMAL" {
 		return false
 	}
 	return probeJolokia(r.k.ctx, jolokiaURL(c, r.spec), r.spec, r.k.opts.ProbeTimeout) == nil

@@ -1,6 +1,7 @@
 package kubelet
 
 import (
+	"slices"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
@@ -83,8 +84,8 @@ func TestNodeSelector(t *testing.T) {
 
 func TestDirectoryResolve(t *testing.T) {
 	d := NewDirectory()
-	d.Set("eu-west", "cassandra", "orders-dc1-r1-0", "127.20.1.1")
-	d.Set("us-east", "other", "orders-dc1-r1-0", "127.20.2.7")
+	d.Set("eu-west", "cassandra", "orders-dc1-r1-0", "orders", "127.20.1.1")
+	d.Set("us-east", "other", "orders-dc1-r1-0", "orders", "127.20.2.7")
 	for host, want := range map[string]string{
 		"orders-dc1-r1-0.orders.cassandra.svc.cluster.local": "127.20.1.1",
 		"orders-dc1-r1-0.orders.other.svc.cluster.local":     "127.20.2.7",
@@ -102,5 +103,29 @@ func TestDirectoryResolve(t *testing.T) {
 	d.Delete("us-east", "other", "orders-dc1-r1-0", "127.20.2.7")
 	if got, ok := d.Resolve("orders-dc1-r1-0"); ok {
 		t.Errorf("Resolve after delete = %q, want none", got)
+	}
+}
+
+func TestDirectoryHosts(t *testing.T) {
+	d := NewDirectory()
+	changes := 0
+	d.OnChange(func() { changes++ })
+	d.Set("eu-west", "cassandra", "orders-dc1-r1-0", "orders", "127.20.1.1")
+	d.Set("us-east", "cassandra", "orders-dc2-r1-0", "orders", "127.20.2.1")
+	d.SetService("eu-west", "cassandra", "orders", []string{"dc1.orders.db.example.com"})
+	d.SetService("eu-west", "cassandra", "orders", []string{"dc1.orders.db.example.com"}) // unchanged
+	want := []Host{
+		{"orders-dc1-r1-0.dc1.orders.db.example.com", "127.20.1.1"},
+		{"orders-dc2-r1-0.orders.cassandra.svc.cluster.local", "127.20.2.1"},
+	}
+	if got := d.Hosts("us-east"); !slices.Equal(got, want) {
+		t.Errorf("Hosts(us-east) = %v, want %v (eu-west's cluster DNS is not visible from us-east; external-DNS names are)", got, want)
+	}
+	if changes != 3 {
+		t.Errorf("%d change notifications, want 3", changes)
+	}
+	d.Delete("eu-west", "cassandra", "orders-dc1-r1-0", "127.20.1.1")
+	if got := d.Hosts("us-east"); len(got) != 1 {
+		t.Errorf("after delete: Hosts(us-east) = %v", got)
 	}
 }

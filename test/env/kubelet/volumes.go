@@ -93,6 +93,7 @@ func (k *Kubelet) syncVolume(name string) error {
 	if err != nil && !apierrors.IsNotFound(err) {
 		return fmt.Errorf("volume %s: delete: %w", name, err)
 	}
+	k.forgetClaimVolume(name)
 	k.opts.Logf("kubelet %s: volume %s: deleted (released)", k.opts.Region, name)
 	return nil
 }

@@ -2,10 +2,12 @@ package main
 
 import (
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -41,7 +43,7 @@ func up(cfg config, out io.Writer) error {
 	}
 	defer func() { _ = log.Close() }()
 	cmd := exec.Command(exe, "serve", "-dir", cfg.dir, "-regions", strings.Join(cfg.regions, ","),
-		"-nodes", strconv.Itoa(cfg.nodes), "-bootstrap", cfg.bootstrap.String())
+		"-nodes", strconv.Itoa(cfg.nodes), "-bootstrap", cfg.bootstrap.String(), "-real="+strconv.FormatBool(cfg.real))
 	cmd.Stdout, cmd.Stderr = log, log
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 	if err := cmd.Start(); err != nil {
@@ -175,4 +177,35 @@ func waitGone(pid int, timeout time.Duration) bool {
 		time.Sleep(100 * time.Millisecond)
 	}
 	return !proc.Alive(pid)
+}
+
+// nodetool runs the nodetool of a real node of the sandbox: the wrapper the
+// local world wrote for the pod's newest container (its JMX port), with
+// the arguments given. Flags (-dir) come before the pod name.
+func nodetool(args []string, out io.Writer) error {
+	fs := flag.NewFlagSet("nodetool", flag.ContinueOnError)
+	dir := fs.String("dir", filepath.Join(os.TempDir(), "ringops-sandbox"), "sandbox directory")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() < 1 {
+		return errors.New("nodetool: usage: sandbox nodetool [-dir DIR] POD [nodetool arguments]")
+	}
+	pod := fs.Arg(0)
+	matches, _ := filepath.Glob(filepath.Join(*dir, dirWorld, "pods", "*", "*", pod+"-*", "cassandra", "bin", "nodetool"))
+	if len(matches) == 0 {
+		return fmt.Errorf("nodetool: no real node %s in %s (is the sandbox up with -real?)", pod, *dir)
+	}
+	sort.Slice(matches, func(i, j int) bool { return modTime(matches[i]).After(modTime(matches[j])) })
+	cmd := exec.Command(matches[0], fs.Args()[1:]...)
+	cmd.Stdout, cmd.Stderr = out, os.Stderr
+	return cmd.Run()
+}
+
+func modTime(path string) time.Time {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return time.Time{}
+	}
+	return fi.ModTime()
 }

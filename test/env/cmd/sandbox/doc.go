@@ -2,6 +2,7 @@
 // real control planes, simulated kubelets and Cassandra, one kubeconfig.
 //
 //	go run ./test/env/cmd/sandbox up     # start in the background, print how to use it
+//	go run ./test/env/cmd/sandbox up -real # the same with real Cassandra 5.0 nodes (make sandbox CASSANDRA=real)
 //	go run ./test/env/cmd/sandbox status # is it up? print the kubeconfig and contexts
 //	go run ./test/env/cmd/sandbox stats  # resident memory of every process
 //	go run ./test/env/cmd/sandbox down   # stop everything, remove the directory

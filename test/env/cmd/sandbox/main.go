@@ -24,6 +24,7 @@ commands:
   up      start the local world (detached; -foreground to stay attached)
   status  tell whether it runs, print kubeconfig and contexts
   stats   print the resident memory of its processes
+  nodetool POD ARGS...  run nodetool against a real node (-real)
   down    stop it and remove its directory
 `
 
@@ -35,6 +36,7 @@ type config struct {
 	regions    []string
 	nodes      int
 	bootstrap  time.Duration
+	real       bool
 	foreground bool
 }
 
@@ -43,6 +45,9 @@ func run(args []string, out io.Writer) error {
 		return errUsage
 	}
 	cmd, args := args[0], args[1:]
+	if cmd == "nodetool" {
+		return nodetool(args, out)
+	}
 	cfg, err := parseFlags(cmd, args)
 	if err != nil {
 		return err
@@ -71,8 +76,9 @@ func parseFlags(cmd string, args []string) (config, error) {
 	var regions string
 	fs.StringVar(&cfg.dir, "dir", filepath.Join(os.TempDir(), "ringops-sandbox"), "sandbox directory")
 	fs.StringVar(&regions, "regions", "eu-west,us-east,ap-south", "comma-separated regions, one control plane each")
-	fs.IntVar(&cfg.nodes, "nodes", 9, "nodes per region")
+	fs.IntVar(&cfg.nodes, "nodes", 0, "nodes per region (default 9, or 3 with -real)")
 	fs.DurationVar(&cfg.bootstrap, "bootstrap", 5*time.Second, "time a new Cassandra node stays JOINING")
+	fs.BoolVar(&cfg.real, "real", false, "run real Cassandra 5.0 nodes (one JVM per pod) instead of the simulator")
 	fs.BoolVar(&cfg.foreground, "foreground", false, "up: run in this process until interrupted")
 	if err := fs.Parse(args); err != nil {
 		return config{}, err

@@ -44,8 +44,13 @@ func serve(cfg config, out io.Writer) error {
 
 func worldOptions(cfg config) env.Options {
 	opts := env.DefaultOptions()
+	if cfg.real {
+		opts = env.RealOptions()
+	}
 	opts.Regions = cfg.regions
-	opts.NodesPerRegion = cfg.nodes
+	if cfg.nodes > 0 {
+		opts.NodesPerRegion = cfg.nodes
+	}
 	opts.Dir = cfg.path(dirWorld)
 	opts.Cassandra.BootstrapTime = cfg.bootstrap
 	return opts

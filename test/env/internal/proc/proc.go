@@ -25,18 +25,25 @@ type Process struct {
 // Start runs path with args (and env added to the current environment), its
 // output appended to logPath.
 func Start(name, logPath, path string, args, env []string) (*Process, error) {
+	cmd := exec.Command(path, args...)
+	cmd.Env = append(os.Environ(), env...)
+	return StartCmd(name, logPath, cmd)
+}
+
+// StartCmd runs a prepared command (its path, arguments, environment and
+// directory as set), its output appended to logPath, in its own process
+// group, killed with the thread that started it.
+func StartCmd(name, logPath string, cmd *exec.Cmd) (*Process, error) {
 	log, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		return nil, fmt.Errorf("%s: log: %w", name, err)
 	}
-	cmd := exec.Command(path, args...)
 	cmd.Stdout, cmd.Stderr = log, log
-	cmd.Env = append(os.Environ(), env...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL, Setpgid: true}
 	p := &Process{Name: name, Log: logPath, cmd: cmd, done: make(chan struct{})}
 	if err := startOnLockedThread(cmd); err != nil {
 		_ = log.Close()
-		return nil, fmt.Errorf("%s: start %s: %w", name, path, err)
+		return nil, fmt.Errorf("%s: start %s: %w", name, cmd.Path, err)
 	}
 	go func() {
 		p.err = cmd.Wait()

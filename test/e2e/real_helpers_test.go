@@ -1,0 +1,313 @@
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/ringops/ringops/test/env"
+	"github.com/ringops/ringops/test/env/cqldata"
+	"github.com/ringops/ringops/test/env/realcassandra"
+)
+
+var (
+	realOnce sync.Once
+	realW    *env.World
+	realErr  error
+)
+
+// realWorld is the package's world of real Cassandra 5.0 nodes: three
+// regions, one JVM per pod. It is stopped by TestMain (kept on failure).
+func realWorld(t *testing.T) *env.World {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("starts three control planes and real Cassandra JVMs")
+	}
+	realOnce.Do(func() {
+		opts := env.RealOptions()
+		opts.KeepDir = true // removed by TestMain when every test passed
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+		defer cancel()
+		realW, realErr = env.StartWorld(ctx, opts)
+	})
+	if realErr != nil {
+		t.Fatalf("local world of real nodes: %v", realErr)
+	}
+	return realW
+}
+
+// realCluster is a cluster of the real world, written as a user writes
+// one: cluster.yaml and a Component per region that publishes the pods'
+// names under the datacenter's dnsDomain (as external-DNS does), so that
+// seeds resolve from every region.
+type realCluster struct {
+	w    *env.World
+	name string
+	dir  string
+	prev string
+	n    int
+}
+
+// realSpec is the spec of the real-node scenarios; %s are filled by
+// realCluster.write: the cluster name, then the datacenters.
+const realSpecHead = `apiVersion: ringops.dev/v1alpha1
+kind: CassandraCluster
+metadata: {name: %[1]s, namespace: cassandra}
+spec:
+  image: cassandra:5.0.9
+  nodesPerRack: 1
+  seedsPerDatacenter: 3
+  storage: {size: 1Gi}
+  config:
+    cassandra-yaml: {%[2]s}
+  jolokia: {agentImage: ringops-test/jolokia-agent:2.6.0}
+  rollout: {healthTimeout: 10m, settle: 2s}
+  pod: {terminationGracePeriodSeconds: 120}
+  datacenters:
+`
+
+// realDC is one datacenter of a real-node spec.
+type realDC struct {
+	Name, Context string
+	RF            int
+	Racks         []int // nodes per rack, racks named r1, r2, ...
+}
+
+func newRealCluster(t *testing.T, w *env.World, name string) *realCluster {
+	t.Helper()
+	c := &realCluster{w: w, name: name, dir: filepath.Join(t.TempDir(), name)}
+	for i, r := range w.Regions() {
+		dc := "dc" + strconv.Itoa(i+1)
+		comp := fmt.Sprintf(`apiVersion: kustomize.config.k8s.io/v1alpha1
+kind: Component
+patches:
+  - target: {kind: Service, name: %[1]s}
+    patch: |-
+      apiVersion: v1
+      kind: Service
+      metadata:
+        name: %[1]s
+        annotations:
+          external-dns.alpha.kubernetes.io/hostname: %[2]s.%[1]s.db.example.com
+`, name, dc)
+		dir := filepath.Join(c.dir, "regions", r.Name)
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, "kustomization.yaml"), []byte(comp), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return c
+}
+
+// write writes cluster.yaml with these datacenters and cassandra-yaml
+// overrides, keeping the spec written before for --previous.
+func (c *realCluster) write(t *testing.T, yamlConfig string, dcs ...realDC) {
+	t.Helper()
+	var b strings.Builder
+	fmt.Fprintf(&b, realSpecHead, c.name, yamlConfig)
+	for _, dc := range dcs {
+		fmt.Fprintf(&b, "    - name: %s\n      context: %s\n      dnsDomain: %s.%s.db.example.com\n      replicationFactor: %d\n      racks:\n",
+			dc.Name, dc.Context, dc.Name, c.name, dc.RF)
+		for i, n := range dc.Racks {
+			fmt.Fprintf(&b, "        - {name: r%d, nodes: %d}\n", i+1, n)
+		}
+	}
+	spec := filepath.Join(c.dir, "cluster.yaml")
+	if old, err := os.ReadFile(spec); err == nil {
+		c.n++
+		c.prev = filepath.Join(filepath.Dir(c.dir), c.name+".previous."+strconv.Itoa(c.n)+".yaml")
+		if err := os.WriteFile(c.prev, old, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(spec, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// apply runs `ringops apply --wait` and fails the test unless it converged.
+func (c *realCluster) apply(t *testing.T, limit time.Duration) run {
+	t.Helper()
+	args := []string{"apply", c.dir, "--kubeconfig", c.w.Kubeconfig, "--wait", "-v", "--timeout", limit.String()}
+	if c.prev != "" {
+		args = append(args, "--previous", c.prev)
+	}
+	r := ringops(t, limit+time.Minute, args...)
+	if r.code != 0 {
+		t.Fatalf("apply did not converge: exit %d", r.code)
+	}
+	return r
+}
+
+// pods returns the cluster's pods of datacenter dc, by name.
+func (c *realCluster) pods(t *testing.T, dc string) []corev1.Pod {
+	t.Helper()
+	var out []corev1.Pod
+	for _, r := range c.w.Regions() {
+		l, err := r.Client.CoreV1().Pods("cassandra").List(t.Context(), metav1.ListOptions{
+			LabelSelector: "ringops.dev/cluster=" + c.name + ",ringops.dev/datacenter=" + dc,
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, l.Items...)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// session opens a CQL session whose coordinators are dc's nodes.
+func (c *realCluster) session(t *testing.T, dc string) *cqldata.Session {
+	t.Helper()
+	var hosts []string
+	for _, p := range c.pods(t, dc) {
+		if p.Status.PodIP != "" {
+			hosts = append(hosts, p.Status.PodIP)
+		}
+	}
+	if len(hosts) == 0 {
+		t.Fatalf("no pod of %s has an IP", dc)
+	}
+	var s *cqldata.Session
+	var err error
+	for range 10 { // a node that just turned Ready may take a moment to accept CQL
+		if s, err = cqldata.Dial(dc, hosts...); err == nil {
+			t.Cleanup(s.Close)
+			return s
+		}
+		time.Sleep(3 * time.Second)
+	}
+	t.Fatal(err)
+	return nil
+}
+
+// node returns the running JVM of a pod of the cluster.
+func (c *realCluster) node(t *testing.T, pod string) *realcassandra.Container {
+	t.Helper()
+	for _, r := range c.w.Regions() {
+		if n := c.w.Real.Node(r.Name, "cassandra", pod); n != nil {
+			return n
+		}
+	}
+	t.Fatalf("no running node %s", pod)
+	return nil
+}
+
+// nodetoolRow is one line of `nodetool status`.
+type nodetoolRow struct {
+	State, Address, Load, HostID, Rack string
+}
+
+// nodetoolStatus runs `nodetool status` on a node and parses its rows.
+func nodetoolStatus(t *testing.T, n *realcassandra.Container) (map[string]nodetoolRow, string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	defer cancel()
+	out, err := n.Nodetool(ctx, "status")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := map[string]nodetoolRow{}
+	for _, l := range strings.Split(out, "\n") {
+		f := strings.Fields(l)
+		if len(f) < 8 || len(f[0]) != 2 || !strings.ContainsAny(f[0][:1], "UD") {
+			continue
+		}
+		// UN  127.x.y.z  114.7 KiB  16  100.0%  <host id>  r1
+		rows[f[1]] = nodetoolRow{State: f[0], Address: f[1], Load: f[2] + " " + f[3], HostID: f[len(f)-2], Rack: f[len(f)-1]}
+	}
+	return rows, out
+}
+
+// statusNode is a node of `ringops status -o json`.
+type statusNode struct {
+	State string `json:"state"`
+	Load  string `json:"load"`
+	Node  struct {
+		Pod        string `json:"pod"`
+		IP         string `json:"address"`
+		Datacenter string `json:"datacenter"`
+		Rack       string `json:"rack"`
+	} `json:"node"`
+	HostID string `json:"hostID"`
+}
+
+// ringopsStatus runs `ringops status -o json` on the cluster.
+func (c *realCluster) ringopsStatus(t *testing.T) ([]statusNode, run) {
+	t.Helper()
+	r := ringops(t, 2*time.Minute, "status", c.dir, "--kubeconfig", c.w.Kubeconfig, "-o", "json")
+	var rep struct {
+		Nodes []statusNode `json:"nodes"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
+		t.Fatalf("ringops status -o json: %v", err)
+	}
+	return rep.Nodes, r
+}
+
+// readyTimes returns when each pod of the cluster turned Ready, and when
+// it was created.
+func (c *realCluster) podTimes(t *testing.T) (ready, created map[string]time.Time) {
+	t.Helper()
+	ready, created = map[string]time.Time{}, map[string]time.Time{}
+	for _, r := range c.w.Regions() {
+		l, err := r.Client.CoreV1().Pods("cassandra").List(t.Context(), metav1.ListOptions{LabelSelector: "ringops.dev/cluster=" + c.name})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range l.Items {
+			created[p.Name] = p.CreationTimestamp.Time
+			for _, cond := range p.Status.Conditions {
+				if cond.Type == corev1.PodReady && cond.Status == corev1.ConditionTrue {
+					ready[p.Name] = cond.LastTransitionTime.Time
+				}
+			}
+		}
+	}
+	return ready, created
+}
+
+// loads returns each node's load in bytes according to a nodetool status.
+func loadBytes(load string) float64 {
+	f := strings.Fields(load)
+	if len(f) != 2 {
+		return -1
+	}
+	v, err := strconv.ParseFloat(f[0], 64)
+	if err != nil {
+		return -1
+	}
+	mult := map[string]float64{"bytes": 1, "B": 1, "KiB": 1 << 10, "MiB": 1 << 20, "GiB": 1 << 30, "TiB": 1 << 40}[f[1]]
+	return v * mult
+}
+
+func podNames(pods []corev1.Pod) []string {
+	var out []string
+	for _, p := range pods {
+		out = append(out, p.Name)
+	}
+	return slices.Sorted(slices.Values(out))
+}
+
+func readLog(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}

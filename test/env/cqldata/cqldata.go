@@ -1,0 +1,163 @@
+// Package cqldata checks rollouts with data: it writes rows into real
+// Cassandra nodes over CQL (the Apache Cassandra Go driver) and reads them
+// back, datacenter by datacenter, at the consistency a check needs, and runs
+// a writer that counts failed writes while a rollout goes on. Test-only.
+//
+// A keyspace of the checks has one table, rows (id int PRIMARY KEY, v
+// text); row i holds "v<i>". Reads at LOCAL_ONE through coordinators of one
+// datacenter only answer what that datacenter's replicas hold, so a node
+// that joined without its data shows up as missing rows.
+package cqldata
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	gocql "github.com/apache/cassandra-gocql-driver/v2"
+)
+
+// Session is a CQL session bound to one datacenter: its coordinators are
+// that datacenter's nodes only.
+type Session struct {
+	DC string
+	s  *gocql.Session
+}
+
+// Dial connects to the nodes at hosts (IP addresses; port 9042) of
+// datacenter dc; only dc's nodes coordinate its queries.
+func Dial(dc string, hosts ...string) (*Session, error) {
+	c := gocql.NewCluster(hosts...)
+	c.Port = 9042
+	c.Timeout = 10 * time.Second
+	c.ConnectTimeout = 10 * time.Second
+	c.ProtoVersion = 4
+	c.PoolConfig.HostSelectionPolicy = gocql.DCAwareRoundRobinPolicy(dc)
+	c.HostFilter = gocql.DataCenterHostFilter(dc)
+	c.RetryPolicy = &gocql.SimpleRetryPolicy{NumRetries: 3}
+	c.ReconnectionPolicy = &gocql.ConstantReconnectionPolicy{MaxRetries: 100, Interval: time.Second}
+	s, err := c.CreateSession()
+	if err != nil {
+		return nil, fmt.Errorf("cql %s %v: %w", dc, hosts, err)
+	}
+	return &Session{DC: dc, s: s}, nil
+}
+
+// Close closes the session.
+func (s *Session) Close() { s.s.Close() }
+
+// CreateKeyspace creates keyspace ks (NetworkTopologyStrategy with the
+// factors given per datacenter) and its table, if they do not exist, and
+// waits for schema agreement.
+func (s *Session) CreateKeyspace(ctx context.Context, ks string, rf map[string]int) error {
+	var parts []string
+	for _, dc := range slices.Sorted(maps.Keys(rf)) {
+		parts = append(parts, fmt.Sprintf("'%s': %d", dc, rf[dc]))
+	}
+	stmts := []string{
+		fmt.Sprintf("CREATE KEYSPACE IF NOT EXISTS %s WITH replication = {'class': 'NetworkTopologyStrategy', %s}", ks, strings.Join(parts, ", ")),
+		fmt.Sprintf("CREATE TABLE IF NOT EXISTS %s.rows (id int PRIMARY KEY, v text)", ks),
+	}
+	for _, q := range stmts {
+		if err := s.s.Query(q).Consistency(gocql.All).ExecContext(ctx); err != nil {
+			return fmt.Errorf("cql %s: %s: %w", s.DC, q, err)
+		}
+	}
+	return s.s.AwaitSchemaAgreement(ctx)
+}
+
+// Write writes rows [from, to) of ks at consistency cl.
+func (s *Session) Write(ctx context.Context, ks string, from, to int, cl gocql.Consistency) error {
+	for i := from; i < to; i++ {
+		q := s.s.Query(fmt.Sprintf("INSERT INTO %s.rows (id, v) VALUES (?, ?)", ks), i, fmt.Sprintf("v%d", i)).Consistency(cl)
+		if err := q.ExecContext(ctx); err != nil {
+			return fmt.Errorf("cql %s: write row %d of %s at %s: %w", s.DC, i, ks, cl, err)
+		}
+	}
+	return nil
+}
+
+// Missing reads rows [from, to) of ks one by one at consistency cl and
+// returns those that are not there (or hold a wrong value), and the first
+// read error.
+func (s *Session) Missing(ctx context.Context, ks string, from, to int, cl gocql.Consistency) ([]int, error) {
+	var missing []int
+	var firstErr error
+	for i := from; i < to; i++ {
+		var v string
+		err := s.s.Query(fmt.Sprintf("SELECT v FROM %s.rows WHERE id = ?", ks), i).Consistency(cl).ScanContext(ctx, &v)
+		switch {
+		case errors.Is(err, gocql.ErrNotFound):
+			missing = append(missing, i)
+		case err != nil:
+			missing = append(missing, i)
+			if firstErr == nil {
+				firstErr = fmt.Errorf("cql %s: read row %d of %s at %s: %w", s.DC, i, ks, cl, err)
+			}
+		case v != fmt.Sprintf("v%d", i):
+			missing = append(missing, i)
+		}
+	}
+	return missing, firstErr
+}
+
+// Writer writes rows continuously, one at a time, until stopped, counting
+// the writes that failed after the driver's retries.
+type Writer struct {
+	s        *Session
+	ks       string
+	cl       gocql.Consistency
+	next     int
+	ok, fail atomic.Int64
+	mu       sync.Mutex
+	errs     []string
+	cancel   context.CancelFunc
+	done     chan struct{}
+}
+
+// StartWriter writes rows of ks from row `from` on at consistency cl, in
+// the background.
+func (s *Session) StartWriter(ks string, from int, cl gocql.Consistency) *Writer {
+	ctx, cancel := context.WithCancel(context.Background())
+	w := &Writer{s: s, ks: ks, cl: cl, next: from, cancel: cancel, done: make(chan struct{})}
+	go w.run(ctx)
+	return w
+}
+
+func (w *Writer) run(ctx context.Context) {
+	defer close(w.done)
+	for ctx.Err() == nil {
+		err := w.s.Write(ctx, w.ks, w.next, w.next+1, w.cl)
+		switch {
+		case err == nil:
+			w.ok.Add(1)
+			w.next++
+		case ctx.Err() != nil:
+		default:
+			w.fail.Add(1)
+			w.mu.Lock()
+			if len(w.errs) < 10 {
+				w.errs = append(w.errs, time.Now().Format("15:04:05.000")+" "+err.Error())
+			}
+			w.mu.Unlock()
+			w.next++
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+}
+
+// Stop stops the writer and returns how many writes succeeded and failed,
+// the first failures' errors, and the end of the rows written (exclusive).
+func (w *Writer) Stop() (ok, failed int64, errs []string, end int) {
+	w.cancel()
+	<-w.done
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.ok.Load(), w.fail.Load(), append([]string(nil), w.errs...), w.next
+}
