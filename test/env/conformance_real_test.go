@@ -87,7 +87,9 @@ func TestSimulatorConformsToRealCassandra(t *testing.T) {
 		w.waitFor(t, "tiny-dc1-r2-0", "its own mode DECOMMISSIONED", ownMode("DECOMMISSIONED"))
 	})
 	compare("decommissioned (its own view)", "tiny-dc1-r2-0")
-	both(func(w *confWorld) { w.waitFor(t, "tiny-dc1-r1-0", "tiny-dc1-r2-0 gone from the ring", notMember("tiny-dc1-r2-0")) })
+	both(func(w *confWorld) {
+		w.waitFor(t, "tiny-dc1-r1-0", "tiny-dc1-r2-0 gone from the ring", notMember("tiny-dc1-r2-0"))
+	})
 	compare("after the decommission", "tiny-dc1-r1-0")
 }
 
@@ -197,7 +199,9 @@ func (c *confWorld) waitFor(t *testing.T, pod, what string, ok func(map[string]j
 }
 
 func ownMode(m string) func(map[string]json.RawMessage, map[string]string) bool {
-	return func(a map[string]json.RawMessage, _ map[string]string) bool { return strings.Trim(string(a["OperationMode"]), `"`) == m }
+	return func(a map[string]json.RawMessage, _ map[string]string) bool {
+		return strings.Trim(string(a["OperationMode"]), `"`) == m
+	}
 }
 
 func liveCount(n int) func(map[string]json.RawMessage, map[string]string) bool {

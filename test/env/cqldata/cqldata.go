@@ -75,7 +75,10 @@ func (s *Session) CreateKeyspace(ctx context.Context, ks string, rf map[string]i
 // Write writes rows [from, to) of ks at consistency cl.
 func (s *Session) Write(ctx context.Context, ks string, from, to int, cl gocql.Consistency) error {
 	for i := from; i < to; i++ {
-		q := s.s.Query(fmt.Sprintf("INSERT INTO %s.rows (id, v) VALUES (?, ?)", ks), i, fmt.Sprintf("v%d", i)).Consistency(cl)
+		// Idempotent (the same row, the same value): the driver may retry it
+		// on the next coordinator, as a production client marks such writes.
+		q := s.s.Query(fmt.Sprintf("INSERT INTO %s.rows (id, v) VALUES (?, ?)", ks), i, fmt.Sprintf("v%d", i)).
+			Consistency(cl).Idempotent(true)
 		if err := q.ExecContext(ctx); err != nil {
 			return fmt.Errorf("cql %s: write row %d of %s at %s: %w", s.DC, i, ks, cl, err)
 		}
