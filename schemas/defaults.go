@@ -40,6 +40,16 @@ func (c *CassandraCluster) Default() {
 	if s.Jolokia.Port == nil {
 		s.Jolokia.Port = ptr(DefaultJolokiaPort)
 	}
+	if s.SystemKeyspaces == "" {
+		s.SystemKeyspaces = DefaultSystemKeyspaces
+	}
+	if t := s.CQL; t != nil && t.TLS != nil {
+		for _, r := range []*KeyRef{t.TLS.CASecret, t.TLS.CAConfigMap} {
+			if r != nil && r.Key == "" {
+				r.Key = DefaultCAKey
+			}
+		}
+	}
 	if s.Rollout == nil {
 		s.Rollout = &Rollout{}
 	}
@@ -72,6 +82,7 @@ func (c *CassandraCluster) Default() {
 			}
 		}
 	}
+	c.defaultReplicationFactors()
 }
 
 // defaultDNSDomain is the domain of the headless Service <name> in the
