@@ -32,6 +32,7 @@ type Node struct {
 	err       error
 
 	jolokia jolokiaState
+	cql     cqlServer
 }
 
 // Start starts a Cassandra process: Jolokia answers at once (OperationMode
@@ -59,6 +60,10 @@ func (s *Sim) Start(ctx context.Context, cfg NodeConfig) (*Node, error) {
 		return nil, err
 	}
 	if err := n.openJolokia(); err != nil {
+		n.end(err)
+		return nil, err
+	}
+	if err := n.openCQL(); err != nil {
 		n.end(err)
 		return nil, err
 	}
@@ -333,6 +338,7 @@ func (n *Node) end(err error) {
 	}
 	s.mu.Unlock()
 	n.closeJolokia()
+	n.closeCQL()
 }
 
 // savePeers keeps the peers' states on the node's disk (mu held).
