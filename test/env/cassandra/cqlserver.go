@@ -3,8 +3,9 @@ package cassandra
 // # CQL
 //
 // Every node serves the CQL native protocol, version 4, on its IP and
-// Options.CQLPort (9042) while its native transport would run: NORMAL or
-// LEAVING (a joining, decommissioned or drained node drops connections).
+// Options.CQLPort (9042), over TLS with Options.CQLTLS, while its native
+// transport would run: NORMAL or LEAVING (a joining, decommissioned or
+// drained node drops connections).
 // It answers what the Apache Cassandra Go driver asks on connect and what
 // ringops sends:
 //
@@ -33,6 +34,7 @@ package cassandra
 import (
 	"bufio"
 	"bytes"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -87,6 +89,9 @@ func (n *Node) openCQL() error {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return fmt.Errorf("%s: cql: listen %s: %w: %w", n.cfg.name(), addr, ErrAddressInUse, err)
+	}
+	if cfg := n.sim.opts.CQLTLS; cfg != nil {
+		ln = tls.NewListener(ln, cfg)
 	}
 	c := &n.cql
 	c.mu.Lock()

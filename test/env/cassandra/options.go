@@ -1,6 +1,7 @@
 package cassandra
 
 import (
+	"crypto/tls"
 	"fmt"
 	"strings"
 	"time"
@@ -43,6 +44,9 @@ type Options struct {
 	// CQLRoles turn on PasswordAuthenticator: the roles every ring knows,
 	// by name. Empty: AllowAllAuthenticator (no authentication).
 	CQLRoles map[string]CQLRole
+	// CQLTLS, when set, makes the CQL servers speak TLS only
+	// (client_encryption_options enabled, not optional).
+	CQLTLS *tls.Config
 }
 
 // Keyspace is a user keyspace with NetworkTopologyStrategy replication.
