@@ -5,12 +5,15 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"os"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	gocql "github.com/apache/cassandra-gocql-driver/v2"
+
+	"github.com/ringops/ringops/test/env/cqlprobe"
 )
 
 var cqlDebug = flag.Bool("cassandra.cqldebug", false, "log what the Go driver does")
@@ -365,5 +368,49 @@ func TestCQLNoServiceBeforeNormal(t *testing.T) {
 	healthIs(t, "b joined", agentOf(a), healthy(a.cfg.IP, b.cfg.IP))
 	if _, err := dial(t, "", nil, 4, b.cfg.IP); err != nil {
 		t.Errorf("a NORMAL node: %v", err)
+	}
+}
+
+var update = flag.Bool("cassandra.update", false, "rewrite testdata/cqlprobe.txt")
+
+// TestCQLProbe writes what the simulator answers the conformance probe
+// (test/env/cqlprobe) on the coordinator of a ring of Cassandra 5.0.9, dc1
+// with two nodes and dc2 with one, to testdata/cqlprobe.txt: the same probe
+// on real 5.0.9 nodes of that shape must print the same, but for the
+// differences cqlserver.go lists.
+func TestCQLProbe(t *testing.T) {
+	const subnet = 99
+	opts := testOptions()
+	opts.ReleaseVersion = "5.0.9"
+	w := newWorld(t, opts)
+	a, b, c := threeNodes(t, w, subnet)
+	s := mustDial(t, a.cfg.IP)
+	eventually(t, "the driver knows the ring", func() error {
+		if len(s.GetHosts()) != 3 {
+			return fmt.Errorf("hosts %v", s.GetHosts())
+		}
+		return nil
+	})
+	names := map[string]string{a.cfg.IP: "dc1-r1", b.cfg.IP: "dc1-r2", c.cfg.IP: "dc2-r1"}
+	got, err := cqlprobe.Probe(context.Background(), s, a.cfg.IP, cqlprobe.Ring{Names: names})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const golden = "testdata/cqlprobe.txt"
+	if *update {
+		if err := os.MkdirAll("testdata", 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatalf("%v (go test -run TestCQLProbe -cassandra.update writes it)", err)
+	}
+	if got != string(want) {
+		t.Errorf("the probe's answers changed (go test -run TestCQLProbe -cassandra.update to accept):\n--- want\n%s--- got\n%s", want, got)
 	}
 }
