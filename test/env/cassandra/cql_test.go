@@ -269,18 +269,19 @@ const alterTraces = "ALTER KEYSPACE system_traces WITH replication = {'class': '
 func TestCQLAlterRefusedDuringRangeMovement(t *testing.T) {
 	const subnet = 95
 	opts := testOptions()
-	opts.BootstrapTime = 2 * time.Second
+	opts.BootstrapTime = time.Second
 	w := newWorld(t, opts)
 	a, b, c := threeNodes(t, w, subnet)
 	s := mustDial(t, a.cfg.IP)
+	onA := func(stmt string) error { return s.Query(stmt).SetHostID(hostAt(t, s, a.cfg.IP).HostID()).Exec() }
 	d := w.start(w.cfg("pvc-d", "orders-dc2-r1-1", ip(subnet, 4), "dc2", "r1", "orders-dc1-r1-0"))
-	err := s.Query(alterTraces).SetHostID(hostAt(t, s, a.cfg.IP).HostID()).Exec() // a was d's seed: it knows
+	err := onA(alterTraces) // a was d's seed: it knows d
 	want := fmt.Sprintf("Cannot alter RF while some endpoints are not in normal state (no range movements): [/%s:7000]", d.cfg.IP)
 	if requestCode(err) != errConfig || err.Error() != want {
 		t.Fatalf("ALTER while d joins: %v\nwant %s", err, want)
 	}
 	healthIs(t, "d joined", agentOf(a), healthy(a.cfg.IP, b.cfg.IP, c.cfg.IP, d.cfg.IP))
-	if err := s.Query(alterTraces).Exec(); err != nil {
+	if err := onA(alterTraces); err != nil {
 		t.Fatalf("ALTER once d is NORMAL: %v", err)
 	}
 	c.Kill() // a dead node stays NORMAL in gossip: no range movement
@@ -290,11 +291,11 @@ func TestCQLAlterRefusedDuringRangeMovement(t *testing.T) {
 		}
 		return nil
 	})
-	if err := s.Query("ALTER KEYSPACE system_traces WITH durable_writes = false").Exec(); err != nil {
+	if err := onA("ALTER KEYSPACE system_traces WITH durable_writes = false"); err != nil {
 		t.Errorf("ALTER with a killed node: %v", err)
 	}
 	d.Stop() // a drained node announced STATUS shutdown: not NORMAL
-	err = s.Query("ALTER KEYSPACE system_traces WITH durable_writes = true").Exec()
+	err = onA("ALTER KEYSPACE system_traces WITH durable_writes = true")
 	if want := fmt.Sprintf("[/%s:7000]", d.cfg.IP); err == nil || !strings.HasSuffix(err.Error(), want) {
 		t.Errorf("ALTER with a drained node: %v, want the refusal naming %s", err, want)
 	}
