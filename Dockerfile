@@ -11,9 +11,17 @@
 # syntax (the platform arguments default to linux/amd64 when a builder
 # does not set them).
 
-ARG GO_VERSION=1.26
+# Go 1.26.10 or later: the standard library of 1.26.8 and earlier patches
+# has advisories fixed in 1.26.9/1.26.10. Release builds pin both base
+# images by digest (--build-arg GO_IMAGE=golang:1.26.10-bookworm@sha256:...,
+# --build-arg BASE_IMAGE=gcr.io/distroless/static-debian12:nonroot@sha256:...):
+# resolve them with `crane digest` or `docker buildx imagetools inspect`
+# where the registries are reachable.
+ARG GO_VERSION=1.26.10
+ARG GO_IMAGE=golang:${GO_VERSION}-bookworm
+ARG BASE_IMAGE=gcr.io/distroless/static-debian12:nonroot
 
-FROM --platform=$BUILDPLATFORM golang:${GO_VERSION}-bookworm AS build
+FROM --platform=$BUILDPLATFORM ${GO_IMAGE} AS build
 ARG TARGETOS
 ARG TARGETARCH
 ARG VERSION=dev
@@ -31,7 +39,7 @@ RUN GOOS=${TARGETOS:-linux} GOARCH=${TARGETARCH:-amd64} go build -trimpath \
 
 # distroless static: CA certificates (/etc/ssl/certs/ca-certificates.crt),
 # /etc/passwd with nonroot (65532), no shell, no package manager.
-FROM gcr.io/distroless/static-debian12:nonroot
+FROM ${BASE_IMAGE}
 ARG VERSION=dev
 LABEL org.opencontainers.image.title="ringops" \
       org.opencontainers.image.description="Multi-region Apache Cassandra on Kubernetes from a Git repository" \

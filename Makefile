@@ -57,14 +57,16 @@ bench: setup tools ## run the benchmarks (figures go to bench.txt; compare runs 
 bench-daemon: setup tools ## the daemon holding CLUSTERS (default 100) clusters x 3 regions: about 7 minutes (figures in bench-daemon.txt)
 	$(TOOLS_ENV) $(GO) test -run=NONE -bench=DaemonHolding -benchtime=1x -count=$${COUNT:-1} -timeout 60m ./test/bench -args -clusters $${CLUSTERS:-100} | tee bench-daemon.txt
 
-fuzz: ## fuzz the spec parser for FUZZTIME (default 60s)
+fuzz: ## fuzz the spec parser, then rendering with Components, FUZZTIME each (default 60s)
 	$(GO) test -run=NONE -fuzz=FuzzParse -fuzztime=$${FUZZTIME:-60s} ./schemas
+	$(GO) test -run=NONE -fuzz=FuzzRenderComponent -fuzztime=$${FUZZTIME:-60s} ./render
 
-lint: ## gofmt, go vet, staticcheck
+lint: ## gofmt, go vet, staticcheck, govulncheck (when its database can be reached)
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 	@command -v staticcheck >/dev/null || $(GO) install honnef.co/go/tools/cmd/staticcheck@v0.8.2
 	PATH="$$PATH:$$($(GO) env GOPATH)/bin" staticcheck ./...
+	@scripts/vulncheck.sh
 
 fmt: ## format the code
 	gofmt -w $$(git ls-files '*.go')

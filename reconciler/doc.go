@@ -15,6 +15,12 @@
 //		engine.Wait(ctx, t, p)                // until the ring or the regions may have moved
 //	}
 //
+// Prepare validates the change against the previous spec the caller
+// knows (Source.Previous) and against every spec the regions recorded as
+// last applied (render.AnnotationLastApplied on the ConfigMap, applied
+// with the revision's first objects): a restarted daemon, or `ringops
+// apply` without --previous, still refuses what Cassandra cannot do.
+//
 // Observe lists the cluster's objects, pods and PVCs in every context of
 // the revision and of the previous one, then reads every expected node's
 // view of the ring (ring.Take) and judges it (ring.Assess against

@@ -187,7 +187,8 @@ func TestDecommissionRunsInTheBackground(t *testing.T) {
 		Objects: []*unstructured.Unstructured{sts("orders-dc1-r1", "7")}, From: 2, To: 1}
 	_, err := f.engine.Execute(t.Context(), plan.Plan{Cluster: "orders", Steps: []plan.Step{step}})
 	require.NoError(t, err, "Execute returns once the node left NORMAL, while the decommission goes on")
-	assert.Equal(t, []string{"Observe eu-west,us-east,ap-south", "ApplyObject eu-west orders-dc1-r1 rv=7"}, f.kube.Calls(),
+	// Prepare reads the spec the clusters recorded, then the observation.
+	assert.Equal(t, []string{"Observe eu-west,us-east,ap-south", "Observe eu-west,us-east,ap-south", "ApplyObject eu-west orders-dc1-r1 rv=7"}, f.kube.Calls(),
 		"the marker is applied first")
 	assert.Equal(t, []string{"orders-dc1-r1-1@10.0.1.2"}, f.ring.Decommissions(), "the node is reached at its pod IP")
 }

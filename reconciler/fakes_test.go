@@ -143,7 +143,7 @@ func (f *fakeRing) ReadView(_ context.Context, n ring.Node) (*ring.View, error) 
 		mode = ring.ModeNormal
 	}
 	v := &ring.View{Live: append([]string(nil), f.members...), Mode: mode, HostIDs: map[string]string{},
-		Schema: map[string][]string{"s1": append([]string(nil), f.members...)}, ReleaseVersion: "4.1.5"}
+		SchemaVersion: "s1", NativeTransportRunning: mode == ring.ModeNormal || mode == ring.ModeLeaving, ReleaseVersion: "4.1.5"}
 	for _, ip := range f.members {
 		v.HostIDs[ip] = "id-" + ip
 		switch f.modes[ip] {

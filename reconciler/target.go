@@ -73,7 +73,8 @@ func (t *Target) Name() string {
 }
 
 // Prepare turns a revision into a Target: it validates the change
-// against the previous revision and renders every context. A spec that
+// against the previous revision (Source.Previous, and what the clusters
+// recorded as last applied: recordedSpecs) and renders every context. A spec that
 // could not be loaded, a change Cassandra cannot make safely, or a render
 // error make the Target invalid (Desired.Invalid): its plan is Blocked
 // and nothing at all is applied, nor observed.
@@ -93,8 +94,19 @@ func (e *Engine) Prepare(ctx context.Context, src Source) *Target {
 	}
 	t.Desired.Name = c.Metadata.Name
 	if errs := schemas.ValidateChange(src.Previous, c); len(errs) > 0 {
-		t.Desired.Invalid = errs
+		t.Desired.Invalid = errs // judged without asking any API server
 		return t
+	}
+	prevs, err := e.recordedSpecs(ctx, src, targetContexts(c, src.Previous, src.Contexts))
+	if err != nil {
+		t.Desired.Invalid = fmt.Errorf("cluster %s: the spec last applied: %w", c.Metadata.Name, err)
+		return t
+	}
+	for _, prev := range prevs {
+		if errs := schemas.ValidateChange(prev, c); len(errs) > 0 {
+			t.Desired.Invalid = errs
+			return t
+		}
 	}
 	ms, err := e.renderer.RenderAll(ctx, src.FS, src.Dir, c)
 	if err != nil {

@@ -56,10 +56,12 @@ type object struct {
 // identity, the contract's labels (put back after the build), and the
 // replicas of a StatefulSet (the planner's to set, from cluster.yaml).
 type expected struct {
-	id        objectID
-	labels    map[string]string
-	podLabels map[string]string // StatefulSets: of the pod template
-	replicas  *int32
+	id          objectID
+	labels      map[string]string
+	annotations map[string]string // put back after the build, as labels
+	protected   map[string]any    // fields a Component may not change (guard.go), by path
+	podLabels   map[string]string // StatefulSets: of the pod template
+	replicas    *int32
 }
 
 func newObject[S any](tm metav1.TypeMeta, om metav1.ObjectMeta, spec S) object {
@@ -90,8 +92,9 @@ func (b *base) objects() ([]object, error) {
 	svc := b.service()
 	out := []object{
 		{obj: cm, expect: expected{
-			id:     objectID{Kind: cm.Kind, Namespace: cm.Namespace, Name: cm.Name},
-			labels: contractLabels(cm.Labels),
+			id:          objectID{Kind: cm.Kind, Namespace: cm.Namespace, Name: cm.Name},
+			labels:      contractLabels(cm.Labels),
+			annotations: map[string]string{AnnotationLastApplied: cm.Annotations[AnnotationLastApplied]},
 		}},
 		newObject(svc.TypeMeta, svc.ObjectMeta, svc.Spec),
 	}
@@ -132,6 +135,9 @@ func (b *base) yaml() ([]byte, []expected, error) {
 		buf = append(buf, "---\n"...)
 		buf = append(buf, j...)
 		buf = append(buf, '\n')
+		if o.expect.protected, err = protectedValues(o.expect.id.Kind, j); err != nil {
+			return nil, nil, fmt.Errorf("%s: %w", o.expect.id, err)
+		}
 		exp = append(exp, o.expect)
 	}
 	return buf, exp, nil
@@ -143,12 +149,19 @@ func (b *base) configMapID() objectID {
 }
 
 func (b *base) meta(name string, labels map[string]string) metav1.ObjectMeta {
-	return metav1.ObjectMeta{
+	m := metav1.ObjectMeta{
 		Name:        name,
 		Namespace:   b.c.Metadata.Namespace,
 		Labels:      labels,
 		Annotations: maps.Clone(b.c.Metadata.Annotations),
 	}
+	if b.c.Spec.Adopt {
+		if m.Annotations == nil {
+			m.Annotations = map[string]string{}
+		}
+		m.Annotations[AnnotationAdopt] = "true"
+	}
+	return m
 }
 
 // clusterLabels are the labels of every object: metadata.labels under the
@@ -180,11 +193,16 @@ func (b *base) rackLabels(dc *schemas.Datacenter, rack *schemas.Rack) map[string
 }
 
 func (b *base) configMap() *corev1.ConfigMap {
-	return &corev1.ConfigMap{
+	cm := &corev1.ConfigMap{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "ConfigMap"},
 		ObjectMeta: b.meta(ConfigMapName(b.c.Metadata.Name), b.clusterLabels()),
 		Data:       map[string]string{OverridesKey: b.overrides()},
 	}
+	if cm.Annotations == nil {
+		cm.Annotations = map[string]string{}
+	}
+	cm.Annotations[AnnotationLastApplied] = schemas.EncodeLastApplied(b.c)
+	return cm
 }
 
 // overrides is the content of cassandra-overrides.yaml: a comment, then

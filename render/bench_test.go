@@ -205,3 +205,93 @@ func BenchmarkRingopsOverhead(b *testing.B) {
 		})
 	}
 }
+
+// atBoundsSpec is a valid spec at the schema's bounds, every datacenter
+// in one context (the worst render): 32 datacenters, 256 racks, 5000
+// nodes, 16 seeds per datacenter (512 seed names in every pod).
+func atBoundsSpec() string {
+	var b strings.Builder
+	b.WriteString("apiVersion: ringops.dev/v1alpha1\nkind: CassandraCluster\nmetadata: {name: orders, namespace: cassandra}\nspec:\n")
+	fmt.Fprintf(&b, "  image: cassandra:5.0.4\n  seedsPerDatacenter: %d\n  storage: {size: 100Gi}\n  datacenters:\n", schemas.MaxSeedsPerDatacenter)
+	racks, nodes := 0, 0
+	for i := range schemas.MaxDatacenters {
+		n := schemas.MaxRacks / schemas.MaxDatacenters
+		fmt.Fprintf(&b, "    - name: datacenter-%02d\n      context: eu-west\n      racks:\n", i)
+		for j := range n {
+			per := (schemas.MaxClusterNodes - nodes) / (schemas.MaxRacks - racks)
+			fmt.Fprintf(&b, "        - {name: rack-%02d, nodes: %d}\n", j, per)
+			racks, nodes = racks+1, nodes+per
+		}
+	}
+	return b.String()
+}
+
+// BenchmarkValidateAtBounds: parse, default and validate the spec at the
+// bounds.
+func BenchmarkValidateAtBounds(b *testing.B) {
+	data := []byte(atBoundsSpec())
+	loop(b, func() error {
+		_, err := schemas.Parse("clusters/orders/cluster.yaml", data)
+		return err
+	})
+	reportMaxRSS(b)
+}
+
+// BenchmarkRenderAtBounds renders the spec at the bounds in its one
+// context: 256 StatefulSets; "component-at-budget" adds a Component of
+// almost DefaultOptions().MaxYAMLNodes nodes (24 ConfigMaps of MaxMappingKeys keys) and a
+// patch of every StatefulSet. It reports the process's peak resident
+// memory (max-rss-MiB, of the whole benchmark binary). On the 2-core
+// development machine (shared, loaded): validate 4 ms CPU, 42 MiB;
+// render 1.5 s CPU, 170 MiB, 470 MB allocated; with the Component at the
+// budget 3.5 s CPU, 197 MiB, 840 MB allocated.
+func BenchmarkRenderAtBounds(b *testing.B) {
+	spec := atBoundsSpec()
+	c, err := schemas.Parse("clusters/orders/cluster.yaml", []byte(spec))
+	require.NoError(b, err)
+	big := func(first int) string { // 12 ConfigMaps of MaxMappingKeys keys: 48,000 nodes, under 1 MiB
+		var b strings.Builder
+		for m := first; m < first+12; m++ {
+			fmt.Fprintf(&b, "---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: big-%02d, namespace: cassandra}\ndata:\n", m)
+			for i := range MaxMappingKeys {
+				fmt.Fprintf(&b, "  k%06d: v\n", i)
+			}
+		}
+		return b.String()
+	}
+	for _, bc := range []struct {
+		name  string
+		files map[string]string
+	}{
+		{"no-component", nil},
+		{"component-at-budget", map[string]string{
+			"kustomization.yaml": "apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\nresources: [big1.yaml, big2.yaml]\npatches:\n- target: {kind: StatefulSet}\n  patch: |\n    {apiVersion: apps/v1, kind: StatefulSet, metadata: {name: any}, spec: {template: {metadata: {annotations: {team: db}}}}}\n",
+			"big1.yaml":          big(0),
+			"big2.yaml":          big(12),
+		}},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			fsys := fstest.MapFS{"clusters/orders/cluster.yaml": {Data: []byte(spec)}}
+			for p, data := range bc.files {
+				fsys["clusters/orders/regions/eu-west/"+p] = &fstest.MapFile{Data: []byte(data)}
+			}
+			r := uncached()
+			loop(b, func() error {
+				m, err := r.Render(context.Background(), fsys, "clusters/orders", c, "eu-west")
+				if err == nil && len(m.Objects) < schemas.MaxRacks {
+					err = fmt.Errorf("%d objects", len(m.Objects))
+				}
+				return err
+			})
+			reportMaxRSS(b)
+		})
+	}
+}
+
+// reportMaxRSS reports the peak resident memory of the process so far.
+func reportMaxRSS(b *testing.B) {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err == nil {
+		b.ReportMetric(float64(ru.Maxrss)/1024, "max-rss-MiB")
+	}
+}

@@ -15,6 +15,17 @@
 //
 // Only regular files are copied (a symlink is followed only to a regular
 // file inside the repository), within Options' size and count limits.
+// Every file of the Component, and every YAML string its kustomizations
+// hold inline (patches), is parsed before kustomize sees it and its nodes
+// counted with anchors and aliases expanded, within Options.MaxYAMLNodes
+// and MaxMappingKeys per mapping (budget.go): kustomize would expand an
+// alias bomb of a few hundred bytes to gigabytes, and its time grows with
+// the square of a mapping's size. Every render has a deadline
+// (Options.Timeout, ErrDeadline), the wait for the kustomize lock
+// included; a build cannot be stopped, so one past its deadline finishes
+// in the background and is dropped. With the schema's bounds on the spec
+// (schemas.MaxRacks, ...) this bounds the time and memory of a render
+// (BenchmarkRenderAtBounds); FuzzRenderComponent fuzzes it.
 // Before the build every kustomization of the Component is inspected: the
 // top one must be a kind: Component, and no reference may be remote (URL,
 // git) or leave the Component's directory. Helm and plugins are disabled.
@@ -22,7 +33,13 @@
 // builds) and its panics become errors. After the build, a patch whose
 // target selects nothing, a generated object removed or renamed, and a
 // StatefulSet whose replicas changed are errors; the contract's labels are
-// put back. Every error of a Component names its file (and field), as a
+// put back. What a Component may touch is decided in guard.go: it may add
+// only objects of AllowedKinds in the cluster's namespace, no object may
+// carry ownerReferences, and the protected fields of generated objects
+// (selectors, the headless Service, update strategy, pod management,
+// claim retention, claim names, the disruption budget, finalizers) keep
+// their rendered values (ErrForbidden). Every error of a Component names
+// its file (and field), as a
 // *FileError wrapping one of the Err* sentinels.
 //
 // # What is rendered in a context
@@ -46,14 +63,32 @@
 //     intra-node-tls 7001, jmx 7199, jolokia <spec.jolokia.port> (8778).
 //   - Env CASSANDRA_CLUSTER_NAME, CASSANDRA_DC, CASSANDRA_RACK,
 //     CASSANDRA_ENDPOINT_SNITCH=GossipingPropertyFileSnitch, and
-//     CASSANDRA_SEEDS: comma-separated DNS names <pod>.<dnsDomain> of the
-//     seeds of every datacenter (the first DNS label is the pod name).
+//     CASSANDRA_SEEDS: comma-separated DNS names <pod>.<dnsDomain> (the
+//     first DNS label is the pod name), never empty (the official image
+//     then makes the node its own seed). Rendered, it is the target seeds
+//     of every datacenter (Seeds); the planner writes into the live
+//     StatefulSets the seeds that have joined the ring instead, so that no
+//     node is in its own seed list before it has bootstrapped.
 //     Also POD_IP (downward API), CASSANDRA_NUM_TOKENS when
 //     config.cassandra-yaml.num_tokens is set, JVM_EXTRA_OPTS from
 //     config.jvm-options (and the Jolokia agent), then spec.env; sorted by
 //     name, the contract's variables winning over spec.env.
 //   - With spec.jolokia.credentialsSecret: env JOLOKIA_USER and
-//     JOLOKIA_PASSWORD from that Secret's keys username and password.
+//     JOLOKIA_PASSWORD from that Secret's keys username and password (for
+//     the readiness probe, and for an image that runs its own agent; env is
+//     not on the command line nor in Cassandra's startup log).
+//   - The Jolokia agent, unless spec.jolokia.agentImage is none (default
+//     ghcr.io/ringops/jolokia-agent:2.6.0, images/jolokia-agent): an init
+//     container "jolokia-agent" of that image, which must hold the jar at
+//     /jolokia/jolokia-agent.jar and a POSIX sh, copies it into the emptyDir
+//     "jolokia-agent" (/opt/jolokia, read-only in the Cassandra container)
+//     and writes there jolokia-agent.properties: host=0.0.0.0, the port,
+//     executor=fixed with a few threads (the agent's default serves one
+//     request at a time), discoveryEnabled=false and, with credentials, user
+//     and password read from the Secret, mounted in that init container only
+//     (volume "jolokia-credentials" at /etc/ringops/jolokia-credentials).
+//     JVM_EXTRA_OPTS then ends with
+//     -javaagent:/opt/jolokia/jolokia-agent.jar=config=/opt/jolokia/jolokia-agent.properties.
 //   - Labels (on every object and pod): app.kubernetes.io/name=cassandra,
 //     app.kubernetes.io/instance=<cluster>, app.kubernetes.io/managed-by=ringops,
 //     ringops.dev/cluster=<cluster>; on per-datacenter objects and pods also
@@ -64,16 +99,27 @@
 //   - Annotation ringops.dev/config-hash on pod templates: the SHA-256 of the
 //     data of <cluster>-config, so that a configuration change rolls the
 //     racks.
+//   - Annotation ringops.dev/adopt: "true" on every object when spec.adopt
+//     is set: the apply may take over a live object of the same name that
+//     ringops did not create (reconciler/kube refuses it otherwise).
+//   - Annotation ringops.dev/last-applied on <cluster>-config: the spec's
+//     change basis (schemas.EncodeLastApplied), the clusters' record of
+//     what was rolled out, read back by the engine's Prepare; put back
+//     after a Component, like the contract's labels.
 //
-// The pod's readiness probe asks the node's own Jolokia for StorageService
-// OperationMode and is ready only on NORMAL (a joining node is not); its
-// liveness probe is a TCP check of the Jolokia port. An init container
-// copies /etc/cassandra into an emptyDir, drops from cassandra.yaml the
-// top-level keys the overrides set and appends the overrides.
+// The pod's readiness probe reads the node's own StorageService
+// OperationMode and NativeTransportRunning in one Jolokia read and is ready
+// only when NORMAL and serving CQL (a joining node is not, nor a NORMAL one
+// whose native transport has not started yet); its liveness probe is a TCP
+// check of the Jolokia port. The init container "config" copies
+// /etc/cassandra into an emptyDir, drops from cassandra.yaml the top-level
+// keys the overrides set and appends the overrides.
 //
 // Seeds: at most spec.seedsPerDatacenter per datacenter, lowest ordinals
 // first, spread over racks (ordinal 0 of every rack, then ordinal 1, ...),
-// only among the nodes the spec asks for; datacenters in spec order.
+// only among the nodes the spec asks for; datacenters in spec order. This
+// is the target set; SeedsWhere applies the same rule to a subset (the
+// planner's: the nodes that have joined).
 //
 // A Renderer remembers its last renders, keyed by their inputs (the spec,
 // the context and the Component's files), so that a pass over many clusters

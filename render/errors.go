@@ -19,8 +19,12 @@ var (
 	// ErrUnsafeFile: a region file is a symlink leaving the repository, a
 	// special file, or a symlink to a directory.
 	ErrUnsafeFile = errors.New("not a regular file inside the repository")
-	// ErrTooLarge: a region file, or the number of files, exceeds Options.
+	// ErrTooLarge: a region file, the number of files, their size or their
+	// YAML nodes (aliases expanded) exceed Options.
 	ErrTooLarge = errors.New("over the size limit")
+	// ErrDeadline: a render took longer than Options.Timeout (the context's
+	// cause; errors.Is(err, context.DeadlineExceeded) holds too).
+	ErrDeadline = errors.New("render took longer than its deadline")
 	// ErrUnsupported: a Component uses a kustomize feature ringops disables
 	// (Helm charts, plugins).
 	ErrUnsupported = errors.New("not supported")
@@ -30,6 +34,11 @@ var (
 	ErrNoTarget = errors.New("patch target not found")
 	// ErrRenamed: a Component removed or renamed an object ringops generates.
 	ErrRenamed = errors.New("generated object removed or renamed")
+	// ErrForbidden: a Component added an object it may not (a kind not in
+	// AllowedKinds, another namespace, a cluster-scoped kind, any
+	// ownerReferences) or changed a protected field of a generated object
+	// (guard.go).
+	ErrForbidden = errors.New("not allowed in a region Component")
 	// ErrReplicas: a Component changed the replicas of a StatefulSet, which
 	// ringops sets from cluster.yaml, one node at a time.
 	ErrReplicas = errors.New("replicas changed")

@@ -51,8 +51,15 @@ func finish(m resmap.ResMap, generated []expected, configMap objectID) ([]*unstr
 		}
 		configHash = h
 	}
+	isGenerated := make(map[objectID]bool, len(generated))
 	for _, exp := range generated {
+		isGenerated[exp.id] = true
 		if err := enforce(byID[exp.id], exp, configHash); err != nil {
+			return nil, err
+		}
+	}
+	for _, u := range objs {
+		if err := checkAdded(u, configMap.Namespace, isGenerated[idOf(u)]); err != nil {
 			return nil, err
 		}
 	}
@@ -75,6 +82,9 @@ func enforce(u *unstructured.Unstructured, exp expected, configHash string) erro
 	if u == nil {
 		return fmt.Errorf("%s: %w (a Component may change objects, not their kind, namespace or name)", exp.id, ErrRenamed)
 	}
+	if err := checkProtected(u, exp); err != nil {
+		return err
+	}
 	if exp.replicas != nil {
 		got, found, _ := unstructured.NestedInt64(u.Object, "spec", "replicas")
 		if !found || got != int64(*exp.replicas) {
@@ -90,6 +100,11 @@ func enforce(u *unstructured.Unstructured, exp expected, configHash string) erro
 	}
 	for k, v := range exp.labels {
 		if err := set(v, "metadata", "labels", k); err != nil {
+			return err
+		}
+	}
+	for k, v := range exp.annotations {
+		if err := set(v, "metadata", "annotations", k); err != nil {
 			return err
 		}
 	}

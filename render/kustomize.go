@@ -67,21 +67,38 @@ func overlay(baseYAML []byte, comp *component, kubeContext string) (filesys.File
 	return fsys, nil
 }
 
-// kustomize builds the overlay at / under the process-wide lock. A panic
-// inside kustomize becomes an error.
-func kustomize(ctx context.Context, fsys filesys.FileSystem) (m resmap.ResMap, err error) {
+// kustomize builds the overlay at / under the process-wide lock, until
+// ctx ends. A panic inside kustomize becomes an error. kustomize cannot be
+// stopped: a build still running when ctx ends goes on in the background,
+// holding the lock, and its result is dropped.
+func kustomize(ctx context.Context, fsys filesys.FileSystem) (resmap.ResMap, error) {
 	select {
 	case krustyLock <- struct{}{}:
 	case <-ctx.Done():
-		return nil, ctx.Err()
+		return nil, context.Cause(ctx)
 	}
-	defer func() { <-krustyLock }()
-	defer func() {
-		if r := recover(); r != nil {
-			err = fmt.Errorf("%w: kustomize panicked: %v", ErrBuild, r)
-		}
+	type result struct {
+		m   resmap.ResMap
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		defer func() { <-krustyLock }()
+		var r result
+		defer func() { done <- r }()
+		defer func() {
+			if p := recover(); p != nil {
+				r.err = fmt.Errorf("%w: kustomize panicked: %v", ErrBuild, p)
+			}
+		}()
+		r.m, r.err = krusty.MakeKustomizer(krustyOptions()).Run(fsys, overlayRoot)
 	}()
-	return krusty.MakeKustomizer(krustyOptions()).Run(fsys, overlayRoot)
+	select {
+	case r := <-done:
+		return r.m, r.err
+	case <-ctx.Done():
+		return nil, context.Cause(ctx)
+	}
 }
 
 // rewrittenError is kustomize's error with the paths of the in-memory

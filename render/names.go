@@ -21,6 +21,19 @@ const (
 	// AnnotationConfigHash is on every pod template: the SHA-256 (hex) of
 	// the data of the ConfigMap <cluster>-config, so a change rolls the racks.
 	AnnotationConfigHash = "ringops.dev/config-hash"
+	// AnnotationLastApplied is on the ConfigMap <cluster>-config in every
+	// context: the spec's change basis (schemas.EncodeLastApplied), so
+	// that the clusters remember what was rolled out and a change is
+	// validated against it after a restart (schemas.ValidateChange). It is
+	// applied with the revision's other non-disruptive objects, before any
+	// node joins, leaves or restarts, and does not roll the racks (the
+	// config hash covers the data only).
+	AnnotationLastApplied = "ringops.dev/last-applied"
+	// AnnotationAdopt is on every rendered object when spec.adopt is set:
+	// the apply may take over a live object of the same name that ringops
+	// did not create (without the managed-by label); without it, such an
+	// object is refused (reconciler/kube ErrNotOwned).
+	AnnotationAdopt = "ringops.dev/adopt"
 )
 
 // Container, port and volume names of the pod contract.
@@ -47,10 +60,26 @@ const (
 
 // Paths inside the Cassandra container.
 const (
-	dataPath        = "/var/lib/cassandra"
-	configPath      = "/etc/cassandra"
-	jolokiaAgentDir = "/opt/jolokia"
-	jolokiaAgentJar = "jolokia-agent.jar"
+	dataPath   = "/var/lib/cassandra"
+	configPath = "/etc/cassandra"
+)
+
+// The Jolokia agent in the pod (see agentScript).
+const (
+	// jolokiaImageJar is where an agent image holds the jar.
+	jolokiaImageJar = "/jolokia/jolokia-agent.jar"
+	// jolokiaAgentDir is the emptyDir, in the init container and in
+	// Cassandra's, holding the jar and its options.
+	jolokiaAgentDir    = "/opt/jolokia"
+	jolokiaAgentJar    = jolokiaAgentDir + "/jolokia-agent.jar"
+	jolokiaAgentConfig = jolokiaAgentDir + "/jolokia-agent.properties"
+	// jolokiaCredentialsDir is where the init container reads the
+	// credentials Secret (keys username, password).
+	jolokiaCredentialsDir = "/etc/ringops/jolokia-credentials"
+	// jolokiaAgentThreads serve requests at once (executor=fixed): the
+	// agent's default executor=single serves one at a time, so that a long
+	// exec blocks every health read and readiness probe.
+	jolokiaAgentThreads = 4
 )
 
 // ConfigMapName is the name of a cluster's configuration ConfigMap.

@@ -18,9 +18,10 @@ import (
 
 // Volume names of the pod template, besides the claim "data".
 const (
-	volumeConfig    = "config"        // emptyDir: /etc/cassandra with the overrides
-	volumeOverrides = "overrides"     // the ConfigMap <cluster>-config
-	volumeJolokia   = "jolokia-agent" // emptyDir: the Jolokia agent jar
+	volumeConfig             = "config"              // emptyDir: /etc/cassandra with the overrides
+	volumeOverrides          = "overrides"           // the ConfigMap <cluster>-config
+	volumeJolokia            = "jolokia-agent"       // emptyDir: the Jolokia agent jar and its options
+	volumeJolokiaCredentials = "jolokia-credentials" // the Secret spec.jolokia.credentialsSecret, for the agent's options
 )
 
 // configScript (init container "config") copies the image's /etc/cassandra
@@ -81,7 +82,7 @@ func (b *base) cassandraContainer(dc *schemas.Datacenter, rack *schemas.Rack, re
 		{Name: volumeConfig, MountPath: configPath},
 	}
 	if b.agentImage() != "" {
-		mounts = append(mounts, corev1.VolumeMount{Name: volumeJolokia, MountPath: jolokiaAgentDir})
+		mounts = append(mounts, corev1.VolumeMount{Name: volumeJolokia, MountPath: jolokiaAgentDir, ReadOnly: true})
 	}
 	return corev1.Container{
 		Name:            ContainerCassandra,
@@ -105,8 +106,10 @@ func (b *base) cassandraContainer(dc *schemas.Datacenter, rack *schemas.Rack, re
 	}
 }
 
-// readinessProbe asks the node's own Jolokia for StorageService
-// OperationMode: ready only when NORMAL (a joining or leaving node is not).
+// readinessProbe reads the node's own StorageService OperationMode and
+// NativeTransportRunning in one Jolokia read: ready only when NORMAL and
+// serving CQL (a joining or leaving node is not; nor a NORMAL one whose
+// native transport has not started yet, which takes 5-15 s after NORMAL).
 // Plain bash (/dev/tcp): the image needs no HTTP client.
 func (b *base) readinessProbe() *corev1.Probe {
 	auth := ""
@@ -118,8 +121,10 @@ func (b *base) readinessProbe() *corev1.Probe {
 	script := "set -eu\n" +
 		"exec 3<>/dev/tcp/127.0.0.1/" + strconv.Itoa(int(b.jolokiaPort())) + "\n" +
 		auth +
-		`printf 'GET /jolokia/read/org.apache.cassandra.db:type=StorageService/OperationMode HTTP/1.0\r\nHost: 127.0.0.1\r\n%s\r\n' "$auth" >&3` + "\n" +
-		`grep -Eq '"value" *: *"NORMAL"' <&3` + "\n"
+		`printf 'GET /jolokia/read/org.apache.cassandra.db:type=StorageService/OperationMode,NativeTransportRunning HTTP/1.0\r\nHost: 127.0.0.1\r\n%s\r\n' "$auth" >&3` + "\n" +
+		`answer=$(cat <&3)` + "\n" +
+		`grep -Eq '"OperationMode" *: *"NORMAL"' <<<"$answer"` + "\n" +
+		`grep -Eq '"NativeTransportRunning" *: *true' <<<"$answer"` + "\n"
 	return &corev1.Probe{
 		ProbeHandler:        corev1.ProbeHandler{Exec: &corev1.ExecAction{Command: []string{"bash", "-c", script}}},
 		InitialDelaySeconds: 20,
@@ -199,20 +204,16 @@ func (b *base) numTokens() (string, bool) {
 	}
 }
 
-// jvmOptions is JVM_EXTRA_OPTS: config.jvm-options, then the Jolokia agent.
+// jvmOptions is JVM_EXTRA_OPTS: config.jvm-options, then the Jolokia agent,
+// whose options are in the file the init container wrote (never on the
+// command line, which every process sees and Cassandra logs at start).
 func (b *base) jvmOptions() string {
 	var opts []string
 	if b.c.Spec.Config != nil {
 		opts = append(opts, b.c.Spec.Config.JVMOptions...)
 	}
 	if b.agentImage() != "" {
-		agent := "-javaagent:" + jolokiaAgentDir + "/" + jolokiaAgentJar +
-			"=port=" + strconv.Itoa(int(b.jolokiaPort())) + ",host=0.0.0.0"
-		if b.credentialsSecret() != "" {
-			// Expanded by the kubelet from the variables defined before.
-			agent += ",user=$(JOLOKIA_USER),password=$(JOLOKIA_PASSWORD)"
-		}
-		opts = append(opts, agent)
+		opts = append(opts, "-javaagent:"+jolokiaAgentJar+"=config="+jolokiaAgentConfig)
 	}
 	return strings.Join(opts, " ")
 }
@@ -224,8 +225,10 @@ func (b *base) credentialsSecret() string {
 	return ""
 }
 
+// agentImage is the image of the Jolokia agent ringops injects, "" when
+// the Cassandra image runs its own (agentImage: none).
 func (b *base) agentImage() string {
-	if j := b.c.Spec.Jolokia; j != nil {
+	if j := b.c.Spec.Jolokia; j != nil && j.AgentImage != schemas.JolokiaAgentNone {
 		return j.AgentImage
 	}
 	return ""
@@ -238,8 +241,9 @@ func (b *base) pullPolicy() corev1.PullPolicy {
 	return corev1.PullPolicy(schemas.DefaultImagePullPolicy)
 }
 
-// initContainers: "config" prepares /etc/cassandra; "jolokia-agent", with
-// spec.jolokia.agentImage, copies the agent jar.
+// initContainers: "config" prepares /etc/cassandra; "jolokia-agent", unless
+// spec.jolokia.agentImage is none, puts the agent and its options into the
+// pod (agentScript).
 func (b *base) initContainers() []corev1.Container {
 	out := []corev1.Container{{
 		Name:            "config",
@@ -252,15 +256,58 @@ func (b *base) initContainers() []corev1.Container {
 		},
 	}}
 	if img := b.agentImage(); img != "" {
+		mounts := []corev1.VolumeMount{{Name: volumeJolokia, MountPath: jolokiaAgentDir}}
+		if b.credentialsSecret() != "" {
+			mounts = append(mounts, corev1.VolumeMount{Name: volumeJolokiaCredentials, MountPath: jolokiaCredentialsDir, ReadOnly: true})
+		}
 		out = append(out, corev1.Container{
 			Name:            volumeJolokia,
 			Image:           img,
 			ImagePullPolicy: b.pullPolicy(),
-			Command:         []string{"cp", "/jolokia/" + jolokiaAgentJar, jolokiaAgentDir + "/" + jolokiaAgentJar},
-			VolumeMounts:    []corev1.VolumeMount{{Name: volumeJolokia, MountPath: jolokiaAgentDir}},
+			Command:         []string{"sh", "-c", agentScript(b.jolokiaPort(), b.credentialsSecret() != "")},
+			VolumeMounts:    mounts,
 		})
 	}
 	return out
+}
+
+// agentScript (init container "jolokia-agent", POSIX sh) copies the agent
+// jar from the agent image into the emptyDir and writes the agent's options
+// next to it, as the Java properties file that
+// -javaagent:<jar>=config=<file> reads (Jolokia's JvmAgentConfig, 1.x and
+// 2.x): every interface, the port, a fixed pool of threads (the agent's
+// default executor=single serves one request at a time), no multicast
+// discovery and, with credentials, the user and password read from the
+// mounted Secret (printable ASCII only, since the agent reads the file as
+// ISO-8859-1; backslashes and a leading space are escaped). The file is
+// readable by Cassandra's user, as the Secret volume itself is.
+func agentScript(port int32, credentials bool) string {
+	s := `set -eu
+umask 022
+cp ` + jolokiaImageJar + ` ` + jolokiaAgentJar + `
+chmod 0644 ` + jolokiaAgentJar + `
+cat > ` + jolokiaAgentConfig + `.tmp <<'EOF'
+# Options of the Jolokia JVM agent, written by ringops' init container.
+host=0.0.0.0
+port=` + strconv.Itoa(int(port)) + `
+executor=fixed
+threadNr=` + strconv.Itoa(jolokiaAgentThreads) + `
+discoveryEnabled=false
+EOF
+`
+	if credentials {
+		s += `LC_ALL=C
+export LC_ALL
+prop() {
+  v=$(cat "$2")
+  case $v in *[![:print:]]*) echo "jolokia-agent: $2 holds more than printable ASCII" >&2; exit 1;; esac
+  printf '%s=%s\n' "$1" "$(printf '%s' "$v" | sed -e 's/\\/\\\\/g' -e 's/^ /\\ /')"
+}
+prop user ` + jolokiaCredentialsDir + `/username >> ` + jolokiaAgentConfig + `.tmp
+prop password ` + jolokiaCredentialsDir + `/password >> ` + jolokiaAgentConfig + `.tmp
+`
+	}
+	return s + `mv ` + jolokiaAgentConfig + `.tmp ` + jolokiaAgentConfig + "\n"
 }
 
 func (b *base) volumes() []corev1.Volume {
@@ -272,6 +319,12 @@ func (b *base) volumes() []corev1.Volume {
 	}
 	if b.agentImage() != "" {
 		out = append(out, corev1.Volume{Name: volumeJolokia, VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}})
+		if s := b.credentialsSecret(); s != "" {
+			out = append(out, corev1.Volume{Name: volumeJolokiaCredentials, VolumeSource: corev1.VolumeSource{Secret: &corev1.SecretVolumeSource{
+				SecretName: s,
+				Items:      []corev1.KeyToPath{{Key: "username", Path: "username"}, {Key: "password", Path: "password"}},
+			}}})
+		}
 	}
 	return out
 }

@@ -9,6 +9,7 @@ import (
 	"path"
 	"strings"
 	"sync/atomic"
+	"time"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/kustomize/kyaml/filesys"
@@ -27,16 +28,29 @@ type Options struct {
 	// MaxTotalSize is the most bytes all the files of a region Component
 	// may hold together.
 	MaxTotalSize int64
+	// MaxYAMLNodes is the most YAML nodes all the files of a region
+	// Component may hold together, counted with their anchors and aliases
+	// expanded, as kustomize will see them (inline patches included); no
+	// mapping may have more than MaxMappingKeys keys.
+	MaxYAMLNodes int
+	// Timeout bounds one render (the wait for the kustomize lock and the
+	// build). kustomize cannot be stopped: a build past its deadline goes
+	// on in the background, holding the lock, and its result is dropped.
+	Timeout time.Duration
 	// CacheEntries is how many renders the Renderer remembers, keyed by
 	// their inputs (spec, context, Component files), so that only what
 	// changed is built again; negative: none.
 	CacheEntries int
 }
 
-// DefaultOptions: files up to 1 MiB, at most 256 files and 8 MiB per
-// region; the last 512 renders remembered.
+// DefaultOptions: files up to 1 MiB, at most 256 files, 8 MiB and
+// 100,000 YAML nodes (aliases expanded) per region; 30 seconds per render;
+// the last 512 renders remembered. A real Component is a few files of a
+// few hundred nodes; a render at the spec's bounds, with a Component at
+// the budget, takes a few seconds of CPU (BenchmarkRenderAtBounds).
 func DefaultOptions() Options {
-	return Options{MaxFileSize: 1 << 20, MaxFiles: 256, MaxTotalSize: 8 << 20, CacheEntries: 512}
+	return Options{MaxFileSize: 1 << 20, MaxFiles: 256, MaxTotalSize: 8 << 20, MaxYAMLNodes: 100_000,
+		Timeout: 30 * time.Second, CacheEntries: 512}
 }
 
 // Renderer renders clusters. Its only state is a cache of past renders
@@ -57,6 +71,12 @@ func New(opts Options) *Renderer {
 	}
 	if opts.MaxTotalSize <= 0 {
 		opts.MaxTotalSize = d.MaxTotalSize
+	}
+	if opts.MaxYAMLNodes <= 0 {
+		opts.MaxYAMLNodes = d.MaxYAMLNodes
+	}
+	if opts.Timeout <= 0 {
+		opts.Timeout = d.Timeout
 	}
 	if opts.CacheEntries == 0 {
 		opts.CacheEntries = d.CacheEntries
@@ -120,6 +140,8 @@ func RegionDir(clusterDir, kubeContext string) string {
 // see the Err* sentinels.
 func (r *Renderer) Render(ctx context.Context, fsys fs.FS, clusterDir string, c *schemas.CassandraCluster, kubeContext string) (*Manifests, error) {
 	c = defaulted(c)
+	ctx, cancel := context.WithTimeoutCause(ctx, r.opts.Timeout, fmt.Errorf("%w (%s): %w", ErrDeadline, r.opts.Timeout, context.DeadlineExceeded))
+	defer cancel()
 	m, err := r.renderContext(ctx, fsys, clusterDir, c, kubeContext)
 	if err != nil {
 		return nil, fmt.Errorf("cluster %s: context %s: %w", c.Metadata.Name, kubeContext, err)
@@ -128,8 +150,8 @@ func (r *Renderer) Render(ctx context.Context, fsys fs.FS, clusterDir string, c 
 }
 
 func (r *Renderer) renderContext(ctx context.Context, fsys fs.FS, clusterDir string, c *schemas.CassandraCluster, kubeContext string) (*Manifests, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
+	if ctx.Err() != nil {
+		return nil, context.Cause(ctx)
 	}
 	if !fs.ValidPath(clusterDir) {
 		return nil, fmt.Errorf("cluster directory %q: not a slash path inside the repository", clusterDir)
@@ -160,7 +182,7 @@ func (r *Renderer) render(ctx context.Context, fsys fs.FS, clusterDir string, b 
 			return &Manifests{Cluster: b.c.Metadata.Name, Context: kubeContext, Objects: objs}, nil
 		}
 	}
-	objs, err := build(ctx, b, comp, kubeContext)
+	objs, err := build(ctx, b, comp, kubeContext, r.opts)
 	if err != nil {
 		return nil, err
 	}
@@ -176,9 +198,12 @@ var builds atomic.Int64
 
 // build generates the base, builds it with the Component and finishes the
 // objects.
-func build(ctx context.Context, b *base, comp *component, kubeContext string) ([]*unstructured.Unstructured, error) {
+func build(ctx context.Context, b *base, comp *component, kubeContext string, opts Options) ([]*unstructured.Unstructured, error) {
 	builds.Add(1)
 	if comp != nil {
+		if err := comp.checkYAML(opts.MaxYAMLNodes); err != nil {
+			return nil, err
+		}
 		if err := comp.check(); err != nil {
 			return nil, err
 		}
@@ -286,7 +311,7 @@ func isDefaulted(c *schemas.CassandraCluster) bool {
 	s := &c.Spec
 	if c.Metadata.Namespace == "" || s.CassandraClusterName == "" || s.ImagePullPolicy == "" ||
 		s.NodesPerRack == nil || s.SeedsPerDatacenter == nil || s.Jolokia == nil ||
-		s.Jolokia.Port == nil || s.Pod == nil || s.Pod.TerminationGracePeriodSeconds == nil {
+		s.Jolokia.Port == nil || s.Jolokia.AgentImage == "" || s.Pod == nil || s.Pod.TerminationGracePeriodSeconds == nil {
 		return false
 	}
 	for _, dc := range s.Datacenters {

@@ -2,6 +2,7 @@ package render
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net"
 	"net/http"
@@ -44,22 +45,36 @@ func renderOne(t *testing.T, extra string) *appsv1.StatefulSet {
 	return statefulSets(t, m)[0]
 }
 
-// fakeJolokia serves StorageService OperationMode on 127.0.0.1, with basic
-// auth when user is set; *mode is read at each request.
-func fakeJolokia(t *testing.T, user, password string, mode *atomic.Pointer[string]) int {
+// fakeJolokia serves GET reads of StorageService's OperationMode and
+// NativeTransportRunning on 127.0.0.1 as the agent does (one attribute: its
+// value; several, comma-separated: an object of them), with basic auth
+// when user is set; *mode and *cql are read at each request.
+func fakeJolokia(t *testing.T, user, password string, mode *atomic.Pointer[string], cql *atomic.Bool) int {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
+	const prefix = "/jolokia/read/org.apache.cassandra.db:type=StorageService/"
 	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if u, p, _ := r.BasicAuth(); user != "" && (u != user || p != password) {
 			w.WriteHeader(http.StatusUnauthorized)
 			return
 		}
-		if r.URL.Path != "/jolokia/read/org.apache.cassandra.db:type=StorageService/OperationMode" {
-			fmt.Fprint(w, `{"error_type":"java.lang.IllegalArgumentException","status":400}`)
-			return
+		attrs, ok := strings.CutPrefix(r.URL.Path, prefix)
+		values := map[string]any{"OperationMode": *mode.Load(), "NativeTransportRunning": cql.Load()}
+		answer := map[string]any{}
+		for _, a := range strings.Split(attrs, ",") {
+			if _, known := values[a]; !ok || !known {
+				fmt.Fprint(w, `{"error_type":"javax.management.AttributeNotFoundException","status":404}`)
+				return
+			}
+			answer[a] = values[a]
 		}
-		fmt.Fprintf(w, `{"request":{"mbean":"org.apache.cassandra.db:type=StorageService","attribute":"OperationMode","type":"read"},"value":%q,"timestamp":1,"status":200}`, *mode.Load())
+		var value any = answer
+		if len(answer) == 1 {
+			value = values[attrs]
+		}
+		b, _ := json.Marshal(map[string]any{"request": map[string]any{"type": "read"}, "value": value, "timestamp": 1, "status": 200})
+		_, _ = w.Write(b)
 	})}
 	go srv.Serve(ln) //nolint:errcheck // ends with Close
 	t.Cleanup(func() { srv.Close() })
@@ -67,19 +82,20 @@ func fakeJolokia(t *testing.T, user, password string, mode *atomic.Pointer[strin
 }
 
 func TestReadinessProbeAsksJolokia(t *testing.T) {
-	needTools(t, "bash", "grep", "base64", "tr")
+	needTools(t, "bash", "grep", "base64", "tr", "cat")
 	for _, auth := range []bool{false, true} {
 		t.Run("credentials="+strconv.FormatBool(auth), func(t *testing.T) {
 			var mode atomic.Pointer[string]
-			set := func(m string) { mode.Store(&m) }
-			set("JOINING")
+			var cql atomic.Bool
+			set := func(m string, serving bool) { mode.Store(&m); cql.Store(serving) }
+			set("JOINING", false)
 			user, password := "", ""
 			extra := ""
 			if auth {
 				user, password = "ringops", "s3cr:t"
 				extra = "    credentialsSecret: jolokia-auth\n"
 			}
-			port := fakeJolokia(t, user, password, &mode)
+			port := fakeJolokia(t, user, password, &mode, &cql)
 			sts := renderOne(t, "  jolokia:\n    port: "+strconv.Itoa(port)+"\n"+extra)
 			probe := sts.Spec.Template.Spec.Containers[0].ReadinessProbe
 			require.NotNil(t, probe.Exec)
@@ -89,12 +105,14 @@ func TestReadinessProbeAsksJolokia(t *testing.T) {
 				return cmd.Run()
 			}
 			assert.Error(t, run(password), "a JOINING node is not ready")
-			set("NORMAL")
-			assert.NoError(t, run(password), "a NORMAL node is ready")
+			set("NORMAL", false)
+			assert.Error(t, run(password), "a NORMAL node that does not serve CQL yet is not ready")
+			set("NORMAL", true)
+			assert.NoError(t, run(password), "a NORMAL node serving CQL is ready")
 			if auth {
 				assert.Error(t, run("wrong"), "refused credentials: not ready")
 			}
-			set("LEAVING")
+			set("LEAVING", true)
 			assert.Error(t, run(password), "a LEAVING node is not ready")
 		})
 	}

@@ -88,3 +88,15 @@ spec:
 	assert.Equal(t, []string{"orders-dc1-r1-0.orders.cassandra.svc.cluster.local"}, Seeds(c),
 		"the default domain is the headless Service's")
 }
+
+func TestSeedsWhere(t *testing.T) {
+	c := seedSpec(t, 3, []int{3, 3}, []int{2})
+	joined := map[string]bool{"c-dc1-r1-0": true, "c-dc1-r1-1": true, "c-dc1-r2-1": true, "c-dc1-r1-2": true, "c-dc2-r1-1": true}
+	got := SeedsWhere(c, func(pod string) bool { return joined[pod] })
+	assert.Equal(t, []string{"c-dc1-r1-0.dc1.example.com", "c-dc1-r1-1.dc1.example.com", "c-dc1-r2-1.dc1.example.com",
+		"c-dc2-r1-1.dc2.example.com"}, got,
+		"the target seeds that qualify (c-dc1-r1-0), then the next in the order (c-dc1-r2-0 does not qualify)")
+	assert.Empty(t, SeedsWhere(c, func(string) bool { return false }))
+	assert.Equal(t, Seeds(c), SeedsWhere(c, func(string) bool { return true }))
+	assert.Equal(t, "c-dc1-r2-1", SeedPod(got[2]))
+}

@@ -17,8 +17,7 @@ type change struct {
 	now        time.Time
 	racks      []*rackChange
 	// topology: nodes join or leave somewhere (a rack's count changes,
-	// or a rack is new). While it does, the planner keeps the live seed
-	// list in existing racks, so a seed change rolls afterwards.
+	// or a rack is new); template changes roll afterwards.
 	topology bool
 	// seeds: the seed list differs (render.Seeds).
 	seeds bool

@@ -112,6 +112,7 @@ func (c *comparer) run(ctx context.Context, doc *Document) error {
 	if err != nil {
 		return err
 	}
+	dups := duplicates(c.head, headDirs)
 	for _, p := range pairs {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -119,6 +120,9 @@ func (c *comparer) run(ctx context.Context, doc *Document) error {
 		cl, err := c.cluster(ctx, p)
 		if err != nil {
 			return err
+		}
+		if problems := dups[p.headDir]; len(problems) > 0 {
+			cl = refuseDuplicate(cl, c.head, p.headDir, problems)
 		}
 		if cl == nil {
 			doc.Unchanged++
@@ -204,6 +208,38 @@ func (c *comparer) unmodified(dir string) *Cluster {
 	}
 	return &Cluster{Name: nameOf(spec, dir), Dir: dir, Change: Unmodified, Refused: problems,
 		Notes: []string{"this cluster's files are the same at base: it was already invalid"}}
+}
+
+// duplicates are the problems of the head's directories that declare the
+// same ring as another (schemas.Duplicates), by directory.
+func duplicates(fsys fs.FS, dirs []string) map[string][]Problem {
+	var specs []*schemas.CassandraCluster
+	dirOf := map[string]string{} // spec file -> directory
+	for _, d := range dirs {
+		if spec, problems := loadSpec(fsys, d); len(problems) == 0 {
+			specs = append(specs, spec)
+			dirOf[spec.File()] = d
+		}
+	}
+	out := map[string][]Problem{}
+	for _, fe := range schemas.Duplicates(specs) {
+		d := dirOf[fe.File]
+		out[d] = append(out[d], Problem{File: fe.File, Line: fe.Line, Field: fe.Field, Message: fe.Message})
+	}
+	return out
+}
+
+// refuseDuplicate refuses a cluster that declares the same ring as
+// another directory: nothing of it is applied, even if its own files did
+// not change.
+func refuseDuplicate(cl *Cluster, fsys fs.FS, dir string, problems []Problem) *Cluster {
+	if cl == nil {
+		spec, _ := loadSpec(fsys, dir)
+		cl = &Cluster{Name: nameOf(spec, dir), Dir: dir, Change: Unmodified}
+	}
+	cl.Refused = append(cl.Refused, problems...)
+	cl.Operations, cl.Contexts = nil, nil
+	return cl
 }
 
 // findClusters lists the directories below root holding a cluster.yaml

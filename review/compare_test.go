@@ -201,3 +201,22 @@ func TestNothingToCompare(t *testing.T) {
 	assert.Equal(t, NoChange, doc.Outcome)
 	assert.Equal(t, "no change", doc.Summary)
 }
+
+// TestCompareRefusesTwoDirectoriesOfOneRing: a pull request copying a
+// cluster's directory (same name and namespace) is refused, in both
+// directories, each naming the other file; the unmodified one too.
+func TestCompareRefusesTwoDirectoriesOfOneRing(t *testing.T) {
+	base := repository(1)
+	head := repository(1)
+	head["clusters/copy/"+SpecFile] = &fstest.MapFile{Data: []byte(clusterYAML("c000", "cassandra:4.1.5"))}
+	doc, err := Compare(context.Background(), Tree{FS: base}, Tree{FS: head}, Options{Root: "."})
+	require.NoError(t, err)
+	require.Equal(t, Invalid, doc.Outcome, doc.Summary)
+	require.Len(t, doc.Clusters, 2)
+	for _, cl := range doc.Clusters {
+		other := map[string]string{"clusters/c000": "clusters/copy/" + SpecFile, "clusters/copy": "clusters/c000/" + SpecFile}[cl.Dir]
+		require.Len(t, cl.Refused, 1, "%s: %v", cl.Dir, cl.Refused)
+		assert.Contains(t, cl.Refused[0].String(), "metadata.name: cluster c000 in namespace cassandra is also declared by "+other)
+		assert.Empty(t, cl.Operations)
+	}
+}

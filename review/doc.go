@@ -27,11 +27,12 @@
 //	      (highest pod of the rack with the most nodes, last on a tie) and
 //	      what becomes of their PVCs, empty DCs removed;
 //	    the rolling restart: racks whose rendered pod template differs,
-//	      with the causes (image, seed list, configuration, JVM options,
-//	      environment, resources, pod labels, any other field), the
-//	      number of pods and the order (rack by rack, seed DC first); a
-//	      seed list change restarts every pod a rack ends with, as the
-//	      planner holds it back while nodes join or leave;
+//	      with the causes (image, configuration, JVM options, environment,
+//	      resources, pod labels, any other field), the number of pods and
+//	      the order (rack by rack, seed DC first);
+//	    the seed list (render.Seeds) that comes and goes: no cause of a
+//	      restart, as the planner writes the seeds that have joined into a
+//	      template it writes anyway; racks whose seeds all leave may roll;
 //	    StatefulSets re-created (immutable fields), PVCs grown, PVCs
 //	      deleted, objects created, updated or pruned at once per region;
 //	    gates: spec.rollout.paused, and change windows evaluated at

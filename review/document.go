@@ -168,6 +168,10 @@ const (
 	Decommission OperationKind = "Decommission"
 	// RollingRestart: pods restart on a new template, one at a time.
 	RollingRestart OperationKind = "RollingRestart"
+	// SeedList: the target seed list changes; it costs no restart of its
+	// own (the planner writes the seeds that have joined into a rack's
+	// template when it writes it for another change).
+	SeedList OperationKind = "SeedList"
 	// Recreate: StatefulSets are re-created because an immutable field
 	// changed (pods and PVCs are kept, nothing restarts).
 	Recreate OperationKind = "Recreate"
@@ -203,7 +207,7 @@ type Operation struct {
 	Racks []string `json:"racks,omitempty"`
 	// Objects are the objects concerned, as "<Kind> <name>".
 	Objects []string `json:"objects,omitempty"`
-	// Causes say why pods restart (image, seed list, configuration...).
+	// Causes say why pods restart (image, configuration, JVM options...).
 	Causes []string `json:"causes,omitempty"`
 	// Text is the operation in words, e.g. "dc2 (us-east): +1 node in
 	// rack r2: 1 bootstrap (orders-dc2-r2-1)".

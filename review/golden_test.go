@@ -31,6 +31,7 @@ var pairs = map[string]Outcome{
 	"image-bump":        Changes,
 	"config-change":     Changes,
 	"seed-change":       Changes,
+	"seed-change-image": Changes,
 	"storage-shrink":    Invalid,
 	"storage-grow":      Changes,
 	"component-only":    Changes,

@@ -20,9 +20,8 @@ type roll struct {
 
 // restartOps: the racks whose pod template changes restart their pods,
 // one at a time, rack by rack, seed datacenter first. A rack restarts
-// the pods it keeps; when its seed list changes it restarts every pod it
-// ends with, as nodes that bootstrap meanwhile start with the live seed
-// list (the planner holds seed changes back until the topology is done).
+// the pods it keeps (nodes that bootstrap meanwhile start on the new
+// template). A seed list is no cause (seedOps).
 func (ch *change) restartOps() []Operation {
 	var rolls []roll
 	for _, r := range ch.racks {
@@ -33,11 +32,7 @@ func (ch *change) restartOps() []Operation {
 		if len(causes) == 0 {
 			continue
 		}
-		n := min(r.base, r.head)
-		if slices.Contains(causes, causeSeeds) {
-			n = r.head
-		}
-		if n > 0 {
+		if n := min(r.base, r.head); n > 0 {
 			rolls = append(rolls, roll{r: r, nodes: n, causes: causes})
 		}
 	}
@@ -72,9 +67,6 @@ func (ch *change) rollCauses(rolls []roll) []string {
 			if slices.Contains(rl.causes, c) && !slices.Contains(where, rl.r.ctx) {
 				where = append(where, rl.r.ctx)
 			}
-		}
-		if c == causeSeeds {
-			c = describeSeeds(render.Seeds(ch.base.spec), render.Seeds(ch.head.spec))
 		}
 		if len(where) < len(contextsOf(rolls)) {
 			c += " (in " + joinAnd(where) + ")"

@@ -5,23 +5,17 @@ import (
 	"fmt"
 	"reflect"
 	"slices"
-	"strings"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/ringops/ringops/render"
 )
 
-// causeSeeds stands for a seed list change among the causes of a
-// restart; the change replaces it with the seeds that come and go.
-const causeSeeds = "seed list"
-
 // causeConfig: spec.config.cassandra-yaml changed (the ConfigMap's hash).
 const causeConfig = "configuration (spec.config)"
 
 // envCauses names the contract's variables that stand for a setting.
 var envCauses = map[string]string{
-	"CASSANDRA_SEEDS":      causeSeeds,
 	"CASSANDRA_NUM_TOKENS": causeConfig,
 	"JVM_EXTRA_OPTS":       "JVM options",
 }
@@ -81,12 +75,17 @@ func imageCauses(bt, ht map[string]any) []string {
 	return others
 }
 
+// envSeeds is never a cause of a restart: the planner writes into a
+// StatefulSet its own seed list (the rendered seeds that have joined)
+// when it writes the template for another change (seedOps).
+const envSeeds = "CASSANDRA_SEEDS"
+
 // envCausesOf compares the Cassandra container's environment.
 func envCausesOf(bc, hc map[string]any) []string {
 	be, he := envMap(bc), envMap(hc)
 	var causes, other []string
 	for _, name := range unionKeys(be, he) {
-		if be[name] == he[name] {
+		if be[name] == he[name] || name == envSeeds {
 			continue
 		}
 		if c, ok := envCauses[name]; ok {
@@ -297,28 +296,25 @@ func dedupe(list []string) []string {
 }
 
 // describeSeeds is "seed list 6 -> 9 seeds (+a, +b, +c)": the seeds
-// (pod names) that come and go.
+// (pod names) that come and go; "" when none does.
 func describeSeeds(base, head []string) string {
 	var moves []string
 	for _, s := range head {
 		if !slices.Contains(base, s) {
-			moves = append(moves, "+"+podOf(s))
+			moves = append(moves, "+"+render.SeedPod(s))
 		}
 	}
 	for _, s := range base {
 		if !slices.Contains(head, s) {
-			moves = append(moves, "-"+podOf(s))
+			moves = append(moves, "-"+render.SeedPod(s))
 		}
+	}
+	if len(moves) == 0 {
+		return ""
 	}
 	const shown = 6
 	if len(moves) > shown {
 		moves = append(moves[:shown], fmt.Sprintf("%d more", len(moves)-shown))
 	}
 	return fmt.Sprintf("seed list %d -> %s (%s)", len(base), plural(len(head), "seed"), join(moves, ", "))
-}
-
-// podOf is the pod name of a seed's DNS name (its first label).
-func podOf(dns string) string {
-	pod, _, _ := strings.Cut(dns, ".")
-	return pod
 }

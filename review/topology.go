@@ -18,6 +18,7 @@ func (ch *change) operations() []Operation {
 	}
 	ops = append(ops, ch.topologyOps()...)
 	ops = append(ops, ch.restartOps()...)
+	ops = append(ops, ch.seedOps(ops)...)
 	ops = append(ops, ch.recreateOps()...)
 	ops = append(ops, ch.storageOps()...)
 	ops = append(ops, ch.applyOps()...)

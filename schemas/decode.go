@@ -490,6 +490,7 @@ type fieldInfo struct {
 	omitempty bool
 	doc       string
 	enum      []string
+	max       int // the max tag, 0 when none
 	typ       reflect.Type
 }
 
@@ -531,6 +532,9 @@ func structInfoOf(t reflect.Type) *structInfo {
 			doc: sf.Tag.Get("doc"), typ: sf.Type}
 		if e := sf.Tag.Get("enum"); e != "" {
 			f.enum = strings.Split(e, ",")
+		}
+		if m := sf.Tag.Get("max"); m != "" {
+			f.max, _ = strconv.Atoi(m)
 		}
 		info.byName[name] = len(info.fields)
 		info.fields = append(info.fields, f)

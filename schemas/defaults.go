@@ -14,6 +14,17 @@ const (
 	DefaultTerminationGracePeriod = int64(1800)
 )
 
+// The Jolokia agent ringops puts into the pods (spec.jolokia.agentImage).
+const (
+	// DefaultJolokiaAgentImage holds the Jolokia 2.6.0 JVM agent at
+	// /jolokia/jolokia-agent.jar (built by images/jolokia-agent/Dockerfile):
+	// the official cassandra image ships no agent.
+	DefaultJolokiaAgentImage = "ghcr.io/ringops/jolokia-agent:2.6.0"
+	// JolokiaAgentNone says that the Cassandra image runs the agent itself:
+	// ringops injects none.
+	JolokiaAgentNone = "none"
+)
+
 // Default fills every optional field left empty with its default, in place,
 // so that the renderer and the planner never see an unset value. It is
 // idempotent and never overrides a value the user wrote.
@@ -39,6 +50,9 @@ func (c *CassandraCluster) Default() {
 	}
 	if s.Jolokia.Port == nil {
 		s.Jolokia.Port = ptr(DefaultJolokiaPort)
+	}
+	if s.Jolokia.AgentImage == "" {
+		s.Jolokia.AgentImage = DefaultJolokiaAgentImage
 	}
 	if s.SystemKeyspaces == "" {
 		s.SystemKeyspaces = DefaultSystemKeyspaces
@@ -112,6 +126,8 @@ func (c *CassandraCluster) Contexts() []string {
 }
 
 // DatacenterNodes is the number of nodes a defaulted datacenter should have.
+// Only a valid spec's count is meaningful: Validate bounds the counts, so
+// that this int32 sum cannot overflow.
 func (dc *Datacenter) DatacenterNodes() int32 {
 	var n int32
 	for _, r := range dc.Racks {

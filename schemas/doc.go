@@ -9,8 +9,10 @@
 //     file, line and field path: syntax, unknown fields (with the nearest
 //     valid name), duplicate keys, wrong types, then validation;
 //   - validation of one spec (Validate): names that keep Kubernetes object
-//     names legal, counts, quantities, image references, durations, change
-//     windows, environment and labels;
+//     names legal, counts and their upper bounds (bounds.go: nodes per
+//     rack, racks, datacenters, nodes in all, seeds; summed in int64),
+//     quantities, image references, durations, change windows, environment
+//     and labels;
 //   - the keyspaces whose replication ringops owns (ManagedKeyspaces,
 //     keyspaces.go): spec.keyspaces, and the system keyspaces managed by
 //     default with min(3, nodes) per datacenter; each factor checked
@@ -30,5 +32,6 @@
 //
 // Input is untrusted: files are at most MaxFileSize, alias expansion is
 // bounded by MaxNodes and nesting by MaxDepth, and Parse never panics
-// (FuzzParse).
+// (FuzzParse). A valid spec is bounded too (MaxNodesPerRack, MaxRacks,
+// MaxClusterNodes, ...), so that what render and plan do with it is.
 package schemas

@@ -23,6 +23,8 @@ type jsonSchema struct {
 	Description          string      `json:"description,omitempty"`
 	Type                 string      `json:"type,omitempty"`
 	Enum                 []string    `json:"enum,omitempty"`
+	Maximum              int         `json:"maximum,omitempty"`
+	MaxItems             int         `json:"maxItems,omitempty"`
 	Properties           *properties `json:"properties,omitempty"`
 	Required             []string    `json:"required,omitempty"`
 	AdditionalProperties any         `json:"additionalProperties,omitempty"`
@@ -140,6 +142,11 @@ func structSchema(t reflect.Type) (*jsonSchema, error) {
 		}
 		fs.Description = f.doc
 		fs.Enum = f.enum
+		if f.typ.Kind() == reflect.Slice {
+			fs.MaxItems = f.max
+		} else {
+			fs.Maximum = f.max
+		}
 		s.Properties.names = append(s.Properties.names, f.name)
 		s.Properties.schemas[f.name] = fs
 		if !f.omitempty {

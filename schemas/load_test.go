@@ -153,7 +153,7 @@ func TestParseHostileInput(t *testing.T) {
 		{"nesting deeper than the YAML parser allows", deepest, "invalid YAML: exceeded max depth of 10000"},
 		{"deep block nesting", deepBlock.String(), "nested deeper than 100 levels"},
 		{"thousands of errors", manyErrors, "stopped after 100 errors; fix these first"},
-		{"thousands of validation errors", manyNames, "and 899 more errors; fix these first"},
+		{"thousands of validation errors", manyNames, "and 901 more errors; fix these first"},
 		{"garbage", "\x00\x01\x02\xff\xfe", "not a text file: control character U+0000"},
 		{"only a BOM", "\ufeff", "file is empty"},
 		{"tab indentation", "apiVersion: x\n\tkind: y\n", "invalid YAML"},

@@ -11,6 +11,8 @@ const (
 //
 // The `doc` tags feed the JSON Schema (cassandracluster.schema.json), so that
 // editors show them; keep them to one or two sentences a user can act on.
+// The `max` tags are the upper bounds of bounds.go (maximum, or maxItems for
+// a list), for editors too; Validate checks the bounds themselves.
 type CassandraCluster struct {
 	APIVersion string      `json:"apiVersion" enum:"ringops.dev/v1alpha1" doc:"Always ringops.dev/v1alpha1."`
 	Kind       string      `json:"kind" enum:"CassandraCluster" doc:"Always CassandraCluster."`
@@ -36,36 +38,37 @@ type ClusterSpec struct {
 	CassandraClusterName string            `json:"cassandraClusterName,omitempty" doc:"Cassandra's cluster_name, if it differs from metadata.name. Cannot change once applied."`
 	Image                string            `json:"image" doc:"Cassandra container image, e.g. cassandra:4.1.5. Changing it rolls every rack, one at a time, seed datacenter first."`
 	ImagePullPolicy      string            `json:"imagePullPolicy,omitempty" enum:"Always,IfNotPresent,Never" doc:"Image pull policy of the Cassandra container. Default: IfNotPresent."`
-	NodesPerRack         *int32            `json:"nodesPerRack,omitempty" doc:"Cassandra nodes in each rack, unless a datacenter or rack says otherwise. Default: 1."`
-	SeedsPerDatacenter   *int32            `json:"seedsPerDatacenter,omitempty" doc:"At most this many seeds per datacenter: lowest ordinals, spread over racks. Default: 3."`
+	NodesPerRack         *int32            `json:"nodesPerRack,omitempty" max:"1000" doc:"Cassandra nodes in each rack, unless a datacenter or rack says otherwise. Default: 1."`
+	SeedsPerDatacenter   *int32            `json:"seedsPerDatacenter,omitempty" max:"16" doc:"At most this many seeds per datacenter: lowest ordinals, spread over racks. Default: 3."`
 	Resources            *Resources        `json:"resources,omitempty" doc:"CPU and memory of the Cassandra container."`
 	Storage              Storage           `json:"storage" doc:"The data volume of each node."`
 	Config               *Config           `json:"config,omitempty" doc:"Cassandra configuration overrides."`
 	Jolokia              *Jolokia          `json:"jolokia,omitempty" doc:"How ringops reads ring health from each node."`
 	CQL                  *CQL              `json:"cql,omitempty" doc:"How ringops reaches the nodes over CQL (the native protocol) to read and alter the replication of the managed keyspaces."`
-	Keyspaces            []Keyspace        `json:"keyspaces,omitempty" doc:"Keyspaces whose replication ringops owns, per datacenter (NetworkTopologyStrategy). Keyspaces not listed are never touched, and a keyspace removed from the list is left as it is, never dropped."`
+	Keyspaces            []Keyspace        `json:"keyspaces,omitempty" max:"64" doc:"Keyspaces whose replication ringops owns, per datacenter (NetworkTopologyStrategy). Keyspaces not listed are never touched, and a keyspace removed from the list is left as it is, never dropped."`
 	SystemKeyspaces      string            `json:"systemKeyspaces,omitempty" enum:"Managed,Unmanaged" doc:"Managed: ringops also owns the replication of system_auth, system_distributed and system_traces, NetworkTopologyStrategy with min(3, nodes) in every datacenter, unless spec.keyspaces lists them. Unmanaged: only those listed in spec.keyspaces. Default: Managed."`
 	Rollout              *Rollout          `json:"rollout,omitempty" doc:"How changes are rolled out."`
 	Pod                  *PodSettings      `json:"pod,omitempty" doc:"Extra settings of every Cassandra pod."`
-	Datacenters          []Datacenter      `json:"datacenters" doc:"Datacenters in rollout order: the first is the seed datacenter, bootstrapped first; each lives in one kube context (region)."`
+	Datacenters          []Datacenter      `json:"datacenters" max:"32" doc:"Datacenters in rollout order: the first is the seed datacenter, bootstrapped first; each lives in one kube context (region)."`
 	Env                  map[string]string `json:"env,omitempty" doc:"Extra environment variables of the Cassandra container."`
+	Adopt                bool              `json:"adopt,omitempty" doc:"Take over existing objects of the same names that ringops did not create (e.g. a cluster another operator ran): ringops applies over them and they become its own. Default: false, and such an object is refused."`
 }
 
 // Datacenter is one Cassandra datacenter, living in one kube context.
 type Datacenter struct {
 	Name              string     `json:"name" doc:"Cassandra datacenter name (CASSANDRA_DC): DNS-1035 label. Cannot be renamed."`
 	Context           string     `json:"context" doc:"Kube context (region) the datacenter runs in; its Component is regions/<context>/. Cannot change."`
-	NodesPerRack      *int32     `json:"nodesPerRack,omitempty" doc:"Nodes in each rack of this datacenter, overriding spec.nodesPerRack. 0 scales the datacenter down (by decommission) before its removal."`
+	NodesPerRack      *int32     `json:"nodesPerRack,omitempty" max:"1000" doc:"Nodes in each rack of this datacenter, overriding spec.nodesPerRack. 0 scales the datacenter down (by decommission) before its removal."`
 	ReplicationFactor *int32     `json:"replicationFactor,omitempty" doc:"Highest replication factor of any keyspace in this datacenter; ringops refuses to shrink the datacenter below it. With spec.keyspaces it is derived from them (leave it out, or write the same value); without, set it to 0 after ALTER KEYSPACE took the datacenter out of replication."`
 	DNSDomain         string     `json:"dnsDomain,omitempty" doc:"DNS domain under which the pods of this datacenter are reachable from every region (seed names are <pod>.<dnsDomain>). Default: <name>.<namespace>.svc.cluster.local."`
 	Resources         *Resources `json:"resources,omitempty" doc:"Overrides spec.resources for this datacenter."`
-	Racks             []Rack     `json:"racks" doc:"Racks of the datacenter, in order; one StatefulSet each. Racks can be added, never removed, renamed or reordered."`
+	Racks             []Rack     `json:"racks" max:"32" doc:"Racks of the datacenter, in order; one StatefulSet each. Racks can be added, never removed, renamed or reordered."`
 }
 
 // Rack is one Cassandra rack: one StatefulSet <cluster>-<dc>-<rack>.
 type Rack struct {
 	Name  string `json:"name" doc:"Cassandra rack name (CASSANDRA_RACK): DNS-1035 label. Cannot be renamed."`
-	Nodes *int32 `json:"nodes,omitempty" doc:"Nodes in this rack, overriding the datacenter's and the cluster's nodesPerRack."`
+	Nodes *int32 `json:"nodes,omitempty" max:"1000" doc:"Nodes in this rack, overriding the datacenter's and the cluster's nodesPerRack."`
 }
 
 // Resources are the compute resources of the Cassandra container, as
@@ -85,7 +88,7 @@ type Storage struct {
 // Config holds Cassandra configuration overrides. They are rendered into a
 // ConfigMap and their hash into the pod template, so a change rolls the racks.
 type Config struct {
-	CassandraYAML map[string]any `json:"cassandra-yaml,omitempty" doc:"Keys merged over cassandra.yaml, e.g. {num_tokens: 16}."`
+	CassandraYAML map[string]any `json:"cassandra-yaml,omitempty" doc:"Keys merged over cassandra.yaml, e.g. {num_tokens: 16}. auto_bootstrap cannot be turned off: ringops bootstraps every new node."`
 	JVMOptions    []string       `json:"jvm-options,omitempty" doc:"Extra JVM options, e.g. [-Xmx8G]."`
 }
 
@@ -93,7 +96,7 @@ type Config struct {
 type Jolokia struct {
 	Port              *int32 `json:"port,omitempty" doc:"Jolokia agent port. Default: 8778."`
 	CredentialsSecret string `json:"credentialsSecret,omitempty" doc:"Secret (keys username, password) in the cluster's namespace holding the Jolokia basic-auth credentials, in every region."`
-	AgentImage        string `json:"agentImage,omitempty" doc:"Image holding /jolokia/jolokia-agent.jar, copied in by an init container and loaded with -javaagent. Empty: the Cassandra image already runs the agent."`
+	AgentImage        string `json:"agentImage,omitempty" doc:"Image holding the Jolokia JVM agent at /jolokia/jolokia-agent.jar and a POSIX sh: an init container copies the jar into the pod and writes its options (host 0.0.0.0, the port, a concurrent executor, the credentials), and Cassandra loads it with -javaagent. Default: ghcr.io/ringops/jolokia-agent:2.6.0 (images/jolokia-agent/Dockerfile; Jolokia 2.x needs Java 11+: for Cassandra 3.11 build it with a 1.x agent). none: the Cassandra image runs the agent itself, on spec.jolokia.port, with a concurrent executor."`
 }
 
 // CQL says how ringops reaches the nodes over the native protocol (port

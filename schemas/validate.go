@@ -23,6 +23,7 @@ func (c *CassandraCluster) Validate() ErrorList {
 	v.spec()
 	v.datacenters()
 	v.keyspaces()
+	v.bounds()
 	v.statefulSetNames()
 	return v.errs.sorted()
 }
@@ -104,7 +105,7 @@ func (v *validator) datacenters() {
 		return
 	}
 	first := map[string]int{}
-	var total int32
+	var total int64
 	allHaveRacks := true
 	for i := range dcs {
 		dc := &dcs[i]
@@ -115,9 +116,7 @@ func (v *validator) datacenters() {
 			first[dc.Name] = i
 		}
 		v.datacenter(p, dc)
-		if n := dc.DatacenterNodes(); n > 0 {
-			total += n
-		}
+		total += datacenterNodes(dc)
 		allHaveRacks = allHaveRacks && len(dc.Racks) > 0
 	}
 	if total == 0 && allHaveRacks {
@@ -160,9 +159,9 @@ func (v *validator) replication(p string, dc *Datacenter) {
 	if len(v.c.Spec.Keyspaces) > 0 {
 		return // the factors of spec.keyspaces are checked against the nodes, keyspace by keyspace
 	}
-	if n := dc.DatacenterNodes(); n < rf && n >= 0 {
+	if n := datacenterNodes(dc); n < int64(rf) {
 		v.add(p+".replicationFactor", "datacenter %s would have %s, fewer than its replicationFactor %d, so keyspaces replicated %d times there could not place their replicas: first ALTER KEYSPACE to replicate fewer times in %s (or not at all), then lower replicationFactor, then the nodes",
-			dc.Name, plural(n, "node"), rf, rf, dc.Name)
+			dc.Name, plural(int32(n), "node"), rf, rf, dc.Name)
 	}
 }
 

@@ -143,11 +143,49 @@ func (v *validator) config() {
 	if cfg == nil {
 		return
 	}
+	if val, ok := cfg.CassandraYAML["auto_bootstrap"]; ok && val != true {
+		v.add("spec.config.cassandra-yaml.auto_bootstrap", "%s turns bootstrap off: %s", truncate(fmt.Sprint(val), 40), noAutoBootstrap)
+	}
 	for i, opt := range cfg.JVMOptions {
-		if !strings.HasPrefix(opt, "-") || strings.TrimSpace(opt) != opt {
-			v.add(fmt.Sprintf("spec.config.jvm-options[%d]", i), "%q is not a JVM option: options start with '-', one per list item, e.g. -Xmx8G", truncate(opt, 40))
+		p := fmt.Sprintf("spec.config.jvm-options[%d]", i)
+		switch {
+		case !strings.HasPrefix(opt, "-") || strings.TrimSpace(opt) != opt:
+			v.add(p, "%q is not a JVM option: options start with '-', one per list item, e.g. -Xmx8G", truncate(opt, 40))
+		case disablesBootstrap(opt):
+			v.add(p, "%s turns bootstrap off (any value but true does): %s", truncate(opt, 60), noAutoBootstrap)
 		}
 	}
+}
+
+// noAutoBootstrap says why auto_bootstrap must stay true: Cassandra then
+// skips the bootstrap of every new node (StorageService.shouldBootstrap),
+// as it does for a seed, and the node joins NORMAL owning token ranges
+// while holding none of their data; the ring looks healthy.
+const noAutoBootstrap = "each new node would join owning token ranges but none of their data, and the ring would look healthy; " +
+	"remove it (ringops bootstraps every new node, Cassandra's default)"
+
+// bootstrapOption is the word of an environment value (JVM_OPTS,
+// JVM_EXTRA_OPTS: the image's cassandra-env.sh passes them to the JVM)
+// that turns auto_bootstrap off, "" if none.
+func bootstrapOption(val string) string {
+	for _, w := range strings.Fields(val) {
+		if disablesBootstrap(w) {
+			return w
+		}
+	}
+	return ""
+}
+
+// disablesBootstrap reports a JVM option that turns auto_bootstrap off:
+// Cassandra reads -Dcassandra.auto_bootstrap over cassandra.yaml, and
+// any value but "true" (in any case), or none, is false.
+func disablesBootstrap(opt string) bool {
+	const prop = "-Dcassandra.auto_bootstrap"
+	if opt == prop {
+		return true
+	}
+	val, ok := strings.CutPrefix(opt, prop+"=")
+	return ok && !strings.EqualFold(val, "true")
 }
 
 func (v *validator) jolokia() {
@@ -161,7 +199,9 @@ func (v *validator) jolokia() {
 	if j.CredentialsSecret != "" {
 		v.subdomain("spec.jolokia.credentialsSecret", j.CredentialsSecret, "Secret name")
 	}
-	v.image("spec.jolokia.agentImage", j.AgentImage, false)
+	if j.AgentImage != JolokiaAgentNone {
+		v.image("spec.jolokia.agentImage", j.AgentImage, false)
+	}
 }
 
 func (v *validator) rollout() {
@@ -275,6 +315,8 @@ func (v *validator) env() {
 			v.add(p, "%s is set by ringops (%s); remove it", name, from)
 		} else if !envName.MatchString(name) {
 			v.add(p, "%q is not a valid variable name: use letters, digits and '_', not starting with a digit", truncate(name, 40))
+		} else if opt := bootstrapOption(v.c.Spec.Env[name]); opt != "" {
+			v.add(p, "%s turns bootstrap off (any value but true does): %s", truncate(opt, 60), noAutoBootstrap)
 		}
 	}
 }

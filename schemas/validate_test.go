@@ -106,3 +106,40 @@ func TestValidateIsStableUnderDefault(t *testing.T) {
 		t.Errorf("Default twice broke a valid spec: %v", errs)
 	}
 }
+
+// TestValidateAutoBootstrap: auto_bootstrap may only be true (Cassandra's
+// default), in cassandra-yaml, in the JVM options or in spec.env; the
+// refusals and their positions are in testdata/invalid/auto-bootstrap.
+func TestValidateAutoBootstrap(t *testing.T) {
+	c := cluster("o", map[string][]string{"dc1": {"r1"}}, "dc1")
+	c.Spec.Config = &Config{CassandraYAML: map[string]any{"auto_bootstrap": true},
+		JVMOptions: []string{"-Dcassandra.auto_bootstrap=TRUE", "-Dcassandra.auto_bootstrap_other=false"}}
+	c.Spec.Env = map[string]string{"JVM_OPTS": "-Xss1m -Dcassandra.auto_bootstrap=true"}
+	if errs := c.Validate(); len(errs) > 0 {
+		t.Errorf("auto_bootstrap true is Cassandra's default: %v", errs)
+	}
+	c.Spec.Config.CassandraYAML["auto_bootstrap"] = "no"
+	c.Spec.Env["JVM_EXTRA_OPTS"] = "-Xss1m -Dcassandra.auto_bootstrap=0"
+	errs := c.Validate()
+	if len(errs) != 2 || errs[0].Field != "spec.config.cassandra-yaml.auto_bootstrap" || errs[1].Field != "spec.env.JVM_EXTRA_OPTS" ||
+		!strings.Contains(errs[1].Message, "-Dcassandra.auto_bootstrap=0 turns bootstrap off") {
+		t.Errorf("auto_bootstrap \"no\" and -Dcassandra.auto_bootstrap=0: got %v", errs)
+	}
+}
+
+// TestJolokiaAgentImage: the agent is injected by default; "none" says the
+// image runs its own and is kept as written.
+func TestJolokiaAgentImage(t *testing.T) {
+	c := cluster("orders", map[string][]string{"dc1": {"r1"}}, "dc1")
+	if got := c.Spec.Jolokia.AgentImage; got != DefaultJolokiaAgentImage {
+		t.Errorf("default agentImage %q, want %q", got, DefaultJolokiaAgentImage)
+	}
+	for ref, ok := range map[string]bool{JolokiaAgentNone: true, "ghcr.io/example/jolokia:1.7.2": true, "None": false, "none:": false} {
+		c.Spec.Jolokia.AgentImage = ref
+		c.Default()
+		errs := c.Validate()
+		if (len(errs) == 0) != ok || c.Spec.Jolokia.AgentImage != ref {
+			t.Errorf("agentImage %q: errors %v, kept %q; want valid = %v", ref, errs, c.Spec.Jolokia.AgentImage, ok)
+		}
+	}
+}

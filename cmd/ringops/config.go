@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"github.com/ringops/ringops/sources/forge"
 	"io"
 	"os"
 	"sort"
@@ -88,7 +89,7 @@ func printSettings(w io.Writer, fs *pflag.FlagSet) error {
 			out[f.Name] = sv.GetSlice()
 			return
 		}
-		out[f.Name] = f.Value.String()
+		out[f.Name] = forge.RedactURL(f.Value.String())
 	})
 	b, err := yaml.Marshal(out)
 	if err != nil {

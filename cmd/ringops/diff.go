@@ -35,7 +35,8 @@ region. It needs credentials for the regions; ringops plan does not.
 The diff is of the objects as rendered: while a rollout is in progress the
 live StatefulSets differ by design (replicas move one node at a time, pod
 template changes are staged behind a partition, ringops.dev/* annotations
-record the step in flight).
+record the step in flight), and CASSANDRA_SEEDS always may: ringops writes
+only the seeds that had joined the ring when it last wrote the template.
 
 Exit status: 0 no difference, 1 differences, 2 invalid spec or Component,
 3 other errors (a region cannot be reached).`,

@@ -96,6 +96,7 @@ region first, one safe step at a time, gated on ring health read over Jolokia.`,
 		newStatusCommand(),
 		newValidateCommand(),
 		newVersionCommand(),
+		newCheckPullRequestCommand(),
 	)
 	return root
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/url"
 	"os"
 	"os/signal"
 	"strings"
@@ -52,13 +53,16 @@ type runFlags struct {
 	forgeTokenFile, forgeUsername       string
 	statusInterval                      time.Duration
 	prValidation                        bool
+	prCheckMemoryMiB                    int64
+	prCheckTimeout                      time.Duration
 
-	resync            time.Duration
-	kubeQPS           float32
-	kubeBurst         int
-	webhookSecretFile string
-	shutdownGrace     time.Duration
-	printConfig       bool
+	resync                 time.Duration
+	kubeQPS                float32
+	kubeBurst              int
+	gitlabWebhookTokenFile string
+	webhookSecretFile      string
+	shutdownGrace          time.Duration
+	printConfig            bool
 }
 
 func newRunCommand() *cobra.Command {
@@ -142,7 +146,10 @@ the statuses are flushed, the leader Lease is released, exit 0.`,
 	fl.StringVar(&f.forgeUsername, "forge-username", "", "Bitbucket: user name for basic auth with the token as password")
 	fl.DurationVar(&f.statusInterval, "status-interval", 10*time.Second, "least time between two updates of one commit status")
 	fl.BoolVar(&f.prValidation, "pr-validation", false, "post ringops/plan on pull-request heads (needs a forge token)")
-	fl.StringVar(&f.webhookSecretFile, "webhook-secret-file", "", "file holding the push webhooks' secret; /hooks/* answer 404 without it")
+	fl.Int64Var(&f.prCheckMemoryMiB, "pr-check-memory-limit", pullrequests.DefaultChildMemoryLimit>>20, "MiB of memory each pull-request check may use, in its own process")
+	fl.DurationVar(&f.prCheckTimeout, "pr-check-timeout", pullrequests.DefaultChildTimeout, "how long one pull-request check may take, in its own process")
+	fl.StringVar(&f.webhookSecretFile, "webhook-secret-file", "", "file holding the GitHub and Gitea webhooks' secret (HMAC); /hooks/github and /hooks/gitea answer 404 without it")
+	fl.StringVar(&f.gitlabWebhookTokenFile, "gitlab-webhook-token-file", "", "file holding GitLab's webhook token (sent in clear by GitLab: never the HMAC secret); /hooks/gitlab answers 404 without it")
 	fl.DurationVar(&f.shutdownGrace, "shutdown-grace", 20*time.Second, "on SIGTERM, how long the step in flight may take to finish")
 	fl.BoolVar(&f.printConfig, "print-config", false, "print the settings as resolved from the flags, RINGOPS_* variables and --config (YAML), and exit")
 	return cmd
@@ -160,6 +167,11 @@ func (f *runFlags) check() error {
 	var errs []string
 	if f.repo == "" {
 		errs = append(errs, "--repo is required (or RINGOPS_REPO, or repo: in --config)")
+	} else if u, err := url.Parse(f.repo); err == nil && u.User != nil {
+		if _, ok := u.User.Password(); ok {
+			errs = append(errs, fmt.Sprintf("--repo %s carries a password, which would show in the process list, logs and statuses: "+
+				"give the token in a file named by RINGOPS_GIT_TOKEN_FILE instead", forge.RedactURL(f.repo)))
+		}
 	}
 	if err := checkVia(f.via); err != nil {
 		errs = append(errs, err.Error())
@@ -272,6 +284,7 @@ type daemonSetup struct {
 	engine  *reconciler.Engine
 	poller  *git.Poller
 	queue   *forge.Queue
+	client  forge.Client
 	target  forge.Target
 	daemon  *daemon.Daemon
 	metrics *daemon.Metrics
@@ -390,7 +403,7 @@ func (s *daemonSetup) newQueue(log *slog.Logger) (*forge.Queue, error) {
 	if err != nil {
 		return nil, err
 	}
-	s.target = target
+	s.target, s.client = target, client
 	qo := forge.DefaultOptions()
 	qo.MinInterval, qo.Logger = s.f.statusInterval, log
 	q, err := forge.NewQueue(client, qo)
@@ -451,6 +464,13 @@ func (s *daemonSetup) close() {
 func (s *daemonSetup) newPullRequests() (daemon.PullRequests, error) {
 	o := pullrequests.DefaultOptions()
 	o.Forge, o.Root, o.Logger = s.target.Kind, s.f.path, s.log
+	self, err := os.Executable()
+	if err != nil {
+		return nil, fmt.Errorf("--pr-validation: the checks run in a child process of this binary: %w", err)
+	}
+	o.Planner = pullrequests.Isolated{Command: []string{self, checkPullRequestCommand},
+		MemoryLimit: s.f.prCheckMemoryMiB << 20, Timeout: s.f.prCheckTimeout}
+	o.Statuses = s.client
 	c, err := pullrequests.New(s.poller, s.queue, o)
 	if err != nil {
 		return nil, fmt.Errorf("--pr-validation: %w", err)

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"os"
@@ -87,4 +88,16 @@ func TestKubeconfigChangeStopsTheDaemon(t *testing.T) {
 		t.Fatal("a changed kubeconfig did not stop the daemon")
 	}
 	require.True(t, changed())
+}
+
+// A password in --repo is refused without being printed; --print-config
+// never prints one from any URL setting.
+func TestRunRefusesPasswordsInURLs(t *testing.T) {
+	_, code, stderr := printedSettings(t, "--repo", "https://bob:hunter2@git.example/acme/db.git")
+	require.NotEqual(t, 0, code, stderr)
+	require.Contains(t, stderr, "carries a password")
+	require.NotContains(t, stderr, "hunter2")
+	got, code, stderr := printedSettings(t, "--repo", "https://git.example/acme/db.git", "--forge-api-url", "https://bob:hunter2@git.example/api")
+	require.Equal(t, 0, code, stderr)
+	require.NotContains(t, fmt.Sprint(got), "hunter2")
 }

@@ -35,9 +35,8 @@ func newHTTPServer(s *daemonSetup, log *slog.Logger) *httpServer {
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.metrics.Registry, promhttp.HandlerOpts{}))
 	mux.HandleFunc("GET /api/v1/clusters", h.clusters)
 	mux.HandleFunc("GET /api/v1/clusters/{name}", h.cluster)
-	hook := http.HandlerFunc(h.webhook)
-	for _, f := range []string{"github", "gitlab", "gitea"} {
-		mux.Handle("/hooks/"+f, hook)
+	for _, f := range []git.Forge{git.GitHub, git.GitLab, git.Gitea} {
+		mux.Handle("/hooks/"+string(f), h.webhook(f))
 	}
 	h.srv = &http.Server{Addr: s.f.httpAddress, Handler: mux, ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second}
@@ -108,24 +107,42 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 	_ = enc.Encode(v)
 }
 
-// webhook verifies a push event with the secret read from its file now
-// (a rotated Secret is picked up at once) and triggers a poll: here when
-// this replica leads, through the webhook Lease otherwise.
-func (h *httpServer) webhook(w http.ResponseWriter, r *http.Request) {
-	if h.s.f.webhookSecretFile == "" {
-		http.NotFound(w, r)
-		return
+// webhook verifies a push event of forge f with the secret read from its
+// file now (a rotated Secret is picked up at once) and triggers a poll: here
+// when this replica leads, through the webhook Lease otherwise. GitHub and
+// Gitea sign with --webhook-secret-file (HMAC); GitLab sends its token in
+// clear in every request, so it has a file of its own
+// (--gitlab-webhook-token-file): a token seen in transit is never the HMAC
+// key of the other endpoints. Each endpoint takes its forge's events only.
+func (h *httpServer) webhook(f git.Forge) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		file := h.s.f.webhookSecretFile
+		if f == git.GitLab {
+			file = h.s.f.gitlabWebhookTokenFile
+		}
+		if file == "" {
+			http.NotFound(w, r)
+			return
+		}
+		secret, err := git.ReadSecretFile(file)
+		if err != nil {
+			h.log.Error("webhook secret unreadable", "forge", string(f), "file", file, "err", err)
+			http.Error(w, "webhook secret unavailable", http.StatusServiceUnavailable)
+			return
+		}
+		o := git.DefaultWebhookOptions()
+		o.Ref, o.Forge, o.Logger = h.s.poller.Ref(), f, h.log
+		switch f {
+		case git.GitHub:
+			o.GitHubSecret = secret
+		case git.GitLab:
+			o.GitLabToken = secret
+		case git.Gitea:
+			o.GiteaSecret = secret
+		}
+		o.PullRequests = h.s.f.prValidation
+		git.NewWebhookHandler(o, triggerFunc(h.s.trigger)).ServeHTTP(w, r)
 	}
-	secret, err := git.ReadSecretFile(h.s.f.webhookSecretFile)
-	if err != nil {
-		h.log.Error("webhook secret unreadable", "file", h.s.f.webhookSecretFile, "err", err)
-		http.Error(w, "webhook secret unavailable", http.StatusServiceUnavailable)
-		return
-	}
-	o := git.DefaultWebhookOptions()
-	o.Ref, o.GitHubSecret, o.GitLabToken, o.GiteaSecret, o.Logger = h.s.poller.Ref(), secret, secret, secret, h.log
-	o.PullRequests = h.s.f.prValidation
-	git.NewWebhookHandler(o, triggerFunc(h.s.trigger)).ServeHTTP(w, r)
 }
 
 type triggerFunc func()

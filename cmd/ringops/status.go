@@ -40,8 +40,9 @@ pod, host ID, then the verdict with its reasons, naming which nodes see what.
 
 The ring is healthy when every expected node is Up and Normal in every
 node's view, nothing joins, leaves or moves, every operation mode is NORMAL,
-the schema agrees and no unknown node is in the ring: the gate ringops waits
-for before every disruptive step.
+every node serves CQL clients (its native transport runs), the nodes report
+one schema version and no unknown node is in the ring: the gate ringops
+waits for before every disruptive step.
 
 With --context, only the nodes of those regions are queried and judged:
 endpoints of the other regions are not (the verdict says "partial").

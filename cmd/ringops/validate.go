@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -37,9 +38,9 @@ Exit code 0 when everything is valid, 2 when anything is not.`,
 				return invalid(err)
 			}
 			r := render.New(render.DefaultOptions())
-			bad := 0
-			for _, d := range dirs {
-				if !validateDir(cmd, r, d) {
+			loaded, bad := loadClusterDirs(cmd, dirs)
+			for _, cd := range loaded {
+				if !validateDir(cmd, r, cd) {
 					bad++
 				}
 			}
@@ -51,14 +52,39 @@ Exit code 0 when everything is valid, 2 when anything is not.`,
 	}
 }
 
-// validateDir validates one cluster directory, printing the verdict on
-// stdout and the errors on stderr. It reports whether the cluster is valid.
-func validateDir(cmd *cobra.Command, r *render.Renderer, dir string) bool {
-	cd, err := loadClusterDir(dir)
-	if err != nil {
-		printErrors(cmd.ErrOrStderr(), err)
-		return false
+// loadClusterDirs loads every cluster directory, printing the errors on
+// stderr, and refuses the directories that declare the same ring
+// (schemas.Duplicates). It returns the valid ones and the count of the
+// others.
+func loadClusterDirs(cmd *cobra.Command, dirs []string) (valid []*clusterDir, bad int) {
+	var loaded []*clusterDir
+	var specs []*schemas.CassandraCluster
+	for _, d := range dirs {
+		cd, err := loadClusterDir(d)
+		if err != nil {
+			printErrors(cmd.ErrOrStderr(), err)
+			bad++
+			continue
+		}
+		loaded = append(loaded, cd)
+		specs = append(specs, cd.Cluster)
 	}
+	dups := schemas.Duplicates(specs)
+	printErrors(cmd.ErrOrStderr(), dups.Err())
+	for _, cd := range loaded {
+		if slices.ContainsFunc(dups, func(fe *schemas.FieldError) bool { return fe.File == cd.Cluster.File() }) {
+			bad++
+			continue
+		}
+		valid = append(valid, cd)
+	}
+	return valid, bad
+}
+
+// validateDir validates one loaded cluster directory, printing the
+// verdict on stdout and the errors on stderr. It reports whether the
+// cluster is valid.
+func validateDir(cmd *cobra.Command, r *render.Renderer, cd *clusterDir) bool {
 	ok := true
 	for _, kc := range cd.Cluster.Contexts() {
 		if _, err := r.Render(cmd.Context(), cd.FS, ".", cd.Cluster, kc); err != nil {
@@ -72,8 +98,11 @@ func validateDir(cmd *cobra.Command, r *render.Renderer, dir string) bool {
 	return ok
 }
 
-// printErrors prints every field error on its own line.
+// printErrors prints every field error on its own line (nothing for nil).
 func printErrors(w io.Writer, err error) {
+	if err == nil {
+		return
+	}
 	var list schemas.ErrorList
 	if errors.As(err, &list) {
 		for _, fe := range list {

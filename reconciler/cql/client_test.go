@@ -88,9 +88,9 @@ func (r *simRing) start(dc, rack string) *cassandra.Node {
 		r.t.Fatalf("start %s: %v", ip, err)
 	}
 	r.nodes[ip] = n
-	eventually(r.t, "node "+ip+" is NORMAL", func() error {
-		if m := n.Mode(); m != "NORMAL" {
-			return fmt.Errorf("mode %s", m)
+	eventually(r.t, "node "+ip+" serves CQL", func() error {
+		if m := n.Mode(); m != "NORMAL" || !n.NativeTransportRunning() {
+			return fmt.Errorf("mode %s, native transport running: %v", m, n.NativeTransportRunning())
 		}
 		return nil
 	})

@@ -269,6 +269,7 @@ func (d *Daemon) revision(ctx context.Context, snap *git.Snapshot) {
 	for _, dir := range dirs {
 		srcs = append(srcs, d.load(snap, dir))
 	}
+	refuseDuplicates(srcs)
 	d.board.begin(ctx, rev, regionsOf(srcs, d.previousSpecs()))
 	d.mu.Lock()
 	d.snapshot = snap
@@ -315,6 +316,35 @@ func (d *Daemon) load(snap *git.Snapshot, dir string) reconciler.Source {
 	}
 	src.Name, src.Cluster = c.Metadata.Name, c
 	return src
+}
+
+// refuseDuplicates makes invalid every cluster of the revision that
+// declares the same ring as another directory (schemas.Duplicates):
+// workers are keyed by directory but find their objects by name, so
+// neither is rolled out, and each fails naming both files.
+func refuseDuplicates(srcs []reconciler.Source) {
+	var specs []*schemas.CassandraCluster
+	for _, s := range srcs {
+		if s.Cluster != nil {
+			specs = append(specs, s.Cluster)
+		}
+	}
+	dups := schemas.Duplicates(specs)
+	for i := range srcs {
+		c := srcs[i].Cluster
+		if c == nil {
+			continue
+		}
+		var mine schemas.ErrorList
+		for _, fe := range dups {
+			if fe.File == c.File() {
+				mine = append(mine, fe)
+			}
+		}
+		if len(mine) > 0 {
+			srcs[i].Cluster, srcs[i].LoadErr = nil, mine
+		}
+	}
 }
 
 // checkContexts refuses a spec naming a context the daemon has no client for.

@@ -471,3 +471,34 @@ func TestWaitsAreCutOnlyByANewRevision(t *testing.T) {
 	time.Sleep(300 * time.Millisecond)
 	require.Equal(t, 2, waits(), "a wait was cut short without a new revision")
 }
+
+// TestTwoDirectoriesOfOneRingAreRefused: a second directory declaring the
+// same cluster (name and namespace) makes both invalid: neither is rolled
+// out, and both fail naming both files.
+func TestTwoDirectoriesOfOneRingAreRefused(t *testing.T) {
+	w := newWorld(t)
+	bad := w.push("copy the cluster", func(dir string) {
+		require.NoError(t, os.CopyFS(filepath.Join(dir, "clusters", "orders-copy"), os.DirFS(filepath.Join(dir, "clusters", "orders"))))
+	})
+	require.Eventually(t, func() bool {
+		cs := w.d.Clusters()
+		if len(cs) != 2 {
+			return false
+		}
+		for _, c := range cs {
+			if c.State != "failure" || !strings.Contains(strings.Join(c.Invalid, "\n"), "is also declared by clusters/orders") {
+				return false
+			}
+		}
+		return true
+	}, 10*time.Second, 20*time.Millisecond, "clusters: %+v", w.d.Clusters())
+	for _, c := range []string{"ringops/orders", forge.SummaryContext} {
+		require.Eventually(t, func() bool {
+			s, ok := w.rep.latest(bad, c)
+			return ok && s.State == forge.StateFailure && strings.Contains(s.Description, "is also declared by clusters/orders")
+		}, 10*time.Second, 20*time.Millisecond, "context %s", c)
+	}
+	require.Never(t, func() bool {
+		return slicesContainsPrefix(w.engine.events(), "execute")
+	}, 500*time.Millisecond, 50*time.Millisecond, "a duplicated cluster executed steps")
+}

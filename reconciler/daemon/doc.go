@@ -5,11 +5,15 @@
 //
 //	source (git.Poller.Run) ──Result──▶ Daemon.Run
 //	    Changed: find the clusters of the snapshot (dirs with a cluster.yaml
-//	             below Options.Path), parse each spec, hand every cluster
-//	             its Source; Supersede the old revision's pending statuses
+//	             below Options.Path), parse each spec, refuse every
+//	             directory that declares the same ring as another
+//	             (schemas.Duplicates: neither is rolled out), hand every
+//	             cluster its Source; Supersede the old revision's pending statuses
 //	    Failed:  log, count; the clusters go on at the revision they have
 //	    Refused: failure status on the refused revision; nothing changes
-//	    every tick: the pull-request heads are checked (Options.PullRequests)
+//	    every tick: the pull-request heads are checked (Options.PullRequests;
+//	             `ringops run` plans each head in a child process with memory
+//	             and time limits, review/pullrequests.Isolated)
 //
 //	one worker per cluster (clusters in parallel, steps inside one never):
 //	    new Source? ──▶ Prepare (validate the change, render) ──▶ invalid: failure, wait for the next revision
@@ -23,8 +27,10 @@
 // background, followed by the next plans. Between revisions the worker keeps
 // reconciling: drift is applied again and rollouts go on as the gates open.
 // Nothing is kept in the daemon that the clusters do not hold (DESIGN, rule
-// 8): a restarted daemon observes and plans from where the clusters are;
-// only the previous spec (the base of the change validation) starts empty.
+// 8): a restarted daemon observes and plans from where the clusters are,
+// and validates a change against the spec the clusters recorded as last
+// applied (the engine's Prepare reads it), besides the previous spec the
+// worker remembers.
 //
 // A cluster whose directory disappears from the repository is no longer
 // managed: its worker stops, and nothing is deleted.

@@ -14,6 +14,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/client-go/dynamic"
+
+	"github.com/ringops/ringops/render"
 )
 
 // Apply server-side applies objs in context kctx, staged: first every
@@ -46,9 +48,11 @@ func (m *Manager) Apply(ctx context.Context, kctx string, objs ...*unstructured.
 // managedFields, resourceVersion, generation and status: if they are equal
 // nothing is written (Unchanged), else the object is applied (Configured).
 //
-// An object carrying metadata.resourceVersion is applied only over that
-// version: if the live object changed (or is gone) the error wraps
-// ErrConflict. A change to immutable fields fails the dry-run with an error
+// A live object ringops did not create (without the managed-by label) is
+// never taken over unless obj carries render.AnnotationAdopt (spec.adopt):
+// ErrNotOwned, nothing written. An object carrying metadata.resourceVersion
+// is applied only over that version: if the live object changed (or is
+// gone) the error wraps ErrConflict. A change to immutable fields fails the dry-run with an error
 // wrapping ErrImmutable; nothing is recreated here (see
 // RecreateStatefulSet). Errors read "context <kctx>: <kind> <name>: ...".
 func (m *Manager) ApplyObject(ctx context.Context, kctx string, obj *unstructured.Unstructured) (Result, error) {
@@ -78,6 +82,8 @@ func (m *Manager) ApplyObject(ctx context.Context, kctx string, obj *unstructure
 		return finished(res, Created, out), nil
 	case err != nil:
 		return fail("read", err)
+	case !ownedByRingops(live) && obj.GetAnnotations()[render.AnnotationAdopt] != "true":
+		return fail("apply", fmt.Errorf("%w (no %s=%s label): set spec.adopt: true to take it over, or remove it", ErrNotOwned, render.LabelManagedBy, render.ManagedBy))
 	}
 	dry, err := m.apply(ctx, ri, body, true)
 	if err != nil {
@@ -91,6 +97,11 @@ func (m *Manager) ApplyObject(ctx context.Context, kctx string, obj *unstructure
 		return fail("apply", err)
 	}
 	return finished(res, Configured, out), nil
+}
+
+// ownedByRingops tells whether ringops created (or adopted) a live object.
+func ownedByRingops(live *unstructured.Unstructured) bool {
+	return live.GetLabels()[render.LabelManagedBy] == render.ManagedBy
 }
 
 func finished(r Result, a Action, live *unstructured.Unstructured) Result {

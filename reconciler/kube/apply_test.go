@@ -226,6 +226,8 @@ func TestApply(t *testing.T) {
 	})
 
 	t.Run("ImmutableAndRecreate", func(t *testing.T) { testRecreate(t, f, client) })
+	t.Run("RecreateDryRunsTheReplacement", func(t *testing.T) { testRecreateInvalid(t, f, client) })
+	t.Run("NoTakeoverWithoutAdopt", func(t *testing.T) { testTakeover(t, f, client) })
 	t.Run("Prune", func(t *testing.T) { testPrune(t, f, client) })
 	t.Run("PVCs", func(t *testing.T) { testPVCs(t, f, client) })
 	t.Run("DeleteStatefulSet", func(t *testing.T) { testDeleteStatefulSet(t, f, client) })
@@ -307,6 +309,68 @@ func testRecreate(t *testing.T, f *fixture, client kubernetes.Interface) {
 	}
 	if r, err := f.manager.ApplyObject(t.Context(), region, bigger); err != nil || r.Action != kube.Unchanged {
 		t.Errorf("apply after recreate: %v, %v", r, err)
+	}
+}
+
+// testRecreateInvalid: a replacement the API server would refuse (a
+// selector that does not match the pod template: what a Component
+// changing selector labels made) is found by a dry run before anything is
+// deleted; the live StatefulSet stays (issue 21: it was deleted, then its
+// replacement refused).
+func testRecreateInvalid(t *testing.T, f *fixture, client kubernetes.Interface) {
+	const ns = "recreate-invalid"
+	if _, err := f.manager.Apply(t.Context(), region, object(t, statefulSet(ns, 1, "1Gi"))); err != nil {
+		t.Fatal(err)
+	}
+	live, err := client.AppsV1().StatefulSets(ns).Get(t.Context(), "orders-dc1-r1", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	broken := object(t, statefulSet(ns, 1, "1Gi"))
+	if err := unstructured.SetNestedStringMap(broken.Object, map[string]string{"team": "db"}, "spec", "selector", "matchLabels"); err != nil {
+		t.Fatal(err)
+	}
+	target := kube.Ref{APIVersion: "apps/v1", Kind: "StatefulSet", Namespace: ns, Name: live.Name,
+		UID: string(live.UID), ResourceVersion: live.ResourceVersion}
+	_, err = f.manager.RecreateStatefulSet(t.Context(), region, target, broken)
+	if !errors.Is(err, kube.ErrReplacementInvalid) {
+		t.Fatalf("recreate with an invalid replacement: %v, want ErrReplacementInvalid", err)
+	}
+	again, err := client.AppsV1().StatefulSets(ns).Get(t.Context(), live.Name, metav1.GetOptions{})
+	if err != nil || again.UID != live.UID || again.DeletionTimestamp != nil {
+		t.Errorf("the live StatefulSet after a refused recreate: %v, %v; want it untouched", again, err)
+	}
+}
+
+// testTakeover: a live object of the same name that ringops did not
+// create (issue 21: the planner, which sees only labelled objects,
+// "created" it and force-applied over it) is refused with ErrNotOwned
+// and left as it is, unless the object applied says to adopt it.
+func testTakeover(t *testing.T, f *fixture, client kubernetes.Interface) {
+	const ns = "takeover"
+	if _, err := client.CoreV1().Namespaces().Create(t.Context(), &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	theirs := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "orders-config", Namespace: ns, Labels: map[string]string{"app.kubernetes.io/managed-by": "casskop"}},
+		Data: map[string]string{"owner": "casskop"}}
+	live, err := client.CoreV1().ConfigMaps(ns).Create(t.Context(), theirs, metav1.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ours := &unstructured.Unstructured{Object: map[string]any{"apiVersion": "v1", "kind": "ConfigMap",
+		"metadata": map[string]any{"name": "orders-config", "namespace": ns, "labels": map[string]any{"app.kubernetes.io/managed-by": "ringops"}},
+		"data":     map[string]any{"owner": "ringops"}}}
+	if _, err := f.manager.ApplyObject(t.Context(), region, ours); !errors.Is(err, kube.ErrNotOwned) {
+		t.Fatalf("apply over an object ringops did not create: %v, want ErrNotOwned", err)
+	}
+	again, err := client.CoreV1().ConfigMaps(ns).Get(t.Context(), "orders-config", metav1.GetOptions{})
+	if err != nil || again.ResourceVersion != live.ResourceVersion {
+		t.Fatalf("the refused apply wrote: %v, %v", again, err)
+	}
+	ours.SetAnnotations(map[string]string{"ringops.dev/adopt": "true"})
+	r, err := f.manager.ApplyObject(t.Context(), region, ours)
+	if err != nil || r.Action != kube.Configured || r.Object.GetLabels()["app.kubernetes.io/managed-by"] != "ringops" {
+		t.Fatalf("adopt: %v, %v", r, err)
 	}
 }
 

@@ -15,17 +15,21 @@
 // sentinel to branch on (ErrImmutable, ErrConflict, ErrNotPrunable, ...):
 //
 //   - Apply / ApplyObject: server-side apply, field manager "ringops",
-//     forcing ownership (as Flux). Per object: GET; absent, create; else a
-//     dryRun=All apply compared with the live object (without
+//     forcing ownership (as Flux). Per object: GET; absent, create; present
+//     but not created by ringops (no managed-by label), refused with
+//     ErrNotOwned unless the object carries render.AnnotationAdopt
+//     (spec.adopt; Helm refuses the same); else a dryRun=All apply compared with the live object (without
 //     managedFields, resourceVersion, generation, status): equal means no
 //     write at all. Apply stages: missing namespaces first (never pruned),
 //     then ConfigMaps, Services, PodDisruptionBudgets, other kinds,
 //     StatefulSets. An object carrying metadata.resourceVersion is applied
 //     only over that version (ErrConflict). Immutable fields fail with
 //     ErrImmutable; nothing is ever recreated implicitly.
-//   - RecreateStatefulSet: delete with propagationPolicy Orphan and the
-//     UID and resourceVersion preconditions, wait until gone, apply the new
-//     one; pods and PVCs stay and are adopted.
+//   - RecreateStatefulSet: a dry-run creation of the new one first (under
+//     a generated name; refused: ErrReplacementInvalid, nothing deleted),
+//     then delete with propagationPolicy Orphan and the UID and
+//     resourceVersion preconditions, wait until gone, apply the new one;
+//     pods and PVCs stay and are adopted.
 //   - Observe: a cluster's objects (ConfigMaps, Services, PDBs,
 //     StatefulSets with status, plus extra kinds), pods and PVCs, by label,
 //     in every context at once; a context that fails is reported alone

@@ -12,8 +12,10 @@ import (
 )
 
 // RecreateStatefulSet replaces the StatefulSet target by obj when obj
-// changes immutable fields (volumeClaimTemplates, selector, ...): it
-// deletes target with propagationPolicy Orphan and the preconditions
+// changes immutable fields (volumeClaimTemplates, selector, ...): it first
+// asks the API server to create obj in a dry run (under a generated name:
+// the live one still holds the name) and stops with ErrReplacementInvalid,
+// deleting nothing, when the server would refuse it; then it deletes target with propagationPolicy Orphan and the preconditions
 // target.UID and target.ResourceVersion (both required), waits until the
 // object is gone (at most ManagerOptions.WaitTimeout), then applies obj
 // as a new object (its resourceVersion and uid are dropped). The pods and
@@ -35,21 +37,44 @@ func (m *Manager) RecreateStatefulSet(ctx context.Context, kctx string, target R
 	if err != nil {
 		return res, err
 	}
+	fresh := obj.DeepCopy()
+	fresh.SetResourceVersion("")
+	fresh.SetUID("")
+	if err := m.dryRunCreate(ctx, cc, fresh); err != nil {
+		return res, fmt.Errorf("%s: recreate: %w", subject, err)
+	}
 	if err := m.deleteOrphan(ctx, cc, target); err != nil {
 		return res, fmt.Errorf("%s: recreate: delete: %w", subject, err)
 	}
 	if err := m.waitGone(ctx, cc, target); err != nil {
 		return res, fmt.Errorf("%s: recreate: %w", subject, err)
 	}
-	fresh := obj.DeepCopy()
-	fresh.SetResourceVersion("")
-	fresh.SetUID("")
 	applied, err := m.ApplyObject(ctx, kctx, fresh)
 	if err != nil {
 		return res, fmt.Errorf("recreate: %w", err)
 	}
 	applied.Action = Recreated
 	return applied, nil
+}
+
+// dryRunCreate asks the server whether it would create obj: a dry run
+// (nothing is written) of its creation under a generated name, with every
+// admission and validation a real creation gets.
+func (m *Manager) dryRunCreate(ctx context.Context, cc *contextClient, obj *unstructured.Unstructured) error {
+	ri, err := cc.resourceOf(obj)
+	if err != nil {
+		return err
+	}
+	probe := obj.DeepCopy()
+	probe.SetGenerateName(probe.GetName()[:min(len(probe.GetName()), 40)] + "-")
+	probe.SetName("")
+	rctx, cancel := m.call(ctx)
+	defer cancel()
+	_, err = ri.Create(rctx, probe, metav1.CreateOptions{DryRun: []string{metav1.DryRunAll}, FieldManager: m.opts.FieldManager})
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrReplacementInvalid, err)
+	}
+	return nil
 }
 
 func checkRecreate(target Ref, obj *unstructured.Unstructured) error {

@@ -106,5 +106,13 @@ var (
 	ErrHoldsData = errors.New("still has replicas or pods")
 	// ErrInvalidRequest: the arguments cannot describe the operation (no
 	// UID precondition, the wrong kind, names that do not match).
-	ErrInvalidRequest = errors.New("invalid request")
+	// ErrNotOwned: an object of the name exists that ringops did not
+	// create (no app.kubernetes.io/managed-by=ringops label) and the
+	// object applied does not say to adopt it (render.AnnotationAdopt,
+	// from spec.adopt): ringops does not take it over.
+	ErrNotOwned = errors.New("exists and was not created by ringops")
+	// ErrReplacementInvalid: a StatefulSet to re-create was refused by the
+	// API server's dry run of its creation; the live one is not deleted.
+	ErrReplacementInvalid = errors.New("the replacement would be refused")
+	ErrInvalidRequest     = errors.New("invalid request")
 )

@@ -131,7 +131,8 @@ func (v *view) create(r *rack) Step {
 		n = max(n, ord+1)
 	}
 	u := v.write(r, n, n, nil)
-	reason := "new rack " + r.label() + ", created empty; nodes join one at a time"
+	seeds, _ := seedsOf(nested(u.Object, "spec", "template"))
+	reason := "new rack " + r.label() + ", created empty; nodes join one at a time; " + v.seedsNote(seeds)
 	if n > 0 {
 		reason = "StatefulSet missing while " + plural(len(r.pods), "pod") + " of it run: re-created at " + itoa(int(n)) + " replicas to adopt them"
 	}

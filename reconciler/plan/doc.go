@@ -64,10 +64,32 @@
 // Racks still roll one at a time, seed datacenter first (rule 6): a rack's
 // roll starts only when every earlier rack runs its template on every pod.
 //
-// A seed list change (a datacenter's seeds entering CASSANDRA_SEEDS) is
-// never staged while the topology changes: the live seed list is kept in
-// the applied template until every rack has its node count, then the
-// change rolls on its own, rack by rack.
+// # Seeds
+//
+// Cassandra never bootstraps a node in its own seed list: it joins NORMAL
+// owning token ranges and none of their data (design rule 10). So the
+// CASSANDRA_SEEDS the planner writes is not the rendered one (the target,
+// render.Seeds) but the effective one: the target seeds that have joined
+// (pod present, NORMAL, in the ring, UN), topped up by the same rule with
+// other joined nodes (render.SeedsWhere). In a brand-new ring (no node
+// joined, no StatefulSet with replicas but the first node's) it is the
+// cluster's first node alone, the one node that starts as its own seed.
+//
+// A seed list costs no restart of its own: a StatefulSet takes the
+// effective list when it is written anyway (created, restaged for another
+// change; re-created over running pods, it keeps theirs), and a difference
+// in CASSANDRA_SEEDS alone is no template change, except:
+//
+//	scale-up      the live list names the joining node, or no node up:
+//	              the step writes the effective list (free for a rack's
+//	              first node; the rack's running pods roll on it later)
+//	dead list     a rack's list names no node joined and up: once the
+//	              topology is settled and the ring healthy, it is
+//	              restaged with the effective list and rolls
+//
+// The official image writes the seeds into cassandra.yaml when the
+// container starts (JMX reloadSeeds re-reads that file), so only a
+// restart changes a running node's seeds.
 //
 // # State lives in the clusters
 //

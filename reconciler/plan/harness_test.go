@@ -89,6 +89,9 @@ type stsSpec struct {
 	PVCs        map[string]*pvcSpec `json:"pvcs"`
 	NoPVCs      bool                `json:"noPVCs"`
 	Absent      bool                `json:"absent"`
+	// Seeds replaces the live CASSANDRA_SEEDS: pod names, given the
+	// domain of the rendered list's first seed.
+	Seeds []string `json:"seeds"`
 }
 
 type podSpec struct {
@@ -342,6 +345,17 @@ func buildSTS(t testing.TB, oc *Context, kc, name string, ss *stsSpec, rendered 
 	for path, val := range ss.Drift {
 		setPath(t, live.Object, path, val)
 	}
+	if ss.Seeds != nil {
+		tmpl := nested(live.Object, "spec", "template")
+		rendered, _ := seedsOf(tmpl)
+		_, domain, _ := strings.Cut(rendered, ".")
+		domain, _, _ = strings.Cut(domain, ",")
+		var list []string
+		for _, pod := range ss.Seeds {
+			list = append(list, pod+"."+domain)
+		}
+		setSeeds(tmpl, strings.Join(list, ","))
+	}
 	n := int32(replicas)
 	updated := n
 	if ss.Updated != nil {
@@ -393,6 +407,7 @@ func buildPods(t testing.TB, oc *Context, sts *unstructured.Unstructured, n, upd
 	}
 	sort.Slice(ords, func(i, j int) bool { return ords[i] < ords[j] })
 	labels := sts.GetLabels()
+	seeds, _ := seedsOf(nested(sts.Object, "spec", "template"))
 	var out []*corev1.Pod
 	for _, ord := range ords {
 		ps := ss.Pods[itoa(int(ord))]
@@ -426,7 +441,8 @@ func buildPods(t testing.TB, oc *Context, sts *unstructured.Unstructured, n, upd
 					LabelRevision: rev,
 				}},
 			Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: render.ContainerCassandra,
-				Ports: []corev1.ContainerPort{{Name: render.PortJolokia, ContainerPort: 8778}}}}},
+				Ports: []corev1.ContainerPort{{Name: render.PortJolokia, ContainerPort: 8778}},
+				Env:   []corev1.EnvVar{{Name: seedsEnv, Value: seeds}}}}},
 			Status: corev1.PodStatus{Phase: corev1.PodRunning, PodIP: fmt.Sprintf("10.0.%d.%d", len(oc.Pods)/200, len(oc.Pods)%200+1),
 				Conditions: []corev1.PodCondition{{Type: corev1.PodReady, Status: ready}}},
 		}
@@ -558,6 +574,15 @@ func describe(p Plan) string {
 	return b.String()
 }
 
+// seedPods is a seed list by pod names: "[orders-dc1-r1-0,orders-dc1-r2-0]".
+func seedPods(list string) string {
+	var pods []string
+	for _, s := range splitSeeds(list) {
+		pods = append(pods, render.SeedPod(s))
+	}
+	return "[" + strings.Join(pods, ",") + "]"
+}
+
 func describeObject(u *unstructured.Unstructured) string {
 	s := u.GetKind() + " " + u.GetName()
 	if !isStatefulSet(u) {
@@ -566,7 +591,7 @@ func describeObject(u *unstructured.Unstructured) string {
 	replicas, _ := nestedInt(u.Object, "spec", "replicas")
 	tmpl := nested(u.Object, "spec", "template")
 	seeds, _ := seedsOf(tmpl)
-	s += fmt.Sprintf(": replicas=%d partition=%d image=%s seeds=%s", replicas, partitionOf(u), imageOf(tmpl), seedCount(seeds))
+	s += fmt.Sprintf(": replicas=%d partition=%d image=%s seeds=%s", replicas, partitionOf(u), imageOf(tmpl), seedPods(seeds))
 	if rv := u.GetResourceVersion(); rv != "" {
 		s += " rv=" + rv
 	}

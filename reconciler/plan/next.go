@@ -2,10 +2,13 @@ package plan
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"github.com/ringops/ringops/render"
 )
 
 // candidate is the next disruptive step, before the gates.
@@ -113,10 +116,51 @@ func (v *view) grow(racks []*rack) (*candidate, *Wait) {
 			pick.label(), n+1, pvc.Name, pick.podName(n), pick.ctx, pvc.Namespace, pvc.Name)}
 	}
 	reason := v.growReason(pick, racks)
-	u := v.write(pick, n+1, pick.live.partition, v.stamp(fmt.Sprintf("scale %d -> %d", n, n+1)))
+	set := v.stamp(fmt.Sprintf("scale %d -> %d", n, n+1))
+	tmpl, why, w := v.joinTemplate(pick, set)
+	if w != nil {
+		return nil, w
+	}
+	u := v.writeTemplate(pick, tmpl, n+1, pick.live.partition, set)
 	return &candidate{r: pick, except: -1, desc: fmt.Sprintf("%s scale %d -> %d", pick.label(), n, n+1),
 		step: Step{Action: ScaleStatefulSet, Context: pick.ctx, Target: refOf(pick.live.obj), Objects: objs(u),
-			Pod: pick.podName(n), From: n, To: n + 1, Reason: reason}}, nil
+			Pod: pick.podName(n), From: n, To: n + 1, Reason: reason + why}}, nil
+}
+
+// joinTemplate is the pod template the next node of r joins with: the
+// one write would apply, unless its seed list does not fit the node
+// (seedsFit); the effective list then replaces it, and the rack's pods
+// that run restart on it later (a change note in set says so). why is
+// for the step's reason.
+func (v *view) joinTemplate(r *rack, set map[string]string) (tmpl any, why string, w *Wait) {
+	pod := r.podName(r.live.replicas)
+	tmpl = v.templateFor(r)
+	live, _ := seedsOf(tmpl)
+	if v.seedsFit(live, pod) {
+		return tmpl, "", nil
+	}
+	e := v.effectiveList()
+	if e == "" || !v.seedsFit(e, pod) {
+		if !v.o.Ring.Assessed || !v.o.Ring.Healthy {
+			return tmpl, "", nil // the ring gate holds the step
+		}
+		return nil, "", &Wait{Reason: RingUnhealthy, Context: r.ctx, Message: fmt.Sprintf(
+			"%s should join, but no node that has joined the ring is up to be its seed", pod)}
+	}
+	why = "; its seed list names " + pod + " itself, which would then skip its bootstrap"
+	if !slices.ContainsFunc(splitSeeds(live), func(s string) bool { return render.SeedPod(s) == pod }) {
+		why = "; its seed list names no node that is up"
+	}
+	why += ": it gets the " + plural(len(splitSeeds(e)), "joined node") + " instead"
+	if n := r.live.replicas; n > 0 {
+		why += fmt.Sprintf(", which the rack's %s take at their restart, after the topology change", plural(int(n), "other pod"))
+		change := r.live.annotations[AnnotationChange]
+		if !strings.Contains(change, "seed list") {
+			change = strings.TrimPrefix(change+", seed list "+seedCount(live)+" -> "+seedCount(e), ", ")
+		}
+		set[AnnotationChange] = change
+	}
+	return withSeeds(tmpl, e), why, nil
 }
 
 func (v *view) growReason(pick *rack, racks []*rack) string {

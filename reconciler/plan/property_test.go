@@ -107,14 +107,14 @@ func (w *simWorld) mutate(s simSpec) simSpec {
 			return n
 		}
 	}
-	switch w.rng.Intn(13) {
+	switch w.rng.Intn(14) {
 	case 0, 1, 2:
 		lo := int32(0)
 		if i == 0 {
 			lo = 1
 		}
 		n.dcs[i].nodes = max(lo, min(4, n.dcs[i].nodes+int32(w.rng.Intn(3))-1))
-	case 3:
+	case 3, 13: // seed lists no longer roll racks: image bumps make the rolls
 		n.image++
 	case 4:
 		n.tokens = 24 - n.tokens
@@ -338,6 +338,10 @@ func count(seen map[string]int, p Plan) {
 			seen["ScaleStatefulSet down, never joined"]++
 		case s.Action == Decommission && strings.Contains(s.Reason, "again"):
 			seen["Decommission again"]++
+		case s.Action == ScaleStatefulSet && strings.Contains(s.Reason, "its seed list names"):
+			seen["ScaleStatefulSet+seed list"]++
+		case s.Action == UpdateStatefulSet && strings.Contains(s.Reason, "no seed of its list"):
+			seen["UpdateStatefulSet seed list only"]++
 		}
 	}
 }

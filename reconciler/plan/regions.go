@@ -6,9 +6,9 @@ import "slices"
 // contexts of d), whether that region's part of the rollout is done: the
 // context was read, p (Next(d, o)) has no step in it and does not wait on
 // it, every rack in it runs at its node count on the rendered template
-// with nothing in flight, and the ring is healthy. It is what a commit
-// status "success" for the region means. An invalid revision has no
-// region done.
+// (with the planner's seed list, see seeds.go) with nothing in flight,
+// and the ring is healthy. It is what a commit status "success" for the
+// region means. An invalid revision has no region done.
 func RegionsDone(d *Desired, o *Observed, p Plan) map[string]bool {
 	if d == nil || o == nil {
 		return nil
@@ -38,9 +38,9 @@ func planTouches(p Plan, kc string) bool {
 	return len(p.Steps) == 0 && p.Wait.Reason != Converged && p.Wait.Context == kc
 }
 
-// atRest: the rack has its node count, the rendered template on every
-// pod, no partition left, and nothing in flight. A removed rack is at rest
-// once it holds no node.
+// atRest: the rack has its node count, the rendered template (with the
+// planner's seed list) on every pod, no partition left, and nothing in
+// flight. A removed rack is at rest once it holds no node.
 func (v *view) atRest(r *rack) bool {
 	s := r.live
 	switch {
@@ -54,5 +54,5 @@ func (v *view) atRest(r *rack) bool {
 		return false
 	}
 	d := v.diffSTS(r)
-	return d.immutable == "" && !d.other && covers(nested(r.desired.Object, "spec", "template"), nested(s.obj.Object, "spec", "template"))
+	return d.immutable == "" && !d.other && covers(v.templateFor(r), nested(s.obj.Object, "spec", "template"))
 }

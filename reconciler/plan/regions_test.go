@@ -15,7 +15,9 @@ func TestRegionsDone(t *testing.T) {
 		"converged":                            {"eu-west": true, "us-east": true},
 		"second-dc-first-node":                 {"eu-west": true, "us-east": false},  // the seed region is done while dc2 grows
 		"template-seed-dc-first":               {"eu-west": true, "us-east": false},  // dc1 rolled, dc2 rolls now
-		"seed-list-staged":                     {"eu-west": false, "us-east": true},  // a staged template is not done
+		"seed-list-lazy":                       {"eu-west": true, "us-east": true},   // a live seed list that names nodes up is done
+		"seed-list-forced-roll":                {"eu-west": false},                   // a rack whose seeds left is not
+		"seed-list-restart":                    {"eu-west": false, "us-east": true},  // a staged template is not done
 		"dc-removed-prune":                     {"eu-west": true},                    // steps in a removed region's context do not count
 		"second-dc-waits-for-first":            {"eu-west": false, "us-east": false}, // a wait on eu-west; us-east not grown
 		"ring-unhealthy":                       {"eu-west": false},

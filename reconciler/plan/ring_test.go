@@ -64,7 +64,7 @@ func TestFromResult(t *testing.T) {
 		for i, a := range all {
 			ids[a] = "id-" + string(rune('a'+i))
 		}
-		return &ring.View{Live: all, Joining: joining, Mode: mode, HostIDs: ids, Schema: map[string][]string{"v1": all}}
+		return &ring.View{Live: all, Joining: joining, Mode: mode, HostIDs: ids, SchemaVersion: "v1", NativeTransportRunning: mode == ring.ModeNormal}
 	}
 	snap := &ring.Snapshot{}
 	for _, n := range exp.Nodes {

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -172,13 +173,16 @@ func (w *simWorld) applySTS(rg *simRegion, u *unstructured.Unstructured, step St
 	rg.rv++
 	if cur == nil {
 		w.checkCreate(rg, name, int32(newReplicas))
+		if step.Action != RecreateStatefulSet {
+			w.checkSeedsWritten(rg, name, obj)
+		}
 		rg.sts[name] = &simSTS{obj: obj, uid: w.nextUID(), rv: rg.rv, generation: 1, lag: w.lag(),
 			revisions: map[string]any{}, allowRestart: -1}
 		return nil
 	}
 	oldReplicas, _ := nestedInt(cur.obj.Object, "spec", "replicas")
 	w.checkReplicas(rg, name, int32(oldReplicas), int32(newReplicas))
-	w.checkSeeds(name, cur.obj, obj)
+	w.checkSeedChange(rg, name, cur.obj, obj, step)
 	if hashOf(cur.obj.Object["spec"]) != hashOf(obj.Object["spec"]) {
 		cur.generation++
 		cur.lag = w.lag()
@@ -203,11 +207,19 @@ func (w *simWorld) recreate(rg *simRegion, s Step) error {
 	if cur == nil || cur.uid != s.Target.UID || itoa(int(cur.rv)) != s.Target.ResourceVersion {
 		return errors.New("precondition failed")
 	}
+	w.checkSeedChange(rg, s.Target.Name, cur.obj, s.Objects[0], s)
 	delete(rg.sts, s.Target.Name) // orphan: pods and PVCs stay
 	if w.crash() {
 		return errCrash
 	}
-	return w.applySTS(rg, s.Objects[0], s)
+	if err := w.applySTS(rg, s.Objects[0], s); err != nil {
+		return err
+	}
+	// A restart a RestartPod step sanctioned and the controller has not
+	// made yet is still sanctioned: the re-created StatefulSet keeps the
+	// partition.
+	rg.sts[s.Target.Name].allowRestart = cur.allowRestart
+	return nil
 }
 
 func (w *simWorld) deleteSTS(rg *simRegion, s Step) error {
@@ -228,7 +240,7 @@ func (w *simWorld) deletePVC(rg *simRegion, s Step) error {
 	if c == nil || c.uid != s.Target.UID {
 		return errors.New("precondition failed")
 	}
-	if c.joined && !c.decommissioned {
+	if inRing(c, rg.pods[strings.TrimPrefix(c.name, render.VolumeData+"-")]) {
 		w.violate("delete of PVC %s whose node is in the ring", c.name)
 	}
 	if rg.pods[strings.TrimPrefix(c.name, render.VolumeData+"-")] != nil {
@@ -245,7 +257,7 @@ func (w *simWorld) deletePVC(rg *simRegion, s Step) error {
 func (w *simWorld) checkCreate(rg *simRegion, name string, replicas int32) {
 	for ord, p := range w.podsOf(rg, name) {
 		if ord >= replicas {
-			if c := w.pvcOf(rg, p); c != nil && c.joined && !c.decommissioned {
+			if c := w.pvcOf(rg, p); c != nil && c.bootstrapped && !c.decommissioned {
 				w.violate("StatefulSet %s created at %d replicas over its running pod %s", name, replicas, p.name)
 			}
 		}
@@ -262,29 +274,112 @@ func (w *simWorld) checkReplicas(rg *simRegion, name string, from, to int32) {
 	case to < from:
 		pod := name + "-" + itoa(int(to))
 		c := rg.pvcs[render.VolumeData+"-"+pod]
-		if c != nil && c.joined && !c.decommissioned {
+		if c != nil && c.bootstrapped && !c.decommissioned {
 			w.violate("StatefulSet %s: replicas %d -> %d before %s was decommissioned", name, from, to, pod)
 		}
 	}
 }
 
-// checkSeeds: a seed list changes on an existing StatefulSet only once
-// the topology change that caused it is over (every rack at its node
-// count, no datacenter left to empty), never as a side effect of it.
-func (w *simWorld) checkSeeds(name string, old, new *unstructured.Unstructured) {
-	was, _ := seedsOf(nested(old.Object, "spec", "template"))
-	is, _ := seedsOf(nested(new.Object, "spec", "template"))
+// checkSeedStart: a node starts for the first time on new data while it
+// is in its own seed list, so it joins without bootstrapping (design rule
+// 10): only the first node of a ring that has no other node may.
+func (w *simWorld) checkSeedStart(rg *simRegion, p *simPod) {
+	if others := w.ringMembers(p.name); len(others) > 0 {
+		seeds, _ := seedsOf(p.tmpl)
+		w.violate("%s: %s starts on an empty volume with itself in its seed list %s, so it skips its bootstrap and joins owning ranges without their data (the ring has %s)",
+			rg.name, p.name, seedPods(seeds), strings.Join(others, ", "))
+	}
+}
+
+// ringMembers lists the nodes in the ring (joined, not decommissioned),
+// but pod.
+func (w *simWorld) ringMembers(but string) []string {
+	var out []string
+	for _, rn := range w.regionNames() {
+		for _, name := range sortedKeys(w.regions[rn].pvcs) {
+			c := w.regions[rn].pvcs[name]
+			if pod := strings.TrimPrefix(c.name, render.VolumeData+"-"); c.bootstrapped && !c.decommissioned && pod != but {
+				out = append(out, pod)
+			}
+		}
+	}
+	return out
+}
+
+// checkSeedsWritten: a seed list written into a StatefulSet is never
+// empty (the image then makes each node its own seed) and names no pod of
+// that StatefulSet whose node has not joined, unless the ring has no
+// node yet (the first node is its own seed).
+func (w *simWorld) checkSeedsWritten(rg *simRegion, name string, obj *unstructured.Unstructured) {
+	seeds, _ := seedsOf(nested(obj.Object, "spec", "template"))
+	if seeds == "" {
+		w.violate("StatefulSet %s written with an empty seed list", name)
+		return
+	}
+	if len(w.ringMembers("")) == 0 {
+		return
+	}
+	for _, s := range splitSeeds(seeds) {
+		pod := render.SeedPod(s)
+		if _, ok := ordinalOf(pod, name); !ok {
+			continue
+		}
+		if c := rg.pvcs[render.VolumeData+"-"+pod]; c == nil || !c.bootstrapped || c.decommissioned {
+			w.violate("StatefulSet %s written with its own pod %s in its seed list, and %s has not joined the ring", name, pod, pod)
+		}
+	}
+}
+
+// checkSeedChange: a seed list costs no restart of its own. When it
+// changes on an existing StatefulSet, the rest of the template changes
+// too, or the old list named no healthy node, or it named the node the
+// step makes join.
+func (w *simWorld) checkSeedChange(rg *simRegion, name string, old, new *unstructured.Unstructured, step Step) {
+	ot, nt := nested(old.Object, "spec", "template"), nested(new.Object, "spec", "template")
+	was, _ := seedsOf(ot)
+	is, _ := seedsOf(nt)
 	if was == is {
 		return
 	}
-	for _, dc := range w.spec.Spec.Datacenters {
-		for _, r := range dc.Racks {
-			if have := w.liveReplicas(dc.Context, w.spec.StatefulSetName(dc.Name, r.Name)); have != *r.Nodes {
-				w.violate("seed list of %s changes while %s has %d of %d nodes", name, w.spec.StatefulSetName(dc.Name, r.Name), have, *r.Nodes)
+	w.checkSeedsWritten(rg, name, new)
+	if hashOf(withSeeds(ot, is)) != hashOf(nt) {
+		return // written for another change
+	}
+	joining := ""
+	if step.Action == ScaleStatefulSet && step.To > step.From {
+		joining = step.Pod
+	}
+	if joining != "" && slices.ContainsFunc(splitSeeds(was), func(s string) bool { return render.SeedPod(s) == joining }) {
+		return
+	}
+	for _, s := range splitSeeds(was) {
+		pod := render.SeedPod(s)
+		if p := w.podNamed(pod); p != nil && p.healthy() {
+			if c := w.pvcOf(w.regionOf(pod), p); c != nil && c.bootstrapped {
+				w.violate("StatefulSet %s: seed list %s -> %s alone, which costs its pods a restart, although %s is up",
+					name, seedPods(was), seedPods(is), pod)
 				return
 			}
 		}
 	}
+}
+
+func (w *simWorld) podNamed(name string) *simPod {
+	for _, rg := range w.regions {
+		if p := rg.pods[name]; p != nil {
+			return p
+		}
+	}
+	return nil
+}
+
+func (w *simWorld) regionOf(pod string) *simRegion {
+	for _, rg := range w.regions {
+		if rg.pods[pod] != nil {
+			return rg
+		}
+	}
+	return nil
 }
 
 // checkDisruptive checks, against the ground truth, that a disruptive
@@ -344,7 +439,7 @@ func (w *simWorld) groundBusy(except string) []string {
 	for _, rn := range w.regionNames() {
 		for _, c := range w.regions[rn].pvcs {
 			pod := strings.TrimPrefix(c.name, render.VolumeData+"-")
-			if c.joined && !c.decommissioned && !members[pod] {
+			if inRing(c, w.regions[rn].pods[pod]) && !members[pod] {
 				out = append(out, pod+" in the ring without a member pod")
 			}
 		}
@@ -460,11 +555,24 @@ func (w *simWorld) rackConverged(rg *simRegion, u *unstructured.Unstructured) []
 	if have, _ := nestedInt(s.obj.Object, "spec", "replicas"); have != want {
 		out = append(out, fmt.Sprintf("%s at %d replicas, not %d", u.GetName(), have, want))
 	}
-	if !covers(nested(u.Object, "spec", "template"), nested(s.obj.Object, "spec", "template")) {
+	// The seed list is the planner's: compare the rest, then check that
+	// the list names a node that is up.
+	lt := nested(s.obj.Object, "spec", "template")
+	seeds, _ := seedsOf(lt)
+	if !covers(withSeeds(nested(u.Object, "spec", "template"), seeds), lt) {
 		out = append(out, u.GetName()+": template not as rendered")
 	}
+	up := false
+	for _, e := range splitSeeds(seeds) {
+		if p := w.podNamed(render.SeedPod(e)); p != nil && p.healthy() {
+			up = true
+		}
+	}
+	if !up {
+		out = append(out, fmt.Sprintf("%s: its seed list [%s] names no node that is up", u.GetName(), seedPods(seeds)))
+	}
 	for _, p := range w.podsOf(rg, u.GetName()) {
-		if p.rev != revisionOf(u.GetName(), nested(u.Object, "spec", "template")) {
+		if p.rev != revisionOf(u.GetName(), lt) {
 			out = append(out, p.name+" on an old template")
 		}
 	}
@@ -494,7 +602,7 @@ func (w *simWorld) dump() string {
 		}
 		for _, name := range sortedKeys(rg.pvcs) {
 			c := rg.pvcs[name]
-			fmt.Fprintf(&b, "  pvc %s joined=%v decom=%v %v\n", name, c.joined, c.decommissioned, c.annotations)
+			fmt.Fprintf(&b, "  pvc %s joined=%v bootstrapped=%v as=%s decom=%v %v\n", name, c.joined, c.bootstrapped, c.joinedAs, c.decommissioned, c.annotations)
 		}
 	}
 	b.WriteString(strings.Join(w.log, "\n"))

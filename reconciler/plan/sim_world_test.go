@@ -24,7 +24,9 @@ import (
 // Ready, and nothing else while a pod is not Ready; rolling updates from
 // the highest ordinal down to the partition; scale-down from the highest
 // ordinal), pods, PVCs carrying each node's data, and a Cassandra ring
-// (a fresh node needs a live seed, joins, becomes NORMAL; decommission
+// (a fresh node needs a live seed, joins, becomes NORMAL; a fresh node in
+// its own seed list, or with an empty one, joins NORMAL at once without
+// bootstrap, as Cassandra does, and its volume records it; decommission
 // leaves the ring; a decommissioned volume never starts again). Faults:
 // nodes killed, pods that never become Ready, API servers down, Jolokia
 // unreadable, the controller lagging, decommissions failing, the executor
@@ -113,7 +115,9 @@ type simPVC struct {
 	rv             int64
 	size           string
 	annotations    map[string]string
-	joined         bool // the node on it joined the ring
+	joined         bool   // the node on it took part in the ring (from JOINING on)
+	bootstrapped   bool   // it finished joining: it owns ranges and holds their data
+	joinedAs       string // how it joined: "bootstrap", or "seed" (in its own seed list: nothing streamed)
 	decommissioned bool
 }
 
@@ -173,15 +177,27 @@ func (p *simPod) healthy() bool {
 
 func (p *simPod) running() bool { return p.deleting == 0 && p.node != nil && p.node.killed == 0 }
 
+// inRing reports whether the ring has the node of a volume: it finished
+// joining and did not leave, or it is joining and runs (a bootstrapping
+// node that dies owns nothing and is forgotten, as a fat client).
+func inRing(c *simPVC, p *simPod) bool {
+	return !c.decommissioned && (c.bootstrapped || (c.joined && p != nil && p.running()))
+}
+
 func (w *simWorld) pvcOf(rg *simRegion, p *simPod) *simPVC {
 	return rg.pvcs[render.VolumeData+"-"+p.name]
 }
 
-// seedUp reports whether a seed of the pod's template answers.
+// seedUp reports whether the pod is in its own seed list (the image's
+// entrypoint makes an empty list the node's own address) and whether a
+// seed of its template answers.
 func (w *simWorld) seedUp(p *simPod) (self, up bool) {
 	seeds, _ := seedsOf(p.tmpl)
+	if seeds == "" {
+		return true, false
+	}
 	for _, s := range strings.Split(seeds, ",") {
-		name, _, _ := strings.Cut(s, ".")
+		name := render.SeedPod(s)
 		if name == p.name {
 			self = true
 		}
@@ -246,15 +262,17 @@ func (w *simWorld) advanceNode(rg *simRegion, p *simPod) {
 			n.mode = "CRASHED"
 		case pvc.decommissioned:
 			n.mode = "CRASHED" // "This node was decommissioned and will not rejoin the ring"
-		case pvc.joined:
+		case pvc.bootstrapped:
 			n.mode = "NORMAL"
 		case self:
-			n.mode, pvc.joined = "NORMAL", true
+			w.checkSeedStart(rg, p)
+			n.mode, pvc.joined, pvc.bootstrapped, pvc.joinedAs = "NORMAL", true, true, "seed"
+			w.logf("%s: %s joins as its own seed, without bootstrap", rg.name, p.name)
 		case up:
-			n.mode, n.ticks, pvc.joined = "JOINING", 2, true
+			n.mode, n.ticks, pvc.joined, pvc.joinedAs = "JOINING", 2, true, "bootstrap"
 		}
 	case "JOINING":
-		n.mode = "NORMAL"
+		n.mode, pvc.bootstrapped = "NORMAL", true
 	case "LEAVING":
 		if n.fail {
 			n.mode, n.fail = "NORMAL", false
@@ -360,7 +378,7 @@ func (w *simWorld) completeRollingUpdate(s *simSTS, replicas int32, pods map[int
 // checkRemoval: the controller only removes a node that left the ring or
 // never joined it.
 func (w *simWorld) checkRemoval(rg *simRegion, p *simPod) {
-	if pvc := w.pvcOf(rg, p); pvc != nil && pvc.joined && !pvc.decommissioned {
+	if pvc := w.pvcOf(rg, p); pvc != nil && pvc.bootstrapped && !pvc.decommissioned {
 		w.violate("%s: pod %s removed by a scale-down while its node holds data in the ring (not decommissioned)", rg.name, p.name)
 	}
 }
@@ -495,6 +513,9 @@ func (w *simWorld) podObject(rg *simRegion, p *simPod) corev1.Pod {
 				render.LabelDatacenter: p.dc, render.LabelRack: p.rack, LabelRevision: p.rev}},
 		Status: corev1.PodStatus{Phase: corev1.PodPending, Conditions: []corev1.PodCondition{{Type: corev1.PodReady, Status: ready}}},
 	}
+	if seeds, ok := seedsOf(p.tmpl); ok {
+		pod.Spec.Containers = []corev1.Container{{Name: render.ContainerCassandra, Env: []corev1.EnvVar{{Name: seedsEnv, Value: seeds}}}}
+	}
 	if p.node != nil {
 		pod.Status.Phase, pod.Status.PodIP = corev1.PodRunning, p.ip
 	}
@@ -512,11 +533,13 @@ func (w *simWorld) observeRing(o *Observed) Ring {
 		return Ring{Summary: "every Jolokia agent timed out"}
 	}
 	rg := Ring{Assessed: true, Nodes: map[string]RingNode{}}
+	down := map[string]bool{}
 	members := map[string]bool{}
 	for _, m := range Members(w.cluster, o) {
 		members[m.Pod] = true
 		if prob := w.memberProblem(m); prob != nil {
 			rg.Problems = append(rg.Problems, *prob)
+			down[m.Pod] = prob.Kind == "NodeDown" || prob.Kind == "Unreachable"
 		}
 	}
 	for _, rn := range w.regionNames() {
@@ -524,7 +547,7 @@ func (w *simWorld) observeRing(o *Observed) Ring {
 		for _, name := range sortedKeys(r.pvcs) {
 			c := r.pvcs[name]
 			pod := strings.TrimPrefix(c.name, render.VolumeData+"-")
-			if !c.joined || c.decommissioned || members[pod] {
+			if !inRing(c, r.pods[pod]) || members[pod] {
 				continue
 			}
 			who := pod
@@ -543,7 +566,17 @@ func (w *simWorld) observeRing(o *Observed) Ring {
 				n.Mode = p.node.mode
 			}
 			if c := w.pvcOf(r, p); c != nil {
-				n.InRing = c.joined && !c.decommissioned
+				n.InRing = inRing(c, p)
+			}
+			switch {
+			case n.InRing && (down[name] || !p.running()):
+				n.State = "DN"
+			case n.InRing && n.Mode == "NORMAL":
+				n.State = "UN"
+			case n.InRing && n.Mode == "JOINING":
+				n.State = "UJ"
+			case n.InRing && n.Mode == "LEAVING":
+				n.State = "UL"
 			}
 			rg.Nodes[name] = n
 		}

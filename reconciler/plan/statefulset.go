@@ -32,8 +32,7 @@ type stsDiff struct {
 func (d stsDiff) any() bool { return d.immutable != "" || d.template || d.other }
 
 // diffSTS compares a desired rack's live StatefulSet with the object to
-// apply (the rendered one, with the live seed list while the topology
-// changes).
+// apply (the rendered one with the planner's seed list, see templateFor).
 func (v *view) diffSTS(r *rack) stsDiff {
 	want, live := r.desired.Object, r.live.obj.Object
 	var d stsDiff
@@ -49,6 +48,9 @@ func (v *view) diffSTS(r *rack) stsDiff {
 		if !covers(tmpl, lt) {
 			d.template = true
 			d.change = describeChange(tmpl, lt)
+			if covers(withSeeds(wt, v.liveSeeds(r)), lt) {
+				d.change += " (no seed of its list is up in the ring)"
+			}
 		}
 	}
 	d.other = !coversMeta(r.desired, r.live.obj, true) || !coversMutableSpec(want, live)
@@ -113,43 +115,6 @@ func coversObject(want, live *unstructured.Unstructured) bool {
 		}
 	}
 	return true
-}
-
-// templateFor is the pod template to apply to a desired rack: the
-// rendered one, except that while the topology changes the live seed list
-// is kept, so that a seed change rolls on its own, after the topology
-// change, and never as a side effect of another change.
-func (v *view) templateFor(r *rack) any {
-	want := nested(r.desired.Object, "spec", "template")
-	if r.live == nil || !v.keepSeeds() {
-		return want
-	}
-	liveSeeds, ok := seedsOf(nested(r.live.obj.Object, "spec", "template"))
-	if !ok {
-		return want
-	}
-	if s, _ := seedsOf(want); s == liveSeeds {
-		return want
-	}
-	tmpl := deepCopy(want)
-	setSeeds(tmpl, liveSeeds)
-	return tmpl
-}
-
-// keepSeeds: the topology is changing (a rack not at its node count, a
-// decommission in flight, a region unread): seed lists stay as they are.
-func (v *view) keepSeeds() bool {
-	if v.topologyChanging == nil {
-		changing := len(v.unreachable()) > 0
-		for _, r := range v.racks {
-			if r.live == nil || r.live.replicas != r.target || r.live.annotations[AnnotationDecommission] != "" {
-				changing = true
-				break
-			}
-		}
-		v.topologyChanging = &changing
-	}
-	return *v.topologyChanging
 }
 
 // cassandraContainer returns the container "cassandra" of a pod template.
@@ -254,12 +219,21 @@ func deepCopy(v any) any {
 // template it carries differs from the live one, the partition is raised
 // so that no pod restarts: a template change is only ever staged.
 func (v *view) write(r *rack, replicas, partition int32, set map[string]string) *unstructured.Unstructured {
+	var tmpl any
+	if !r.orphan() {
+		tmpl = v.templateFor(r)
+	}
+	return v.writeTemplate(r, tmpl, replicas, partition, set)
+}
+
+// writeTemplate is write with the pod template of a desired rack given.
+func (v *view) writeTemplate(r *rack, tmpl any, replicas, partition int32, set map[string]string) *unstructured.Unstructured {
 	var u *unstructured.Unstructured
 	if r.orphan() {
 		u = fromLive(r.live.obj)
 	} else {
 		u = r.desired.DeepCopy()
-		specOf(u)["template"] = deepCopy(v.templateFor(r))
+		specOf(u)["template"] = deepCopy(tmpl)
 		if r.live != nil && !covers(nested(u.Object, "spec", "template"), nested(r.live.obj.Object, "spec", "template")) {
 			partition = min(replicas, r.live.replicas)
 		}

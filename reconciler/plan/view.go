@@ -39,7 +39,8 @@ type view struct {
 
 	healthTimeout, settle time.Duration
 
-	topologyChanging *bool // cached by keepSeeds
+	seedCache *seedState    // computed once, by seeds
+	tmplCache map[*rack]any // computed once per rack, by templateFor
 }
 
 // liveContext is one reachable context's live state, indexed.

@@ -9,16 +9,21 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"testing"
 )
 
-// fakeAgent is a Jolokia agent of one healthy node of a ring, answering the
-// health bulk as Cassandra 4.1 does (endpoints in several of Cassandra's
-// forms, to exercise the normalisation).
+// fakeAgent is a Jolokia agent of one healthy node of a ring, answering as
+// Cassandra of its release does (endpoints in several of Cassandra's forms,
+// to exercise the normalisation). A multi-attribute read naming an
+// attribute the release lacks fails as a whole with 404, as the real agent
+// answers (5.0 has no HostIdMap).
 type fakeAgent struct {
 	ring       []string // the ring's endpoints, all live
 	mode       string
+	release    string // ReleaseVersion, default 4.1.5
+	notServing bool   // NativeTransportRunning false
 	user, pass string // basic auth when set
 	requests   atomic.Int64
 	// stop is closed when the test ends, before the server closes, so that
@@ -67,29 +72,68 @@ func (a *fakeAgent) respond(req map[string]any) map[string]any {
 	ok := func(v any) map[string]any {
 		return map[string]any{"status": 200, "value": v, "timestamp": 1700000000, "request": req}
 	}
+	fail := func(status int, typ, msg string) map[string]any {
+		return map[string]any{"status": status, "error_type": typ, "error": typ + " : " + msg}
+	}
+	var bean map[string]any
+	switch req["mbean"] {
+	case StorageServiceMBean:
+		bean = a.storageService()
+	case "org.apache.cassandra.db:type=StorageProxy":
+		bean = map[string]any{"SchemaVersions": map[string][]string{"59adb24e-f3cd-3e02-97f0-5b395827453f": a.ring}}
+	default:
+		return fail(404, "javax.management.InstanceNotFoundException", fmt.Sprint(req["mbean"]))
+	}
+	var names []string
+	switch attr := req["attribute"].(type) {
+	case string:
+		if v, found := bean[attr]; found {
+			return ok(v)
+		}
+		return fail(404, "javax.management.AttributeNotFoundException", "No such attribute: "+attr)
+	case []string:
+		names = attr
+	case []any:
+		for _, x := range attr {
+			names = append(names, fmt.Sprint(x))
+		}
+	default:
+		return fail(400, "java.lang.IllegalArgumentException", "bad attribute")
+	}
+	out := map[string]any{}
+	for _, name := range names {
+		v, found := bean[name]
+		if !found {
+			return fail(404, "javax.management.AttributeNotFoundException", "No such attribute: "+name)
+		}
+		out[name] = v
+	}
+	return ok(out)
+}
+
+// storageService is the node's StorageService MBean, by attribute.
+func (a *fakeAgent) storageService() map[string]any {
+	release := a.release
+	if release == "" {
+		release = "4.1.5"
+	}
 	hostIDs, load := map[string]string{}, map[string]string{}
+	live := make([]string, len(a.ring))
 	for i, ep := range a.ring {
 		hostIDs[ep] = hostID(i)
 		load["/"+ep] = strconv.Itoa(i+1) + ".5 MiB"
+		live[i] = ep + ":7000"
 	}
-	switch fmt.Sprint(req["mbean"], " ", req["attribute"]) {
-	case StorageServiceMBean + " [LiveNodes UnreachableNodes JoiningNodes LeavingNodes MovingNodes OperationMode HostIdMap ReleaseVersion]":
-		live := make([]string, len(a.ring))
-		for i, ep := range a.ring {
-			live[i] = ep + ":7000"
-		}
-		return ok(map[string]any{
-			"LiveNodes": live, "UnreachableNodes": []string{}, "JoiningNodes": []string{},
-			"LeavingNodes": []string{}, "MovingNodes": []string{}, "OperationMode": a.mode,
-			"HostIdMap": hostIDs, "ReleaseVersion": "4.1.5",
-		})
-	case StorageProxyMBean + " SchemaVersions":
-		return ok(map[string][]string{"59adb24e-f3cd-3e02-97f0-5b395827453f": a.ring})
-	case StorageServiceMBean + " LoadMap":
-		return ok(load)
+	bean := map[string]any{
+		"LiveNodes": live, "UnreachableNodes": []string{}, "JoiningNodes": []string{},
+		"LeavingNodes": []string{}, "MovingNodes": []string{}, "OperationMode": a.mode,
+		"EndpointToHostId": hostIDs, "ReleaseVersion": release, "LoadMap": load,
+		"SchemaVersion": "59adb24e-f3cd-3e02-97f0-5b395827453f", "NativeTransportRunning": !a.notServing,
 	}
-	return map[string]any{"status": 404, "error_type": "javax.management.InstanceNotFoundException",
-		"error": "javax.management.InstanceNotFoundException : " + fmt.Sprint(req["mbean"])}
+	if !strings.HasPrefix(release, "5.") {
+		bean["HostIdMap"] = hostIDs // removed from the 5.0 MBean (CASSANDRA-18959)
+	}
+	return bean
 }
 
 // waitClient returns when the client went away or the test ended (the

@@ -72,6 +72,11 @@ type NodeStatus struct {
 	Load     string    `json:"load,omitempty"`
 	// Mode is the node's own operation mode, "" when it was not queried.
 	Mode OperationMode `json:"mode,omitempty"`
+	// NativeTransportRunning, SchemaVersion and ReleaseVersion are what the
+	// node says of itself (zero when it was not queried).
+	NativeTransportRunning bool   `json:"nativeTransportRunning,omitempty"`
+	SchemaVersion          string `json:"schemaVersion,omitempty"`
+	ReleaseVersion         string `json:"releaseVersion,omitempty"`
 	// DownFrom are the pods whose view has the node unreachable.
 	DownFrom []string `json:"downFrom,omitempty"`
 	// Error is why the node's own view is missing.
@@ -92,11 +97,13 @@ type NodeStatus struct {
 //   - no view lists an expected node as joining, leaving or moving, and each
 //     node's own OperationMode is NORMAL (JOINING, LEAVING and MOVING count
 //     as NodeJoining, NodeLeaving, NodeMoving; any other mode is NotNormal);
+//   - each NORMAL node serves clients: its native transport runs (else
+//     NotServing);
 //   - every endpoint in any view's LiveNodes, UnreachableNodes, Joining/
-//     Leaving/MovingNodes or HostIdMap is an expected node (else UnknownNode;
-//     not judged when Expected.Partial);
-//   - all views together report one schema version, UNREACHABLE aside
-//     (else SchemaDisagreement);
+//     Leaving/MovingNodes or EndpointToHostId is an expected node (else
+//     UnknownNode; not judged when Expected.Partial);
+//   - the nodes report one schema version of themselves (else
+//     SchemaDisagreement, naming the nodes on the less common versions);
 //   - all views give each endpoint the same host ID (else HostIDConflict).
 //
 // A node's state is Down if any view has it unreachable, else Up if any view
@@ -256,6 +263,8 @@ func (a *assessment) assessNode(n Node) {
 		st.Error = ErrNotQueried.Error()
 	default:
 		st.Mode = e.View.Mode
+		st.NativeTransportRunning = e.View.NativeTransportRunning
+		st.SchemaVersion, st.ReleaseVersion = e.View.SchemaVersion, e.View.ReleaseVersion
 	}
 	ref := NodeRef{Pod: n.Pod, Address: n.IP}
 	if st.Error != "" {
@@ -270,6 +279,9 @@ func (a *assessment) assessNode(n Node) {
 	}
 	if st.Mode != "" && !knownActivity(st.Mode) {
 		a.add(NotNormal, ref, []string{n.Pod}, string(st.Mode))
+	}
+	if st.Mode == ModeNormal && !st.NativeTransportRunning {
+		a.add(NotServing, ref, []string{n.Pod}, "")
 	}
 	a.statuses = append(a.statuses, st)
 }

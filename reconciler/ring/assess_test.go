@@ -51,7 +51,8 @@ func hostID(i int) string { return fmt.Sprintf("00000000-0000-4000-8000-%012d", 
 
 // healthyView is a node's view of a healthy ring of nodes.
 func healthyView(nodes []Node) *View {
-	v := &View{Mode: ModeNormal, ReleaseVersion: "4.1.5", HostIDs: map[string]string{}, Load: map[string]string{}}
+	v := &View{Mode: ModeNormal, ReleaseVersion: "4.1.5", HostIDs: map[string]string{}, Load: map[string]string{},
+		SchemaVersion: "5a54ebb0-1b0d-3b4f-9c2a-000000000001", NativeTransportRunning: true}
 	for i, n := range nodes {
 		if n.IP == "" {
 			continue
@@ -60,7 +61,6 @@ func healthyView(nodes []Node) *View {
 		v.HostIDs[n.IP] = hostID(i)
 		v.Load[n.IP] = fmt.Sprintf("%d.00 MiB", i+1)
 	}
-	v.Schema = map[string][]string{"5a54ebb0-1b0d-3b4f-9c2a-000000000001": v.Live}
 	return v
 }
 
@@ -182,7 +182,9 @@ func TestAssessReasons(t *testing.T) {
 		{"leaving", []reason{{NodeLeaving, []string{b1}, []string{a0, a1, b0, b1}}}},
 		{"moving", []reason{{NodeMoving, []string{a1}, []string{a0, a1, b0, b1}}}},
 		{"not-normal", []reason{{NotNormal, []string{b0}, []string{b0}}}},
+		{"not-serving", []reason{{NotServing, []string{a1}, []string{a1}}}},
 		{"schema-disagreement", []reason{{SchemaDisagreement, []string{b1}, []string{a0, a1, b0, b1}}}},
+		{"schema-disagreement-even", []reason{{SchemaDisagreement, []string{b0, b1}, []string{a0, a1, b0, b1}}}},
 		{"host-id-conflict", []reason{{HostIDConflict, []string{a1}, []string{a0, a1, b0, b1}}}},
 		{"empty", nil},
 		{"partial", nil},
@@ -216,7 +218,7 @@ func TestAssessReasons(t *testing.T) {
 // TestAssessIsDeterministic: the order of the entries and of the lists in
 // the views does not change the result.
 func TestAssessIsDeterministic(t *testing.T) {
-	for _, dir := range []string{"partition", "unknown-node", "schema-disagreement", "node-down"} {
+	for _, dir := range []string{"partition", "unknown-node", "schema-disagreement", "schema-disagreement-even", "node-down"} {
 		c := loadCase(t, filepath.Join("testdata/assess", dir))
 		s := c.snapshot(t)
 		want, _ := json.Marshal(Assess(s, c.expected()))

@@ -96,8 +96,8 @@ func healthAnswer(b testing.TB, ips []string) []byte {
 	body, err := json.Marshal([]map[string]any{
 		{"status": 200, "timestamp": 1700000000, "value": map[string]any{
 			"LiveNodes": ips, "UnreachableNodes": []string{}, "JoiningNodes": []string{}, "LeavingNodes": []string{},
-			"MovingNodes": []string{}, "OperationMode": "NORMAL", "HostIdMap": hostIDs, "ReleaseVersion": "4.1.5"}},
-		{"status": 200, "timestamp": 1700000000, "value": map[string][]string{"59adb24e-f3cd-3e02-97f0-5b395827453f": ips}},
+			"MovingNodes": []string{}, "OperationMode": "NORMAL", "EndpointToHostId": hostIDs, "ReleaseVersion": "5.0.9",
+			"SchemaVersion": "59adb24e-f3cd-3e02-97f0-5b395827453f", "NativeTransportRunning": true}},
 	})
 	if err != nil {
 		b.Fatal(err)

@@ -11,6 +11,7 @@ import (
 	"reflect"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -45,14 +46,17 @@ func TestReadViewIsOneBulkPOST(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if a.requests.Load() != 1 || len(got) != 3 {
-		t.Fatalf("%d HTTP requests carrying %d Jolokia requests, want 1 carrying 3", a.requests.Load(), len(got))
+	if a.requests.Load() != 1 || len(got) != 2 {
+		t.Fatalf("%d HTTP requests carrying %d Jolokia requests, want 1 carrying 2", a.requests.Load(), len(got))
+	}
+	if got[0].MBean != StorageServiceMBean || !reflect.DeepEqual(got[0].Attribute, []any{"LiveNodes", "UnreachableNodes", "JoiningNodes",
+		"LeavingNodes", "MovingNodes", "OperationMode", "EndpointToHostId", "SchemaVersion", "NativeTransportRunning", "ReleaseVersion"}) {
+		t.Errorf("health read %+v: want StorageService's local attributes of every version", got[0])
 	}
 	want := &View{
 		Live: []string{"10.0.0.2", "10.0.0.3", "127.0.0.1"}, Unreachable: []string{}, Joining: []string{}, Leaving: []string{}, Moving: []string{},
-		Mode: ModeNormal, ReleaseVersion: "4.1.5",
+		Mode: ModeNormal, ReleaseVersion: "4.1.5", SchemaVersion: "59adb24e-f3cd-3e02-97f0-5b395827453f", NativeTransportRunning: true,
 		HostIDs: map[string]string{"127.0.0.1": hostID(0), "10.0.0.2": hostID(1), "10.0.0.3": hostID(2)},
-		Schema:  map[string][]string{"59adb24e-f3cd-3e02-97f0-5b395827453f": {"10.0.0.2", "10.0.0.3", "127.0.0.1"}},
 		Load:    map[string]string{"127.0.0.1": "1.5 MiB", "10.0.0.2": "2.5 MiB", "10.0.0.3": "3.5 MiB"},
 	}
 	if !reflect.DeepEqual(v, want) {
@@ -60,12 +64,50 @@ func TestReadViewIsOneBulkPOST(t *testing.T) {
 	}
 	// Without ReadLoad, the load is not asked for.
 	v, err = NewClient(NewDirect(DirectOptions{}), DefaultOptions()).ReadView(context.Background(), n)
-	if err != nil || len(got) != 2 || v.Load != nil {
-		t.Fatalf("without ReadLoad: %d requests, load %v, %v; want 2, none", len(got), v.Load, err)
+	if err != nil || len(got) != 1 || v.Load != nil {
+		t.Fatalf("without ReadLoad: %d requests, load %v, %v; want 1, none", len(got), v.Load, err)
 	}
 	want.Load = nil
 	if !reflect.DeepEqual(v, want) {
 		t.Errorf("view without load:\n got %+v\nwant %+v", v, want)
+	}
+}
+
+// TestReadViewOnEveryVersion: the health read asks only what 3.11, 4.x and
+// 5.0 all have. Against a 5.0 agent (no HostIdMap: the real agent fails a
+// read naming it with 404) the ring is read and healthy.
+func TestReadViewOnEveryVersion(t *testing.T) {
+	for _, release := range []string{"3.11.17", "4.0.14", "4.1.7", "5.0.9"} {
+		t.Run(release, func(t *testing.T) {
+			a := &fakeAgent{ring: []string{"127.0.0.1"}, release: release}
+			n := startAgent(t, "orders-dc1-r1-0", a)
+			for _, load := range []bool{false, true} {
+				c := NewClient(NewDirect(DirectOptions{}), Options{ReadLoad: load})
+				v, err := c.ReadView(context.Background(), n)
+				if err != nil {
+					t.Fatalf("ReadLoad=%v: %v", load, err)
+				}
+				if v.ReleaseVersion != release || v.HostIDs["127.0.0.1"] != hostID(0) || v.SchemaVersion == "" || !v.NativeTransportRunning {
+					t.Errorf("ReadLoad=%v: view %+v", load, v)
+				}
+				res := Assess(Take(context.Background(), c, []Node{n}, DefaultSnapshotOptions()), Expected{Nodes: []Node{n}})
+				if !res.Healthy {
+					t.Errorf("ReadLoad=%v: %s", load, res)
+				}
+			}
+		})
+	}
+}
+
+// TestReadViewNotServing: a NORMAL node whose native transport does not
+// run is read as such and blocks the gate.
+func TestReadViewNotServing(t *testing.T) {
+	a := &fakeAgent{ring: []string{"127.0.0.1"}, release: "5.0.9", notServing: true}
+	n := startAgent(t, "orders-dc1-r1-0", a)
+	c := NewClient(NewDirect(DirectOptions{}), DefaultOptions())
+	res := Assess(Take(context.Background(), c, []Node{n}, DefaultSnapshotOptions()), Expected{Nodes: []Node{n}})
+	if res.Healthy || len(res.Reasons) != 1 || res.Reasons[0].Kind != NotServing || res.Reasons[0].Nodes[0].Pod != n.Pod {
+		t.Fatalf("got %s, want NotServing for %s", res, n.Pod)
 	}
 }
 
@@ -136,9 +178,9 @@ func TestPerRequestErrors(t *testing.T) {
 		wantErr bool
 	}{
 		{"StorageService attribute not found", 0, 404, true},
-		{"StorageProxy refused by policy", 1, 403, true},
+		{"StorageService refused by policy", 0, 403, true},
 		{"StorageService threw", 0, 500, true},
-		{"LoadMap missing is not fatal", 2, 404, false},
+		{"LoadMap missing is not fatal", 1, 404, false},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			a.answer = func(w http.ResponseWriter, r *http.Request) {
@@ -199,10 +241,13 @@ func TestBadAnswers(t *testing.T) {
 		{"empty body", body(200, ""), ErrMalformed},
 		{"object instead of bulk", body(200, `{"status":200,"value":1}`), ErrMalformed},
 		{"wrong number of responses", body(200, `[{"status":200,"value":{}}]`), ErrMalformed},
-		{"response without status", body(200, `[{},{},{}]`), ErrMalformed},
+		{"response without status", body(200, `[{},{}]`), ErrMalformed},
 		{"LiveNodes is a number", withValue("LiveNodes", 42), ErrMalformed},
-		{"HostIdMap is a list", withValue("HostIdMap", []string{"a"}), ErrMalformed},
+		{"EndpointToHostId is a list", withValue("EndpointToHostId", []string{"a"}), ErrMalformed},
 		{"OperationMode is null", withValue("OperationMode", nil), ErrMalformed},
+		{"SchemaVersion is null", withValue("SchemaVersion", nil), ErrMalformed},
+		{"NativeTransportRunning is a string", withValue("NativeTransportRunning", "true"), ErrMalformed},
+		{"NativeTransportRunning is null", withValue("NativeTransportRunning", nil), ErrMalformed},
 		{"OperationMode missing", withValue("OperationMode", json.RawMessage(`"x"`)), nil},
 		{"HTTP 500", body(500, "java.lang.OutOfMemoryError"), &HTTPError{}},
 		{"HTTP 503 from a proxy, HTML", body(503, "<html>bad gateway</html>"), &HTTPError{}},
@@ -338,7 +383,7 @@ func TestPodProxyRoute(t *testing.T) {
 	var path, auth string
 	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		path, auth = r.URL.Path, r.Header.Get("Authorization")
-		_, _ = io.WriteString(w, `[{"status":404,"error":"x"},{"status":200}]`)
+		_, _ = io.WriteString(w, `[{"status":404,"error":"x"}]`)
 	}))
 	t.Cleanup(api.Close)
 	p, err := NewPodProxy(map[string]*rest.Config{"eu-west": {Host: api.URL + "/prefix", BearerToken: "kube-token"}})
@@ -365,16 +410,16 @@ func TestPodProxyRoute(t *testing.T) {
 // decodes is a consistent view.
 func FuzzHealthAnswer(f *testing.F) {
 	a := &fakeAgent{ring: []string{"10.0.0.1", "/10.0.0.2:7000"}, mode: "NORMAL"}
-	good, _ := json.Marshal([]map[string]any{a.respond(map[string]any{"mbean": StorageServiceMBean, "attribute": healthAttributes}),
-		a.respond(map[string]any{"mbean": StorageProxyMBean, "attribute": "SchemaVersions"})})
-	for _, seed := range []string{string(good), "", "[]", "[{},{}]", `[{"status":200,"value":{"LiveNodes":null}},{"status":200}]`,
-		`{"status":400,"error":"x"}`, "<html>", `[{"status":200,"value":{"LiveNodes":[1]}},{"status":200,"value":{}}]`} {
+	good, _ := json.Marshal([]map[string]any{a.respond(map[string]any{"mbean": StorageServiceMBean, "attribute": healthAttributes})})
+	for _, seed := range []string{string(good), "", "[]", "[{}]", `[{"status":200,"value":{"LiveNodes":null}}]`,
+		`{"status":400,"error":"x"}`, "<html>", `[{"status":200,"value":{"LiveNodes":[1]}}]`,
+		`[{"status":200,"value":{"NativeTransportRunning":"yes"}}]`} {
 		f.Add([]byte(seed))
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
-		v, ok := decodeHealthFast(b, 2)
+		v, ok := decodeHealthFast(b, 1)
 		if !ok {
-			resps, err := parseBulk(b, healthRequests[:2])
+			resps, err := parseBulk(b, healthRequests[:1])
 			if err != nil {
 				return
 			}
@@ -386,4 +431,29 @@ func FuzzHealthAnswer(f *testing.F) {
 			t.Fatalf("view %+v from %q", v, b)
 		}
 	})
+}
+
+// A redirect from an agent is never followed: the request, and its
+// credentials, stay with the node ringops meant to ask.
+func TestRedirectsAreNotFollowed(t *testing.T) {
+	var elsewhere atomic.Int32
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		elsewhere.Add(1)
+		w.WriteHeader(http.StatusOK)
+	}))
+	defer other.Close()
+	a := &fakeAgent{}
+	a.answer = func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, other.URL+"/jolokia/", http.StatusTemporaryRedirect)
+	}
+	n := startAgent(t, "orders-dc1-r1-0", a)
+	creds := map[string]Credentials{"": {"cassandra", "s3cr3t"}}
+	_, err := NewClient(NewDirect(DirectOptions{Credentials: creds}), DefaultOptions()).ReadView(context.Background(), n)
+	var he *HTTPError
+	if !errors.As(err, &he) || he.StatusCode != http.StatusTemporaryRedirect {
+		t.Errorf("got %v, want the redirect as an HTTP error", err)
+	}
+	if elsewhere.Load() != 0 {
+		t.Errorf("the client followed the redirect to another server (%d requests there)", elsewhere.Load())
+	}
 }

@@ -22,10 +22,18 @@
 //
 // Client reads a node's view in one bulk POST: StorageService's LiveNodes,
 // UnreachableNodes, JoiningNodes, LeavingNodes, MovingNodes, OperationMode,
-// HostIdMap and ReleaseVersion (one multi-attribute read), StorageProxy's
-// SchemaVersions, and StorageService's LoadMap (optional: its failure leaves
-// the load empty). Both the HTTP status and each request's status inside the
-// answer are checked. Every call has a timeout (Options.Timeout) and a size
+// EndpointToHostId, SchemaVersion, NativeTransportRunning and
+// ReleaseVersion (one multi-attribute read), and StorageService's LoadMap
+// (optional: its failure leaves the load empty). Each attribute exists in
+// Cassandra 3.11, 4.0, 4.1 and 5.0 (the agent fails a multi-attribute read
+// naming a missing one as a whole: 5.0 has no HostIdMap) and is answered
+// from the node's own state: nothing makes it ask its peers
+// (StorageProxy.SchemaVersions is a cluster-wide request that blocks up to
+// request_timeout, and a DECOMMISSIONED node never answers it). Assess
+// compares the nodes' own schema versions, and counts a NORMAL node whose
+// native transport does not run as not serving (NotServing): Cassandra
+// turns NORMAL seconds before it serves CQL. Both the HTTP status and each
+// request's status inside the answer are checked. Every call has a timeout (Options.Timeout) and a size
 // limit (Options.MaxResponseBytes). Failures are typed: ErrTimeout,
 // ErrUnauthorized (HTTP 401), *HTTPError, *RequestError (a per-request
 // 404/403/500 in an HTTP 200 answer), ErrMalformed and *ValueError (HTML,

@@ -96,6 +96,9 @@ func notes(n NodeStatus) string {
 	if n.Mode != "" && n.Mode != ModeNormal {
 		l = append(l, "mode "+string(n.Mode))
 	}
+	if n.Mode == ModeNormal && !n.NativeTransportRunning {
+		l = append(l, "not serving CQL")
+	}
 	if len(n.DownFrom) > 0 {
 		l = append(l, "down according to "+joinNames(n.DownFrom))
 	}

@@ -9,45 +9,21 @@ import (
 	"strings"
 )
 
-// assessSchema reports more than one schema version across the views.
+// assessSchema compares the schema versions the nodes report of
+// themselves: more than one is a SchemaDisagreement naming the nodes on
+// other versions than the most common one (ties: the smallest version
+// wins). A node that reported none is left out.
 func (a *assessment) assessSchema() {
-	versions := map[string]bool{}
+	onVersion := map[string][]NodeRef{} // version -> the nodes on it
+	var all []string
 	for _, v := range a.viewers {
-		for ver := range v.view.Schema {
-			if ver != SchemaUnreachable {
-				versions[ver] = true
-			}
+		if ver := v.view.SchemaVersion; ver != "" {
+			all = append(all, v.node.Pod)
+			onVersion[ver] = append(onVersion[ver], NodeRef{Pod: v.node.Pod, Address: NormalizeEndpoint(v.node.IP)})
 		}
 	}
-	if len(versions) > 1 {
-		a.schemaDisagreement()
-	}
-}
-
-// schemaDisagreement names the nodes on other versions than the most
-// common one, and the views that see more than one version (every view
-// when each sees one, but not the same).
-func (a *assessment) schemaDisagreement() {
-	onVersion := map[string]map[string]bool{} // version -> endpoints
-	var multi, all []string
-	for _, v := range a.viewers {
-		all = append(all, v.node.Pod)
-		n := 0
-		for ver, eps := range v.view.Schema {
-			if ver == SchemaUnreachable {
-				continue
-			}
-			n++
-			if onVersion[ver] == nil {
-				onVersion[ver] = map[string]bool{}
-			}
-			for _, ep := range eps {
-				onVersion[ver][NormalizeEndpoint(ep)] = true
-			}
-		}
-		if n > 1 {
-			multi = append(multi, v.node.Pod)
-		}
+	if len(onVersion) < 2 {
+		return
 	}
 	versions := slices.Sorted(maps.Keys(onVersion))
 	sort.SliceStable(versions, func(i, j int) bool { return len(onVersion[versions[i]]) > len(onVersion[versions[j]]) })
@@ -56,15 +32,10 @@ func (a *assessment) schemaDisagreement() {
 	for i, ver := range versions {
 		details[i] = fmt.Sprintf("%s on %s", ver, plural(len(onVersion[ver]), "node"))
 		if i > 0 {
-			for _, ep := range slices.Sorted(maps.Keys(onVersion[ver])) {
-				minority = append(minority, a.ref(ep))
-			}
+			minority = append(minority, onVersion[ver]...)
 		}
 	}
-	if len(multi) == 0 {
-		multi = all
-	}
-	a.reasons = append(a.reasons, Reason{Kind: SchemaDisagreement, Nodes: minority, SeenBy: multi, Detail: strings.Join(details, ", ")})
+	a.reasons = append(a.reasons, Reason{Kind: SchemaDisagreement, Nodes: minority, SeenBy: all, Detail: strings.Join(details, ", ")})
 }
 
 // assessHostIDs reports endpoints that views give different host IDs.
@@ -201,8 +172,10 @@ func (r Reason) String() string {
 		s = fmt.Sprintf("%s %s %s according to %s", nodes, is, strings.ToLower(strings.TrimPrefix(r.Kind.String(), "Node")), by)
 	case NotNormal:
 		s = fmt.Sprintf("%s %s in operation mode %s", nodes, is, r.Detail)
+	case NotServing:
+		s = fmt.Sprintf("%s %s NORMAL but not serving clients (native transport not running)", nodes, is)
 	case SchemaDisagreement:
-		s = fmt.Sprintf("schema versions disagree (%s) according to %s", r.Detail, by)
+		s = fmt.Sprintf("%s %s on another schema version than the other nodes (%s)", nodes, is, r.Detail)
 	case HostIDConflict:
 		s = fmt.Sprintf("%s has different host IDs: %s", nodes, r.Detail)
 	default:

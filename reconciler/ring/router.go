@@ -61,8 +61,13 @@ func NewDirect(opts DirectOptions) *Direct {
 	if rt == nil {
 		rt = newDirectTransport()
 	}
-	return &Direct{http: &http.Client{Transport: rt}, creds: opts.Credentials}
+	return &Direct{http: &http.Client{Transport: rt, CheckRedirect: refuseRedirect}, creds: opts.Credentials}
 }
+
+// refuseRedirect keeps a Jolokia client from following redirects: an agent
+// never redirects, and a redirect could carry the request (and its
+// credentials) to another host. The redirect comes back as an HTTP error.
+func refuseRedirect(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 
 func newDirectTransport() *http.Transport {
 	return &http.Transport{
@@ -120,6 +125,7 @@ func NewPodProxy(configs map[string]*rest.Config) (*PodProxy, error) {
 		if err != nil {
 			return nil, fmt.Errorf("context %s: pod proxy: %w", ctxName, err)
 		}
+		hc.CheckRedirect = refuseRedirect
 		p.regions[ctxName] = proxyRegion{base: strings.TrimSuffix(u.String(), "/"), http: hc}
 	}
 	return p, nil

@@ -20,6 +20,53 @@ func newClient(creds map[string]ring.Credentials, timeout time.Duration) *ring.C
 	return ring.NewClient(ring.NewDirect(ring.DirectOptions{Credentials: creds}), ring.Options{Timeout: timeout})
 }
 
+// TestSimEveryVersion: the ring is read and healthy on each version's MBean
+// surface (5.0 has no HostIdMap).
+func TestSimEveryVersion(t *testing.T) {
+	for _, release := range []string{"3.11.17", "4.1.7", "5.0.9"} {
+		t.Run(release, func(t *testing.T) {
+			o := fastSimOptions()
+			o.ReleaseVersion = release
+			r := startSimRing(t, ringSpec{DCs: 2, Racks: 2, PerRack: 1, Options: o})
+			c := newClient(nil, 2*time.Second)
+			res := waitResult(t, c, ring.Expected{Nodes: r.nodes}, "healthy", func(res ring.Result) bool { return res.Healthy })
+			for _, st := range res.Nodes {
+				if st.HostID != r.procs[st.Node.Pod].HostID() || st.ReleaseVersion != release || !st.NativeTransportRunning {
+					t.Errorf("%s: host ID %s release %s CQL %v", st.Node.Pod, st.HostID, st.ReleaseVersion, st.NativeTransportRunning)
+				}
+			}
+		})
+	}
+}
+
+// TestSimNotServing: a node turns NORMAL before it serves CQL; until it
+// does, and while its native transport is stopped, the ring is not healthy.
+func TestSimNotServing(t *testing.T) {
+	o := fastSimOptions()
+	o.NativeTransportDelay = 3 * time.Second
+	r := startSimRing(t, ringSpec{DCs: 1, Racks: 3, PerRack: 1, Options: o})
+	c := newClient(nil, 2*time.Second)
+	exp := ring.Expected{Nodes: r.nodes}
+	last := r.nodes[len(r.nodes)-1].Pod // NORMAL just now
+	res := assess(c, exp)
+	ns := reasonsOf(res, ring.NotServing)
+	if res.Healthy || len(ns) == 0 || ns[len(ns)-1].Nodes[0].Pod != last {
+		t.Fatalf("just NORMAL: %s, want NotServing for %s", res, last)
+	}
+	waitResult(t, c, exp, "healthy once CQL runs", func(res ring.Result) bool { return res.Healthy })
+
+	const stopped = "orders-dc1-r2-0"
+	r.procs[stopped].SetNativeTransport(false)
+	res = assess(c, exp)
+	if ns := reasonsOf(res, ring.NotServing); len(res.Reasons) != 1 || len(ns) != 1 || ns[0].Nodes[0].Pod != stopped {
+		t.Errorf("disablebinary: %s, want NotServing for %s only", res, stopped)
+	}
+	r.procs[stopped].SetNativeTransport(true)
+	if res := assess(c, exp); !res.Healthy {
+		t.Errorf("enablebinary: %s", res)
+	}
+}
+
 // assess takes a snapshot of the expected nodes and judges it.
 func assess(c *ring.Client, exp ring.Expected) ring.Result {
 	return ring.Assess(ring.Take(context.Background(), c, exp.Nodes, ring.DefaultSnapshotOptions()), exp)

@@ -97,7 +97,12 @@ const (
 	// NotNormal: a node's own operation mode is none of NORMAL, JOINING,
 	// LEAVING, MOVING (STARTING, DRAINED, DECOMMISSIONED, ..._FAILED).
 	NotNormal
-	// SchemaDisagreement: more than one schema version in the ring.
+	// NotServing: a node is NORMAL but its native transport (CQL) is not
+	// running: it cannot serve clients yet (Cassandra starts it seconds
+	// after NORMAL) or was stopped (nodetool disablebinary).
+	NotServing
+	// SchemaDisagreement: the nodes report more than one schema version of
+	// themselves (StorageService.SchemaVersion).
 	SchemaDisagreement
 	// HostIDConflict: views give one endpoint different host IDs (an IP
 	// taken over by another node).
@@ -105,7 +110,7 @@ const (
 )
 
 var reasonNames = [...]string{"", "NodeDown", "Unreachable", "NotQueried", "NotInRing", "UnknownNode",
-	"NodeJoining", "NodeLeaving", "NodeMoving", "NotNormal", "SchemaDisagreement", "HostIDConflict"}
+	"NodeJoining", "NodeLeaving", "NodeMoving", "NotNormal", "NotServing", "SchemaDisagreement", "HostIDConflict"}
 
 func (k ReasonKind) String() string {
 	if k > 0 && int(k) < len(reasonNames) {

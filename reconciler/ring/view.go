@@ -7,20 +7,13 @@ import (
 	"sort"
 )
 
-// MBeans read and invoked by ringops.
-const (
-	StorageServiceMBean = "org.apache.cassandra.db:type=StorageService"
-	StorageProxyMBean   = "org.apache.cassandra.db:type=StorageProxy"
-)
-
-// SchemaUnreachable is the key under which StorageProxy.SchemaVersions
-// groups the nodes whose schema version could not be asked.
-const SchemaUnreachable = "UNREACHABLE"
+// StorageServiceMBean is the MBean ringops reads and invokes.
+const StorageServiceMBean = "org.apache.cassandra.db:type=StorageService"
 
 // OperationMode is StorageService.OperationMode: what a node says it is doing.
 type OperationMode string
 
-// Operation modes of Cassandra 3.x to 5.x.
+// Operation modes of Cassandra 3.11 to 5.0 (the _FAILED ones are 5.0's).
 const (
 	ModeStarting           OperationMode = "STARTING"
 	ModeNormal             OperationMode = "NORMAL"
@@ -35,7 +28,8 @@ const (
 )
 
 // View is one node's view of the ring, read over Jolokia in one bulk POST.
-// Endpoints are normalised (NormalizeEndpoint) and lists are sorted.
+// Endpoints are normalised (NormalizeEndpoint) and lists are sorted. Every
+// field is local to the node and exists in Cassandra 3.11, 4.x and 5.0.
 type View struct {
 	// Live, Unreachable: ring members this node's failure detector has up
 	// or down (Live includes the node itself).
@@ -48,11 +42,15 @@ type View struct {
 	Moving  []string `json:"moving,omitempty"`
 	// Mode is the node's own operation mode.
 	Mode OperationMode `json:"mode"`
-	// HostIDs maps every ring member's endpoint to its host ID.
+	// HostIDs maps every ring member's endpoint to its host ID
+	// (StorageService.EndpointToHostId).
 	HostIDs map[string]string `json:"hostIDs"`
-	// Schema maps each schema version to the endpoints on it, the
-	// unreachable ones under SchemaUnreachable.
-	Schema map[string][]string `json:"schema"`
+	// SchemaVersion is the node's own schema version
+	// (StorageService.SchemaVersion); Assess compares the nodes' answers.
+	SchemaVersion string `json:"schemaVersion"`
+	// NativeTransportRunning says whether the node serves CQL clients: it
+	// turns true seconds after the mode turned NORMAL.
+	NativeTransportRunning bool `json:"nativeTransportRunning"`
 	// Load maps endpoints to their load as Cassandra prints it ("1.5 MiB");
 	// nil when the agent did not answer it (it is optional).
 	Load map[string]string `json:"load,omitempty"`
@@ -60,23 +58,26 @@ type View struct {
 	ReleaseVersion string `json:"releaseVersion"`
 }
 
-// healthAttributes are read from StorageService in one multi-attribute read.
+// healthAttributes are read from StorageService in one multi-attribute
+// read. Each exists in 3.11, 4.0, 4.1 and 5.0 (a missing one fails the whole
+// read with 404) and is answered from the node's own state: nothing here
+// makes the node ask its peers (StorageProxy.SchemaVersions would, for up to
+// request_timeout; HostIdMap is gone from 5.0).
 var healthAttributes = []string{
 	"LiveNodes", "UnreachableNodes", "JoiningNodes", "LeavingNodes", "MovingNodes",
-	"OperationMode", "HostIdMap", "ReleaseVersion",
+	"OperationMode", "EndpointToHostId", "SchemaVersion", "NativeTransportRunning", "ReleaseVersion",
 }
 
 // healthRequests is the bulk of one health read: StorageService's health
-// attributes, StorageProxy.SchemaVersions and, with Options.ReadLoad, the
-// LoadMap (optional: a failure leaves the load empty).
+// attributes and, with Options.ReadLoad, the LoadMap (optional: a failure
+// leaves the load empty).
 var healthRequests = []Request{
 	{Type: "read", MBean: StorageServiceMBean, Attribute: healthAttributes},
-	{Type: "read", MBean: StorageProxyMBean, Attribute: "SchemaVersions"},
 	{Type: "read", MBean: StorageServiceMBean, Attribute: "LoadMap"},
 }
 
 // healthBodies are the JSON of healthRequests without and with the load.
-var healthBodies = [2][]byte{mustJSON(healthRequests[:2]), mustJSON(healthRequests)}
+var healthBodies = [2][]byte{mustJSON(healthRequests[:1]), mustJSON(healthRequests)}
 
 func mustJSON(v any) []byte {
 	b, err := json.Marshal(v)
@@ -88,7 +89,7 @@ func mustJSON(v any) []byte {
 
 // ReadView reads a node's view of the ring in one bulk POST.
 func (c *Client) ReadView(ctx context.Context, n Node) (*View, error) {
-	reqs, body := healthRequests[:2], healthBodies[0]
+	reqs, body := healthRequests[:1], healthBodies[0]
 	if c.opts.ReadLoad {
 		reqs, body = healthRequests, healthBodies[1]
 	}
@@ -119,13 +120,10 @@ type (
 		respHead
 		Value *struct {
 			LiveNodes, UnreachableNodes, JoiningNodes, LeavingNodes, MovingNodes *[]string
-			OperationMode, ReleaseVersion                                        *string
-			HostIdMap                                                            *map[string]string
+			OperationMode, ReleaseVersion, SchemaVersion                         *string
+			EndpointToHostId                                                     *map[string]string
+			NativeTransportRunning                                               *bool
 		} `json:"value"`
-	}
-	spAnswer struct {
-		respHead
-		Value *map[string][]string `json:"value"`
 	}
 	loadAnswer struct {
 		respHead
@@ -138,25 +136,23 @@ type (
 // wrong type, garbage), which the generic path then describes.
 func decodeHealthFast(b []byte, n int) (*View, bool) {
 	var ss ssAnswer
-	var sp spAnswer
 	var ld loadAnswer
-	arr := []any{&ss, &sp, &ld}[:n]
-	if json.Unmarshal(b, &arr) != nil || len(arr) != n || ss.Status != 200 || sp.Status != 200 || (n == 3 && ld.Status == 0) {
+	arr := []any{&ss, &ld}[:n]
+	if json.Unmarshal(b, &arr) != nil || len(arr) != n || ss.Status != 200 || (n == 2 && ld.Status == 0) {
 		return nil, false
 	}
 	a := ss.Value
-	if a == nil || sp.Value == nil || a.OperationMode == nil || a.ReleaseVersion == nil || a.HostIdMap == nil ||
-		a.LiveNodes == nil || a.UnreachableNodes == nil || a.JoiningNodes == nil || a.LeavingNodes == nil || a.MovingNodes == nil {
+	if a == nil || a.OperationMode == nil || a.ReleaseVersion == nil || a.SchemaVersion == nil ||
+		a.EndpointToHostId == nil || a.NativeTransportRunning == nil || a.LiveNodes == nil ||
+		a.UnreachableNodes == nil || a.JoiningNodes == nil || a.LeavingNodes == nil || a.MovingNodes == nil {
 		return nil, false
 	}
 	v := &View{
 		Live: normalizeList(*a.LiveNodes), Unreachable: normalizeList(*a.UnreachableNodes),
 		Joining: normalizeList(*a.JoiningNodes), Leaving: normalizeList(*a.LeavingNodes), Moving: normalizeList(*a.MovingNodes),
 		Mode: OperationMode(*a.OperationMode), ReleaseVersion: *a.ReleaseVersion,
-		HostIDs: normalizeKeys(*a.HostIdMap), Schema: *sp.Value,
-	}
-	for _, eps := range v.Schema {
-		normalizeList(eps)
+		HostIDs: normalizeKeys(*a.EndpointToHostId), SchemaVersion: *a.SchemaVersion,
+		NativeTransportRunning: *a.NativeTransportRunning,
 	}
 	if ld.Status == 200 && ld.Value != nil {
 		v.Load = normalizeKeys(*ld.Value)
@@ -196,10 +192,8 @@ func normalizeKeys(m map[string]string) map[string]string {
 // decodeView checks the per-request statuses of a health bulk and decodes
 // its values. The load is optional: its failure leaves View.Load nil.
 func decodeView(resps []Response) (*View, error) {
-	for i := range 2 {
-		if err := resps[i].err(healthRequests[i]); err != nil {
-			return nil, err
-		}
+	if err := resps[0].err(healthRequests[0]); err != nil {
+		return nil, err
 	}
 	var attrs map[string]json.RawMessage
 	if err := json.Unmarshal(resps[0].Value, &attrs); err != nil || attrs == nil {
@@ -214,12 +208,16 @@ func decodeView(resps []Response) (*View, error) {
 	v.Moving = d.endpoints("MovingNodes")
 	v.Mode = OperationMode(d.str("OperationMode"))
 	v.ReleaseVersion = d.str("ReleaseVersion")
-	v.HostIDs = d.endpointMap("HostIdMap")
-	v.Schema = decodeSchema(&d, resps[1].Value)
-	if len(resps) > 2 && resps[2].Status == 200 {
-		v.Load = (&decoder{attrs: map[string]json.RawMessage{"LoadMap": resps[2].Value}}).endpointMap("LoadMap")
+	v.SchemaVersion = d.str("SchemaVersion")
+	v.NativeTransportRunning = d.boolean("NativeTransportRunning")
+	v.HostIDs = d.endpointMap("EndpointToHostId")
+	if len(resps) > 1 && resps[1].Status == 200 {
+		v.Load = (&decoder{attrs: map[string]json.RawMessage{"LoadMap": resps[1].Value}}).endpointMap("LoadMap")
 	}
-	return v, d.err
+	if d.err != nil {
+		return nil, d.err
+	}
+	return v, nil
 }
 
 func orNull(err error) error {
@@ -272,6 +270,18 @@ func (d *decoder) str(name string) string {
 	return *s
 }
 
+func (d *decoder) boolean(name string) bool {
+	var b *bool
+	if !d.decode(name, "a boolean", &b) {
+		return false
+	}
+	if b == nil {
+		d.err = &ValueError{Attribute: name, Want: "a boolean", Err: fmt.Errorf("null")}
+		return false
+	}
+	return *b
+}
+
 // endpointMap decodes an object keyed by endpoint.
 func (d *decoder) endpointMap(name string) map[string]string {
 	var m map[string]string
@@ -279,19 +289,4 @@ func (d *decoder) endpointMap(name string) map[string]string {
 		return nil
 	}
 	return normalizeKeys(m)
-}
-
-func decodeSchema(d *decoder, raw json.RawMessage) map[string][]string {
-	var m map[string][]string
-	sd := decoder{attrs: map[string]json.RawMessage{"SchemaVersions": raw}}
-	if !sd.decode("SchemaVersions", "an object of string arrays", &m) {
-		if d.err == nil {
-			d.err = sd.err
-		}
-		return nil
-	}
-	for _, eps := range m {
-		normalizeList(eps)
-	}
-	return m
 }

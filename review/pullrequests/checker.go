@@ -54,6 +54,9 @@ type Result struct {
 	// Forgotten is the number of heads remembered that are no longer
 	// advertised.
 	Forgotten int
+	// Refused is the number of heads not planned because the forge shows
+	// they were refused for good (ErrLimits) before.
+	Refused int
 }
 
 // Stats count what a Checker did since it was made, for tests and metrics.
@@ -98,6 +101,9 @@ func New(src Source, reporter forge.Reporter, opts Options) (*Checker, error) {
 	}
 	if opts.Renderer == nil {
 		opts.Renderer = render.New(render.DefaultOptions())
+	}
+	if opts.Planner == nil {
+		opts.Planner = InProcess{Renderer: opts.Renderer}
 	}
 	return &Checker{src: src, reporter: reporter, opts: opts, mem: newMemory(opts.MaxRemembered)}, nil
 }
@@ -150,6 +156,10 @@ func (c *Checker) Check(ctx context.Context, base *git.Snapshot) (Result, error)
 		if err := ctx.Err(); err != nil {
 			return res, fmt.Errorf("pull requests: %w", err)
 		}
+		if c.refusedBefore(ctx, base, cand) {
+			res.Refused++
+			continue
+		}
 		v, ok := c.check(ctx, base, cand)
 		if !ok {
 			continue
@@ -184,16 +194,20 @@ func (c *Checker) check(ctx context.Context, base *git.Snapshot, cand candidate)
 		return v, true
 	}
 	v.Head = head.Revision
-	doc, err := review.Compare(ctx, tree(base), tree(head), review.Options{Root: c.opts.Root, Renderer: c.opts.Renderer})
+	res, err := c.opts.Planner.Plan(ctx, PlanRequest{Base: tree(base), Head: tree(head), Root: c.opts.Root})
 	switch {
 	case ctx.Err() != nil:
 		return v, false
+	case errors.Is(err, ErrLimits):
+		v.Err = fmt.Errorf("plan %s: %w", head.Revision, err)
+		c.refuse(&v, base)
+		return v, true
 	case err != nil:
 		v.Err = fmt.Errorf("plan %s: %w", head.Revision, err)
 		c.fail(&v, base, true)
 		return v, true
 	}
-	v.Outcome, v.Status = doc.Outcome, planStatus(head.Revision.Hash, doc)
+	v.Outcome, v.Status = res.Outcome, planStatus(head.Revision.Hash, res)
 	c.mem.remember(cand.rev.Ref, head.Revision.Hash, base.Revision.Hash, false)
 	return v, true
 }
@@ -205,6 +219,31 @@ func (c *Checker) fail(v *Verdict, base *git.Snapshot, retry bool) {
 	v.Status = forge.Status{Revision: v.Head.Hash, Context: forge.PlanContext, State: forge.StateError,
 		Description: "ringops could not plan this revision: " + v.Err.Error()}
 	c.mem.remember(v.Head.Ref, v.Head.Hash, base.Revision.Hash, retry)
+}
+
+// refuse sets the failure status of a head refused for good (ErrLimits):
+// its description, starting with RefusedPrefix, is the durable record
+// that keeps a restarted Checker from planning it again.
+func (c *Checker) refuse(v *Verdict, base *git.Snapshot) {
+	c.count(func(s *Stats) { s.Errors++ })
+	v.Status = forge.Status{Revision: v.Head.Hash, Context: forge.PlanContext, State: forge.StateFailure,
+		Description: RefusedPrefix + v.Err.Error()}
+	c.mem.remember(v.Head.Ref, v.Head.Hash, base.Revision.Hash, false)
+}
+
+// refusedBefore reports (and remembers) a head this Checker never saw
+// that the forge shows was refused for good, by this daemon before a
+// restart or by another replica.
+func (c *Checker) refusedBefore(ctx context.Context, base *git.Snapshot, cand candidate) bool {
+	if c.opts.Statuses == nil || c.mem.seen(cand.rev.Ref) {
+		return false
+	}
+	if !refusedOnForge(ctx, c.opts.Statuses, cand.rev.Hash) {
+		return false
+	}
+	c.opts.Logger.InfoContext(ctx, "pull request refused before; not checked again", "ref", cand.rev.Ref, "revision", cand.rev.Hash)
+	c.mem.remember(cand.rev.Ref, cand.rev.Hash, base.Revision.Hash, false)
+	return true
 }
 
 // report hands v's status to the Reporter and logs the verdict.
@@ -220,18 +259,16 @@ func (c *Checker) report(ctx context.Context, v Verdict) error {
 
 // planStatus is the plan's verdict as a commit status: success with the
 // summary, failure with the first refusal (and the count) when invalid.
-func planStatus(revision string, doc *review.Document) forge.Status {
-	if doc.Outcome != review.Invalid {
-		return forge.Succeeded(revision, forge.PlanContext, doc.Summary)
+func planStatus(revision string, res PlanResult) forge.Status {
+	if res.Outcome != review.Invalid {
+		return forge.Succeeded(revision, forge.PlanContext, res.Summary)
 	}
 	var problems []error
-	for _, cl := range doc.Clusters {
-		for _, p := range cl.Refused {
-			problems = append(problems, errors.New(p.String()))
-		}
+	for _, p := range res.Refused {
+		problems = append(problems, errors.New(p))
 	}
 	if len(problems) == 0 { // Invalid always names a refusal; keep the summary if not
-		problems = append(problems, errors.New(doc.Summary))
+		problems = append(problems, errors.New(res.Summary))
 	}
 	return forge.Failed(revision, forge.PlanContext, problems...)
 }

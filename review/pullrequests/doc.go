@@ -19,11 +19,27 @@
 //	Fetch(ref), depth 1, in memory ── error ──▶ "error" (retried by a later Check,
 //	    │                                        unless the head was refused: size limits)
 //	    ▼
-//	review.Compare(base, head) ── Invalid ─────▶ "failure": the first refusal (and the count)
+//	never checked since a restart, and the forge shows a ringops/plan
+//	status starting with RefusedPrefix ─────────▶ skipped for good (Options.Statuses)
+//	    ▼
+//	Planner.Plan(base, head) ── ErrLimits ─────▶ "failure" starting with RefusedPrefix:
+//	    │                                        never planned again
+//	    │ review.Compare: Invalid ─────────────▶ "failure": the first refusal (and the count)
 //	    │ NoChange, Changes ───────────────────▶ "success": the plan's summary
 //	    ▼
 //	(head, base) remembered (at most MaxRemembered heads, the least
 //	recently checked forgotten first)
+//
+// A head is untrusted input (from a fork too). The daemon plans each in a
+// child process (Isolated: `ringops check-pull-request`, fed both trees
+// on stdin) whose memory is capped (RLIMIT_DATA, set by the parent and by
+// the child before it reads anything, and the Go heap limit below it) and
+// which is killed at a timeout: a head that exhausts them crashes the
+// child, never the daemon, and is refused with ErrLimits. That refusal
+// must outlive the daemon, or every restart would plan the head again:
+// its record is the failure status itself, on the head's commit, which
+// the forge keeps and a restarted Checker reads (Options.Statuses, one
+// API call per head it has not seen) before planning; no other state.
 //
 // A second Check with nothing new costs one ref advertisement: no fetch,
 // no render, no status. The statuses go through a forge.Reporter (the

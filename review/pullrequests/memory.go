@@ -103,6 +103,13 @@ func (m *memory) pending(heads []git.Revision, base string) []candidate {
 	return out
 }
 
+// seen reports whether ref was checked (or refused) since the Checker
+// was made.
+func (m *memory) seen(ref string) bool {
+	_, ok := m.heads[ref]
+	return ok
+}
+
 // remember records a check of head against base under ref, forgetting
 // the least recently checked heads beyond max.
 func (m *memory) remember(ref, head, base string, failed bool) {

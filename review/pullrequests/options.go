@@ -52,7 +52,15 @@ type Options struct {
 	MaxRemembered int
 	// Renderer renders the clusters a change touches. nil: one
 	// render.Renderer, shared by every Check (its cache serves the base).
+	// Used by the default Planner only.
 	Renderer review.Renderer
+	// Planner plans each head. nil: InProcess with Renderer. The daemon
+	// sets Isolated: a child process with memory and time limits.
+	Planner Planner
+	// Statuses, when set, reads the forge's statuses: a head the Checker
+	// never checked (after a restart) whose ringops/plan status refused
+	// it for good (RefusedPrefix) is not planned again.
+	Statuses StatusReader
 	// Logger receives one line per head checked. Default slog.Default().
 	Logger *slog.Logger
 }

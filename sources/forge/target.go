@@ -3,6 +3,7 @@ package forge
 import (
 	"errors"
 	"fmt"
+	"net"
 	"net/url"
 	"regexp"
 	"sort"
@@ -109,9 +110,10 @@ func ResolveTarget(repoURL string, opts TargetOptions) (Target, error) {
 	if err != nil {
 		return Target{}, err
 	}
+	shown := RedactURL(repoURL)
 	t, err := deriveTarget(loc, opts.Kind)
 	if err != nil {
-		return Target{}, fmt.Errorf("forge for %s: %w", repoURL, err)
+		return Target{}, fmt.Errorf("forge for %s: %w", shown, err)
 	}
 	if opts.APIURL != "" {
 		t.APIURL = strings.TrimRight(opts.APIURL, "/")
@@ -120,15 +122,39 @@ func ResolveTarget(repoURL string, opts TargetOptions) (Target, error) {
 		t.Owner, t.Repo = splitRepository(t.Kind, opts.Repository)
 	}
 	if err := t.validate(); err != nil {
-		return Target{}, fmt.Errorf("forge for %s: %w", repoURL, err)
+		return Target{}, fmt.Errorf("forge for %s: %w", shown, err)
 	}
 	return t, nil
+}
+
+// RedactURL returns u with any password replaced by "xxxxx" (u itself when
+// it is no URL or holds none), for messages.
+func RedactURL(u string) string {
+	p, err := url.Parse(u)
+	if err != nil || p.User == nil {
+		return u
+	}
+	if _, ok := p.User.Password(); !ok {
+		return u
+	}
+	return p.Redacted()
+}
+
+// loopbackHost reports whether host (no port) is a loopback name or address.
+func loopbackHost(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 func (t Target) validate() error {
 	var errs []error
 	if u, err := url.Parse(t.APIURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		errs = append(errs, fmt.Errorf("API URL %q is not an http(s) URL (set --forge-api-url)", t.APIURL))
+		errs = append(errs, fmt.Errorf("API URL %q is not an http(s) URL (set --forge-api-url)", RedactURL(t.APIURL)))
+	} else if u.Scheme == "http" && !loopbackHost(u.Hostname()) {
+		errs = append(errs, fmt.Errorf("API URL %q is plain http: the forge token would cross the network in clear; use https (plain http is accepted for loopback addresses only)", RedactURL(t.APIURL)))
 	}
 	if t.Repo == "" || (t.Owner == "" && !(t.Kind == GitLab && isNumber(t.Repo))) {
 		errs = append(errs, fmt.Errorf("repository %q is not owner/repo (set --forge-repository)", t.FullName()))

@@ -1,6 +1,7 @@
 package forge_test
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -74,4 +75,33 @@ func TestParseKind(t *testing.T) {
 	assert.Equal(t, forge.BitbucketServer, k)
 	_, err = forge.ParseKind("gogs")
 	assert.ErrorContains(t, err, "bitbucket-cloud, bitbucket-server, forgejo, gitea, github, gitlab")
+}
+
+// The forge token never goes over plain http, but to a loopback address
+// (a forge on the same machine); a password in a URL never reaches a
+// message.
+func TestTargetRefusesPlainHTTPAndRedacts(t *testing.T) {
+	for url, ok := range map[string]bool{
+		"http://gitea.example.com/acme/db.git":  false,
+		"http://10.0.0.7:3000/acme/db.git":      false,
+		"http://127.0.0.1:3000/acme/db.git":     true,
+		"http://localhost:3000/acme/db.git":     true,
+		"https://gitea.example.com/acme/db.git": true,
+	} {
+		_, err := forge.ResolveTarget(url, forge.TargetOptions{Kind: forge.Gitea})
+		if (err == nil) != ok {
+			t.Errorf("%s: err %v, want accepted = %t", url, err, ok)
+		}
+		if !ok && (err == nil || !strings.Contains(err.Error(), "plain http")) {
+			t.Errorf("%s: %v, want the reason (plain http)", url, err)
+		}
+	}
+	_, err := forge.ResolveTarget("http://bob:hunter2@gitea.example.com/acme/db.git", forge.TargetOptions{Kind: forge.Gitea})
+	if err == nil || strings.Contains(err.Error(), "hunter2") {
+		t.Errorf("error shows the URL's password: %v", err)
+	}
+	_, err = forge.ResolveTarget("https://bob:hunter2@gitea.example.com/acme/db.git", forge.TargetOptions{Kind: forge.Gitea, APIURL: "ftp://bob:hunter2@x"})
+	if err == nil || strings.Contains(err.Error(), "hunter2") {
+		t.Errorf("error shows the API URL's password: %v", err)
+	}
 }

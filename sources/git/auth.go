@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"crypto/x509"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -91,6 +92,25 @@ func (c *credentials) httpAuth() (transport.AuthMethod, error) {
 		user = "git"
 	}
 	return &githttp.BasicAuth{Username: user, Password: string(token)}, nil
+}
+
+// secrets are the values of the HTTP credentials (the token, and the
+// Basic header it makes), so that error messages can leave them out.
+func (c *credentials) secrets() []string {
+	if c.ep.Protocol == "ssh" {
+		return nil
+	}
+	auth, err := c.httpAuth()
+	if err != nil || auth == nil {
+		return nil
+	}
+	switch a := auth.(type) {
+	case *githttp.TokenAuth:
+		return []string{a.Token}
+	case *githttp.BasicAuth:
+		return []string{a.Password, base64.StdEncoding.EncodeToString([]byte(a.Username + ":" + a.Password))}
+	}
+	return nil
 }
 
 func (c *credentials) caBundle() ([]byte, error) {

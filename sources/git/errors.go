@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"github.com/ringops/ringops/internal/redact"
 	"io"
 	"net"
 	"strings"
@@ -62,15 +63,25 @@ func (r refusal) Is(target error) bool { return target == ErrRefused }
 // OpError is the error of one git operation against the remote. It matches
 // its Kind (one of the sentinels above, or nil when unclassified) and its
 // cause under errors.Is/As.
+//
+// Its message is bounded (MaxCauseBytes of the cause, on one line) and
+// redacted (the credentials' values, Authorization headers and bearer or
+// basic tokens a server or proxy may echo), because a remote server writes
+// it: it reaches logs, the API and commit statuses.
 type OpError struct {
 	Op   string // "ls-remote" or "fetch"
 	URL  string // the repository URL, without any password
 	Kind error  // ErrRefNotFound, ErrUnreachable, ErrAuth, ErrUntrusted or nil
 	Err  error  // the cause
+
+	secrets []string // values never to print
 }
 
+// MaxCauseBytes bounds the cause in an OpError's message.
+const MaxCauseBytes = 512
+
 func (e *OpError) Error() string {
-	cause := strings.TrimSpace(e.Err.Error())
+	cause := sanitize(e.Err.Error(), e.secrets)
 	if e.Kind == nil {
 		return fmt.Sprintf("git %s: %s: %s", e.URL, e.Op, cause)
 	}
@@ -84,6 +95,10 @@ func (e *OpError) Unwrap() []error {
 	}
 	return []error{e.Kind, e.Err}
 }
+
+// sanitize puts a remote's error text on one line, without credentials,
+// at most MaxCauseBytes long.
+func sanitize(s string, secrets []string) string { return redact.Text(s, MaxCauseBytes, secrets...) }
 
 // opError wraps err from operation op, classified into one of the sentinels.
 func opError(op, url string, err error) error {

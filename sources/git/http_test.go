@@ -1,10 +1,14 @@
 package git
 
 import (
+	"bytes"
 	"context"
+	"encoding/base64"
 	"errors"
+	"fmt"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -405,5 +409,32 @@ func TestSilentServerTimesOut(t *testing.T) {
 	_, err = mustPoller(t, o).Head(context.Background())
 	if !errors.Is(err, ErrUnreachable) || !strings.Contains(err.Error(), "timed out after 300ms") {
 		t.Errorf("Head against a silent server: %v, want ErrUnreachable saying it timed out", err)
+	}
+}
+
+// A hostile or broken server's error text is bounded and never carries the
+// credentials, even when it echoes the request's headers back.
+func TestHTTPErrorsAreBoundedAndRedacted(t *testing.T) {
+	for _, status := range []int{http.StatusUnauthorized, http.StatusBadGateway} {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.WriteHeader(status)
+			_, _ = fmt.Fprintf(w, "Authorization: %s\nyour token is %s\n", r.Header.Get("Authorization"), "s3cret-token")
+			_, _ = w.Write(bytes.Repeat([]byte("x"), 5<<20))
+		}))
+		o := testOptions(srv.URL + "/repo.git")
+		o.Auth = AuthOptions{Username: "oauth2", TokenFile: writeFile(t, "token", []byte("s3cret-token\n"))}
+		_, err := mustPoller(t, o).Head(context.Background())
+		srv.Close()
+		if err == nil {
+			t.Fatalf("status %d: no error", status)
+		}
+		msg := err.Error()
+		if len(msg) > MaxCauseBytes+300 {
+			t.Errorf("status %d: error of %d bytes, want it bounded", status, len(msg))
+		}
+		basic := base64.StdEncoding.EncodeToString([]byte("oauth2:s3cret-token"))
+		if strings.Contains(msg, "s3cret") || strings.Contains(msg, basic) {
+			t.Errorf("status %d: error carries the token: %.300s", status, msg)
+		}
 	}
 }

@@ -148,7 +148,12 @@ func (p *Poller) opError(ctx context.Context, op string, err error) error {
 	if classify(err) == ErrAuth {
 		err = &noteError{err: err, note: "credentials: " + p.opts.Auth.String()}
 	}
-	return opError(op, p.opts.URL, err)
+	e := opError(op, p.opts.URL, err)
+	var oe *OpError
+	if errors.As(e, &oe) {
+		oe.secrets = p.creds.secrets()
+	}
+	return e
 }
 
 // noteError adds a note in parentheses to an error whose message may end

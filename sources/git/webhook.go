@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"github.com/ringops/ringops/internal/redact"
 	"io"
 	"log/slog"
 	"net/http"
@@ -38,6 +39,10 @@ type WebhookOptions struct {
 	GitLabToken Secret
 	// GiteaSecret verifies X-Gitea-Signature (hex HMAC-SHA256 of the body).
 	GiteaSecret Secret
+	// Forge, when set, is the only forge whose requests are accepted (the
+	// path names it: /hooks/github takes GitHub's events only); a request
+	// with another forge's headers gets 401.
+	Forge Forge
 	// PullRequests, when set, also triggers on pull-request events
 	// (GitHub and Gitea "pull_request", GitLab "Merge Request Hook") and
 	// on pushes to other refs (a pull request's branch): the daemon
@@ -96,6 +101,10 @@ func (h *WebhookHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	hk.forge, hk.event = detectForge(r.Header)
 	if hk.forge == "" {
 		h.reject(w, r, hk, http.StatusBadRequest, "no GitHub, GitLab or Gitea event header")
+		return
+	}
+	if h.opts.Forge != "" && hk.forge != h.opts.Forge {
+		h.reject(w, r, hk, http.StatusUnauthorized, "a "+string(hk.forge)+" event on the "+string(h.opts.Forge)+" endpoint")
 		return
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.opts.MaxBodyBytes))
@@ -234,7 +243,7 @@ func (h *WebhookHandler) dispatch(w http.ResponseWriter, r *http.Request, hk hoo
 // reject answers status and logs one line without payload or secret.
 func (h *WebhookHandler) reject(w http.ResponseWriter, r *http.Request, hk hook, status int, reason string) {
 	h.opts.Logger.Warn("git webhook rejected",
-		"status", status, "reason", reason, "forge", string(hk.forge), "event", hk.event,
+		"status", status, "reason", reason, "forge", string(hk.forge), "event", redact.Text(hk.event, 64),
 		"remote", r.RemoteAddr, "bytes", r.ContentLength)
 	http.Error(w, "webhook: "+reason, status)
 }

@@ -222,3 +222,29 @@ func TestWebhookPullRequestsTrigger(t *testing.T) {
 		}
 	}
 }
+
+// An endpoint bound to a forge takes that forge's events only: a correctly
+// signed delivery of another forge is refused, so that one forge's secret
+// (GitLab's is sent in clear) never authenticates on another's endpoint.
+func TestWebhookEndpointTakesItsForgeOnly(t *testing.T) {
+	body := `{"ref":"refs/heads/main"}`
+	for _, bound := range []Forge{GitHub, GitLab, Gitea} {
+		for _, sender := range []Forge{GitHub, GitLab, Gitea} {
+			var log bytes.Buffer
+			h, target := newTestHandler(&log)
+			h.opts.Forge = bound
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, delivery(sender, pushEvent(sender), hookSecret, body))
+			want := http.StatusUnauthorized
+			if sender == bound {
+				want = http.StatusAccepted
+			}
+			if rec.Code != want {
+				t.Errorf("%s delivery on the %s endpoint: %d, want %d", sender, bound, rec.Code, want)
+			}
+			if (target.n.Load() == 1) != (sender == bound) {
+				t.Errorf("%s delivery on the %s endpoint: %d triggers", sender, bound, target.n.Load())
+			}
+		}
+	}
+}

@@ -58,6 +58,18 @@ func TestBadInputAndFaults(t *testing.T) {
 		assert.Equal(t, before, liveVersions(t, w, "users"), "no object changed")
 		assertSecret(t, r)
 	})
+	t.Run("an unsafe change is refused without --previous", func(t *testing.T) {
+		// The clusters recorded the spec rolled out (ringops.dev/last-applied
+		// on the ConfigMap): a renamed rack is refused with no --previous.
+		bad := c.Fork(t)
+		bad.Edit(t, "        - name: r3\n", "        - name: r4\n")
+		before := liveVersions(t, w, "users")
+		r := ringops(t, time.Minute, "apply", bad.Dir, "--kubeconfig", w.Kubeconfig, "--wait", "-v")
+		assert.Equal(t, 2, r.code, "%s", r)
+		assert.Contains(t, r.stderr, "racks[2]", "the error points at the rack: %s", r)
+		assert.Equal(t, 0, writes(t, r))
+		assert.Equal(t, before, liveVersions(t, w, "users"), "no object changed")
+	})
 	t.Run("a non-seed region down blocks only the disruptive steps", func(t *testing.T) {
 		kubeconfig, p := proxiedKubeconfig(t, w, "ap-south")
 		p.Down()

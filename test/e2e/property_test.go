@@ -39,7 +39,8 @@ var (
 // it checks the invariants against the simulator's ground truth: one
 // disruptive step at a time, none started on an unhealthy ring, replicas
 // by one, no replica removed before its node left the ring, the seed
-// datacenter bootstrapped first, nothing holding data deleted, and a
+// datacenter bootstrapped first, no node but the ring's first joined as its
+// own seed (skipping its bootstrap), nothing holding data deleted, and a
 // final `ringops apply --wait` that converges to a healthy ring.
 func TestPropertyRollout(t *testing.T) {
 	w := sharedWorld(t)
@@ -313,6 +314,7 @@ func assertInvariants(t *testing.T, m *monitor, tl *timeline, f *propFault) {
 // (deletions), each with its time.
 type timeline struct {
 	cluster string
+	first   string // the ring's first node, the one that may join as its own seed
 	cancel  context.CancelFunc
 	wg      sync.WaitGroup
 
@@ -322,6 +324,7 @@ type timeline struct {
 	excused map[string]time.Time // faulted pod -> healed at (zero while held)
 	checked int                  // samples and steps before are checked
 	found   []string
+	seeded  map[string]bool // volumes (keys) that joined as their own seed, reported
 }
 
 type ringSample struct {
@@ -340,7 +343,8 @@ type propStep struct {
 func watchTimeline(t *testing.T, w *env.World, cluster string) *timeline {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	tl := &timeline{cluster: cluster, cancel: cancel, excused: map[string]time.Time{}}
+	tl := &timeline{cluster: cluster, first: cluster + "-dc1-r1-0", cancel: cancel, excused: map[string]time.Time{},
+		seeded: map[string]bool{}}
 	tl.wg.Go(func() { tl.sample(ctx, w) })
 	for _, r := range w.Regions() {
 		tl.wg.Go(func() { tl.watch(ctx, r) })
@@ -381,6 +385,11 @@ func (tl *timeline) sample(ctx context.Context, w *env.World) {
 		tl.mu.Lock()
 		for _, n := range nodes {
 			s.members[n.Pod] = true
+			if n.JoinedAs == cassandra.JoinedAsSeed && n.Pod != tl.first && !tl.seeded[n.Key] {
+				tl.seeded[n.Key] = true
+				tl.found = append(tl.found, s.at.Format("15:04:05.000")+" "+n.Pod+
+					" joined as its own seed: no bootstrap, it owns ranges without their data (design rule 10)")
+			}
 			up := n.Alive && n.Mode == "NORMAL" && n.Status == "NORMAL"
 			if healedAt, ok := tl.excused[n.Pod]; ok {
 				if up && !healedAt.IsZero() {
@@ -462,7 +471,8 @@ func (tl *timeline) add(s propStep) {
 	tl.steps = append(tl.steps, s)
 }
 
-// violations checks the samples and steps seen since the last call:
+// violations checks the samples and steps seen since the last call
+// (and returns what sampling found: nodes that joined as their own seed):
 // never two nodes busy at once (faulted nodes excused until back up),
 // no step started while another node was busy, no replica removed while
 // its node was still in the ring.

@@ -72,7 +72,6 @@ spec:
   storage: {size: 1Gi}
   config:
     cassandra-yaml: {%[2]s}
-  jolokia: {agentImage: ringops-test/jolokia-agent:2.6.0}
   rollout: {healthTimeout: 10m, settle: 2s}
   pod: {terminationGracePeriodSeconds: 120}
   datacenters:

@@ -34,7 +34,6 @@ spec:
   nodesPerRack: 1
   seedsPerDatacenter: 1
   storage: {size: 1Gi}
-  jolokia: {agentImage: ringops-test/jolokia-agent:2.6.0}
   pod: {terminationGracePeriodSeconds: 60}
   datacenters:
     - name: dc1
@@ -43,7 +42,8 @@ spec:
 `
 
 // TestRealCassandra runs the rendered pods of a two-rack datacenter as real
-// Cassandra 5.0 JVMs: the first node starts as the seed, the second
+// Cassandra 5.0 JVMs, with the Jolokia agent ringops injects by default
+// (the image has none): the first node starts as the seed, the second
 // bootstraps from it; both are UN in each other's views (over the real
 // Jolokia agent) and in nodetool status; a pod deleted gracefully (preStop
 // nodetool drain, SIGTERM) comes back on its volume with the same host ID;

@@ -148,6 +148,9 @@ render with a message that names the value to set.
 {{- if and $v.webhook.enabled (not (or $v.webhook.existingSecret $v.webhook.secret)) }}
 {{- fail "webhook.enabled needs webhook.existingSecret or webhook.secret: unsigned hooks are refused" }}
 {{- end }}
+{{- if and $v.webhook.gitlabToken (eq $v.webhook.gitlabToken $v.webhook.secret) }}
+{{- fail "webhook.gitlabToken must differ from webhook.secret: GitLab sends its token in clear, the secret is the HMAC key of the other forges" }}
+{{- end }}
 {{- if and $v.ingress.enabled (not $v.webhook.enabled) }}
 {{- fail "ingress.enabled exposes the webhooks: set webhook.enabled too" }}
 {{- end }}

@@ -85,13 +85,13 @@ func (n *Node) lookupTable(s *selectStmt, sess *session) (*systemTable, *cqlErro
 		return nil, invalid("No keyspace has been specified. USE a keyspace, or explicitly specify keyspace.tablename")
 	}
 	t, ok := systemTables[ks+"."+s.table]
-	if ok && t.name == "peers_v2" && strings.HasPrefix(n.cqlRelease(), "3.") {
+	if ok && t.name == "peers_v2" && n.cqlLegacy() {
 		ok = false
 	}
 	switch {
 	case ok:
 		return t, nil
-	case strings.HasPrefix(n.cqlRelease(), "3."):
+	case n.cqlLegacy():
 		return nil, invalid("unconfigured table %s", s.table)
 	case ks != "system" && ks != "system_schema" && n.schemaKeyspaces()[ks] == nil:
 		return nil, invalid("keyspace %s does not exist", ks)

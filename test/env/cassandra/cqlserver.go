@@ -4,8 +4,9 @@ package cassandra
 //
 // Every node serves the CQL native protocol, version 4, on its IP and
 // Options.CQLPort (9042), over TLS with Options.CQLTLS, while its native
-// transport would run: NORMAL or LEAVING (a joining, decommissioned or
-// drained node drops connections).
+// transport runs (NativeTransportRunning: from NativeTransportDelay after
+// NORMAL until a drain, the end of a decommission or SetNativeTransport
+// false; connections are dropped otherwise).
 // It answers what the Apache Cassandra Go driver asks on connect and what
 // ringops sends:
 //
@@ -39,7 +40,6 @@ import (
 	"fmt"
 	"net"
 	"strconv"
-	"strings"
 	"sync"
 )
 
@@ -72,11 +72,12 @@ type cqlServer struct {
 
 // cqlLegacy reports a 3.x node (no system.peers_v2, no range-movement
 // check on ALTER KEYSPACE).
-func (n *Node) cqlLegacy() bool { return strings.HasPrefix(n.cqlRelease(), "3.") }
+func (n *Node) cqlLegacy() bool { return n.version.legacy() }
 
-// cqlServing reports whether the node's native transport runs (mu held).
+// cqlServing reports whether the node's native transport runs
+// (StorageService.NativeTransportRunning) (mu held).
 func (n *Node) cqlServing() bool {
-	return n.running && n.gossiping && (n.mode == ModeNormal || n.mode == ModeLeaving)
+	return n.running && n.nativeTransportRunning()
 }
 
 // openCQL binds IP:CQLPort and serves; a negative Options.CQLPort runs no

@@ -140,7 +140,7 @@ func cqlVersions(release string) (cql, protocol string) {
 }
 
 // cqlRelease is the release the node reports.
-func (n *Node) cqlRelease() string { return n.sim.opts.ReleaseVersion }
+func (n *Node) cqlRelease() string { return n.cfg.ReleaseVersion }
 
 // cqlPort is the port of the nodes' CQL servers.
 func (s *Sim) cqlPort() int {

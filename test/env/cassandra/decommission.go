@@ -84,7 +84,7 @@ func (n *Node) decommission(force bool) (any, error) {
 // startDecommission checks what StorageService.decommission checks and
 // starts leaving (mu held).
 func (n *Node) startDecommission(force bool) (*decomOp, error) {
-	legacy := n.sim.opts.legacy()
+	legacy := n.version.legacy()
 	if n.decom != nil {
 		if legacy {
 			return nil, jmxErr(javaUnsupported, "Node in %s state; wait for status to become normal or restart", n.mode)
@@ -117,7 +117,7 @@ func (n *Node) checkDecommission(skipRF bool) error {
 	if n.mode != ModeNormal {
 		return jmxErr(javaUnsupported, "Node in %s state; wait for status to become normal or restart", n.mode)
 	}
-	if skipRF || n.sim.opts.legacy() {
+	if skipRF || n.version.legacy() {
 		return nil
 	}
 	for _, ks := range n.replicatedKeyspaces() {
@@ -174,7 +174,7 @@ func (n *Node) removeNode(hostID string) (any, error) {
 		return nil, jmxErr(javaUnsupported, "Cannot remove self")
 	}
 	if n.view.fd[hostID] == liveUp {
-		return nil, jmxErr(javaUnsupported, "Node %s is alive and owns this ID. Use decommission command to remove it from the ring", n.sim.endpointString(e.addr))
+		return nil, jmxErr(javaUnsupported, "Node %s is alive and owns this ID. Use decommission command to remove it from the ring", n.endpointString(e.addr))
 	}
 	tomb := e.clone()
 	tomb.status = statusRemoved
@@ -189,8 +189,8 @@ func (n *Node) removeNode(hostID string) (any, error) {
 }
 
 // endpointString is how Cassandra prints an endpoint in messages.
-func (s *Sim) endpointString(addr string) string {
-	if s.opts.legacy() {
+func (n *Node) endpointString(addr string) string {
+	if n.version.legacy() {
 		return "/" + addr
 	}
 	return "/" + addr + ":7000"

@@ -8,15 +8,43 @@
 // # A node's life
 //
 //	Start ──▶ STARTING ──(StartupTime; a seed reached, or itself a seed)──▶ JOINING ──(BootstrapTime)──▶ NORMAL
-//	               │                     └─ bootstrapped before, or a seed ──────────────────────────────▶ NORMAL
-//	               └─(no seed within SeedTimeout / data refuses / ctx cancelled)──▶ start error, process ends
+//	  │            │                     └─ bootstrapped before, or a seed ──────────────────────────────▶ NORMAL
+//	  │            └─(no seed within SeedTimeout / data refuses / ctx cancelled)──▶ start error, process ends
+//	  └─(no seed name resolves: "The seed provider lists no seeds.")──▶ start error, at once
+//	NORMAL ──(NativeTransportDelay)──▶ NativeTransportRunning (CQL); a drain or DECOMMISSIONED stops it
 //	NORMAL ──decommission──▶ LEAVING ──(DecommissionTime)──▶ announces LEFT ──▶ DECOMMISSIONED (process runs on)
 //	                            └─(FailDecommission)──▶ exec throws, stays LEAVING (4.x may retry)
 //	any ──Stop (drain, peers told) / Kill (peers notice next round)──▶ process ends; DN in the others' views
 //
+// A node in its own seed list skips the bootstrap, as Cassandra does: it
+// turns NORMAL owning ranges and none of their data. Sim.Ring says how each
+// node joined from an empty volume (NodeStatus.JoinedAs: by bootstrap, or
+// as a seed), so that tests can check that only a new ring's first node
+// joined as a seed.
+//
 // A Key (the PVC) keeps host ID, tokens and bootstrap state: a restart with
 // the same Key comes back NORMAL without bootstrapping, possibly on a new
-// IP; a decommissioned Key never starts again.
+// IP, possibly on another release; a decommissioned Key never starts again.
+//
+// # Versions
+//
+// Each process runs one ReleaseVersion (NodeConfig.ReleaseVersion, else
+// Options.ReleaseVersion, default 5.0.9), so a ring may mix versions. Its
+// Version (3.11, 4.1, 5.0) selects the MBean surface: 3.11 has
+// decommission() and no ...WithPort attributes; 4.1 has
+// decommission(boolean) and the ...WithPort attributes; 5.0 has no
+// StorageService.HostIdMap, so that a read naming it fails with 404 as on
+// the real agent. Every version has EndpointToHostId, SchemaVersion (the
+// node's own), NativeTransportRunning and ReleaseVersion; the modes include
+// 5.0's JOINING_FAILED and DECOMMISSION_FAILED.
+//
+// # Seeds
+//
+// Seed names are resolved as SimpleSeedProvider does, each whole name
+// through the Resolver (<pod>.<dnsDomain>, never by its first label): at
+// start (none resolving aborts it) and at the shadow round, whose list the
+// node then keeps; never while it runs (Cassandra 4.0+ only re-resolves on
+// reloadSeeds).
 //
 // # Gossip
 //
@@ -25,9 +53,10 @@
 // partitioned): newer generation/version wins, both ends mark each other UP,
 // an address that does not answer is marked DOWN. A node therefore learns
 // about others only through nodes it reaches, a killed node is DN everywhere
-// after one round and stays in the ring (HostIdMap, UnreachableNodes) until
-// it returns, is decommissioned or removed (removeNode), and a partition
-// shows two rings that each see the other side DN.
+// after one round and stays in the ring (EndpointToHostId,
+// UnreachableNodes) until it returns, is decommissioned or removed
+// (removeNode), and a partition shows two rings that each see the other
+// side DN.
 //
 // # Simplifications
 //

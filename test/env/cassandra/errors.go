@@ -13,6 +13,9 @@ var (
 	ErrAddressInUse = errors.New("address in use")
 	// ErrDataInUse: a running node already uses the Key.
 	ErrDataInUse = errors.New("data directory in use by another node")
+	// ErrNoSeedsListed: no seed name resolved at start; Cassandra refuses
+	// to start ("The seed provider lists no seeds.").
+	ErrNoSeedsListed = errors.New("no seed name resolves")
 	// ErrNoSeeds: no seed was reachable within SeedTimeout.
 	ErrNoSeeds = errors.New("no seed reachable")
 	// ErrDecommissioned: the Key belongs to a decommissioned node.
@@ -34,5 +37,6 @@ var (
 // Messages of the real Cassandra for the start failures above.
 const (
 	msgNoSeeds        = "Unable to contact any seeds!"
+	msgNoSeedsListed  = "The seed provider lists no seeds."
 	msgDecommissioned = "This node was decommissioned and will not rejoin the ring unless cassandra.override_decommission=true has been set, or all existing data is removed and the node is bootstrapped again"
 )

@@ -197,7 +197,7 @@ type health struct {
 }
 
 func (a agent) health() (health, error) {
-	attrs := []string{"OperationMode", "LiveNodes", "UnreachableNodes", "JoiningNodes", "LeavingNodes", "MovingNodes", "HostIdMap"}
+	attrs := []string{"OperationMode", "LiveNodes", "UnreachableNodes", "JoiningNodes", "LeavingNodes", "MovingNodes", "EndpointToHostId"}
 	reqs := []map[string]any{}
 	for _, at := range attrs {
 		reqs = append(reqs, readReq(StorageServiceMBean, at))

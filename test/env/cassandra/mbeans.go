@@ -90,11 +90,12 @@ func canonicalName(name string) string {
 	return domain + ":" + strings.Join(kv, ",")
 }
 
-// Registry returns the node's MBean server (what its Jolokia agent serves).
+// Registry returns the node's MBean server (what its Jolokia agent serves),
+// with the attributes and operations of the node's Version.
 func (n *Node) Registry() jolokia.Registry {
-	legacy := n.sim.opts.legacy()
+	legacy := n.version.legacy()
 	r := &registry{beans: map[string]*bean{
-		StorageServiceMBean:  n.storageService(legacy),
+		StorageServiceMBean:  n.storageService(),
 		StorageProxyMBean:    n.storageProxy(legacy),
 		FailureDetectorMBean: n.failureDetector(legacy),
 		EndpointSnitchMBean:  n.endpointSnitch(),
@@ -111,25 +112,29 @@ func read[T any](n *Node, f func() T) func() any {
 	}
 }
 
-func (n *Node) storageService(legacy bool) *bean {
+func (n *Node) storageService() *bean {
+	legacy := n.version.legacy()
 	attrs := map[string]func() any{
-		"ClusterName":        func() any { return n.cfg.ClusterName },
-		"LocalHostId":        func() any { return n.hostID },
-		"ReleaseVersion":     func() any { return n.sim.opts.ReleaseVersion },
-		"Tokens":             func() any { return slices.Clone(n.disk.tokens) },
-		"Keyspaces":          func() any { return n.sim.keyspaceNames() },
-		"NonSystemKeyspaces": func() any { return n.sim.userKeyspaceNames() },
-		"OperationMode":      read(n, func() string { return n.mode.String() }),
-		"SchemaVersion":      read(n, n.schemaVersion),
-		"Drained":            read(n, func() bool { return n.mode == ModeDrained }),
-		"Draining":           func() any { return false },
-		"GossipRunning":      read(n, func() bool { return n.gossiping }),
-		"Initialized":        read(n, func() bool { return n.gossiping || n.mode == ModeDecommissioned }),
-		"Joined":             read(n, func() bool { return n.mode >= ModeNormal && n.mode != ModeDrained }),
-		"BootstrapMode":      read(n, func() bool { return n.mode == ModeJoining }),
-		"HostIdMap":          read(n, func() map[string]string { return n.hostIDMap("") }),
-		"EndpointToHostId":   read(n, func() map[string]string { return n.hostIDMap("") }),
-		"HostIdToEndpoint":   read(n, func() map[string]string { return invert(n.hostIDMap("")) }),
+		"ClusterName":            func() any { return n.cfg.ClusterName },
+		"LocalHostId":            func() any { return n.hostID },
+		"ReleaseVersion":         func() any { return n.cfg.ReleaseVersion },
+		"Tokens":                 func() any { return slices.Clone(n.disk.tokens) },
+		"Keyspaces":              func() any { return n.sim.keyspaceNames() },
+		"NonSystemKeyspaces":     func() any { return n.sim.userKeyspaceNames() },
+		"OperationMode":          read(n, func() string { return n.mode.String() }),
+		"SchemaVersion":          read(n, n.schemaVersion),
+		"NativeTransportRunning": read(n, n.nativeTransportRunning),
+		"Drained":                read(n, func() bool { return n.mode == ModeDrained }),
+		"Draining":               read(n, func() bool { return n.mode == ModeDraining }),
+		"GossipRunning":          read(n, func() bool { return n.gossiping }),
+		"Initialized":            read(n, func() bool { return n.gossiping || n.mode == ModeDecommissioned }),
+		"Joined":                 read(n, n.joined),
+		"BootstrapMode":          read(n, func() bool { return n.mode == ModeJoining }),
+		"EndpointToHostId":       read(n, func() map[string]string { return n.hostIDMap("") }),
+		"HostIdToEndpoint":       read(n, func() map[string]string { return invert(n.hostIDMap("")) }),
+	}
+	if n.version.hasHostIDMap() {
+		attrs["HostIdMap"] = read(n, func() map[string]string { return n.hostIDMap("") })
 	}
 	lists := map[string]func(port string) []string{
 		"LiveNodes":        n.liveNodes,
@@ -207,6 +212,15 @@ func (n *Node) endpointSnitch() *bean {
 }
 
 // The view queries below run with mu held. Lists are sorted by address.
+
+// joined is StorageService.Joined: the node took its tokens.
+func (n *Node) joined() bool {
+	switch n.mode {
+	case ModeNormal, ModeLeaving, ModeMoving, ModeDecommissioned, ModeDraining, ModeDecommissionFailed:
+		return true
+	}
+	return false
+}
 
 func (n *Node) liveNodes(port string) []string {
 	out := []string{n.cfg.IP + port}

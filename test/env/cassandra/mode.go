@@ -3,7 +3,9 @@ package cassandra
 // Mode is a node's StorageService OperationMode.
 type Mode int
 
-// The operation modes the simulation uses.
+// The operation modes of Cassandra 3.11 to 5.0 (StorageService.Mode). The
+// simulation enters STARTING, JOINING, NORMAL, LEAVING, DECOMMISSIONED and
+// DRAINED; the others exist so that a version's behaviour can be modelled.
 const (
 	ModeStarting       Mode = iota // process up, Jolokia up, gossip not started
 	ModeJoining                    // bootstrapping
@@ -11,22 +13,25 @@ const (
 	ModeLeaving                    // decommissioning (streaming, then announcing LEFT)
 	ModeDecommissioned             // left the ring; the process still runs
 	ModeDrained                    // graceful shutdown done (the process is ending)
+	ModeMoving                     // moving tokens (never entered: ringops does not move)
+	ModeDraining                   // draining before a shutdown
+	// ModeJoiningFailed: 5.0 only, a bootstrap whose streaming failed; it
+	// waits for `nodetool bootstrap resume` (4.x stays JOINING).
+	ModeJoiningFailed
+	// ModeDecommissionFailed: 5.0 only, a decommission that failed; 5.0
+	// accepts a new decommission from it (4.x stays LEAVING).
+	ModeDecommissionFailed
 )
 
+var modeNames = [...]string{
+	ModeStarting: "STARTING", ModeJoining: "JOINING", ModeNormal: "NORMAL", ModeLeaving: "LEAVING",
+	ModeDecommissioned: "DECOMMISSIONED", ModeDrained: "DRAINED", ModeMoving: "MOVING", ModeDraining: "DRAINING",
+	ModeJoiningFailed: "JOINING_FAILED", ModeDecommissionFailed: "DECOMMISSION_FAILED",
+}
+
 func (m Mode) String() string {
-	switch m {
-	case ModeStarting:
-		return "STARTING"
-	case ModeJoining:
-		return "JOINING"
-	case ModeNormal:
-		return "NORMAL"
-	case ModeLeaving:
-		return "LEAVING"
-	case ModeDecommissioned:
-		return "DECOMMISSIONED"
-	case ModeDrained:
-		return "DRAINED"
+	if m >= 0 && int(m) < len(modeNames) {
+		return modeNames[m]
 	}
 	return "UNKNOWN"
 }

@@ -11,13 +11,14 @@ import (
 // once the process has ended (Stop, Kill, a failed start, Sim.Close) they
 // report its last state and the fault knobs do nothing.
 type Node struct {
-	sim    *Sim
-	cfg    NodeConfig
-	disk   *disk
-	hostID string
-	gen    int64
-	done   chan struct{}
-	cancel context.CancelFunc // ends the requests to the agent
+	sim     *Sim
+	cfg     NodeConfig
+	version Version
+	disk    *disk
+	hostID  string
+	gen     int64
+	done    chan struct{}
+	cancel  context.CancelFunc // ends the requests to the agent
 
 	// Guarded by sim.mu.
 	mode      Mode
@@ -30,6 +31,10 @@ type Node struct {
 	decom     *decomOp
 	faults    Faults
 	err       error
+	// cqlAt is when the native transport starts (zero: not before the
+	// node is NORMAL); cqlOff is `nodetool disablebinary`.
+	cqlAt  time.Time
+	cqlOff bool
 
 	jolokia jolokiaState
 	cql     cqlServer
@@ -41,9 +46,16 @@ type Node struct {
 // JOINING (a new non-seed node, bootstrapping for BootstrapTime) or NORMAL
 // (a seed, or a node that bootstrapped before).
 //
+// Seed names are resolved as Cassandra resolves them (SimpleSeedProvider):
+// once at start, where none resolving aborts the start (ErrNoSeedsListed:
+// "The seed provider lists no seeds."), and once more at the shadow round
+// after StartupTime, whose list the node keeps trying and then gossips
+// with; never again while it runs.
+//
 // Start fails, and the process ends, when the Key's data refuses to start
-// (ErrDecommissioned, ErrIncompatibleData), when no seed is reachable within
-// SeedTimeout and the node is not a seed itself (ErrNoSeeds), when a new
+// (ErrDecommissioned, ErrIncompatibleData), when no seed name resolves
+// (ErrNoSeedsListed), when no seed is reachable within SeedTimeout and the
+// node is not a seed itself (ErrNoSeeds), when a new
 // node would bootstrap while another joins or leaves (ErrRangeMovement) or
 // take a member's address (ErrAddressCollision), or when ctx is cancelled
 // or the node killed first (ErrStopped); a kubelet treats that as a
@@ -52,6 +64,9 @@ type Node struct {
 // own, as Cassandra does for a node in its own seed list.
 func (s *Sim) Start(ctx context.Context, cfg NodeConfig) (*Node, error) {
 	cfg.Seeds = cleanSeeds(cfg.Seeds)
+	if cfg.ReleaseVersion == "" {
+		cfg.ReleaseVersion = s.opts.ReleaseVersion
+	}
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
@@ -94,8 +109,9 @@ func (s *Sim) launch(cfg NodeConfig) (*Node, error) {
 	}
 	d.cfg = cfg
 	s.genSeq++
+	version, _ := VersionOf(cfg.ReleaseVersion) // validated
 	n := &Node{
-		sim: s, cfg: cfg, disk: d, hostID: d.hostID, gen: s.genSeq,
+		sim: s, cfg: cfg, version: version, disk: d, hostID: d.hostID, gen: s.genSeq,
 		done: make(chan struct{}), running: true, mode: ModeStarting,
 		view: loadView(d), faults: s.podFaults[cfg.Namespace+"/"+cfg.Pod],
 	}
@@ -121,18 +137,24 @@ func loadView(d *disk) *view {
 	return v
 }
 
-// boot runs STARTING: wait StartupTime, check the data, contact the seeds.
+// boot runs STARTING: resolve the seeds (the configuration check), wait
+// StartupTime, check the data, resolve the seeds again for the shadow round
+// and contact them until one answers or SeedTimeout.
 func (n *Node) boot(ctx context.Context) error {
 	s := n.sim
+	if len(s.resolveSeeds(n.cfg.Seeds)) == 0 {
+		return fmt.Errorf("%s: %w (seeds %v): %s", n.cfg.name(), ErrNoSeedsListed, n.cfg.Seeds, msgNoSeedsListed)
+	}
 	if err := n.sleep(ctx, s.opts.StartupTime); err != nil {
 		return err
 	}
 	if err := n.checkData(); err != nil {
 		return err
 	}
+	seedIPs := s.resolveSeeds(n.cfg.Seeds)
 	deadline := time.Now().Add(s.opts.SeedTimeout)
 	for {
-		joined, err := n.tryJoin(s.resolveSeeds(n.cfg.Seeds))
+		joined, err := n.tryJoin(seedIPs)
 		if joined || err != nil {
 			return err
 		}
@@ -244,14 +266,21 @@ func (n *Node) join(contact *Node) {
 	s, d := n.sim, n.disk
 	self := &endpoint{
 		hostID: n.hostID, addr: n.cfg.IP, dc: n.cfg.DC, rack: n.cfg.Rack,
-		schema: s.schemaOf(n.cfg.ClusterName), release: s.opts.ReleaseVersion,
+		schema: s.schemaOf(n.cfg.ClusterName), release: n.cfg.ReleaseVersion,
 		tokens: d.tokens, status: statusNormal, gen: n.gen, ver: 1,
 	}
-	n.mode = ModeNormal
 	if !d.bootstrapped && !n.isSeed {
 		self.status = statusBoot
 		n.mode = ModeJoining
 		n.joinAt = time.Now().Add(s.opts.BootstrapTime)
+	} else {
+		n.becomeNormal(time.Now())
+	}
+	if !d.bootstrapped {
+		d.joinedAs = JoinedByBootstrap
+		if n.isSeed {
+			d.joinedAs = JoinedAsSeed
+		}
 	}
 	d.bootstrapped = d.bootstrapped || n.mode == ModeNormal
 	d.joined, d.removed = true, false
@@ -262,6 +291,25 @@ func (n *Node) join(contact *Node) {
 	if contact != nil {
 		exchange(n, contact)
 	}
+}
+
+// becomeNormal sets NORMAL; the native transport follows after
+// NativeTransportDelay (mu held).
+func (n *Node) becomeNormal(now time.Time) {
+	n.mode = ModeNormal
+	if n.cqlAt.IsZero() {
+		n.cqlAt = now.Add(n.sim.opts.NativeTransportDelay)
+	}
+}
+
+// nativeTransportRunning is StorageService.NativeTransportRunning: the
+// native transport started after NORMAL, and runs until a drain or the end
+// of a decommission (mu held).
+func (n *Node) nativeTransportRunning() bool {
+	if n.cqlAt.IsZero() || n.cqlOff || time.Now().Before(n.cqlAt) {
+		return false
+	}
+	return n.mode == ModeNormal || n.mode == ModeLeaving || n.mode == ModeMoving || n.mode == ModeDecommissionFailed
 }
 
 // update changes the node's own gossip state and bumps its version (mu held).
@@ -283,7 +331,7 @@ func (n *Node) tick(now time.Time) {
 		return
 	}
 	if n.mode == ModeJoining && !n.faults.NeverFinishJoining && !now.Before(n.joinAt) {
-		n.mode = ModeNormal
+		n.becomeNormal(now)
 		n.disk.bootstrapped = true
 		n.update(func(e *endpoint) { e.status = statusNormal })
 	}
@@ -352,11 +400,36 @@ func (n *Node) savePeers() {
 }
 
 // Mode returns the node's OperationMode ("STARTING", "JOINING", "NORMAL",
-// "LEAVING", "DECOMMISSIONED", "DRAINED").
+// "LEAVING", "DECOMMISSIONED", "DRAINED", ...).
 func (n *Node) Mode() string {
 	n.sim.mu.Lock()
 	defer n.sim.mu.Unlock()
 	return n.mode.String()
+}
+
+// ReleaseVersion returns the Cassandra version the process runs.
+func (n *Node) ReleaseVersion() string { return n.cfg.ReleaseVersion }
+
+// Version returns the release line the node answers as.
+func (n *Node) Version() Version { return n.version }
+
+// NativeTransportRunning reports whether the node serves CQL.
+func (n *Node) NativeTransportRunning() bool {
+	n.sim.mu.Lock()
+	defer n.sim.mu.Unlock()
+	return n.nativeTransportRunning()
+}
+
+// SetNativeTransport stops (false, `nodetool disablebinary`) or starts
+// again (true, `nodetool enablebinary`) the native transport of a running
+// node; starting it before the node is NORMAL only lifts a stop.
+func (n *Node) SetNativeTransport(on bool) {
+	n.sim.mu.Lock()
+	defer n.sim.mu.Unlock()
+	n.cqlOff = !on
+	if on && !n.cqlAt.IsZero() && time.Now().Before(n.cqlAt) {
+		n.cqlAt = time.Now()
+	}
 }
 
 // HostID returns the node's host ID (kept across restarts with one Key).

@@ -3,7 +3,6 @@ package cassandra
 import (
 	"crypto/tls"
 	"fmt"
-	"strings"
 	"time"
 )
 
@@ -28,9 +27,17 @@ type Options struct {
 	// FatClientTimeout is how long a bootstrapping node may be down before
 	// the others evict it from gossip (Cassandra: 30 s).
 	FatClientTimeout time.Duration
-	// ReleaseVersion is the Cassandra version the nodes report. Versions
-	// below 4 ("3.11.17") select the 3.x MBean surface: decommission()
-	// without argument and no ...WithPort attributes.
+	// NativeTransportDelay is how long a node that turned NORMAL waits
+	// before its native transport (CQL) runs: StorageService's
+	// NativeTransportRunning is false until then (Cassandra sets NORMAL,
+	// then lets gossip settle and checks connectivity, 5-15 s, before it
+	// starts the native transport). 0: at once.
+	NativeTransportDelay time.Duration
+	// ReleaseVersion is the Cassandra version a node reports when its
+	// NodeConfig names none (default 5.0.9). It selects the node's Version
+	// profile: "3.11.17" the 3.x MBean surface (decommission() without
+	// argument, no ...WithPort attributes), "4.1.7" the 4.x one, "5.0.9"
+	// 5.0's (no HostIdMap).
 	ReleaseVersion string
 	// NumTokens is the number of tokens (vnodes) a new node draws.
 	NumTokens int
@@ -57,23 +64,24 @@ type Keyspace struct {
 }
 
 // DefaultOptions returns options fit for tests: a 2 s bootstrap, 50 ms gossip
-// rounds, Cassandra 4.1.5 with 16 tokens.
+// rounds, CQL 100 ms after NORMAL, Cassandra 5.0.9 with 16 tokens.
 func DefaultOptions() Options {
 	return Options{
-		BootstrapTime:    2 * time.Second,
-		StartupTime:      100 * time.Millisecond,
-		DecommissionTime: 1 * time.Second,
-		GossipInterval:   50 * time.Millisecond,
-		SeedTimeout:      3 * time.Second,
-		FatClientTimeout: 3 * time.Second,
-		ReleaseVersion:   "4.1.5",
-		NumTokens:        16,
+		BootstrapTime:        2 * time.Second,
+		StartupTime:          100 * time.Millisecond,
+		DecommissionTime:     1 * time.Second,
+		GossipInterval:       50 * time.Millisecond,
+		SeedTimeout:          3 * time.Second,
+		FatClientTimeout:     3 * time.Second,
+		NativeTransportDelay: 100 * time.Millisecond,
+		ReleaseVersion:       "5.0.9",
+		NumTokens:            16,
 	}
 }
 
 // withDefaults fills zero fields from DefaultOptions, except the phase
-// durations (BootstrapTime, StartupTime, DecommissionTime) where 0 means
-// at once.
+// durations (BootstrapTime, StartupTime, DecommissionTime,
+// NativeTransportDelay) where 0 means at once.
 func (o Options) withDefaults() Options {
 	d := DefaultOptions()
 	if o.GossipInterval <= 0 {
@@ -94,14 +102,13 @@ func (o Options) withDefaults() Options {
 	return o
 }
 
-// legacy reports whether the release is a 3.x (or older) Cassandra.
-func (o Options) legacy() bool {
-	major, _, _ := strings.Cut(o.ReleaseVersion, ".")
-	return len(major) == 1 && major < "4"
-}
-
-// Resolver maps a seed host name to the current IP of the pod behind it.
-// The kubelet looks the pod up by the first DNS label of host.
+// Resolver maps a seed's DNS name, as CASSANDRA_SEEDS gives it
+// (<pod>.<dnsDomain>), to the current IP behind it, as DNS does: the whole
+// name, never only its first label (test/env's kubelet.Directory still
+// matches the first label and the namespace only: a seed name under a
+// dnsDomain nobody publishes resolves there). Nodes call it when Cassandra
+// resolves its seeds: at start and at the shadow round, never while they
+// run.
 type Resolver func(host string) (ip string, ok bool)
 
 // NodeConfig is what a Cassandra container is started with (see the pod
@@ -124,6 +131,10 @@ type NodeConfig struct {
 	JolokiaPort int
 	// JolokiaUser and JolokiaPassword turn on basic auth when set.
 	JolokiaUser, JolokiaPassword string
+	// ReleaseVersion is the version this process runs (the image's), ""
+	// for Options.ReleaseVersion. A node restarted with another one (a
+	// new image) reports the new one: rings of mixed versions.
+	ReleaseVersion string
 }
 
 func (c NodeConfig) validate() error {
@@ -136,6 +147,9 @@ func (c NodeConfig) validate() error {
 	}
 	if !isLoopbackIPv4(c.IP) {
 		return fmt.Errorf("node config: IP %q is not an IPv4 loopback address: %w", c.IP, ErrInvalidConfig)
+	}
+	if _, err := VersionOf(c.ReleaseVersion); err != nil {
+		return fmt.Errorf("node config: %w: %w", err, ErrInvalidConfig)
 	}
 	return nil
 }

@@ -37,7 +37,8 @@ type disk struct {
 	key, cluster, dc, rack string
 	hostID                 string
 	tokens                 []string
-	bootstrapped           bool // bootstrap completed (or a seed start)
+	bootstrapped           bool   // bootstrap completed (or a seed start)
+	joinedAs               string // JoinedByBootstrap or JoinedAsSeed, "" before
 	decommissioned         bool
 	removed                bool // removed by another node's removeNode
 	joined                 bool // took part in gossip at least once
@@ -59,7 +60,21 @@ type NodeStatus struct {
 	Mode string
 	// Alive is true when a process runs and gossips.
 	Alive bool
+	// JoinedAs is how the node joined the ring from an empty volume:
+	// JoinedByBootstrap, or JoinedAsSeed (no data streamed).
+	JoinedAs string
 }
+
+// How a node joined the ring from an empty volume (NodeStatus.JoinedAs).
+const (
+	// JoinedByBootstrap: it announced BOOT, streamed its ranges (JOINING),
+	// then turned NORMAL.
+	JoinedByBootstrap = "bootstrap"
+	// JoinedAsSeed: it was in its own seed list, so it skipped the
+	// bootstrap and turned NORMAL at once, owning ranges with none of their
+	// data, as Cassandra does (StorageService.shouldBootstrap).
+	JoinedAsSeed = "seed"
+)
 
 // New starts a simulation; Close stops it. resolve may be nil: seeds are
 // then plain IPs.
@@ -150,7 +165,7 @@ func (s *Sim) Ring(clusterName string) []NodeStatus {
 		st := NodeStatus{
 			Key: d.key, Namespace: d.cfg.Namespace, Pod: d.cfg.Pod, Region: d.cfg.Region,
 			Address: d.last.addr, HostID: d.hostID, DC: d.dc, Rack: d.rack,
-			Status: publicStatus(d.last.status),
+			Status: publicStatus(d.last.status), JoinedAs: d.joinedAs,
 		}
 		if n := s.byKey[d.key]; n != nil {
 			st.Mode = n.mode.String()
@@ -193,15 +208,11 @@ func (s *Sim) loop() {
 	defer s.wg.Done()
 	t := time.NewTicker(s.opts.GossipInterval)
 	defer t.Stop()
-	resolveEvery := max(1, int(time.Second/s.opts.GossipInterval))
-	for round := 1; ; round++ {
+	for {
 		select {
 		case <-s.quit:
 			return
 		case <-t.C:
-		}
-		if round%resolveEvery == 0 {
-			s.refreshSeeds()
 		}
 		s.mu.Lock()
 		now := time.Now()
@@ -260,30 +271,10 @@ func exchange(n, p *Node) {
 	p.view.markAddr(p.hostID, n.cfg.IP, n.hostID)
 }
 
-// refreshSeeds resolves the seeds of every gossiping node again (pods move
-// to new IPs); the resolver is called without the lock.
-func (s *Sim) refreshSeeds() {
-	s.mu.Lock()
-	want := map[*Node][]string{}
-	for _, n := range s.nodes {
-		if n.gossiping {
-			want[n] = n.cfg.Seeds
-		}
-	}
-	s.mu.Unlock()
-	got := map[*Node][]string{}
-	for n, seeds := range want {
-		got[n] = s.resolveSeeds(seeds)
-	}
-	s.mu.Lock()
-	for n, ips := range got {
-		n.seedIPs = ips
-	}
-	s.mu.Unlock()
-}
-
-// resolveSeeds maps seed names to IPs: through the Resolver, or as literal
-// IPs. Unresolvable names are skipped. The result is sorted.
+// resolveSeeds maps seed names to IPs as SimpleSeedProvider does: each
+// whole name through the Resolver, or as a literal IP; a name that does not
+// resolve is skipped. The result is sorted. The Resolver is called without
+// the lock.
 func (s *Sim) resolveSeeds(seeds []string) []string {
 	var out []string
 	for _, name := range seeds {

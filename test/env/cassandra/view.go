@@ -35,7 +35,7 @@ func (s status) String() string {
 }
 
 // member reports whether a node with this status is in the ring (token
-// metadata): shown in HostIdMap, Live/Unreachable nodes and so on.
+// metadata): shown in EndpointToHostId, Live/Unreachable nodes and so on.
 func (s status) member() bool {
 	return s == statusBoot || s == statusNormal || s == statusLeaving
 }

@@ -23,8 +23,8 @@
 //     publishes the pod's IP in the Directory that resolves seed names, and
 //     keeps the pod status true: phase, IPs, container states and restart
 //     counts, and the Ready condition, which is True only while the node is
-//     NORMAL and its Jolokia agent answers a read of
-//     StorageService.OperationMode with NORMAL.
+//     NORMAL and its Jolokia agent answers a read of StorageService's
+//     OperationMode and NativeTransportRunning with NORMAL and true.
 //
 // The container lifecycle per pod:
 //

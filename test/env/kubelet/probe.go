@@ -18,8 +18,9 @@ var probeClient = &http.Client{Transport: &http.Transport{
 	IdleConnTimeout:     5 * time.Second,
 }}
 
-// operationModeRead is the Jolokia read the readiness probe posts.
-var operationModeRead = []byte(`{"type":"read","mbean":"org.apache.cassandra.db:type=StorageService","attribute":"OperationMode"}`)
+// readinessRead is the Jolokia read the readiness probe posts (the
+// rendered probe reads the same two attributes).
+var readinessRead = []byte(`{"type":"read","mbean":"org.apache.cassandra.db:type=StorageService","attribute":["OperationMode","NativeTransportRunning"]}`)
 
 // jolokiaURLer is implemented by containers that know their agent's URL
 // (the simulator picks a port when the pod names none).
@@ -40,15 +41,15 @@ func jolokiaURL(c Container, spec Spec) string {
 }
 
 // probeJolokia asks the node's Jolokia agent for StorageService's
-// OperationMode, as a readiness probe would, and reports whether it answered
-// NORMAL.
+// OperationMode and NativeTransportRunning, as the rendered readiness probe
+// does, and reports whether it answered NORMAL and serving CQL.
 func probeJolokia(ctx context.Context, url string, spec Spec, timeout time.Duration) error {
 	if url == "" {
 		return fmt.Errorf("readiness probe: no port named jolokia")
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(operationModeRead))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(readinessRead))
 	if err != nil {
 		return fmt.Errorf("readiness probe: %w", err)
 	}
@@ -65,9 +66,12 @@ func probeJolokia(ctx context.Context, url string, spec Spec, timeout time.Durat
 		return fmt.Errorf("readiness probe: HTTP %s", resp.Status)
 	}
 	var body struct {
-		Status int    `json:"status"`
-		Value  any    `json:"value"`
-		Error  string `json:"error"`
+		Status int `json:"status"`
+		Value  struct {
+			OperationMode          string
+			NativeTransportRunning bool
+		} `json:"value"`
+		Error string `json:"error"`
 	}
 	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
 		return fmt.Errorf("readiness probe: decode: %w", err)
@@ -75,8 +79,8 @@ func probeJolokia(ctx context.Context, url string, spec Spec, timeout time.Durat
 	if body.Status != http.StatusOK {
 		return fmt.Errorf("readiness probe: jolokia status %d: %s", body.Status, body.Error)
 	}
-	if body.Value != "NORMAL" {
-		return fmt.Errorf("readiness probe: OperationMode %v", body.Value)
+	if v := body.Value; v.OperationMode != "NORMAL" || !v.NativeTransportRunning {
+		return fmt.Errorf("readiness probe: OperationMode %s, NativeTransportRunning %v", v.OperationMode, v.NativeTransportRunning)
 	}
 	return nil
 }

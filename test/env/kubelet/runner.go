@@ -311,7 +311,7 @@ func (r *runner) supervise(c Container, backoff *time.Duration) error {
 }
 
 // ready is the readiness probe: the node is NORMAL and its Jolokia agent
-// says so too.
+// says so too, and that it serves CQL.
 func (r *runner) ready(c Container) bool {
 	if _, ok := c.(noContainer); ok {
 		return true

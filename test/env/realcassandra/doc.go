@@ -51,14 +51,19 @@
 //
 //	settings                                seed start    bootstrap    RSS/node
 //	                                        to NORMAL     to NORMAL
-//	chosen (below)                          10.5-15 s     13.5-19.5 s  639 MiB
+//	ring_delay_ms=1000                      10.5-15 s     13.5-19.5 s  639 MiB
+//	chosen: ring_delay_ms=5000              15 s          23.1 s       640 MiB
 //	+ C2 compiler (TieredStopAtLevel=4)     14 s          18.4 s       679 MiB
-//	+ ring_delay_ms=5000                    15 s          23.1 s       640 MiB
 //	+ wait for gossip to settle (default)   33 s          44 s         642 MiB
+//
+// RING_DELAY 1 s is faster but unsafe: on a loaded machine a node joining a
+// three-region ring began its bootstrap before gossip had brought it the
+// schema (Cassandra stops waiting for it after RING_DELAY), streamed
+// nothing and joined NORMAL without its rows; 5 s leaves gossip the time.
 //
 // Chosen: heap 256 MiB (-Xms=-Xmx, G1 with 2 MiB regions; ccm uses 500M),
 // C1 only (-XX:TieredStopAtLevel=1: less CPU at start, same time, 40 MiB
-// less), one GC thread; cassandra.ring_delay_ms=1000 (the bootstrap's
+// less), one GC thread; cassandra.ring_delay_ms=5000 (the bootstrap's
 // waits), skip_wait_for_gossip_to_settle=0, superuser_setup_delay_ms=0;
 // in cassandra.yaml num_tokens 16, memtables 32 MiB, caches off, one
 // compactor and flusher, streaming and compaction unthrottled,

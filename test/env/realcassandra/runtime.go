@@ -43,12 +43,15 @@ type Options struct {
 }
 
 // DefaultJVMOptions are the local world's timings, chosen by measurement
-// (doc.go): RING_DELAY 1 s instead of 30 s (the bootstrap's wait for ring
-// information and the pause after announcing it; quarantine and fat-client
-// timeouts scale with it), no wait for gossip to settle at start, the
-// default superuser created at once.
+// (doc.go): RING_DELAY 5 s instead of 30 s (the bootstrap's wait for ring
+// information and schema, and the pause after announcing its tokens;
+// quarantine and fat-client timeouts scale with it), no wait for gossip to
+// settle at start, the default superuser created at once. 1 s was too short
+// on a loaded machine: a node joining a three-region ring started streaming
+// before gossip had brought it the schema, found no keyspace to stream and
+// joined holding none of its rows (TestRealNodes caught it).
 var DefaultJVMOptions = []string{
-	"-Dcassandra.ring_delay_ms=1000",
+	"-Dcassandra.ring_delay_ms=5000",
 	"-Dcassandra.skip_wait_for_gossip_to_settle=0",
 	"-Dcassandra.superuser_setup_delay_ms=0",
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/ringops/ringops/internal/redact"
 	"io"
 	"net/http"
 	"strconv"
@@ -101,7 +102,7 @@ func Message(body []byte) string {
 		Errors  json.RawMessage `json:"errors"`
 	}
 	if json.Unmarshal(body, &v) != nil {
-		return shorten(strings.TrimSpace(string(body)))
+		return shorten(redact.Text(string(body), 0))
 	}
 	var parts []string
 	for _, raw := range []json.RawMessage{v.Message, v.Error, v.Errors} {
@@ -109,7 +110,7 @@ func Message(body []byte) string {
 			parts = append(parts, s)
 		}
 	}
-	return shorten(strings.Join(parts, ": "))
+	return shorten(redact.Text(strings.Join(parts, ": "), 0))
 }
 
 // flatten renders a JSON message field: a string as is, an object's
