@@ -34,10 +34,17 @@
 // from a StatefulSet applied over its observed resourceVersion means the
 // world moved: plan again). StatefulSet writes are server-side applies of
 // the planner's objects; deletes carry UID and resourceVersion
-// preconditions; a decommission is started in the background once its
-// marker is applied, and Execute returns as soon as the node has left
-// NORMAL. Each step is reported as typed Events (StepStarted, StepDone,
-// StepFailed, Waiting, OperationFailed) with the plan's text.
+// preconditions; a long operation (decommission, bootstrap resume,
+// upgradesstables) is sent once its StatefulSet stamp is applied, and the
+// step is done: nothing is held open or waited for, the planner follows
+// the operation from the ring. Observe reads the progress of the nodes in
+// a long operation (and each node's count of old sstables once per
+// release it runs) and keeps, like the verdict's start, since when each
+// has not moved (plan.RingNode.NoProgressSince); it hands the planner the
+// schema skew of an upgrade across versions (ring.UpgradeSkew), which
+// counts as healthy for the verdict's streak. Each step is reported as
+// typed Events (StepStarted, StepDone, StepFailed, Waiting) with the
+// plan's text.
 //
 // Wait is what makes the gate fast without loading the API servers: while
 // a plan waits on the ring, the ring is read every RingPollInterval (200

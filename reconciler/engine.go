@@ -31,13 +31,17 @@ type Kube interface {
 
 var _ Kube = (*kube.Manager)(nil)
 
-// Decommissioner decommissions a node and returns once it has left the
-// ring: *ring.Decommissioner.
-type Decommissioner interface {
+// NodeOperations start the long operations of the plan's steps on nodes
+// and read their progress: *ring.Operations. Each operation returns once
+// it is sent (fire-and-forget); the planner follows it from the ring.
+type NodeOperations interface {
 	Decommission(ctx context.Context, n ring.Node) error
+	ResumeBootstrap(ctx context.Context, n ring.Node) error
+	UpgradeSSTables(ctx context.Context, n ring.Node) error
+	ring.ProgressReader
 }
 
-var _ Decommissioner = (*ring.Decommissioner)(nil)
+var _ NodeOperations = (*ring.Operations)(nil)
 
 // Clients are the engine's ready clients.
 type Clients struct {
@@ -45,9 +49,10 @@ type Clients struct {
 	Kube Kube
 	// Ring reads the nodes' views of the ring (a *ring.Client).
 	Ring ring.Reader
-	// Decommissioner runs decommissions (a *ring.Decommissioner over the
-	// same Jolokia client).
-	Decommissioner Decommissioner
+	// Operations start decommissions, bootstrap resumes and
+	// upgradesstables, and read their progress (a *ring.Operations over
+	// the same Jolokia client).
+	Operations NodeOperations
 	// Renderer renders revisions (Prepare).
 	Renderer *render.Renderer
 	// Clock stamps and paces; nil: WallClock.
@@ -76,21 +81,16 @@ type Options struct {
 	// can only end on the Kubernetes side (a pod being created or becoming
 	// Ready, a StatefulSet controller catching up): short-lived states.
 	FastObserveInterval time.Duration
-	// DecommissionStartTimeout bounds how long Execute waits for a node
-	// it decommissions to leave NORMAL (the decommission itself runs on
-	// in the background).
-	DecommissionStartTimeout time.Duration
 	// Snapshot bounds the ring reads.
 	Snapshot ring.SnapshotOptions
 }
 
 // DefaultOptions: the ring read every 200 ms while waiting on it, the
 // regions observed every 2 s (every 250 ms while a wait can only end on
-// the Kubernetes side), 30 s for a decommission to start.
+// the Kubernetes side).
 func DefaultOptions() Options {
 	return Options{RingPollInterval: 200 * time.Millisecond, ObserveInterval: 2 * time.Second,
-		FastObserveInterval: 250 * time.Millisecond, DecommissionStartTimeout: 30 * time.Second,
-		Snapshot: ring.DefaultSnapshotOptions()}
+		FastObserveInterval: 250 * time.Millisecond, Snapshot: ring.DefaultSnapshotOptions()}
 }
 
 func (o Options) withDefaults() Options {
@@ -107,9 +107,6 @@ func (o Options) withDefaults() Options {
 	if o.FastObserveInterval <= 0 {
 		o.FastObserveInterval = d.FastObserveInterval
 	}
-	if o.DecommissionStartTimeout <= 0 {
-		o.DecommissionStartTimeout = d.DecommissionStartTimeout
-	}
 	if o.Snapshot.Concurrency <= 0 {
 		o.Snapshot = d.Snapshot
 	}
@@ -123,15 +120,11 @@ func (o Options) withDefaults() Options {
 type Engine struct {
 	kube     Kube
 	ring     ring.Reader
-	decom    Decommissioner
+	nodeOps  NodeOperations
 	renderer *render.Renderer
 	clock    Clock
 	sink     func(Event)
 	opts     Options
-
-	bg     context.Context // background operations (decommissions)
-	stopBg context.CancelFunc
-	ops    sync.WaitGroup
 
 	mu       sync.Mutex
 	clusters map[string]*clusterState
@@ -143,7 +136,7 @@ type clusterState struct {
 	observed *plan.Observed
 	verdict  verdict
 	ringSig  string
-	decom    *decommission // the decommission this engine runs, if any
+	progress map[string]*nodeProgress // by pod: the progress of its long operation
 }
 
 // verdict is the start of the current healthy or unhealthy streak.
@@ -164,8 +157,8 @@ func New(c Clients, opts Options) (*Engine, error) {
 		return nil, fmt.Errorf("reconciler: Clients.Kube: %w", ErrMissingClient)
 	case c.Ring == nil:
 		return nil, fmt.Errorf("reconciler: Clients.Ring: %w", ErrMissingClient)
-	case c.Decommissioner == nil:
-		return nil, fmt.Errorf("reconciler: Clients.Decommissioner: %w", ErrMissingClient)
+	case c.Operations == nil:
+		return nil, fmt.Errorf("reconciler: Clients.Operations: %w", ErrMissingClient)
 	}
 	if c.Renderer == nil {
 		c.Renderer = render.New(render.DefaultOptions())
@@ -173,17 +166,14 @@ func New(c Clients, opts Options) (*Engine, error) {
 	if c.Clock == nil {
 		c.Clock = WallClock{}
 	}
-	bg, stop := context.WithCancel(context.Background())
-	return &Engine{kube: c.Kube, ring: c.Ring, decom: c.Decommissioner, renderer: c.Renderer, clock: c.Clock,
-		sink: c.Events, opts: opts.withDefaults(), bg: bg, stopBg: stop, clusters: map[string]*clusterState{}}, nil
+	return &Engine{kube: c.Kube, ring: c.Ring, nodeOps: c.Operations, renderer: c.Renderer, clock: c.Clock,
+		sink: c.Events, opts: opts.withDefaults(), clusters: map[string]*clusterState{}}, nil
 }
 
-// Close cancels the background operations (a decommission keeps running
-// in Cassandra; the planner follows it) and waits for them to return.
-func (e *Engine) Close() {
-	e.stopBg()
-	e.ops.Wait()
-}
+// Close releases the engine. It runs nothing in the background: the
+// operations it started (a decommission, an upgradesstables) run on in
+// Cassandra, and the planner follows them from the ring.
+func (e *Engine) Close() {}
 
 // Step is one turn of the loop: observe, plan, execute the plan's steps.
 // It returns the plan, the events of its execution and the first error

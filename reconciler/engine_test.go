@@ -56,7 +56,7 @@ func newFixture(t *testing.T, opts Options) *fixture {
 	t.Helper()
 	f := &fixture{kube: &fakeKube{fail: map[string]error{}, contexts: map[string]*kube.Observation{}},
 		ring: &fakeRing{modes: map[string]ring.OperationMode{}}, clock: &manualClock{now: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}}
-	e, err := New(Clients{Kube: f.kube, Ring: f.ring, Decommissioner: f.ring, Renderer: render.New(render.DefaultOptions()),
+	e, err := New(Clients{Kube: f.kube, Ring: f.ring, Operations: f.ring, Renderer: render.New(render.DefaultOptions()),
 		Clock: f.clock, Events: f.sink}, opts)
 	require.NoError(t, err)
 	t.Cleanup(e.Close)
@@ -169,28 +169,54 @@ func TestExecuteRefusesAStepWithoutItsObject(t *testing.T) {
 	assert.Empty(t, f.kube.Calls())
 }
 
-func TestDecommissionRunsInTheBackground(t *testing.T) {
+// TestDecommissionIsFireAndForget: the step applies the marker, sends the
+// decommission and returns, whatever the node answers next (a node whose
+// agent serves one request at a time does not answer reads while it
+// decommissions): nothing is held open, nothing waits for the node to
+// leave NORMAL.
+func TestDecommissionIsFireAndForget(t *testing.T) {
 	f := newFixture(t, Options{RingPollInterval: time.Millisecond})
-	released := make(chan struct{})
-	f.ring.decom = func(ctx context.Context, n ring.Node) error {
-		f.ring.setMode(n.IP, ring.ModeLeaving)
-		select { // streams until released, as Cassandra does
-		case <-released:
-		case <-ctx.Done():
-		}
-		return nil
-	}
-	defer close(released)
+	f.ring.decom = func(context.Context, ring.Node) error { return nil } // sent; the node still says NORMAL
 	f.observeRack(t, 2)
 	step := plan.Step{Action: plan.Decommission, Context: "eu-west", Pod: "orders-dc1-r1-1",
 		Target:  plan.ObjectRef{Kind: "StatefulSet", Namespace: "cassandra", Name: "orders-dc1-r1"},
 		Objects: []*unstructured.Unstructured{sts("orders-dc1-r1", "7")}, From: 2, To: 1}
-	_, err := f.engine.Execute(t.Context(), plan.Plan{Cluster: "orders", Steps: []plan.Step{step}})
-	require.NoError(t, err, "Execute returns once the node left NORMAL, while the decommission goes on")
+	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+	defer cancel()
+	events, err := f.engine.Execute(ctx, plan.Plan{Cluster: "orders", Steps: []plan.Step{step}})
+	require.NoError(t, err, "the step is done once the decommission is sent; the planner follows it from the ring")
+	assert.Equal(t, StepDone, events[len(events)-1].Kind)
 	// Prepare reads the spec the clusters recorded, then the observation.
 	assert.Equal(t, []string{"Observe eu-west,us-east,ap-south", "Observe eu-west,us-east,ap-south", "ApplyObject eu-west orders-dc1-r1 rv=7"}, f.kube.Calls(),
 		"the marker is applied first")
 	assert.Equal(t, []string{"orders-dc1-r1-1@10.0.1.2"}, f.ring.Decommissions(), "the node is reached at its pod IP")
+}
+
+// TestOperationSteps: a bootstrap resume and an upgradesstables apply
+// their StatefulSet (the attempt's stamp), then go to the step's node.
+func TestOperationSteps(t *testing.T) {
+	f := newFixture(t, Options{})
+	f.observeRack(t, 2)
+	for _, a := range []plan.Action{plan.ResumeBootstrap, plan.UpgradeSSTables} {
+		step := plan.Step{Action: a, Context: "eu-west", Pod: "orders-dc1-r1-1",
+			Target:  plan.ObjectRef{Kind: "StatefulSet", Namespace: "cassandra", Name: "orders-dc1-r1"},
+			Objects: []*unstructured.Unstructured{sts("orders-dc1-r1", "7")}}
+		_, err := f.engine.Execute(t.Context(), plan.Plan{Cluster: "orders", Steps: []plan.Step{step}})
+		require.NoError(t, err, "%s", a)
+	}
+	assert.Equal(t, []string{"ResumeBootstrap orders-dc1-r1-1@10.0.1.2", "UpgradeSSTables orders-dc1-r1-1@10.0.1.2"}, f.ring.Ops())
+	// Prepare reads the spec the clusters recorded, then the observation.
+	assert.Equal(t, []string{"Observe eu-west,us-east,ap-south", "Observe eu-west,us-east,ap-south", "ApplyObject eu-west orders-dc1-r1 rv=7", "ApplyObject eu-west orders-dc1-r1 rv=7"},
+		f.kube.Calls())
+
+	f.ring.opErr = ring.ErrResumeFailed
+	step := plan.Step{Action: plan.ResumeBootstrap, Context: "eu-west", Pod: "orders-dc1-r1-1",
+		Objects: []*unstructured.Unstructured{sts("orders-dc1-r1", "7")}}
+	_, err := f.engine.Execute(t.Context(), plan.Plan{Cluster: "orders", Steps: []plan.Step{step}})
+	require.ErrorIs(t, err, ring.ErrResumeFailed, "a refusal is the step's failure")
+	_, err = f.engine.Execute(t.Context(), plan.Plan{Cluster: "orders", Steps: []plan.Step{{Action: plan.UpgradeSSTables, Context: "eu-west",
+		Objects: []*unstructured.Unstructured{sts("orders-dc1-r1", "7")}}}})
+	require.ErrorIs(t, err, ErrBadStep, "no pod")
 }
 
 func TestADecommissionThatCannotStartFailsTheStep(t *testing.T) {
@@ -352,7 +378,7 @@ func TestEventLines(t *testing.T) {
 }
 
 func TestNewNeedsItsClients(t *testing.T) {
-	_, err := New(Clients{Ring: &fakeRing{}, Decommissioner: &fakeRing{}}, Options{})
+	_, err := New(Clients{Ring: &fakeRing{}, Operations: &fakeRing{}}, Options{})
 	require.ErrorIs(t, err, ErrMissingClient)
 	assert.Contains(t, err.Error(), "Clients.Kube")
 }

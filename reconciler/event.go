@@ -24,9 +24,11 @@ const (
 	StepFailed
 	// Waiting: the plan has no step; Wait says why (Converged included).
 	Waiting
-	// OperationFailed: an operation the executor started in the
-	// background (a decommission) ended in an error (Err). The planner
-	// sees the node's mode and starts it again when it is safe.
+	// OperationFailed: an operation ended in an error (Err) after its
+	// step was done. The engine no longer emits it: long operations are
+	// sent and followed from the ring, and their failures are the
+	// planner's retries and Blocked waits. Kept for the daemon's
+	// consumers.
 	OperationFailed
 )
 

@@ -51,11 +51,11 @@ func (e *Engine) execute(ctx context.Context, cluster string, s plan.Step) ([]ku
 	case plan.UpdateStatefulSet:
 		return one(e.kube.ApplyObject(ctx, s.Context, s.Objects[0]))
 	case plan.ScaleStatefulSet:
-		return e.scale(ctx, cluster, s)
+		return e.scale(ctx, s)
 	case plan.RestartPod:
 		return e.restart(ctx, s)
-	case plan.Decommission:
-		return e.decommission(ctx, cluster, s)
+	case plan.Decommission, plan.ResumeBootstrap, plan.UpgradeSSTables:
+		return e.operate(ctx, cluster, s)
 	case plan.DeletePVC:
 		return one(e.kube.DeletePVC(ctx, s.Context, target))
 	case plan.ExpandPVC:
@@ -74,13 +74,13 @@ func (e *Engine) execute(ctx context.Context, cluster string, s plan.Step) ([]ku
 func checkStep(s plan.Step) error {
 	switch s.Action {
 	case plan.ApplyObjects, plan.CreateStatefulSet, plan.UpdateStatefulSet, plan.ScaleStatefulSet,
-		plan.RestartPod, plan.Decommission, plan.RecreateStatefulSet:
+		plan.RestartPod, plan.Decommission, plan.ResumeBootstrap, plan.UpgradeSSTables, plan.RecreateStatefulSet:
 		if len(s.Objects) == 0 || s.Objects[0] == nil {
 			return fmt.Errorf("step %s %s: %w: no object to apply", s.Action, s.Target.Name, ErrBadStep)
 		}
 	}
 	switch s.Action {
-	case plan.RestartPod, plan.Decommission:
+	case plan.RestartPod, plan.Decommission, plan.ResumeBootstrap, plan.UpgradeSSTables:
 		if s.Pod == "" {
 			return fmt.Errorf("step %s %s: %w: no pod", s.Action, s.Target.Name, ErrBadStep)
 		}
@@ -99,11 +99,8 @@ func one(r kube.Result, err error) ([]kube.Result, error) {
 
 // scale applies the new replicas; going down after a decommission, the
 // freed node's PVC is marked first, so that it is never reused.
-func (e *Engine) scale(ctx context.Context, cluster string, s plan.Step) ([]kube.Result, error) {
+func (e *Engine) scale(ctx context.Context, s plan.Step) ([]kube.Result, error) {
 	var results []kube.Result
-	if s.To < s.From {
-		e.decommissioned(cluster, s.Pod)
-	}
 	if s.MarkPVC != "" {
 		r, err := one(e.kube.MarkPVCDecommissioned(ctx, s.Context, s.Target.Namespace, s.MarkPVC, e.clock.Now()))
 		results = append(results, r...)

@@ -118,20 +118,29 @@ func refText(r kube.Ref) string {
 	return fmt.Sprintf("%s/%s uid=%s rv=%s", r.Kind, r.Name, r.UID, r.ResourceVersion)
 }
 
-// fakeRing answers every node's view from a function of the node, and
-// decommissions by switching the node's mode.
+// fakeRing answers every node's view from a function of the node, runs
+// the node operations by switching the node's mode, and answers each
+// node's progress.
 type fakeRing struct {
-	mu      sync.Mutex
-	reads   int
-	modes   map[string]ring.OperationMode                // by IP; NORMAL when absent
-	members []string                                     // IPs every view has live
-	decoms  []string                                     // pods Decommission was called for
-	decom   func(ctx context.Context, n ring.Node) error // what Decommission does; nil: the node leaves
+	mu       sync.Mutex
+	reads    int
+	modes    map[string]ring.OperationMode // by IP; NORMAL when absent
+	releases map[string]string             // by IP; 4.1.5 when absent
+	schemas  map[string]string             // by IP; "s1" when absent
+	progress map[string]*ring.Progress     // by IP; nothing running, no old sstables when absent
+	members  []string                      // IPs every view has live
+	decoms   []string                      // pods Decommission was called for
+	ops      []string                      // every operation sent: "<operation> <pod>@<IP>"
+	progRead []string                      // pods whose progress was read
+	// decom is what Decommission does; nil: the node leaves.
+	decom func(ctx context.Context, n ring.Node) error
+	// opErr is what the other operations return.
+	opErr error
 }
 
 var (
 	_ ring.Reader    = (*fakeRing)(nil)
-	_ Decommissioner = (*fakeRing)(nil)
+	_ NodeOperations = (*fakeRing)(nil)
 )
 
 func (f *fakeRing) ReadView(_ context.Context, n ring.Node) (*ring.View, error) {
@@ -142,8 +151,16 @@ func (f *fakeRing) ReadView(_ context.Context, n ring.Node) (*ring.View, error) 
 	if mode == "" {
 		mode = ring.ModeNormal
 	}
+	release := f.releases[n.IP]
+	if release == "" {
+		release = "4.1.5"
+	}
 	v := &ring.View{Live: append([]string(nil), f.members...), Mode: mode, HostIDs: map[string]string{},
-		SchemaVersion: "s1", NativeTransportRunning: mode == ring.ModeNormal || mode == ring.ModeLeaving, ReleaseVersion: "4.1.5"}
+		NativeTransportRunning: mode == ring.ModeNormal || mode == ring.ModeLeaving, ReleaseVersion: release}
+	v.SchemaVersion = f.schemas[n.IP]
+	if v.SchemaVersion == "" {
+		v.SchemaVersion = "s1"
+	}
 	for _, ip := range f.members {
 		v.HostIDs[ip] = "id-" + ip
 		switch f.modes[ip] {
@@ -162,6 +179,15 @@ func (f *fakeRing) setMode(ip string, m ring.OperationMode) {
 	f.modes[ip] = m
 }
 
+func (f *fakeRing) setProgress(ip string, p *ring.Progress) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.progress == nil {
+		f.progress = map[string]*ring.Progress{}
+	}
+	f.progress[ip] = p
+}
+
 func (f *fakeRing) Reads() int {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -171,6 +197,7 @@ func (f *fakeRing) Reads() int {
 func (f *fakeRing) Decommission(ctx context.Context, n ring.Node) error {
 	f.mu.Lock()
 	f.decoms = append(f.decoms, n.Pod+"@"+n.IP)
+	f.ops = append(f.ops, "Decommission "+n.Pod+"@"+n.IP)
 	do := f.decom
 	f.mu.Unlock()
 	if do != nil {
@@ -180,10 +207,50 @@ func (f *fakeRing) Decommission(ctx context.Context, n ring.Node) error {
 	return nil
 }
 
+func (f *fakeRing) ResumeBootstrap(_ context.Context, n ring.Node) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.ops = append(f.ops, "ResumeBootstrap "+n.Pod+"@"+n.IP)
+	return f.opErr
+}
+
+func (f *fakeRing) UpgradeSSTables(_ context.Context, n ring.Node) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.ops = append(f.ops, "UpgradeSSTables "+n.Pod+"@"+n.IP)
+	return f.opErr
+}
+
+func (f *fakeRing) ReadProgress(_ context.Context, n ring.Node) (*ring.Progress, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.progRead = append(f.progRead, n.Pod)
+	if p := f.progress[n.IP]; p != nil {
+		c := *p
+		return &c, nil
+	}
+	return &ring.Progress{StreamsKnown: true, CompactionsKnown: true}, nil
+}
+
 func (f *fakeRing) Decommissions() []string {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return append([]string(nil), f.decoms...)
+}
+
+func (f *fakeRing) Ops() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]string(nil), f.ops...)
+}
+
+// ProgressReads returns the pods whose progress was read, and forgets them.
+func (f *fakeRing) ProgressReads() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := f.progRead
+	f.progRead = nil
+	return out
 }
 
 // rack is a live StatefulSet of the cluster "orders" with its running

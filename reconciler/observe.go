@@ -33,35 +33,47 @@ func (e *Engine) Observe(ctx context.Context, t *Target) (*plan.Observed, error)
 	e.mu.Lock()
 	st.target, st.observed = t, o
 	e.mu.Unlock()
-	o.Ring = e.readRing(ctx, t, o)
+	var snap *ring.Snapshot
+	o.Ring, snap = e.assessRing(ctx, t, o)
+	e.readProgress(ctx, t.Name(), snap, &o.Ring)
 	return o, ctx.Err()
 }
 
 // readRing reads and judges the ring against the members of an
 // observation, and keeps the start of the current verdict.
 func (e *Engine) readRing(ctx context.Context, t *Target, o *plan.Observed) plan.Ring {
+	rg, _ := e.assessRing(ctx, t, o)
+	return rg
+}
+
+// assessRing is readRing, with the snapshot it judged. A ring whose only
+// problem is the schema skew of an upgrade across release series
+// (ring.UpgradeSkew) is healthy for the verdict's streak (the settle time
+// of the roll that ends it counts from it), and the planner is told
+// (plan.Ring.UpgradeSkew).
+func (e *Engine) assessRing(ctx context.Context, t *Target, o *plan.Observed) (plan.Ring, *ring.Snapshot) {
 	exp := plan.RingExpected(t.Name(), o, t.JolokiaPort)
 	exp.Partial = partial(t, o)
-	res := ring.Assess(ring.Take(ctx, e.ring, exp.Nodes, e.opts.Snapshot), exp)
+	snap := ring.Take(ctx, e.ring, exp.Nodes, e.opts.Snapshot)
+	res := ring.Assess(snap, exp)
+	skew, skewed := ring.UpgradeSkew(snap, res)
+	healthy := res.Healthy || skewed
 	now := e.clock.Now()
 	st := e.state(t.Name())
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	v := st.verdict
-	if !v.known || v.healthy != res.Healthy {
-		v = verdict{known: true, healthy: res.Healthy, since: now}
+	if !v.known || v.healthy != healthy {
+		v = verdict{known: true, healthy: healthy, since: now}
 	}
 	if len(exp.Nodes) == 0 {
 		v.since = time.Time{} // an empty ring has nothing to settle
 	}
 	st.verdict = v
 	rg := plan.FromResult(res, v.since)
+	rg.UpgradeSkew = skew
 	st.ringSig = ringSignature(rg)
-	if op := st.decom; op != nil && rg.Nodes[op.pod].Mode == string(ring.ModeDecommissioned) {
-		op.over = true
-		op.cancel()
-	}
-	return rg
+	return rg, snap
 }
 
 // partial: some context of the target could not be read, so endpoints

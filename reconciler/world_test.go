@@ -20,6 +20,7 @@ import (
 	"github.com/ringops/ringops/reconciler/ring"
 	"github.com/ringops/ringops/schemas"
 	"github.com/ringops/ringops/test/env"
+	"github.com/ringops/ringops/test/env/cassandra"
 )
 
 var (
@@ -80,7 +81,7 @@ func newLive(tb testing.TB, w *env.World, opts Options) *live {
 	m, err := kube.NewManager(clients, kube.DefaultManagerOptions())
 	require.NoError(tb, err)
 	jc := ring.NewClient(ring.NewDirect(ring.DirectOptions{}), ring.DefaultOptions())
-	l.engine, err = New(Clients{Kube: m, Ring: jc, Decommissioner: ring.NewDecommissioner(jc, ring.DefaultDecommissionOptions()),
+	l.engine, err = New(Clients{Kube: m, Ring: jc, Operations: ring.NewOperations(jc, ring.DefaultOperationOptions()),
 		Events: l.sink}, opts)
 	require.NoError(tb, err)
 	tb.Cleanup(l.engine.Close)
@@ -168,4 +169,43 @@ func TestEngineBootstrapsThenWritesNothing(t *testing.T) {
 	assert.Zero(t, spent.Writes(), "a converged cluster costs no write: %s", spent)
 	assert.Zero(t, spent.DryRun, "nor a dry run: %s", spent)
 	assert.Positive(t, spent.List, "it was observed: %s", spent)
+}
+
+// TestEngineDecommissionsThroughASerialAgent: the leaving node's Jolokia
+// agent serves one request at a time (the JVM agent's default), so the
+// node cannot be read while its decommission call is open, here for 35 s
+// (longer than any read's timeout, and than the 30 s the engine used to
+// wait for the node to leave NORMAL). The engine sends the decommission
+// and goes on; the planner follows it from the other nodes' views until
+// the node is gone, and the replica goes. No step fails.
+func TestEngineDecommissionsThroughASerialAgent(t *testing.T) {
+	w := sharedWorld(t)
+	l := newLive(t, w, Options{})
+	two := int32(2)
+	src := smallSource(t, "serial", schemas.Rack{Name: "r1", Nodes: &two}, schemas.Rack{Name: "r2", Nodes: &two})
+	tg := l.engine.Prepare(t.Context(), src)
+	require.NoError(t, tg.Desired.Invalid)
+	l.converge(t, tg, 5*time.Minute)
+
+	leaver := "serial-dc1-r2-1"
+	w.Sim.SetPodFaults("cassandra", leaver, cassandra.Faults{SerialJolokia: true, DecommissionTime: 35 * time.Second})
+	one := int32(1)
+	src = smallSource(t, "serial", schemas.Rack{Name: "r1", Nodes: &two}, schemas.Rack{Name: "r2", Nodes: &one})
+	tg = l.engine.Prepare(t.Context(), src)
+	require.NoError(t, tg.Desired.Invalid)
+	l.converge(t, tg, 5*time.Minute)
+
+	var steps []string
+	for _, ev := range l.Events() {
+		switch {
+		case ev.Kind == StepFailed:
+			t.Errorf("a step failed: %s", ev)
+		case ev.Kind == StepDone && (ev.Step.Action == plan.Decommission || ev.Step.Action == plan.ScaleStatefulSet && ev.Step.To < ev.Step.From):
+			steps = append(steps, fmt.Sprintf("%s %s", ev.Step.Action, ev.Step.Pod))
+		}
+	}
+	assert.Equal(t, []string{"Decommission " + leaver, "ScaleStatefulSet " + leaver}, steps, "one decommission, then the replica goes")
+	for _, st := range w.Sim.Ring("serial") {
+		assert.NotEqual(t, leaver, st.Pod, "%s left the ring", leaver)
+	}
 }

@@ -167,8 +167,8 @@ func newApplyRun(ctx context.Context, stderr io.Writer, out *progress, cd *clust
 	}
 	jc := ring.NewClient(router, ring.DefaultOptions())
 	engine, err := reconciler.New(reconciler.Clients{Kube: manager, Ring: jc,
-		Decommissioner: ring.NewDecommissioner(jc, ring.DefaultDecommissionOptions()),
-		Renderer:       render.New(render.DefaultOptions()), Events: out.event}, reconciler.DefaultOptions())
+		Operations: ring.NewOperations(jc, ring.DefaultOperationOptions()),
+		Renderer:   render.New(render.DefaultOptions()), Events: out.event}, reconciler.DefaultOptions())
 	if err != nil {
 		return nil, err
 	}

@@ -317,8 +317,8 @@ func setUpDaemon(ctx context.Context, log *slog.Logger, f runFlags) (*daemonSetu
 	}
 	jc := ring.NewClient(router, ring.DefaultOptions())
 	s.engine, err = reconciler.New(reconciler.Clients{Kube: manager, Ring: jc,
-		Decommissioner: ring.NewDecommissioner(jc, ring.DefaultDecommissionOptions()),
-		Renderer:       render.New(render.DefaultOptions())}, engineOptions(f))
+		Operations: ring.NewOperations(jc, ring.DefaultOperationOptions()),
+		Renderer:   render.New(render.DefaultOptions())}, engineOptions(f))
 	if err != nil {
 		return nil, err
 	}

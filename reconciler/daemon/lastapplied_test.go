@@ -127,11 +127,20 @@ func (noRing) ReadView(context.Context, ring.Node) (*ring.View, error) {
 	return nil, errors.New("connection refused")
 }
 func (noRing) Decommission(context.Context, ring.Node) error { return errors.New("connection refused") }
+func (noRing) ResumeBootstrap(context.Context, ring.Node) error {
+	return errors.New("connection refused")
+}
+func (noRing) UpgradeSSTables(context.Context, ring.Node) error {
+	return errors.New("connection refused")
+}
+func (noRing) ReadProgress(context.Context, ring.Node) (*ring.Progress, error) {
+	return nil, errors.New("connection refused")
+}
 
 // startDaemon runs a daemon with the real engine over store, following a
 // fake source; it stops with the test or when stop is called.
 func startDaemon(t *testing.T, store *memKube, rep *reporter) (src *fakeSource, stop func()) {
-	engine, err := reconciler.New(reconciler.Clients{Kube: store, Ring: noRing{}, Decommissioner: noRing{}},
+	engine, err := reconciler.New(reconciler.Clients{Kube: store, Ring: noRing{}, Operations: noRing{}},
 		reconciler.Options{RingPollInterval: 20 * time.Millisecond, ObserveInterval: 50 * time.Millisecond, FastObserveInterval: 20 * time.Millisecond})
 	require.NoError(t, err)
 	src = newFakeSource()

@@ -20,13 +20,22 @@
 //	                  templates staged, immutable fields re-created, decommissions
 //	                  completed, PVCs grown or deleted, objects pruned
 //	any region down   disruptive steps wait (RegionUnreachable)
-//	decommission      a decommission in flight: wait for DECOMMISSIONED, start it
-//	                  again if the node is still NORMAL
+//	decommission      a decommission in flight: wait until the node is DECOMMISSIONED
+//	                  or gone from every other view (the batch then removes it); try
+//	                  again when it failed (see Long operations)
+//	upgradesstables   one in flight: wait until the node has no old sstable; try again
+//	                  when it stopped
+//	failed bootstrap  a node whose bootstrap failed: resume it
+//	series roll       a template roll to another release series (4.1 to 5.0), or one
+//	                  whose schema skew the ring shows (Ring.UpgradeSkew), goes first:
+//	                  no node joins or leaves a ring of two versions
 //	topology          datacenter by datacenter, seed first: grow (the rack with the
 //	                  fewest nodes, first rack on a tie: one node per rack, then in
 //	                  turn), then shrink (the rack with the most nodes, last rack on
 //	                  a tie: decommission its highest pod)
 //	template rolls    rack by rack, seed datacenter first, one pod at a time
+//	upgradesstables   node by node in rollout order, on each node whose sstables are
+//	                  on an older format than its release writes (RingNode.OldSSTables)
 //	nothing left      Converged once every rack is at rest and the ring healthy
 //
 // A disruptive step (a node joining, leaving or restarting) then passes the
@@ -39,7 +48,35 @@
 // exception to the ring gate is a step about a node that is itself the
 // ring's only problem and is down: restarting it on a fixed template, or
 // removing it when it never joined, cannot make the ring less available,
-// and without it a broken image would need a human (CassKop's deadlock).
+// and without it a broken image would need a human (CassKop's deadlock);
+// a retry of a long operation (a decommission, a bootstrap resume) is such
+// a step. The other exception is the upgrade skew: during a rolling
+// upgrade across release series (4.1 to 5.0) the upgraded nodes report
+// another schema version until every node runs the new one (5.0
+// NEWS.txt), so a restart of the roll passes the ring gate when that
+// disagreement is the ring's only problem (Ring.UpgradeSkew, judged by
+// ring.UpgradeSkew); nothing else does.
+//
+// # Long operations
+//
+// A decommission, a bootstrap resume and an upgradesstables run for
+// minutes or hours; the executor only sends them (fire-and-forget), and
+// the planner follows them from the ring: the node's own mode while it
+// answers, the other nodes' views (RingNode.State, InRing), its progress
+// (RingNode.NoProgressSince, OldSSTables). A failed one is tried again,
+// MaxAttempts times in all, RetryBackoff apart (doubling), then Blocked
+// with the node, what failed, and the nodetool command or annotation that
+// lets a human go on. Failure is read per version:
+//
+//	decommission  not started StartGrace after it was sent (node NORMAL, no view
+//	              has it leaving); LEAVING with no progress for StallTimeout
+//	              (3.11 and 4.x after a failed stream: both accept decommission
+//	              again on a LEAVING node); DECOMMISSION_FAILED (5.0). A highest pod
+//	              found leaving without the marker is followed the same way.
+//	bootstrap     JOINING_FAILED (5.0), or JOINING / JOINING_FAILED with no
+//	              progress for StallTimeout (4.x stays JOINING; 5.0 stays
+//	              JOINING_FAILED while a resume streams): resumed
+//	upgrade       old sstables left and no progress for StallTimeout
 //
 // # A rack's StatefulSet
 //
@@ -48,7 +85,10 @@
 //	at rest ──template changed: stage it, partition = replicas (no restart)──▶ staged
 //	staged ──partition lowered to the next outdated pod (disruptive)──▶ rolling ──pod Ready──▶ staged
 //	staged, every pod updated ──partition back to 0──▶ at rest
-//	at rest ──mark ringops.dev/decommission, decommission──▶ leaving ──DECOMMISSIONED: mark PVC, replicas-1──▶ at rest
+//	at rest ──mark ringops.dev/decommission, decommission──▶ leaving ──DECOMMISSIONED or gone: mark PVC, replicas-1──▶ at rest
+//	leaving ──failed (per version): stamp attempt n+1, decommission again──▶ leaving
+//	growing, its node's bootstrap failed ──stamp attempt n+1, resume bootstrap──▶ growing
+//	at rest, a node with old sstables ──stamp attempt, upgradesstables──▶ at rest (node rewriting)
 //	immutable field changed ──orphan delete, re-create (pods and PVCs kept)──▶ at rest
 //
 // Every pod restart is its own ring-gated step: the partition goes down to
@@ -97,7 +137,8 @@
 // annotations the executor applies with them: ringops.dev/step and
 // ringops.dev/step-at (what started when, for the health timeout),
 // ringops.dev/decommission (the node being decommissioned, written before
-// the decommission starts), ringops.dev/change (what a staged template
+// the decommission starts), ringops.dev/attempt (which try of which long
+// operation on which node), ringops.dev/change (what a staged template
 // changes, for messages), and ringops.dev/decommissioned on the PVC of a
 // decommissioned node, which is never reused by a new node (Cassandra
 // refuses to start on it). A restarted daemon re-derives everything from
@@ -110,6 +151,7 @@
 // call Next, execute the steps in order as their Action documents (server-
 // side apply of the planner's objects, which carry the observed
 // resourceVersion; deletes with UID and resourceVersion preconditions;
-// decommission started in the background), stop at the first error, and
-// call Next again. It decides nothing.
+// long operations sent, never waited for), stop at the first error, and
+// call Next again. It decides nothing. Ring.Since, RingNode.NoProgressSince
+// and Ring.UpgradeSkew are its to keep and compute.
 package plan

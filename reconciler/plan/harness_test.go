@@ -50,12 +50,17 @@ type ringSpec struct {
 	Summary  string                   `json:"summary"`
 	Problems []RingProblem            `json:"problems"`
 	Nodes    map[string]*ringNodeSpec `json:"nodes"`
+	// UpgradeSkew is Ring.UpgradeSkew.
+	UpgradeSkew string `json:"upgradeSkew"`
 }
 
 type ringNodeSpec struct {
 	Mode   *string `json:"mode"`
 	State  string  `json:"state"`
 	InRing *bool   `json:"inRing"`
+	// NoProgressSince (RFC 3339) and OldSSTables are the node's progress.
+	NoProgressSince string `json:"noProgressSince"`
+	OldSSTables     *int64 `json:"oldSSTables"`
 }
 
 // ctxSpec is one context: unreachable, or its live objects. Objects other
@@ -89,6 +94,9 @@ type stsSpec struct {
 	PVCs        map[string]*pvcSpec `json:"pvcs"`
 	NoPVCs      bool                `json:"noPVCs"`
 	Absent      bool                `json:"absent"`
+	// PodImage is the image of the pods not on the update revision
+	// (those on it run the live template's).
+	PodImage string `json:"podImage"`
 	// Seeds replaces the live CASSANDRA_SEEDS: pod names, given the
 	// domain of the rendered list's first seed.
 	Seeds []string `json:"seeds"`
@@ -440,7 +448,7 @@ func buildPods(t testing.TB, oc *Context, sts *unstructured.Unstructured, n, upd
 					render.LabelDatacenter: labels[render.LabelDatacenter], render.LabelRack: labels[render.LabelRack],
 					LabelRevision: rev,
 				}},
-			Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: render.ContainerCassandra,
+			Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: render.ContainerCassandra, Image: podImageOf(sts, rev == updateRev, ss),
 				Ports: []corev1.ContainerPort{{Name: render.PortJolokia, ContainerPort: 8778}},
 				Env:   []corev1.EnvVar{{Name: seedsEnv, Value: seeds}}}}},
 			Status: corev1.PodStatus{Phase: corev1.PodRunning, PodIP: fmt.Sprintf("10.0.%d.%d", len(oc.Pods)/200, len(oc.Pods)%200+1),
@@ -454,6 +462,15 @@ func buildPods(t testing.TB, oc *Context, sts *unstructured.Unstructured, n, upd
 		out = append(out, &oc.Pods[len(oc.Pods)-1])
 	}
 	return out
+}
+
+// podImageOf is the image of a pod: the live template's on the update
+// revision, stsSpec.PodImage otherwise.
+func podImageOf(sts *unstructured.Unstructured, updated bool, ss *stsSpec) string {
+	if updated {
+		return imageOf(nested(sts.Object, "spec", "template"))
+	}
+	return ss.PodImage
 }
 
 func buildPVCs(oc *Context, sts *unstructured.Unstructured, n int32, ss *stsSpec) {
@@ -506,7 +523,7 @@ func buildPVCs(oc *Context, sts *unstructured.Unstructured, n int32, ss *stsSpec
 func buildRing(t testing.TB, cluster string, o *Observed, rs *ringSpec) Ring {
 	t.Helper()
 	rg := Ring{Assessed: true, Healthy: len(rs.Problems) == 0, Summary: rs.Summary, Problems: rs.Problems,
-		Since: o.Now.Add(-time.Hour), Nodes: map[string]RingNode{}}
+		Since: o.Now.Add(-time.Hour), Nodes: map[string]RingNode{}, UpgradeSkew: rs.UpgradeSkew}
 	if rs.Healthy != nil {
 		rg.Healthy = *rs.Healthy
 	}
@@ -536,6 +553,14 @@ func buildRing(t testing.TB, cluster string, o *Observed, rs *ringSpec) Ring {
 		}
 		if ns.InRing != nil {
 			n.InRing = *ns.InRing
+		}
+		if ns.NoProgressSince != "" {
+			since, err := time.Parse(time.RFC3339, ns.NoProgressSince)
+			require.NoError(t, err)
+			n.NoProgressSince = since
+		}
+		if ns.OldSSTables != nil {
+			n.OldSSTables = *ns.OldSSTables
 		}
 		rg.Nodes[pod] = n
 	}

@@ -44,14 +44,40 @@ func (v *view) wait(w Wait) Plan {
 }
 
 // candidate finds the first work left, in rollout order: a decommission
-// in flight; then the topology, datacenter by datacenter (seed first):
-// growth, then shrinking; then template rolls, rack by rack.
+// or an upgradesstables in flight, a failed bootstrap; then the topology,
+// datacenter by datacenter (seed first): growth, then shrinking; then
+// template rolls, rack by rack; then upgradesstables, node by node. A
+// roll to another release series (or one the ring shows the schema skew
+// of) goes before the topology: no node joins or leaves a ring of two
+// versions, and none bootstraps on another version than the ring's.
 func (v *view) candidate() (*candidate, *Wait) {
 	for _, r := range v.racks {
 		if r.live != nil && r.live.annotations[AnnotationDecommission] != "" {
 			return v.decommissionInFlight(r)
 		}
 	}
+	if c, w := v.upgradeInFlight(); c != nil || w != nil {
+		return c, w
+	}
+	if c, w := v.failedBootstrap(); c != nil || w != nil {
+		return c, w
+	}
+	if v.o.Ring.UpgradeSkew != "" || v.upgradeAcrossSeries() {
+		if c := v.roll(); c != nil {
+			return c, nil
+		}
+	}
+	if c, w := v.topology(); c != nil || w != nil {
+		return c, w
+	}
+	if c := v.roll(); c != nil {
+		return c, nil
+	}
+	return v.upgradeSSTables(), nil
+}
+
+// topology is the next node to join or leave, datacenter by datacenter.
+func (v *view) topology() (*candidate, *Wait) {
 	for i := 0; i <= len(v.c.Spec.Datacenters); i++ {
 		var racks []*rack
 		for _, r := range v.racks {
@@ -62,19 +88,27 @@ func (v *view) candidate() (*candidate, *Wait) {
 		if c, w := v.grow(racks); c != nil || w != nil {
 			return c, w
 		}
-		if c := v.shrink(racks); c != nil {
-			return c, nil
-		}
-	}
-	for _, r := range v.racks {
-		if ord := r.nextRestart(); ord >= 0 && !r.orphan() {
-			return v.restart(r, ord), nil
+		if c, w := v.shrink(racks); c != nil || w != nil {
+			return c, w
 		}
 	}
 	return nil, nil
 }
 
-// decommissionInFlight: a marker the batch could not complete.
+// roll is the next pod to restart on its staged template, rack by rack.
+func (v *view) roll() *candidate {
+	for _, r := range v.racks {
+		if ord := r.nextRestart(); ord >= 0 && !r.orphan() {
+			return v.restart(r, ord)
+		}
+	}
+	return nil
+}
+
+// decommissionInFlight: a marker the batch could not complete. The
+// decommission runs (the node LEAVING, or not answering while the others
+// have it leaving), or it failed and is tried again as decommissionFailure
+// and retry say.
 func (v *view) decommissionInFlight(r *rack) (*candidate, *Wait) {
 	m := r.live.annotations[AnnotationDecommission]
 	ord, _ := ordinalOf(m, r.name)
@@ -83,16 +117,13 @@ func (v *view) decommissionInFlight(r *rack) (*candidate, *Wait) {
 			"StatefulSet %s is marked as decommissioning %s, which is not its highest pod (%d replicas): check the node and remove the annotation %s by hand",
 			r.name, m, r.live.replicas, AnnotationDecommission)}
 	}
-	switch mode := v.o.Ring.Nodes[m].Mode; mode {
-	case "NORMAL":
-		c := v.decommission(r, "decommission of "+m+" did not start, or was aborted (node NORMAL): start it again")
-		c.except = ord
-		return c, nil
-	default:
-		w := v.timed(Wait{Reason: RolloutInProgress, Context: r.ctx,
-			Message: r.label() + ": decommission of " + m + " in flight (" + v.modeOf(m) + ")"}, r.stepAt())
-		return nil, &w
+	a := r.tries(opDecommission, m)
+	if failure := v.decommissionFailure(r, m, a); failure != "" {
+		return v.retry(r, ord, a, failure)
 	}
+	w := v.timed(Wait{Reason: RolloutInProgress, Context: r.ctx,
+		Message: r.label() + ": decommission of " + m + " in flight (" + v.decommissionState(r, m) + ")"}, r.stepAt())
+	return nil, &w
 }
 
 // grow picks, among a datacenter's racks below their node count, the one
@@ -183,7 +214,7 @@ func (v *view) growReason(pick *rack, racks []*rack) string {
 // shrink picks, among a datacenter's racks above their node count, the one
 // with the most nodes (the last such rack on a tie), and removes its
 // highest pod: by decommission, or directly when the node never joined.
-func (v *view) shrink(racks []*rack) *candidate {
+func (v *view) shrink(racks []*rack) (*candidate, *Wait) {
 	var pick *rack
 	for _, r := range racks {
 		if r.live.replicas > r.target && (pick == nil || r.live.replicas >= pick.live.replicas) {
@@ -191,7 +222,7 @@ func (v *view) shrink(racks []*rack) *candidate {
 		}
 	}
 	if pick == nil {
-		return nil
+		return nil, nil
 	}
 	n := pick.live.replicas
 	m := pick.podName(n - 1)
@@ -203,14 +234,18 @@ func (v *view) shrink(racks []*rack) *candidate {
 		u := v.write(pick, n-1, min(pick.live.partition, n-1), v.stamp("remove "+m))
 		return &candidate{r: pick, except: n - 1, desc: fmt.Sprintf("%s remove %s", pick.label(), m),
 			step: Step{Action: ScaleStatefulSet, Context: pick.ctx, Target: refOf(pick.live.obj), Objects: objs(u),
-				Pod: m, From: n, To: n - 1, Reason: why + ": " + m + " never joined the ring (not Ready, in no view), removed without decommission"}}
+				Pod: m, From: n, To: n - 1, Reason: why + ": " + m + " never joined the ring (not Ready, in no view), removed without decommission"}}, nil
 	}
-	return v.decommission(pick, why+": decommission "+m+", the highest pod of the rack with the most nodes")
+	if v.leavingAlready(m) {
+		return v.unmarkedDecommission(pick, m)
+	}
+	return v.decommission(pick, why+": decommission "+m+", the highest pod of the rack with the most nodes", 1), nil
 }
 
-func (v *view) decommission(r *rack, why string) *candidate {
+// decommission is try n of the decommission of a rack's highest pod.
+func (v *view) decommission(r *rack, why string, n int) *candidate {
 	m := r.podName(r.live.replicas - 1)
-	set := v.stamp("decommission " + m)
+	set := v.tried(opDecommission, m, n, "decommission "+m)
 	set[AnnotationDecommission] = m
 	u := v.write(r, r.live.replicas, r.live.partition, set)
 	return &candidate{r: r, except: -1, desc: r.label() + " decommission " + m,
@@ -289,7 +324,7 @@ func (v *view) gateRing(c *candidate) *Wait {
 			return nil
 		}
 	}
-	if !rg.Assessed || !rg.Healthy {
+	if !rg.Assessed || (!rg.Healthy && !v.skewTolerated(c)) {
 		_, last := v.lastStep()
 		since := last
 		if rg.Since.After(since) {

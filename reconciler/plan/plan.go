@@ -157,9 +157,10 @@ const (
 	// rollback"); its PVC stays, so this is a restart.
 	RestartPod
 	// Decommission: server-side apply Objects[0] (the StatefulSet with
-	// AnnotationDecommission naming Pod), then start decommissioning Pod
-	// through Jolokia (ring.Decommissioner), without waiting for the end:
-	// the planner follows the node's OperationMode. Disruptive.
+	// AnnotationDecommission naming Pod and the attempt), then send the
+	// decommission of Pod through Jolokia (ring.Operations.Decommission),
+	// or its retry, without waiting: the planner follows the node's
+	// OperationMode and the other nodes' views. Disruptive.
 	Decommission
 	// DeletePVC: delete Target (preconditions UID and resourceVersion), a
 	// PVC whose node was decommissioned, when spec.storage says so.
@@ -179,10 +180,27 @@ const (
 	// Prune: delete Target (precondition UID), an object that left the
 	// desired state; never a StatefulSet, pod or PVC. Non-disruptive.
 	Prune
+	// ResumeBootstrap: server-side apply Objects[0] (the StatefulSet
+	// stamped with the attempt), then ask Pod, whose bootstrap failed, to
+	// resume it (`nodetool bootstrap resume`, through
+	// ring.Operations.ResumeBootstrap), without waiting: the planner
+	// follows the node's mode and streams. Disruptive.
+	ResumeBootstrap
+	// UpgradeSSTables: server-side apply Objects[0] (the StatefulSet
+	// stamped with the attempt), then start rewriting Pod's sstables that
+	// are on an older format than its release writes (`nodetool
+	// upgradesstables`, through ring.Operations.UpgradeSSTables), without
+	// waiting: the planner follows the node's count of old sstables.
+	// Disruptive (it loads the node's disks: one at a time, gated).
+	UpgradeSSTables
 )
 
 var actionNames = [...]string{"", "ApplyObjects", "CreateStatefulSet", "UpdateStatefulSet", "ScaleStatefulSet",
-	"RestartPod", "Decommission", "DeletePVC", "ExpandPVC", "RecreateStatefulSet", "DeleteStatefulSet", "Prune"}
+	"RestartPod", "Decommission", "DeletePVC", "ExpandPVC", "RecreateStatefulSet", "DeleteStatefulSet", "Prune",
+	"ResumeBootstrap", "UpgradeSSTables"}
+
+// LastAction is the last of the actions, for loops over all of them.
+const LastAction = UpgradeSSTables
 
 func (a Action) String() string {
 	if int(a) < len(actionNames) && a > 0 {
@@ -245,7 +263,7 @@ type Step struct {
 // restart: at most one such step is in flight per cluster.
 func (s Step) Disruptive() bool {
 	switch s.Action {
-	case RestartPod, Decommission:
+	case RestartPod, Decommission, ResumeBootstrap, UpgradeSSTables:
 		return true
 	case ScaleStatefulSet:
 		return s.To > s.From
@@ -277,10 +295,12 @@ func (s Step) String() string {
 	case ExpandPVC:
 		b.WriteString(" to " + s.Size)
 	}
-	if s.Pod != "" && s.Action != Decommission {
-		b.WriteString(" (" + s.Pod + ")")
-	} else if s.Pod != "" {
+	switch {
+	case s.Pod == "":
+	case s.Action == Decommission || s.Action == ResumeBootstrap || s.Action == UpgradeSSTables:
 		b.WriteString(" node " + s.Pod)
+	default:
+		b.WriteString(" (" + s.Pod + ")")
 	}
 	if s.Reason != "" {
 		b.WriteString(": " + s.Reason)

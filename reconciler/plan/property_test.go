@@ -14,8 +14,13 @@ import (
 )
 
 // simSpec is a cluster spec in a form the generator mutates.
+// simSeries are the Cassandra release series the scenarios run, in
+// upgrade order.
+var simSeries = []string{"3.11", "4.1", "5.0"}
+
 type simSpec struct {
-	image         int // cassandra:4.1.<image>
+	series        int // simSeries[series]
+	image         int // cassandra:<series>.<image>
 	tokens        int
 	size          int // Gi
 	deleteOnDecom bool
@@ -33,7 +38,7 @@ type simDC struct {
 func (s simSpec) cluster() *schemas.CassandraCluster {
 	c := &schemas.CassandraCluster{APIVersion: schemas.APIVersion, Kind: schemas.Kind,
 		Metadata: schemas.ObjectMeta{Name: "orders", Namespace: "cassandra"}}
-	c.Spec.Image = fmt.Sprintf("cassandra:4.1.%d", s.image)
+	c.Spec.Image = fmt.Sprintf("cassandra:%s.%d", simSeries[s.series], s.image)
 	c.Spec.Storage = schemas.Storage{Size: fmt.Sprintf("%dGi", s.size), DeleteOnDecommission: s.deleteOnDecom}
 	c.Spec.Config = &schemas.Config{CassandraYAML: map[string]any{"num_tokens": s.tokens}}
 	c.Spec.Rollout = &schemas.Rollout{HealthTimeout: "3m", Settle: "10s", Paused: s.paused}
@@ -90,15 +95,15 @@ func (s simSpec) String() string {
 	for _, d := range s.dcs {
 		dcs = append(dcs, fmt.Sprintf("%s@%s %dx%d", d.name, d.ctx, d.racks, d.nodes))
 	}
-	return fmt.Sprintf("image 4.1.%d tokens %d size %dGi deleteOnDecom %v paused %v window %v [%s]",
-		s.image, s.tokens, s.size, s.deleteOnDecom, s.paused, s.window, strings.Join(dcs, ", "))
+	return fmt.Sprintf("image %s.%d tokens %d size %dGi deleteOnDecom %v paused %v window %v [%s]",
+		simSeries[s.series], s.image, s.tokens, s.size, s.deleteOnDecom, s.paused, s.window, strings.Join(dcs, ", "))
 }
 
 // mutate returns a random change of s: scale, image, configuration,
 // datacenters and racks added or removed (once empty), storage growth,
 // pause, windows, PVC policy, or an invalid change (storage shrink).
 func (w *simWorld) mutate(s simSpec) simSpec {
-	n := simSpec{image: s.image, tokens: s.tokens, size: s.size, deleteOnDecom: s.deleteOnDecom,
+	n := simSpec{series: s.series, image: s.image, tokens: s.tokens, size: s.size, deleteOnDecom: s.deleteOnDecom,
 		paused: s.paused, window: s.window, dcs: append([]simDC(nil), s.dcs...)}
 	i := w.rng.Intn(len(n.dcs))
 	for j := len(n.dcs) - 1; j > 0; j-- {
@@ -116,6 +121,11 @@ func (w *simWorld) mutate(s simSpec) simSpec {
 		n.dcs[i].nodes = max(lo, min(4, n.dcs[i].nodes+int32(w.rng.Intn(3))-1))
 	case 3, 13: // seed lists no longer roll racks: image bumps make the rolls
 		n.image++
+		// An upgrade across release series, one at a time: an operator
+		// never starts the next while nodes still run the one before.
+		if n.series < len(simSeries)-1 && w.ops.Intn(3) == 0 && len(w.groundSeries()) <= 1 {
+			n.series, n.image = n.series+1, 1
+		}
 	case 4:
 		n.tokens = 24 - n.tokens
 	case 5:
@@ -159,7 +169,9 @@ func (w *simWorld) mutate(s simSpec) simSpec {
 
 // tick observes, plans, executes and lets the world move on.
 func (w *simWorld) tick() Plan {
-	p := Next(w.desired, w.observe())
+	o := w.observe()
+	w.skewed = o.Ring.UpgradeSkew != ""
+	p := Next(w.desired, o)
 	w.execute(p)
 	w.advance()
 	return p
@@ -200,13 +212,30 @@ func (w *simWorld) injectFault() {
 	case 4:
 		w.failDecom = true
 	case 5:
-		// no fault
+		switch w.ops.Intn(3) {
+		case 0:
+			w.failBoot = true
+		case 1:
+			w.failUp = true
+		} // else no fault
 	}
+}
+
+// stuckPod reports whether a pod stays Pending (fault).
+func (w *simWorld) stuckPod() bool {
+	for _, rg := range w.regions {
+		for _, p := range rg.pods {
+			if p.stuck > 0 {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // heal ends every fault.
 func (w *simWorld) heal() {
-	w.faults, w.crashProb, w.stuckNext, w.failDecom, w.jolokiaDown = false, 0, 0, false, 0
+	w.faults, w.crashProb, w.stuckNext, w.failDecom, w.failBoot, w.failUp, w.jolokiaDown = false, 0, 0, false, false, false, 0
 	for _, rg := range w.regions {
 		rg.down = 0
 		for _, p := range rg.pods {
@@ -220,9 +249,27 @@ func (w *simWorld) heal() {
 }
 
 // operator does what the planner asks a human for: delete a PVC that
-// holds a decommissioned node in the way of a new one.
+// holds a decommissioned node in the way of a new one; let ringops try a
+// failed long operation again (the faults are healed).
 func (w *simWorld) operator(p Plan) {
-	if p.Wait.Reason != Blocked || !strings.Contains(p.Wait.Message, "holds the decommissioned node") {
+	if p.Wait.Reason != Blocked {
+		return
+	}
+	if _, rest, ok := strings.Cut(p.Wait.Message, "annotate statefulset "); ok {
+		name, _, _ := strings.Cut(rest, " ")
+		for _, rg := range w.regions {
+			if st := rg.sts[name]; st != nil {
+				ann := st.obj.GetAnnotations()
+				delete(ann, AnnotationAttempt)
+				st.obj.SetAnnotations(ann)
+				rg.rv++
+				st.rv = rg.rv
+				w.logf("operator removes %s from %s", AnnotationAttempt, name)
+			}
+		}
+		return
+	}
+	if !strings.Contains(p.Wait.Message, "holds the decommissioned node") {
 		return
 	}
 	for _, rg := range w.regions {
@@ -240,7 +287,7 @@ func (w *simWorld) operator(p Plan) {
 // converge within convergeTicks, and no invariant may break on the way.
 func scenario(t *testing.T, seed int64, chaosTicks, convergeTicks int, seen map[string]int) {
 	w := newWorld(t, seed)
-	spec := simSpec{image: 1, tokens: 16, size: 1, dcs: []simDC{{name: "dc1", ctx: "region-1",
+	spec := simSpec{series: w.ops.Intn(2), image: 1, tokens: 16, size: 1, dcs: []simDC{{name: "dc1", ctx: "region-1",
 		nodes: int32(1 + w.rng.Intn(3)), racks: 1 + w.rng.Intn(3)}}}
 	if w.rng.Intn(2) == 0 {
 		spec.dcs = append(spec.dcs, simDC{name: "dc2", ctx: "region-2", nodes: int32(1 + w.rng.Intn(2)), racks: 1 + w.rng.Intn(2)})
@@ -259,11 +306,20 @@ func scenario(t *testing.T, seed int64, chaosTicks, convergeTicks int, seen map[
 			if next := w.mutate(spec); w.accept(next) {
 				spec, valid = next, w.desired
 			}
+		} else if w.stuckPod() && w.ops.Intn(8) == 0 {
+			// A pod stuck Pending gets its fix, a new template: the
+			// planner deletes the pod when the roll reaches it still
+			// Pending (RestartPod+DeletePod).
+			next := spec
+			next.image++
+			if w.accept(next) {
+				spec, valid = next, w.desired
+			}
 		}
 		if w.rng.Intn(15) == 0 {
 			w.injectFault()
 		}
-		count(seen, w.tick())
+		count(seen, w.tick(), w.skewed)
 		failOn(t, w)
 	}
 	w.desired = valid
@@ -275,7 +331,7 @@ func scenario(t *testing.T, seed int64, chaosTicks, convergeTicks int, seen map[
 	var p Plan
 	for i := 0; i < convergeTicks; i++ {
 		p = w.tick()
-		count(seen, p)
+		count(seen, p, w.skewed)
 		failOn(t, w)
 		w.operator(p)
 		if p.Done() {
@@ -310,20 +366,22 @@ func TestPropertyInvariants(t *testing.T) {
 	}
 	// The scenarios must exercise every action and every wait that the
 	// world can produce, else they prove little.
-	for a := ApplyObjects; a <= Prune; a++ {
+	for a := ApplyObjects; a <= LastAction; a++ {
 		require.NotZero(t, seen[a.String()], "no scenario executed %s", a)
 	}
 	for _, r := range []WaitReason{Converged, Blocked, RegionUnreachable, WaitingForRegion, RolloutInProgress,
 		RingUnhealthy, Settling, Paused, OutsideWindow} {
 		require.NotZero(t, seen[r.String()], "no scenario waited with %s", r)
 	}
-	for _, k := range []string{"RestartPod+DeletePod", "ScaleStatefulSet+MarkPVC", "ScaleStatefulSet down, never joined", "Decommission again"} {
+	for _, k := range []string{"RestartPod+DeletePod", "ScaleStatefulSet+MarkPVC", "ScaleStatefulSet down, never joined", "Decommission again",
+		"ResumeBootstrap again", "RestartPod through an upgrade skew"} {
 		require.NotZero(t, seen[k], "no scenario executed %s", k)
 	}
 }
 
-// count records what a plan does, for the coverage check.
-func count(seen map[string]int, p Plan) {
+// count records what a plan does, for the coverage check; skew: the ring
+// it was made against showed an upgrade skew.
+func count(seen map[string]int, p Plan, skew bool) {
 	if len(p.Steps) == 0 {
 		seen[p.Wait.Reason.String()]++
 	}
@@ -336,12 +394,17 @@ func count(seen map[string]int, p Plan) {
 			seen["ScaleStatefulSet+MarkPVC"]++
 		case s.Action == ScaleStatefulSet && s.To < s.From && strings.Contains(s.Reason, "never joined"):
 			seen["ScaleStatefulSet down, never joined"]++
-		case s.Action == Decommission && strings.Contains(s.Reason, "again"):
+		case s.Action == Decommission && strings.Contains(s.Reason, "; attempt "):
 			seen["Decommission again"]++
 		case s.Action == ScaleStatefulSet && strings.Contains(s.Reason, "its seed list names"):
 			seen["ScaleStatefulSet+seed list"]++
 		case s.Action == UpdateStatefulSet && strings.Contains(s.Reason, "no seed of its list"):
 			seen["UpdateStatefulSet seed list only"]++
+		case s.Action == ResumeBootstrap && !strings.Contains(s.Reason, "resume 1 of"):
+			seen["ResumeBootstrap again"]++
+		}
+		if s.Action == RestartPod && skew {
+			seen["RestartPod through an upgrade skew"]++
 		}
 	}
 }

@@ -115,7 +115,7 @@ func FromResult(res ring.Result, since time.Time) Ring {
 			continue
 		}
 		rg.Nodes[st.Node.Pod] = RingNode{Mode: string(st.Mode), State: st.State.String(),
-			InRing: st.State != ring.StateUnknown || st.HostID != ""}
+			InRing: st.State != ring.StateUnknown || st.HostID != "", OldSSTables: -1}
 	}
 	rg.Assessed = queried || len(res.Nodes) == 0
 	for _, r := range res.Reasons {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
@@ -62,7 +63,7 @@ func (w *simWorld) exec(s Step) error {
 		for _, u := range s.Objects {
 			w.applyObject(rg, u)
 		}
-	case CreateStatefulSet, UpdateStatefulSet, ScaleStatefulSet, RestartPod, Decommission:
+	case CreateStatefulSet, UpdateStatefulSet, ScaleStatefulSet, RestartPod, Decommission, ResumeBootstrap, UpgradeSSTables:
 		return w.execSTS(rg, s)
 	case RecreateStatefulSet:
 		return w.recreate(rg, s)
@@ -123,6 +124,16 @@ func (w *simWorld) execSTS(rg *simRegion, s Step) error {
 			return errCrash
 		}
 		w.startDecommission(rg, s.Pod)
+	case ResumeBootstrap:
+		if w.crash() {
+			return errCrash
+		}
+		w.resumeBootstrap(rg, s.Pod)
+	case UpgradeSSTables:
+		if w.crash() {
+			return errCrash
+		}
+		w.upgradeSSTables(rg, s.Pod)
 	}
 	return nil
 }
@@ -139,24 +150,94 @@ func (w *simWorld) deletePod(rg *simRegion, s Step) error {
 	return nil
 }
 
-// startDecommission is ring.Decommissioner: only a NORMAL node, only when
-// its view shows nobody else joining, leaving or down.
-func (w *simWorld) startDecommission(rg *simRegion, pod string) {
-	p := rg.pods[pod]
-	if p == nil || !p.running() || p.node.mode != "NORMAL" || w.jolokiaDown > 0 {
-		w.logf("  decommission of %s not started", pod)
-		return
-	}
+// reachable: the node's agent answers the operation.
+func (w *simWorld) reachable(p *simPod) bool {
+	return p != nil && p.running() && p.node.mode != "CRASHED" && p.node.mode != "STARTING" && w.jolokiaDown == 0
+}
+
+// busyElsewhere: another node joins or leaves (its view shows it).
+func (w *simWorld) busyElsewhere(p *simPod) bool {
 	for _, r := range w.regions {
 		for _, q := range r.pods {
-			if q != p && q.running() && (q.node.mode == "JOINING" || q.node.mode == "LEAVING") {
-				w.logf("  decommission of %s refused: ring busy", pod)
-				return
+			if q != p && q.running() {
+				switch q.node.mode {
+				case "JOINING", "LEAVING", "JOINING_FAILED", "DECOMMISSION_FAILED":
+					return true
+				}
 			}
 		}
 	}
-	p.node.mode, p.node.ticks, p.node.fail = "LEAVING", 2, w.failDecom
+	return false
+}
+
+// startDecommission is ring.Operations.Decommission and Cassandra: a
+// NORMAL node, or a failed decommission retried as the version allows
+// (LEAVING on 3.11 and 4.1, DECOMMISSION_FAILED on 5.0), only when its
+// view shows nobody else joining, leaving or down. Asked while its
+// decommission runs, 4.1 refuses and 5.0 returns; 3.11 would start a
+// second one: the planner must never ask then.
+func (w *simWorld) startDecommission(rg *simRegion, pod string) {
+	p := rg.pods[pod]
+	if !w.reachable(p) {
+		w.logf("  decommission of %s not started", pod)
+		return
+	}
+	n := p.node
+	switch {
+	case n.mode == "LEAVING" && !n.idle:
+		if n.release == "3.11" {
+			w.violate("%s: a second decommission sent while one runs (3.11 would run both)", pod)
+		}
+		return
+	case n.mode == "NORMAL", n.mode == "LEAVING", n.mode == "DECOMMISSION_FAILED":
+	default:
+		w.logf("  decommission of %s refused: node %s", pod, n.mode)
+		return
+	}
+	if w.busyElsewhere(p) {
+		w.logf("  decommission of %s refused: ring busy", pod)
+		return
+	}
+	n.mode, n.ticks, n.fail, n.idle, n.stalled = "LEAVING", 2, w.failDecom, false, time.Time{}
 	w.failDecom = false
+}
+
+// resumeBootstrap is ring.Operations.ResumeBootstrap and Cassandra's
+// resumeBootstrap: it streams again (5.0 stays JOINING_FAILED meanwhile),
+// whether or not a bootstrap streams already: the planner must never ask
+// while one does (everything would stream twice).
+func (w *simWorld) resumeBootstrap(rg *simRegion, pod string) {
+	p := rg.pods[pod]
+	if !w.reachable(p) || w.busyElsewhere(p) {
+		w.logf("  resume of %s not sent", pod)
+		return
+	}
+	n := p.node
+	if n.mode != "JOINING" && n.mode != "JOINING_FAILED" {
+		w.logf("  resume of %s refused: node %s", pod, n.mode)
+		return
+	}
+	if !n.idle {
+		w.violate("%s: bootstrap resumed while it streams", pod)
+	}
+	n.ticks, n.fail, n.idle, n.stalled = 2, w.failBoot, false, time.Time{}
+	w.failBoot = false
+}
+
+// upgradeSSTables is ring.Operations.UpgradeSSTables: a NORMAL node
+// rewrites its old sstables.
+func (w *simWorld) upgradeSSTables(rg *simRegion, pod string) {
+	p := rg.pods[pod]
+	if !w.reachable(p) || p.node.mode != "NORMAL" {
+		w.logf("  upgradesstables of %s not sent", pod)
+		return
+	}
+	n := p.node
+	if n.upgrading > 0 {
+		w.violate("%s: a second upgradesstables sent while one runs", pod)
+	}
+	n.upgrading, n.fail, n.stalled = 2, w.failUp, time.Time{}
+	w.failUp = false
 }
 
 // applySTS is a server-side apply of a whole StatefulSet, with the
@@ -387,13 +468,17 @@ func (w *simWorld) regionOf(pod string) *simRegion {
 // the step restarts it), in rollout order.
 func (w *simWorld) checkDisruptive(s Step) {
 	except := ""
-	if s.Action == RestartPod {
+	switch s.Action {
+	case RestartPod, ResumeBootstrap, Decommission:
 		if p := w.regions[s.Context].pods[s.Pod]; p != nil && !p.healthy() {
-			except = s.Pod
+			except = s.Pod // restarted, resumed or decommissioned again
 		}
 	}
 	if busy := w.groundBusy(except); len(busy) > 0 {
 		w.violate("disruptive step %q while: %s", s.String(), strings.Join(busy, "; "))
+	}
+	if series := w.groundSeries(); len(series) > 1 && s.Action != RestartPod {
+		w.violate("disruptive step %q while the ring runs %s: only the roll may go on", s.String(), strings.Join(series, " and "))
 	}
 	switch s.Action {
 	case ScaleStatefulSet:
@@ -445,6 +530,19 @@ func (w *simWorld) groundBusy(except string) []string {
 		}
 	}
 	return out
+}
+
+// groundSeries lists the release series the running nodes run.
+func (w *simWorld) groundSeries() []string {
+	seen := map[string]bool{}
+	for _, rn := range w.regionNames() {
+		for _, p := range w.regions[rn].pods {
+			if p.running() && p.node.mode != "CRASHED" && p.node.mode != "DECOMMISSIONED" {
+				seen[p.node.release] = true
+			}
+		}
+	}
+	return sortedKeys(seen)
 }
 
 // checkGrowthOrder: a node joins a datacenter only once every earlier
@@ -541,6 +639,15 @@ func (w *simWorld) converged() []string {
 	}
 	if busy := w.groundBusy(""); len(busy) > 0 {
 		out = append(out, busy...)
+	}
+	for _, rn := range w.regionNames() {
+		rg := w.regions[rn]
+		for _, name := range sortedKeys(rg.pods) {
+			p := rg.pods[name]
+			if c := w.pvcOf(rg, p); c != nil && c.old > 0 && p.running() {
+				out = append(out, fmt.Sprintf("%s holds %d old sstables", name, c.old))
+			}
+		}
 	}
 	return out
 }

@@ -27,16 +27,23 @@ import (
 // (a fresh node needs a live seed, joins, becomes NORMAL; a fresh node in
 // its own seed list, or with an empty one, joins NORMAL at once without
 // bootstrap, as Cassandra does, and its volume records it; decommission
-// leaves the ring; a decommissioned volume never starts again). Faults:
-// nodes killed, pods that never become Ready, API servers down, Jolokia
-// unreadable, the controller lagging, decommissions failing, the executor
-// crashing half way through a step.
+// leaves the ring; a decommissioned volume never starts again). Each node
+// runs the Cassandra release of its pod's image (3.11, 4.1 or 5.0): a
+// failed decommission leaves 3.11 and 4.1 LEAVING and 5.0
+// DECOMMISSION_FAILED, nothing running; a failed bootstrap leaves 3.11 and
+// 4.1 JOINING and 5.0 JOINING_FAILED until resumed; a ring of two release
+// series disagrees on its schema; a node restarted from 3.11 on 4.1 holds
+// old sstables until upgradesstables. Faults: nodes killed, pods that
+// never become Ready, API servers down, Jolokia unreadable, the controller
+// lagging, decommissions, bootstraps and upgradesstables failing, the
+// executor crashing half way through a step.
 
 const simTick = 10 * time.Second
 
 type simWorld struct {
 	t       testing.TB
 	rng     *rand.Rand
+	ops     *rand.Rand // the draws of the long operations' scenarios (series, faults), apart from rng's
 	now     time.Time
 	cluster string
 
@@ -55,6 +62,9 @@ type simWorld struct {
 	crashProb  float64
 	stuckNext  int  // the next pod created stays Pending this many ticks
 	failDecom  bool // the next decommission fails
+	failBoot   bool // the next bootstrap fails
+	failUp     bool // the next upgradesstables stops half way
+	skewed     bool // the last observation showed an upgrade skew
 	uid        int
 	violations []string
 	log        []string
@@ -97,10 +107,18 @@ type simPod struct {
 }
 
 type simNode struct {
-	mode   string // STARTING, JOINING, NORMAL, LEAVING, DECOMMISSIONED, CRASHED
-	ticks  int
-	killed int // ticks the process stays down (fault)
-	fail   bool
+	mode    string // STARTING, JOINING, NORMAL, LEAVING, DECOMMISSIONED, CRASHED, JOINING_FAILED, DECOMMISSION_FAILED
+	release string // the Cassandra series its image runs: 3.11, 4.1, 5.0
+	ticks   int
+	killed  int  // ticks the process stays down (fault)
+	fail    bool // the running decommission, bootstrap or upgradesstables fails
+	// idle: the node's bootstrap or decommission failed and nothing runs
+	// since stalled.
+	idle    bool
+	stalled time.Time
+	// upgrading is the ticks left of an upgradesstables.
+	upgrading int
+	startedAt time.Time // when the process last started
 	// probeLag is how many more ticks the pod stays Ready after a kill.
 	probeLag int
 	// partitioned is how many ticks the other nodes cannot reach this one
@@ -119,11 +137,35 @@ type simPVC struct {
 	bootstrapped   bool   // it finished joining: it owns ranges and holds their data
 	joinedAs       string // how it joined: "bootstrap", or "seed" (in its own seed list: nothing streamed)
 	decommissioned bool
+	format         string // the sstable format the node writes: "me" (3.11), "nb" (4.x, and 5.0 by default)
+	old            int    // sstables on an older format
+}
+
+// releaseOf is the Cassandra series of a pod template's image.
+func releaseOf(tmpl any) string {
+	img := imageOf(tmpl)
+	i := strings.LastIndexByte(img, ':')
+	if i < 0 {
+		return "4.1"
+	}
+	parts := strings.SplitN(img[i+1:], ".", 3)
+	if len(parts) < 2 {
+		return "4.1"
+	}
+	return parts[0] + "." + parts[1]
+}
+
+// formatOf is the sstable format a series writes.
+func formatOf(release string) string {
+	if strings.HasPrefix(release, "3.") {
+		return "me"
+	}
+	return "nb"
 }
 
 func newWorld(t testing.TB, seed int64) *simWorld {
 	return &simWorld{
-		t: t, rng: rand.New(rand.NewSource(seed)), now: time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC),
+		t: t, rng: rand.New(rand.NewSource(seed)), ops: rand.New(rand.NewSource(seed + 1<<32)), now: time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC),
 		cluster: "orders", regions: map[string]*simRegion{}, renderer: render.New(render.DefaultOptions()),
 	}
 }
@@ -229,10 +271,50 @@ func (w *simWorld) advancePod(rg *simRegion, p *simPod) {
 			p.pending--
 			return
 		}
-		p.node = &simNode{mode: "STARTING", ticks: 1}
+		p.node = &simNode{mode: "STARTING", ticks: 1, release: releaseOf(p.tmpl)}
 		return
 	}
 	w.advanceNode(rg, p)
+}
+
+// start is a node's process start on its volume: a newer sstable format
+// than the volume's leaves old sstables to upgrade.
+func (w *simWorld) start(n *simNode, pvc *simPVC) {
+	n.idle, n.stalled, n.upgrading, n.fail, n.startedAt = false, time.Time{}, 0, false, w.now
+	f := formatOf(n.release)
+	if pvc.format != "" && pvc.format < f {
+		pvc.old += 6
+	}
+	pvc.format = f
+}
+
+// failOp ends the node's failed bootstrap or decommission: nothing runs;
+// 5.0 says so in its mode.
+func (w *simWorld) failOp(rg *simRegion, p *simPod, failedMode string) {
+	n := p.node
+	n.fail, n.idle, n.stalled = false, true, w.now
+	if n.release == "5.0" {
+		n.mode = failedMode
+	}
+	w.logf("%s: %s of %s failed (%s)", rg.name, map[string]string{"JOINING_FAILED": "bootstrap", "DECOMMISSION_FAILED": "decommission"}[failedMode], p.name, n.mode)
+}
+
+// advanceUpgrade moves an upgradesstables on.
+func (w *simWorld) advanceUpgrade(rg *simRegion, p *simPod, pvc *simPVC) {
+	n := p.node
+	if n.upgrading == 0 || n.killed > 0 {
+		return
+	}
+	if n.upgrading--; n.upgrading > 0 {
+		return
+	}
+	if n.fail {
+		n.fail, n.stalled = false, w.now
+		w.logf("%s: upgradesstables of %s stopped", rg.name, p.name)
+		return
+	}
+	pvc.old = 0
+	w.logf("%s: %s sstables upgraded", rg.name, p.name)
 }
 
 func (w *simWorld) advanceNode(rg *simRegion, p *simPod) {
@@ -250,6 +332,7 @@ func (w *simWorld) advanceNode(rg *simRegion, p *simPod) {
 		}
 		return
 	}
+	w.advanceUpgrade(rg, p, pvc)
 	if n.ticks > 0 {
 		n.ticks--
 		return
@@ -264,23 +347,34 @@ func (w *simWorld) advanceNode(rg *simRegion, p *simPod) {
 			n.mode = "CRASHED" // "This node was decommissioned and will not rejoin the ring"
 		case pvc.bootstrapped:
 			n.mode = "NORMAL"
+			w.start(n, pvc)
 		case self:
 			w.checkSeedStart(rg, p)
 			n.mode, pvc.joined, pvc.bootstrapped, pvc.joinedAs = "NORMAL", true, true, "seed"
 			w.logf("%s: %s joins as its own seed, without bootstrap", rg.name, p.name)
+			w.start(n, pvc)
 		case up:
 			n.mode, n.ticks, pvc.joined, pvc.joinedAs = "JOINING", 2, true, "bootstrap"
+			w.start(n, pvc)
+			n.fail, w.failBoot = w.failBoot, false
 		}
-	case "JOINING":
-		n.mode, pvc.bootstrapped = "NORMAL", true
+	case "JOINING", "JOINING_FAILED":
+		switch {
+		case n.idle:
+		case n.fail:
+			w.failOp(rg, p, "JOINING_FAILED")
+		default:
+			n.mode, pvc.bootstrapped = "NORMAL", true
+		}
 	case "LEAVING":
-		if n.fail {
-			n.mode, n.fail = "NORMAL", false
-			w.logf("%s: decommission of %s failed", rg.name, p.name)
-			return
+		switch {
+		case n.idle:
+		case n.fail:
+			w.failOp(rg, p, "DECOMMISSION_FAILED")
+		default:
+			n.mode, pvc.decommissioned = "DECOMMISSIONED", true
+			w.logf("%s: %s DECOMMISSIONED", rg.name, p.name)
 		}
-		n.mode, pvc.decommissioned = "DECOMMISSIONED", true
-		w.logf("%s: %s DECOMMISSIONED", rg.name, p.name)
 	}
 }
 
@@ -511,6 +605,7 @@ func (w *simWorld) podObject(rg *simRegion, p *simPod) corev1.Pod {
 		ObjectMeta: metav1.ObjectMeta{Name: p.name, Namespace: "cassandra", UID: types.UID(p.uid), CreationTimestamp: metav1.NewTime(p.created),
 			Labels: map[string]string{render.LabelCluster: w.cluster, render.LabelManagedBy: render.ManagedBy,
 				render.LabelDatacenter: p.dc, render.LabelRack: p.rack, LabelRevision: p.rev}},
+		Spec:   corev1.PodSpec{Containers: []corev1.Container{{Name: render.ContainerCassandra, Image: imageOf(p.tmpl)}}},
 		Status: corev1.PodStatus{Phase: corev1.PodPending, Conditions: []corev1.PodCondition{{Type: corev1.PodReady, Status: ready}}},
 	}
 	if seeds, ok := seedsOf(p.tmpl); ok {
@@ -561,32 +656,91 @@ func (w *simWorld) observeRing(o *Observed) Ring {
 		}
 		for _, name := range sortedKeys(r.pods) {
 			p := r.pods[name]
-			n := RingNode{State: "??"}
+			n := RingNode{State: "??", OldSSTables: -1}
+			c := w.pvcOf(r, p)
 			if p.running() && p.node.mode != "CRASHED" {
 				n.Mode = p.node.mode
+				n.NoProgressSince = w.progressSince(p.node, c)
+				if c != nil && p.node.release != "3.11" {
+					n.OldSSTables = int64(c.old) // OldVersionSSTableCount: 4.0 and later
+				}
 			}
-			if c := w.pvcOf(r, p); c != nil {
+			if c != nil {
 				n.InRing = inRing(c, p)
 			}
 			switch {
-			case n.InRing && (down[name] || !p.running()):
-				n.State = "DN"
-			case n.InRing && n.Mode == "NORMAL":
-				n.State = "UN"
-			case n.InRing && n.Mode == "JOINING":
-				n.State = "UJ"
-			case n.InRing && n.Mode == "LEAVING":
-				n.State = "UL"
+			case !n.InRing:
+			case down[name] || !p.running():
+				n.State = "D" + gossipState(p.node)
+			case n.Mode == "NORMAL", n.Mode == "JOINING", n.Mode == "LEAVING", n.Mode == "JOINING_FAILED", n.Mode == "DECOMMISSION_FAILED":
+				n.State = "U" + gossipState(p.node)
 			}
 			rg.Nodes[name] = n
 		}
 	}
+	rg.Problems, rg.UpgradeSkew = w.schemaSkew(rg.Problems)
 	rg.Healthy = len(rg.Problems) == 0
 	if rg.Healthy != w.ringHealthy || w.ringSince.IsZero() {
 		w.ringHealthy, w.ringSince = rg.Healthy, w.now
 	}
 	rg.Since = w.ringSince
 	return rg
+}
+
+// gossipState is the letter nodetool prints for a node's state as the
+// others see it: its gossip status, which a failed bootstrap or
+// decommission leaves joining or leaving (5.0 as much as 3.11 and 4.1).
+func gossipState(n *simNode) string {
+	if n != nil {
+		switch n.mode {
+		case "JOINING", "JOINING_FAILED":
+			return "J"
+		case "LEAVING", "DECOMMISSION_FAILED":
+			return "L"
+		}
+	}
+	return "N"
+}
+
+// progressSince is since when a node's long operation has not moved: the
+// failure of a stalled one, now for one that runs (it moves every tick).
+func (w *simWorld) progressSince(n *simNode, c *simPVC) time.Time {
+	switch {
+	case n.idle || !n.stalled.IsZero():
+		return n.stalled
+	case n.mode == "JOINING" || n.mode == "LEAVING" || n.upgrading > 0:
+		return w.now
+	case c != nil && c.old > 0:
+		return n.startedAt // the count has not moved since the start
+	}
+	return time.Time{}
+}
+
+// schemaSkew adds the schema disagreement of a ring running two release
+// series (the nodes on the newer one report another schema version until
+// every node runs it), and says it is an upgrade skew when it is the only
+// problem.
+func (w *simWorld) schemaSkew(problems []RingProblem) ([]RingProblem, string) {
+	bySeries := map[string][]string{}
+	for _, rn := range w.regionNames() {
+		for _, p := range w.regions[rn].pods {
+			if p.running() && p.node.mode != "STARTING" && p.node.mode != "CRASHED" && p.node.mode != "DECOMMISSIONED" {
+				bySeries[p.node.release] = append(bySeries[p.node.release], p.name)
+			}
+		}
+	}
+	if len(bySeries) < 2 {
+		return problems, ""
+	}
+	series := sortedKeys(bySeries)
+	newest := bySeries[series[len(series)-1]]
+	slices.Sort(newest)
+	only := len(problems) == 0 && len(series) == 2
+	problems = append(problems, RingProblem{Kind: "SchemaDisagreement", Nodes: newest, Text: "SchemaDisagreement: " + strings.Join(series, ", ")})
+	if !only {
+		return problems, ""
+	}
+	return problems, strings.Join(series, " and ")
 }
 
 func (w *simWorld) memberProblem(m Member) *RingProblem {

@@ -19,7 +19,7 @@ var plannerFields = map[string]bool{"replicas": true, "updateStrategy": true, "t
 
 // stateAnnotations are carried from the live StatefulSet into every write,
 // unless the write changes them.
-var stateAnnotations = []string{AnnotationStep, AnnotationStepAt, AnnotationDecommission, AnnotationChange}
+var stateAnnotations = []string{AnnotationStep, AnnotationStepAt, AnnotationDecommission, AnnotationChange, AnnotationAttempt}
 
 // stsDiff is how a live StatefulSet differs from what is to be applied.
 type stsDiff struct {
@@ -277,9 +277,10 @@ func specOf(u *unstructured.Unstructured) map[string]any {
 	return spec
 }
 
-// stamp is the annotations of a disruptive step started now.
+// stamp is the annotations of a disruptive step started now: a new step,
+// whose attempts (if any) the caller sets.
 func (v *view) stamp(what string) map[string]string {
-	return map[string]string{AnnotationStep: what, AnnotationStepAt: v.now.UTC().Format(time.RFC3339)}
+	return map[string]string{AnnotationStep: what, AnnotationStepAt: v.now.UTC().Format(time.RFC3339), AnnotationAttempt: ""}
 }
 
 // fromLive turns a live object into one fit to apply: no status (its

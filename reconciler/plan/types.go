@@ -85,6 +85,11 @@ type Ring struct {
 	Problems []RingProblem
 	// Nodes are what the ring says of each pod, by pod name.
 	Nodes map[string]RingNode
+	// UpgradeSkew, when not empty, says that the ring's only problem is
+	// the schema disagreement of a rolling upgrade across Cassandra
+	// release series (ring.UpgradeSkew, in words): restarts of the roll go
+	// on through it, nothing else does.
+	UpgradeSkew string
 }
 
 // RingProblem is one reason of an unhealthy ring.
@@ -110,6 +115,17 @@ type RingNode struct {
 	// InRing is true when some view has the node in its ring (live,
 	// unreachable or with a host ID): it joined at some point.
 	InRing bool
+	// NoProgressSince is since when the node's long operation has shown
+	// no progress: the same streams with the same bytes moved, the same
+	// upgradesstables work done and count of old sstables, in every read
+	// of its progress since then (ring.Progress.Signature). Zero when its
+	// progress was not read (it did not answer, or runs no operation).
+	// The executor keeps it between observations, as Ring.Since.
+	NoProgressSince time.Time
+	// OldSSTables is the number of the node's sstables on an older format
+	// than its release writes (ring.Progress.OldSSTables): above 0, the
+	// node needs an upgradesstables; -1 when unknown.
+	OldSSTables int64
 }
 
 // Annotations ringops writes on the objects it manages, so that the state
@@ -130,6 +146,13 @@ const (
 	// AnnotationChange is on a StatefulSet whose pod template was changed:
 	// what changed, for humans ("image cassandra:4.1.4 -> cassandra:4.1.5").
 	AnnotationChange = "ringops.dev/change"
+	// AnnotationAttempt is on a StatefulSet while a long operation of one
+	// of its pods is tried (decommission, bootstrap resume,
+	// upgradesstables): "<operation> <pod> <attempt>", e.g.
+	// "decommission orders-dc1-r1-2 2". Each try writes it with the step
+	// stamps; the next disruptive step removes it. Removing it by hand
+	// grants the operation a new round of attempts.
+	AnnotationAttempt = "ringops.dev/attempt"
 	// AnnotationDecommissioned is on a PersistentVolumeClaim whose node was
 	// decommissioned (RFC 3339 time): Cassandra will not start on it again,
 	// so it is never reused by a new node.

@@ -388,8 +388,19 @@ func (a *assessment) hostIDAndLoad(ep, pod string) (hostID, load string) {
 	return hostID, load
 }
 
+// memberFlags are the lists that make an endpoint a ring member: a host
+// ID, or a range movement. Live and Unreachable alone do not: gossip also
+// lists nodes that own no tokens. A decommissioned node stays in the other
+// nodes' gossip, LEFT, for three days, and their failure detectors put it
+// back in UnreachableNodes once it stops (Gossiper: removeEndpoint keeps the
+// endpoint state, convict marks it dead); a node starting up is in
+// LiveNodes before it announces itself. nodetool status shows neither, and
+// neither holds data.
+const memberFlags = fHostID | fJoining | fLeaving | fMoving
+
 // assessUnknown reports the endpoints of the views' rings that are no
-// expected node, and adds a status line for each.
+// expected node, and adds a status line for each. An endpoint that no view
+// holds as a member (memberFlags) is only gossip, and is left out.
 func (a *assessment) assessUnknown() {
 	expectedIPs := map[string]bool{}
 	for _, n := range a.expected {
@@ -400,6 +411,13 @@ func (a *assessment) assessUnknown() {
 	seen := map[string][]string{}
 	for ep, i := range a.index {
 		if expectedIPs[ep] {
+			continue
+		}
+		member := false
+		for _, v := range a.viewers {
+			member = member || v.flags[i]&memberFlags != 0
+		}
+		if !member {
 			continue
 		}
 		for _, v := range a.viewers {

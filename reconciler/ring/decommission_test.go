@@ -5,37 +5,34 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"sync"
 	"testing"
 	"time"
 )
 
-// readFails in a fakeOps script is a read that fails.
-const readFails OperationMode = "<read fails>"
-
-// fakeOps is a node whose successive reads follow script (the last entry
-// repeats) and whose exec returns execErr, once release is closed if set.
+// fakeOps is a node whose reads answer view (readErr: fail), whose exec
+// returns execValue and execErr (once release is closed, if set), and
+// whose bulk calls go to bulk.
 type fakeOps struct {
-	mu      sync.Mutex
-	view    View
-	script  []OperationMode
-	execs   []Call
-	execErr error
-	release chan struct{}
+	mu        sync.Mutex
+	view      View
+	readErr   error
+	execs     []Call
+	execValue string
+	execErr   error
+	release   chan struct{}
+	bulk      func(reqs []Request) ([]Response, error)
+	bulks     [][]Request
 }
 
 func (f *fakeOps) ReadView(ctx context.Context, n Node) (*View, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	mode := f.script[0]
-	if len(f.script) > 1 {
-		f.script = f.script[1:]
-	}
-	if mode == readFails {
-		return nil, &NodeError{Node: n, Op: "read health", Err: ErrTimeout}
+	if f.readErr != nil {
+		return nil, &NodeError{Node: n, Op: "read health", Err: f.readErr}
 	}
 	v := f.view
-	v.Mode = mode
 	return &v, nil
 }
 
@@ -51,7 +48,28 @@ func (f *fakeOps) Exec(ctx context.Context, n Node, c Call) (json.RawMessage, er
 			return nil, ctx.Err()
 		}
 	}
-	return nil, f.execErr
+	if f.execErr != nil {
+		return nil, &NodeError{Node: n, Op: "exec " + c.Operation, Err: f.execErr}
+	}
+	if f.execValue == "" {
+		return json.RawMessage("null"), nil
+	}
+	return json.RawMessage(f.execValue), nil
+}
+
+func (f *fakeOps) Bulk(ctx context.Context, n Node, reqs []Request) ([]Response, error) {
+	f.mu.Lock()
+	f.bulks = append(f.bulks, reqs)
+	do := f.bulk
+	f.mu.Unlock()
+	if do == nil {
+		return nil, &NodeError{Node: n, Op: "bulk request", Err: ErrTimeout}
+	}
+	resps, err := do(reqs)
+	if err != nil {
+		return nil, &NodeError{Node: n, Op: "bulk request", Err: err}
+	}
+	return resps, nil
 }
 
 func (f *fakeOps) calls() []string {
@@ -66,55 +84,55 @@ func (f *fakeOps) calls() []string {
 
 var leaver = Node{Cluster: "orders", Pod: "orders-dc1-r1-2", IP: "10.0.0.3"}
 
-func fastOptions() DecommissionOptions {
-	return DecommissionOptions{PollInterval: time.Millisecond, StartTimeout: 50 * time.Millisecond, Timeout: 10 * time.Second, MaxReadFailures: 3}
+func javaError(typ, msg string) error {
+	return &RequestError{Status: 500, ErrorType: typ, Message: msg}
 }
 
+// TestDecommission: one read, then at most one call, never waited for;
+// each version's retry is sent as that version allows.
 func TestDecommission(t *testing.T) {
-	refused := &NodeError{Node: leaver, Op: "exec decommission(boolean)", Err: &RequestError{Status: 500,
-		ErrorType: "java.lang.UnsupportedOperationException", Message: "Not enough live nodes to maintain replication factor"}}
 	const v4, v3 = "decommission(boolean)[false]", "decommission[]"
-	stillRunning := &NodeError{Node: leaver, Op: "exec decommission(boolean)", Err: &RequestError{Status: 500,
-		ErrorType: "java.lang.IllegalStateException", Message: "Node is still decommissioning. Check nodetool netstats."}}
-	streamFailed := &NodeError{Node: leaver, Op: "exec decommission(boolean)", Err: &RequestError{Status: 500,
-		ErrorType: "java.lang.RuntimeException", Message: "Error while decommissioning node: Stream failed"}}
+	refused := javaError("java.lang.UnsupportedOperationException", "Not enough live nodes to maintain replication factor in keyspace orders")
+	stillRunning := javaError(javaIllegalState, "Node is still decommissioning. Check nodetool netstats.")
+	streamFailed := javaError("java.lang.RuntimeException", "Error while decommissioning node: Stream failed")
 	tests := []struct {
 		name      string
 		release   string
+		mode      OperationMode
 		view      View
-		script    []OperationMode
+		readErr   error
 		execErr   error
 		want      error
 		wantCalls []string
 	}{
-		{"4.x leaves", "4.1.5", View{}, []OperationMode{"NORMAL", "LEAVING", "LEAVING", "DECOMMISSIONED"}, nil, nil, []string{v4}},
-		{"3.x leaves", "3.11.17", View{}, []OperationMode{"NORMAL", "LEAVING", "DECOMMISSIONED"}, nil, nil, []string{v3}},
-		{"5.0 pre-release leaves", "5.0-rc1", View{}, []OperationMode{"NORMAL", "DECOMMISSIONED"}, nil, nil, []string{v4}},
-		{"exec answer lost, the mode tells", "4.1.5", View{}, []OperationMode{"NORMAL", "NORMAL", "LEAVING", "DECOMMISSIONED"}, ErrTimeout, nil, []string{v4}},
-		{"already decommissioned", "4.1.5", View{}, []OperationMode{"DECOMMISSIONED"}, nil, nil, nil},
-		{"3.x already leaving is watched, not sent again", "3.11.17", View{}, []OperationMode{"LEAVING", "LEAVING", "DECOMMISSIONED"}, nil, nil, nil},
-		{"4.x already leaving is asked again (a retry)", "4.1.5", View{Leaving: []string{"10.0.0.3"}}, []OperationMode{"LEAVING", "LEAVING", "DECOMMISSIONED"}, nil, nil, []string{v4}},
-		{"4.x still decommissioning elsewhere", "4.1.5", View{}, []OperationMode{"LEAVING", "LEAVING", "DECOMMISSIONED"}, stillRunning, nil, []string{v4}},
-		{"4.x retry fails again", "4.1.5", View{}, []OperationMode{"LEAVING"}, streamFailed, ErrDecommissionFailed, []string{v4}},
-		{"a few failed reads are tolerated", "3.11.17", View{}, []OperationMode{"LEAVING", readFails, readFails, readFails, "DECOMMISSIONED"}, nil, nil, nil},
-		{"reads keep failing", "3.11.17", View{}, []OperationMode{"LEAVING", readFails}, nil, ErrTimeout, nil},
-		{"first read fails", "4.1.5", View{}, []OperationMode{readFails}, nil, ErrTimeout, nil},
-		{"another node leaving", "4.1.5", View{Leaving: []string{"10.0.0.9"}}, []OperationMode{"NORMAL"}, nil, ErrRingBusy, nil},
-		{"another node joining", "4.1.5", View{Joining: []string{"10.0.0.9"}}, []OperationMode{"NORMAL"}, nil, ErrRingBusy, nil},
-		{"another node moving", "4.1.5", View{Moving: []string{"10.0.0.9"}}, []OperationMode{"NORMAL"}, nil, ErrRingBusy, nil},
-		{"a node down", "4.1.5", View{Unreachable: []string{"/10.0.0.9"}}, []OperationMode{"NORMAL"}, nil, ErrRingBusy, nil},
-		{"unknown release", "", View{}, []OperationMode{"NORMAL"}, nil, ErrUnknownVersion, nil},
-		{"not NORMAL", "4.1.5", View{}, []OperationMode{"JOINING"}, nil, ErrDecommissionFailed, nil},
-		{"Cassandra refuses", "4.1.5", View{}, []OperationMode{"NORMAL"}, refused, ErrDecommissionFailed, []string{v4}},
-		{"aborted back to NORMAL", "4.1.5", View{}, []OperationMode{"NORMAL", "LEAVING", "NORMAL"}, nil, ErrDecommissionFailed, []string{v4}},
-		{"never starts", "4.1.5", View{}, []OperationMode{"NORMAL"}, ErrTimeout, ErrDecommissionFailed, []string{v4}},
-		{"DECOMMISSION_FAILED", "5.0.2", View{}, []OperationMode{"NORMAL", "LEAVING", "DECOMMISSION_FAILED"}, nil, ErrDecommissionFailed, []string{v4}},
+		{"4.x NORMAL is sent decommission(false)", "4.1.5", ModeNormal, View{}, nil, nil, nil, []string{v4}},
+		{"3.x NORMAL is sent decommission()", "3.11.17", ModeNormal, View{}, nil, nil, nil, []string{v3}},
+		{"5.0 pre-release", "5.0-rc1", ModeNormal, View{}, nil, nil, nil, []string{v4}},
+		{"no answer in time is no failure: the ring tells", "4.1.5", ModeNormal, View{}, nil, ErrTimeout, nil, []string{v4}},
+		{"the answer lost on the way is no failure", "4.1.5", ModeNormal, View{}, nil, io.ErrUnexpectedEOF, nil, []string{v4}},
+		{"already decommissioned: nothing sent", "4.1.5", ModeDecommissioned, View{}, nil, nil, nil, nil},
+		{"3.11 LEAVING is retried (CASSANDRA-12008)", "3.11.17", ModeLeaving, View{Leaving: []string{"10.0.0.3"}}, nil, nil, nil, []string{v3}},
+		{"3.9 LEAVING cannot be retried", "3.9.0", ModeLeaving, View{}, nil, nil, ErrDecommissionFailed, nil},
+		{"4.x LEAVING is retried", "4.1.5", ModeLeaving, View{Leaving: []string{"/10.0.0.3"}}, nil, nil, nil, []string{v4}},
+		{"4.x LEAVING: one runs already (IllegalStateException)", "4.1.5", ModeLeaving, View{}, nil, stillRunning, nil, []string{v4}},
+		{"4.x retry fails at once", "4.1.5", ModeLeaving, View{}, nil, streamFailed, ErrDecommissionFailed, []string{v4}},
+		{"5.0 DECOMMISSION_FAILED is retried", "5.0.2", ModeDecommissionFailed, View{}, nil, nil, nil, []string{v4}},
+		{"Cassandra refuses", "4.1.5", ModeNormal, View{}, nil, refused, ErrDecommissionFailed, []string{v4}},
+		{"IllegalStateException on a NORMAL node is a refusal", "4.1.5", ModeNormal, View{}, nil, stillRunning, ErrDecommissionFailed, []string{v4}},
+		{"another node leaving", "4.1.5", ModeNormal, View{Leaving: []string{"10.0.0.9"}}, nil, nil, ErrRingBusy, nil},
+		{"another node leaving while this one is retried", "5.0.1", ModeDecommissionFailed, View{Leaving: []string{"10.0.0.3", "10.0.0.9"}}, nil, nil, ErrRingBusy, nil},
+		{"another node joining", "4.1.5", ModeNormal, View{Joining: []string{"10.0.0.9"}}, nil, nil, ErrRingBusy, nil},
+		{"another node moving", "4.1.5", ModeNormal, View{Moving: []string{"10.0.0.9"}}, nil, nil, ErrRingBusy, nil},
+		{"a node down", "4.1.5", ModeNormal, View{Unreachable: []string{"/10.0.0.9"}}, nil, nil, ErrRingBusy, nil},
+		{"the node cannot be read", "4.1.5", ModeNormal, View{}, ErrTimeout, nil, ErrTimeout, nil},
+		{"unknown release", "", ModeNormal, View{}, nil, nil, ErrUnknownVersion, nil},
+		{"not NORMAL", "4.1.5", ModeJoining, View{}, nil, nil, ErrDecommissionFailed, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f := &fakeOps{view: tt.view, script: tt.script, execErr: tt.execErr}
-			f.view.ReleaseVersion = tt.release
-			err := NewDecommissioner(f, fastOptions()).Decommission(context.Background(), leaver)
+			f := &fakeOps{view: tt.view, readErr: tt.readErr, execErr: tt.execErr}
+			f.view.ReleaseVersion, f.view.Mode = tt.release, tt.mode
+			err := NewOperations(f, OperationOptions{}).Decommission(context.Background(), leaver)
 			if tt.want == nil && err != nil || tt.want != nil && !errors.Is(err, tt.want) {
 				t.Fatalf("got %v, want %v", err, tt.want)
 			}
@@ -125,40 +143,54 @@ func TestDecommission(t *testing.T) {
 	}
 }
 
-// TestDecommissionOneAtATime: while a node of a cluster is being
-// decommissioned, another node of the same cluster is refused; another
-// cluster is not held up.
-func TestDecommissionOneAtATime(t *testing.T) {
-	first := &fakeOps{view: View{ReleaseVersion: "4.1.5"}, script: []OperationMode{"NORMAL", "LEAVING"}, release: make(chan struct{})}
+// TestDecommissionIsNotHeldOpen: the call carries the short ExecTimeout,
+// never the length of a whole decommission, and Decommission returns once
+// the call is over, whatever the node does next.
+func TestDecommissionIsNotHeldOpen(t *testing.T) {
+	f := &fakeOps{view: View{ReleaseVersion: "4.1.5", Mode: ModeNormal}, release: make(chan struct{})}
+	ops := NewOperations(f, OperationOptions{ExecTimeout: 3 * time.Second})
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond) // the fake honours only ctx
+	defer cancel()
+	start := time.Now()
+	_ = ops.Decommission(ctx, leaver)
+	if d := time.Since(start); d > 5*time.Second {
+		t.Fatalf("Decommission took %s", d)
+	}
+	if len(f.execs) != 1 || f.execs[0].Timeout != 3*time.Second {
+		t.Fatalf("calls %+v: want one call bounded by ExecTimeout", f.execs)
+	}
+}
+
+// TestOperationsOneAtATime: while an operation is being sent to a node of
+// a cluster, another node of the same cluster is refused; another cluster
+// is not held up.
+func TestOperationsOneAtATime(t *testing.T) {
+	first := &fakeOps{view: View{ReleaseVersion: "4.1.5", Mode: ModeNormal}, release: make(chan struct{})}
 	mux := &muxOps{byPod: map[string]*fakeOps{leaver.Pod: first}}
-	d := NewDecommissioner(mux, fastOptions())
+	ops := NewOperations(mux, OperationOptions{})
 	done := make(chan error, 1)
-	go func() { done <- d.Decommission(context.Background(), leaver) }()
+	go func() { done <- ops.Decommission(context.Background(), leaver) }()
 	waitFor(t, func() bool { return len(first.calls()) == 1 })
 
 	second := leaver
 	second.Pod, second.IP = "orders-dc1-r2-2", "10.0.0.4"
-	mux.set(second.Pod, &fakeOps{view: View{ReleaseVersion: "4.1.5"}, script: []OperationMode{"NORMAL", "LEAVING", "DECOMMISSIONED"}})
-	if err := d.Decommission(context.Background(), second); !errors.Is(err, ErrDecommissionInFlight) {
-		t.Fatalf("second decommission: got %v, want ErrDecommissionInFlight", err)
+	mux.set(second.Pod, &fakeOps{view: View{ReleaseVersion: "5.0.1", Mode: ModeJoiningFailed}, execValue: "true"})
+	if err := ops.ResumeBootstrap(context.Background(), second); !errors.Is(err, ErrDecommissionInFlight) {
+		t.Fatalf("second operation: got %v, want ErrDecommissionInFlight", err)
 	}
 	if len(mux.get(second).calls()) != 0 {
-		t.Fatal("second node was sent a decommission")
+		t.Fatal("second node was sent an operation")
 	}
 	other := Node{Cluster: "billing", Pod: "billing-dc1-r1-1", IP: "10.1.0.2"}
-	mux.set(other.Pod, &fakeOps{view: View{ReleaseVersion: "4.1.5"}, script: []OperationMode{"DECOMMISSIONED"}})
-	if err := d.Decommission(context.Background(), other); err != nil {
+	mux.set(other.Pod, &fakeOps{view: View{ReleaseVersion: "4.1.5", Mode: ModeDecommissioned}})
+	if err := ops.Decommission(context.Background(), other); err != nil {
 		t.Fatalf("other cluster: %v", err)
 	}
-
-	first.mu.Lock()
-	first.script = []OperationMode{"DECOMMISSIONED"}
-	first.mu.Unlock()
 	close(first.release)
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
-	if err := d.Decommission(context.Background(), second); err != nil {
+	if err := ops.ResumeBootstrap(context.Background(), second); err != nil {
 		t.Fatalf("after the first one: %v", err)
 	}
 }
@@ -189,6 +221,10 @@ func (m *muxOps) Exec(ctx context.Context, n Node, c Call) (json.RawMessage, err
 	return m.get(n).Exec(ctx, n, c)
 }
 
+func (m *muxOps) Bulk(ctx context.Context, n Node, reqs []Request) ([]Response, error) {
+	return m.get(n).Bulk(ctx, n, reqs)
+}
+
 // waitFor polls cond until it holds; it fails the test after 10 s.
 func waitFor(t *testing.T, cond func() bool) {
 	t.Helper()
@@ -201,25 +237,21 @@ func waitFor(t *testing.T, cond func() bool) {
 	}
 }
 
-func TestDecommissionTimeout(t *testing.T) {
-	f := &fakeOps{view: View{ReleaseVersion: "4.1.5"}, script: []OperationMode{"LEAVING"}}
-	opts := fastOptions()
-	opts.Timeout = 30 * time.Millisecond
-	err := NewDecommissioner(f, opts).Decommission(context.Background(), leaver)
-	if !errors.Is(err, ErrTimeout) {
-		t.Fatalf("got %v, want ErrTimeout", err)
-	}
-}
-
-func TestReleaseMajor(t *testing.T) {
-	for in, want := range map[string]int{"4.1.5": 4, "3.11.17": 3, "3.0.29": 3, "5.0-rc1": 5, "5.0": 5, "10.2.1": 10, " 4.0.0 ": 4} {
-		if got, err := ReleaseMajor(in); err != nil || got != want {
-			t.Errorf("ReleaseMajor(%q) = %d, %v; want %d", in, got, err, want)
+func TestReleaseSeries(t *testing.T) {
+	type mm struct{ major, minor int }
+	for in, want := range map[string]mm{"4.1.5": {4, 1}, "3.11.17": {3, 11}, "3.0.29": {3, 0}, "5.0-rc1": {5, 0}, "5.0": {5, 0},
+		"5": {5, 0}, "10.2.1": {10, 2}, " 4.0.0 ": {4, 0}, "4.1-beta1": {4, 1}} {
+		major, minor, err := ReleaseSeries(in)
+		if err != nil || (mm{major, minor}) != want {
+			t.Errorf("ReleaseSeries(%q) = %d.%d, %v; want %v", in, major, minor, err, want)
+		}
+		if got, err := ReleaseMajor(in); err != nil || got != want.major {
+			t.Errorf("ReleaseMajor(%q) = %d, %v", in, got, err)
 		}
 	}
-	for _, in := range []string{"", "abc", "v4.1", "-1.0", "0.9"} {
-		if _, err := ReleaseMajor(in); !errors.Is(err, ErrUnknownVersion) {
-			t.Errorf("ReleaseMajor(%q): got %v, want ErrUnknownVersion", in, err)
+	for _, in := range []string{"", "abc", "v4.1", "-1.0", "0.9", "4.x"} {
+		if _, _, err := ReleaseSeries(in); !errors.Is(err, ErrUnknownVersion) {
+			t.Errorf("ReleaseSeries(%q): got %v, want ErrUnknownVersion", in, err)
 		}
 	}
 }

@@ -47,15 +47,23 @@
 // region's API server, /api/v1/namespaces/<ns>/pods/<pod>:<port>/proxy/jolokia/).
 // Credentials never appear in errors or logs: they print as "user:***".
 //
-// # Decommission
+// # Long operations
 //
-// Decommissioner.Decommission is idempotent and never runs two at once in a
-// cluster. Its state machine, read from the node's OperationMode:
+// Operations starts the long operations of a rollout, fire-and-forget:
+// each reads the node, sends one call bounded by a short ExecTimeout (the
+// Jolokia JVM agent serves one request at a time by default, so a call
+// held open for a whole decommission would starve every read of the node)
+// and returns. No answer in time is no failure; the caller follows the
+// operation from the ring and from ReadProgress (StreamManager streams,
+// CompactionManager compactions, the OldVersionSSTableCount gauge).
 //
-//	NORMAL ──(ring not busy; exec decommission once)──▶ LEAVING ──▶ DECOMMISSIONED
-//	   ▲                                                  │
-//	   └──────────── back to NORMAL: ErrDecommissionFailed ┘
+//	Decommission     NORMAL ──decommission() (<4.0) / decommission(boolean)──▶ LEAVING
+//	                 LEAVING (3.10+, 4.x), DECOMMISSION_FAILED (5.0) ──sent again──▶ LEAVING
+//	ResumeBootstrap  JOINING (4.x), JOINING_FAILED (5.0) ──resumeBootstrap()──▶ streams
+//	UpgradeSSTables  NORMAL ──upgradeSSTables(ks, true, jobs, []) per keyspace──▶ rewrites
 //
-// The operation is decommission() before Cassandra 4.0 and
-// decommission(boolean) since, chosen from ReleaseVersion's major number.
+// Neither ever starts while the node's view has another node joining,
+// leaving, moving or down (ErrRingBusy), and at most one is being sent per
+// cluster at a time. UpgradeSkew tells the schema disagreement of a
+// rolling upgrade across release series from any other.
 package ring

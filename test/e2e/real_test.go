@@ -119,7 +119,7 @@ func TestRealNodes(t *testing.T) {
 			}
 			readAll(t, "dc2", ks1)
 			readAll(t, "dc1", ks1)
-			compareStatus(t, c, 5)
+			compareStatus(t, c, 6)
 		}},
 		{"a configuration change rolled while a writer writes at LOCAL_QUORUM", func(t *testing.T) {
 			s := c.session(t, "dc1")

@@ -19,6 +19,7 @@ func (s simRuntime) Start(ctx context.Context, spec kubelet.Spec) (kubelet.Conta
 		Key: spec.Key, Pod: spec.Pod, Namespace: spec.Namespace, Region: spec.Region, IP: spec.IP,
 		ClusterName: spec.ClusterName, DC: spec.DC, Rack: spec.Rack, Seeds: spec.Seeds,
 		JolokiaPort: spec.JolokiaPort, JolokiaUser: spec.JolokiaUser, JolokiaPassword: spec.JolokiaPassword,
+		ReleaseVersion: cassandra.ReleaseOfImage(spec.Image),
 	})
 	if err != nil {
 		return nil, err

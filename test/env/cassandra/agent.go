@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/ringops/ringops/test/env/jolokia"
@@ -25,6 +26,9 @@ type jolokiaState struct {
 	gate   sync.RWMutex   // guards gated and the Adds of active
 	gated  bool           // no new request is served
 	active sync.WaitGroup // requests being served
+
+	serial   atomic.Bool // one request at a time (Faults.SerialJolokia)
+	serialMu sync.Mutex  // held by the request served when serial
 
 	mu     sync.Mutex
 	srv    *http.Server
@@ -96,6 +100,10 @@ func (j *jolokiaState) serve(w http.ResponseWriter, r *http.Request) {
 	j.active.Add(1)
 	j.gate.RUnlock()
 	defer j.active.Done()
+	if j.serial.Load() {
+		j.serialMu.Lock()
+		defer j.serialMu.Unlock()
+	}
 	j.handler.ServeHTTP(w, r)
 }
 

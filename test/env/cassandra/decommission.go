@@ -33,6 +33,7 @@ const (
 type decomOp struct {
 	phase    decomPhase
 	deadline time.Time
+	stream   *streamPlan // the data streaming away, while it runs
 	done     chan struct{}
 	err      error
 }
@@ -49,10 +50,9 @@ func (op *decomOp) tick(n *Node, now time.Time) {
 	}
 	switch op.phase {
 	case decomStreaming:
+		op.stream = nil
 		if n.faults.FailDecommission {
-			// Cassandra 4.1 leaves the node LEAVING after a failed stream.
-			n.decom = nil
-			op.finish(jmxErr(javaRuntime, "Error while decommissioning node: Stream failed"))
+			n.failDecommission(op)
 			return
 		}
 		n.update(func(e *endpoint) { e.status = statusLeft })
@@ -67,6 +67,18 @@ func (op *decomOp) tick(n *Node, now time.Time) {
 	}
 }
 
+// failDecommission ends a decommission whose stream failed: the exec
+// throws; 3.11 and 4.x stay LEAVING (4.0.14 StorageService.java:4712-4721),
+// 5.0 turns DECOMMISSION_FAILED (5.0.1 :5347-5364). Gossip keeps the node
+// LEAVING in every case, so the others still have it leaving (mu held).
+func (n *Node) failDecommission(op *decomOp) {
+	n.decom = nil
+	if n.version.fiveOh() {
+		n.mode = ModeDecommissionFailed
+	}
+	op.finish(jmxErr(javaRuntime, "Error while decommissioning node: Stream failed"))
+}
+
 // decommission is StorageService.decommission: it blocks, like the JMX
 // operation, until the node has left the ring or the decommission failed.
 func (n *Node) decommission(force bool) (any, error) {
@@ -74,50 +86,65 @@ func (n *Node) decommission(force bool) (any, error) {
 	s.mu.Lock()
 	op, err := n.startDecommission(force)
 	s.mu.Unlock()
-	if err != nil {
+	if err != nil || op == nil {
 		return nil, err
 	}
 	<-op.done
 	return nil, op.err
 }
 
-// startDecommission checks what StorageService.decommission checks and
-// starts leaving (mu held).
+// startDecommission checks what each version's StorageService.decommission
+// checks and starts leaving, or joins the decommission that runs; nil
+// without error is a silent return (mu held):
+//
+//   - 3.11: NORMAL or LEAVING (3.10+, CASSANDRA-12008) accepted, no RF check,
+//     and a concurrent call is not refused (the flag is never set: 3.11.17
+//     StorageService.java:4197-4200);
+//   - 4.x: a LEAVING node skips every check (a retry), a running one throws
+//     IllegalStateException (4.1.7 :4969-4983);
+//   - 5.0: returns silently when DECOMMISSIONED or while one runs, and
+//     also accepts DECOMMISSION_FAILED (5.0.1 :5250-5270).
 func (n *Node) startDecommission(force bool) (*decomOp, error) {
-	legacy := n.version.legacy()
-	if n.decom != nil {
-		if legacy {
-			return nil, jmxErr(javaUnsupported, "Node in %s state; wait for status to become normal or restart", n.mode)
-		}
+	switch {
+	case n.version.fiveOh() && (n.mode == ModeDecommissioned || n.decom != nil):
+		return nil, nil
+	case n.version.legacy() && n.decom != nil:
+		n.overlaps++
+		return n.decom, nil
+	case n.decom != nil:
 		return nil, jmxErr(javaIllegalState, "Node is still decommissioning. Check nodetool netstats.")
 	}
-	// 4.x skips the checks when LEAVING: that is how a failed decommission
-	// is retried.
-	retry := !legacy && n.mode == ModeLeaving
-	if !retry {
-		if err := n.checkDecommission(force && !legacy); err != nil {
-			return nil, err
-		}
+	if err := n.checkDecommission(force); err != nil {
+		return nil, err
 	}
-	op := &decomOp{phase: decomStreaming, deadline: time.Now().Add(n.sim.opts.DecommissionTime), done: make(chan struct{})}
+	d := n.sim.opts.DecommissionTime
+	if n.faults.DecommissionTime > 0 {
+		d = n.faults.DecommissionTime
+	}
+	op := &decomOp{phase: decomStreaming, deadline: time.Now().Add(d), stream: newStreamPlan("Unbootstrap", true, d), done: make(chan struct{})}
 	n.decom = op
 	n.mode = ModeLeaving
 	n.update(func(e *endpoint) { e.status = statusLeaving })
 	return op, nil
 }
 
-// checkDecommission refuses to decommission like Cassandra does (mu held).
-func (n *Node) checkDecommission(skipRF bool) error {
+// checkDecommission refuses to decommission like the node's version does
+// (mu held).
+func (n *Node) checkDecommission(force bool) error {
+	leaving := n.mode == ModeLeaving && n.retriesLeaving()
+	if leaving && !n.version.legacy() {
+		return nil // 4.x and 5.0: no check on a LEAVING node
+	}
 	if !n.isMember() {
 		return jmxErr(javaUnsupported, "local node is not a member of the token ring yet")
 	}
-	if len(n.normalMembers("")) < 2 {
+	if len(n.normalMembers("")) < 2 && !leaving {
 		return jmxErr(javaUnsupported, "no other normal nodes in the ring; decommission would be pointless")
 	}
-	if n.mode != ModeNormal {
+	if !leaving && n.mode != ModeNormal && !(n.version.fiveOh() && n.mode == ModeDecommissionFailed) {
 		return jmxErr(javaUnsupported, "Node in %s state; wait for status to become normal or restart", n.mode)
 	}
-	if skipRF || n.version.legacy() {
+	if force || n.version.legacy() || leaving {
 		return nil
 	}
 	for _, ks := range n.replicatedKeyspaces() {

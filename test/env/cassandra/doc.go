@@ -13,7 +13,9 @@
 //	  └─(no seed name resolves: "The seed provider lists no seeds.")──▶ start error, at once
 //	NORMAL ──(NativeTransportDelay)──▶ NativeTransportRunning (CQL); a drain or DECOMMISSIONED stops it
 //	NORMAL ──decommission──▶ LEAVING ──(DecommissionTime)──▶ announces LEFT ──▶ DECOMMISSIONED (process runs on)
-//	                            └─(FailDecommission)──▶ exec throws, stays LEAVING (4.x may retry)
+//	                            └─(FailDecommission)──▶ exec throws; LEAVING (3.11, 4.x) or
+//	                                                    DECOMMISSION_FAILED (5.0); decommission again retries
+//	JOINING ──(FailBootstrap)──▶ JOINING (3.11, 4.x) or JOINING_FAILED (5.0) ──resumeBootstrap──▶ streams again
 //	any ──Stop (drain, peers told) / Kill (peers notice next round)──▶ process ends; DN in the others' views
 //
 // A node in its own seed list skips the bootstrap, as Cassandra does: it
@@ -37,6 +39,19 @@
 // the real agent. Every version has EndpointToHostId, SchemaVersion (the
 // node's own), NativeTransportRunning and ReleaseVersion; the modes include
 // 5.0's JOINING_FAILED and DECOMMISSION_FAILED.
+//
+// The long operations follow each version (release.go, decommission.go,
+// operations.go): a failed decommission stays LEAVING (3.11, 4.x) or turns
+// DECOMMISSION_FAILED (5.0), a failed bootstrap stays JOINING (3.11, 4.x)
+// or turns JOINING_FAILED (5.0) until resumeBootstrap. A ring of mixed
+// versions reports a schema version per release series until every node
+// runs the new one, and a node restarted on a release that writes a newer
+// sstable format holds old sstables (OldVersionSSTableCount, 4.0+) until
+// upgradeSSTables rewrites them. While a bootstrap or a decommission
+// streams, StreamManager.CurrentStreams shows it; while upgradeSSTables
+// runs, CompactionManager.Compactions does. Faults.SerialJolokia makes the
+// agent serve one request at a time, as the real JVM agent does by
+// default.
 //
 // # Seeds
 //

@@ -11,8 +11,21 @@ type Faults struct {
 	// NeverFinishJoining keeps a bootstrapping node JOINING.
 	NeverFinishJoining bool
 	// FailDecommission makes decommission stream for DecommissionTime and
-	// then throw, leaving the node LEAVING (as Cassandra 4.1 does).
+	// then throw, leaving the node LEAVING (3.11, 4.x) or
+	// DECOMMISSION_FAILED (5.0).
 	FailDecommission bool
+	// FailBootstrap makes a bootstrap (and each resume) stream for
+	// BootstrapTime and then fail, leaving the node JOINING (3.11, 4.x) or
+	// JOINING_FAILED (5.0) until resumeBootstrap.
+	FailBootstrap bool
+	// SerialJolokia makes the agent serve one request at a time, as the
+	// Jolokia JVM agent does by default (executor=single): a request held
+	// open (a decommission) holds every other one back.
+	SerialJolokia bool
+	// DecommissionTime, when set, is how long the node's decommissions
+	// stream instead of Options.DecommissionTime (a node holding much
+	// data).
+	DecommissionTime time.Duration
 }
 
 // SetPodFaults arms faults for a pod: its running node gets them now and
@@ -39,7 +52,7 @@ func (n *Node) SetSchemaVersion(uuid string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if uuid == "" {
-		uuid = s.schemaOf(n.cfg.ClusterName)
+		uuid = s.schemaOf(n.schemaKey())
 	}
 	if n.running && n.view.eps[n.hostID] != nil {
 		n.update(func(e *endpoint) { e.schema = uuid })
@@ -60,10 +73,32 @@ func (n *Node) FailDecommission(on bool) {
 	n.faults.FailDecommission = on
 }
 
+// FailBootstrap makes the bootstraps (and resumes) of the node fail after
+// streaming.
+func (n *Node) FailBootstrap(on bool) {
+	n.sim.mu.Lock()
+	defer n.sim.mu.Unlock()
+	n.faults.FailBootstrap = on
+}
+
+// SerialJolokia makes the node's agent serve one request at a time (on),
+// or every request at once.
+func (n *Node) SerialJolokia(on bool) {
+	n.sim.mu.Lock()
+	n.faults.SerialJolokia = on
+	n.sim.mu.Unlock()
+	n.jolokia.serial.Store(on)
+}
+
 // applyFaults sets every fault at once.
 func (n *Node) applyFaults(f Faults) {
 	n.NeverFinishJoining(f.NeverFinishJoining)
 	n.FailDecommission(f.FailDecommission)
+	n.FailBootstrap(f.FailBootstrap)
+	n.SerialJolokia(f.SerialJolokia)
+	n.sim.mu.Lock()
+	n.faults.DecommissionTime = f.DecommissionTime
+	n.sim.mu.Unlock()
 	n.SetJolokiaDelay(f.JolokiaDelay)
 	n.RefuseJolokia(f.RefuseJolokia)
 }

@@ -100,6 +100,9 @@ func (n *Node) Registry() jolokia.Registry {
 		FailureDetectorMBean: n.failureDetector(legacy),
 		EndpointSnitchMBean:  n.endpointSnitch(),
 	}}
+	for name, b := range n.operationBeans() {
+		r.beans[name] = b
+	}
 	return r
 }
 
@@ -129,7 +132,7 @@ func (n *Node) storageService() *bean {
 		"GossipRunning":          read(n, func() bool { return n.gossiping }),
 		"Initialized":            read(n, func() bool { return n.gossiping || n.mode == ModeDecommissioned }),
 		"Joined":                 read(n, n.joined),
-		"BootstrapMode":          read(n, func() bool { return n.mode == ModeJoining }),
+		"BootstrapMode":          read(n, func() bool { return n.mode == ModeJoining || n.mode == ModeJoiningFailed }),
 		"EndpointToHostId":       read(n, func() map[string]string { return n.hostIDMap("") }),
 		"HostIdToEndpoint":       read(n, func() map[string]string { return invert(n.hostIDMap("")) }),
 	}
@@ -167,17 +170,17 @@ func (n *Node) storageServiceOps(legacy bool) []operation {
 			call: func([]any) (any, error) { return n.decommission(false) },
 		}
 	}
-	return []operation{
+	return append(n.operations(),
 		decom,
-		{
+		operation{
 			sig:  jolokia.Operation{Name: "removeNode", Params: []string{"java.lang.String"}, Return: "void"},
 			call: func(args []any) (any, error) { id, _ := args[0].(string); return n.removeNode(id) },
 		},
-		{
+		operation{
 			sig:  jolokia.Operation{Name: "getTokens", Params: []string{}, Return: "java.util.List"},
 			call: func([]any) (any, error) { return slices.Clone(n.disk.tokens), nil },
 		},
-	}
+	)
 }
 
 func (n *Node) storageProxy(legacy bool) *bean {
@@ -264,7 +267,7 @@ func (n *Node) schemaVersion() string {
 	if self := n.view.eps[n.hostID]; self != nil {
 		return self.schema
 	}
-	return n.sim.schemaOf(n.cfg.ClusterName)
+	return n.sim.schemaOf(n.schemaKey())
 }
 
 // schemaVersions is StorageProxy.SchemaVersions: the version of each

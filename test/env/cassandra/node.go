@@ -27,8 +27,10 @@ type Node struct {
 	isSeed    bool
 	seedIPs   []string
 	view      *view
-	joinAt    time.Time
-	decom     *decomOp
+	booting   *streamPlan    // the bootstrap streaming, while it runs
+	decom     *decomOp       // the decommission, while it runs
+	upgrades  []*upgradeTask // upgradeSSTables running
+	overlaps  int            // operations started while the same one ran
 	faults    Faults
 	err       error
 	// cqlAt is when the native transport starts (zero: not before the
@@ -118,6 +120,8 @@ func (s *Sim) launch(cfg NodeConfig) (*Node, error) {
 	n.jolokia.handler = newAgent(n)
 	n.jolokia.ctx, n.cancel = context.WithCancel(context.Background())
 	n.jolokia.refuse = n.faults.RefuseJolokia
+	n.jolokia.serial.Store(n.faults.SerialJolokia)
+	n.upgradeFormat()
 	s.nodes[cfg.IP] = n
 	s.byKey[cfg.Key] = n
 	return n, nil
@@ -266,13 +270,13 @@ func (n *Node) join(contact *Node) {
 	s, d := n.sim, n.disk
 	self := &endpoint{
 		hostID: n.hostID, addr: n.cfg.IP, dc: n.cfg.DC, rack: n.cfg.Rack,
-		schema: s.schemaOf(n.cfg.ClusterName), release: n.cfg.ReleaseVersion,
+		schema: s.schemaOf(n.schemaKey()), release: n.cfg.ReleaseVersion,
 		tokens: d.tokens, status: statusNormal, gen: n.gen, ver: 1,
 	}
 	if !d.bootstrapped && !n.isSeed {
 		self.status = statusBoot
 		n.mode = ModeJoining
-		n.joinAt = time.Now().Add(s.opts.BootstrapTime)
+		n.bootstrap()
 	} else {
 		n.becomeNormal(time.Now())
 	}
@@ -330,11 +334,7 @@ func (n *Node) tick(now time.Time) {
 	if !n.running {
 		return
 	}
-	if n.mode == ModeJoining && !n.faults.NeverFinishJoining && !now.Before(n.joinAt) {
-		n.becomeNormal(now)
-		n.disk.bootstrapped = true
-		n.update(func(e *endpoint) { e.status = statusNormal })
-	}
+	n.bootstrapTick(now)
 	if n.decom != nil {
 		n.decom.tick(n, now)
 	}
@@ -405,6 +405,15 @@ func (n *Node) Mode() string {
 	n.sim.mu.Lock()
 	defer n.sim.mu.Unlock()
 	return n.mode.String()
+}
+
+// Overlaps counts the operations started on the node while the same one
+// ran (a resumeBootstrap during a bootstrap, a 3.11 decommission during a
+// decommission): Cassandra would then stream the data twice.
+func (n *Node) Overlaps() int {
+	n.sim.mu.Lock()
+	defer n.sim.mu.Unlock()
+	return n.overlaps
 }
 
 // ReleaseVersion returns the Cassandra version the process runs.

@@ -37,8 +37,12 @@ type Options struct {
 	// NodeConfig names none (default 5.0.9). It selects the node's Version
 	// profile: "3.11.17" the 3.x MBean surface (decommission() without
 	// argument, no ...WithPort attributes), "4.1.7" the 4.x one, "5.0.9"
-	// 5.0's (no HostIdMap).
+	// 5.0's (no HostIdMap), and the long operations' behaviour on failure
+	// (release.go).
 	ReleaseVersion string
+	// UpgradeTime is how long upgradeSSTables takes to rewrite the old
+	// sstables of one keyspace.
+	UpgradeTime time.Duration
 	// NumTokens is the number of tokens (vnodes) a new node draws.
 	NumTokens int
 	// Keyspaces are the user keyspaces every ring has, besides the system
@@ -70,6 +74,7 @@ func DefaultOptions() Options {
 		BootstrapTime:        2 * time.Second,
 		StartupTime:          100 * time.Millisecond,
 		DecommissionTime:     1 * time.Second,
+		UpgradeTime:          200 * time.Millisecond,
 		GossipInterval:       50 * time.Millisecond,
 		SeedTimeout:          3 * time.Second,
 		FatClientTimeout:     3 * time.Second,
@@ -80,7 +85,7 @@ func DefaultOptions() Options {
 }
 
 // withDefaults fills zero fields from DefaultOptions, except the phase
-// durations (BootstrapTime, StartupTime, DecommissionTime,
+// durations (BootstrapTime, StartupTime, DecommissionTime, UpgradeTime,
 // NativeTransportDelay) where 0 means at once.
 func (o Options) withDefaults() Options {
 	d := DefaultOptions()
@@ -131,8 +136,8 @@ type NodeConfig struct {
 	JolokiaPort int
 	// JolokiaUser and JolokiaPassword turn on basic auth when set.
 	JolokiaUser, JolokiaPassword string
-	// ReleaseVersion is the version this process runs (the image's), ""
-	// for Options.ReleaseVersion. A node restarted with another one (a
+	// ReleaseVersion is the version this process runs (the image's tag),
+	// "" for Options.ReleaseVersion. A node restarted with another one (a
 	// new image) reports the new one: rings of mixed versions.
 	ReleaseVersion string
 }

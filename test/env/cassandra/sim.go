@@ -45,6 +45,8 @@ type disk struct {
 	peers                  []*endpoint
 	last                   *endpoint // own last gossip state
 	cfg                    NodeConfig
+	format                 string         // the sstable format the node writes (release.go)
+	old                    map[string]int // sstables on an older format, by keyspace
 }
 
 // NodeStatus is the ground truth about one ring member, for tests.

@@ -41,6 +41,10 @@ func (v Version) String() string {
 // legacy reports whether the line is before 4.0 (3.x MBean surface).
 func (v Version) legacy() bool { return v < Version41 }
 
+// fiveOh reports whether the line is 5.0 or later: JOINING_FAILED and
+// DECOMMISSION_FAILED, a decommission that returns silently while one runs.
+func (v Version) fiveOh() bool { return v >= Version50 }
+
 // hasHostIDMap reports whether StorageService has the HostIdMap attribute.
 func (v Version) hasHostIDMap() bool { return v < Version50 }
 

@@ -56,6 +56,7 @@ func (k *Kubelet) spec(ctx context.Context, pod *corev1.Pod, c *corev1.Container
 		DC:          valueOr(env[envDC], "dc1"),
 		Rack:        valueOr(env[envRack], "rack1"),
 		JolokiaUser: env[envJolokiaUser], JolokiaPassword: env[envJolokiaPassword],
+		Image: c.Image,
 	}
 	for _, seed := range strings.Split(env[envSeeds], ",") {
 		if seed = strings.TrimSpace(seed); seed != "" {

@@ -34,6 +34,8 @@ type Spec struct {
 	// JolokiaUser and JolokiaPassword come from JOLOKIA_USER and
 	// JOLOKIA_PASSWORD; empty means no authentication.
 	JolokiaUser, JolokiaPassword string
+	// Image is the container's image (its tag says the Cassandra release).
+	Image string
 
 	// What a runtime that runs the pod for real needs (the simulator reads
 	// only the fields above).

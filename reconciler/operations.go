@@ -1,0 +1,65 @@
+package reconciler
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/ringops/ringops/reconciler/kube"
+	"github.com/ringops/ringops/reconciler/plan"
+	"github.com/ringops/ringops/reconciler/ring"
+)
+
+// ErrNotObserved: a step names a node the last observation does not hold
+// (no pod, or no pod IP).
+var ErrNotObserved = errors.New("not in the last observation")
+
+// operate applies the StatefulSet of a long operation's step (its marker
+// and stamps first, so that a restarted daemon knows what was started),
+// then starts the operation on the step's node and returns: the operation
+// is fire-and-forget, its call never held open (the Jolokia agent may
+// serve one request at a time), and the planner follows it from the ring.
+// An error is the step's: the node refused, or could not be asked.
+func (e *Engine) operate(ctx context.Context, cluster string, s plan.Step) ([]kube.Result, error) {
+	results, err := one(e.kube.ApplyObject(ctx, s.Context, s.Objects[0]))
+	if err != nil {
+		return results, err
+	}
+	n, err := e.node(cluster, s.Context, s.Pod)
+	if err != nil {
+		return results, err
+	}
+	switch s.Action {
+	case plan.Decommission:
+		err = e.nodeOps.Decommission(ctx, n)
+	case plan.ResumeBootstrap:
+		err = e.nodeOps.ResumeBootstrap(ctx, n)
+	case plan.UpgradeSSTables:
+		err = e.nodeOps.UpgradeSSTables(ctx, n)
+	default:
+		err = fmt.Errorf("step %s: %w: not a node operation", s.Action, ErrBadStep)
+	}
+	return results, err
+}
+
+// node is a pod of the last observation as the ring knows it.
+func (e *Engine) node(cluster, kctx, pod string) (ring.Node, error) {
+	st := e.state(cluster)
+	e.mu.Lock()
+	o, t := st.observed, st.target
+	e.mu.Unlock()
+	if o != nil && t != nil {
+		for _, m := range plan.Members(cluster, o) {
+			if m.Context != kctx || m.Pod != pod || m.IP == "" {
+				continue
+			}
+			port := m.Port
+			if port == 0 {
+				port = t.JolokiaPort
+			}
+			return ring.Node{Cluster: cluster, Context: kctx, Namespace: m.Namespace, Pod: pod,
+				Datacenter: m.Datacenter, Rack: m.Rack, IP: m.IP, Port: port}, nil
+		}
+	}
+	return ring.Node{}, fmt.Errorf("node %s in %s: %w (no pod IP)", pod, kctx, ErrNotObserved)
+}

@@ -1,0 +1,110 @@
+package reconciler
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/ringops/ringops/reconciler/plan"
+	"github.com/ringops/ringops/reconciler/ring"
+)
+
+// nodeProgress is what the engine remembers of a node's long operation
+// between observations: when its progress last moved, and its count of old
+// sstables for the release it runs. Like the verdict's streak, it only
+// makes judgements possible across observations; a restarted engine starts
+// it afresh (a stall is then noticed StallTimeout later).
+type nodeProgress struct {
+	sig   string    // the last progress signature (mode and ring.Progress.Signature)
+	since time.Time // since when sig is unchanged
+
+	release string // the release the count is for
+	old     int64  // the last count of old sstables, -1 unknown
+	final   bool   // the count cannot change under this release: 0, or no metric (3.x)
+}
+
+// active reports whether a node's mode is a long operation's (its streams
+// are followed).
+func active(m ring.OperationMode) bool {
+	switch m {
+	case ring.ModeJoining, ring.ModeLeaving, ring.ModeJoiningFailed, ring.ModeDecommissionFailed:
+		return true
+	}
+	return false
+}
+
+// readProgress reads the progress of the nodes that need it (ring.Progress)
+// and writes RingNode.NoProgressSince and OldSSTables into rg: a node in a
+// long operation's mode (JOINING, LEAVING, ..._FAILED) every time, and each
+// node once per Cassandra release it runs until its count of old sstables
+// is 0 (sstables only turn old when a node restarts on a newer release):
+// a converged ring costs no read. A node whose progress cannot be read is
+// unknown this time.
+func (e *Engine) readProgress(ctx context.Context, cluster string, snap *ring.Snapshot, rg *plan.Ring) {
+	st := e.state(cluster)
+	e.mu.Lock()
+	known := st.progress
+	e.mu.Unlock()
+	now := e.clock.Now()
+	next := map[string]*nodeProgress{}
+	type job struct {
+		node ring.Node
+		mode ring.OperationMode
+		prev *nodeProgress
+		got  *ring.Progress
+	}
+	var jobs []*job
+	for _, en := range snap.Entries {
+		if en.View == nil || en.Err != nil || en.Node.Pod == "" {
+			continue
+		}
+		prev := known[en.Node.Pod]
+		if prev == nil || prev.release != en.View.ReleaseVersion {
+			prev = &nodeProgress{release: en.View.ReleaseVersion, old: -1}
+		}
+		if prev.final && !active(en.View.Mode) {
+			next[en.Node.Pod] = prev
+			setProgress(rg, en.Node.Pod, time.Time{}, prev.old)
+			continue
+		}
+		jobs = append(jobs, &job{node: en.Node, mode: en.View.Mode, prev: prev})
+	}
+	sem := make(chan struct{}, max(1, e.opts.Snapshot.Concurrency))
+	var wg sync.WaitGroup
+	for _, j := range jobs {
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			j.got, _ = e.nodeOps.ReadProgress(ctx, j.node)
+		})
+	}
+	wg.Wait()
+	for _, j := range jobs {
+		p := *j.prev
+		if j.got == nil {
+			next[j.node.Pod] = &p
+			setProgress(rg, j.node.Pod, time.Time{}, p.old)
+			continue
+		}
+		if sig := string(j.mode) + ";" + j.got.Signature(); sig != p.sig || p.since.IsZero() {
+			p.sig, p.since = sig, now
+		}
+		p.old = j.got.OldSSTables
+		major, _ := ring.ReleaseMajor(p.release)
+		p.final = p.old == 0 || major < 4 // 3.x has no OldVersionSSTableCount
+		next[j.node.Pod] = &p
+		setProgress(rg, j.node.Pod, p.since, p.old)
+	}
+	e.mu.Lock()
+	st.progress = next
+	e.mu.Unlock()
+}
+
+func setProgress(rg *plan.Ring, pod string, since time.Time, old int64) {
+	n, ok := rg.Nodes[pod]
+	if !ok {
+		return
+	}
+	n.NoProgressSince, n.OldSSTables = since, old
+	rg.Nodes[pod] = n
+}

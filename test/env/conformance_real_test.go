@@ -1,0 +1,310 @@
+package env_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"maps"
+	"net/http"
+	"regexp"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/client-go/dynamic"
+
+	"github.com/ringops/ringops/reconciler/ring"
+	"github.com/ringops/ringops/test/env"
+	"github.com/ringops/ringops/test/env/kubelet"
+)
+
+// TestSimulatorConformsToRealCassandra holds the simulator to a real
+// Cassandra 5.0 node: one world of real nodes and one of simulated nodes
+// run the same rendered two-rack datacenter through the same states, and
+// in each state ringops' own bulk health read (ring.HealthRequests) is
+// posted to the same pods of both worlds and the answers compared field by
+// field, after naming every endpoint by its pod (addresses and host IDs
+// differ between worlds; their presence, lists and shapes must not).
+func TestSimulatorConformsToRealCassandra(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts real Cassandra JVMs")
+	}
+	ro := env.RealOptions()
+	ro.Regions = []string{"eu-west"}
+	so := env.DefaultOptions()
+	so.Regions, so.NodesPerRegion = []string{"eu-west"}, 3
+	worlds := map[string]*confWorld{"real": newConfWorld(t, env.Start(t, ro)), "sim": newConfWorld(t, env.Start(t, so))}
+	both := func(f func(w *confWorld)) {
+		for _, name := range []string{"real", "sim"} {
+			f(worlds[name])
+		}
+	}
+	compare := func(state string, pods ...string) {
+		t.Helper()
+		for _, pod := range pods {
+			got := map[string]string{}
+			for name, w := range worlds {
+				got[name] = w.canonical(t, pod)
+			}
+			if got["real"] != got["sim"] {
+				t.Errorf("%s: %s answers differently:\n--- real 5.0 node\n%s\n--- simulated node\n%s\n%s",
+					state, pod, got["real"], got["sim"], lineDiff(got["real"], got["sim"]))
+			} else {
+				t.Logf("%s: %s answers alike:\n%s", state, pod, got["real"])
+			}
+		}
+	}
+
+	both(func(w *confWorld) { scaleTo(t, w.region, "tiny-dc1-r1", 1) })
+	both(func(w *confWorld) { waitReady(t, w.region, "tiny-dc1-r1-0", 3*time.Minute) })
+	compare("one node, NORMAL", "tiny-dc1-r1-0")
+
+	both(func(w *confWorld) { scaleTo(t, w.region, "tiny-dc1-r2", 1) })
+	both(func(w *confWorld) { w.waitFor(t, "tiny-dc1-r2-0", "its own mode JOINING", ownMode("JOINING")) })
+	compare("a node joining (its own view, during its bootstrap)", "tiny-dc1-r2-0")
+	both(func(w *confWorld) { waitReady(t, w.region, "tiny-dc1-r2-0", 3*time.Minute) })
+	both(func(w *confWorld) { w.waitFor(t, "tiny-dc1-r1-0", "both nodes live", liveCount(2)) })
+	compare("two nodes, NORMAL", "tiny-dc1-r1-0", "tiny-dc1-r2-0")
+
+	both(func(w *confWorld) { w.region.Kubelet.SetFault("cassandra", "tiny-dc1-r2-0", kubelet.CrashLoop) })
+	both(func(w *confWorld) {
+		w.waitFor(t, "tiny-dc1-r1-0", "tiny-dc1-r2-0 unreachable", unreachable("tiny-dc1-r2-0"))
+	})
+	compare("a peer down", "tiny-dc1-r1-0")
+	both(func(w *confWorld) { w.region.Kubelet.SetFault("cassandra", "tiny-dc1-r2-0", kubelet.NoFault) })
+	both(func(w *confWorld) { waitReady(t, w.region, "tiny-dc1-r2-0", 3*time.Minute) })
+	both(func(w *confWorld) { w.waitFor(t, "tiny-dc1-r1-0", "both nodes live", liveCount(2)) })
+	compare("the peer restarted", "tiny-dc1-r1-0", "tiny-dc1-r2-0")
+
+	both(func(w *confWorld) { w.exec(t, "tiny-dc1-r2-0", "decommission(boolean)", false) })
+	both(func(w *confWorld) {
+		w.waitFor(t, "tiny-dc1-r2-0", "its own mode DECOMMISSIONED", ownMode("DECOMMISSIONED"))
+	})
+	compare("decommissioned (its own view)", "tiny-dc1-r2-0")
+	both(func(w *confWorld) { w.waitFor(t, "tiny-dc1-r1-0", "tiny-dc1-r2-0 gone from the ring", notMember("tiny-dc1-r2-0")) })
+	compare("after the decommission", "tiny-dc1-r1-0")
+}
+
+// confWorld is one world of the conformance test with the datacenter
+// applied (StatefulSets at 0 replicas).
+type confWorld struct {
+	w      *env.World
+	region *env.Region
+}
+
+func newConfWorld(t *testing.T, w *env.World) *confWorld {
+	t.Helper()
+	r := w.Region("eu-west")
+	if _, err := r.Client.CoreV1().Namespaces().Create(t.Context(), &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "cassandra"}}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	dyn := dynamic.NewForConfigOrDie(r.Config)
+	for _, o := range renderReal(t, realSpec, "eu-west") {
+		if o.GetKind() == "StatefulSet" {
+			_ = unstructured.SetNestedField(o.Object, int64(0), "spec", "replicas")
+		}
+		applyObject(t, dyn, o)
+	}
+	return &confWorld{w: w, region: r}
+}
+
+// pods maps the world's pod IPs to pod names.
+func (c *confWorld) pods(t *testing.T) (map[string]string, map[string]string) {
+	t.Helper()
+	l, err := c.region.Client.CoreV1().Pods("cassandra").List(t.Context(), metav1.ListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	byIP, byName := map[string]string{}, map[string]string{}
+	for _, p := range l.Items {
+		if p.Status.PodIP != "" {
+			byIP[p.Status.PodIP], byName[p.Name] = p.Name, p.Status.PodIP
+		}
+	}
+	return byIP, byName
+}
+
+// post sends a Jolokia bulk to a pod and returns the raw answers.
+func (c *confWorld) post(t *testing.T, pod string, body any) ([]map[string]json.RawMessage, error) {
+	t.Helper()
+	_, byName := c.pods(t)
+	ip := byName[pod]
+	if ip == "" {
+		return nil, fmt.Errorf("%s has no IP", pod)
+	}
+	b, _ := json.Marshal(body)
+	ctx, cancel := context.WithTimeout(t.Context(), 15*time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, "http://"+ip+":8778/jolokia/", bytes.NewReader(b))
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer func() { _ = resp.Body.Close() }()
+	var out []map[string]json.RawMessage
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
+		return nil, fmt.Errorf("HTTP %s: %w", resp.Status, err)
+	}
+	return out, nil
+}
+
+// exec invokes a StorageService operation on a pod; the answer is not
+// awaited (a decommission answers when done).
+func (c *confWorld) exec(t *testing.T, pod, op string, args ...any) {
+	t.Helper()
+	go func() {
+		_, _ = c.post(t, pod, []map[string]any{{"type": "exec", "mbean": ring.StorageServiceMBean, "operation": op, "arguments": args}})
+	}()
+}
+
+// health reads ringops' health bulk from a pod, decoded.
+func (c *confWorld) health(t *testing.T, pod string) (map[string]json.RawMessage, error) {
+	answers, err := c.post(t, pod, ring.HealthRequests(true))
+	if err != nil {
+		return nil, err
+	}
+	var st int
+	if len(answers) == 0 || json.Unmarshal(answers[0]["status"], &st) != nil || st != 200 {
+		return nil, fmt.Errorf("health read: %v", answers)
+	}
+	var attrs map[string]json.RawMessage
+	if err := json.Unmarshal(answers[0]["value"], &attrs); err != nil {
+		return nil, err
+	}
+	if len(answers) > 1 {
+		attrs["LoadMap"] = answers[1]["value"]
+	}
+	return attrs, nil
+}
+
+func (c *confWorld) waitFor(t *testing.T, pod, what string, ok func(map[string]json.RawMessage, map[string]string) bool) {
+	t.Helper()
+	eventually(t, 3*time.Minute, pod+": "+what, func() (bool, string) {
+		byIP, _ := c.pods(t)
+		a, err := c.health(t, pod)
+		if err != nil {
+			return false, err.Error()
+		}
+		return ok(a, byIP), fmt.Sprint(len(a), " attributes")
+	})
+}
+
+func ownMode(m string) func(map[string]json.RawMessage, map[string]string) bool {
+	return func(a map[string]json.RawMessage, _ map[string]string) bool { return strings.Trim(string(a["OperationMode"]), `"`) == m }
+}
+
+func liveCount(n int) func(map[string]json.RawMessage, map[string]string) bool {
+	return func(a map[string]json.RawMessage, _ map[string]string) bool {
+		var l, u []string
+		_ = json.Unmarshal(a["LiveNodes"], &l)
+		_ = json.Unmarshal(a["UnreachableNodes"], &u)
+		return len(l) == n && len(u) == 0
+	}
+}
+
+func unreachable(pod string) func(map[string]json.RawMessage, map[string]string) bool {
+	return func(a map[string]json.RawMessage, byIP map[string]string) bool {
+		var u []string
+		_ = json.Unmarshal(a["UnreachableNodes"], &u)
+		return slices.ContainsFunc(u, func(ip string) bool { return byIP[ip] == pod || byIP[ip] == "" })
+	}
+}
+
+func notMember(pod string) func(map[string]json.RawMessage, map[string]string) bool {
+	return func(a map[string]json.RawMessage, byIP map[string]string) bool {
+		var ids map[string]string
+		var leaving []string
+		_ = json.Unmarshal(a["EndpointToHostId"], &ids)
+		_ = json.Unmarshal(a["LeavingNodes"], &leaving)
+		return len(ids) == 1 && len(leaving) == 0
+	}
+}
+
+var (
+	uuidRE = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
+	loadRE = regexp.MustCompile(`^[0-9]+(\.[0-9]+)? (bytes|KiB|MiB|GiB|TiB)$`)
+)
+
+// canonical is a pod's health answer with every endpoint named by its pod
+// ("gone" for an address no pod has now), host IDs, schema versions and
+// loads replaced by their shape, one attribute per line, sorted.
+func (c *confWorld) canonical(t *testing.T, pod string) string {
+	t.Helper()
+	byIP, _ := c.pods(t)
+	a, err := c.health(t, pod)
+	if err != nil {
+		return "error: " + err.Error()
+	}
+	name := func(ep string) string {
+		ep = ring.NormalizeEndpoint(ep)
+		if p, ok := byIP[ep]; ok {
+			return p
+		}
+		return "gone"
+	}
+	shape := func(v string, re *regexp.Regexp, what string) string {
+		if re.MatchString(v) {
+			return "<" + what + ">"
+		}
+		return fmt.Sprintf("<not a %s: %q>", what, v)
+	}
+	var lines []string
+	for _, k := range slices.Sorted(maps.Keys(a)) {
+		raw := a[k]
+		var list []string
+		var m map[string]string
+		var s string
+		switch {
+		case json.Unmarshal(raw, &list) == nil && list != nil || string(raw) == "[]":
+			names := make([]string, len(list))
+			for i, ep := range list {
+				names[i] = name(ep)
+			}
+			sort.Strings(names)
+			lines = append(lines, fmt.Sprintf("%s: %v", k, names))
+		case json.Unmarshal(raw, &m) == nil && m != nil:
+			var kv []string
+			for ep, v := range m {
+				switch k {
+				case "EndpointToHostId":
+					v = shape(v, uuidRE, "uuid")
+				case "LoadMap":
+					v = shape(v, loadRE, "load")
+				}
+				kv = append(kv, name(ep)+"="+v)
+			}
+			sort.Strings(kv)
+			lines = append(lines, fmt.Sprintf("%s: {%s}", k, strings.Join(kv, ", ")))
+		case json.Unmarshal(raw, &s) == nil && k == "SchemaVersion":
+			lines = append(lines, k+": "+shape(s, uuidRE, "uuid"))
+		default:
+			lines = append(lines, k+": "+string(raw))
+		}
+	}
+	return strings.Join(lines, "\n")
+}
+
+func lineDiff(a, b string) string {
+	al, bl := strings.Split(a, "\n"), strings.Split(b, "\n")
+	var out []string
+	for i := 0; i < max(len(al), len(bl)); i++ {
+		var x, y string
+		if i < len(al) {
+			x = al[i]
+		}
+		if i < len(bl) {
+			y = bl[i]
+		}
+		if x != y {
+			out = append(out, "  real: "+x, "  sim:  "+y)
+		}
+	}
+	return strings.Join(out, "\n")
+}
