@@ -73,12 +73,15 @@ func (k *ksDef) clone() *ksDef {
 type schemaEpochs struct {
 	rings map[string][]map[string]*ksDef // cluster name -> keyspaces by epoch
 	held  map[string]int                 // node data Key -> epoch it holds
+	// announced is the epoch each running process announced in gossip;
+	// a fault (SetSchemaVersion) may have changed its state since.
+	announced map[*Node]int
 }
 
 // epochs returns the rings' schemas, created at first use (mu held).
 func (s *Sim) epochs() *schemaEpochs {
 	if s.ksSchemas == nil {
-		s.ksSchemas = &schemaEpochs{rings: map[string][]map[string]*ksDef{}, held: map[string]int{}}
+		s.ksSchemas = &schemaEpochs{rings: map[string][]map[string]*ksDef{}, held: map[string]int{}, announced: map[*Node]int{}}
 	}
 	return s.ksSchemas
 }
@@ -129,8 +132,9 @@ func (n *Node) schemaKeyspaces() map[string]*ksDef {
 }
 
 // cqlSchemaKey names the ring's first schema version for the node: the
-// one every node reports until a schema change (Sim.schemaOf).
-func (n *Node) cqlSchemaKey() string { return n.cfg.ClusterName }
+// one every node of its release series reports until a schema change
+// (Sim.schemaOf, release.go).
+func (n *Node) cqlSchemaKey() string { return n.schemaKey() }
 
 // versionOf is the schema version of an epoch, as the node reports it
 // (mu held).
@@ -148,14 +152,20 @@ func (n *Node) applySchema(epoch int) {
 }
 
 // announceSchema sets the node's SCHEMA gossip state to the version of the
-// epoch it holds; a node still on the first epoch keeps what it announced
-// at start (mu held).
+// epoch it holds, once per epoch and process: a node still on the first
+// epoch keeps what it announced at start, and a schema fault
+// (SetSchemaVersion) stays until the next change (mu held).
 func (n *Node) announceSchema() {
+	st := n.sim.epochs()
 	epoch := n.heldEpoch()
 	self := n.view.eps[n.hostID]
-	if epoch == 0 || self == nil {
+	if self == nil {
 		return
 	}
+	if was, ok := st.announced[n]; (ok && was == epoch) || (!ok && epoch == 0) {
+		return
+	}
+	st.announced[n] = epoch
 	if v := n.versionOf(epoch); self.schema != v {
 		n.update(func(e *endpoint) { e.schema = v })
 	}
@@ -166,6 +176,11 @@ func (n *Node) announceSchema() {
 func (s *Sim) schemaRound() {
 	if s.ksSchemas == nil {
 		return // no schema was ever read nor changed
+	}
+	for n := range s.ksSchemas.announced {
+		if !n.running {
+			delete(s.ksSchemas.announced, n)
+		}
 	}
 	nodes := s.sortedNodes()
 	for _, n := range nodes {

@@ -28,9 +28,9 @@ type Ring struct {
 }
 
 // Probe asks the node at host (the query is pinned to it) what the driver
-// reads on connect and what ringops reads, and tries the ALTER KEYSPACE
-// refusals that need no particular ring state. The session's driver must
-// know host.
+// reads on connect and what ringops reads, and tries ALTER KEYSPACE
+// statements that every ring refuses (so the probe changes nothing). The
+// session's driver must know host.
 func Probe(ctx context.Context, s *gocql.Session, host string, r Ring) (string, error) {
 	h := hostOf(s, host)
 	if h == nil {
@@ -60,7 +60,6 @@ func Probe(ctx context.Context, s *gocql.Session, host string, r Ring) (string, 
 	for _, q := range []string{
 		"ALTER KEYSPACE nosuchkeyspace WITH replication = {'class': 'NetworkTopologyStrategy', 'dc1': 1}",
 		"ALTER KEYSPACE system_traces WITH replication = {'class': 'NetworkTopologyStrategy', 'dc1': 1, 'nosuchdc': 1}",
-		"ALTER KEYSPACE system_auth WITH replication = {'class': 'NetworkTopologyStrategy', 'dc1': 1}",
 		"ALTER KEYSPACE system_traces WITH replication = {'class': 'NetworkTopologyStrategy', 'dc1': 0}",
 		"ALTER KEYSPACE system_traces WITH replication = {'dc1': 1}",
 		"ALTER KEYSPACE system WITH durable_writes = true",
