@@ -16,13 +16,22 @@ import (
 // the Secret name (keys username and password) in namespace ns of
 // context kctx. The error names the Secret, never its content.
 func ReadJolokiaCredentials(ctx context.Context, clients *kube.Clients, kctx, ns, name string) (ring.Credentials, error) {
+	return ReadCredentials(ctx, clients, kctx, ns, name)
+}
+
+// ReadCredentials reads a user and password from the Secret name (keys
+// username and password) in namespace ns of context kctx: the Jolokia
+// credentials (spec.jolokia.credentialsSecret), the CQL ones
+// (spec.cql.credentialsSecret). The error names the Secret, never its
+// content.
+func ReadCredentials(ctx context.Context, clients *kube.Clients, kctx, ns, name string) (ring.Credentials, error) {
 	cs, err := clients.Clientset(kctx)
 	if err != nil {
 		return ring.Credentials{}, err
 	}
 	s, err := cs.CoreV1().Secrets(ns).Get(ctx, name, metav1.GetOptions{})
 	if err != nil {
-		return ring.Credentials{}, fmt.Errorf("context %s: jolokia credentials: %w", kctx, err)
+		return ring.Credentials{}, fmt.Errorf("context %s: secret %s/%s: %w", kctx, ns, name, err)
 	}
 	cr, err := ring.CredentialsFromSecret(s)
 	if err != nil {
@@ -56,7 +65,9 @@ func DefaultSecretRouterOptions() SecretRouterOptions {
 // SecretRouter reaches the agents directly (pod IP), with the credentials
 // of each cluster's spec.jolokia.credentialsSecret as read in the node's
 // own region, through that region's client. Clusters without a Secret
-// are reached without credentials. It is safe for concurrent use.
+// are reached without credentials. Its cache of Secrets serves any other
+// credentials read per region too (Credentials: the CQL ones). It is safe
+// for concurrent use.
 type SecretRouter struct {
 	direct  *ring.Direct
 	clients *kube.Clients
@@ -72,6 +83,7 @@ type secretKey struct{ context, namespace, name string }
 type secretEntry struct {
 	creds  ring.Credentials
 	ok     bool
+	err    error // why the last read failed, while !ok
 	readAt time.Time
 }
 
@@ -120,31 +132,44 @@ func (r *SecretRouter) Route(n ring.Node) (ring.Route, error) {
 
 func (r *SecretRouter) credentials(n ring.Node) (ring.Credentials, bool) {
 	r.mu.Lock()
-	defer r.mu.Unlock()
 	name, ok := r.secrets[n.Cluster]
+	r.mu.Unlock()
 	if !ok {
 		return ring.Credentials{}, false
 	}
-	key := secretKey{n.Context, n.Namespace, name}
+	c, err := r.Credentials(n.Context, n.Namespace, name)
+	return c, err == nil
+}
+
+// Credentials returns the credentials of the Secret name (keys username
+// and password) in namespace ns of kube context kctx, read through that
+// region's client and cached: read again after Options.Refresh, and after
+// Options.Retry when the read failed (the last good credentials are kept
+// meanwhile). The error, which names the Secret and never its content, is
+// also given to Options.Warn when a read fails.
+func (r *SecretRouter) Credentials(kctx, ns, name string) (ring.Credentials, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	key := secretKey{kctx, ns, name}
 	e := r.entries[key]
 	now := time.Now()
 	if e != nil && ((e.ok && now.Sub(e.readAt) < r.opts.Refresh) || (!e.ok && now.Sub(e.readAt) < r.opts.Retry)) {
-		return e.creds, e.ok
+		return e.creds, e.err
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), r.opts.Timeout)
 	defer cancel()
-	c, err := ReadJolokiaCredentials(ctx, r.clients, n.Context, n.Namespace, name)
+	c, err := ReadCredentials(ctx, r.clients, kctx, ns, name)
 	if err != nil {
 		if r.opts.Warn != nil {
 			r.opts.Warn(err)
 		}
 		if e != nil && e.ok { // keep the last good credentials until they can be read again
 			e.readAt = now.Add(r.opts.Retry - r.opts.Refresh)
-			return e.creds, true
+			return e.creds, nil
 		}
-		r.entries[key] = &secretEntry{readAt: now}
-		return ring.Credentials{}, false
+		r.entries[key] = &secretEntry{err: err, readAt: now}
+		return ring.Credentials{}, err
 	}
 	r.entries[key] = &secretEntry{creds: c, ok: true, readAt: now}
-	return c, true
+	return c, nil
 }

@@ -44,6 +44,9 @@ func (c *comparer) changed(ctx context.Context, p pair) (*Cluster, error) {
 	}
 	if base != nil {
 		cl.Refused = append(cl.Refused, problemsOf(schemas.ValidateChange(base.spec, headSpec).Err())...)
+		for _, w := range schemas.ChangeWarnings(base.spec, headSpec) {
+			cl.Notes = append(cl.Notes, w.Error())
+		}
 	}
 	head := &side{dir: p.headDir, spec: headSpec}
 	var err error

@@ -24,6 +24,10 @@ import "fmt"
 //     Linux refuses to exec a process with a variable over 128 KiB
 //     (MAX_ARG_STRLEN): MaxDatacenters x MaxSeedsPerDatacenter seed names
 //     of at most 253 characters (and a comma) stay under it.
+//   - MaxKeyspaces: the keyspaces whose replication ringops owns are read
+//     and altered one by one, and recorded with the last applied spec in
+//     an annotation (64 keyspaces in 32 datacenters take about 50 KiB of
+//     its 256); rings hold tens of keyspaces.
 const (
 	MaxNodesPerRack       = 1000
 	MaxRacksPerDatacenter = 32
@@ -31,6 +35,7 @@ const (
 	MaxRacks              = 256
 	MaxClusterNodes       = 5000
 	MaxSeedsPerDatacenter = 16
+	MaxKeyspaces          = 64
 )
 
 // bounds checks the counts of a defaulted cluster against the upper
@@ -42,6 +47,9 @@ func (v *validator) bounds() {
 	}
 	if s.SeedsPerDatacenter != nil && *s.SeedsPerDatacenter > MaxSeedsPerDatacenter {
 		v.add("spec.seedsPerDatacenter", "%d is too large: at most %d seeds per datacenter (2 or 3 are recommended)", *s.SeedsPerDatacenter, MaxSeedsPerDatacenter)
+	}
+	if n := len(s.Keyspaces); n > MaxKeyspaces {
+		v.add(fmt.Sprintf("spec.keyspaces[%d]", MaxKeyspaces), "%d keyspaces are too many: at most %d", n, MaxKeyspaces)
 	}
 	if n := len(s.Datacenters); n > MaxDatacenters {
 		v.add(fmt.Sprintf("spec.datacenters[%d]", MaxDatacenters), "%d datacenters are too many: at most %d; split the ring into several clusters", n, MaxDatacenters)

@@ -105,6 +105,13 @@ func atBounds() *CassandraCluster {
 	c.Spec.Datacenters[0].Racks[0].Nodes = ptr(int32(MaxNodesPerRack))
 	c.Spec.Datacenters[0].Racks[1].Nodes = ptr(int32(MaxNodesPerRack))
 	c.Spec.Datacenters[0].Racks[2].Nodes = ptr(int32(MaxClusterNodes - 2048 - 2*MaxNodesPerRack + 3*8))
+	for k := range MaxKeyspaces {
+		r := map[string]int32{}
+		for _, dc := range c.Spec.Datacenters {
+			r[dc.Name] = 3
+		}
+		c.Spec.Keyspaces = append(c.Spec.Keyspaces, Keyspace{Name: "keyspace_" + strconv.Itoa(k), Replication: r})
+	}
 	c.Default()
 	return c
 }

@@ -150,9 +150,31 @@ func (ch *changeValidator) removedDatacenters(prevIdx, nextIdx map[string]int) m
 				continue
 			}
 		}
-		ch.add("spec.datacenters", "datacenter %s was removed while it still has %s; scale it to 0 first (nodesPerRack: 0; ALTER KEYSPACE its replication away before), let that roll out, then remove it", od.Name, plural(nodes, "node"))
+		ch.removedWithNodes(od, nodes)
 	}
 	return renamed
+}
+
+// removedWithNodes refuses the removal of a datacenter that still has
+// nodes in prev, with the order to follow; with spec.keyspaces, naming the
+// keyspaces that still replicate to it.
+func (ch *changeValidator) removedWithNodes(od *Datacenter, nodes int32) {
+	if len(ch.prev.Spec.Keyspaces) == 0 {
+		ch.add("spec.datacenters", "datacenter %s was removed while it still has %s; scale it to 0 first (nodesPerRack: 0; ALTER KEYSPACE its replication away before), let that roll out, then remove it", od.Name, plural(nodes, "node"))
+		return
+	}
+	var replicated []string
+	for _, k := range ch.prev.ManagedKeyspaces() {
+		if !k.Default && k.Replication[od.Name] > 0 {
+			replicated = append(replicated, k.Name)
+		}
+	}
+	if len(replicated) == 0 {
+		ch.add("spec.datacenters", "datacenter %s was removed while it still has %s; scale it to 0 first (nodesPerRack: 0), let that roll out, then remove it", od.Name, plural(nodes, "node"))
+		return
+	}
+	ch.add("spec.datacenters", "datacenter %s was removed while it still has %s and %s %s to it; in this order: take %s out of the replication in spec.keyspaces and scale it to 0 (nodesPerRack: 0), one push (ringops alters the keyspaces before it decommissions a node), let that roll out, then remove it",
+		od.Name, plural(nodes, "node"), keyspaceList(replicated), verb(len(replicated), "replicates", "replicate"), od.Name)
 }
 
 // order reports datacenters of prev that changed their relative order.

@@ -54,6 +54,16 @@ func (c *CassandraCluster) Default() {
 	if s.Jolokia.AgentImage == "" {
 		s.Jolokia.AgentImage = DefaultJolokiaAgentImage
 	}
+	if s.SystemKeyspaces == "" {
+		s.SystemKeyspaces = DefaultSystemKeyspaces
+	}
+	if t := s.CQL; t != nil && t.TLS != nil {
+		for _, r := range []*KeyRef{t.TLS.CASecret, t.TLS.CAConfigMap} {
+			if r != nil && r.Key == "" {
+				r.Key = DefaultCAKey
+			}
+		}
+	}
 	if s.Rollout == nil {
 		s.Rollout = &Rollout{}
 	}
@@ -86,6 +96,7 @@ func (c *CassandraCluster) Default() {
 			}
 		}
 	}
+	c.defaultReplicationFactors()
 }
 
 // defaultDNSDomain is the domain of the headless Service <name> in the

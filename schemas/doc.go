@@ -13,9 +13,16 @@
 //     rack, racks, datacenters, nodes in all, seeds; summed in int64),
 //     quantities, image references, durations, change windows, environment
 //     and labels;
+//   - the keyspaces whose replication ringops owns (ManagedKeyspaces,
+//     keyspaces.go): spec.keyspaces, and the system keyspaces managed by
+//     default with min(3, nodes) per datacenter; each factor checked
+//     against its datacenter's nodes, and a datacenter's
+//     replicationFactor derived from them;
 //   - validation of a change (ValidateChange): what Cassandra cannot do
 //     safely, such as renaming a datacenter or shrinking storage, refused
-//     with what to do instead;
+//     with what to do instead; and what a change does that a user should
+//     know without it being refused (ChangeWarnings: a keyspace no longer
+//     managed is left as it is, never dropped);
 //   - the JSON Schema of the format (JSONSchema), checked in as
 //     cassandracluster.schema.json for editors and CI.
 //

@@ -83,7 +83,8 @@ func TestValid(t *testing.T) {
 }
 
 // TestChange validates every change testdata/change/<case>/{old,new}.yaml
-// and compares the errors with want.txt ("ok" when the change is allowed).
+// and compares the errors with want.txt ("ok" when the change is allowed),
+// followed by the warnings ("warning: ...").
 func TestChange(t *testing.T) {
 	dirs, err := filepath.Glob("testdata/change/*")
 	if err != nil || len(dirs) == 0 {
@@ -102,6 +103,9 @@ func TestChange(t *testing.T) {
 			got := "ok\n"
 			if errs := ValidateChange(prev, next); len(errs) > 0 {
 				got = errs.Error() + "\n"
+			}
+			for _, w := range ChangeWarnings(prev, next) {
+				got += "warning: " + w.Error() + "\n"
 			}
 			golden(t, filepath.Join(dir, "want.txt"), got)
 		})

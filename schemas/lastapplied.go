@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 )
 
 // ErrLastApplied: a recorded last-applied spec (DecodeLastApplied) cannot
@@ -14,10 +15,12 @@ var ErrLastApplied = errors.New("unreadable last-applied spec")
 // (256 racks) is about 16 KiB; annotations may hold 256 KiB in all.
 const maxLastApplied = 256 << 10
 
-// ChangeBasis returns what ValidateChange reads of the previous spec, and
-// nothing else, from a defaulted spec: the identity (name, namespace,
-// Cassandra cluster name), the storage, num_tokens, and the datacenters'
-// names, contexts and racks with their node counts. It is what ringops
+// ChangeBasis returns what ValidateChange and ChangeWarnings read of the
+// previous spec, and nothing else, from a defaulted spec: the identity
+// (name, namespace, Cassandra cluster name), the storage, num_tokens, the
+// datacenters' names, contexts and racks with their node counts, and the
+// managed keyspaces (spec.keyspaces, and systemKeyspaces unless it is the
+// default). It is what ringops
 // records in the clusters (EncodeLastApplied), so that a restarted daemon
 // and `ringops apply` validate a change against what was rolled out.
 func (c *CassandraCluster) ChangeBasis() *CassandraCluster {
@@ -35,6 +38,12 @@ func (c *CassandraCluster) ChangeBasis() *CassandraCluster {
 			d.Racks = append(d.Racks, Rack{Name: r.Name, Nodes: r.Nodes})
 		}
 		s.Datacenters = append(s.Datacenters, d)
+	}
+	for _, k := range c.Spec.Keyspaces {
+		s.Keyspaces = append(s.Keyspaces, Keyspace{Name: k.Name, Replication: maps.Clone(k.Replication)})
+	}
+	if c.Spec.SystemKeyspaces != DefaultSystemKeyspaces {
+		s.SystemKeyspaces = c.Spec.SystemKeyspaces // the default is left out, as Default puts it back
 	}
 	return b
 }

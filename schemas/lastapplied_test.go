@@ -34,6 +34,10 @@ func TestChangeBasisIsEnough(t *testing.T) {
 			if got != want {
 				t.Errorf("against the recorded basis:\n%s\nagainst the spec:\n%s", got, want)
 			}
+			want, got = ChangeWarnings(prev, next).Error(), ChangeWarnings(recorded, next).Error()
+			if got != want {
+				t.Errorf("warnings against the recorded basis:\n%s\nagainst the spec:\n%s", got, want)
+			}
 		})
 	}
 }

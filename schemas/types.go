@@ -44,6 +44,9 @@ type ClusterSpec struct {
 	Storage              Storage           `json:"storage" doc:"The data volume of each node."`
 	Config               *Config           `json:"config,omitempty" doc:"Cassandra configuration overrides."`
 	Jolokia              *Jolokia          `json:"jolokia,omitempty" doc:"How ringops reads ring health from each node."`
+	CQL                  *CQL              `json:"cql,omitempty" doc:"How ringops reaches the nodes over CQL (the native protocol) to read and alter the replication of the managed keyspaces."`
+	Keyspaces            []Keyspace        `json:"keyspaces,omitempty" max:"64" doc:"Keyspaces whose replication ringops owns, per datacenter (NetworkTopologyStrategy). Keyspaces not listed are never touched, and a keyspace removed from the list is left as it is, never dropped."`
+	SystemKeyspaces      string            `json:"systemKeyspaces,omitempty" enum:"Managed,Unmanaged" doc:"Managed: ringops also owns the replication of system_auth, system_distributed and system_traces, NetworkTopologyStrategy with min(3, nodes) in every datacenter, unless spec.keyspaces lists them. Unmanaged: only those listed in spec.keyspaces. Default: Managed."`
 	Rollout              *Rollout          `json:"rollout,omitempty" doc:"How changes are rolled out."`
 	Pod                  *PodSettings      `json:"pod,omitempty" doc:"Extra settings of every Cassandra pod."`
 	Datacenters          []Datacenter      `json:"datacenters" max:"32" doc:"Datacenters in rollout order: the first is the seed datacenter, bootstrapped first; each lives in one kube context (region)."`
@@ -56,7 +59,7 @@ type Datacenter struct {
 	Name              string     `json:"name" doc:"Cassandra datacenter name (CASSANDRA_DC): DNS-1035 label. Cannot be renamed."`
 	Context           string     `json:"context" doc:"Kube context (region) the datacenter runs in; its Component is regions/<context>/. Cannot change."`
 	NodesPerRack      *int32     `json:"nodesPerRack,omitempty" max:"1000" doc:"Nodes in each rack of this datacenter, overriding spec.nodesPerRack. 0 scales the datacenter down (by decommission) before its removal."`
-	ReplicationFactor *int32     `json:"replicationFactor,omitempty" doc:"Highest replication factor of any keyspace in this datacenter; ringops refuses to shrink the datacenter below it. Set it to 0 after ALTER KEYSPACE took the datacenter out of replication."`
+	ReplicationFactor *int32     `json:"replicationFactor,omitempty" doc:"Highest replication factor of any keyspace in this datacenter; ringops refuses to shrink the datacenter below it. With spec.keyspaces it is derived from them (leave it out, or write the same value); without, set it to 0 after ALTER KEYSPACE took the datacenter out of replication."`
 	DNSDomain         string     `json:"dnsDomain,omitempty" doc:"DNS domain under which the pods of this datacenter are reachable from every region (seed names are <pod>.<dnsDomain>). Default: <name>.<namespace>.svc.cluster.local."`
 	Resources         *Resources `json:"resources,omitempty" doc:"Overrides spec.resources for this datacenter."`
 	Racks             []Rack     `json:"racks" max:"32" doc:"Racks of the datacenter, in order; one StatefulSet each. Racks can be added, never removed, renamed or reordered."`
@@ -94,6 +97,34 @@ type Jolokia struct {
 	Port              *int32 `json:"port,omitempty" doc:"Jolokia agent port. Default: 8778."`
 	CredentialsSecret string `json:"credentialsSecret,omitempty" doc:"Secret (keys username, password) in the cluster's namespace holding the Jolokia basic-auth credentials, in every region."`
 	AgentImage        string `json:"agentImage,omitempty" doc:"Image holding the Jolokia JVM agent at /jolokia/jolokia-agent.jar and a POSIX sh: an init container copies the jar into the pod and writes its options (host 0.0.0.0, the port, a concurrent executor, the credentials), and Cassandra loads it with -javaagent. Default: ghcr.io/ringops/jolokia-agent:2.6.0 (images/jolokia-agent/Dockerfile; Jolokia 2.x needs Java 11+: for Cassandra 3.11 build it with a 1.x agent). none: the Cassandra image runs the agent itself, on spec.jolokia.port, with a concurrent executor."`
+}
+
+// CQL says how ringops reaches the nodes over the native protocol (port
+// 9042, contacted by pod IP, one datacenter at a time).
+type CQL struct {
+	CredentialsSecret string  `json:"credentialsSecret,omitempty" doc:"Secret (keys username, password) in the cluster's namespace, in every region, holding a role allowed to ALTER the managed keyspaces (PasswordAuthenticator). Empty: no authentication."`
+	TLS               *CQLTLS `json:"tls,omitempty" doc:"Connect with TLS (client_encryption_options enabled on the nodes). Unset: plain connections."`
+}
+
+// CQLTLS is the TLS of the CQL connections: the nodes' certificates must
+// chain to the CA read from a Secret or a ConfigMap of the cluster's
+// namespace, in every region.
+type CQLTLS struct {
+	CASecret    *KeyRef `json:"caSecret,omitempty" doc:"Secret key holding the PEM CA bundle the nodes' certificates chain to. One of caSecret and caConfigMap."`
+	CAConfigMap *KeyRef `json:"caConfigMap,omitempty" doc:"ConfigMap key holding the PEM CA bundle the nodes' certificates chain to. One of caSecret and caConfigMap."`
+	ServerName  string  `json:"serverName,omitempty" doc:"Name every node's certificate must carry (DNS SAN). Empty: the certificate must chain to the CA, its name is not checked (nodes are reached by pod IP)."`
+}
+
+// KeyRef names one key of a Secret or ConfigMap in the cluster's namespace.
+type KeyRef struct {
+	Name string `json:"name" doc:"Name of the Secret or ConfigMap."`
+	Key  string `json:"key,omitempty" doc:"Key holding the PEM data. Default: ca.crt."`
+}
+
+// Keyspace is a keyspace whose replication ringops owns.
+type Keyspace struct {
+	Name        string           `json:"name" doc:"Keyspace name as Cassandra stores it (lower case unless it was created with a quoted name). ringops alters the replication of a keyspace that exists; it never creates nor drops one."`
+	Replication map[string]int32 `json:"replication" doc:"Replicas per datacenter, e.g. {dc1: 3, dc2: 3} (NetworkTopologyStrategy). A datacenter left out (or 0) holds no replica; each factor is at most the datacenter's node count."`
 }
 
 // Rollout controls the pace and timing of disruptive steps.

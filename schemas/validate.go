@@ -22,6 +22,7 @@ func (c *CassandraCluster) Validate() ErrorList {
 	v.metadata()
 	v.spec()
 	v.datacenters()
+	v.keyspaces()
 	v.bounds()
 	v.statefulSetNames()
 	return v.errs.sorted()
@@ -91,6 +92,7 @@ func (v *validator) spec() {
 	v.storage()
 	v.config()
 	v.jolokia()
+	v.cql()
 	v.rollout()
 	v.pod()
 	v.env()
@@ -153,6 +155,9 @@ func (v *validator) replication(p string, dc *Datacenter) {
 	if rf < 0 {
 		v.add(p+".replicationFactor", "%d is negative; at least 0", rf)
 		return
+	}
+	if len(v.c.Spec.Keyspaces) > 0 {
+		return // the factors of spec.keyspaces are checked against the nodes, keyspace by keyspace
 	}
 	if n := datacenterNodes(dc); n < int64(rf) {
 		v.add(p+".replicationFactor", "datacenter %s would have %s, fewer than its replicationFactor %d, so keyspaces replicated %d times there could not place their replicas: first ALTER KEYSPACE to replicate fewer times in %s (or not at all), then lower replicationFactor, then the nodes",

@@ -147,7 +147,7 @@ func (n *Node) checkDecommission(force bool) error {
 	if force || n.version.legacy() || leaving {
 		return nil
 	}
-	for _, ks := range n.sim.distributedKeyspaces() {
+	for _, ks := range n.replicatedKeyspaces() {
 		rf, nodes := ks.simpleRF, len(n.normalMembers(""))
 		if ks.simpleRF == 0 {
 			rf, nodes = ks.replication[n.cfg.DC], len(n.normalMembers(n.cfg.DC))

@@ -39,6 +39,7 @@ type Node struct {
 	cqlOff bool
 
 	jolokia jolokiaState
+	cql     cqlServer
 }
 
 // Start starts a Cassandra process: Jolokia answers at once (OperationMode
@@ -76,6 +77,10 @@ func (s *Sim) Start(ctx context.Context, cfg NodeConfig) (*Node, error) {
 		return nil, err
 	}
 	if err := n.openJolokia(); err != nil {
+		n.end(err)
+		return nil, err
+	}
+	if err := n.openCQL(); err != nil {
 		n.end(err)
 		return nil, err
 	}
@@ -381,6 +386,7 @@ func (n *Node) end(err error) {
 	}
 	s.mu.Unlock()
 	n.closeJolokia()
+	n.closeCQL()
 }
 
 // savePeers keeps the peers' states on the node's disk (mu held).

@@ -1,6 +1,7 @@
 package cassandra
 
 import (
+	"crypto/tls"
 	"fmt"
 	"time"
 )
@@ -48,6 +49,15 @@ type Options struct {
 	// keyspaces. They appear in StorageService.Keyspaces and count in the
 	// replication-factor check of decommission(false) on 4.x.
 	Keyspaces []Keyspace
+	// CQLPort is the port of every node's CQL server on its IP (cql*.go):
+	// 0 is DefaultCQLPort (9042), a negative port runs none.
+	CQLPort int
+	// CQLRoles turn on PasswordAuthenticator: the roles every ring knows,
+	// by name. Empty: AllowAllAuthenticator (no authentication).
+	CQLRoles map[string]CQLRole
+	// CQLTLS, when set, makes the CQL servers speak TLS only
+	// (client_encryption_options enabled, not optional).
+	CQLTLS *tls.Config
 }
 
 // Keyspace is a user keyspace with NetworkTopologyStrategy replication.

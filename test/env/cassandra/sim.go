@@ -25,6 +25,7 @@ type Sim struct {
 	podFaults map[string]Faults // armed faults by "namespace/pod"
 	genSeq    int64
 	schemas   map[string]string // cluster name -> agreed schema version
+	ksSchemas *schemaEpochs     // keyspaces and schema changes (cqlschema.go)
 
 	quit chan struct{}
 	wg   sync.WaitGroup
@@ -221,6 +222,7 @@ func (s *Sim) loop() {
 			n.tick(now)
 		}
 		s.gossipRound()
+		s.schemaRound()
 		s.mu.Unlock()
 	}
 }

@@ -1,0 +1,84 @@
+package reconciler
+
+import (
+	"context"
+	"fmt"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/ringops/ringops/reconciler/cql"
+	"github.com/ringops/ringops/render"
+	"github.com/ringops/ringops/schemas"
+)
+
+// CQLOptions are the options of a CQL client of a defaulted cluster's
+// nodes in kube context kctx: port 9042, the credentials of
+// spec.cql.credentialsSecret as read in that region (through the
+// router's cache), and, with spec.cql.tls, the CA read from its Secret or
+// ConfigMap in that region. Errors name the Secret or ConfigMap, never
+// their content.
+func (r *SecretRouter) CQLOptions(ctx context.Context, c *schemas.CassandraCluster, kctx string) (cql.Options, error) {
+	opts := cql.DefaultOptions()
+	opts.Port = int(render.CQLPort)
+	spec := c.Spec.CQL
+	if spec == nil {
+		return opts, nil
+	}
+	ns := c.Metadata.Namespace
+	if spec.CredentialsSecret != "" {
+		creds, err := r.Credentials(kctx, ns, spec.CredentialsSecret)
+		if err != nil {
+			return opts, fmt.Errorf("cql credentials: %w", err)
+		}
+		opts.Credentials = &creds
+	}
+	if spec.TLS != nil {
+		ctx, cancel := context.WithTimeout(ctx, r.opts.Timeout)
+		defer cancel()
+		ca, err := ReadCA(ctx, r, kctx, ns, spec.TLS)
+		if err != nil {
+			return opts, err
+		}
+		if opts.TLS, err = cql.TLSConfig(ca, spec.TLS.ServerName); err != nil {
+			return opts, fmt.Errorf("context %s: %w", kctx, err)
+		}
+	}
+	return opts, nil
+}
+
+// ReadCA reads the PEM CA bundle of spec.cql.tls (a defaulted one: its
+// key is set) from its Secret or ConfigMap in namespace ns of kube context
+// kctx, through the router's clients.
+func ReadCA(ctx context.Context, r *SecretRouter, kctx, ns string, t *schemas.CQLTLS) ([]byte, error) {
+	cs, err := r.clients.Clientset(kctx)
+	if err != nil {
+		return nil, err
+	}
+	var data []byte
+	switch {
+	case t.CASecret != nil:
+		what := fmt.Sprintf("context %s: secret %s/%s", kctx, ns, t.CASecret.Name)
+		s, err := cs.CoreV1().Secrets(ns).Get(ctx, t.CASecret.Name, metav1.GetOptions{})
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", what, err)
+		}
+		if data = s.Data[t.CASecret.Key]; len(data) == 0 {
+			return nil, fmt.Errorf("%s: no key %s", what, t.CASecret.Key)
+		}
+	case t.CAConfigMap != nil:
+		what := fmt.Sprintf("context %s: configmap %s/%s", kctx, ns, t.CAConfigMap.Name)
+		m, err := cs.CoreV1().ConfigMaps(ns).Get(ctx, t.CAConfigMap.Name, metav1.GetOptions{})
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", what, err)
+		}
+		if data = []byte(m.Data[t.CAConfigMap.Key]); len(data) == 0 {
+			data = m.BinaryData[t.CAConfigMap.Key]
+		}
+		if len(data) == 0 {
+			return nil, fmt.Errorf("%s: no key %s", what, t.CAConfigMap.Key)
+		}
+	default:
+		return nil, fmt.Errorf("context %s: spec.cql.tls names no CA", kctx)
+	}
+	return data, nil
+}
