@@ -39,68 +39,121 @@ func TestSimulatorConformsToRealCassandra(t *testing.T) {
 	ro.Regions = []string{"eu-west"}
 	so := env.DefaultOptions()
 	so.Regions, so.NodesPerRegion = []string{"eu-west"}, 3
-	worlds := map[string]*confWorld{"real": newConfWorld(t, env.Start(t, ro)), "sim": newConfWorld(t, env.Start(t, so))}
-	both := func(f func(w *confWorld)) {
-		for _, name := range []string{"real", "sim"} {
-			f(worlds[name])
+	// A bootstrap and a decommission that last a few seconds, as on the
+	// real nodes, so that both worlds can be caught in the middle of them.
+	so.Cassandra.BootstrapTime, so.Cassandra.DecommissionTime = 8*time.Second, 8*time.Second
+	worlds := []*confWorld{newConfWorld(t, "real", env.Start(t, ro)), newConfWorld(t, "sim", env.Start(t, so))}
+	each := func(f func(w *confWorld)) {
+		for _, w := range worlds {
+			f(w)
 		}
 	}
 	compare := func(state string, pods ...string) {
 		t.Helper()
 		for _, pod := range pods {
-			got := map[string]string{}
-			for name, w := range worlds {
-				got[name] = w.canonical(t, pod)
-			}
-			if got["real"] != got["sim"] {
+			real, sim := worlds[0].seen[state+"/"+pod], worlds[1].seen[state+"/"+pod]
+			if real != sim {
 				t.Errorf("%s: %s answers differently:\n--- real 5.0 node\n%s\n--- simulated node\n%s\n%s",
-					state, pod, got["real"], got["sim"], lineDiff(got["real"], got["sim"]))
+					state, pod, real, sim, lineDiff(real, sim))
 			} else {
-				t.Logf("%s: %s answers alike:\n%s", state, pod, got["real"])
+				t.Logf("%s: %s answers alike:\n%s", state, pod, real)
 			}
 		}
 	}
+	const (
+		one, joining, two, down, back = "one node, NORMAL", "a node joining (during its bootstrap)", "two nodes, NORMAL", "a peer down", "the peer restarted"
+		leaving, decommissioned       = "a node leaving", "decommissioned"
+		stopped                       = "the decommissioned node stopped (its pod removed)"
+	)
 
-	both(func(w *confWorld) { scaleTo(t, w.region, "tiny-dc1-r1", 1) })
-	both(func(w *confWorld) { waitReady(t, w.region, "tiny-dc1-r1-0", 3*time.Minute) })
-	compare("one node, NORMAL", "tiny-dc1-r1-0")
+	each(func(w *confWorld) { scaleTo(t, w.region, "tiny-dc1-r1", 1) })
+	each(func(w *confWorld) { waitReady(t, w.region, "tiny-dc1-r1-0", 3*time.Minute) })
+	each(func(w *confWorld) { w.capture(t, one, "tiny-dc1-r1-0") })
+	compare(one, "tiny-dc1-r1-0")
 
-	both(func(w *confWorld) { scaleTo(t, w.region, "tiny-dc1-r2", 1) })
-	both(func(w *confWorld) { w.waitFor(t, "tiny-dc1-r2-0", "its own mode JOINING", ownMode("JOINING")) })
-	compare("a node joining (its own view, during its bootstrap)", "tiny-dc1-r2-0")
-	both(func(w *confWorld) { waitReady(t, w.region, "tiny-dc1-r2-0", 3*time.Minute) })
-	both(func(w *confWorld) { w.waitFor(t, "tiny-dc1-r1-0", "both nodes live", liveCount(2)) })
-	compare("two nodes, NORMAL", "tiny-dc1-r1-0", "tiny-dc1-r2-0")
+	each(func(w *confWorld) { // one world at a time: a bootstrap is short
+		scaleTo(t, w.region, "tiny-dc1-r2", 1)
+		// Once it announced its bootstrap (before, a real node's view holds
+		// only itself while it waits for ring information; the simulator
+		// announces at its first gossip round: both say JOINING).
+		w.waitFor(t, "tiny-dc1-r2-0", "JOINING, in its own JoiningNodes", joiningSelf("tiny-dc1-r2-0"))
+		w.capture(t, joining, "tiny-dc1-r2-0")
+		waitReady(t, w.region, "tiny-dc1-r2-0", 3*time.Minute)
+		w.waitFor(t, "tiny-dc1-r1-0", "both nodes live", liveCount(2))
+		w.capture(t, two, "tiny-dc1-r1-0", "tiny-dc1-r2-0")
+	})
+	compare(joining, "tiny-dc1-r2-0")
+	compare(two, "tiny-dc1-r1-0", "tiny-dc1-r2-0")
 
-	both(func(w *confWorld) { w.region.Kubelet.SetFault("cassandra", "tiny-dc1-r2-0", kubelet.CrashLoop) })
-	both(func(w *confWorld) {
+	each(func(w *confWorld) {
+		w.region.Kubelet.SetFault("cassandra", "tiny-dc1-r2-0", kubelet.CrashLoop)
 		w.waitFor(t, "tiny-dc1-r1-0", "tiny-dc1-r2-0 unreachable", unreachable("tiny-dc1-r2-0"))
+		w.capture(t, down, "tiny-dc1-r1-0")
+		w.region.Kubelet.SetFault("cassandra", "tiny-dc1-r2-0", kubelet.NoFault)
+		waitReady(t, w.region, "tiny-dc1-r2-0", 3*time.Minute)
+		w.waitFor(t, "tiny-dc1-r1-0", "both nodes live", liveCount(2))
+		w.waitFor(t, "tiny-dc1-r2-0", "both nodes live", liveCount(2))
+		w.capture(t, back, "tiny-dc1-r1-0", "tiny-dc1-r2-0")
 	})
-	compare("a peer down", "tiny-dc1-r1-0")
-	both(func(w *confWorld) { w.region.Kubelet.SetFault("cassandra", "tiny-dc1-r2-0", kubelet.NoFault) })
-	both(func(w *confWorld) { waitReady(t, w.region, "tiny-dc1-r2-0", 3*time.Minute) })
-	both(func(w *confWorld) { w.waitFor(t, "tiny-dc1-r1-0", "both nodes live", liveCount(2)) })
-	compare("the peer restarted", "tiny-dc1-r1-0", "tiny-dc1-r2-0")
+	compare(down, "tiny-dc1-r1-0")
+	compare(back, "tiny-dc1-r1-0", "tiny-dc1-r2-0")
 
-	both(func(w *confWorld) { w.exec(t, "tiny-dc1-r2-0", "decommission(boolean)", false) })
-	both(func(w *confWorld) {
+	// The decommission call itself: refused without force on two nodes
+	// (system_distributed keeps 3 replicas, SimpleStrategy), with the same
+	// status, exception and message.
+	each(func(w *confWorld) {
+		answers, err := w.post(t, "tiny-dc1-r2-0", []map[string]any{{"type": "exec", "mbean": ring.StorageServiceMBean,
+			"operation": "decommission(boolean)", "arguments": []any{false}}})
+		if err != nil || len(answers) != 1 {
+			t.Fatalf("%s: decommission(false): %v %v", w.name, answers, err)
+		}
+		a := answers[0]
+		w.seen["refused/tiny-dc1-r2-0"] = fmt.Sprintf("status %s, error_type %s, error %s", a["status"], a["error_type"], a["error"])
+	})
+	compare("refused", "tiny-dc1-r2-0")
+
+	each(func(w *confWorld) {
+		// force: two nodes cannot keep system_distributed's 3 replicas
+		// (SimpleStrategy), so Cassandra refuses a plain decommission.
+		w.exec(t, "tiny-dc1-r2-0", "decommission(boolean)", true)
+		w.waitFor(t, "tiny-dc1-r1-0", "tiny-dc1-r2-0 leaving", leavingSeen("tiny-dc1-r2-0"))
+		w.capture(t, leaving, "tiny-dc1-r1-0")
 		w.waitFor(t, "tiny-dc1-r2-0", "its own mode DECOMMISSIONED", ownMode("DECOMMISSIONED"))
-	})
-	compare("decommissioned (its own view)", "tiny-dc1-r2-0")
-	both(func(w *confWorld) {
+		w.capture(t, decommissioned, "tiny-dc1-r2-0")
 		w.waitFor(t, "tiny-dc1-r1-0", "tiny-dc1-r2-0 gone from the ring", notMember("tiny-dc1-r2-0"))
+		// (The moment the failure detectors convict the silent LEFT node
+		// differs: compared once it is stopped and its pod gone.)
+		scaleTo(t, w.region, "tiny-dc1-r2", 0)
+		eventually(t, 2*time.Minute, w.name+": pod tiny-dc1-r2-0 deleted", func() (bool, string) {
+			_, byName := w.pods(t)
+			return byName["tiny-dc1-r2-0"] == "", ""
+		})
+		w.waitFor(t, "tiny-dc1-r1-0", "the stopped LEFT node unreachable", unreachableCount(1))
+		w.capture(t, stopped, "tiny-dc1-r1-0")
 	})
-	compare("after the decommission", "tiny-dc1-r1-0")
+	compare(leaving, "tiny-dc1-r1-0")
+	compare(decommissioned, "tiny-dc1-r2-0")
+	compare(stopped, "tiny-dc1-r1-0")
 }
 
 // confWorld is one world of the conformance test with the datacenter
 // applied (StatefulSets at 0 replicas).
 type confWorld struct {
+	name   string
 	w      *env.World
 	region *env.Region
+	seen   map[string]string // state/pod -> canonical answer
 }
 
-func newConfWorld(t *testing.T, w *env.World) *confWorld {
+// capture records the canonical answers of pods in a state.
+func (c *confWorld) capture(t *testing.T, state string, pods ...string) {
+	t.Helper()
+	for _, pod := range pods {
+		c.seen[state+"/"+pod] = c.canonical(t, pod)
+	}
+}
+
+func newConfWorld(t *testing.T, name string, w *env.World) *confWorld {
 	t.Helper()
 	r := w.Region("eu-west")
 	if _, err := r.Client.CoreV1().Namespaces().Create(t.Context(), &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "cassandra"}}, metav1.CreateOptions{}); err != nil {
@@ -113,7 +166,7 @@ func newConfWorld(t *testing.T, w *env.World) *confWorld {
 		}
 		applyObject(t, dyn, o)
 	}
-	return &confWorld{w: w, region: r}
+	return &confWorld{name: name, w: w, region: r, seen: map[string]string{}}
 }
 
 // pods maps the world's pod IPs to pod names.
@@ -188,7 +241,7 @@ func (c *confWorld) health(t *testing.T, pod string) (map[string]json.RawMessage
 
 func (c *confWorld) waitFor(t *testing.T, pod, what string, ok func(map[string]json.RawMessage, map[string]string) bool) {
 	t.Helper()
-	eventually(t, 3*time.Minute, pod+": "+what, func() (bool, string) {
+	eventually(t, 3*time.Minute, c.name+": "+pod+": "+what, func() (bool, string) {
 		byIP, _ := c.pods(t)
 		a, err := c.health(t, pod)
 		if err != nil {
@@ -204,12 +257,15 @@ func ownMode(m string) func(map[string]json.RawMessage, map[string]string) bool 
 	}
 }
 
+// liveCount: n nodes live, none unreachable, joining or leaving.
 func liveCount(n int) func(map[string]json.RawMessage, map[string]string) bool {
 	return func(a map[string]json.RawMessage, _ map[string]string) bool {
-		var l, u []string
+		var l, u, j, lv []string
 		_ = json.Unmarshal(a["LiveNodes"], &l)
 		_ = json.Unmarshal(a["UnreachableNodes"], &u)
-		return len(l) == n && len(u) == 0
+		_ = json.Unmarshal(a["JoiningNodes"], &j)
+		_ = json.Unmarshal(a["LeavingNodes"], &lv)
+		return len(l) == n && len(u)+len(j)+len(lv) == 0
 	}
 }
 
@@ -218,6 +274,31 @@ func unreachable(pod string) func(map[string]json.RawMessage, map[string]string)
 		var u []string
 		_ = json.Unmarshal(a["UnreachableNodes"], &u)
 		return slices.ContainsFunc(u, func(ip string) bool { return byIP[ip] == pod || byIP[ip] == "" })
+	}
+}
+
+func joiningSelf(pod string) func(map[string]json.RawMessage, map[string]string) bool {
+	return func(a map[string]json.RawMessage, byIP map[string]string) bool {
+		var l []string
+		_ = json.Unmarshal(a["JoiningNodes"], &l)
+		return strings.Trim(string(a["OperationMode"]), `"`) == "JOINING" &&
+			slices.ContainsFunc(l, func(ip string) bool { return byIP[ring.NormalizeEndpoint(ip)] == pod })
+	}
+}
+
+func unreachableCount(n int) func(map[string]json.RawMessage, map[string]string) bool {
+	return func(a map[string]json.RawMessage, _ map[string]string) bool {
+		var u []string
+		_ = json.Unmarshal(a["UnreachableNodes"], &u)
+		return len(u) == n
+	}
+}
+
+func leavingSeen(pod string) func(map[string]json.RawMessage, map[string]string) bool {
+	return func(a map[string]json.RawMessage, byIP map[string]string) bool {
+		var l []string
+		_ = json.Unmarshal(a["LeavingNodes"], &l)
+		return slices.ContainsFunc(l, func(ip string) bool { return byIP[ring.NormalizeEndpoint(ip)] == pod })
 	}
 }
 

@@ -43,6 +43,7 @@ func newAgent(n *Node) *jolokia.Handler {
 		User:     n.cfg.JolokiaUser,
 		Password: n.cfg.JolokiaPassword,
 		Delay:    n.faults.JolokiaDelay,
+		Version:  jolokia.Agent2Version, // the agent ringops injects
 	})
 }
 

@@ -67,7 +67,7 @@ func TestDecommission(t *testing.T) {
 		t.Fatalf("mode after decommission: %s, %v", m, err)
 	}
 	for _, n := range []*Node{a, b} {
-		healthIs(t, "c gone from "+n.cfg.IP, agentOf(n), healthy(a.cfg.IP, b.cfg.IP))
+		healthIs(t, "c gone from "+n.cfg.IP, agentOf(n), healthyLeft(ipC, a.cfg.IP, b.cfg.IP))
 	}
 	for _, st := range w.sim.Ring("orders") {
 		if st.Address == ipC {
@@ -144,7 +144,7 @@ func TestFailedDecommissionStaysLeavingAndRetries(t *testing.T) {
 	if r := <-execAsync(agentOf(c), execReq("decommission(boolean)", true)); r.Status != 200 {
 		t.Fatalf("retried decommission: %d %s", r.Status, r.Error)
 	}
-	healthIs(t, "c gone", agentOf(b), healthy(a.cfg.IP, b.cfg.IP))
+	healthIs(t, "c gone", agentOf(b), healthyLeft(c.cfg.IP, a.cfg.IP, b.cfg.IP))
 }
 
 func TestLegacyReleaseSurface(t *testing.T) {
@@ -182,7 +182,7 @@ func TestLegacyReleaseSurface(t *testing.T) {
 	if r := <-execAsync(agentOf(c), execReq("decommission")); r.Status != 200 {
 		t.Fatalf("decommission() on 3.11: %d %s", r.Status, r.Error)
 	}
-	healthIs(t, "c gone", agentOf(a), healthy(a.cfg.IP, b.cfg.IP))
+	healthIs(t, "c gone", agentOf(a), healthyLeft(c.cfg.IP, a.cfg.IP, b.cfg.IP))
 }
 
 func TestWithPortAttributes(t *testing.T) {

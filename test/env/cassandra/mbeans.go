@@ -1,6 +1,7 @@
 package cassandra
 
 import (
+	"fmt"
 	"maps"
 	"slices"
 	"sort"
@@ -152,7 +153,9 @@ func (n *Node) storageService() *bean {
 			attrs[name+"WithPort"] = read(n, func() []string { return f(storagePort) })
 		}
 	}
+	attrs["LoadMap"] = read(n, func() map[string]string { return n.loadMap("") })
 	if !legacy {
+		attrs["LoadMapWithPort"] = read(n, func() map[string]string { return n.loadMap(storagePort) })
 		attrs["EndpointWithPortToHostId"] = read(n, func() map[string]string { return n.hostIDMap(storagePort) })
 		attrs["HostIdToEndpointWithPort"] = read(n, func() map[string]string { return invert(n.hostIDMap(storagePort)) })
 	}
@@ -235,10 +238,21 @@ func (n *Node) liveNodes(port string) []string {
 	return sortAddrs(out)
 }
 
+// unreachableNodes are the members the node's failure detector has down,
+// and the nodes that LEFT (decommissioned) and stopped gossiping: Cassandra
+// keeps a LEFT node's gossip state for three days, and once the node is
+// silent the failure detector convicts it and lists it here again,
+// although it owns no token any more (seen on real 5.0 nodes; the
+// conformance test of test/env checks it).
 func (n *Node) unreachableNodes(port string) []string {
 	out := []string{}
 	for _, e := range n.view.members() {
 		if e.hostID != n.hostID && n.view.fd[e.hostID] == liveDown {
+			out = append(out, e.addr+port)
+		}
+	}
+	for _, e := range n.view.eps {
+		if e.status == statusLeft && e.hostID != n.hostID && !n.sim.gossiping(e.hostID) {
 			out = append(out, e.addr+port)
 		}
 	}
@@ -261,6 +275,46 @@ func (n *Node) hostIDMap(port string) map[string]string {
 		out[e.addr+port] = e.hostID
 	}
 	return out
+}
+
+// loadMap is StorageService.LoadMap: the node's own load and the load
+// every member broadcast (down ones keep theirs, as LoadBroadcaster does),
+// written as FileUtils.stringifyFileSize writes sizes ("119.84 KiB").
+// A node learns the others' loads from their gossip state (LOAD), so its
+// view's members have theirs (checked against a real 5.0 node by
+// test/env's conformance test).
+func (n *Node) loadMap(port string) map[string]string {
+	out := map[string]string{n.cfg.IP + port: stringifySize(loadOf(n.hostID))}
+	for _, e := range n.view.members() {
+		out[e.addr+port] = stringifySize(loadOf(e.hostID))
+	}
+	return out
+}
+
+// loadOf is a member's simulated load: between 100 and 164 KiB, fixed by
+// its host ID (the simulator holds no data).
+func loadOf(hostID string) int64 {
+	var h int64
+	for _, c := range hostID {
+		h = (h*31 + int64(c)) % (64 << 10)
+	}
+	return 100<<10 + h
+}
+
+// stringifySize writes bytes as Cassandra's FileUtils.stringifyFileSize.
+func stringifySize(b int64) string {
+	const kib, mib, gib, tib = 1 << 10, 1 << 20, 1 << 30, 1 << 40
+	switch {
+	case b >= tib:
+		return fmt.Sprintf("%.2f TiB", float64(b)/tib)
+	case b >= gib:
+		return fmt.Sprintf("%.2f GiB", float64(b)/gib)
+	case b >= mib:
+		return fmt.Sprintf("%.2f MiB", float64(b)/mib)
+	case b >= kib:
+		return fmt.Sprintf("%.2f KiB", float64(b)/kib)
+	}
+	return fmt.Sprintf("%d bytes", b)
 }
 
 func (n *Node) schemaVersion() string {

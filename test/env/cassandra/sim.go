@@ -307,3 +307,14 @@ func cleanSeeds(seeds []string) []string {
 	}
 	return out
 }
+
+// gossiping reports whether a running node with this host ID gossips (mu
+// held).
+func (s *Sim) gossiping(hostID string) bool {
+	for _, n := range s.nodes {
+		if n.hostID == hostID && n.gossiping {
+			return true
+		}
+	}
+	return false
+}

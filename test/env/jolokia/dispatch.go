@@ -93,6 +93,13 @@ func noSuchAttribute(name string) *javaErr {
 	return newJavaErr(classAttributeNotFound, "No such attribute: "+name)
 }
 
+func (h *Handler) agentVersion() string {
+	if h.opts.Version != "" {
+		return h.opts.Version
+	}
+	return AgentVersion
+}
+
 // version is the value of a version request, as the 1.7.1 JVM agent gives it.
 func (h *Handler) version() *jobject {
 	cfg := newObject()
@@ -100,7 +107,7 @@ func (h *Handler) version() *jobject {
 		cfg.put(kv[0], kv[1])
 	}
 	o := newObject()
-	o.put("agent", AgentVersion)
+	o.put("agent", h.agentVersion())
 	o.put("protocol", ProtocolVersion)
 	o.put("config", cfg)
 	o.put("info", newObject())

@@ -36,7 +36,17 @@ type Options struct {
 	AgentID string
 	// Now is the clock of the response timestamps (time.Now by default).
 	Now func() time.Time
+	// Version is the agent version it answers as: AgentVersion (1.7.1, the
+	// default, proved against Debian's libjolokia-core) or a 2.x version
+	// (Agent2Version, the agent ringops injects), whose "error" field is the
+	// exception's message alone, as a real 2.6.0 agent in front of
+	// Cassandra 5.0 answers (the class is in error_type); see
+	// test/env's conformance test.
+	Version string
 }
+
+// Agent2Version is the Jolokia 2.x agent version a Handler can answer as.
+const Agent2Version = "2.6.0"
 
 // DefaultOptions are the JVM agent's defaults: no auth, realm "jolokia",
 // no delay, an agent id in the agent's "<ip>-<pid>-<hash>-jvm" form.
@@ -243,7 +253,11 @@ func asJavaErr(err error) *javaErr {
 func (h *Handler) errorJSON(e *javaErr, req *request) *jobject {
 	o := newObject()
 	o.put("status", e.status)
-	o.put("error", e.errorText())
+	if strings.HasPrefix(h.opts.Version, "2.") && e.hasMsg {
+		o.put("error", e.msg)
+	} else {
+		o.put("error", e.errorText())
+	}
 	o.put("error_type", e.class)
 	if req == nil {
 		req = &request{}
