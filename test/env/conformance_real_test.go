@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	gocql "github.com/apache/cassandra-gocql-driver/v2"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -21,6 +22,7 @@ import (
 
 	"github.com/ringops/ringops/reconciler/ring"
 	"github.com/ringops/ringops/test/env"
+	"github.com/ringops/ringops/test/env/cqlprobe"
 	"github.com/ringops/ringops/test/env/kubelet"
 )
 
@@ -81,9 +83,11 @@ func TestSimulatorConformsToRealCassandra(t *testing.T) {
 		waitReady(t, w.region, "tiny-dc1-r2-0", 3*time.Minute)
 		w.waitFor(t, "tiny-dc1-r1-0", "both nodes live", liveCount(2))
 		w.capture(t, two, "tiny-dc1-r1-0", "tiny-dc1-r2-0")
+		w.captureCQL(t, "cql", "tiny-dc1-r1-0")
 	})
 	compare(joining, "tiny-dc1-r2-0")
 	compare(two, "tiny-dc1-r1-0", "tiny-dc1-r2-0")
+	compare("cql", "tiny-dc1-r1-0") // what ringops and the Go driver read over CQL
 
 	each(func(w *confWorld) {
 		w.region.Kubelet.SetFault("cassandra", "tiny-dc1-r2-0", kubelet.CrashLoop)
@@ -143,6 +147,28 @@ type confWorld struct {
 	w      *env.World
 	region *env.Region
 	seen   map[string]string // state/pod -> canonical answer
+}
+
+// captureCQL records what a pod answers over CQL (test/env/cqlprobe).
+func (c *confWorld) captureCQL(t *testing.T, state, pod string) {
+	t.Helper()
+	byIP, byName := c.pods(t)
+	cluster := gocql.NewCluster(byName[pod])
+	cluster.ProtoVersion, cluster.Timeout, cluster.ConnectTimeout = 4, 10*time.Second, 10*time.Second
+	var s *gocql.Session
+	eventually(t, time.Minute, c.name+": CQL session to "+pod, func() (bool, string) {
+		var err error
+		s, err = cluster.CreateSession()
+		return err == nil, fmt.Sprint(err)
+	})
+	defer s.Close()
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	defer cancel()
+	out, err := cqlprobe.Probe(ctx, s, byName[pod], cqlprobe.Ring{Names: byIP})
+	if err != nil {
+		out = "error: " + err.Error()
+	}
+	c.seen[state+"/"+pod] = out
 }
 
 // capture records the canonical answers of pods in a state.

@@ -258,7 +258,9 @@ func checkKeyspaceStatement(s *keyspaceStmt, sess *session) *cqlError {
 		return &cqlError{code: errSyntax, msg: fmt.Sprintf("Unknown property '%s'", s.unknownProps[0])}
 	}
 	if isLocalKeyspace(s.keyspace) {
-		return invalid("System keyspace '%s' is not user-modifiable", s.keyspace)
+		// The permission check refuses it first (ClientState: Unauthorized),
+		// as a real 5.0.9 node answers (test/env's conformance test).
+		return &cqlError{code: errUnauthorized, msg: s.keyspace + " keyspace is not user-modifiable."}
 	}
 	if !keyspaceNameRule.MatchString(s.keyspace) {
 		return invalid("Keyspace name must not be empty, more than 48 characters long, or contain non-alphanumeric-underscore characters (got '%s')", s.keyspace)

@@ -318,6 +318,11 @@ func (p *parser) selectStmt() (statement, *cqlError) {
 			return nil, syntaxErr("line 1:%d mismatched input '%s' expecting INTEGER", t.pos, t.text)
 		}
 		fmt.Sscan(t.text, &s.limit)
+		if s.limit <= 0 {
+			// SelectStatement: checked when the statement runs (5.0.9 answers
+			// Invalid "LIMIT must be strictly positive", seen on a real node).
+			return nil, invalid("LIMIT must be strictly positive")
+		}
 	}
 	if p.keyword("ALLOW") {
 		if err := p.expectKeyword("FILTERING"); err != nil {

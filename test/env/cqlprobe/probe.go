@@ -42,22 +42,26 @@ func Probe(ctx context.Context, s *gocql.Session, host string, r Ring) (string, 
 		"SELECT * FROM system.peers",
 		"SELECT * FROM system.peers_v2",
 		"SELECT * FROM system_schema.keyspaces",
-		"SELECT * FROM system_schema.tables LIMIT 0",
-		"SELECT * FROM system_schema.columns LIMIT 0",
-		"SELECT * FROM system_schema.views LIMIT 0",
-		"SELECT * FROM system_schema.types LIMIT 0",
-		"SELECT * FROM system_schema.functions LIMIT 0",
-		"SELECT * FROM system_schema.aggregates LIMIT 0",
+		"SELECT * FROM system_schema.tables LIMIT 1",
+		"SELECT * FROM system_schema.columns LIMIT 1",
+		"SELECT * FROM system_schema.views LIMIT 1",
+		"SELECT * FROM system_schema.types LIMIT 1",
+		"SELECT * FROM system_schema.functions LIMIT 1",
+		"SELECT * FROM system_schema.aggregates LIMIT 1",
 	} {
 		lines, err := selectLines(ctx, s.Query(q).SetHostID(h.HostID()), r)
 		if err != nil {
 			return "", fmt.Errorf("probe: %s: %w", q, err)
+		}
+		if strings.HasSuffix(q, "LIMIT 1") { // the columns only: the rows are the real schema's
+			lines = lines[:1]
 		}
 		out = append(out, "# "+q)
 		out = append(out, lines...)
 	}
 	out = append(out, "# refusals")
 	for _, q := range []string{
+		"SELECT * FROM system_schema.tables LIMIT 0",
 		"ALTER KEYSPACE nosuchkeyspace WITH replication = {'class': 'NetworkTopologyStrategy', 'dc1': 1}",
 		"ALTER KEYSPACE system_traces WITH replication = {'class': 'NetworkTopologyStrategy', 'dc1': 1, 'nosuchdc': 1}",
 		"ALTER KEYSPACE system_traces WITH replication = {'class': 'NetworkTopologyStrategy', 'dc1': 0}",
