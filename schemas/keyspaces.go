@@ -162,6 +162,7 @@ func (v *validator) keyspaces() {
 		v.keyspaceReplication(p, k, nodes, dcNames)
 	}
 	v.replicationFactors()
+	v.rebuildSources() // #15: rebuild.go
 }
 
 // keyspaceName checks a keyspace name; false when it is not one.

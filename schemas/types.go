@@ -60,6 +60,7 @@ type Datacenter struct {
 	Context           string     `json:"context" doc:"Kube context (region) the datacenter runs in; its Component is regions/<context>/. Cannot change."`
 	NodesPerRack      *int32     `json:"nodesPerRack,omitempty" max:"1000" doc:"Nodes in each rack of this datacenter, overriding spec.nodesPerRack. 0 scales the datacenter down (by decommission) before its removal."`
 	ReplicationFactor *int32     `json:"replicationFactor,omitempty" doc:"Highest replication factor of any keyspace in this datacenter; ringops refuses to shrink the datacenter below it. With spec.keyspaces it is derived from them (leave it out, or write the same value); without, set it to 0 after ALTER KEYSPACE took the datacenter out of replication."`
+	RebuildFrom       string     `json:"rebuildFrom,omitempty" doc:"Datacenter whose nodes stream their data to this one's when it is added to a running cluster (StorageService.rebuild, one node at a time, once the managed keyspaces replicate to it). Default: the seed datacenter (the first)."`
 	DNSDomain         string     `json:"dnsDomain,omitempty" doc:"DNS domain under which the pods of this datacenter are reachable from every region (seed names are <pod>.<dnsDomain>). Default: <name>.<namespace>.svc.cluster.local."`
 	Resources         *Resources `json:"resources,omitempty" doc:"Overrides spec.resources for this datacenter."`
 	Racks             []Rack     `json:"racks" max:"32" doc:"Racks of the datacenter, in order; one StatefulSet each. Racks can be added, never removed, renamed or reordered."`
