@@ -82,6 +82,9 @@ func (v *view) rackWrite(r *rack) (Step, bool) {
 	if s, ok := v.finishDecommission(r); ok {
 		return s, true
 	}
+	if s, ok := v.finishMarks(r); ok { // #15: rebuilds and cleanups done (datacenters.go)
+		return s, true
+	}
 	if r.orphan() {
 		return v.deleteEmpty(r)
 	}
@@ -130,7 +133,7 @@ func (v *view) create(r *rack) Step {
 	for ord := range r.pods {
 		n = max(n, ord+1)
 	}
-	u := v.write(r, n, n, nil)
+	u := v.write(r, n, n, v.createMarks(r)) // #15: a rack of a datacenter joining a running ring
 	seeds, _ := seedsOf(nested(u.Object, "spec", "template"))
 	reason := "new rack " + r.label() + ", created empty; nodes join one at a time; " + v.seedsNote(seeds)
 	if n > 0 {

@@ -41,6 +41,9 @@ type obsFile struct {
 	Now      string              `json:"now"`
 	Ring     ringSpec            `json:"ring"`
 	Contexts map[string]*ctxSpec `json:"contexts"`
+	// Keyspaces is Observed.Keyspaces (keyspaces_harness_test.go);
+	// omitted: the managed keyspaces of desired.yaml as it wants them.
+	Keyspaces *ksSpec `json:"keyspaces"`
 }
 
 type ringSpec struct {
@@ -61,6 +64,8 @@ type ringNodeSpec struct {
 	// NoProgressSince (RFC 3339) and OldSSTables are the node's progress.
 	NoProgressSince string `json:"noProgressSince"`
 	OldSSTables     *int64 `json:"oldSSTables"`
+	// Tasks is RingNode.Tasks.
+	Tasks []string `json:"tasks"`
 }
 
 // ctxSpec is one context: unreachable, or its live objects. Objects other
@@ -100,6 +105,8 @@ type stsSpec struct {
 	// Seeds replaces the live CASSANDRA_SEEDS: pod names, given the
 	// domain of the rendered list's first seed.
 	Seeds []string `json:"seeds"`
+	// NoBootstrap puts JoinWithoutBootstrap into the live template (#15).
+	NoBootstrap bool `json:"noBootstrap"`
 }
 
 type podSpec struct {
@@ -160,7 +167,9 @@ func goldenInput(t testing.TB, dir string) (*Desired, *Observed) {
 	if c != nil {
 		name = c.Metadata.Name
 	}
-	return d, buildObserved(t, name, &of, rendered)
+	o := buildObserved(t, name, &of, rendered)
+	o.Keyspaces = buildKeyspaces(t, c, of.Keyspaces) // #15
+	return d, o
 }
 
 func readFile(t testing.TB, path string) []byte {
@@ -364,6 +373,9 @@ func buildSTS(t testing.TB, oc *Context, kc, name string, ss *stsSpec, rendered 
 		}
 		setSeeds(tmpl, strings.Join(list, ","))
 	}
+	if ss.NoBootstrap {
+		setBootstrapOption(nested(live.Object, "spec", "template"), true)
+	}
 	n := int32(replicas)
 	updated := n
 	if ss.Updated != nil {
@@ -562,6 +574,9 @@ func buildRing(t testing.TB, cluster string, o *Observed, rs *ringSpec) Ring {
 		if ns.OldSSTables != nil {
 			n.OldSSTables = *ns.OldSSTables
 		}
+		if ns.Tasks != nil {
+			n.Tasks = ns.Tasks
+		}
 		rg.Nodes[pod] = n
 	}
 	return rg
@@ -595,6 +610,9 @@ func describe(p Plan) string {
 		for _, u := range s.Objects {
 			b.WriteString("    apply " + describeObject(u) + "\n")
 		}
+		for _, u := range s.OnSuccess {
+			b.WriteString("    on success apply " + describeObject(u) + "\n")
+		}
 	}
 	return b.String()
 }
@@ -617,6 +635,9 @@ func describeObject(u *unstructured.Unstructured) string {
 	tmpl := nested(u.Object, "spec", "template")
 	seeds, _ := seedsOf(tmpl)
 	s += fmt.Sprintf(": replicas=%d partition=%d image=%s seeds=%s", replicas, partitionOf(u), imageOf(tmpl), seedPods(seeds))
+	if hasBootstrapOption(tmpl) {
+		s += " " + JoinWithoutBootstrap
+	}
 	if rv := u.GetResourceVersion(); rv != "" {
 		s += " rv=" + rv
 	}

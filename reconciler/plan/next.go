@@ -59,6 +59,9 @@ func (v *view) candidate() (*candidate, *Wait) {
 	if c, w := v.upgradeInFlight(); c != nil || w != nil {
 		return c, w
 	}
+	if c, w := v.opInFlight(); c != nil || w != nil { // #15: a rebuild or cleanup in flight (datacenters.go)
+		return c, w
+	}
 	if c, w := v.failedBootstrap(); c != nil || w != nil {
 		return c, w
 	}
@@ -88,11 +91,17 @@ func (v *view) topology() (*candidate, *Wait) {
 		if c, w := v.grow(racks); c != nil || w != nil {
 			return c, w
 		}
+		if c, w := v.beforeShrink(i); c != nil || w != nil { // #15: replication and rebuilds (datacenters.go)
+			return c, w
+		}
 		if c, w := v.shrink(racks); c != nil || w != nil {
 			return c, w
 		}
+		if c := v.afterShrink(i); c != nil { // #15: cleanups
+			return c, nil
+		}
 	}
-	return nil, nil
+	return v.lastReplication() // #15: datacenters gone, still in a replication
 }
 
 // roll is the next pod to restart on its staged template, rack by rack.
@@ -248,9 +257,13 @@ func (v *view) decommission(r *rack, why string, n int) *candidate {
 	set := v.tried(opDecommission, m, n, "decommission "+m)
 	set[AnnotationDecommission] = m
 	u := v.write(r, r.live.replicas, r.live.partition, set)
+	_, force := v.decommissionRefusal(v.dc(r.dc)) // #15: the last node of a datacenter that leaves
+	if force {
+		why += "; with force: system_auth keeps 1 replica in " + r.dc + " until its last node is gone (Cassandra refuses it otherwise), and leaves its replication then"
+	}
 	return &candidate{r: r, except: -1, desc: r.label() + " decommission " + m,
 		step: Step{Action: Decommission, Context: r.ctx, Target: refOf(r.live.obj), Objects: objs(u), Pod: m,
-			From: r.live.replicas, To: r.live.replicas - 1, Reason: why}}
+			From: r.live.replicas, To: r.live.replicas - 1, Force: force, Reason: why}}
 }
 
 // restart lowers the partition of a rack to ord: the controller restarts

@@ -193,14 +193,40 @@ const (
 	// waiting: the planner follows the node's count of old sstables.
 	// Disruptive (it loads the node's disks: one at a time, gated).
 	UpgradeSSTables
+	// The actions of keyspace replication and datacenters (#15,
+	// keyspaces.go, datacenters.go):
+
+	// AlterKeyspace: server-side apply Objects (StatefulSets stamped and
+	// marked with the work the change leaves to their nodes:
+	// AnnotationRebuild, AnnotationCleanup), then, through the nodes of
+	// Datacenter over CQL, ALTER KEYSPACE each of Keyspaces, in order, to
+	// NetworkTopologyStrategy with its To factors; stop at the first
+	// error. Cassandra refuses it during a range movement, and the
+	// planner never asks then. The planner then waits for one schema
+	// version (the ring's health). Disruptive: one at a time, gated.
+	AlterKeyspace
+	// Rebuild: server-side apply Objects[0] (the StatefulSet stamped with
+	// the attempt), then ask Pod to stream its ranges from datacenter
+	// Datacenter (StorageService.rebuild: every keyspace, or only
+	// Keyspaces), through ring.Operations.Rebuild, without waiting longer
+	// than the call's timeout. When Cassandra answers in time that it is
+	// done, server-side apply OnSuccess (the record of it); no answer in
+	// time is no failure (the planner follows the node's streams); an
+	// answer that it failed is the step's error. Disruptive.
+	Rebuild
+	// Cleanup: as Rebuild, for StorageService.forceKeyspaceCleanup of
+	// each of Keyspaces on Pod (ring.Operations.Cleanup): the node drops
+	// the data of ranges it no longer replicates. Disruptive (it loads
+	// the node's disks: one at a time, gated).
+	Cleanup
 )
 
 var actionNames = [...]string{"", "ApplyObjects", "CreateStatefulSet", "UpdateStatefulSet", "ScaleStatefulSet",
 	"RestartPod", "Decommission", "DeletePVC", "ExpandPVC", "RecreateStatefulSet", "DeleteStatefulSet", "Prune",
-	"ResumeBootstrap", "UpgradeSSTables"}
+	"ResumeBootstrap", "UpgradeSSTables", "AlterKeyspace", "Rebuild", "Cleanup"}
 
 // LastAction is the last of the actions, for loops over all of them.
-const LastAction = UpgradeSSTables
+const LastAction = Cleanup
 
 func (a Action) String() string {
 	if int(a) < len(actionNames) && a > 0 {
@@ -255,6 +281,23 @@ type Step struct {
 	// DeletePod is, for RestartPod, the UID of the pod to delete after the
 	// apply ("" for none): the pod is down and would never be replaced.
 	DeletePod string
+	// Keyspaces are, for AlterKeyspace, the replications to set, in
+	// order; for Rebuild and Cleanup, the keyspaces (To unset; none for a
+	// Rebuild: every keyspace) (#15).
+	Keyspaces []KeyspaceChange
+	// Datacenter is, for AlterKeyspace, the datacenter whose nodes take
+	// the statements; for Rebuild, the datacenter to stream from (#15).
+	Datacenter string
+	// Force is, for Decommission, Cassandra's force flag: decommission
+	// even though a keyspace keeps as many replicas in the datacenter as
+	// it has nodes. Only for the last node of a datacenter that leaves,
+	// when system_auth alone keeps a replica there (Cassandra refuses to
+	// take system_auth out of a datacenter that has nodes) (#15).
+	Force bool
+	// OnSuccess are, for Rebuild and Cleanup, the objects to server-side
+	// apply once Cassandra answered that the operation is done: the
+	// durable record of it (#15).
+	OnSuccess []*unstructured.Unstructured
 	// Reason is why, for humans; never read back.
 	Reason string
 }
@@ -263,7 +306,7 @@ type Step struct {
 // restart: at most one such step is in flight per cluster.
 func (s Step) Disruptive() bool {
 	switch s.Action {
-	case RestartPod, Decommission, ResumeBootstrap, UpgradeSSTables:
+	case RestartPod, Decommission, ResumeBootstrap, UpgradeSSTables, AlterKeyspace, Rebuild, Cleanup:
 		return true
 	case ScaleStatefulSet:
 		return s.To > s.From
@@ -284,6 +327,12 @@ func (s Step) String() string {
 		b.WriteString(strings.Join(names, ", "))
 	case Prune:
 		b.WriteString(s.Target.Kind + " " + s.Target.Name)
+	case AlterKeyspace:
+		changes := make([]string, len(s.Keyspaces))
+		for i, k := range s.Keyspaces {
+			changes[i] = k.String()
+		}
+		b.WriteString(strings.Join(changes, "; ") + " via " + s.Datacenter)
 	default:
 		b.WriteString(s.Target.Name)
 	}
@@ -297,8 +346,10 @@ func (s Step) String() string {
 	}
 	switch {
 	case s.Pod == "":
-	case s.Action == Decommission || s.Action == ResumeBootstrap || s.Action == UpgradeSSTables:
+	case s.Action == Decommission || s.Action == ResumeBootstrap || s.Action == UpgradeSSTables ||
+		s.Action == Rebuild || s.Action == Cleanup:
 		b.WriteString(" node " + s.Pod)
+		b.WriteString(s.operationDetail()) // #15: keyspaces_types.go
 	default:
 		b.WriteString(" (" + s.Pod + ")")
 	}

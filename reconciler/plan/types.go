@@ -45,6 +45,10 @@ type Observed struct {
 	Contexts map[string]*Context
 	// Ring is the health of the ring, judged over Members(Observed).
 	Ring Ring
+	// Keyspaces is the replication of the keyspaces, read over CQL (#15,
+	// keyspaces.go); nil when the executor manages no replication (no CQL
+	// edge): the planner then leaves replication and rebuilds alone.
+	Keyspaces *Keyspaces
 }
 
 // Context is what the kube edge read in one context. Either Err is set,
@@ -126,6 +130,11 @@ type RingNode struct {
 	// than its release writes (ring.Progress.OldSSTables): above 0, the
 	// node needs an upgradesstables; -1 when unknown.
 	OldSSTables int64
+	// Tasks are what the node's progress read shows running (#15): the
+	// descriptions of its stream plans ("Rebuild", "Bootstrap", ...) and
+	// the task types of its compactions ("Cleanup", "Upgrade sstables");
+	// nil when its progress was not read.
+	Tasks []string
 }
 
 // Annotations ringops writes on the objects it manages, so that the state
