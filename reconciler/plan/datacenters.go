@@ -49,6 +49,9 @@ func (v *view) beforeShrink(i int) (*candidate, *Wait) {
 	}
 	for _, name := range v.dcNames(i) {
 		d := v.dc(name)
+		if v.unjoinedNext(d) {
+			continue // its removal needs no replication change, and may be what heals the ring
+		}
 		if w := v.keyspacesWait(v.dcContext(d), "the replication of "+name); w != nil {
 			return nil, w
 		}
@@ -124,6 +127,17 @@ func (v *view) shrinkBlocked(d *dcState) *Wait {
 	return &Wait{Reason: Blocked, Context: v.dcContext(d), Message: fmt.Sprintf(
 		"%s should shrink from %d to %d nodes, but Cassandra refuses to decommission a node while a keyspace keeps as many replicas as there are nodes: %s; lower their replication (spec.keyspaces, or ALTER KEYSPACE for a keyspace ringops does not manage)",
 		d.name, d.nodes, d.target, refused)}
+}
+
+// unjoinedNext: the next node shrink takes from datacenter d never
+// joined the ring: it goes without decommission.
+func (v *view) unjoinedNext(d *dcState) bool {
+	r := shrinkPick(d.racks)
+	if r == nil {
+		return false
+	}
+	ord := r.live.replicas - 1
+	return v.neverJoined(r.podName(ord), r.pods[ord], false)
 }
 
 // sourceOf is the datacenter the nodes of dc are rebuilt from: its
@@ -321,7 +335,13 @@ func (v *view) rebuildMarks(d *dcState, gained []string) map[*rack]map[string]st
 	}
 	out := map[*rack]map[string]string{}
 	for _, r := range d.racks {
-		if r.live.replicas == 0 || r.rebuildsAll() {
+		if r.live.replicas == 0 {
+			continue
+		}
+		if r.rebuildsAll() {
+			if r.live.annotations[AnnotationRebuilt] != "" {
+				out[r] = map[string]string{AnnotationRebuilt: ""} // its rebuilt nodes lack the new keyspaces: all again
+			}
 			continue
 		}
 		src, have, _, ok := r.rebuildMark()
@@ -336,7 +356,7 @@ func (v *view) rebuildMarks(d *dcState, gained []string) map[*rack]map[string]st
 // rebuild is the next node of datacenter d to rebuild, in rack order,
 // once every managed keyspace replicates to d (raise is done).
 func (v *view) rebuild(d *dcState) *candidate {
-	if d.target == 0 {
+	if d.target == 0 || d.nodes < d.target || !v.replicatesAll(d) {
 		return nil
 	}
 	for _, r := range d.racks {
@@ -353,6 +373,17 @@ func (v *view) rebuild(d *dcState) *candidate {
 		return v.rebuildTry(r, ord, 1, why)
 	}
 	return nil
+}
+
+// replicatesAll: every managed keyspace that should replicate to d
+// (and exists) does.
+func (v *view) replicatesAll(d *dcState) bool {
+	for name, k := range v.managed() {
+		if obs, ok := v.observed(name); ok && k.Replication[d.name] > 0 && obs.factor(d.name) == 0 && obs.Strategy != Simple {
+			return false
+		}
+	}
+	return true
 }
 
 // rebuildTry is try n of the rebuild of the node at ord.
@@ -412,7 +443,8 @@ func (v *view) recordDone(r *rack, set map[string]string, key string, ord int32)
 // opInFlight follows a rebuild or a cleanup tried on a rack's node and
 // not recorded as done: it runs (the node's streams or compactions show
 // it), or stopped making progress, or ended without an answer; the last
-// two are tried again.
+// two are tried again, but a rebuild whose datacenter gained a keyspace
+// since: that ALTER goes first, and the rebuild starts over (rebuild).
 func (v *view) opInFlight() (*candidate, *Wait) {
 	for _, r := range v.racks {
 		a := r.attemptOf()
@@ -428,7 +460,11 @@ func (v *view) opInFlight() (*candidate, *Wait) {
 		if !ok || ord >= r.live.replicas || r.live.annotations[marker] == "" || r.ordinals(done)[ord] {
 			continue
 		}
-		return v.follow(r, ord, a, task)
+		c, w := v.follow(r, ord, a, task)
+		if c != nil && a.op == opRebuild && !v.replicatesAll(v.dc(r.dc)) {
+			continue
+		}
+		return c, w
 	}
 	return nil, nil
 }

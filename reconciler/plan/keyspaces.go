@@ -139,16 +139,26 @@ func (v *view) raise(d *dcState) *candidate {
 }
 
 // converted is the NetworkTopologyStrategy replication of a keyspace
-// held with another strategy: its desired factor in every datacenter that
-// has nodes, at most their count.
+// held with another strategy: the factor it may have (allowed) in every
+// datacenter that has nodes, at most their count.
 func (v *view) converted(k schemas.ManagedKeyspace) map[string]int32 {
 	to := map[string]int32{}
-	for _, s := range v.c.Spec.Datacenters {
-		if n := v.dc(s.Name).nodes; n > 0 && k.Replication[s.Name] > 0 {
-			to[s.Name] = min(k.Replication[s.Name], n)
+	for _, name := range append(v.specDCs(), v.orphanDCs()...) {
+		d := v.dc(name)
+		if f := allowed(k, d); d.nodes > 0 && f > 0 {
+			to[name] = min(f, d.nodes)
 		}
 	}
 	return to
+}
+
+// specDCs are the datacenters of the spec, in order.
+func (v *view) specDCs() []string {
+	out := make([]string, len(v.c.Spec.Datacenters))
+	for i, s := range v.c.Spec.Datacenters {
+		out[i] = s.Name
+	}
+	return out
 }
 
 func (v *view) raiseWords(d *dcState, gained, raised, converted []string) string {
@@ -284,6 +294,10 @@ func keyspaceNames(changes []KeyspaceChange) string {
 // marks written first (stamped, with the work they owe), then the
 // statements, through the coordinator datacenter's nodes.
 func (v *view) alter(d *dcState, changes []KeyspaceChange, marks map[*rack]map[string]string, why string) *candidate {
+	if changes = v.withoutEmptyDCs(changes); len(changes) == 0 {
+		return nil
+	}
+	marks = v.withAuthDCs(changes, marks)
 	what := "alter keyspaces " + keyspaceNames(changes)
 	s := Step{Action: AlterKeyspace, Context: v.dcContext(d), Keyspaces: changes, Datacenter: v.coordinator(),
 		Target: ObjectRef{Kind: "Keyspace", Name: changes[0].Keyspace}, Reason: why}
@@ -298,6 +312,65 @@ func (v *view) alter(d *dcState, changes []KeyspaceChange, marks map[*rack]map[s
 	}
 	c := &candidate{r: v.anchor(d), except: -1, desc: "replication of " + keyspaceNames(changes) + " in " + d.name, step: s}
 	return c
+}
+
+// withoutEmptyDCs drops from the changes the factors of datacenters
+// without nodes (Cassandra refuses a datacenter it does not know: one
+// emptied, whose factor is left over), and the changes that change
+// nothing then.
+func (v *view) withoutEmptyDCs(changes []KeyspaceChange) []KeyspaceChange {
+	var out []KeyspaceChange
+	for _, k := range changes {
+		to := maps.Clone(k.To)
+		for dc := range to {
+			if v.dc(dc).nodes == 0 {
+				delete(to, dc)
+			}
+		}
+		if len(to) == 0 || k.From.Strategy == NetworkTopology && maps.Equal(to, k.From.Factors) {
+			continue
+		}
+		k.To = to
+		out = append(out, k)
+	}
+	return out
+}
+
+// withAuthDCs completes a change of system_auth (managed) with the
+// datacenters that have nodes and that it leaves out: their nodes joined
+// while it did not replicate there (a new ring's datacenters, converted
+// before they had nodes). Cassandra refuses any replication of system_auth
+// without them ("Following datacenters have active nodes and must be
+// present in replication options for keyspace system_auth",
+// NetworkTopologyStrategy.validateExpectedOptions), so each gains it at
+// the factor it may have, at least 1; the nodes of one that stays then owe
+// a rebuild of it.
+func (v *view) withAuthDCs(changes []KeyspaceChange, marks map[*rack]map[string]string) map[*rack]map[string]string {
+	k, managed := v.managed()[schemas.AuthKeyspace]
+	for i, c := range changes {
+		if !managed || c.Keyspace != schemas.AuthKeyspace {
+			continue
+		}
+		for _, name := range append(v.specDCs(), v.orphanDCs()...) {
+			d := v.dc(name)
+			if d.nodes == 0 || c.To[name] > 0 {
+				continue
+			}
+			changes[i].To[name] = min(max(allowed(k, d), 1), d.nodes)
+			if d.target == 0 {
+				continue
+			}
+			if marks == nil {
+				marks = map[*rack]map[string]string{}
+			}
+			for r, m := range v.rebuildMarks(d, []string{k.Name}) {
+				if _, ok := marks[r]; !ok {
+					marks[r] = m
+				}
+			}
+		}
+	}
+	return marks
 }
 
 // dcContext is the context of a datacenter: the spec's, or its racks'.

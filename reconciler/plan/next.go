@@ -224,12 +224,7 @@ func (v *view) growReason(pick *rack, racks []*rack) string {
 // with the most nodes (the last such rack on a tie), and removes its
 // highest pod: by decommission, or directly when the node never joined.
 func (v *view) shrink(racks []*rack) (*candidate, *Wait) {
-	var pick *rack
-	for _, r := range racks {
-		if r.live.replicas > r.target && (pick == nil || r.live.replicas >= pick.live.replicas) {
-			pick = r
-		}
-	}
+	pick := shrinkPick(racks)
 	if pick == nil {
 		return nil, nil
 	}
@@ -249,6 +244,17 @@ func (v *view) shrink(racks []*rack) (*candidate, *Wait) {
 		return v.unmarkedDecommission(pick, m)
 	}
 	return v.decommission(pick, why+": decommission "+m+", the highest pod of the rack with the most nodes", 1), nil
+}
+
+// shrinkPick is the rack shrink takes a node from (#15 asks it too).
+func shrinkPick(racks []*rack) *rack {
+	var pick *rack
+	for _, r := range racks {
+		if r.live.replicas > r.target && (pick == nil || r.live.replicas >= pick.live.replicas) {
+			pick = r
+		}
+	}
+	return pick
 }
 
 // decommission is try n of the decommission of a rack's highest pod.

@@ -63,8 +63,11 @@ func (w *simWorld) exec(s Step) error {
 		for _, u := range s.Objects {
 			w.applyObject(rg, u)
 		}
-	case CreateStatefulSet, UpdateStatefulSet, ScaleStatefulSet, RestartPod, Decommission, ResumeBootstrap, UpgradeSSTables:
+	case CreateStatefulSet, UpdateStatefulSet, ScaleStatefulSet, RestartPod, Decommission, ResumeBootstrap, UpgradeSSTables,
+		Rebuild, Cleanup:
 		return w.execSTS(rg, s)
+	case AlterKeyspace: // #15
+		return w.alter(rg, s)
 	case RecreateStatefulSet:
 		return w.recreate(rg, s)
 	case DeleteStatefulSet:
@@ -123,7 +126,7 @@ func (w *simWorld) execSTS(rg *simRegion, s Step) error {
 		if w.crash() {
 			return errCrash
 		}
-		w.startDecommission(rg, s.Pod)
+		w.startDecommission(rg, s.Pod, s.Force)
 	case ResumeBootstrap:
 		if w.crash() {
 			return errCrash
@@ -134,6 +137,11 @@ func (w *simWorld) execSTS(rg *simRegion, s Step) error {
 			return errCrash
 		}
 		w.upgradeSSTables(rg, s.Pod)
+	case Rebuild, Cleanup: // #15
+		if w.crash() {
+			return errCrash
+		}
+		return w.startOp(rg, s)
 	}
 	return nil
 }
@@ -176,7 +184,7 @@ func (w *simWorld) busyElsewhere(p *simPod) bool {
 // view shows nobody else joining, leaving or down. Asked while its
 // decommission runs, 4.1 refuses and 5.0 returns; 3.11 would start a
 // second one: the planner must never ask then.
-func (w *simWorld) startDecommission(rg *simRegion, pod string) {
+func (w *simWorld) startDecommission(rg *simRegion, pod string, force bool) {
 	p := rg.pods[pod]
 	if !w.reachable(p) {
 		w.logf("  decommission of %s not started", pod)
@@ -196,6 +204,9 @@ func (w *simWorld) startDecommission(rg *simRegion, pod string) {
 	}
 	if w.busyElsewhere(p) {
 		w.logf("  decommission of %s refused: ring busy", pod)
+		return
+	}
+	if n.mode == "NORMAL" && w.decommissionRefused(p, force) { // #15: the replication check
 		return
 	}
 	n.mode, n.ticks, n.fail, n.idle, n.stalled = "LEAVING", 2, w.failDecom, false, time.Time{}
@@ -486,6 +497,7 @@ func (w *simWorld) checkDisruptive(s Step) {
 	case RestartPod:
 		w.checkRollOrder(s)
 	}
+	w.checkKeyspaceStep(s) // #15
 }
 
 // groundBusy lists what is in flight or unhealthy in the whole cluster.
@@ -508,6 +520,8 @@ func (w *simWorld) groundBusy(except string) []string {
 					out = append(out, p.name+" being removed")
 				case !p.healthy():
 					out = append(out, p.name+" not healthy")
+				case p.node.op != nil: // #15: one operation at a time
+					out = append(out, p.name+" "+p.node.op.kind+" running")
 				case int64(ord) >= partition && p.rev != s.updateRev:
 					out = append(out, p.name+" outdated above the partition")
 				}
@@ -640,6 +654,7 @@ func (w *simWorld) converged() []string {
 	if busy := w.groundBusy(""); len(busy) > 0 {
 		out = append(out, busy...)
 	}
+	out = append(out, w.keyspacesConverged()...) // #15
 	for _, rn := range w.regionNames() {
 		rg := w.regions[rn]
 		for _, name := range sortedKeys(rg.pods) {

@@ -68,6 +68,7 @@ type simWorld struct {
 	uid        int
 	violations []string
 	log        []string
+	ks         *simKeyspaces // #15: sim_keyspaces_test.go
 }
 
 type simRegion struct {
@@ -124,6 +125,8 @@ type simNode struct {
 	// partitioned is how many ticks the other nodes cannot reach this one
 	// (fault); it stays Ready.
 	partitioned int
+	// op is the rebuild or cleanup running (#15).
+	op *simOp
 }
 
 // simPVC is a node's volume: the node's identity and data.
@@ -137,8 +140,10 @@ type simPVC struct {
 	bootstrapped   bool   // it finished joining: it owns ranges and holds their data
 	joinedAs       string // how it joined: "bootstrap", or "seed" (in its own seed list: nothing streamed)
 	decommissioned bool
-	format         string // the sstable format the node writes: "me" (3.11), "nb" (4.x, and 5.0 by default)
-	old            int    // sstables on an older format
+	format         string          // the sstable format the node writes: "me" (3.11), "nb" (4.x, and 5.0 by default)
+	old            int             // sstables on an older format
+	data           map[string]bool // #15: the keyspaces whose data of its ranges the node holds
+	cleanedAt      int             // #15: the ALTER count at its last cleanup
 }
 
 // releaseOf is the Cassandra series of a pod template's image.
@@ -167,6 +172,7 @@ func newWorld(t testing.TB, seed int64) *simWorld {
 	return &simWorld{
 		t: t, rng: rand.New(rand.NewSource(seed)), ops: rand.New(rand.NewSource(seed + 1<<32)), now: time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC),
 		cluster: "orders", regions: map[string]*simRegion{}, renderer: render.New(render.DefaultOptions()),
+		ks: newSimKeyspaces(seed),
 	}
 }
 
@@ -333,6 +339,7 @@ func (w *simWorld) advanceNode(rg *simRegion, p *simPod) {
 		return
 	}
 	w.advanceUpgrade(rg, p, pvc)
+	w.advanceOp(rg, p) // #15
 	if n.ticks > 0 {
 		n.ticks--
 		return
@@ -348,9 +355,12 @@ func (w *simWorld) advanceNode(rg *simRegion, p *simPod) {
 		case pvc.bootstrapped:
 			n.mode = "NORMAL"
 			w.start(n, pvc)
+		case !self && up && hasBootstrapOption(p.tmpl): // #15: auto_bootstrap=false
+			w.joinWithoutBootstrap(rg, p, pvc)
 		case self:
 			w.checkSeedStart(rg, p)
 			n.mode, pvc.joined, pvc.bootstrapped, pvc.joinedAs = "NORMAL", true, true, "seed"
+			w.bootstrapped(pvc) // #15: the ring's first node: nothing was written before it
 			w.logf("%s: %s joins as its own seed, without bootstrap", rg.name, p.name)
 			w.start(n, pvc)
 		case up:
@@ -365,6 +375,7 @@ func (w *simWorld) advanceNode(rg *simRegion, p *simPod) {
 			w.failOp(rg, p, "JOINING_FAILED")
 		default:
 			n.mode, pvc.bootstrapped = "NORMAL", true
+			w.bootstrapped(pvc) // #15: its data
 		}
 	case "LEAVING":
 		switch {
@@ -503,6 +514,7 @@ func (w *simWorld) createPod(rg *simRegion, sts string, s *simSTS, ord int32, re
 // advance moves the world one tick on.
 func (w *simWorld) advance() {
 	w.now = w.now.Add(simTick)
+	w.tickKeyspaces() // #15
 	if w.jolokiaDown > 0 {
 		w.jolokiaDown--
 	}
@@ -540,6 +552,7 @@ func (w *simWorld) observe() *Observed {
 		}
 	}
 	o.Ring = w.observeRing(o)
+	o.Keyspaces = w.observeKeyspaces() // #15
 	return o
 }
 
@@ -661,6 +674,7 @@ func (w *simWorld) observeRing(o *Observed) Ring {
 			if p.running() && p.node.mode != "CRASHED" {
 				n.Mode = p.node.mode
 				n.NoProgressSince = w.progressSince(p.node, c)
+				w.opProgress(p, &n) // #15
 				if c != nil && p.node.release != "3.11" {
 					n.OldSSTables = int64(c.old) // OldVersionSSTableCount: 4.0 and later
 				}
@@ -678,6 +692,7 @@ func (w *simWorld) observeRing(o *Observed) Ring {
 			rg.Nodes[name] = n
 		}
 	}
+	rg.Problems = append(rg.Problems, w.alterLag()...) // #15: an ALTER spreading
 	rg.Problems, rg.UpgradeSkew = w.schemaSkew(rg.Problems)
 	rg.Healthy = len(rg.Problems) == 0
 	if rg.Healthy != w.ringHealthy || w.ringSince.IsZero() {
