@@ -1,0 +1,142 @@
+package ring
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// Errors of the #15 operations.
+var (
+	// ErrRebuildFailed: Cassandra refused or aborted a rebuild.
+	ErrRebuildFailed = errors.New("rebuild failed")
+	// ErrCleanupFailed: Cassandra refused or aborted a cleanup.
+	ErrCleanupFailed = errors.New("cleanup failed")
+)
+
+// RebuildOperation is the overload of StorageService.rebuild that 3.11.17,
+// 4.x and 5.0 all expose: (String sourceDc, String keyspace, String tokens,
+// String specificSources); a null keyspace rebuilds every keyspace
+// (nodetool rebuild <src-dc>). It answers when the node's streams end
+// (minutes to hours), and throws when one failed or a rebuild already runs
+// ("Node is still rebuilding. Check nodetool netstats.").
+const RebuildOperation = "rebuild(java.lang.String,java.lang.String,java.lang.String,java.lang.String)"
+
+// CleanupOperation is StorageService.forceKeyspaceCleanup(int jobs, String
+// keyspace, String... tables), in 3.11.17 to 5.0.1; it answers 0
+// (SUCCESSFUL) once the keyspace is cleaned up.
+const CleanupOperation = "forceKeyspaceCleanup(int,java.lang.String,[Ljava.lang.String;)"
+
+// Stream and compaction names a node's progress shows for the #15
+// operations (StreamOperation.REBUILD's description, OperationType.CLEANUP's
+// task type, the same in 3.11, 4.x and 5.0).
+const (
+	RebuildStream = "Rebuild"
+	CleanupTask   = "Cleanup"
+)
+
+// Rebuild streams to n, from the nodes of datacenter source, the data of
+// its ranges in keyspaces (every keyspace when none is named), as
+// `nodetool rebuild -ks ... <source>` does. The node must be NORMAL. One
+// call per keyspace goes in one bulk POST that the agent runs in turn; the
+// call is not held open longer than ExecTimeout, and no answer in time is
+// no failure: the rebuild runs on, and shows in the node's "Rebuild"
+// streams (ReadProgress). Sent again after it ended, it streams only what
+// is missing and answers at once when nothing is. An answer in time with
+// an exception is ErrRebuildFailed.
+func (o *Operations) Rebuild(ctx context.Context, n Node, source string, keyspaces []string) error {
+	reqs := make([]Request, 0, max(1, len(keyspaces)))
+	if len(keyspaces) == 0 {
+		reqs = append(reqs, Request{Type: "exec", MBean: StorageServiceMBean, Operation: RebuildOperation, Arguments: []any{source, nil, nil, nil}})
+	}
+	for _, ks := range keyspaces {
+		reqs = append(reqs, Request{Type: "exec", MBean: StorageServiceMBean, Operation: RebuildOperation, Arguments: []any{source, ks, nil, nil}})
+	}
+	return o.normalBulk(ctx, n, "rebuild", ErrRebuildFailed, reqs)
+}
+
+// Cleanup drops from n the data of the ranges it no longer replicates in
+// keyspaces (every keyspace when none is named, as nodetool cleanup), one
+// job at a time per keyspace; like Rebuild, fire-and-forget, followed
+// through the node's "Cleanup" compactions. A status other than 0 answered
+// in time is ErrCleanupFailed.
+func (o *Operations) Cleanup(ctx context.Context, n Node, keyspaces []string) error {
+	if len(keyspaces) == 0 {
+		var err error
+		if keyspaces, err = o.keyspaces(ctx, n); err != nil {
+			return fmt.Errorf("cleanup %s: %w", n.Pod, err)
+		}
+	}
+	reqs := make([]Request, len(keyspaces))
+	for i, ks := range keyspaces {
+		reqs[i] = Request{Type: "exec", MBean: StorageServiceMBean, Operation: CleanupOperation, Arguments: []any{1, ks, []string{}}}
+	}
+	return o.normalBulk(ctx, n, "cleanup", ErrCleanupFailed, reqs)
+}
+
+// normalBulk sends reqs to n, NORMAL, as one fire-and-forget bulk POST.
+func (o *Operations) normalBulk(ctx context.Context, n Node, what string, failed error, reqs []Request) error {
+	if err := o.acquire(n); err != nil {
+		return fmt.Errorf("%s %w", what, err)
+	}
+	defer o.release(n)
+	v, err := o.ops.ReadView(ctx, n)
+	if err != nil {
+		return fmt.Errorf("%s %s: %w", what, n.Pod, err)
+	}
+	if v.Mode != ModeNormal {
+		return fmt.Errorf("%s %s: node is %s, not NORMAL: %w", what, n.Pod, v.Mode, failed)
+	}
+	callCtx, cancel := context.WithTimeout(ctx, o.opts.ExecTimeout)
+	defer cancel()
+	resps, err := o.ops.Bulk(callCtx, n, reqs)
+	switch {
+	case err == nil:
+		return bulkAnswers(n, what, failed, reqs, resps)
+	case lostAnswer(err) && ctx.Err() == nil:
+		return nil
+	}
+	return fmt.Errorf("%s %s: %w", what, n.Pod, err)
+}
+
+// bulkAnswers judges the answers of operations that finished in time: an
+// exception, or a status other than 0 (a cleanup's), is failed.
+func bulkAnswers(n Node, what string, failed error, reqs []Request, resps []Response) error {
+	var errs []error
+	for i, r := range resps {
+		if err := r.err(reqs[i]); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if s := strings.TrimSpace(string(r.Value)); s != "" && s != "null" && s != "0" {
+			errs = append(errs, fmt.Errorf("%v: status %s", reqs[i].Arguments, s))
+		}
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("%s %s: %w: %w", what, n.Pod, failed, errors.Join(errs...))
+	}
+	return nil
+}
+
+// Tasks names what a node's progress shows running: its stream plans'
+// descriptions and its compactions' task types, sorted as read, without
+// repeats.
+func (p *Progress) Tasks() []string {
+	out := []string{}
+	add := func(s string) {
+		for _, t := range out {
+			if t == s {
+				return
+			}
+		}
+		out = append(out, s)
+	}
+	for _, s := range p.Streams {
+		add(s.Description)
+	}
+	for _, c := range p.Compactions {
+		add(c.TaskType)
+	}
+	return out
+}

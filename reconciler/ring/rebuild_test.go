@@ -1,0 +1,96 @@
+package ring
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"reflect"
+	"testing"
+)
+
+// answer answers every exec of a bulk with value, or with Cassandra's
+// exception when msg is set.
+func answer(value, msg string, err error) func([]Request) ([]Response, error) {
+	return func(reqs []Request) ([]Response, error) {
+		if err != nil {
+			return nil, err
+		}
+		out := make([]Response, len(reqs))
+		for i := range reqs {
+			out[i] = Response{Status: 200, Value: json.RawMessage(value)}
+			if msg != "" {
+				out[i] = Response{Status: 500, ErrorType: "java.lang.RuntimeException", Error: msg}
+			}
+		}
+		return out, nil
+	}
+}
+
+func TestRebuild(t *testing.T) {
+	tests := []struct {
+		name      string
+		mode      OperationMode
+		keyspaces []string
+		bulk      func([]Request) ([]Response, error)
+		want      error
+		wantArgs  [][]any
+	}{
+		{"every keyspace: a null keyspace", ModeNormal, nil, answer("null", "", nil), nil, [][]any{{"dc1", nil, nil, nil}}},
+		{"one call per keyspace named", ModeNormal, []string{"orders", "system_auth"}, answer("null", "", nil), nil,
+			[][]any{{"dc1", "orders", nil, nil}, {"dc1", "system_auth", nil, nil}}},
+		{"no answer in time is no failure", ModeNormal, nil, answer("", "", ErrTimeout), nil, [][]any{{"dc1", nil, nil, nil}}},
+		{"a rebuild already runs", ModeNormal, nil, answer("", "java.lang.IllegalStateException : Node is still rebuilding. Check nodetool netstats.", nil),
+			ErrRebuildFailed, [][]any{{"dc1", nil, nil, nil}}},
+		{"a node that is not NORMAL", ModeJoining, nil, answer("null", "", nil), ErrRebuildFailed, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := &fakeOps{view: View{ReleaseVersion: "5.0.1", Mode: tt.mode}, bulk: tt.bulk}
+			err := NewOperations(f, OperationOptions{}).Rebuild(context.Background(), leaver, "dc1", tt.keyspaces)
+			if tt.want == nil && err != nil || tt.want != nil && !errors.Is(err, tt.want) {
+				t.Fatalf("got %v, want %v", err, tt.want)
+			}
+			var args [][]any
+			for _, b := range f.bulks {
+				for _, r := range b {
+					if r.Operation != RebuildOperation {
+						t.Fatalf("operation %s, want %s", r.Operation, RebuildOperation)
+					}
+					args = append(args, r.Arguments)
+				}
+			}
+			if !reflect.DeepEqual(args, tt.wantArgs) {
+				t.Errorf("arguments %v, want %v", args, tt.wantArgs)
+			}
+		})
+	}
+}
+
+func TestCleanup(t *testing.T) {
+	f := &fakeOps{view: View{ReleaseVersion: "5.0.1", Mode: ModeNormal}, bulk: answer("1", "", nil)}
+	err := NewOperations(f, OperationOptions{}).Cleanup(context.Background(), leaver, []string{"orders"})
+	if !errors.Is(err, ErrCleanupFailed) {
+		t.Fatalf("status 1 (ABORTED): got %v, want ErrCleanupFailed", err)
+	}
+	want := Request{Type: "exec", MBean: StorageServiceMBean, Operation: CleanupOperation, Arguments: []any{1, "orders", []string{}}}
+	if !reflect.DeepEqual(f.bulks[0][0], want) {
+		t.Errorf("sent %+v, want %+v", f.bulks[0][0], want)
+	}
+	f = &fakeOps{view: View{ReleaseVersion: "5.0.1", Mode: ModeNormal}, bulk: answer("0", "", nil)}
+	if err := NewOperations(f, OperationOptions{}).Cleanup(context.Background(), leaver, []string{"orders"}); err != nil {
+		t.Fatalf("status 0: %v", err)
+	}
+}
+
+func TestProgressTasks(t *testing.T) {
+	p := Progress{Streams: []Stream{{Description: RebuildStream}, {Description: RebuildStream}},
+		Compactions: []Compaction{{TaskType: CleanupTask}, {TaskType: "Compaction"}}}
+	if got, want := p.Tasks(), []string{RebuildStream, CleanupTask, "Compaction"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("tasks %v, want %v", got, want)
+	}
+	before := p.Signature()
+	p.Compactions[0].Completed = 10
+	if p.Signature() == before {
+		t.Error("a cleanup's work moves the signature")
+	}
+}
