@@ -38,6 +38,9 @@ type NodeOperations interface {
 	Decommission(ctx context.Context, n ring.Node) error
 	ResumeBootstrap(ctx context.Context, n ring.Node) error
 	UpgradeSSTables(ctx context.Context, n ring.Node) error
+	// Rebuild and Cleanup are the #15 operations (ring.Operations).
+	Rebuild(ctx context.Context, n ring.Node, source string, keyspaces []string) error
+	Cleanup(ctx context.Context, n ring.Node, keyspaces []string) error
 	ring.ProgressReader
 }
 
@@ -53,6 +56,9 @@ type Clients struct {
 	// upgradesstables, and read their progress (a *ring.Operations over
 	// the same Jolokia client).
 	Operations NodeOperations
+	// Schema reads and alters the keyspaces' replication over CQL (#15,
+	// a *CQLSchema); nil: the engine manages no replication.
+	Schema Schema
 	// Renderer renders revisions (Prepare).
 	Renderer *render.Renderer
 	// Clock stamps and paces; nil: WallClock.
@@ -83,6 +89,9 @@ type Options struct {
 	FastObserveInterval time.Duration
 	// Snapshot bounds the ring reads.
 	Snapshot ring.SnapshotOptions
+	// SchemaAgreement bounds the wait for one schema version after an
+	// ALTER KEYSPACE (the planner waits on a longer disagreement).
+	SchemaAgreement time.Duration
 }
 
 // DefaultOptions: the ring read every 200 ms while waiting on it, the
@@ -90,7 +99,7 @@ type Options struct {
 // the Kubernetes side).
 func DefaultOptions() Options {
 	return Options{RingPollInterval: 200 * time.Millisecond, ObserveInterval: 2 * time.Second,
-		FastObserveInterval: 250 * time.Millisecond, Snapshot: ring.DefaultSnapshotOptions()}
+		FastObserveInterval: 250 * time.Millisecond, Snapshot: ring.DefaultSnapshotOptions(), SchemaAgreement: 30 * time.Second}
 }
 
 func (o Options) withDefaults() Options {
@@ -110,6 +119,9 @@ func (o Options) withDefaults() Options {
 	if o.Snapshot.Concurrency <= 0 {
 		o.Snapshot = d.Snapshot
 	}
+	if o.SchemaAgreement <= 0 {
+		o.SchemaAgreement = d.SchemaAgreement
+	}
 	return o
 }
 
@@ -121,6 +133,7 @@ type Engine struct {
 	kube     Kube
 	ring     ring.Reader
 	nodeOps  NodeOperations
+	schema   Schema
 	renderer *render.Renderer
 	clock    Clock
 	sink     func(Event)
@@ -166,7 +179,7 @@ func New(c Clients, opts Options) (*Engine, error) {
 	if c.Clock == nil {
 		c.Clock = WallClock{}
 	}
-	return &Engine{kube: c.Kube, ring: c.Ring, nodeOps: c.Operations, renderer: c.Renderer, clock: c.Clock,
+	return &Engine{kube: c.Kube, ring: c.Ring, nodeOps: c.Operations, schema: c.Schema, renderer: c.Renderer, clock: c.Clock,
 		sink: c.Events, opts: opts.withDefaults(), clusters: map[string]*clusterState{}}, nil
 }
 

@@ -54,8 +54,10 @@ func (e *Engine) execute(ctx context.Context, cluster string, s plan.Step) ([]ku
 		return e.scale(ctx, s)
 	case plan.RestartPod:
 		return e.restart(ctx, s)
-	case plan.Decommission, plan.ResumeBootstrap, plan.UpgradeSSTables:
+	case plan.Decommission, plan.ResumeBootstrap, plan.UpgradeSSTables, plan.Rebuild, plan.Cleanup:
 		return e.operate(ctx, cluster, s)
+	case plan.AlterKeyspace:
+		return e.alterKeyspaces(ctx, cluster, s)
 	case plan.DeletePVC:
 		return one(e.kube.DeletePVC(ctx, s.Context, target))
 	case plan.ExpandPVC:
@@ -74,16 +76,20 @@ func (e *Engine) execute(ctx context.Context, cluster string, s plan.Step) ([]ku
 func checkStep(s plan.Step) error {
 	switch s.Action {
 	case plan.ApplyObjects, plan.CreateStatefulSet, plan.UpdateStatefulSet, plan.ScaleStatefulSet,
-		plan.RestartPod, plan.Decommission, plan.ResumeBootstrap, plan.UpgradeSSTables, plan.RecreateStatefulSet:
+		plan.RestartPod, plan.Decommission, plan.ResumeBootstrap, plan.UpgradeSSTables, plan.RecreateStatefulSet,
+		plan.Rebuild, plan.Cleanup:
 		if len(s.Objects) == 0 || s.Objects[0] == nil {
 			return fmt.Errorf("step %s %s: %w: no object to apply", s.Action, s.Target.Name, ErrBadStep)
 		}
 	}
 	switch s.Action {
-	case plan.RestartPod, plan.Decommission, plan.ResumeBootstrap, plan.UpgradeSSTables:
+	case plan.RestartPod, plan.Decommission, plan.ResumeBootstrap, plan.UpgradeSSTables, plan.Rebuild, plan.Cleanup:
 		if s.Pod == "" {
 			return fmt.Errorf("step %s %s: %w: no pod", s.Action, s.Target.Name, ErrBadStep)
 		}
+	}
+	if s.Action == plan.AlterKeyspace && (len(s.Keyspaces) == 0 || s.Datacenter == "") {
+		return fmt.Errorf("step %s %s: %w: no keyspace or no datacenter", s.Action, s.Target.Name, ErrBadStep)
 	}
 	return nil
 }

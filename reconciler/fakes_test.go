@@ -221,6 +221,20 @@ func (f *fakeRing) UpgradeSSTables(_ context.Context, n ring.Node) error {
 	return f.opErr
 }
 
+func (f *fakeRing) Rebuild(_ context.Context, n ring.Node, source string, keyspaces []string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.ops = append(f.ops, fmt.Sprintf("Rebuild %s@%s from %s %v", n.Pod, n.IP, source, keyspaces))
+	return f.opErr
+}
+
+func (f *fakeRing) Cleanup(_ context.Context, n ring.Node, keyspaces []string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.ops = append(f.ops, fmt.Sprintf("Cleanup %s@%s %v", n.Pod, n.IP, keyspaces))
+	return f.opErr
+}
+
 func (f *fakeRing) ReadProgress(_ context.Context, n ring.Node) (*ring.Progress, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()

@@ -36,6 +36,10 @@ func (e *Engine) operate(ctx context.Context, cluster string, s plan.Step) ([]ku
 		err = e.nodeOps.ResumeBootstrap(ctx, n)
 	case plan.UpgradeSSTables:
 		err = e.nodeOps.UpgradeSSTables(ctx, n)
+	case plan.Rebuild:
+		err = e.nodeOps.Rebuild(ctx, n, s.Datacenter, stepKeyspaces(s))
+	case plan.Cleanup:
+		err = e.nodeOps.Cleanup(ctx, n, stepKeyspaces(s))
 	default:
 		err = fmt.Errorf("step %s: %w: not a node operation", s.Action, ErrBadStep)
 	}
@@ -62,4 +66,14 @@ func (e *Engine) node(cluster, kctx, pod string) (ring.Node, error) {
 		}
 	}
 	return ring.Node{}, fmt.Errorf("node %s in %s: %w (no pod IP)", pod, kctx, ErrNotObserved)
+}
+
+// stepKeyspaces are the keyspaces a Rebuild or Cleanup step names (none:
+// every keyspace).
+func stepKeyspaces(s plan.Step) []string {
+	var out []string
+	for _, k := range s.Keyspaces {
+		out = append(out, k.Keyspace)
+	}
+	return out
 }

@@ -2,6 +2,7 @@ package reconciler
 
 import (
 	"context"
+	"slices"
 	"sync"
 	"time"
 
@@ -37,10 +38,12 @@ func active(m ring.OperationMode) bool {
 // and writes RingNode.NoProgressSince and OldSSTables into rg: a node in a
 // long operation's mode (JOINING, LEAVING, ..._FAILED) every time, and each
 // node once per Cassandra release it runs until its count of old sstables
-// is 0 (sstables only turn old when a node restarts on a newer release):
-// a converged ring costs no read. A node whose progress cannot be read is
+// is 0 (sstables only turn old when a node restarts on a newer release),
+// and the nodes in follow (plan.Following: a rebuild or a cleanup tried
+// there, in NORMAL mode) every time, with RingNode.Tasks: a converged ring
+// costs no read. A node whose progress cannot be read is
 // unknown this time.
-func (e *Engine) readProgress(ctx context.Context, cluster string, snap *ring.Snapshot, rg *plan.Ring) {
+func (e *Engine) readProgress(ctx context.Context, cluster string, snap *ring.Snapshot, rg *plan.Ring, follow []string) {
 	st := e.state(cluster)
 	e.mu.Lock()
 	known := st.progress
@@ -62,9 +65,9 @@ func (e *Engine) readProgress(ctx context.Context, cluster string, snap *ring.Sn
 		if prev == nil || prev.release != en.View.ReleaseVersion {
 			prev = &nodeProgress{release: en.View.ReleaseVersion, old: -1}
 		}
-		if prev.final && !active(en.View.Mode) {
+		if prev.final && !active(en.View.Mode) && !slices.Contains(follow, en.Node.Pod) {
 			next[en.Node.Pod] = prev
-			setProgress(rg, en.Node.Pod, time.Time{}, prev.old)
+			setProgress(rg, en.Node.Pod, time.Time{}, prev.old, nil)
 			continue
 		}
 		jobs = append(jobs, &job{node: en.Node, mode: en.View.Mode, prev: prev})
@@ -83,7 +86,7 @@ func (e *Engine) readProgress(ctx context.Context, cluster string, snap *ring.Sn
 		p := *j.prev
 		if j.got == nil {
 			next[j.node.Pod] = &p
-			setProgress(rg, j.node.Pod, time.Time{}, p.old)
+			setProgress(rg, j.node.Pod, time.Time{}, p.old, nil)
 			continue
 		}
 		if sig := string(j.mode) + ";" + j.got.Signature(); sig != p.sig || p.since.IsZero() {
@@ -93,18 +96,18 @@ func (e *Engine) readProgress(ctx context.Context, cluster string, snap *ring.Sn
 		major, _ := ring.ReleaseMajor(p.release)
 		p.final = p.old == 0 || major < 4 // 3.x has no OldVersionSSTableCount
 		next[j.node.Pod] = &p
-		setProgress(rg, j.node.Pod, p.since, p.old)
+		setProgress(rg, j.node.Pod, p.since, p.old, j.got.Tasks())
 	}
 	e.mu.Lock()
 	st.progress = next
 	e.mu.Unlock()
 }
 
-func setProgress(rg *plan.Ring, pod string, since time.Time, old int64) {
+func setProgress(rg *plan.Ring, pod string, since time.Time, old int64, tasks []string) {
 	n, ok := rg.Nodes[pod]
 	if !ok {
 		return
 	}
-	n.NoProgressSince, n.OldSSTables = since, old
+	n.NoProgressSince, n.OldSSTables, n.Tasks = since, old, tasks
 	rg.Nodes[pod] = n
 }

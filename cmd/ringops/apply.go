@@ -33,6 +33,7 @@ type applyFlags struct {
 	via         string
 	credentials string
 	verbose     bool
+	keyspaces   bool
 }
 
 func newApplyCommand() *cobra.Command {
@@ -82,6 +83,7 @@ timeout or --timeout, 7 an API server unreachable.`,
 	fl.StringVar(&f.previous, "previous", "", "the cluster.yaml rolled out before: the change is validated against it")
 	fl.StringVar(&f.via, "via", "direct", "how to reach the Jolokia agents: direct (pod IP) or proxy (API server pod proxy)")
 	fl.StringVar(&f.credentials, "jolokia-credentials", "", "Jolokia credentials: a directory with files username and password, or a user:password file (default: the spec's Secret)")
+	fl.BoolVar(&f.keyspaces, "manage-keyspaces", false, "read and alter keyspace replication over CQL, rebuild new datacenters and clean up after lowered factors (#15)")
 	fl.BoolVarP(&f.verbose, "verbose", "v", false, "print times, and the API requests made per region at the end")
 	return cmd
 }
@@ -167,8 +169,8 @@ func newApplyRun(ctx context.Context, stderr io.Writer, out *progress, cd *clust
 	}
 	jc := ring.NewClient(router, ring.DefaultOptions())
 	engine, err := reconciler.New(reconciler.Clients{Kube: manager, Ring: jc,
-		Operations: ring.NewOperations(jc, ring.DefaultOperationOptions()),
-		Renderer:   render.New(render.DefaultOptions()), Events: out.event}, reconciler.DefaultOptions())
+		Operations: ring.NewOperations(jc, ring.DefaultOperationOptions()), Schema: cqlSchema(clients, f.keyspaces),
+		Renderer: render.New(render.DefaultOptions()), Events: out.event}, reconciler.DefaultOptions())
 	if err != nil {
 		return nil, err
 	}

@@ -45,6 +45,7 @@ type runFlags struct {
 	logFormat, logLevel      string
 
 	leaderElect                           bool
+	manageKeyspaces                       bool
 	leaderElectionNamespace               string
 	leaderElectionID, leaderElectionCtx   string
 	leaseDuration, renewDeadline, retryLE time.Duration
@@ -132,6 +133,7 @@ the statuses are flushed, the leader Lease is released, exit 0.`,
 	fl.StringVar(&f.externalURL, "external-url", "", "URL users reach this daemon at; commit statuses link to it")
 	fl.StringVar(&f.logFormat, "log-format", "text", "log format: text or json")
 	fl.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn or error")
+	fl.BoolVar(&f.manageKeyspaces, "manage-keyspaces", false, "read and alter keyspace replication over CQL, rebuild new datacenters and clean up after lowered factors (#15)")
 	fl.BoolVar(&f.leaderElect, "leader-elect", false, "elect a leader on a Lease so that several replicas can run (only the leader acts)")
 	fl.StringVar(&f.leaderElectionNamespace, "leader-election-namespace", "", "namespace of the Lease (default: $POD_NAMESPACE)")
 	fl.StringVar(&f.leaderElectionID, "leader-election-id", "ringops", "name of the Lease")
@@ -317,8 +319,8 @@ func setUpDaemon(ctx context.Context, log *slog.Logger, f runFlags) (*daemonSetu
 	}
 	jc := ring.NewClient(router, ring.DefaultOptions())
 	s.engine, err = reconciler.New(reconciler.Clients{Kube: manager, Ring: jc,
-		Operations: ring.NewOperations(jc, ring.DefaultOperationOptions()),
-		Renderer:   render.New(render.DefaultOptions())}, engineOptions(f))
+		Operations: ring.NewOperations(jc, ring.DefaultOperationOptions()), Schema: cqlSchema(s.clients, f.manageKeyspaces),
+		Renderer: render.New(render.DefaultOptions())}, engineOptions(f))
 	if err != nil {
 		return nil, err
 	}
@@ -492,4 +494,14 @@ func engineOptions(f runFlags) reconciler.Options {
 	o := reconciler.DefaultOptions()
 	o.IdleInterval = f.resync
 	return o
+}
+
+// cqlSchema is the engine's CQL edge when keyspaces are managed (nil
+// otherwise: the planner then leaves replication alone), with the CQL
+// credentials and CA read in each region.
+func cqlSchema(clients *kube.Clients, manage bool) reconciler.Schema {
+	if !manage {
+		return nil
+	}
+	return &reconciler.CQLSchema{Router: reconciler.NewSecretRouter(clients, reconciler.SecretRouterOptions{})}
 }
