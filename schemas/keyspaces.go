@@ -276,3 +276,18 @@ func keyspaceNames(names []string) string {
 	}
 	return strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1]
 }
+
+// RebuildSource is the datacenter whose nodes stream their data to the
+// nodes of datacenter dc when it is added to a running cluster: its
+// rebuildFrom, else the seed datacenter (the first).
+func (c *CassandraCluster) RebuildSource(dc string) string {
+	for _, d := range c.Spec.Datacenters {
+		if d.Name == dc && d.RebuildFrom != "" {
+			return d.RebuildFrom
+		}
+	}
+	if len(c.Spec.Datacenters) == 0 {
+		return ""
+	}
+	return c.Spec.Datacenters[0].Name
+}

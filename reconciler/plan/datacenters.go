@@ -142,14 +142,7 @@ func (v *view) unjoinedNext(d *dcState) bool {
 
 // sourceOf is the datacenter the nodes of dc are rebuilt from: its
 // rebuildFrom, else the seed datacenter.
-func (v *view) sourceOf(dc string) string {
-	for _, s := range v.c.Spec.Datacenters {
-		if s.Name == dc && s.RebuildFrom != "" {
-			return s.RebuildFrom
-		}
-	}
-	return v.c.Spec.Datacenters[0].Name
-}
+func (v *view) sourceOf(dc string) string { return v.c.RebuildSource(dc) }
 
 // rebuildMark reads a rack's AnnotationRebuild: the source datacenter and
 // the keyspaces, all of them when the rack's nodes joined without
