@@ -136,7 +136,9 @@ func (noRing) UpgradeSSTables(context.Context, ring.Node) error {
 func (noRing) Rebuild(context.Context, ring.Node, string, []string) error {
 	return errors.New("connection refused")
 }
-func (noRing) Cleanup(context.Context, ring.Node, []string) error { return errors.New("connection refused") }
+func (noRing) Cleanup(context.Context, ring.Node, []string) error {
+	return errors.New("connection refused")
+}
 func (noRing) ReadProgress(context.Context, ring.Node) (*ring.Progress, error) {
 	return nil, errors.New("connection refused")
 }
