@@ -38,9 +38,11 @@ type NodeOperations interface {
 	Decommission(ctx context.Context, n ring.Node) error
 	ResumeBootstrap(ctx context.Context, n ring.Node) error
 	UpgradeSSTables(ctx context.Context, n ring.Node) error
-	// Rebuild and Cleanup are the #15 operations (ring.Operations).
-	Rebuild(ctx context.Context, n ring.Node, source string, keyspaces []string) error
-	Cleanup(ctx context.Context, n ring.Node, keyspaces []string) error
+	// ForceDecommission, Rebuild and Cleanup are the #15 operations
+	// (ring.Operations); done: Cassandra answered in time that it finished.
+	ForceDecommission(ctx context.Context, n ring.Node) error
+	Rebuild(ctx context.Context, n ring.Node, source string, keyspaces []string) (done bool, err error)
+	Cleanup(ctx context.Context, n ring.Node, keyspaces []string) (done bool, err error)
 	ring.ProgressReader
 }
 

@@ -221,18 +221,26 @@ func (f *fakeRing) UpgradeSSTables(_ context.Context, n ring.Node) error {
 	return f.opErr
 }
 
-func (f *fakeRing) Rebuild(_ context.Context, n ring.Node, source string, keyspaces []string) error {
+func (f *fakeRing) ForceDecommission(ctx context.Context, n ring.Node) error {
+	f.mu.Lock()
+	f.ops = append(f.ops, "ForceDecommission "+n.Pod+"@"+n.IP)
+	f.mu.Unlock()
+	f.setMode(n.IP, ring.ModeLeaving)
+	return nil
+}
+
+func (f *fakeRing) Rebuild(_ context.Context, n ring.Node, source string, keyspaces []string) (bool, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.ops = append(f.ops, fmt.Sprintf("Rebuild %s@%s from %s %v", n.Pod, n.IP, source, keyspaces))
-	return f.opErr
+	return f.opErr == nil, f.opErr
 }
 
-func (f *fakeRing) Cleanup(_ context.Context, n ring.Node, keyspaces []string) error {
+func (f *fakeRing) Cleanup(_ context.Context, n ring.Node, keyspaces []string) (bool, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.ops = append(f.ops, fmt.Sprintf("Cleanup %s@%s %v", n.Pod, n.IP, keyspaces))
-	return f.opErr
+	return f.opErr == nil, f.opErr
 }
 
 func (f *fakeRing) ReadProgress(_ context.Context, n ring.Node) (*ring.Progress, error) {

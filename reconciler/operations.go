@@ -19,7 +19,10 @@ var ErrNotObserved = errors.New("not in the last observation")
 // then starts the operation on the step's node and returns: the operation
 // is fire-and-forget, its call never held open (the Jolokia agent may
 // serve one request at a time), and the planner follows it from the ring.
-// An error is the step's: the node refused, or could not be asked.
+// An error is the step's: the node refused, or could not be asked. A
+// rebuild or cleanup that answered in time that it is done has its
+// Step.OnSuccess applied (#15); the planner learns of one that did not
+// from the node's progress.
 func (e *Engine) operate(ctx context.Context, cluster string, s plan.Step) ([]kube.Result, error) {
 	results, err := one(e.kube.ApplyObject(ctx, s.Context, s.Objects[0]))
 	if err != nil {
@@ -29,21 +32,36 @@ func (e *Engine) operate(ctx context.Context, cluster string, s plan.Step) ([]ku
 	if err != nil {
 		return results, err
 	}
+	done := false
 	switch s.Action {
 	case plan.Decommission:
-		err = e.nodeOps.Decommission(ctx, n)
+		if s.Force {
+			err = e.nodeOps.ForceDecommission(ctx, n)
+		} else {
+			err = e.nodeOps.Decommission(ctx, n)
+		}
 	case plan.ResumeBootstrap:
 		err = e.nodeOps.ResumeBootstrap(ctx, n)
 	case plan.UpgradeSSTables:
 		err = e.nodeOps.UpgradeSSTables(ctx, n)
 	case plan.Rebuild:
-		err = e.nodeOps.Rebuild(ctx, n, s.Datacenter, stepKeyspaces(s))
+		done, err = e.nodeOps.Rebuild(ctx, n, s.Datacenter, stepKeyspaces(s))
 	case plan.Cleanup:
-		err = e.nodeOps.Cleanup(ctx, n, stepKeyspaces(s))
+		done, err = e.nodeOps.Cleanup(ctx, n, stepKeyspaces(s))
 	default:
 		err = fmt.Errorf("step %s: %w: not a node operation", s.Action, ErrBadStep)
 	}
-	return results, err
+	if err != nil || !done {
+		return results, err
+	}
+	for _, u := range s.OnSuccess { // the durable record of an operation that answered done
+		r, err := one(e.kube.ApplyObject(ctx, s.Context, u))
+		results = append(results, r...)
+		if err != nil {
+			return results, err
+		}
+	}
+	return results, nil
 }
 
 // node is a pod of the last observation as the ring knows it.

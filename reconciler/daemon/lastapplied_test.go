@@ -133,11 +133,14 @@ func (noRing) ResumeBootstrap(context.Context, ring.Node) error {
 func (noRing) UpgradeSSTables(context.Context, ring.Node) error {
 	return errors.New("connection refused")
 }
-func (noRing) Rebuild(context.Context, ring.Node, string, []string) error {
+func (noRing) ForceDecommission(context.Context, ring.Node) error {
 	return errors.New("connection refused")
 }
-func (noRing) Cleanup(context.Context, ring.Node, []string) error {
-	return errors.New("connection refused")
+func (noRing) Rebuild(context.Context, ring.Node, string, []string) (bool, error) {
+	return false, errors.New("connection refused")
+}
+func (noRing) Cleanup(context.Context, ring.Node, []string) (bool, error) {
+	return false, errors.New("connection refused")
 }
 func (noRing) ReadProgress(context.Context, ring.Node) (*ring.Progress, error) {
 	return nil, errors.New("connection refused")

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -43,9 +44,10 @@ const (
 // call is not held open longer than ExecTimeout, and no answer in time is
 // no failure: the rebuild runs on, and shows in the node's "Rebuild"
 // streams (ReadProgress). Sent again after it ended, it streams only what
-// is missing and answers at once when nothing is. An answer in time with
-// an exception is ErrRebuildFailed.
-func (o *Operations) Rebuild(ctx context.Context, n Node, source string, keyspaces []string) error {
+// is missing and answers at once when nothing is. done is true when
+// Cassandra answered in time that it finished; an answer in time with an
+// exception is ErrRebuildFailed.
+func (o *Operations) Rebuild(ctx context.Context, n Node, source string, keyspaces []string) (done bool, err error) {
 	reqs := make([]Request, 0, max(1, len(keyspaces)))
 	if len(keyspaces) == 0 {
 		reqs = append(reqs, Request{Type: "exec", MBean: StorageServiceMBean, Operation: RebuildOperation, Arguments: []any{source, nil, nil, nil}})
@@ -60,13 +62,13 @@ func (o *Operations) Rebuild(ctx context.Context, n Node, source string, keyspac
 // keyspaces (every keyspace when none is named, as nodetool cleanup), one
 // job at a time per keyspace; like Rebuild, fire-and-forget, followed
 // through the node's "Cleanup" compactions. A status other than 0 answered
-// in time is ErrCleanupFailed.
-func (o *Operations) Cleanup(ctx context.Context, n Node, keyspaces []string) error {
+// in time is ErrCleanupFailed; done as for Rebuild.
+func (o *Operations) Cleanup(ctx context.Context, n Node, keyspaces []string) (done bool, err error) {
 	if len(keyspaces) == 0 {
-		var err error
 		if keyspaces, err = o.keyspaces(ctx, n); err != nil {
-			return fmt.Errorf("cleanup %s: %w", n.Pod, err)
+			return false, fmt.Errorf("cleanup %s: %w", n.Pod, err)
 		}
+		keyspaces = slices.DeleteFunc(keyspaces, func(k string) bool { return slices.Contains(localKeyspaces, k) })
 	}
 	reqs := make([]Request, len(keyspaces))
 	for i, ks := range keyspaces {
@@ -75,29 +77,36 @@ func (o *Operations) Cleanup(ctx context.Context, n Node, keyspaces []string) er
 	return o.normalBulk(ctx, n, "cleanup", ErrCleanupFailed, reqs)
 }
 
-// normalBulk sends reqs to n, NORMAL, as one fire-and-forget bulk POST.
-func (o *Operations) normalBulk(ctx context.Context, n Node, what string, failed error, reqs []Request) error {
+// localKeyspaces are the keyspaces of LocalStrategy (and the virtual
+// ones), which Cassandra refuses to clean up ("Cleanup of the system
+// keyspace is neither necessary nor possible").
+var localKeyspaces = []string{"system", "system_schema", "system_views", "system_virtual_schema"}
+
+// normalBulk sends reqs to n, NORMAL, as one fire-and-forget bulk POST;
+// done when they all answered in time.
+func (o *Operations) normalBulk(ctx context.Context, n Node, what string, failed error, reqs []Request) (bool, error) {
 	if err := o.acquire(n); err != nil {
-		return fmt.Errorf("%s %w", what, err)
+		return false, fmt.Errorf("%s %w", what, err)
 	}
 	defer o.release(n)
 	v, err := o.ops.ReadView(ctx, n)
 	if err != nil {
-		return fmt.Errorf("%s %s: %w", what, n.Pod, err)
+		return false, fmt.Errorf("%s %s: %w", what, n.Pod, err)
 	}
 	if v.Mode != ModeNormal {
-		return fmt.Errorf("%s %s: node is %s, not NORMAL: %w", what, n.Pod, v.Mode, failed)
+		return false, fmt.Errorf("%s %s: node is %s, not NORMAL: %w", what, n.Pod, v.Mode, failed)
 	}
 	callCtx, cancel := context.WithTimeout(ctx, o.opts.ExecTimeout)
 	defer cancel()
 	resps, err := o.ops.Bulk(callCtx, n, reqs)
 	switch {
 	case err == nil:
-		return bulkAnswers(n, what, failed, reqs, resps)
+		err = bulkAnswers(n, what, failed, reqs, resps)
+		return err == nil, err
 	case lostAnswer(err) && ctx.Err() == nil:
-		return nil
+		return false, nil
 	}
-	return fmt.Errorf("%s %s: %w", what, n.Pod, err)
+	return false, fmt.Errorf("%s %s: %w", what, n.Pod, err)
 }
 
 // bulkAnswers judges the answers of operations that finished in time: an

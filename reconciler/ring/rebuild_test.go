@@ -33,20 +33,24 @@ func TestRebuild(t *testing.T) {
 		keyspaces []string
 		bulk      func([]Request) ([]Response, error)
 		want      error
+		lost      bool
 		wantArgs  [][]any
 	}{
-		{"every keyspace: a null keyspace", ModeNormal, nil, answer("null", "", nil), nil, [][]any{{"dc1", nil, nil, nil}}},
-		{"one call per keyspace named", ModeNormal, []string{"orders", "system_auth"}, answer("null", "", nil), nil,
+		{"every keyspace: a null keyspace", ModeNormal, nil, answer("null", "", nil), nil, false, [][]any{{"dc1", nil, nil, nil}}},
+		{"one call per keyspace named", ModeNormal, []string{"orders", "system_auth"}, answer("null", "", nil), nil, false,
 			[][]any{{"dc1", "orders", nil, nil}, {"dc1", "system_auth", nil, nil}}},
-		{"no answer in time is no failure", ModeNormal, nil, answer("", "", ErrTimeout), nil, [][]any{{"dc1", nil, nil, nil}}},
+		{"no answer in time is no failure", ModeNormal, nil, answer("", "", ErrTimeout), nil, true, [][]any{{"dc1", nil, nil, nil}}},
 		{"a rebuild already runs", ModeNormal, nil, answer("", "java.lang.IllegalStateException : Node is still rebuilding. Check nodetool netstats.", nil),
-			ErrRebuildFailed, [][]any{{"dc1", nil, nil, nil}}},
-		{"a node that is not NORMAL", ModeJoining, nil, answer("null", "", nil), ErrRebuildFailed, nil},
+			ErrRebuildFailed, false, [][]any{{"dc1", nil, nil, nil}}},
+		{"a node that is not NORMAL", ModeJoining, nil, answer("null", "", nil), ErrRebuildFailed, false, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := &fakeOps{view: View{ReleaseVersion: "5.0.1", Mode: tt.mode}, bulk: tt.bulk}
-			err := NewOperations(f, OperationOptions{}).Rebuild(context.Background(), leaver, "dc1", tt.keyspaces)
+			done, err := NewOperations(f, OperationOptions{}).Rebuild(context.Background(), leaver, "dc1", tt.keyspaces)
+			if done != (err == nil && !tt.lost) {
+				t.Errorf("done %v with error %v", done, err)
+			}
 			if tt.want == nil && err != nil || tt.want != nil && !errors.Is(err, tt.want) {
 				t.Fatalf("got %v, want %v", err, tt.want)
 			}
@@ -68,7 +72,7 @@ func TestRebuild(t *testing.T) {
 
 func TestCleanup(t *testing.T) {
 	f := &fakeOps{view: View{ReleaseVersion: "5.0.1", Mode: ModeNormal}, bulk: answer("1", "", nil)}
-	err := NewOperations(f, OperationOptions{}).Cleanup(context.Background(), leaver, []string{"orders"})
+	_, err := NewOperations(f, OperationOptions{}).Cleanup(context.Background(), leaver, []string{"orders"})
 	if !errors.Is(err, ErrCleanupFailed) {
 		t.Fatalf("status 1 (ABORTED): got %v, want ErrCleanupFailed", err)
 	}
@@ -77,8 +81,8 @@ func TestCleanup(t *testing.T) {
 		t.Errorf("sent %+v, want %+v", f.bulks[0][0], want)
 	}
 	f = &fakeOps{view: View{ReleaseVersion: "5.0.1", Mode: ModeNormal}, bulk: answer("0", "", nil)}
-	if err := NewOperations(f, OperationOptions{}).Cleanup(context.Background(), leaver, []string{"orders"}); err != nil {
-		t.Fatalf("status 0: %v", err)
+	if done, err := NewOperations(f, OperationOptions{}).Cleanup(context.Background(), leaver, []string{"orders"}); err != nil || !done {
+		t.Fatalf("status 0: done %v, %v", done, err)
 	}
 }
 
