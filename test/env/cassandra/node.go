@@ -21,18 +21,20 @@ type Node struct {
 	cancel  context.CancelFunc // ends the requests to the agent
 
 	// Guarded by sim.mu.
-	mode      Mode
-	running   bool
-	gossiping bool
-	isSeed    bool
-	seedIPs   []string
-	view      *view
-	booting   *streamPlan    // the bootstrap streaming, while it runs
-	decom     *decomOp       // the decommission, while it runs
-	upgrades  []*upgradeTask // upgradeSSTables running
-	overlaps  int            // operations started while the same one ran
-	faults    Faults
-	err       error
+	mode       Mode
+	running    bool
+	gossiping  bool
+	isSeed     bool
+	seedIPs    []string
+	view       *view
+	booting    *streamPlan    // the bootstrap streaming, while it runs
+	decom      *decomOp       // the decommission, while it runs
+	upgrades   []*upgradeTask // upgradeSSTables running
+	cleanups   []*upgradeTask // forceKeyspaceCleanup running (#15)
+	rebuilding *streamPlan    // the rebuild streaming, while it runs (#15)
+	overlaps   int            // operations started while the same one ran
+	faults     Faults
+	err        error
 	// cqlAt is when the native transport starts (zero: not before the
 	// node is NORMAL); cqlOff is `nodetool disablebinary`.
 	cqlAt  time.Time
