@@ -297,7 +297,10 @@ func (v *view) alter(d *dcState, changes []KeyspaceChange, marks map[*rack]map[s
 	if changes = v.withoutEmptyDCs(changes); len(changes) == 0 {
 		return nil
 	}
-	marks = v.withAuthDCs(changes, marks)
+	if c := v.authElsewhere(d, changes); c != nil {
+		return c
+	}
+	marks = v.withAuthDCs(d, changes, marks)
 	what := "alter keyspaces " + keyspaceNames(changes)
 	s := Step{Action: AlterKeyspace, Context: v.dcContext(d), Keyspaces: changes, Datacenter: v.coordinator(),
 		Target: ObjectRef{Kind: "Keyspace", Name: changes[0].Keyspace}, Reason: why}
@@ -345,7 +348,7 @@ func (v *view) withoutEmptyDCs(changes []KeyspaceChange) []KeyspaceChange {
 // NetworkTopologyStrategy.validateExpectedOptions), so each gains it at
 // the factor it may have, at least 1; the nodes of one that stays then owe
 // a rebuild of it.
-func (v *view) withAuthDCs(changes []KeyspaceChange, marks map[*rack]map[string]string) map[*rack]map[string]string {
+func (v *view) withAuthDCs(at *dcState, changes []KeyspaceChange, marks map[*rack]map[string]string) map[*rack]map[string]string {
 	k, managed := v.managed()[schemas.AuthKeyspace]
 	for i, c := range changes {
 		if !managed || c.Keyspace != schemas.AuthKeyspace {
@@ -357,8 +360,8 @@ func (v *view) withAuthDCs(changes []KeyspaceChange, marks map[*rack]map[string]
 				continue
 			}
 			changes[i].To[name] = min(max(allowed(k, d), 1), d.nodes)
-			if d.target == 0 {
-				continue
+			if d.target == 0 || v.dcContext(d) != v.dcContext(at) {
+				continue // a step applies objects in its own context only (authElsewhere)
 			}
 			if marks == nil {
 				marks = map[*rack]map[string]string{}
@@ -371,6 +374,41 @@ func (v *view) withAuthDCs(changes []KeyspaceChange, marks map[*rack]map[string]
 		}
 	}
 	return marks
+}
+
+// authElsewhere is, when changes alter system_auth (managed) and leave
+// out a datacenter with nodes that stays, in another context than d's,
+// that datacenter's own AlterKeyspace first: system_auth gains every
+// datacenter with nodes it lacks, and that one's racks are marked for a
+// rebuild of it (a step writes objects in its own context only). nil
+// otherwise.
+func (v *view) authElsewhere(d *dcState, changes []KeyspaceChange) *candidate {
+	k, managed := v.managed()[schemas.AuthKeyspace]
+	obs, ok := v.observed(schemas.AuthKeyspace)
+	if !managed || !ok || obs.Strategy != NetworkTopology {
+		return nil
+	}
+	for _, c := range changes {
+		if c.Keyspace != schemas.AuthKeyspace {
+			continue
+		}
+		for _, name := range append(v.specDCs(), v.orphanDCs()...) {
+			m := v.dc(name)
+			if m.nodes == 0 || m.target == 0 || c.To[name] > 0 || v.dcContext(m) == v.dcContext(d) {
+				continue
+			}
+			to := maps.Clone(obs.Factors)
+			for _, other := range append(v.specDCs(), v.orphanDCs()...) {
+				if o := v.dc(other); o.nodes > 0 && to[other] == 0 {
+					to[other] = min(max(allowed(k, o), 1), o.nodes)
+				}
+			}
+			return v.alter(m, []KeyspaceChange{{Keyspace: k.Name, From: obs, To: to}}, v.rebuildMarks(m, []string{k.Name}),
+				fmt.Sprintf("system_auth must replicate to every datacenter with nodes before any change of it (Cassandra refuses it otherwise), and %s has %s: replication of system_auth gains %s; then its nodes are rebuilt from %s",
+					name, plural(int(m.nodes), "node"), name, v.sourceOf(name)))
+		}
+	}
+	return nil
 }
 
 // dcContext is the context of a datacenter: the spec's, or its racks'.
