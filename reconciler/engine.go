@@ -185,10 +185,15 @@ func New(c Clients, opts Options) (*Engine, error) {
 		sink: c.Events, opts: opts.withDefaults(), clusters: map[string]*clusterState{}}, nil
 }
 
-// Close releases the engine. It runs nothing in the background: the
-// operations it started (a decommission, an upgradesstables) run on in
-// Cassandra, and the planner follows them from the ring.
-func (e *Engine) Close() {}
+// Close releases the engine (and the CQL edge's sessions). It runs nothing
+// in the background: the operations it started (a decommission, an
+// upgradesstables, a rebuild) run on in Cassandra, and the planner follows
+// them from the ring.
+func (e *Engine) Close() {
+	if c, ok := e.schema.(interface{ Close() }); ok {
+		c.Close() // the CQL edge's sessions
+	}
+}
 
 // Step is one turn of the loop: observe, plan, execute the plan's steps.
 // It returns the plan, the events of its execution and the first error

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/ringops/ringops/reconciler/cql"
@@ -38,21 +40,59 @@ type SchemaTarget struct {
 }
 
 // CQLSchema is Schema over the native protocol (reconciler/cql), with the
-// credentials and TLS of the spec read in each region by Router. Each
-// request opens and closes its own session: the edge is used once per
-// observation and once per step.
+// credentials and TLS of the spec read in each region by Router. It keeps
+// one client per cluster, datacenter and set of contacts (the driver's
+// session is reused across observations, every few hundred milliseconds
+// while a rollout waits); a client of other contacts replaces it. Close
+// releases them.
 type CQLSchema struct {
 	Router *SecretRouter
+
+	mu      sync.Mutex
+	clients map[string]*cql.Client // by cluster/context/dc
+	keys    map[string]string      // by cluster/context/dc: its contacts
 }
 
 var _ Schema = (*CQLSchema)(nil)
 
 func (s *CQLSchema) client(ctx context.Context, at SchemaTarget) (*cql.Client, error) {
+	id := at.Cluster.Metadata.Name + "/" + at.Context + "/" + at.DC
+	contacts := strings.Join(at.Contacts, ",")
+	s.mu.Lock()
+	c, ok := s.clients[id]
+	if ok && s.keys[id] == contacts {
+		s.mu.Unlock()
+		return c, nil
+	}
+	s.mu.Unlock()
 	opts, err := s.Router.CQLOptions(ctx, at.Cluster, at.Context)
 	if err != nil {
 		return nil, err
 	}
-	return cql.New(at.DC, at.Contacts, opts)
+	n, err := cql.New(at.DC, at.Contacts, opts)
+	if err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.clients == nil {
+		s.clients, s.keys = map[string]*cql.Client{}, map[string]string{}
+	}
+	if old := s.clients[id]; old != nil {
+		go old.Close() // a request in flight on it ends with ErrClosed
+	}
+	s.clients[id], s.keys[id] = n, contacts
+	return n, nil
+}
+
+// Close closes every client.
+func (s *CQLSchema) Close() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for id, c := range s.clients {
+		c.Close()
+		delete(s.clients, id)
+	}
 }
 
 // Keyspaces implements Schema.
@@ -61,7 +101,6 @@ func (s *CQLSchema) Keyspaces(ctx context.Context, at SchemaTarget) ([]cql.Keysp
 	if err != nil {
 		return nil, err
 	}
-	defer c.Close()
 	return c.Keyspaces(ctx)
 }
 
@@ -71,7 +110,6 @@ func (s *CQLSchema) Alter(ctx context.Context, at SchemaTarget, keyspace string,
 	if err != nil {
 		return nil, err
 	}
-	defer c.Close()
 	return c.AlterReplication(ctx, keyspace, factors)
 }
 
@@ -81,7 +119,6 @@ func (s *CQLSchema) SchemaVersions(ctx context.Context, at SchemaTarget) (cql.Ve
 	if err != nil {
 		return nil, err
 	}
-	defer c.Close()
 	return c.SchemaVersions(ctx)
 }
 
