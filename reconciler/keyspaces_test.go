@@ -8,6 +8,7 @@ import (
 
 	"github.com/ringops/ringops/reconciler/cql"
 	"github.com/ringops/ringops/reconciler/plan"
+	"github.com/ringops/ringops/schemas"
 )
 
 // TestKeyspacesOf: the planner sees every keyspace with replicas, local
@@ -35,4 +36,23 @@ func TestAlterKeyspaceNeedsCQL(t *testing.T) {
 	require.True(t, errors.Is(err, ErrMissingClient), "%v", err)
 	require.ErrorIs(t, checkStep(plan.Step{Action: plan.AlterKeyspace, Datacenter: "dc1"}), ErrBadStep)
 	require.ErrorIs(t, checkStep(plan.Step{Action: plan.Rebuild}), ErrBadStep)
+}
+
+// TestCQLSchemaReusesClients: one client per datacenter while its
+// contacts stay the same; another when they change.
+func TestCQLSchemaReusesClients(t *testing.T) {
+	s := &CQLSchema{Router: &SecretRouter{}}
+	defer s.Close()
+	c := &schemas.CassandraCluster{}
+	c.Metadata.Name = "orders"
+	at := SchemaTarget{Cluster: c, Context: "eu-west", DC: "dc1", Contacts: []string{"10.0.0.1", "10.0.0.2"}}
+	a, err := s.client(t.Context(), at)
+	require.NoError(t, err)
+	b, err := s.client(t.Context(), at)
+	require.NoError(t, err)
+	require.Same(t, a, b)
+	at.Contacts = []string{"10.0.0.1", "10.0.0.3"}
+	d, err := s.client(t.Context(), at)
+	require.NoError(t, err)
+	require.NotSame(t, a, d)
 }
