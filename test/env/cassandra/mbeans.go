@@ -252,7 +252,7 @@ func (n *Node) unreachableNodes(port string) []string {
 		}
 	}
 	for _, e := range n.view.eps {
-		if e.status == statusLeft && e.hostID != n.hostID && !n.sim.gossiping(e.hostID) {
+		if e.status == statusLeft && e.hostID != n.hostID && !n.sim.gossiping(e.hostID) && !n.view.leftUnseen[e.hostID] {
 			out = append(out, e.addr+port)
 		}
 	}
@@ -281,12 +281,18 @@ func (n *Node) hostIDMap(port string) map[string]string {
 // every member broadcast (down ones keep theirs, as LoadBroadcaster does),
 // written as FileUtils.stringifyFileSize writes sizes ("119.84 KiB").
 // A node learns the others' loads from their gossip state (LOAD), so its
-// view's members have theirs (checked against a real 5.0 node by
+// view's members have theirs, and so have the LEFT nodes it first learned
+// already gone (view.leftUnseen; both checked against a real 5.0 node by
 // test/env's conformance test).
 func (n *Node) loadMap(port string) map[string]string {
 	out := map[string]string{n.cfg.IP + port: stringifySize(loadOf(n.hostID))}
 	for _, e := range n.view.members() {
 		out[e.addr+port] = stringifySize(loadOf(e.hostID))
+	}
+	for id := range n.view.leftUnseen {
+		if e := n.view.eps[id]; e != nil {
+			out[e.addr+port] = stringifySize(loadOf(id))
+		}
 	}
 	return out
 }

@@ -90,6 +90,12 @@ type view struct {
 	// quarantine holds the last state of evicted endpoints: gossip does not
 	// bring back a state that is not newer.
 	quarantine map[string]*endpoint
+	// leftUnseen holds the endpoints this view first learned already LEFT
+	// (it never knew them as ring members): a real 5.0 node keeps their
+	// LOAD (LoadMap) but never lists them unreachable, whereas a node that
+	// saw one leave lists it unreachable once it is silent and drops its
+	// load (both seen on real nodes: test/env's conformance test).
+	leftUnseen map[string]bool
 }
 
 // revs hands out view stamps.
@@ -98,7 +104,8 @@ var revs atomic.Int64
 func newView() *view {
 	return &view{
 		eps: map[string]*endpoint{}, fd: map[string]liveness{}, seen: map[string]int64{},
-		downSince: map[string]time.Time{}, quarantine: map[string]*endpoint{}, rev: revs.Add(1),
+		downSince: map[string]time.Time{}, quarantine: map[string]*endpoint{}, leftUnseen: map[string]bool{},
+		rev: revs.Add(1),
 	}
 }
 
@@ -116,6 +123,7 @@ func (v *view) mark(id string, l liveness) {
 // forget drops an endpoint from the view.
 func (v *view) forget(id string) {
 	delete(v.eps, id)
+	delete(v.leftUnseen, id)
 	delete(v.fd, id)
 	delete(v.downSince, id)
 	v.changed()
@@ -145,6 +153,13 @@ func (v *view) learn(self string, e *endpoint) {
 		return
 	}
 	delete(v.quarantine, e.hostID)
+	_, known := v.eps[e.hostID]
+	switch {
+	case e.status != statusLeft:
+		delete(v.leftUnseen, e.hostID)
+	case !known:
+		v.leftUnseen[e.hostID] = true
+	}
 	v.eps[e.hostID] = e.clone()
 	v.changed()
 	switch {
