@@ -69,6 +69,7 @@ func TestSimulatorConformsToRealCassandra(t *testing.T) {
 		leaving, decommissioned       = "a node leaving", "decommissioned"
 		stopped                       = "the decommissioned node stopped (its pod removed)"
 		joinFailed                    = "a bootstrap failed (its source died)"
+		resumed                       = "the bootstrap resumed and done"
 	)
 
 	each(func(w *confWorld) { scaleTo(t, w.region, "tiny-dc1-r1", 1) })
@@ -167,6 +168,26 @@ func TestSimulatorConformsToRealCassandra(t *testing.T) {
 		w.capture(t, joinFailed, "tiny-dc1-r2-0")
 	})
 	compare(joinFailed, "tiny-dc1-r2-0")
+
+	// The bootstrap resumed once its source is back (`nodetool bootstrap
+	// resume`, what ringops' ResumeBootstrap sends): NORMAL, serving CQL.
+	// (5.0's DECOMMISSION_FAILED is not shown on a real node here: a
+	// forced decommission whose only target was killed while it waited out
+	// RING_DELAY was not DECOMMISSION_FAILED three minutes later; to be
+	// looked into.)
+	each(func(w *confWorld) {
+		w.region.Kubelet.SetFault("cassandra", "tiny-dc1-r1-0", kubelet.NoFault)
+		waitReady(t, w.region, "tiny-dc1-r1-0", 3*time.Minute)
+		if w.w.Sim != nil {
+			w.w.Sim.SetPodFaults("cassandra", "tiny-dc1-r2-0", cassandra.Faults{})
+		}
+		w.waitFor(t, "tiny-dc1-r2-0", "tiny-dc1-r1-0 live again", livePod("tiny-dc1-r1-0"))
+		w.exec(t, "tiny-dc1-r2-0", "resumeBootstrap")
+		w.waitFor(t, "tiny-dc1-r2-0", "its own mode NORMAL", ownMode("NORMAL"))
+		waitReady(t, w.region, "tiny-dc1-r2-0", 3*time.Minute)
+		w.capture(t, resumed, "tiny-dc1-r2-0")
+	})
+	compare(resumed, "tiny-dc1-r2-0")
 }
 
 // confWorld is one world of the conformance test with the datacenter
@@ -270,7 +291,11 @@ func (c *confWorld) post(t *testing.T, pod string, body any) ([]map[string]json.
 func (c *confWorld) exec(t *testing.T, pod, op string, args ...any) {
 	t.Helper()
 	go func() {
-		_, _ = c.post(t, pod, []map[string]any{{"type": "exec", "mbean": ring.StorageServiceMBean, "operation": op, "arguments": args}})
+		req := map[string]any{"type": "exec", "mbean": ring.StorageServiceMBean, "operation": op}
+		if len(args) > 0 {
+			req["arguments"] = args
+		}
+		_, _ = c.post(t, pod, []map[string]any{req})
 	}()
 }
 
@@ -321,6 +346,15 @@ func liveCount(n int) func(map[string]json.RawMessage, map[string]string) bool {
 		_ = json.Unmarshal(a["JoiningNodes"], &j)
 		_ = json.Unmarshal(a["LeavingNodes"], &lv)
 		return len(l) == n && len(u)+len(j)+len(lv) == 0
+	}
+}
+
+// livePod: pod is in LiveNodes.
+func livePod(pod string) func(map[string]json.RawMessage, map[string]string) bool {
+	return func(a map[string]json.RawMessage, byIP map[string]string) bool {
+		var l []string
+		_ = json.Unmarshal(a["LiveNodes"], &l)
+		return slices.ContainsFunc(l, func(ip string) bool { return byIP[ring.NormalizeEndpoint(ip)] == pod })
 	}
 }
 
