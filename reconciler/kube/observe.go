@@ -12,6 +12,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/selection"
 	"k8s.io/client-go/dynamic"
 
 	"github.com/ringops/ringops/render"
@@ -63,9 +64,17 @@ var observedResources = map[schema.GroupVersionKind]schema.GroupVersionResource{
 	ObservedKinds[3]: {Group: "apps", Version: "v1", Resource: "statefulsets"},
 }
 
-// ObjectSelector selects the objects ringops manages for a cluster.
+// ObjectSelector selects the objects ringops renders for a cluster: those
+// labelled managed-by ringops and with the cluster's label, but not the
+// Secrets it keeps itself (render.LabelCredentials), which no revision
+// renders and no prune may delete.
 func ObjectSelector(cluster string) labels.Selector {
-	return labels.SelectorFromSet(labels.Set{render.LabelManagedBy: render.ManagedBy, render.LabelCluster: cluster})
+	s := labels.SelectorFromSet(labels.Set{render.LabelManagedBy: render.ManagedBy, render.LabelCluster: cluster})
+	kept, err := labels.NewRequirement(render.LabelCredentials, selection.DoesNotExist, nil)
+	if err != nil { // a constant, valid key
+		panic(err)
+	}
+	return s.Add(*kept)
 }
 
 // Observe reads a cluster in every context of q at once: the objects of
