@@ -241,6 +241,7 @@ var resources = map[string]schema.GroupVersionResource{
 	"Service":             {Version: "v1", Resource: "services"},
 	"PodDisruptionBudget": {Group: "policy", Version: "v1", Resource: "poddisruptionbudgets"},
 	"StatefulSet":         {Group: "apps", Version: "v1", Resource: "statefulsets"},
+	"NetworkPolicy":       {Group: "networking.k8s.io", Version: "v1", Resource: "networkpolicies"},
 }
 
 // podIPs returns the IP of every pod of the cluster, by name.

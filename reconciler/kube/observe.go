@@ -48,12 +48,15 @@ type Query struct {
 	Kinds []schema.GroupVersionKind
 }
 
-// ObservedKinds are the kinds every Observe lists: what render produces.
+// ObservedKinds are the kinds every Observe lists: what render produces
+// (the NetworkPolicy of the agent port too, so that one is pruned when a
+// spec turns it off).
 var ObservedKinds = []schema.GroupVersionKind{
 	{Version: "v1", Kind: "ConfigMap"},
 	{Version: "v1", Kind: "Service"},
 	{Group: "policy", Version: "v1", Kind: "PodDisruptionBudget"},
 	{Group: "apps", Version: "v1", Kind: "StatefulSet"},
+	{Group: "networking.k8s.io", Version: "v1", Kind: "NetworkPolicy"},
 }
 
 // observedResources resolve ObservedKinds without discovery.
@@ -62,6 +65,7 @@ var observedResources = map[schema.GroupVersionKind]schema.GroupVersionResource{
 	ObservedKinds[1]: {Version: "v1", Resource: "services"},
 	ObservedKinds[2]: {Group: "policy", Version: "v1", Resource: "poddisruptionbudgets"},
 	ObservedKinds[3]: {Group: "apps", Version: "v1", Resource: "statefulsets"},
+	ObservedKinds[4]: {Group: "networking.k8s.io", Version: "v1", Resource: "networkpolicies"},
 }
 
 // ObjectSelector selects the objects ringops renders for a cluster: those
