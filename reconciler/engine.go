@@ -55,6 +55,10 @@ type Clients struct {
 	Operations NodeOperations
 	// Renderer renders revisions (Prepare).
 	Renderer *render.Renderer
+	// Secrets, when set, keeps the Secret of the agents' credentials that
+	// ringops owns, in a region before a step writes a StatefulSet there
+	// (a *JolokiaSecrets).
+	Secrets SecretKeeper
 	// Clock stamps and paces; nil: WallClock.
 	Clock Clock
 	// Events, when set, receives every event as it happens (Step returns
@@ -122,6 +126,7 @@ type Engine struct {
 	ring     ring.Reader
 	nodeOps  NodeOperations
 	renderer *render.Renderer
+	secrets  SecretKeeper
 	clock    Clock
 	sink     func(Event)
 	opts     Options
@@ -166,7 +171,7 @@ func New(c Clients, opts Options) (*Engine, error) {
 	if c.Clock == nil {
 		c.Clock = WallClock{}
 	}
-	return &Engine{kube: c.Kube, ring: c.Ring, nodeOps: c.Operations, renderer: c.Renderer, clock: c.Clock,
+	return &Engine{kube: c.Kube, ring: c.Ring, nodeOps: c.Operations, renderer: c.Renderer, secrets: c.Secrets, clock: c.Clock,
 		sink: c.Events, opts: opts.withDefaults(), clusters: map[string]*clusterState{}}, nil
 }
 

@@ -44,6 +44,17 @@ func (e *Engine) execute(ctx context.Context, cluster string, s plan.Step) ([]ku
 	if err := checkStep(s); err != nil {
 		return nil, err
 	}
+	// auth (#21): the agents' Secret, at the spec's rotation, before a pod may need it.
+	kept, err := e.keepSecrets(ctx, cluster, s)
+	if err != nil {
+		return kept, err
+	}
+	results, err := e.do(ctx, cluster, s)
+	return append(kept, results...), err
+}
+
+// do carries out one checked step's action.
+func (e *Engine) do(ctx context.Context, cluster string, s plan.Step) ([]kube.Result, error) {
 	target := kube.Ref(s.Target)
 	switch s.Action {
 	case plan.ApplyObjects, plan.CreateStatefulSet:

@@ -92,11 +92,40 @@ type Config struct {
 	JVMOptions    []string       `json:"jvm-options,omitempty" doc:"Extra JVM options, e.g. [-Xmx8G]."`
 }
 
-// Jolokia says how to reach the Jolokia agent of every node.
+// Jolokia says how to reach the Jolokia agent of every node, and how the
+// agent is protected: basic auth (a Secret ringops keeps unless one is
+// named), optionally HTTPS, and a NetworkPolicy on its port.
 type Jolokia struct {
-	Port              *int32 `json:"port,omitempty" doc:"Jolokia agent port. Default: 8778."`
-	CredentialsSecret string `json:"credentialsSecret,omitempty" doc:"Secret (keys username, password) in the cluster's namespace holding the Jolokia basic-auth credentials, in every region."`
-	AgentImage        string `json:"agentImage,omitempty" doc:"Image holding the Jolokia JVM agent at /jolokia/jolokia-agent.jar and a POSIX sh: an init container copies the jar into the pod and writes its options (host 0.0.0.0, the port, a concurrent executor, the credentials), and Cassandra loads it with -javaagent. Default: ghcr.io/ringops/jolokia-agent:2.6.0 (images/jolokia-agent/Dockerfile; Jolokia 2.x needs Java 11+: for Cassandra 3.11 build it with a 1.x agent). none: the Cassandra image runs the agent itself, on spec.jolokia.port, with a concurrent executor."`
+	Port              *int32                `json:"port,omitempty" doc:"Jolokia agent port. Default: 8778."`
+	CredentialsSecret string                `json:"credentialsSecret,omitempty" doc:"Secret (keys username, password) in the cluster's namespace holding the Jolokia basic-auth credentials, in every region. Empty (the default): ringops creates and keeps the Secret <name>-jolokia in each region, with a random user and password, never printed. none: no authentication, anyone who reaches the port has full JMX (only for --via proxy, which cannot carry credentials; restrict networkPolicy.from then)."`
+	Rotate            string                `json:"rotate,omitempty" doc:"Any token (a date, a ticket): changing it gives the Secret ringops keeps a new random password, then restarts every node, one rack at a time as any template change (the agent reads its password at start). ringops tries the previous password on the nodes not yet restarted. With credentialsSecret set, change the Secret yourself, then this token to restart the nodes."`
+	AgentImage        string                `json:"agentImage,omitempty" doc:"Image holding the Jolokia JVM agent at /jolokia/jolokia-agent.jar and a POSIX sh: an init container copies the jar into the pod and writes its options (host 0.0.0.0, the port, a concurrent executor, the credentials), and Cassandra loads it with -javaagent. Default: ghcr.io/ringops/jolokia-agent:2.6.0 (images/jolokia-agent/Dockerfile; Jolokia 2.x needs Java 11+: for Cassandra 3.11 build it with a 1.x agent). none: the Cassandra image runs the agent itself, on spec.jolokia.port, with a concurrent executor."`
+	TLS               *JolokiaTLS           `json:"tls,omitempty" doc:"Serve the agent over HTTPS with a certificate from a Secret; ringops checks it against a CA. Needs the injected agent (not agentImage: none). Unset: plain HTTP."`
+	NetworkPolicy     *JolokiaNetworkPolicy `json:"networkPolicy,omitempty" doc:"The NetworkPolicy <name>-jolokia rendered in every region: the agent port admits only the peers of from; Cassandra's ports 7000, 7001 and 9042 stay open to all."`
+}
+
+// JolokiaTLS is the agent's HTTPS: its certificate and key, and the CA
+// ringops checks them against.
+type JolokiaTLS struct {
+	Secret       string  `json:"secret" doc:"Secret (type kubernetes.io/tls, e.g. from cert-manager) in the cluster's namespace, in every region: tls.crt, the agent's certificate chain, and tls.key, its unencrypted PEM key. The agent reads them when the node starts: a renewed certificate is served after the next restart (change spec.jolokia.rotate)."`
+	KeyAlgorithm string  `json:"keyAlgorithm,omitempty" enum:"RSA,EC" doc:"Algorithm of tls.key (PKCS#1, SEC 1 or PKCS#8 PEM). Default: RSA."`
+	CASecret     *KeyRef `json:"caSecret,omitempty" doc:"Secret key holding the PEM CA bundle the agents' certificates chain to. Default: the key ca.crt of secret. One of caSecret and caConfigMap."`
+	CAConfigMap  *KeyRef `json:"caConfigMap,omitempty" doc:"ConfigMap key holding the PEM CA bundle the agents' certificates chain to. One of caSecret and caConfigMap."`
+	ServerName   string  `json:"serverName,omitempty" doc:"Name every agent's certificate must carry (DNS SAN). Empty: the certificate must chain to the CA, its name is not checked (nodes are reached by pod IP)."`
+}
+
+// JolokiaNetworkPolicy says who may reach the agent port.
+type JolokiaNetworkPolicy struct {
+	Enabled *bool         `json:"enabled,omitempty" doc:"Render the NetworkPolicy. false: none, the agent port is open to whatever the pod network lets through. Default: true."`
+	From    []NetworkPeer `json:"from,omitempty" max:"32" doc:"Who may reach the agent port: where ringops runs. Default: the pods labelled app.kubernetes.io/name=ringops in the namespace ringops (the chart's, installed there). Selectors match only in the region's own Kubernetes cluster: add the CIDR ringops comes from for the regions it reaches from outside (another cluster, a CI runner with ringops apply)."`
+}
+
+// NetworkPeer is one source admitted to the agent port: pods by labels
+// (of their namespace, of themselves, or both), or an IP block.
+type NetworkPeer struct {
+	NamespaceSelector map[string]string `json:"namespaceSelector,omitempty" doc:"Labels of the namespaces (matchLabels), e.g. {kubernetes.io/metadata.name: ringops}. Alone: every pod of those namespaces."`
+	PodSelector       map[string]string `json:"podSelector,omitempty" doc:"Labels of the pods (matchLabels); without namespaceSelector, pods of the cluster's namespace only."`
+	CIDR              string            `json:"cidr,omitempty" doc:"An IP block, e.g. 10.8.0.0/16, alone in its entry."`
 }
 
 // CQL says how ringops reaches the nodes over the native protocol (port

@@ -274,6 +274,7 @@ func (c *confWorld) post(t *testing.T, pod string, body any) ([]map[string]json.
 	defer cancel()
 	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, "http://"+ip+":8778/jolokia/", bytes.NewReader(b))
 	req.Header.Set("Content-Type", "application/json")
+	req.SetBasicAuth(realJolokiaUser, realJolokiaPassword)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		return nil, err
