@@ -145,8 +145,10 @@ func (n *Node) storageService() *bean {
 		"LiveNodes":        n.liveNodes,
 		"UnreachableNodes": n.unreachableNodes,
 		"JoiningNodes":     func(port string) []string { return n.withStatus(statusBoot, port) },
-		"LeavingNodes":     func(port string) []string { return sortAddrs(append(n.withStatus(statusLeaving, port), n.withStatus(statusRemoving, port)...)) },
-		"MovingNodes":      func(string) []string { return []string{} },
+		"LeavingNodes": func(port string) []string {
+			return sortAddrs(append(n.withStatus(statusLeaving, port), n.withStatus(statusRemoving, port)...))
+		},
+		"MovingNodes": func(string) []string { return []string{} },
 	}
 	for name, f := range lists {
 		attrs[name] = read(n, func() []string { return f("") })
