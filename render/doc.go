@@ -61,7 +61,6 @@
 //
 //   - Container "cassandra" with ports cql 9042, intra-node 7000,
 //     intra-node-tls 7001, jmx 7199, jolokia <spec.jolokia.port> (8778).
-//
 //   - Env CASSANDRA_CLUSTER_NAME, CASSANDRA_DC, CASSANDRA_RACK,
 //     CASSANDRA_ENDPOINT_SNITCH=GossipingPropertyFileSnitch, and
 //     CASSANDRA_SEEDS: comma-separated DNS names <pod>.<dnsDomain> (the
@@ -74,12 +73,10 @@
 //     config.cassandra-yaml.num_tokens is set, JVM_EXTRA_OPTS from
 //     config.jvm-options (and the Jolokia agent), then spec.env; sorted by
 //     name, the contract's variables winning over spec.env.
-//
 //   - With spec.jolokia.credentialsSecret: env JOLOKIA_USER and
 //     JOLOKIA_PASSWORD from that Secret's keys username and password (for
 //     the readiness probe, and for an image that runs its own agent; env is
 //     not on the command line nor in Cassandra's startup log).
-//
 //   - The Jolokia agent, unless spec.jolokia.agentImage is none (default
 //     ghcr.io/ringops/jolokia-agent:2.6.0, images/jolokia-agent): an init
 //     container "jolokia-agent" of that image, which must hold the jar at
@@ -92,29 +89,23 @@
 //     (volume "jolokia-credentials" at /etc/ringops/jolokia-credentials).
 //     JVM_EXTRA_OPTS then ends with
 //     -javaagent:/opt/jolokia/jolokia-agent.jar=config=/opt/jolokia/jolokia-agent.properties.
-//
 //   - Labels (on every object and pod): app.kubernetes.io/name=cassandra,
 //     app.kubernetes.io/instance=<cluster>, app.kubernetes.io/managed-by=ringops,
 //     ringops.dev/cluster=<cluster>; on per-datacenter objects and pods also
 //     ringops.dev/datacenter=<dc>; on StatefulSets and pods ringops.dev/rack.
-//
 //   - Annotation ringops.dev/spec-hash on every object: the SHA-256 of the
 //     object as rendered (its JSON, keys sorted), without that annotation
 //     (and without metadata.annotations if it was the only one).
-//
 //   - Annotation ringops.dev/config-hash on pod templates: the SHA-256 of the
 //     data of <cluster>-config, so that a configuration change rolls the
 //     racks.
-//
 //   - Annotation ringops.dev/adopt: "true" on every object when spec.adopt
 //     is set: the apply may take over a live object of the same name that
 //     ringops did not create (reconciler/kube refuses it otherwise).
-//
 //   - Annotation ringops.dev/last-applied on <cluster>-config: the spec's
 //     change basis (schemas.EncodeLastApplied), the clusters' record of
 //     what was rolled out, read back by the engine's Prepare; put back
 //     after a Component, like the contract's labels.
-//
 //   - The lost-volume gate (gate.go): the init container "config" has env
 //     POD_NAME and RINGOPS_NODES (key <statefulset> of the ConfigMap
 //     <cluster>-nodes, optional, which ringops writes and never renders),
