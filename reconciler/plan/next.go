@@ -15,8 +15,9 @@ import (
 type candidate struct {
 	r      *rack
 	step   Step
-	except int32  // the ordinal the step is about, when its pod may be down; -1 otherwise
-	desc   string // the step in a few words, for waits: "dc1/r2 scale 2 -> 3"
+	except int32    // the ordinal the step is about, when its pod may be down; -1 otherwise
+	desc   string   // the step in a few words, for waits: "dc1/r2 scale 2 -> 3"
+	also   []string // replace (#16): what else the ring's problems may name (the dead node's address and host ID)
 }
 
 // next is the disruptive part of the plan: the one next step, gated, or
@@ -59,7 +60,13 @@ func (v *view) candidate() (*candidate, *Wait) {
 	if c, w := v.upgradeInFlight(); c != nil || w != nil {
 		return c, w
 	}
+	if c, w := v.cleanupInFlight(); c != nil || w != nil { // replace (#16)
+		return c, w
+	}
 	if c, w := v.failedBootstrap(); c != nil || w != nil {
+		return c, w
+	}
+	if c, w := v.replaceWork(); c != nil || w != nil { // replace (#16)
 		return c, w
 	}
 	if v.o.Ring.UpgradeSkew != "" || v.upgradeAcrossSeries() {
@@ -69,6 +76,9 @@ func (v *view) candidate() (*candidate, *Wait) {
 	}
 	if c, w := v.topology(); c != nil || w != nil {
 		return c, w
+	}
+	if c := v.cleanupNext(); c != nil { // replace (#16)
+		return c, nil
 	}
 	if c := v.roll(); c != nil {
 		return c, nil
@@ -320,7 +330,7 @@ func (v *view) gateRing(c *candidate) *Wait {
 	rg := v.o.Ring
 	if rg.Assessed && !rg.Healthy && c.except >= 0 {
 		pod := c.r.podName(c.except)
-		if !podReady(c.r.pods[c.except]) && v.onlyAbout(pod) {
+		if !podReady(c.r.pods[c.except]) && v.onlyAbout(pod, c.also...) {
 			return nil
 		}
 	}

@@ -2,6 +2,7 @@ package plan
 
 import (
 	"fmt"
+	"slices"
 
 	corev1 "k8s.io/api/core/v1"
 )
@@ -139,14 +140,15 @@ func (v *view) neverJoined(pod string, p *corev1.Pod, started bool) bool {
 	return v.onlyAbout(pod)
 }
 
-// onlyAbout reports whether every ring problem is about pod alone.
-func (v *view) onlyAbout(pod string) bool {
+// onlyAbout reports whether every ring problem is about pod alone (or
+// about also: a dead node's address, replace #16).
+func (v *view) onlyAbout(pod string, also ...string) bool {
 	for _, p := range v.o.Ring.Problems {
 		if len(p.Nodes) == 0 {
 			return false
 		}
 		for _, n := range p.Nodes {
-			if n != pod {
+			if n != pod && !slices.Contains(also, n) {
 				return false
 			}
 		}
