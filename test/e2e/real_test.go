@@ -129,7 +129,7 @@ func TestRealNodes(t *testing.T) {
 			start := time.Now()
 			r := c.apply(t, 15*time.Minute)
 			ok, failed, errs, end := wr.Stop()
-			t.Logf("rolling restart of 5 nodes in %s; writes at LOCAL_QUORUM: %d ok, %d failed", time.Since(start).Round(time.Second), ok, failed)
+			t.Logf("rolling restart of 6 nodes in %s; writes at LOCAL_QUORUM: %d ok, %d failed", time.Since(start).Round(time.Second), ok, failed)
 			if failed > 0 {
 				t.Errorf("%d writes at LOCAL_QUORUM failed during the roll:\n  %s", failed, strings.Join(errs, "\n  "))
 			}
@@ -159,7 +159,9 @@ func TestRealNodes(t *testing.T) {
 				}
 				return fmt.Errorf("exit %d: %s", r.code, r.stdout)
 			})
-			c.write(t, "compaction_throughput: 32MiB/s", dc1, dc2, dc3)
+			// A node joins dc2: it must wait for the ring, which has a node down.
+			dc2.Racks = []int{2}
+			c.write(t, "compaction_throughput: 64MiB/s", dc1, dc2, dc3)
 			ctx, cancel := context.WithCancel(t.Context())
 			defer cancel()
 			done := make(chan run, 1)
@@ -170,6 +172,9 @@ func TestRealNodes(t *testing.T) {
 				t.Fatalf("apply ended while %s was down: %s", victim, r)
 			default:
 			}
+			if n := len(c.pods(t, "dc2")); n != 1 {
+				t.Errorf("dc2 has %d pods while %s is down: the bootstrap did not wait", n, victim)
+			}
 			eu.Kubelet.SetFault("cassandra", victim, kubelet.NoFault)
 			r := <-done
 			if r.code != 0 {
@@ -178,7 +183,7 @@ func TestRealNodes(t *testing.T) {
 			if len(lines(r.stdout+r.stderr, victim)) == 0 {
 				t.Errorf("apply never named %s while it was down:\n%s", victim, r)
 			}
-			readAll(t, "dc1", ks1)
+			readAll(t, "dc2", ks1)
 		}},
 	}
 	for _, s := range steps {

@@ -86,27 +86,43 @@ func (s *Session) Write(ctx context.Context, ks string, from, to int, cl gocql.C
 	return nil
 }
 
-// Missing reads rows [from, to) of ks one by one at consistency cl and
-// returns those that are not there (or hold a wrong value), and the first
-// read error.
+// Missing reads rows [from, to) of ks one by one at consistency cl (eight
+// reads in flight) and returns those that are not there (or hold a wrong
+// value), sorted, and the first read error.
 func (s *Session) Missing(ctx context.Context, ks string, from, to int, cl gocql.Consistency) ([]int, error) {
-	var missing []int
-	var firstErr error
-	for i := from; i < to; i++ {
-		var v string
-		err := s.s.Query(fmt.Sprintf("SELECT v FROM %s.rows WHERE id = ?", ks), i).Consistency(cl).ScanContext(ctx, &v)
-		switch {
-		case errors.Is(err, gocql.ErrNotFound):
-			missing = append(missing, i)
-		case err != nil:
-			missing = append(missing, i)
-			if firstErr == nil {
-				firstErr = fmt.Errorf("cql %s: read row %d of %s at %s: %w", s.DC, i, ks, cl, err)
-			}
-		case v != fmt.Sprintf("v%d", i):
-			missing = append(missing, i)
-		}
+	var (
+		mu       sync.Mutex
+		missing  []int
+		firstErr error
+		wg       sync.WaitGroup
+		next     = from
+	)
+	take := func() (int, bool) {
+		mu.Lock()
+		defer mu.Unlock()
+		i := next
+		next++
+		return i, i < to
 	}
+	for range 8 {
+		wg.Go(func() {
+			for i, ok := take(); ok; i, ok = take() {
+				var v string
+				err := s.s.Query(fmt.Sprintf("SELECT v FROM %s.rows WHERE id = ?", ks), i).Consistency(cl).Idempotent(true).ScanContext(ctx, &v)
+				if err == nil && v == fmt.Sprintf("v%d", i) {
+					continue
+				}
+				mu.Lock()
+				missing = append(missing, i)
+				if err != nil && !errors.Is(err, gocql.ErrNotFound) && firstErr == nil {
+					firstErr = fmt.Errorf("cql %s: read row %d of %s at %s: %w", s.DC, i, ks, cl, err)
+				}
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	slices.Sort(missing)
 	return missing, firstErr
 }
 
