@@ -2,6 +2,7 @@ package plan
 
 import (
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -146,4 +147,24 @@ func (v *view) cleanupInFlight() (*candidate, *Wait) {
 		return nil, &w
 	}
 	return nil, nil
+}
+
+// OperationPods lists the pods of a cluster a long operation was tried on
+// (AnnotationAttempt of their StatefulSet): the executor reads their
+// progress at every observation, so that a cleanup, which leaves no other
+// trace than its compactions, is followed.
+func OperationPods(cluster string, o *Observed) map[string]bool {
+	out := map[string]bool{}
+	for _, kc := range sortedKeys(o.Contexts) {
+		oc := o.Contexts[kc]
+		if oc == nil || oc.Err != nil {
+			continue
+		}
+		for _, u := range indexContext(oc, cluster).sts {
+			if f := strings.Fields(u.GetAnnotations()[AnnotationAttempt]); len(f) == 3 {
+				out[f[1]] = true
+			}
+		}
+	}
+	return out
 }
