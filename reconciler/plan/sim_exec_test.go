@@ -63,7 +63,7 @@ func (w *simWorld) exec(s Step) error {
 		for _, u := range s.Objects {
 			w.applyObject(rg, u)
 		}
-	case CreateStatefulSet, UpdateStatefulSet, ScaleStatefulSet, RestartPod, Decommission, ResumeBootstrap, UpgradeSSTables:
+	case CreateStatefulSet, UpdateStatefulSet, ScaleStatefulSet, RestartPod, Decommission, ResumeBootstrap, UpgradeSSTables, Cleanup:
 		return w.execSTS(rg, s)
 	case RecreateStatefulSet:
 		return w.recreate(rg, s)
@@ -134,8 +134,33 @@ func (w *simWorld) execSTS(rg *simRegion, s Step) error {
 			return errCrash
 		}
 		w.upgradeSSTables(rg, s.Pod)
+	case Cleanup:
+		if w.crash() {
+			return errCrash
+		}
+		w.cleanup(rg, s)
 	}
 	return nil
+}
+
+// cleanup starts a node's cleanup (replace, #16): never twice at once,
+// never with jobs outside 1..the spec's bound.
+func (w *simWorld) cleanup(rg *simRegion, s Step) {
+	p := rg.pods[s.Pod]
+	if !w.reachable(p) || p.node.mode != "NORMAL" {
+		w.logf("  cleanup of %s not sent", s.Pod)
+		return
+	}
+	if p.node.cleaning > 0 {
+		w.violate("%s: a second cleanup sent while one runs", s.Pod)
+	}
+	if s.Jobs < 1 {
+		w.violate("%s: cleanup with %d jobs", s.Pod, s.Jobs)
+	}
+	p.node.cleaning = 1 + w.ops.Intn(3)
+	if c := w.pvcOf(rg, p); c != nil {
+		c.cleanupSeen = w.now
+	}
 }
 
 func (w *simWorld) deletePod(rg *simRegion, s Step) error {
@@ -510,6 +535,8 @@ func (w *simWorld) groundBusy(except string) []string {
 					out = append(out, p.name+" not healthy")
 				case int64(ord) >= partition && p.rev != s.updateRev:
 					out = append(out, p.name+" outdated above the partition")
+				case p.node.cleaning > 0: // replace (#16): cleanup never overlaps a range movement
+					out = append(out, p.name+" cleaning up")
 				}
 			}
 			for ord := int32(0); int64(ord) < replicas; ord++ {
@@ -627,7 +654,7 @@ func (w *simWorld) converged() []string {
 	for _, rn := range w.regionNames() {
 		rg := w.regions[rn]
 		for k := range rg.objects {
-			if !want[rn+"/"+k] {
+			if !want[rn+"/"+k] && k != recordKey("cassandra", w.cluster) { // the record is kept (replace, #16)
 				out = append(out, rn+": "+k+" left over")
 			}
 		}

@@ -124,6 +124,8 @@ type simNode struct {
 	// partitioned is how many ticks the other nodes cannot reach this one
 	// (fault); it stays Ready.
 	partitioned int
+	// cleaning is the ticks left of a cleanup (replace, #16).
+	cleaning int
 }
 
 // simPVC is a node's volume: the node's identity and data.
@@ -139,6 +141,9 @@ type simPVC struct {
 	decommissioned bool
 	format         string // the sstable format the node writes: "me" (3.11), "nb" (4.x, and 5.0 by default)
 	old            int    // sstables on an older format
+	// cleanupSeen: the last time a cleanup of the node was seen running
+	// (what the executor remembers, reconciler/progress.go).
+	cleanupSeen time.Time
 }
 
 // releaseOf is the Cassandra series of a pod template's image.
@@ -326,6 +331,7 @@ func (w *simWorld) advanceNode(rg *simRegion, p *simPod) {
 		n.probeLag--
 	}
 	if n.killed > 0 {
+		n.cleaning = 0 // a cleanup stops with its process
 		n.killed--
 		if n.killed == 0 {
 			n.mode, n.ticks = "STARTING", 1
@@ -333,6 +339,11 @@ func (w *simWorld) advanceNode(rg *simRegion, p *simPod) {
 		return
 	}
 	w.advanceUpgrade(rg, p, pvc)
+	if n.cleaning > 0 {
+		if n.cleaning--; n.cleaning == 0 {
+			w.logf("%s: %s cleaned up", rg.name, p.name)
+		}
+	}
 	if n.ticks > 0 {
 		n.ticks--
 		return
@@ -667,6 +678,13 @@ func (w *simWorld) observeRing(o *Observed) Ring {
 			}
 			if c != nil {
 				n.InRing = inRing(c, p)
+				if n.InRing && p.node != nil { // replace (#16): the record needs them
+					n.HostID, n.Address = "host-"+c.uid, p.ip
+				}
+				n.CleanupSeen = c.cleanupSeen
+				if n.CleanupRunning = p.running() && p.node.cleaning > 0; n.CleanupRunning {
+					n.CleanupSeen = w.now
+				}
 			}
 			switch {
 			case !n.InRing:
