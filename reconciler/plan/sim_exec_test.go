@@ -65,6 +65,10 @@ func (w *simWorld) exec(s Step) error {
 		}
 	case CreateStatefulSet, UpdateStatefulSet, ScaleStatefulSet, RestartPod, Decommission, ResumeBootstrap, UpgradeSSTables, Cleanup:
 		return w.execSTS(rg, s)
+	case ReplaceNode: // replace (#16), sim_replace_test.go
+		return w.execReplace(rg, s)
+	case RemoveNode:
+		return w.execRemove(rg, s)
 	case RecreateStatefulSet:
 		return w.recreate(rg, s)
 	case DeleteStatefulSet:
@@ -451,6 +455,9 @@ func (w *simWorld) checkSeedChange(rg *simRegion, name string, old, new *unstruc
 	if hashOf(withSeeds(ot, is)) != hashOf(nt) {
 		return // written for another change
 	}
+	if step.Action == ReplaceNode && nested(new.Object, "spec", "updateStrategy", "type") == "OnDelete" {
+		return // replace (#16): only the replaced pod, deleted, takes it now
+	}
 	joining := ""
 	if step.Action == ScaleStatefulSet && step.To > step.From {
 		joining = step.Pod
@@ -498,6 +505,8 @@ func (w *simWorld) checkDisruptive(s Step) {
 		if p := w.regions[s.Context].pods[s.Pod]; p != nil && !p.healthy() {
 			except = s.Pod // restarted, resumed or decommissioned again
 		}
+	case ReplaceNode, RemoveNode: // replace (#16): the lost pod and its dead node
+		except = s.Pod
 	}
 	if busy := w.groundBusy(except); len(busy) > 0 {
 		w.violate("disruptive step %q while: %s", s.String(), strings.Join(busy, "; "))
@@ -548,6 +557,7 @@ func (w *simWorld) groundBusy(except string) []string {
 			}
 		}
 	}
+	out = append(out, w.groundGhosts(except)...) // replace (#16)
 	for _, rn := range w.regionNames() {
 		for _, c := range w.regions[rn].pvcs {
 			pod := strings.TrimPrefix(c.name, render.VolumeData+"-")
