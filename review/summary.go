@@ -72,8 +72,7 @@ func clusterSummary(cl *Cluster) string {
 	add(pvcs, plural(pvcs, "PVC")+" deleted")
 	add(counts[Recreate], plural(counts[Recreate], "StatefulSet")+" re-created")
 	add(counts[ExpandStorage], plural(counts[ExpandStorage], "PVC")+" grown")
-	add(counts[Cleanup], plural(counts[Cleanup], "cleanup")) // replace (#16)
-	add(counts[RemoveNode], plural(counts[RemoveNode], "removenode"))
+	add(counts[RemoveNode], plural(counts[RemoveNode], "removenode")) // replace (#16); a cleanup follows a bootstrap, listed with it
 	if counts[Bootstrap]+counts[Decommission]+counts[RollingRestart]+counts[RemoveNode] == 0 {
 		objects := 0
 		for _, c := range cl.Contexts {
