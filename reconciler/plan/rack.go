@@ -21,6 +21,12 @@ type activity struct {
 // Ready (it is down already), nor be free of a decommission marker (the
 // step starts that decommission again).
 func (v *view) busy(r *rack, except int32) *activity {
+	return v.busyBut(r, except, nil)
+}
+
+// busyBut is busy, but the pods named in lost (replace, #16: other pods
+// held on a lost volume) may be down or missing.
+func (v *view) busyBut(r *rack, except int32, lost []string) *activity {
 	s := r.live
 	switch {
 	case !r.reachable:
@@ -37,6 +43,9 @@ func (v *view) busy(r *rack, except int32) *activity {
 		return &activity{pod: m, what: "decommission of " + m + " in flight (" + v.modeOf(m) + ")"}
 	}
 	for ord := int32(0); ord < s.replicas; ord++ {
+		if slices.Contains(lost, r.podName(ord)) {
+			continue
+		}
 		if a := v.podBusy(r, ord, ord == except); a != nil {
 			return a
 		}

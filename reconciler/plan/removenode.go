@@ -119,7 +119,9 @@ func (v *view) removeNode(rq removal, dead RingEndpoint, n int) (*candidate, *Wa
 	}
 	s := Step{Action: RemoveNode, Context: r.ctx, Target: refOf(r.live.obj), Objects: objs(v.recordObject(rec), u),
 		Pod: rq.op.RemoveNode, HostID: rq.op.HostID, Via: via, Reason: reason}
-	return &candidate{r: r, except: ord, also: []string{dead.Address, rq.op.HostID}, desc: r.label() + " removenode " + rq.op.HostID, step: s}, nil
+	c := &candidate{r: r, except: ord, also: []string{dead.Address, rq.op.HostID}, desc: r.label() + " removenode " + rq.op.HostID, step: s}
+	v.tolerateLost(c, rq.op.RemoveNode, false) // replace.go
+	return c, nil
 }
 
 // removalVia is the node that removes a dead one: a joined node of its

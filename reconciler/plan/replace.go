@@ -93,12 +93,10 @@ func (v *view) replaceWork() (*candidate, *Wait) {
 		}
 	}
 	for _, l := range lost {
-		if l.inRing && v.requested(l.line.host) {
-			continue // removenode asked for: removals() carries it out
+		if !l.inRing || v.requested(l.line.host) {
+			continue // rejoined below, after every replacement; or removenode asked for: removals() carries it out
 		}
 		switch {
-		case !l.inRing:
-			return v.rejoin(l)
 		case !l.down():
 			return nil, &Wait{Reason: RingUnhealthy, Context: l.r.ctx, Message: fmt.Sprintf(
 				"%s has a new data volume, but the ring has its recorded node, host ID %s at %s, up (%s): waiting for the ring to say it is down",
@@ -108,6 +106,11 @@ func (v *view) replaceWork() (*candidate, *Wait) {
 			return nil, &Wait{Reason: Blocked, Context: l.r.ctx, Message: v.choices(l, why)}
 		}
 		return v.replace(l)
+	}
+	for _, l := range lost {
+		if !l.inRing {
+			return v.rejoin(l)
+		}
 	}
 	return nil, nil
 }
@@ -129,14 +132,22 @@ func (v *view) downFor(e RingEndpoint) string {
 func (v *view) replace(l *lostNode) (*candidate, *Wait) {
 	why := fmt.Sprintf("%s lost its data volume; its dead node (%s) is replaced: the pod starts with replace_address_first_boot=%s and streams that node's ranges from their other replicas",
 		l.pod, v.deadWords(l), l.dead.Address)
-	return v.instruct(l, "replace "+l.pod, why, func(n *nodeLine) { n.replace, n.joinNew = l.dead.Address, false })
+	c, w := v.instruct(l, "replace "+l.pod, why, func(n *nodeLine) { n.replace, n.joinNew = l.dead.Address, false })
+	if c != nil {
+		v.tolerateLost(c, l.pod, false)
+	}
+	return c, w
 }
 
 // rejoin is the step letting a lost node's pod bootstrap as a new node:
 // its dead node left the ring (removed).
 func (v *view) rejoin(l *lostNode) (*candidate, *Wait) {
 	why := fmt.Sprintf("%s lost its data volume and its dead node (host ID %s) is no longer in the ring: it bootstraps as a new node", l.pod, l.line.host)
-	return v.instruct(l, "join "+l.pod, why, func(n *nodeLine) { n.replace, n.joinNew = "", true })
+	c, w := v.instruct(l, "join "+l.pod, why, func(n *nodeLine) { n.replace, n.joinNew = "", true })
+	if c != nil {
+		v.tolerateLost(c, l.pod, true)
+	}
+	return c, w
 }
 
 // instruct is a ReplaceNode step: the pod's StatefulSet stamped (and, for
@@ -156,6 +167,31 @@ func (v *view) instruct(l *lostNode, what, why string, set func(*nodeLine)) (*ca
 	}
 	desc := fmt.Sprintf("%s %s (its dead node: %s)", l.r.label(), what, v.deadWords(l))
 	return &candidate{r: l.r, except: l.ord, also: []string{l.dead.Address, l.line.host}, desc: desc, step: s}, nil
+}
+
+// tolerateLost lets a replacement go while other pods are held on a lost
+// volume, their dead nodes down: they move no range (one range movement
+// at a time still holds: a replacement in flight goes first, instructed),
+// and the StatefulSet controller (OrderedReady) creates no pod above a
+// held one, so each waiting for the others would wait forever. A
+// replacement streams from any live replica (unreplaceable checked that
+// one is left), a removal re-replicates from them too; a new join
+// (rejoin, bootstrap) lets only held pods with no node in the ring be: it
+// comes after every replacement, and waits for no dead node to be left.
+func (v *view) tolerateLost(c *candidate, pod string, bootstrap bool) {
+	for _, o := range v.lostNodes() {
+		if o.pod == pod || (o.inRing && (bootstrap || !o.down())) {
+			continue
+		}
+		if p := o.r.pods[o.ord]; p != nil && podReady(p) {
+			continue
+		}
+		c.lost = append(c.lost, o.pod)
+		c.also = append(c.also, o.pod)
+		if o.inRing {
+			c.also = append(c.also, o.dead.Address, o.line.host)
+		}
+	}
 }
 
 // replaceObject is the StatefulSet of a ReplaceNode step: stamped, and,

@@ -508,7 +508,14 @@ func (w *simWorld) checkDisruptive(s Step) {
 	case ReplaceNode, RemoveNode: // replace (#16): the lost pod and its dead node
 		except = s.Pod
 	}
-	if busy := w.groundBusy(except); len(busy) > 0 {
+	excepts := []string{except}
+	switch {
+	case s.Action == RemoveNode || (s.Action == ReplaceNode && strings.Contains(s.Reason, "replace_address_first_boot")):
+		excepts = append(excepts, w.heldPods(true)...) // pods held on a lost volume move no range
+	case s.Action == ReplaceNode, s.Action == ResumeBootstrap: // a bootstrap: only held pods with no node in the ring
+		excepts = append(excepts, w.heldPods(false)...)
+	}
+	if busy := w.groundBusy(excepts...); len(busy) > 0 {
 		w.violate("disruptive step %q while: %s", s.String(), strings.Join(busy, "; "))
 	}
 	if series := w.groundSeries(); len(series) > 1 && s.Action != RestartPod {
@@ -523,7 +530,11 @@ func (w *simWorld) checkDisruptive(s Step) {
 }
 
 // groundBusy lists what is in flight or unhealthy in the whole cluster.
-func (w *simWorld) groundBusy(except string) []string {
+func (w *simWorld) groundBusy(excepts ...string) []string {
+	except := ""
+	if len(excepts) > 0 {
+		except = excepts[0]
+	}
 	var out []string
 	members := map[string]bool{}
 	for _, rn := range w.regionNames() {
@@ -537,7 +548,7 @@ func (w *simWorld) groundBusy(except string) []string {
 			}
 			for ord, p := range w.podsOf(rg, name) {
 				switch {
-				case p.name == except:
+				case slices.Contains(excepts, p.name):
 				case int64(ord) >= replicas:
 					out = append(out, p.name+" being removed")
 				case !p.healthy():
@@ -551,13 +562,17 @@ func (w *simWorld) groundBusy(except string) []string {
 			for ord := int32(0); int64(ord) < replicas; ord++ {
 				pod := name + "-" + itoa(int(ord))
 				members[pod] = true
-				if rg.pods[pod] == nil && pod != except {
+				if rg.pods[pod] == nil && !slices.Contains(excepts, pod) {
 					out = append(out, pod+" missing")
 				}
 			}
 		}
 	}
-	out = append(out, w.groundGhosts(except)...) // replace (#16)
+	for _, g := range w.groundGhosts(except) { // replace (#16)
+		if !slices.ContainsFunc(excepts, func(e string) bool { return strings.Contains(g, " of "+e+" ") }) {
+			out = append(out, g)
+		}
+	}
 	for _, rn := range w.regionNames() {
 		for _, c := range w.regions[rn].pvcs {
 			pod := strings.TrimPrefix(c.name, render.VolumeData+"-")
