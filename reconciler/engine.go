@@ -38,6 +38,10 @@ type NodeOperations interface {
 	Decommission(ctx context.Context, n ring.Node) error
 	ResumeBootstrap(ctx context.Context, n ring.Node) error
 	UpgradeSSTables(ctx context.Context, n ring.Node) error
+	// replace (#16): removals of dead nodes, cleanups, downtimes.
+	RemoveNode(ctx context.Context, via ring.Node, hostID string) error
+	Cleanup(ctx context.Context, n ring.Node, jobs int) (done bool, err error)
+	Downtime(ctx context.Context, via ring.Node, address string) (time.Duration, error)
 	ring.ProgressReader
 }
 

@@ -67,6 +67,12 @@ func (e *Engine) do(ctx context.Context, cluster string, s plan.Step) ([]kube.Re
 		return e.restart(ctx, s)
 	case plan.Decommission, plan.ResumeBootstrap, plan.UpgradeSSTables:
 		return e.operate(ctx, cluster, s)
+	case plan.ReplaceNode: // replace (#16), replace.go
+		return e.replaceNode(ctx, s)
+	case plan.RemoveNode:
+		return e.removeNode(ctx, cluster, s)
+	case plan.Cleanup:
+		return e.cleanup(ctx, cluster, s)
 	case plan.DeletePVC:
 		return one(e.kube.DeletePVC(ctx, s.Context, target))
 	case plan.ExpandPVC:
@@ -85,18 +91,19 @@ func (e *Engine) do(ctx context.Context, cluster string, s plan.Step) ([]kube.Re
 func checkStep(s plan.Step) error {
 	switch s.Action {
 	case plan.ApplyObjects, plan.CreateStatefulSet, plan.UpdateStatefulSet, plan.ScaleStatefulSet,
-		plan.RestartPod, plan.Decommission, plan.ResumeBootstrap, plan.UpgradeSSTables, plan.RecreateStatefulSet:
+		plan.RestartPod, plan.Decommission, plan.ResumeBootstrap, plan.UpgradeSSTables, plan.RecreateStatefulSet,
+		plan.ReplaceNode, plan.RemoveNode, plan.Cleanup:
 		if len(s.Objects) == 0 || s.Objects[0] == nil {
 			return fmt.Errorf("step %s %s: %w: no object to apply", s.Action, s.Target.Name, ErrBadStep)
 		}
 	}
 	switch s.Action {
-	case plan.RestartPod, plan.Decommission, plan.ResumeBootstrap, plan.UpgradeSSTables:
+	case plan.RestartPod, plan.Decommission, plan.ResumeBootstrap, plan.UpgradeSSTables, plan.ReplaceNode, plan.Cleanup:
 		if s.Pod == "" {
 			return fmt.Errorf("step %s %s: %w: no pod", s.Action, s.Target.Name, ErrBadStep)
 		}
 	}
-	return nil
+	return checkReplaceStep(s)
 }
 
 // one is the outcome of a single operation: no result when it did

@@ -136,6 +136,10 @@ type fakeRing struct {
 	decom func(ctx context.Context, n ring.Node) error
 	// opErr is what the other operations return.
 	opErr error
+	// cleanupDone: Cleanup answers done (else it runs on); downtime is
+	// what Downtime answers, by address (replace, #16).
+	cleanupDone bool
+	downtime    map[string]time.Duration
 }
 
 var (
@@ -219,6 +223,27 @@ func (f *fakeRing) UpgradeSSTables(_ context.Context, n ring.Node) error {
 	defer f.mu.Unlock()
 	f.ops = append(f.ops, "UpgradeSSTables "+n.Pod+"@"+n.IP)
 	return f.opErr
+}
+
+func (f *fakeRing) RemoveNode(_ context.Context, via ring.Node, hostID string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.ops = append(f.ops, "RemoveNode "+hostID+" via "+via.Pod+"@"+via.IP)
+	return f.opErr
+}
+
+func (f *fakeRing) Cleanup(_ context.Context, n ring.Node, jobs int) (bool, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.ops = append(f.ops, fmt.Sprintf("Cleanup %s@%s jobs %d", n.Pod, n.IP, jobs))
+	return f.opErr == nil && f.cleanupDone, f.opErr
+}
+
+func (f *fakeRing) Downtime(_ context.Context, via ring.Node, address string) (time.Duration, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.ops = append(f.ops, "Downtime "+address+" via "+via.Pod)
+	return f.downtime[address], nil
 }
 
 func (f *fakeRing) ReadProgress(_ context.Context, n ring.Node) (*ring.Progress, error) {

@@ -132,6 +132,14 @@
 //     change basis (schemas.EncodeLastApplied), the clusters' record of
 //     what was rolled out, read back by the engine's Prepare; put back
 //     after a Component, like the contract's labels.
+//   - The lost-volume gate (gate.go): the init container "config" has env
+//     POD_NAME and RINGOPS_NODES (key <statefulset> of the ConfigMap
+//     <cluster>-nodes, optional, which ringops writes and never renders),
+//     mounts the data volume read-only at /var/lib/cassandra, and exits 1
+//     on a new data volume of a pod whose node joined the ring before,
+//     until ringops writes an instruction: replace=<ip> adds
+//     -Dcassandra.replace_address_first_boot=<ip> to jvm-server.options
+//     (jvm.options on 3.11), join=new lets a new node bootstrap.
 //
 // The pod's readiness probe reads the node's own StorageService OperationMode
 // and NativeTransportRunning in one Jolokia read and is ready

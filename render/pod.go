@@ -62,7 +62,7 @@ func (b *base) podTemplate(dc *schemas.Datacenter, rack *schemas.Rack) (corev1.P
 			ServiceAccountName:            ps.ServiceAccountName,
 			TerminationGracePeriodSeconds: &grace,
 			Affinity:                      b.affinity(ps.HardAntiAffinity),
-			InitContainers:                b.initContainers(),
+			InitContainers:                b.initContainers(b.c.StatefulSetName(dc.Name, rack.Name)),
 			Containers:                    []corev1.Container{main},
 			Volumes:                       b.volumes(),
 		},
@@ -298,18 +298,21 @@ func (b *base) pullPolicy() corev1.PullPolicy {
 	return corev1.PullPolicy(schemas.DefaultImagePullPolicy)
 }
 
-// initContainers: "config" prepares /etc/cassandra; "jolokia-agent", unless
+// initContainers: "config" prepares /etc/cassandra and holds a pod whose
+// volume was lost (the gate, gate.go); "jolokia-agent", unless
 // spec.jolokia.agentImage is none, puts the agent and its options into the
 // pod (agentScript).
-func (b *base) initContainers() []corev1.Container {
+func (b *base) initContainers(sts string) []corev1.Container {
 	out := []corev1.Container{{
 		Name:            "config",
 		Image:           b.c.Spec.Image,
 		ImagePullPolicy: b.pullPolicy(),
-		Command:         []string{"bash", "-c", configScript},
+		Command:         []string{"bash", "-c", configScript + gateScript},
+		Env:             b.gateEnv(sts), // the lost-volume gate, gate.go
 		VolumeMounts: []corev1.VolumeMount{
 			{Name: volumeConfig, MountPath: "/config"},
 			{Name: volumeOverrides, MountPath: "/overrides", ReadOnly: true},
+			{Name: VolumeData, MountPath: dataPath, ReadOnly: true},
 		},
 	}}
 	if img := b.agentImage(); img != "" {

@@ -89,6 +89,7 @@ func (c *CassandraCluster) Default() {
 	if s.Rollout.Settle == "" {
 		s.Rollout.Settle = DefaultSettle.String()
 	}
+	c.defaultOperations() // replace (#16)
 	if s.Pod == nil {
 		s.Pod = &PodSettings{}
 	}

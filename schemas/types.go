@@ -52,6 +52,8 @@ type ClusterSpec struct {
 	Datacenters          []Datacenter      `json:"datacenters" max:"32" doc:"Datacenters in rollout order: the first is the seed datacenter, bootstrapped first; each lives in one kube context (region)."`
 	Env                  map[string]string `json:"env,omitempty" doc:"Extra environment variables of the Cassandra container."`
 	Adopt                bool              `json:"adopt,omitempty" doc:"Take over existing objects of the same names that ringops did not create (e.g. a cluster another operator ran): ringops applies over them and they become its own. Default: false, and such an object is refused."`
+	// replace (#16): one-off operations, see operations.go.
+	Operations []Operation `json:"operations,omitempty" max:"16" doc:"One-off operations on nodes that ringops never does on its own, each carried out once (recorded in the cluster, never repeated), for the commit that asks and reported on it. Remove an entry once it is done."`
 }
 
 // Datacenter is one Cassandra datacenter, living in one kube context.
@@ -162,6 +164,9 @@ type Rollout struct {
 	Settle        string   `json:"settle,omitempty" doc:"Pause after the ring became healthy before the next disruptive step. Go duration. Default: 10s."`
 	Paused        bool     `json:"paused,omitempty" doc:"Stop disruptive steps (bootstraps, decommissions, restarts); non-disruptive objects are still applied."`
 	Windows       []Window `json:"windows,omitempty" doc:"Change windows: when set, disruptive steps start only inside one of them."`
+	// replace (#16): cleanup after growth, see operations.go.
+	CleanupAfterScaleUp *bool  `json:"cleanupAfterScaleUp,omitempty" doc:"After nodes joined a datacenter that had been complete, run nodetool cleanup on each older node of it, one at a time, gated like a bootstrap: they still hold the data of the ranges they gave away. Default: true."`
+	CleanupJobs         *int32 `json:"cleanupJobs,omitempty" max:"32" doc:"Tables a node cleans up at once (nodetool cleanup -j). Default: 1."`
 }
 
 // Window is a change window: it opens at each activation of Schedule and

@@ -100,6 +100,7 @@ type statusReport struct {
 	Verdict  string            `json:"verdict"`
 	Reasons  []ring.Reason     `json:"reasons"`
 	Nodes    []ring.NodeStatus `json:"nodes"`
+	Dead     []deadNode        `json:"dead,omitempty"` // replace (#16)
 	Warnings []string          `json:"warnings,omitempty"`
 }
 
@@ -139,8 +140,12 @@ func runStatus(ctx context.Context, stdout, stderr io.Writer, dir string, f stat
 	}
 	client := ring.NewClient(router, ring.Options{Timeout: f.timeout, ReadLoad: true})
 	res := ring.Assess(ring.Take(ctx, client, exp.Nodes, ring.SnapshotOptions{Concurrency: f.concurrency}), exp)
+	// replace (#16): the dead nodes, named from the record, with their downtime.
+	recorded, recordWarnings := readRecorded(ctx, clients, contexts, c.Metadata.Namespace, c.Metadata.Name)
+	warned = append(warned, recordWarnings...)
+	dead := deadNodes(res, recorded, downtimeVia(ctx, ring.NewOperations(client, ring.DefaultOperationOptions()), res))
 	report := statusReport{Cluster: c.Metadata.Name, Contexts: contexts, Healthy: res.Healthy, Partial: res.Partial, Verdict: res.String(),
-		Reasons: res.Reasons, Nodes: res.Nodes, Warnings: append(warned, more.all()...)}
+		Reasons: res.Reasons, Nodes: res.Nodes, Dead: dead, Warnings: append(warned, more.all()...)}
 	if err := writeStatus(stdout, stderr, report, res, c, f.output); err != nil {
 		return err
 	}
@@ -180,5 +185,8 @@ func writeStatus(stdout, stderr io.Writer, report statusReport, res ring.Result,
 	for _, dc := range c.Spec.Datacenters {
 		dcs = append(dcs, dc.Name)
 	}
-	return ring.WriteText(stdout, res, ring.TextOptions{Cluster: c.Metadata.Name, Datacenters: dcs})
+	if err := ring.WriteText(stdout, res, ring.TextOptions{Cluster: c.Metadata.Name, Datacenters: dcs}); err != nil {
+		return err
+	}
+	return writeDeadNodes(stdout, report.Dead)
 }

@@ -18,14 +18,22 @@
 //	                  context, paused or not, window or not: objects missing or
 //	                  drifted (applied again), StatefulSets created empty, changed
 //	                  templates staged, immutable fields re-created, decommissions
-//	                  completed, PVCs grown or deleted, objects pruned
+//	                  completed, PVCs grown or deleted, objects pruned, the record of
+//	                  the nodes (<cluster>-nodes, nodes.go) brought up to date
 //	any region down   disruptive steps wait (RegionUnreachable)
 //	decommission      a decommission in flight: wait until the node is DECOMMISSIONED
 //	                  or gone from every other view (the batch then removes it); try
 //	                  again when it failed (see Long operations)
 //	upgradesstables   one in flight: wait until the node has no old sstable; try again
 //	                  when it stopped
+//	cleanup           one in flight: wait until no cleanup compaction runs; try again
+//	                  when none was seen (cleanup.go)
 //	failed bootstrap  a node whose bootstrap failed: resume it
+//	lost volumes      a removal asked in spec.operations in flight or due (removenode.go);
+//	                  a replacement or new join in flight; the first pod whose recorded
+//	                  node lost its volume: replace its dead node, or let it join anew once
+//	                  that node was removed, or Blocked with the choices when its data is
+//	                  held nowhere else (replace.go)
 //	series roll       a template roll to another release series (4.1 to 5.0), or one
 //	                  whose schema skew the ring shows (Ring.UpgradeSkew), goes first:
 //	                  no node joins or leaves a ring of two versions
@@ -33,6 +41,8 @@
 //	                  fewest nodes, first rack on a tie: one node per rack, then in
 //	                  turn), then shrink (the rack with the most nodes, last rack on
 //	                  a tie: decommission its highest pod)
+//	cleanup           each older node of a datacenter that grew after it was complete,
+//	                  one at a time, unless spec.rollout.cleanupAfterScaleUp is false
 //	template rolls    rack by rack, seed datacenter first, one pod at a time
 //	upgradesstables   node by node in rollout order, on each node whose sstables are
 //	                  on an older format than its release writes (RingNode.OldSSTables)
@@ -50,7 +60,8 @@
 // removing it when it never joined, cannot make the ring less available,
 // and without it a broken image would need a human (CassKop's deadlock);
 // a retry of a long operation (a decommission, a bootstrap resume) is such
-// a step. The other exception is the upgrade skew: during a rolling
+// a step, and so are the replacement of a lost node's dead node and its
+// removal, whose problems also name the dead node's old address. The other exception is the upgrade skew: during a rolling
 // upgrade across release series (4.1 to 5.0) the upgraded nodes report
 // another schema version until every node runs the new one (5.0
 // NEWS.txt), so a restart of the roll passes the ring gate when that
@@ -89,6 +100,11 @@
 //	leaving ──failed (per version): stamp attempt n+1, decommission again──▶ leaving
 //	growing, its node's bootstrap failed ──stamp attempt n+1, resume bootstrap──▶ growing
 //	at rest, a node with old sstables ──stamp attempt, upgradesstables──▶ at rest (node rewriting)
+//	at rest, an older node of a grown datacenter ──stamp attempt, cleanup──▶ at rest (node cleaning up)
+//	a pod's recorded node lost its volume ──stamp, record replace=<ip> or join=new, delete the pod──▶
+//	    replacing (a seed: the effective seed list without it, OnDelete until the pod is back on it)
+//	replacing ──pod NORMAL: the record takes its volume, RollingUpdate with partition = replicas──▶ at rest
+//	a dead node asked removed ──record the removal, stamp, removenode──▶ removing ──gone──▶ lost (join=new)
 //	immutable field changed ──orphan delete, re-create (pods and PVCs kept)──▶ at rest
 //
 // Every pod restart is its own ring-gated step: the partition goes down to
@@ -141,7 +157,12 @@
 // operation on which node), ringops.dev/change (what a staged template
 // changes, for messages), and ringops.dev/decommissioned on the PVC of a
 // decommissioned node, which is never reused by a new node (Cassandra
-// refuses to start on it). A restarted daemon re-derives everything from
+// refuses to start on it). The ConfigMap <cluster>-nodes of each context
+// is its record of the nodes (nodes.go): the volume, host ID and address
+// each node joined with, when, when it was last cleaned up, when each
+// datacenter was first complete, the removals carried out, and the
+// instruction the init container of a pod whose volume was lost waits for
+// (render/gate.go). A restarted daemon re-derives everything from
 // them, the StatefulSets' replicas, partitions and revisions, and the ring.
 //
 // # What the executor does

@@ -41,6 +41,7 @@ const (
 	opDecommission = "decommission"
 	opResume       = "resume-bootstrap"
 	opUpgrade      = "upgradesstables"
+	opCleanup      = "cleanup" // replace (#16), cleanup.go
 )
 
 // attempt is what AnnotationAttempt says of a rack: operation op of pod was
@@ -124,6 +125,9 @@ func (v *view) retry(r *rack, ord int32, a attempt, failure string) (*candidate,
 		c = v.decommission(r, why, a.n+1)
 	case opResume:
 		c = v.operation(r, ord, ResumeBootstrap, v.tried(opResume, a.pod, a.n+1, "resume bootstrap of "+a.pod), why)
+	case opCleanup: // replace (#16)
+		c = v.operation(r, ord, Cleanup, v.tried(opCleanup, a.pod, a.n+1, "cleanup "+a.pod), why)
+		c.step.Jobs = v.c.CleanupJobs()
 	default:
 		c = v.operation(r, ord, UpgradeSSTables, v.tried(opUpgrade, a.pod, a.n+1, "upgradesstables "+a.pod), why)
 	}
@@ -145,6 +149,7 @@ var opWords = map[string]struct{ what, try, failed, nodetool string }{
 	opDecommission: {"decommission", "attempt", "could not be decommissioned", "nodetool decommission"},
 	opResume:       {"bootstrap", "resume", "could not finish its bootstrap", "nodetool bootstrap resume"},
 	opUpgrade:      {"upgradesstables", "attempt", "could not upgrade its sstables", "nodetool upgradesstables"},
+	opCleanup:      {"cleanup", "attempt", "could not be cleaned up", "nodetool cleanup"},
 }
 
 // giveUp says which node failed, how, and what a human does about it.

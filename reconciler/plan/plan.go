@@ -193,14 +193,36 @@ const (
 	// waiting: the planner follows the node's count of old sstables.
 	// Disruptive (it loads the node's disks: one at a time, gated).
 	UpgradeSSTables
+	// replace (#16), replace.go, removenode.go, cleanup.go:
+
+	// ReplaceNode: server-side apply Objects in order (the record
+	// <cluster>-nodes with Pod's instruction, replace=<old address> or
+	// join=new, then Pod's StatefulSet stamped, with the template its new
+	// node must start from when Pod is a seed), then delete Pod (UID
+	// DeletePod, when set): its init container lets it start as the
+	// replacement of its dead node, or as a new node. Disruptive (a range
+	// movement).
+	ReplaceNode
+	// RemoveNode: server-side apply Objects in order (the record with the
+	// request carried out, then the dead node's StatefulSet stamped), then
+	// ask Via to remove HostID from the ring (`nodetool removenode`,
+	// ring.Operations.RemoveNode) without waiting: the planner follows it
+	// from the ring. Disruptive (a range movement).
+	RemoveNode
+	// Cleanup: server-side apply Objects[0] (the StatefulSet stamped with
+	// the attempt), then start `nodetool cleanup -j Jobs` on Pod
+	// (ring.Operations.Cleanup) without waiting; the planner follows its
+	// cleanup compactions. Disruptive (one at a time, never during a
+	// range movement).
+	Cleanup
 )
 
 var actionNames = [...]string{"", "ApplyObjects", "CreateStatefulSet", "UpdateStatefulSet", "ScaleStatefulSet",
 	"RestartPod", "Decommission", "DeletePVC", "ExpandPVC", "RecreateStatefulSet", "DeleteStatefulSet", "Prune",
-	"ResumeBootstrap", "UpgradeSSTables"}
+	"ResumeBootstrap", "UpgradeSSTables", "ReplaceNode", "RemoveNode", "Cleanup"}
 
 // LastAction is the last of the actions, for loops over all of them.
-const LastAction = UpgradeSSTables
+const LastAction = Cleanup
 
 func (a Action) String() string {
 	if int(a) < len(actionNames) && a > 0 {
@@ -252,9 +274,15 @@ type Step struct {
 	// MarkPVC is, for ScaleStatefulSet down after a decommission, the PVC
 	// to annotate with AnnotationDecommissioned before the apply.
 	MarkPVC string
-	// DeletePod is, for RestartPod, the UID of the pod to delete after the
-	// apply ("" for none): the pod is down and would never be replaced.
+	// DeletePod is, for RestartPod and ReplaceNode, the UID of the pod to
+	// delete after the apply ("" for none): the pod is down and would
+	// never be replaced.
 	DeletePod string
+	// replace (#16): HostID is, for RemoveNode, the dead node's host ID
+	// (the only one removed), Via the pod whose node removes it; Jobs is,
+	// for Cleanup, the tables cleaned up at once.
+	HostID, Via string
+	Jobs        int32
 	// Reason is why, for humans; never read back.
 	Reason string
 }
@@ -263,7 +291,7 @@ type Step struct {
 // restart: at most one such step is in flight per cluster.
 func (s Step) Disruptive() bool {
 	switch s.Action {
-	case RestartPod, Decommission, ResumeBootstrap, UpgradeSSTables:
+	case RestartPod, Decommission, ResumeBootstrap, UpgradeSSTables, ReplaceNode, RemoveNode, Cleanup:
 		return true
 	case ScaleStatefulSet:
 		return s.To > s.From
@@ -297,7 +325,9 @@ func (s Step) String() string {
 	}
 	switch {
 	case s.Pod == "":
-	case s.Action == Decommission || s.Action == ResumeBootstrap || s.Action == UpgradeSSTables:
+	case s.Action == RemoveNode:
+		b.WriteString(" node " + s.Pod + " host ID " + s.HostID + " via " + s.Via)
+	case s.Action == Decommission || s.Action == ResumeBootstrap || s.Action == UpgradeSSTables || s.Action == ReplaceNode || s.Action == Cleanup:
 		b.WriteString(" node " + s.Pod)
 	default:
 		b.WriteString(" (" + s.Pod + ")")

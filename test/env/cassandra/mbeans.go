@@ -100,6 +100,7 @@ func (n *Node) Registry() jolokia.Registry {
 		StorageProxyMBean:    n.storageProxy(legacy),
 		FailureDetectorMBean: n.failureDetector(legacy),
 		EndpointSnitchMBean:  n.endpointSnitch(),
+		GossiperMBean:        n.gossiper(), // replace.go
 	}}
 	for name, b := range n.operationBeans() {
 		r.beans[name] = b
@@ -144,8 +145,10 @@ func (n *Node) storageService() *bean {
 		"LiveNodes":        n.liveNodes,
 		"UnreachableNodes": n.unreachableNodes,
 		"JoiningNodes":     func(port string) []string { return n.withStatus(statusBoot, port) },
-		"LeavingNodes":     func(port string) []string { return n.withStatus(statusLeaving, port) },
-		"MovingNodes":      func(string) []string { return []string{} },
+		"LeavingNodes": func(port string) []string {
+			return sortAddrs(append(n.withStatus(statusLeaving, port), n.withStatus(statusRemoving, port)...))
+		},
+		"MovingNodes": func(string) []string { return []string{} },
 	}
 	for name, f := range lists {
 		attrs[name] = read(n, func() []string { return f("") })
@@ -154,6 +157,10 @@ func (n *Node) storageService() *bean {
 		}
 	}
 	attrs["LoadMap"] = read(n, func() map[string]string { return n.loadMap("") })
+	attrs["RemovalStatus"] = read(n, func() string { return n.removalStatus(false) }) // replace.go
+	if !legacy {
+		attrs["RemovalStatusWithPort"] = read(n, func() string { return n.removalStatus(true) })
+	}
 	if !legacy {
 		attrs["LoadMapWithPort"] = read(n, func() map[string]string { return n.loadMap(storagePort) })
 		attrs["EndpointWithPortToHostId"] = read(n, func() map[string]string { return n.hostIDMap(storagePort) })
@@ -179,6 +186,7 @@ func (n *Node) storageServiceOps(legacy bool) []operation {
 			sig:  jolokia.Operation{Name: "removeNode", Params: []string{"java.lang.String"}, Return: "void"},
 			call: func(args []any) (any, error) { id, _ := args[0].(string); return n.removeNode(id) },
 		},
+		n.cleanupOperation(), // cleanup.go
 		operation{
 			sig:  jolokia.Operation{Name: "getTokens", Params: []string{}, Return: "java.util.List"},
 			call: func([]any) (any, error) { return slices.Clone(n.disk.tokens), nil },

@@ -91,7 +91,7 @@ func (n *Node) compactions() []map[string]string {
 			"completed": strconv.FormatInt(done, 10), "total": strconv.FormatInt(total, 10), "taskType": "Upgrade sstables",
 			"unit": "bytes", "compactionId": nameUUID("upgrade/" + u.keyspace + u.start.String())})
 	}
-	return out
+	return append(out, n.cleanupCompactions(now)...)
 }
 
 // operationBeans are the MBeans of the long operations' progress.
@@ -154,6 +154,7 @@ func (n *Node) bootstrapTick(now time.Time) {
 	n.becomeNormal(now)
 	n.disk.bootstrapped = true
 	n.update(func(e *endpoint) { e.status = statusNormal })
+	n.finishReplacement() // replace.go
 }
 
 // resumeBootstrap is StorageService.resumeBootstrap: when the node is

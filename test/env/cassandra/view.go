@@ -16,6 +16,15 @@ const (
 	statusLeaving                   // decommissioning
 	statusLeft                      // decommissioned: others drop it
 	statusRemoved                   // removed by removeNode: others drop it
+	// statusBootReplace: replacing the dead node at another address
+	// (BOOT_REPLACE): a ring member with its own host ID, live, not in
+	// JoiningNodes (replace tokens are not bootstrap tokens).
+	statusBootReplace
+	// statusHibernate: replacing the dead node at its own address, with
+	// its host ID: the others keep that node down until it is NORMAL.
+	statusHibernate
+	// statusRemoving: a dead node removeNode is removing: LeavingNodes.
+	statusRemoving
 )
 
 func (s status) String() string {
@@ -30,6 +39,12 @@ func (s status) String() string {
 		return "LEFT"
 	case statusRemoved:
 		return "REMOVED"
+	case statusBootReplace:
+		return "BOOT_REPLACE"
+	case statusHibernate:
+		return "hibernate"
+	case statusRemoving:
+		return "removing"
 	}
 	return "UNKNOWN"
 }
@@ -37,7 +52,8 @@ func (s status) String() string {
 // member reports whether a node with this status is in the ring (token
 // metadata): shown in EndpointToHostId, Live/Unreachable nodes and so on.
 func (s status) member() bool {
-	return s == statusBoot || s == statusNormal || s == statusLeaving
+	return s == statusBoot || s == statusNormal || s == statusLeaving ||
+		s == statusBootReplace || s == statusHibernate || s == statusRemoving
 }
 
 // endpoint is one node's gossip state as some view knows it. Views hold
@@ -194,15 +210,15 @@ func (v *view) markAddr(self, addr, reachedID string) {
 		if id == self {
 			continue
 		}
-		if id == reachedID {
+		if id == reachedID && v.eps[id].status != statusHibernate {
 			v.mark(id, liveUp)
 		} else {
 			v.mark(id, liveDown)
 		}
 	}
 	if reachedID != "" {
-		if e, ok := v.eps[reachedID]; ok && e.status.member() {
-			v.mark(reachedID, liveUp)
+		if e, ok := v.eps[reachedID]; ok && e.status.member() && e.status != statusHibernate {
+			v.mark(reachedID, liveUp) // a hibernating node stays down (a dead state)
 		}
 	}
 }
