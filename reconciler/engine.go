@@ -38,11 +38,17 @@ type NodeOperations interface {
 	Decommission(ctx context.Context, n ring.Node) error
 	ResumeBootstrap(ctx context.Context, n ring.Node) error
 	UpgradeSSTables(ctx context.Context, n ring.Node) error
-	// ForceDecommission, Rebuild and Cleanup are the #15 operations
+	// ForceDecommission and Rebuild are the #15 operations
 	// (ring.Operations); done: Cassandra answered in time that it finished.
 	ForceDecommission(ctx context.Context, n ring.Node) error
 	Rebuild(ctx context.Context, n ring.Node, source string, keyspaces []string) (done bool, err error)
-	Cleanup(ctx context.Context, n ring.Node, keyspaces []string) (done bool, err error)
+	// Cleanup is the one cleanup (#16 after growth: every keyspace; #15
+	// after a lower factor: keyspaces), jobs tables at once; done as for
+	// Rebuild.
+	Cleanup(ctx context.Context, n ring.Node, jobs int, keyspaces []string) (done bool, err error)
+	// replace (#16): removals of dead nodes, downtimes.
+	RemoveNode(ctx context.Context, via ring.Node, hostID string) error
+	Downtime(ctx context.Context, via ring.Node, address string) (time.Duration, error)
 	ring.ProgressReader
 }
 
@@ -63,6 +69,10 @@ type Clients struct {
 	Schema Schema
 	// Renderer renders revisions (Prepare).
 	Renderer *render.Renderer
+	// Secrets, when set, keeps the Secret of the agents' credentials that
+	// ringops owns, in a region before a step writes a StatefulSet there
+	// (a *JolokiaSecrets).
+	Secrets SecretKeeper
 	// Clock stamps and paces; nil: WallClock.
 	Clock Clock
 	// Events, when set, receives every event as it happens (Step returns
@@ -137,6 +147,7 @@ type Engine struct {
 	nodeOps  NodeOperations
 	schema   Schema
 	renderer *render.Renderer
+	secrets  SecretKeeper
 	clock    Clock
 	sink     func(Event)
 	opts     Options
@@ -181,7 +192,7 @@ func New(c Clients, opts Options) (*Engine, error) {
 	if c.Clock == nil {
 		c.Clock = WallClock{}
 	}
-	return &Engine{kube: c.Kube, ring: c.Ring, nodeOps: c.Operations, schema: c.Schema, renderer: c.Renderer, clock: c.Clock,
+	return &Engine{kube: c.Kube, ring: c.Ring, nodeOps: c.Operations, schema: c.Schema, renderer: c.Renderer, secrets: c.Secrets, clock: c.Clock,
 		sink: c.Events, opts: opts.withDefaults(), clusters: map[string]*clusterState{}}, nil
 }
 

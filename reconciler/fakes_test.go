@@ -136,6 +136,10 @@ type fakeRing struct {
 	decom func(ctx context.Context, n ring.Node) error
 	// opErr is what the other operations return.
 	opErr error
+	// cleanupDone: Cleanup answers done (else it runs on); downtime is
+	// what Downtime answers, by address (replace, #16).
+	cleanupDone bool
+	downtime    map[string]time.Duration
 }
 
 var (
@@ -236,11 +240,29 @@ func (f *fakeRing) Rebuild(_ context.Context, n ring.Node, source string, keyspa
 	return f.opErr == nil, f.opErr
 }
 
-func (f *fakeRing) Cleanup(_ context.Context, n ring.Node, keyspaces []string) (bool, error) {
+func (f *fakeRing) RemoveNode(_ context.Context, via ring.Node, hostID string) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.ops = append(f.ops, fmt.Sprintf("Cleanup %s@%s %v", n.Pod, n.IP, keyspaces))
-	return f.opErr == nil, f.opErr
+	f.ops = append(f.ops, "RemoveNode "+hostID+" via "+via.Pod+"@"+via.IP)
+	return f.opErr
+}
+
+func (f *fakeRing) Cleanup(_ context.Context, n ring.Node, jobs int, keyspaces []string) (bool, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	op := fmt.Sprintf("Cleanup %s@%s jobs %d", n.Pod, n.IP, jobs)
+	if len(keyspaces) > 0 {
+		op += fmt.Sprintf(" %v", keyspaces)
+	}
+	f.ops = append(f.ops, op)
+	return f.opErr == nil && f.cleanupDone, f.opErr
+}
+
+func (f *fakeRing) Downtime(_ context.Context, via ring.Node, address string) (time.Duration, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.ops = append(f.ops, "Downtime "+address+" via "+via.Pod)
+	return f.downtime[address], nil
 }
 
 func (f *fakeRing) ReadProgress(_ context.Context, n ring.Node) (*ring.Progress, error) {

@@ -21,7 +21,8 @@ var ErrNotObserved = errors.New("not in the last observation")
 // serve one request at a time), and the planner follows it from the ring.
 // An error is the step's: the node refused, or could not be asked. A
 // rebuild or cleanup that answered in time that it is done has its
-// Step.OnSuccess applied (#15); the planner learns of one that did not
+// Step.OnSuccess applied (#15), and a cleanup is remembered as seen
+// (plan.RingNode.CleanupSeen, #16); the planner learns of one that did not
 // from the node's progress.
 func (e *Engine) operate(ctx context.Context, cluster string, s plan.Step) ([]kube.Result, error) {
 	results, err := one(e.kube.ApplyObject(ctx, s.Context, s.Objects[0]))
@@ -47,7 +48,12 @@ func (e *Engine) operate(ctx context.Context, cluster string, s plan.Step) ([]ku
 	case plan.Rebuild:
 		done, err = e.nodeOps.Rebuild(ctx, n, s.Datacenter, stepKeyspaces(s))
 	case plan.Cleanup:
-		done, err = e.nodeOps.Cleanup(ctx, n, stepKeyspaces(s))
+		// one cleanup: every keyspace (#16, after growth) or the step's
+		// (#15, after a lower factor), Jobs tables at once
+		done, err = e.nodeOps.Cleanup(ctx, n, int(s.Jobs), stepKeyspaces(s))
+		if done {
+			e.sawCleanup(cluster, s.Pod, e.clock.Now())
+		}
 	default:
 		err = fmt.Errorf("step %s: %w: not a node operation", s.Action, ErrBadStep)
 	}

@@ -20,6 +20,7 @@ func (ch *change) operations() []Operation {
 		ops = append(ops, ch.newCluster())
 	}
 	ops = append(ops, ch.topologyOps()...)
+	ops = append(ops, ch.removalOps()...) // replace (#16)
 	ops = append(ops, ch.restartOps()...)
 	ops = append(ops, ch.seedOps(ops)...)
 	ops = append(ops, ch.recreateOps()...)
@@ -50,6 +51,9 @@ func (ch *change) topologyOps() []Operation {
 		}
 		if op, ok := ch.grow(racks); ok {
 			ops = append(ops, op)
+			if op, ok := ch.cleanupAfter(racks); ok { // replace (#16)
+				ops = append(ops, op)
+			}
 		}
 		if op, ok := ch.shrink(racks); ok {
 			ops = append(ops, op)

@@ -58,8 +58,11 @@ A spec that fails validation, or whose change from --previous (the spec
 rolled out before) is unsafe, applies nothing. The contexts of --previous
 and --context are observed too, so that the objects of a removed
 datacenter are still found. Jolokia credentials come from the Secret
-named by spec.jolokia.credentialsSecret in each region (or
---jolokia-credentials) and are never printed.
+named by spec.jolokia.credentialsSecret in each region, else from
+<cluster>-jolokia, which ringops creates there (a random user and
+password) before it first writes a StatefulSet, and rotates when
+spec.jolokia.rotate changes (or --jolokia-credentials); they are never
+printed.
 
 Exit status: 0 converged (without --wait: steps taken, or the rollout in
 progress), 2 invalid spec or change (nothing applied), 3 other errors,
@@ -163,14 +166,15 @@ func newApplyRun(ctx context.Context, stderr io.Writer, out *progress, cd *clust
 	if err != nil {
 		return nil, err
 	}
-	router, err := applyRouter(ctx, stderr, clients, c, f)
+	router, secrets, err := applyRouter(stderr, clients, c, f)
 	if err != nil {
 		return nil, err
 	}
 	jc := ring.NewClient(router, ring.DefaultOptions())
 	engine, err := reconciler.New(reconciler.Clients{Kube: manager, Ring: jc,
 		Operations: ring.NewOperations(jc, ring.DefaultOperationOptions()), Schema: cqlSchema(clients, f.keyspaces),
-		Renderer: render.New(render.DefaultOptions()), Events: out.event}, reconciler.DefaultOptions())
+		Renderer: render.New(render.DefaultOptions()), Secrets: secretKeeper(clients, manager, secrets),
+		Events: out.event}, reconciler.DefaultOptions())
 	if err != nil {
 		return nil, err
 	}
@@ -190,22 +194,16 @@ func checkVia(via string) error {
 	return nil
 }
 
-// applyRouter is the way to the Jolokia agents. With the spec's
-// credentials Secret and direct access, each region's Secret is read when
-// its nodes are first reached, and read again later if it could not be
+// applyRouter is the way to the Jolokia agents (jolokiaRouter); a Secret
+// or CA that cannot be read is a warning on stderr, and read again later
 // (a region down when the run starts may come back).
-func applyRouter(ctx context.Context, stderr io.Writer, clients *kube.Clients, c *schemas.CassandraCluster, f applyFlags) (ring.Router, error) {
-	if f.via == "direct" && f.credentials == "" && c.Spec.Jolokia != nil && c.Spec.Jolokia.CredentialsSecret != "" {
-		r := reconciler.NewSecretRouter(clients, reconciler.SecretRouterOptions{
-			Warn: func(err error) { fmt.Fprintln(stderr, "ringops: warning:", err) }})
-		r.SetSecret(c.Metadata.Name, c.Spec.Jolokia.CredentialsSecret)
-		return r, nil
-	}
-	router, warnings, err := statusRouter(ctx, clients, c, statusFlags{via: f.via, credentials: f.credentials})
-	for _, w := range warnings {
-		fmt.Fprintln(stderr, "ringops: warning:", w)
-	}
-	return router, err
+func applyRouter(stderr io.Writer, clients *kube.Clients, c *schemas.CassandraCluster, f applyFlags) (ring.Router, *reconciler.SecretRouter, error) {
+	var mu sync.Mutex
+	return jolokiaRouter(clients, c, f.via, f.credentials, func(err error) {
+		mu.Lock()
+		defer mu.Unlock()
+		fmt.Fprintln(stderr, "ringops: warning:", err)
+	})
 }
 
 func (r *applyRun) close() {

@@ -24,6 +24,9 @@ func (v *view) batch() []Step {
 		if s, ok := v.applyObjects(kc); ok {
 			steps = append(steps, s)
 		}
+		if s, ok := v.recordStep(kc); ok { // replace (#16): the record of the nodes
+			steps = append(steps, s)
+		}
 		for _, r := range v.racks {
 			if r.ctx == kc {
 				steps = append(steps, v.rackBatch(r)...)
@@ -78,6 +81,9 @@ func (v *view) rackWrite(r *rack) (Step, bool) {
 			return Step{}, false
 		}
 		return v.create(r), true
+	}
+	if v.holdStrategy(r) { // replace (#16): OnDelete until the restarted pod is back
+		return Step{}, false
 	}
 	if s, ok := v.finishDecommission(r); ok {
 		return s, true
@@ -292,7 +298,7 @@ func (v *view) prune(kc string) []Step {
 	}
 	var steps []Step
 	for _, u := range v.live[kc].objects {
-		if want[objectKey(u)] || u.GetLabels()[render.LabelManagedBy] != render.ManagedBy {
+		if want[objectKey(u)] || u.GetLabels()[render.LabelManagedBy] != render.ManagedBy || v.isRecord(u) {
 			continue
 		}
 		steps = append(steps, Step{Action: Prune, Context: kc, Target: refOf(u),

@@ -16,10 +16,15 @@ import (
 // "Keyspaces and datacenters"), the rebuilds and cleanups its nodes owe
 // (AnnotationRebuild, AnnotationCleanup) and their following.
 
-// The operations of AnnotationAttempt for #15.
+// The operations of AnnotationAttempt for #15. A cleanup of the
+// keyspaces whose replication shrank is the same Cleanup step as the
+// cleanup after growth (opCleanup, cleanup.go), scoped to its keyspaces;
+// its attempt is named apart, so that each is followed and recorded its
+// own way (here: RingNode.Tasks, AnnotationCleaned; there: the record of
+// the nodes), and neither is taken for the other.
 const (
-	opRebuild = "rebuild"
-	opCleanup = "cleanup"
+	opRebuild          = "rebuild"
+	opCleanupKeyspaces = "cleanup-keyspaces"
 )
 
 // OperationAttempts is how many times a rebuild or a cleanup of a node is
@@ -410,8 +415,9 @@ func (v *view) cleanup(d *dcState) *candidate {
 // cleanupTry is try n of the cleanup of the node at ord.
 func (v *view) cleanupTry(r *rack, ord int32, n int, why string) *candidate {
 	pod := r.podName(ord)
-	set := v.tried(opCleanup, pod, n, "cleanup "+pod)
+	set := v.tried(opCleanupKeyspaces, pod, n, "cleanup "+pod)
 	c := v.operation(r, ord, Cleanup, set, why)
+	c.step.Jobs = v.c.CleanupJobs() // spec.rollout.cleanupJobs bounds every cleanup
 	for _, k := range splitList(r.live.annotations[AnnotationCleanup]) {
 		c.step.Keyspaces = append(c.step.Keyspaces, KeyspaceChange{Keyspace: k})
 	}
@@ -444,7 +450,7 @@ func (v *view) opInFlight() (*candidate, *Wait) {
 		marker, done, task := AnnotationRebuild, AnnotationRebuilt, TaskRebuild
 		switch a.op {
 		case opRebuild:
-		case opCleanup:
+		case opCleanupKeyspaces:
 			marker, done, task = AnnotationCleanup, AnnotationCleaned, TaskCleanup
 		default:
 			continue
@@ -542,26 +548,4 @@ func (v *view) dcRebuilt(dc string) bool {
 // owesWork: a rack whose nodes owe a rebuild or a cleanup is not at rest.
 func (r *rack) owesWork() bool {
 	return r.live != nil && (r.live.annotations[AnnotationRebuild] != "" || r.live.annotations[AnnotationCleanup] != "")
-}
-
-// Following lists the pods whose long operation the executor follows
-// (their progress read at each observation, RingNode.Tasks and
-// NoProgressSince): the pod of each StatefulSet's AnnotationAttempt. The
-// executor reads, besides, every node in a joining or leaving mode.
-func Following(cluster string, o *Observed) []string {
-	var out []string
-	for _, kc := range sortedKeys(o.Contexts) {
-		oc := o.Contexts[kc]
-		if oc == nil || oc.Err != nil {
-			continue
-		}
-		lc := indexContext(oc, cluster)
-		for _, name := range sortedKeys(lc.sts) {
-			r := &rack{name: name, live: readSTS(lc.sts[name])}
-			if a := r.attemptOf(); a.pod != "" {
-				out = append(out, a.pod)
-			}
-		}
-	}
-	return out
 }

@@ -25,11 +25,11 @@ func TestRegionsDoneWaitsForRebuild(t *testing.T) {
 	}
 }
 
-// TestFollowing: the executor reads the progress of the pod each
-// StatefulSet's attempt names.
-func TestFollowing(t *testing.T) {
+// TestOperationPods: the executor reads the progress of the pod each
+// StatefulSet's attempt names (a rebuild's here, #15).
+func TestOperationPods(t *testing.T) {
 	d, o := goldenInput(t, filepath.Join("testdata", "plan", "dc-add-rebuild-streaming"))
-	require.Equal(t, []string{"orders-dc2-r1-0"}, Following(d.Cluster.Metadata.Name, o))
+	require.Equal(t, map[string]bool{"orders-dc2-r1-0": true}, OperationPods(d.Cluster.Metadata.Name, o))
 }
 
 // TestBootstrapOption: the option goes into JVM_EXTRA_OPTS (created in

@@ -18,16 +18,24 @@
 //	                  context, paused or not, window or not: objects missing or
 //	                  drifted (applied again), StatefulSets created empty, changed
 //	                  templates staged, immutable fields re-created, decommissions
-//	                  completed, PVCs grown or deleted, objects pruned
+//	                  completed, PVCs grown or deleted, objects pruned, the record of
+//	                  the nodes (<cluster>-nodes, nodes.go) brought up to date
 //	any region down   disruptive steps wait (RegionUnreachable)
 //	decommission      a decommission in flight: wait until the node is DECOMMISSIONED
 //	                  or gone from every other view (the batch then removes it); try
 //	                  again when it failed (see Long operations)
 //	upgradesstables   one in flight: wait until the node has no old sstable; try again
 //	                  when it stopped
+//	cleanup           one in flight: wait until no cleanup compaction runs; try again
+//	                  when none was seen (cleanup.go)
 //	rebuild, cleanup  one in flight (#15): wait while the node streams or cleans up;
-//	                  try again when it stalled or ended unanswered
+//	of keyspaces      try again when it stalled or ended unanswered
 //	failed bootstrap  a node whose bootstrap failed: resume it
+//	lost volumes      a removal asked in spec.operations in flight or due (removenode.go);
+//	                  a replacement or new join in flight; the first pod whose recorded
+//	                  node lost its volume: replace its dead node, or let it join anew once
+//	                  that node was removed, or Blocked with the choices when its data is
+//	                  held nowhere else (replace.go)
 //	series roll       a template roll to another release series (4.1 to 5.0), or one
 //	                  whose schema skew the ring shows (Ring.UpgradeSkew), goes first:
 //	                  no node joins or leaves a ring of two versions
@@ -40,6 +48,8 @@
 //	                  tie: decommission its highest pod); then the cleanup its nodes
 //	                  owe; last, datacenters gone from the spec and the ring taken
 //	                  out of the managed keyspaces
+//	cleanup           each older node of a datacenter that grew after it was complete,
+//	                  one at a time, unless spec.rollout.cleanupAfterScaleUp is false
 //	template rolls    rack by rack, seed datacenter first, one pod at a time
 //	upgradesstables   node by node in rollout order, on each node whose sstables are
 //	                  on an older format than its release writes (RingNode.OldSSTables)
@@ -57,7 +67,8 @@
 // removing it when it never joined, cannot make the ring less available,
 // and without it a broken image would need a human (CassKop's deadlock);
 // a retry of a long operation (a decommission, a bootstrap resume) is such
-// a step. The other exception is the upgrade skew: during a rolling
+// a step, and so are the replacement of a lost node's dead node and its
+// removal, whose problems also name the dead node's old address. The other exception is the upgrade skew: during a rolling
 // upgrade across release series (4.1 to 5.0) the upgraded nodes report
 // another schema version until every node runs the new one (5.0
 // NEWS.txt), so a restart of the roll passes the ring gate when that
@@ -126,7 +137,12 @@
 // with the keyspaces' names instead of being sent.
 //
 // A rebuild or a cleanup answers only when it ends, past the call's
-// timeout: the executor applies Step.OnSuccess when the answer comes in
+// timeout. A cleanup is one Cleanup step, whatever asks it: the growth of
+// a datacenter (every keyspace, attempt "cleanup", recorded in the record
+// of the nodes, cleanup.go) or a lower factor (its keyspaces, attempt
+// "cleanup-keyspaces", recorded as below); both clean
+// spec.rollout.cleanupJobs tables at once. For a rebuild and a cleanup of
+// keyspaces, the executor applies Step.OnSuccess when the answer comes in
 // time; otherwise the planner follows the node's streams or compactions
 // (RingNode.Tasks, NoProgressSince), and sends the operation again when
 // they stalled, or ended unanswered (Cassandra then does only what is
@@ -144,6 +160,11 @@
 //	leaving ──failed (per version): stamp attempt n+1, decommission again──▶ leaving
 //	growing, its node's bootstrap failed ──stamp attempt n+1, resume bootstrap──▶ growing
 //	at rest, a node with old sstables ──stamp attempt, upgradesstables──▶ at rest (node rewriting)
+//	at rest, an older node of a grown datacenter ──stamp attempt, cleanup──▶ at rest (node cleaning up)
+//	a pod's recorded node lost its volume ──stamp, record replace=<ip> or join=new, delete the pod──▶
+//	    replacing (a seed: the effective seed list without it, OnDelete until the pod is back on it)
+//	replacing ──pod NORMAL: the record takes its volume, RollingUpdate with partition = replicas──▶ at rest
+//	a dead node asked removed ──record the removal, stamp, removenode──▶ removing ──gone──▶ lost (join=new)
 //	immutable field changed ──orphan delete, re-create (pods and PVCs kept)──▶ at rest
 //	new datacenter in a running ring ──create marked "<src> *", auto_bootstrap=false──▶ joining
 //	joining, every keyspace replicates there ──stamp attempt, rebuild node──▶ rebuilding ──answered: record──▶ joining
@@ -202,7 +223,12 @@
 // decommissioned node, which is never reused by a new node (Cassandra
 // refuses to start on it); ringops.dev/rebuild and ringops.dev/rebuilt,
 // ringops.dev/cleanup and ringops.dev/cleaned (the work a keyspace change
-// left to a rack's nodes, and which of them did it). A restarted daemon re-derives everything from
+// left to a rack's nodes, and which of them did it). The ConfigMap <cluster>-nodes of each context
+// is its record of the nodes (nodes.go): the volume, host ID and address
+// each node joined with, when, when it was last cleaned up, when each
+// datacenter was first complete, the removals carried out, and the
+// instruction the init container of a pod whose volume was lost waits for
+// (render/gate.go). A restarted daemon re-derives everything from
 // them, the StatefulSets' replicas, partitions and revisions, and the ring.
 //
 // # What the executor does
@@ -210,7 +236,7 @@
 // Observe every context of the revision (and of the previous one), build
 // Ring with FromResult(ring.Assess(snapshot, RingExpected(...)), since),
 // read the keyspaces' replication (Keyspaces) and the progress of the
-// nodes in a long operation (Following),
+// nodes in a long operation (OperationPods),
 // call Next, execute the steps in order as their Action documents (server-
 // side apply of the planner's objects, which carry the observed
 // resourceVersion; deletes with UID and resourceVersion preconditions;

@@ -15,8 +15,10 @@ import (
 type candidate struct {
 	r      *rack
 	step   Step
-	except int32  // the ordinal the step is about, when its pod may be down; -1 otherwise
-	desc   string // the step in a few words, for waits: "dc1/r2 scale 2 -> 3"
+	except int32    // the ordinal the step is about, when its pod may be down; -1 otherwise
+	desc   string   // the step in a few words, for waits: "dc1/r2 scale 2 -> 3"
+	also   []string // replace (#16): what else the ring's problems may name (the dead node's address and host ID)
+	lost   []string // replace (#16): the other pods held on a lost volume, which the gates let be down or missing
 }
 
 // next is the disruptive part of the plan: the one next step, gated, or
@@ -59,10 +61,19 @@ func (v *view) candidate() (*candidate, *Wait) {
 	if c, w := v.upgradeInFlight(); c != nil || w != nil {
 		return c, w
 	}
+	if c, w := v.cleanupInFlight(); c != nil || w != nil { // replace (#16)
+		return c, w
+	}
 	if c, w := v.opInFlight(); c != nil || w != nil { // #15: a rebuild or cleanup in flight (datacenters.go)
 		return c, w
 	}
 	if c, w := v.failedBootstrap(); c != nil || w != nil {
+		if c != nil { // replace (#16): a bootstrap lets pods held with no node in the ring be
+			v.tolerateLost(c, c.step.Pod, true)
+		}
+		return c, w
+	}
+	if c, w := v.replaceWork(); c != nil || w != nil { // replace (#16)
 		return c, w
 	}
 	if v.o.Ring.UpgradeSkew != "" || v.upgradeAcrossSeries() {
@@ -72,6 +83,9 @@ func (v *view) candidate() (*candidate, *Wait) {
 	}
 	if c, w := v.topology(); c != nil || w != nil {
 		return c, w
+	}
+	if c := v.cleanupNext(); c != nil { // replace (#16)
+		return c, nil
 	}
 	if c := v.roll(); c != nil {
 		return c, nil
@@ -305,7 +319,7 @@ func (v *view) gate(c *candidate) *Wait {
 		if r == c.r {
 			except = c.except
 		}
-		if a := v.busy(r, except); a != nil {
+		if a := v.busyBut(r, except, c.lost); a != nil { // replace (#16): c.lost
 			w := v.waitBusy(c, r, a)
 			return &w
 		}
@@ -339,7 +353,7 @@ func (v *view) gateRing(c *candidate) *Wait {
 	rg := v.o.Ring
 	if rg.Assessed && !rg.Healthy && c.except >= 0 {
 		pod := c.r.podName(c.except)
-		if !podReady(c.r.pods[c.except]) && v.onlyAbout(pod) {
+		if !podReady(c.r.pods[c.except]) && v.onlyAbout(pod, c.also...) {
 			return nil
 		}
 	}

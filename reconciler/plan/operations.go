@@ -41,6 +41,7 @@ const (
 	opDecommission = "decommission"
 	opResume       = "resume-bootstrap"
 	opUpgrade      = "upgradesstables"
+	opCleanup      = "cleanup" // replace (#16), cleanup.go: a cleanup of every keyspace
 )
 
 // attempt is what AnnotationAttempt says of a rack: operation op of pod was
@@ -124,9 +125,12 @@ func (v *view) retry(r *rack, ord int32, a attempt, failure string) (*candidate,
 		c = v.decommission(r, why, a.n+1)
 	case opResume:
 		c = v.operation(r, ord, ResumeBootstrap, v.tried(opResume, a.pod, a.n+1, "resume bootstrap of "+a.pod), why)
+	case opCleanup: // replace (#16): every keyspace (cleanup.go)
+		c = v.operation(r, ord, Cleanup, v.tried(opCleanup, a.pod, a.n+1, "cleanup "+a.pod), why)
+		c.step.Jobs = v.c.CleanupJobs()
 	case opRebuild: // #15 (datacenters.go)
 		c = v.rebuildTry(r, ord, a.n+1, why)
-	case opCleanup:
+	case opCleanupKeyspaces: // #15: the keyspaces whose replication shrank (datacenters.go)
 		c = v.cleanupTry(r, ord, a.n+1, why)
 	default:
 		c = v.operation(r, ord, UpgradeSSTables, v.tried(opUpgrade, a.pod, a.n+1, "upgradesstables "+a.pod), why)
@@ -149,13 +153,15 @@ var opWords = map[string]struct{ what, try, failed, nodetool string }{
 	opDecommission: {"decommission", "attempt", "could not be decommissioned", "nodetool decommission"},
 	opResume:       {"bootstrap", "resume", "could not finish its bootstrap", "nodetool bootstrap resume"},
 	opUpgrade:      {"upgradesstables", "attempt", "could not upgrade its sstables", "nodetool upgradesstables"},
-	opRebuild:      {"rebuild", "attempt", "could not be rebuilt", "nodetool rebuild -- <source datacenter>"},
 	opCleanup:      {"cleanup", "attempt", "could not be cleaned up", "nodetool cleanup"},
+	opRebuild:      {"rebuild", "attempt", "could not be rebuilt", "nodetool rebuild -- <source datacenter>"},
+	// #15: the same Cleanup action as opCleanup, of some keyspaces only
+	opCleanupKeyspaces: {"cleanup", "attempt", "could not be cleaned up", "nodetool cleanup"},
 }
 
 // maxAttempts is how many tries of op the planner sends.
 func maxAttempts(op string) int {
-	if op == opRebuild || op == opCleanup {
+	if op == opRebuild || op == opCleanupKeyspaces {
 		return OperationAttempts
 	}
 	return MaxAttempts

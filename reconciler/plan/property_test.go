@@ -31,6 +31,8 @@ type simSpec struct {
 	// #15: orders' factor per datacenter, the system keyspaces unmanaged
 	orders          map[string]int32
 	unmanagedSystem bool
+	removals        []schemas.Operation // spec.operations (replace, #16)
+	extraKeyspaces  []schemas.Keyspace  // replace (#16): managed keyspaces besides orders
 }
 
 type simDC struct {
@@ -57,6 +59,8 @@ func (s simSpec) cluster() *schemas.CassandraCluster {
 		}
 		c.Spec.Datacenters = append(c.Spec.Datacenters, dc)
 	}
+	c.Spec.Operations = s.removals
+	c.Spec.Keyspaces = append(c.Spec.Keyspaces, s.extraKeyspaces...)
 	c.Default()
 	return c
 }
@@ -386,6 +390,9 @@ func TestPropertyInvariants(t *testing.T) {
 	// The scenarios must exercise every action and every wait that the
 	// world can produce, else they prove little.
 	for a := ApplyObjects; a <= LastAction; a++ {
+		if a == ReplaceNode || a == RemoveNode {
+			continue // lost volumes have their own scenarios: TestPropertyLostVolumes
+		}
 		require.NotZero(t, seen[a.String()], "no scenario executed %s", a)
 	}
 	for _, r := range []WaitReason{Converged, Blocked, RegionUnreachable, WaitingForRegion, RolloutInProgress,

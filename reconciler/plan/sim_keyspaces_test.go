@@ -138,6 +138,8 @@ func (w *simWorld) rangeMovement() []string {
 				out = append(out, name+" "+p.node.mode)
 			case p.node.op != nil:
 				out = append(out, name+" "+p.node.op.kind)
+			case p.node.cleaning > 0: // a cleanup of every keyspace (#16)
+				out = append(out, name+" "+TaskCleanup)
 			}
 		}
 	}
@@ -304,6 +306,9 @@ func (w *simWorld) opProgress(p *simPod, n *RingNode) {
 	if op := p.node.op; op != nil {
 		n.Tasks = append(n.Tasks, op.kind)
 		n.NoProgressSince = w.now
+	}
+	if p.node.cleaning > 0 && !slices.Contains(n.Tasks, TaskCleanup) { // a cleanup of every keyspace (#16)
+		n.Tasks = append(n.Tasks, TaskCleanup)
 	}
 }
 
@@ -540,6 +545,9 @@ func (w *simWorld) ksSpec(s *simSpec, change bool) {
 }
 
 func (s simSpec) keyspaces() []schemas.Keyspace {
+	if s.orders == nil {
+		return nil // replace's scenarios (#16) leave orders unmanaged
+	}
 	return []schemas.Keyspace{{Name: "orders", Replication: maps.Clone(s.orders)}}
 }
 

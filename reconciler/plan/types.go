@@ -94,6 +94,19 @@ type Ring struct {
 	// release series (ring.UpgradeSkew, in words): restarts of the roll go
 	// on through it, nothing else does.
 	UpgradeSkew string
+	// replace (#16): Others are the ring members no pod of the cluster is
+	// at (UnknownNode endpoints: a dead node whose pod came back at
+	// another address), sorted by address.
+	Others []RingEndpoint
+}
+
+// RingEndpoint is a ring member no pod is at (replace, #16).
+type RingEndpoint struct {
+	Address, HostID string
+	// State is as RingNode.State (DN: down, DL: down and being removed).
+	State string
+	// DownSince is since when it has been down (RingNode.DownSince).
+	DownSince time.Time
 }
 
 // RingProblem is one reason of an unhealthy ring.
@@ -135,6 +148,21 @@ type RingNode struct {
 	// the task types of its compactions ("Cleanup", "Upgrade sstables");
 	// nil when its progress was not read.
 	Tasks []string
+
+	// replace (#16):
+	// HostID and Address are the node's host ID and address in the ring
+	// (its own view's, else the first that has it); "" when none has it.
+	HostID, Address string
+	// DownSince is since when the node has been down, as a live node's
+	// failure detector says (ring.Operations.Downtime); zero when it is up
+	// or nobody could say. The executor computes it.
+	DownSince time.Time
+	// CleanupRunning: a cleanup compaction runs on the node
+	// (ring.Progress.CleaningUp). CleanupSeen is the last time one was
+	// seen running, or the node answered a cleanup as done; the executor
+	// keeps it between observations (a restarted one starts afresh).
+	CleanupRunning bool
+	CleanupSeen    time.Time
 }
 
 // Annotations ringops writes on the objects it manages, so that the state

@@ -87,8 +87,11 @@ func (p *Progress) Signature() string {
 		parts = append(parts, "s:"+s.PlanID+"="+strconv.FormatInt(s.Bytes, 10))
 	}
 	for _, c := range p.Compactions {
-		if c.TaskType == UpgradeTask || c.TaskType == CleanupTask {
+		switch c.TaskType {
+		case UpgradeTask:
 			parts = append(parts, "u:"+c.Keyspace+"."+c.Table+"="+strconv.FormatInt(c.Completed, 10))
+		case CleanupTask: // replace (#16)
+			parts = append(parts, "c:"+c.Keyspace+"."+c.Table+"="+strconv.FormatInt(c.Completed, 10))
 		}
 	}
 	sort.Strings(parts)

@@ -4,17 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 )
 
-// Errors of the #15 operations.
-var (
-	// ErrRebuildFailed: Cassandra refused or aborted a rebuild.
-	ErrRebuildFailed = errors.New("rebuild failed")
-	// ErrCleanupFailed: Cassandra refused or aborted a cleanup.
-	ErrCleanupFailed = errors.New("cleanup failed")
-)
+// ErrRebuildFailed: Cassandra refused or aborted a rebuild (#15).
+var ErrRebuildFailed = errors.New("rebuild failed")
 
 // RebuildOperation is the overload of StorageService.rebuild that 3.11.17,
 // 4.x and 5.0 all expose: (String sourceDc, String keyspace, String tokens,
@@ -24,18 +18,10 @@ var (
 // ("Node is still rebuilding. Check nodetool netstats.").
 const RebuildOperation = "rebuild(java.lang.String,java.lang.String,java.lang.String,java.lang.String)"
 
-// CleanupOperation is StorageService.forceKeyspaceCleanup(int jobs, String
-// keyspace, String... tables), in 3.11.17 to 5.0.1; it answers 0
-// (SUCCESSFUL) once the keyspace is cleaned up.
-const CleanupOperation = "forceKeyspaceCleanup(int,java.lang.String,[Ljava.lang.String;)"
-
-// Stream and compaction names a node's progress shows for the #15
-// operations (StreamOperation.REBUILD's description, OperationType.CLEANUP's
-// task type, the same in 3.11, 4.x and 5.0).
-const (
-	RebuildStream = "Rebuild"
-	CleanupTask   = "Cleanup"
-)
+// RebuildStream is the description of a rebuild's stream plans in a
+// node's progress (StreamOperation.REBUILD's, the same in 3.11, 4.x and
+// 5.0); a cleanup shows as CleanupTask compactions (cleanup.go).
+const RebuildStream = "Rebuild"
 
 // Rebuild streams to n, from the nodes of datacenter source, the data of
 // its ranges in keyspaces (every keyspace when none is named), as
@@ -57,30 +43,6 @@ func (o *Operations) Rebuild(ctx context.Context, n Node, source string, keyspac
 	}
 	return o.normalBulk(ctx, n, "rebuild", ErrRebuildFailed, reqs)
 }
-
-// Cleanup drops from n the data of the ranges it no longer replicates in
-// keyspaces (every keyspace when none is named, as nodetool cleanup), one
-// job at a time per keyspace; like Rebuild, fire-and-forget, followed
-// through the node's "Cleanup" compactions. A status other than 0 answered
-// in time is ErrCleanupFailed; done as for Rebuild.
-func (o *Operations) Cleanup(ctx context.Context, n Node, keyspaces []string) (done bool, err error) {
-	if len(keyspaces) == 0 {
-		if keyspaces, err = o.keyspaces(ctx, n); err != nil {
-			return false, fmt.Errorf("cleanup %s: %w", n.Pod, err)
-		}
-		keyspaces = slices.DeleteFunc(keyspaces, func(k string) bool { return slices.Contains(localKeyspaces, k) })
-	}
-	reqs := make([]Request, len(keyspaces))
-	for i, ks := range keyspaces {
-		reqs[i] = Request{Type: "exec", MBean: StorageServiceMBean, Operation: CleanupOperation, Arguments: []any{1, ks, []string{}}}
-	}
-	return o.normalBulk(ctx, n, "cleanup", ErrCleanupFailed, reqs)
-}
-
-// localKeyspaces are the keyspaces of LocalStrategy (and the virtual
-// ones), which Cassandra refuses to clean up ("Cleanup of the system
-// keyspace is neither necessary nor possible").
-var localKeyspaces = []string{"system", "system_schema", "system_views", "system_virtual_schema"}
 
 // normalBulk sends reqs to n, NORMAL, as one fire-and-forget bulk POST;
 // done when they all answered in time.

@@ -72,7 +72,7 @@ func TestRebuild(t *testing.T) {
 
 func TestCleanup(t *testing.T) {
 	f := &fakeOps{view: View{ReleaseVersion: "5.0.1", Mode: ModeNormal}, bulk: answer("1", "", nil)}
-	_, err := NewOperations(f, OperationOptions{}).Cleanup(context.Background(), leaver, []string{"orders"})
+	_, err := NewOperations(f, OperationOptions{}).Cleanup(context.Background(), leaver, 1, []string{"orders"})
 	if !errors.Is(err, ErrCleanupFailed) {
 		t.Fatalf("status 1 (ABORTED): got %v, want ErrCleanupFailed", err)
 	}
@@ -81,7 +81,7 @@ func TestCleanup(t *testing.T) {
 		t.Errorf("sent %+v, want %+v", f.bulks[0][0], want)
 	}
 	f = &fakeOps{view: View{ReleaseVersion: "5.0.1", Mode: ModeNormal}, bulk: answer("0", "", nil)}
-	if done, err := NewOperations(f, OperationOptions{}).Cleanup(context.Background(), leaver, []string{"orders"}); err != nil || !done {
+	if done, err := NewOperations(f, OperationOptions{}).Cleanup(context.Background(), leaver, 1, []string{"orders"}); err != nil || !done {
 		t.Fatalf("status 0: done %v, %v", done, err)
 	}
 }

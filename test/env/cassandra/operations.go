@@ -158,6 +158,7 @@ func (n *Node) bootstrapTick(now time.Time) {
 	n.becomeNormal(now)
 	n.disk.bootstrapped = true
 	n.update(func(e *endpoint) { e.status = statusNormal })
+	n.finishReplacement() // replace.go
 }
 
 // resumeBootstrap is StorageService.resumeBootstrap: when the node is

@@ -13,7 +13,7 @@ import (
 // the local system keyspace.
 func TestRebuildAndCleanup(t *testing.T) {
 	opts := testOptions()
-	opts.BootstrapTime, opts.UpgradeTime = 400*time.Millisecond, 300*time.Millisecond
+	opts.BootstrapTime, opts.CleanupTime = 400*time.Millisecond, 300*time.Millisecond
 	w := newWorld(t, opts)
 	nodes := startThree(t, w, 52, "5.0.1")
 	n := nodes[2] // dc2
