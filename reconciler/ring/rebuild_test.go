@@ -84,6 +84,16 @@ func TestCleanup(t *testing.T) {
 	if done, err := NewOperations(f, OperationOptions{}).Cleanup(context.Background(), leaver, 1, []string{"orders"}); err != nil || !done {
 		t.Fatalf("status 0: done %v, %v", done, err)
 	}
+	// the one cleanup of #15 and #16: named keyspaces keep the jobs bound,
+	// and a local one is never sent
+	f = &fakeOps{view: View{ReleaseVersion: "5.0.1", Mode: ModeNormal}, bulk: answer("0", "", nil)}
+	if _, err := NewOperations(f, OperationOptions{}).Cleanup(context.Background(), leaver, 4, []string{"system", "orders"}); err != nil {
+		t.Fatal(err)
+	}
+	want = Request{Type: "exec", MBean: StorageServiceMBean, Operation: CleanupOperation, Arguments: []any{4, "orders", []string{}}}
+	if len(f.bulks) != 1 || len(f.bulks[0]) != 1 || !reflect.DeepEqual(f.bulks[0][0], want) {
+		t.Errorf("sent %+v, want only %+v", f.bulks, want)
+	}
 }
 
 func TestProgressTasks(t *testing.T) {
