@@ -126,6 +126,43 @@ func (s *Session) Missing(ctx context.Context, ks string, from, to int, cl gocql
 	return missing, firstErr
 }
 
+// Fill writes rows [from, to) of ks with values of size bytes each (eight
+// writes in flight) at consistency cl: data enough that a node's load is
+// mostly its rows, not its system tables. Fill's rows are not those
+// Missing checks: fill a keyspace of their own.
+func (s *Session) Fill(ctx context.Context, ks string, from, to, size int, cl gocql.Consistency) error {
+	pad := strings.Repeat("x", size)
+	var (
+		mu       sync.Mutex
+		firstErr error
+		wg       sync.WaitGroup
+		next     = from
+	)
+	take := func() (int, bool) {
+		mu.Lock()
+		defer mu.Unlock()
+		i := next
+		next++
+		return i, i < to && firstErr == nil
+	}
+	for range 8 {
+		wg.Go(func() {
+			for i, ok := take(); ok; i, ok = take() {
+				q := s.s.Query(fmt.Sprintf("INSERT INTO %s.rows (id, v) VALUES (?, ?)", ks), i, pad).Consistency(cl).Idempotent(true)
+				if err := q.ExecContext(ctx); err != nil {
+					mu.Lock()
+					if firstErr == nil {
+						firstErr = fmt.Errorf("cql %s: fill row %d of %s at %s: %w", s.DC, i, ks, cl, err)
+					}
+					mu.Unlock()
+				}
+			}
+		})
+	}
+	wg.Wait()
+	return firstErr
+}
+
 // Writer writes rows continuously, one at a time, until stopped, counting
 // the writes that failed after the driver's retries.
 type Writer struct {
