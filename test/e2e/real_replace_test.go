@@ -142,6 +142,7 @@ func TestRealReplace(t *testing.T) {
 			for _, p := range older {
 				sb, sa = sb+before[p], sa+after[p]
 			}
+			t.Logf("the older nodes' load before the scale-up %.0f KiB, after the cleanup %.0f KiB (%v -> %v)", sb/1024, sa/1024, before, after)
 			if sa >= sb {
 				t.Errorf("the older nodes' load did not drop after the cleanup: %v -> %v", before, after)
 			}
