@@ -8,7 +8,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -26,17 +25,8 @@ var (
 	worldErr  error
 )
 
-// realScenarios is the number of real-node scenarios (tests calling
-// realWorld), run side by side.
-const realScenarios = 3
-
 func TestMain(m *testing.M) {
 	flag.Parse()
-	// The real-node scenarios (realWorld) run in parallel: at least all
-	// three at once, whatever -parallel says.
-	if n, err := strconv.Atoi(flag.Lookup("test.parallel").Value.String()); err == nil && n < realScenarios {
-		_ = flag.Set("test.parallel", strconv.Itoa(realScenarios))
-	}
 	if testing.Short() {
 		os.Exit(m.Run())
 	}

@@ -30,18 +30,11 @@ var (
 
 // realWorld is the package's world of real Cassandra 5.0 nodes: three
 // regions, one JVM per pod. It is stopped by TestMain (kept on failure).
-//
-// It marks the calling test parallel: the real-node scenarios run side by
-// side, each with a cluster of its own in the shared world, once the
-// package's other tests are done (TestMain lets 3 run at once). They
-// mostly wait (RING_DELAY, probes, gossip, settling) rather than compute,
-// so together they take little longer than the longest alone.
 func realWorld(t *testing.T) *env.World {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("starts three control planes and real Cassandra JVMs")
 	}
-	t.Parallel()
 	realOnce.Do(func() {
 		opts := env.RealOptions()
 		opts.KeepDir = true // removed by TestMain when every test passed
