@@ -21,8 +21,16 @@ const ksDC = "ringops_dcs"
 // readable at LOCAL_ONE in the new datacenter, and the new nodes' load
 // comparable to the old ones'; a push that removes it ends with nothing
 // lost in the datacenter that stays and no replication naming it.
-// Written, not yet run: the lead runs the real-node suites.
+//
+// ringops does this only with --manage-keyspaces, off by default until
+// this scenario passes reliably: it runs with RINGOPS_E2E_KEYSPACES=1
+// (`make test-keyspaces`), not in `make test`. On real nodes so far the
+// addition passed (197 s); the removal found a bug (fixed: a decommissioned
+// node listed unreachable made the ring "busy") and was not run since.
 func TestRealDatacenters(t *testing.T) {
+	if os.Getenv("RINGOPS_E2E_KEYSPACES") == "" {
+		t.Skip("--manage-keyspaces is off by default: set RINGOPS_E2E_KEYSPACES=1 (make test-keyspaces)")
+	}
 	w := realWorld(t)
 	c := newRealCluster(t, w, "dcs")
 	dc1 := realDC{Name: "dc1", Context: "eu-west", RF: 3, Racks: []int{1, 1, 1}}
