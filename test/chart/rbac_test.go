@@ -74,6 +74,14 @@ func can(t *testing.T, client kubernetes.Interface, sa serviceAccount, a access)
 // denied.
 func checkAccess(t *testing.T, client kubernetes.Interface, sa serviceAccount, allowed, denied []access) {
 	t.Helper()
+	// The API server's RBAC authorizer reads Roles and bindings from its
+	// informers: a binding applied just before may take a moment to count
+	// (seen on a loaded machine: the first checks denied, the rest allowed).
+	if len(allowed) > 0 {
+		for deadline := time.Now().Add(30 * time.Second); !can(t, client, sa, allowed[0]) && time.Now().Before(deadline); {
+			time.Sleep(200 * time.Millisecond)
+		}
+	}
 	for _, a := range allowed {
 		if !can(t, client, sa, a) {
 			t.Errorf("%s/%s cannot %s; ringops needs it", sa.namespace, sa.name, a)
