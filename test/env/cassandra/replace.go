@@ -65,6 +65,7 @@ func (n *Node) checkJoin(contact *Node) error {
 func (n *Node) checkCollision(shadow *view) error {
 	for id, e := range shadow.eps {
 		if id != n.hostID && e.addr == n.cfg.IP && e.status.member() {
+			//lint:ignore ST1005 Cassandra's own message, word for word (Gossiper.java)
 			return fmt.Errorf("%s: %w: A node with address %s already exists, cancelling join. Use cassandra.replace_address if you want to replace this node.",
 				n.cfg.name(), ErrAddressCollision, n.endpointString(n.cfg.IP))
 		}
