@@ -2,10 +2,8 @@ package ring
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 )
 
 // Cleanup is one reusable action: the growth of a datacenter (#16) needs
@@ -88,35 +86,12 @@ func (o *Operations) Cleanup(ctx context.Context, n Node, jobs int, keyspaces []
 	resps, err := o.ops.Bulk(callCtx, n, reqs)
 	switch {
 	case err == nil:
-		err = cleanupAnswers(n, keyspaces, reqs, resps)
+		err = keyspaceAnswers("cleanup", "not cleaned up", ErrCleanupFailed, n, keyspaces, reqs, resps)
 		return err == nil, err
 	case lostAnswer(err) && ctx.Err() == nil:
 		return false, nil
 	}
 	return false, fmt.Errorf("cleanup %s: %w", n.Pod, err)
-}
-
-// cleanupAnswers judges the answers of a cleanup that finished in time.
-func cleanupAnswers(n Node, keyspaces []string, reqs []Request, resps []Response) error {
-	var failed []string
-	var errs []error
-	for i, r := range resps {
-		if err := r.err(reqs[i]); err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		var status int
-		if json.Unmarshal(r.Value, &status) == nil && status != 0 {
-			failed = append(failed, fmt.Sprintf("%s (status %d)", keyspaces[i], status))
-		}
-	}
-	if len(failed) > 0 {
-		errs = append(errs, fmt.Errorf("not cleaned up: %s", strings.Join(failed, ", ")))
-	}
-	if len(errs) > 0 {
-		return fmt.Errorf("cleanup %s: %w: %w", n.Pod, ErrCleanupFailed, errors.Join(errs...))
-	}
-	return nil
 }
 
 // CleaningUp reports whether a cleanup compaction runs.
