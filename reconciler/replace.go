@@ -3,6 +3,8 @@ package reconciler
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -70,7 +72,7 @@ func (e *Engine) readDowntime(ctx context.Context, snap *ring.Snapshot, rg *plan
 		other        int // index in rg.Others, -1 for a pod
 	}
 	var todo []down
-	for _, pod := range sortedPods(rg.Nodes) {
+	for _, pod := range slices.Sorted(maps.Keys(rg.Nodes)) {
 		if n := rg.Nodes[pod]; strings.HasPrefix(n.State, "D") && n.Address != "" {
 			todo = append(todo, down{pod: pod, address: n.Address, other: -1})
 		}
@@ -109,19 +111,6 @@ func (e *Engine) readDowntime(ctx context.Context, snap *ring.Snapshot, rg *plan
 		n.DownSince = since
 		rg.Nodes[d.pod] = n
 	}
-}
-
-func sortedPods(m map[string]plan.RingNode) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	for i := 1; i < len(out); i++ {
-		for j := i; j > 0 && out[j] < out[j-1]; j-- {
-			out[j], out[j-1] = out[j-1], out[j]
-		}
-	}
-	return out
 }
 
 // checkReplaceStep refuses a RemoveNode without its host ID or node.
