@@ -11,7 +11,7 @@ import (
 var world = harness.NewWorld("world", "starts three control planes", env.DefaultOptions)
 
 func TestMain(m *testing.M) {
-	harness.Main(m, world, realWorlds)
+	harness.Main(m, world)
 }
 
 // sharedWorld is the package's world, started by the first test that
