@@ -22,6 +22,17 @@ import (
 	"github.com/ringops/ringops/test/env/realcassandra"
 )
 
+// realWorlds is the package's world of real Cassandra 5.0 nodes: three
+// regions, one JVM per pod.
+var realWorlds = harness.NewWorld("world of real nodes", "starts three control planes and real Cassandra JVMs", env.RealOptions)
+
+// realWorld is the package's world of real nodes, started by the first
+// test that needs it. It is stopped by TestMain (kept on failure).
+func realWorld(t *testing.T) *env.World {
+	t.Helper()
+	return realWorlds.Get(t)
+}
+
 // realCluster is a cluster of the real world, written as a user writes
 // one: cluster.yaml and a Component per region that publishes the pods'
 // names under the datacenter's dnsDomain (as external-DNS does), so that
