@@ -232,7 +232,7 @@ func (d *Driver) Drive(ctx context.Context, t *Target) Outcome {
 			out.Waited = turn.Plan
 		}
 		if turn.Stuck && d.opts.Mode != DriveFollow {
-			out.End, out.Err = EndStuck, &IdleStepsError{Plan: turn.Plan.Wait.Message}
+			out.End, out.Err = EndStuck, &IdleStepsError{Plan: idle.last}
 			return out
 		}
 		if d.ends(turn.Plan) {
@@ -279,11 +279,12 @@ func (d *Driver) report(ctx context.Context, turn Turn) {
 }
 
 // stuckPlan is the Blocked wait a drive follows when p's steps keep
-// coming back with nothing written: its message is p in words, in the
-// region of p's first step.
+// coming back with nothing written: its message is the IdleStepsError's,
+// in the region of p's first step.
 func stuckPlan(p plan.Plan) plan.Plan {
+	msg := (&IdleStepsError{Plan: p.String()}).Error()
 	return plan.Plan{Cluster: p.Cluster, Revision: p.Revision,
-		Wait: plan.Wait{Reason: plan.Blocked, Context: p.Steps[0].Context, Message: p.String()}}
+		Wait: plan.Wait{Reason: plan.Blocked, Context: p.Steps[0].Context, Message: msg}}
 }
 
 // execute runs p's steps; with ShutdownGrace, once ctx ends they get that

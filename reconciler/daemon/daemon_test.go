@@ -553,7 +553,7 @@ func TestSameStepsWithNothingWrittenDoNotSpin(t *testing.T) {
 	s, ok := w.rep.latest(rev, forge.RegionContext("orders", p.Wait.Context))
 	require.True(t, ok)
 	require.Equal(t, forge.StateFailure, s.State)
-	require.Contains(t, s.Description, "blocked: ")
+	require.Contains(t, s.Description, "blocked: the same steps come back with nothing for the API servers to change")
 	require.Equal(t, []string{"Blocked"}, waitingReasons(t, w.d.opts.Metrics, "orders"))
 }
 
