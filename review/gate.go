@@ -31,9 +31,13 @@ func (ch *change) gateOps(ops []Operation) []Operation {
 // disruptiveSteps is "3 bootstraps, 1 decommission and 7 restarts", ""
 // when there are none.
 func disruptiveSteps(ops []Operation) string {
-	var boot, decom, restart, cleanup, remove int
+	var boot, decom, restart, cleanup, remove, alter, rebuild int
 	for _, op := range ops {
 		switch op.Kind {
+		case Replication:
+			alter++
+		case Rebuild:
+			rebuild += op.Nodes
 		case Cleanup: // replace (#16)
 			cleanup += op.Nodes
 		case RemoveNode:
@@ -55,6 +59,12 @@ func disruptiveSteps(ops []Operation) string {
 	}
 	if restart > 0 {
 		parts = append(parts, plural(restart, "restart"))
+	}
+	if alter > 0 {
+		parts = append(parts, plural(alter, "replication change"))
+	}
+	if rebuild > 0 {
+		parts = append(parts, plural(rebuild, "rebuild"))
 	}
 	if cleanup > 0 {
 		parts = append(parts, plural(cleanup, "cleanup"))
