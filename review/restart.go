@@ -45,7 +45,7 @@ func (ch *change) restartOp(rn *run) Operation {
 		}
 		rolls = append(rolls, roll{r: r, nodes: nodes, causes: causes})
 	}
-	op := Operation{Kind: RollingRestart, Causes: ch.rollCauses(rolls)}
+	op := Operation{Kind: RollingRestart, Causes: ch.rollCauses(rolls), Pods: rn.pods()}
 	for _, rl := range rolls {
 		op.Nodes += int(rl.nodes)
 		op.Racks = append(op.Racks, rl.r.label())

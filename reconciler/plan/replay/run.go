@@ -11,9 +11,13 @@ import (
 // Tick is how far the world's clock moves while the planner waits.
 const Tick = time.Minute
 
-// maxPlans bounds a run: a planner that never converges is an error, not a
-// hang.
-const maxPlans = 20000
+// maxPlans bounds a run, maxWaits the plans in a row without a step: a
+// planner that never converges is an error, not a hang. In the world's
+// time, maxWaits ticks outlast any settle time or health timeout.
+const (
+	maxPlans = 20000
+	maxWaits = 600
+)
 
 // ErrNoConvergence is a run that did not reach Converged.
 var ErrNoConvergence = errors.New("the replay did not converge")
@@ -41,6 +45,7 @@ func Replay(base, head *plan.Desired, contexts []string, now time.Time) ([]plan.
 func (w *World) Run(d *plan.Desired, contexts []string) ([]plan.Step, error) {
 	d = ungated(d)
 	var steps []plan.Step
+	waits := 0
 	for range maxPlans {
 		w.settle()
 		p := plan.Next(d, w.Observe(contexts))
@@ -50,11 +55,14 @@ func (w *World) Run(d *plan.Desired, contexts []string) ([]plan.Step, error) {
 		if len(p.Steps) == 0 {
 			switch p.Wait.Reason {
 			case plan.RolloutInProgress, plan.RingUnhealthy, plan.Settling, plan.WaitingForRegion:
-				w.Now = w.Now.Add(Tick)
-				continue
+				if waits++; waits < maxWaits {
+					w.Now = w.Now.Add(Tick)
+					continue
+				}
 			}
 			return steps, fmt.Errorf("%w: %s", ErrNoConvergence, p.Wait)
 		}
+		waits = 0
 		for _, s := range p.Steps {
 			steps = append(steps, s)
 			if err := w.Execute(s); err != nil {
