@@ -29,7 +29,7 @@ spec:
 
 var now = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 
-func desired(t *testing.T, spec string) *plan.Desired {
+func desired(t testing.TB, spec string) *plan.Desired {
 	t.Helper()
 	fsys := fstest.MapFS{"orders/cluster.yaml": {Data: []byte(spec)}}
 	c, err := schemas.LoadFS(fsys, "orders")

@@ -56,6 +56,7 @@ type statefulSet struct {
 	rv, generation        int64
 	revisions             map[string]any
 	currentRev, updateRev string
+	revGen                int64 // the generation updateRev was computed for
 }
 
 type pod struct {
@@ -63,6 +64,7 @@ type pod struct {
 	ord                 int32
 	uid, rev, ip        string
 	tmpl                any
+	spec                corev1.PodSpec // of tmpl, converted once
 	created             time.Time
 	mode                string // "" until the node started
 	deleted             bool
@@ -155,7 +157,9 @@ func (rg *region) podsOf(sts string) map[int32]*pod {
 // RollingUpdate with partition, or OnDelete).
 func (w *World) control(rg *region, name string, s *statefulSet) bool {
 	tmpl := nested(s.obj.Object, "spec", "template")
-	s.updateRev = name + "-" + hashOf(tmpl)[:10]
+	if s.updateRev == "" || s.revGen != s.generation {
+		s.updateRev, s.revGen = name+"-"+hashOf(tmpl)[:10], s.generation
+	}
 	if s.revisions[s.updateRev] == nil {
 		s.revisions[s.updateRev] = runtime.DeepCopyJSONValue(tmpl)
 	}
@@ -216,6 +220,9 @@ func (w *World) createPod(rg *region, sts string, s *statefulSet, ord int32, rev
 	p := &pod{name: sts + "-" + strconv.Itoa(int(ord)), sts: sts, ord: ord, uid: w.nextUID(), rev: rev, created: w.Now,
 		tmpl: s.revisions[rev], dc: labels[render.LabelDatacenter], rack: labels[render.LabelRack]}
 	p.ip = fmt.Sprintf("10.%d.%d.%d", len(rg.name)%200, w.uid/250%250, w.uid%250+1)
+	if m, ok := nested(p.tmpl.(map[string]any), "spec").(map[string]any); ok {
+		_ = runtime.DefaultUnstructuredConverter.FromUnstructured(m, &p.spec)
+	}
 	rg.pods[p.name] = p
 	name := render.VolumeData + "-" + p.name
 	if rg.pvcs[name] == nil {
@@ -307,9 +314,7 @@ func (w *World) podObject(p *pod) corev1.Pod {
 		Status: corev1.PodStatus{Phase: corev1.PodRunning, PodIP: p.ip,
 			Conditions: []corev1.PodCondition{{Type: corev1.PodReady, Status: corev1.ConditionFalse}}},
 	}
-	if m, ok := nested(p.tmpl.(map[string]any), "spec").(map[string]any); ok {
-		_ = runtime.DefaultUnstructuredConverter.FromUnstructured(m, &out.Spec)
-	}
+	out.Spec = *p.spec.DeepCopy()
 	if p.ready() {
 		out.Status.Conditions[0].Status = corev1.ConditionTrue
 	}
