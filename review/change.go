@@ -21,6 +21,10 @@ type change struct {
 	topology bool
 	// seeds: the seed list differs (render.Seeds).
 	seeds bool
+	// inPlace are the StatefulSets ("<context>/<name>") the planner's
+	// replay updates in place and does nothing else to (no scale,
+	// restart, re-creation, decommission...): replayOps.
+	inPlace map[string]bool
 }
 
 // rackChange is one rack on both sides.
