@@ -15,6 +15,7 @@ import (
 type change struct {
 	base, head *side // base is nil for a new cluster
 	now        time.Time
+	keyspaces  bool // Options.ManageKeyspaces
 	racks      []*rackChange
 	// topology: nodes join or leave somewhere (a rack's count changes,
 	// or a rack is new); template changes roll afterwards.
@@ -39,8 +40,8 @@ type rackChange struct {
 // label is "<context> <dc> <rack>".
 func (r *rackChange) label() string { return r.ctx + " " + r.dc + " " + r.rack }
 
-func newChange(base, head *side, now time.Time) *change {
-	ch := &change{base: base, head: head, now: now}
+func newChange(base, head *side, now time.Time, keyspaces bool) *change {
+	ch := &change{base: base, head: head, now: now, keyspaces: keyspaces}
 	ch.matchRacks()
 	for _, r := range ch.racks {
 		if r.inHead && (!r.inBase || r.base != r.head) {

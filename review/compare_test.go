@@ -186,7 +186,7 @@ func TestMarkdownIsCutToMaxBytes(t *testing.T) {
 }
 
 func TestDocumentJSONRoundTrip(t *testing.T) {
-	doc := comparePair(t, "scale-down")
+	doc := comparePair(t, "scale-down-keyspaces")
 	var back Document
 	require.NoError(t, json.Unmarshal(doc.JSON(), &back))
 	assert.Equal(t, *doc, back)

@@ -43,7 +43,7 @@ func plannerPods(t *testing.T, name, cluster string) []string {
 			}
 		}
 	}
-	steps, err := replay.Replay(sides[0].desired(), sides[1].desired(), contexts, goldenNow)
+	steps, err := replay.Replay(sides[0].desired(), sides[1].desired(), contexts, goldenNow, replay.Options{ManageKeyspaces: manageKeyspaces(dir)})
 	require.NoError(t, err)
 	var pods []string
 	for _, s := range steps {

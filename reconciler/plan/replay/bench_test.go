@@ -13,7 +13,7 @@ func BenchmarkReplayImageBump50Nodes(b *testing.B) {
 	spec := strings.Replace(base, "nodesPerRack: 2", "nodesPerRack: 10", 1)
 	from, to := desired(b, spec), desired(b, strings.Replace(spec, "4.1.4", "4.1.5", 1))
 	for b.Loop() {
-		if _, err := replay.Replay(from, to, []string{"eu-west", "us-east"}, now); err != nil {
+		if _, err := replay.Replay(from, to, []string{"eu-west", "us-east"}, now, replay.Options{ManageKeyspaces: true}); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -72,7 +72,7 @@ func TestReplayConvergesOnEveryKindOfChange(t *testing.T) {
 		"nothing":          {edit: func(s string) string { return s }},
 	} {
 		t.Run(name, func(t *testing.T) {
-			steps, err := replay.Replay(desired(t, base), desired(t, tc.edit(base)), []string{"eu-west", "us-east", "ap-south"}, now)
+			steps, err := replay.Replay(desired(t, base), desired(t, tc.edit(base)), []string{"eu-west", "us-east", "ap-south"}, now, replay.Options{ManageKeyspaces: true})
 			require.NoError(t, err)
 			got := disruptive(steps)
 			if name == "nothing" {
@@ -88,7 +88,7 @@ func TestReplayConvergesOnEveryKindOfChange(t *testing.T) {
 
 // TestReplayOfANewCluster: from nothing, the seed datacenter first.
 func TestReplayOfANewCluster(t *testing.T) {
-	steps, err := replay.Replay(nil, desired(t, base), []string{"eu-west", "us-east"}, now)
+	steps, err := replay.Replay(nil, desired(t, base), []string{"eu-west", "us-east"}, now, replay.Options{ManageKeyspaces: true})
 	require.NoError(t, err)
 	got := disruptive(steps)
 	require.NotEmpty(t, got)
@@ -107,11 +107,32 @@ func TestReplayOfANewCluster(t *testing.T) {
 func TestReplayStopsOnAPlannerThatWaitsForever(t *testing.T) {
 	d := desired(t, base)
 	d.Invalid = assert.AnError
-	_, err := replay.Replay(nil, d, []string{"eu-west", "us-east"}, now)
+	_, err := replay.Replay(nil, d, []string{"eu-west", "us-east"}, now, replay.Options{ManageKeyspaces: true})
 	require.ErrorIs(t, err, replay.ErrNoConvergence)
 	assert.Contains(t, err.Error(), "Blocked")
 
 	paused := strings.Replace(base, "  storage:", "  rollout: {paused: true}\n  storage:", 1)
-	_, err = replay.Replay(nil, desired(t, paused), []string{"eu-west", "us-east"}, now)
+	_, err = replay.Replay(nil, desired(t, paused), []string{"eu-west", "us-east"}, now, replay.Options{ManageKeyspaces: true})
 	assert.NoError(t, err, "the replay leaves a pause out: it holds steps back in time only")
+}
+
+// TestReplayLeavesReplicationAloneUnlessManaged: without ManageKeyspaces
+// (ringops without --manage-keyspaces) the planner is given no
+// replication, and a new datacenter bootstraps: no ALTER, no rebuild.
+func TestReplayLeavesReplicationAloneUnlessManaged(t *testing.T) {
+	for _, manage := range []bool{false, true} {
+		steps, err := replay.Replay(nil, desired(t, base), []string{"eu-west", "us-east"}, now, replay.Options{ManageKeyspaces: manage})
+		require.NoError(t, err)
+		var kinds []plan.Action
+		for _, s := range steps {
+			if s.Action == plan.AlterKeyspace || s.Action == plan.Rebuild {
+				kinds = append(kinds, s.Action)
+			}
+		}
+		if manage {
+			assert.NotEmpty(t, kinds, "managed: replication changes and rebuilds")
+		} else {
+			assert.Empty(t, kinds, "not managed: replication left alone")
+		}
+	}
 }

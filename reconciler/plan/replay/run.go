@@ -22,11 +22,21 @@ const (
 // ErrNoConvergence is a run that did not reach Converged.
 var ErrNoConvergence = errors.New("the replay did not converge")
 
+// Options are how the clusters are rolled out.
+type Options struct {
+	// ManageKeyspaces: the planner is given the keyspaces' replication
+	// (ringops apply/run --manage-keyspaces) and changes it, rebuilds new
+	// datacenters and cleans up after lower factors; false, it leaves
+	// replication alone, as ringops does without the flag.
+	ManageKeyspaces bool
+}
+
 // Replay runs base (nil for a new cluster) from an empty world to its
 // convergence, then head from there, and returns the steps the planner
 // took for head, in order. contexts are every region of either side.
-func Replay(base, head *plan.Desired, contexts []string, now time.Time) ([]plan.Step, error) {
+func Replay(base, head *plan.Desired, contexts []string, now time.Time, opts Options) ([]plan.Step, error) {
 	w := NewWorld(head.Cluster.Metadata.Name, now)
+	w.ManageKeyspaces = opts.ManageKeyspaces
 	if base != nil {
 		if _, err := w.Run(base, contexts); err != nil {
 			return nil, fmt.Errorf("base: %w", err)

@@ -32,6 +32,9 @@ const (
 type World struct {
 	// Now is the world's clock; Run moves it on.
 	Now time.Time
+	// ManageKeyspaces: Observe reads the keyspaces' replication (see
+	// Options.ManageKeyspaces); false, the planner is given none.
+	ManageKeyspaces bool
 
 	cluster   string
 	regions   map[string]*region
@@ -258,7 +261,9 @@ func (w *World) Observe(contexts []string) *plan.Observed {
 		o.Contexts[name] = w.observeRegion(rg)
 	}
 	o.Ring = w.observeRing(o)
-	o.Keyspaces = w.observeKeyspaces()
+	if w.ManageKeyspaces {
+		o.Keyspaces = w.observeKeyspaces()
+	}
 	return o
 }
 
