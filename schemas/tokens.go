@@ -36,28 +36,32 @@ func (c *CassandraCluster) TokenAllocationRF() int {
 }
 
 // tokenAllocation refuses a datacenter whose nodes Cassandra could not
-// place: TokenAllocation.getStrategy (5.0.1 TokenAllocation.java) refuses a
-// datacenter holding at least as many nodes as the allocation factor in
-// more than one rack but fewer racks than that factor ("Token allocation
-// failed: the number of racks 2 in datacenter dc2 is lower than its
-// replication factor 3"): the node that would make it so never starts.
+// place. TokenAllocation.createStrategy (5.0.1 TokenAllocation.java:242-273)
+// counts the racks of the joining node's datacenter, or 1 when the node's
+// rack has no node yet, and refuses when that count is more than one but
+// fewer than the allocation factor: "Token allocation failed: the number
+// of racks 2 in datacenter dc2 is lower than its replication factor 3".
+// So with two racks and the default factor 3, the second node of a rack
+// never starts (nor does any later one): a datacenter may have one rack,
+// at least as many racks as the factor, or one node per rack.
 func (v *validator) tokenAllocation(p string, dc *Datacenter) {
 	rf := v.c.TokenAllocationRF()
-	racks := 0
+	racks, widest := 0, int32(0)
 	for _, r := range dc.Racks {
 		if r.Nodes != nil && *r.Nodes > 0 {
 			racks++
+			widest = max(widest, *r.Nodes)
 		}
 	}
-	nodes := datacenterNodes(dc)
-	if rf <= 1 || racks <= 1 || racks >= rf || nodes < int64(rf) {
+	if rf <= 1 || racks <= 1 || racks >= rf || widest <= 1 {
 		return
 	}
-	v.add(p+".racks", "datacenter %s would hold %d nodes in %d racks: Cassandra allocates a joining node's tokens for %d replicas "+
-		"(allocate_tokens_for_local_replication_factor, %d by default since 4.0) and refuses when a datacenter of %d nodes or more has more than one rack but fewer than %d "+
+	v.add(p+".racks", "datacenter %s would have %d racks holding up to %d nodes each: Cassandra allocates a joining node's tokens for %d replicas "+
+		"(allocate_tokens_for_local_replication_factor, %d by default since 4.0) and refuses a node joining a rack that already has one "+
+		"while its datacenter has more than one rack but fewer than %d "+
 		"(\"Token allocation failed: the number of racks %d in datacenter %s is lower than its replication factor %d\"): "+
-		"use one rack or at least %d, or keep %s under %d nodes, or set config.cassandra-yaml.allocate_tokens_for_local_replication_factor to %d",
-		dc.Name, nodes, racks, rf, DefaultTokenAllocationRF, rf, rf, racks, dc.Name, rf, rf, dc.Name, rf, racks)
+		"use one rack, at least %d racks, or one node per rack, or set config.cassandra-yaml.allocate_tokens_for_local_replication_factor to %d",
+		dc.Name, racks, widest, rf, DefaultTokenAllocationRF, rf, racks, dc.Name, rf, rf, racks)
 }
 
 func intValue(v any) (int, bool) {
