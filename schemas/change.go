@@ -17,7 +17,8 @@ import (
 // datacenter; putting another datacenter first while the seed datacenter
 // remains; removing a datacenter that still has nodes in prev; renaming,
 // reordering or removing racks; shrinking storage or changing its class;
-// changing num_tokens.
+// changing num_tokens; an image going back to an older Cassandra release
+// series or skipping a major version (3.11 to 5.0).
 func ValidateChange(prev, next *CassandraCluster) ErrorList {
 	if prev == nil || next == nil {
 		return nil
@@ -26,6 +27,7 @@ func ValidateChange(prev, next *CassandraCluster) ErrorList {
 	ch.identity()
 	ch.storage()
 	ch.tokens()
+	ch.releasePath()
 	ch.datacenters()
 	return ch.errs.sorted()
 }

@@ -17,7 +17,9 @@ const maxLastApplied = 256 << 10
 
 // ChangeBasis returns what ValidateChange and ChangeWarnings read of the
 // previous spec, and nothing else, from a defaulted spec: the identity
-// (name, namespace, Cassandra cluster name), the storage, num_tokens, the
+// (name, namespace, Cassandra cluster name), the image's release series
+// (cassandra:4.1 for cassandra:4.1.5: a patch release changes nothing
+// recorded), the storage, num_tokens, the
 // datacenters' names, contexts and racks with their node counts, and the
 // managed keyspaces (spec.keyspaces, and systemKeyspaces unless it is the
 // default). It is what ringops
@@ -28,6 +30,7 @@ func (c *CassandraCluster) ChangeBasis() *CassandraCluster {
 		Metadata: ObjectMeta{Name: c.Metadata.Name, Namespace: c.Metadata.Namespace}}
 	s := &b.Spec
 	s.CassandraClusterName = c.Spec.CassandraClusterName
+	s.Image = seriesImage(c.Spec.Image)
 	s.Storage = Storage{Size: c.Spec.Storage.Size, StorageClassName: c.Spec.Storage.StorageClassName}
 	if t := numTokens(c); t != nil {
 		s.Config = &Config{CassandraYAML: map[string]any{"num_tokens": t}}

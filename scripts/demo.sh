@@ -11,7 +11,7 @@
 # a time, every step gated on ring health read over Jolokia, and reports its
 # progress as commit statuses on Gitea (one per cluster and region, and the
 # summary "ringops"), shown here as they change. `ringops status` shows the
-# ring. Then a change (us-east rack r2 grows from 1 to 2 nodes) is pushed;
+# ring. Then a change (eu-west rack r1 grows from 1 to 2 nodes) is pushed;
 # Gitea's webhook makes the daemon poll at once, and it rolls the change out.
 # Everything it started is stopped at the end or on Ctrl-C;
 # RINGOPS_DEMO_KEEP=1 keeps it all running until Ctrl-C, to look around.
@@ -144,14 +144,16 @@ bin/ringops status "$cluster"
 say "nodetool status, as Cassandra itself says it (on orders-dc1-r1-0)"
 bin/sandbox nodetool -dir "$world" orders-dc1-r1-0 status
 
-say "a change: us-east rack r2 grows from 1 to 2 nodes; git push"
-sed -i '/- name: dc2$/,/- name: dc3$/ s/^\(\s*\)- name: r2$/\1- name: r2\n\1  nodes: 2/' "$cluster/cluster.yaml"
+# (Not us-east: its two racks hold two nodes, and Cassandra's token
+# allocator refuses a third node in a datacenter of two racks.)
+say "a change: eu-west rack r1 grows from 1 to 2 nodes; git push"
+sed -i '/- name: dc1\b/,/- name: dc2$/ s/^\(\s*\)- name: r1$/\1- name: r1\n\1  nodes: 2/' "$cluster/cluster.yaml"
 git -C "$WORK_DIR" diff --quiet && { echo "the change did not apply to $cluster/cluster.yaml"; exit 1; }
 git -C "$WORK_DIR" --no-pager diff --color=never | tail -n +5
 bin/ringops validate "$cluster"
 pushed=$SECONDS
 pushed_at=$(date -u +%s)
-change=$(bin/forge push -dir "$forge_dir" -message "orders: us-east rack r2 grows to 2 nodes")
+change=$(bin/forge push -dir "$forge_dir" -message "orders: eu-west rack r1 grows to 2 nodes")
 echo "commit $change  $GITEA_URL/$FORGE_REPOSITORY/commit/$change"
 
 say "the webhook makes the daemon poll at once; it rolls $(echo "$change" | cut -c1-7) out"
@@ -162,8 +164,8 @@ daemon_log "$mark"
 
 say "ringops status"
 bin/ringops status "$cluster"
-say "nodetool status (on orders-dc2-r2-1, the new node)"
-bin/sandbox nodetool -dir "$world" orders-dc2-r2-1 status
+say "nodetool status (on orders-dc1-r1-1, the new node)"
+bin/sandbox nodetool -dir "$world" orders-dc1-r1-1 status
 
 say "where to look"
 cat <<EOF

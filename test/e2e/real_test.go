@@ -10,6 +10,8 @@ import (
 	gocql "github.com/apache/cassandra-gocql-driver/v2"
 
 	"github.com/ringops/ringops/test/env/kubelet"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
 // Keyspaces of the real-node scenarios. ks1 has one replica per
@@ -159,7 +161,20 @@ func TestRealNodes(t *testing.T) {
 				}
 				return fmt.Errorf("exit %d: %s", r.code, r.stdout)
 			})
-			// A node joins dc2: it must wait for the ring, which has a node down.
+			// A node joins dc2: it must wait for the ring, which has a node
+			// down. Its claim still holds the node decommissioned above
+			// (ringops keeps PVCs unless spec.storage.deleteOnDecommission):
+			// delete it first, as ringops' block message asks.
+			us := w.Region("us-east").Client.CoreV1().PersistentVolumeClaims("cassandra")
+			if err := us.Delete(t.Context(), "data-tills-dc2-r1-1", metav1.DeleteOptions{}); err != nil {
+				t.Fatal(err)
+			}
+			waitFor(t, time.Minute, "data-tills-dc2-r1-1 deleted", func() error {
+				if _, err := us.Get(t.Context(), "data-tills-dc2-r1-1", metav1.GetOptions{}); !apierrors.IsNotFound(err) {
+					return fmt.Errorf("still there (%v)", err)
+				}
+				return nil
+			})
 			dc2.Racks = []int{2}
 			c.write(t, "compaction_throughput: 64MiB/s", dc1, dc2, dc3)
 			ctx, cancel := context.WithCancel(t.Context())
