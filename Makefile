@@ -20,7 +20,7 @@ HELM_BUILD := test/tools/helm/build.sh
 CASSANDRA_BUILD := test/tools/cassandra/build.sh
 TOOLS_ENV = RINGOPS_CONTROLPLANE_DIR="$$($(CONTROLPLANE_BUILD))" RINGOPS_GITEA_DIR="$$($(GITEA_BUILD))" RINGOPS_HELM_DIR="$$($(HELM_BUILD))" RINGOPS_CASSANDRA_DIR="$$($(CASSANDRA_BUILD))"
 
-.PHONY: help setup build test bench bench-daemon lint fmt fuzz tools controlplane gitea helm cassandra chart sandbox sandbox-down demo clean
+.PHONY: help setup build test test-keyspaces bench bench-daemon lint fmt fuzz tools controlplane gitea helm cassandra chart sandbox sandbox-down demo clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 16
@@ -50,6 +50,9 @@ chart: controlplane helm ## lint, render and RBAC-check the Helm chart against a
 
 test: setup tools ## run every test, the local multi-region world and a real Gitea included
 	$(TOOLS_ENV) $(GO) test -count=1 -timeout 45m ./...
+
+test-keyspaces: setup tools ## the real-node scenario of --manage-keyspaces (a datacenter added and removed with its data; off by default, not in make test)
+	RINGOPS_E2E_KEYSPACES=1 $(TOOLS_ENV) $(GO) test -count=1 -timeout 60m -run 'TestRealDatacenters' -v ./test/e2e
 
 bench: setup tools ## run the benchmarks (figures go to bench.txt; compare runs with benchstat)
 	$(TOOLS_ENV) $(GO) test -run=NONE -bench=. -benchmem -count=$${COUNT:-5} -timeout 60m $$($(GO) list ./... | grep -v /test/bench$$) | tee bench.txt

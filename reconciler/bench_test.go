@@ -74,7 +74,7 @@ func rollout(b *testing.B, w *env.World, name string) measured {
 	b.Helper()
 	n := int32(bootstraps + 1)
 	l := newLive(b, w, Options{})
-	tg := l.engine.Prepare(context.Background(), smallSource(b, name, schemas.Rack{Name: "r1", Nodes: &n}))
+	tg := l.prepare(context.Background(), smallSource(b, name, schemas.Rack{Name: "r1", Nodes: &n}))
 	if tg.Desired.Invalid != nil {
 		b.Fatal(tg.Desired.Invalid)
 	}

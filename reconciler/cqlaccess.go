@@ -50,35 +50,41 @@ func (r *SecretRouter) CQLOptions(ctx context.Context, c *schemas.CassandraClust
 // key is set) from its Secret or ConfigMap in namespace ns of kube context
 // kctx, through the router's clients.
 func ReadCA(ctx context.Context, r *SecretRouter, kctx, ns string, t *schemas.CQLTLS) ([]byte, error) {
+	return readCA(ctx, r, kctx, ns, t.CASecret, t.CAConfigMap)
+}
+
+// readCA reads a PEM CA bundle from the key of a Secret or, without one,
+// of a ConfigMap (keys set) in namespace ns of kube context kctx.
+func readCA(ctx context.Context, r *SecretRouter, kctx, ns string, secret, configMap *schemas.KeyRef) ([]byte, error) {
 	cs, err := r.clients.Clientset(kctx)
 	if err != nil {
 		return nil, err
 	}
 	var data []byte
 	switch {
-	case t.CASecret != nil:
-		what := fmt.Sprintf("context %s: secret %s/%s", kctx, ns, t.CASecret.Name)
-		s, err := cs.CoreV1().Secrets(ns).Get(ctx, t.CASecret.Name, metav1.GetOptions{})
+	case secret != nil:
+		what := fmt.Sprintf("context %s: secret %s/%s", kctx, ns, secret.Name)
+		s, err := cs.CoreV1().Secrets(ns).Get(ctx, secret.Name, metav1.GetOptions{})
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", what, err)
 		}
-		if data = s.Data[t.CASecret.Key]; len(data) == 0 {
-			return nil, fmt.Errorf("%s: no key %s", what, t.CASecret.Key)
+		if data = s.Data[secret.Key]; len(data) == 0 {
+			return nil, fmt.Errorf("%s: no key %s", what, secret.Key)
 		}
-	case t.CAConfigMap != nil:
-		what := fmt.Sprintf("context %s: configmap %s/%s", kctx, ns, t.CAConfigMap.Name)
-		m, err := cs.CoreV1().ConfigMaps(ns).Get(ctx, t.CAConfigMap.Name, metav1.GetOptions{})
+	case configMap != nil:
+		what := fmt.Sprintf("context %s: configmap %s/%s", kctx, ns, configMap.Name)
+		m, err := cs.CoreV1().ConfigMaps(ns).Get(ctx, configMap.Name, metav1.GetOptions{})
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", what, err)
 		}
-		if data = []byte(m.Data[t.CAConfigMap.Key]); len(data) == 0 {
-			data = m.BinaryData[t.CAConfigMap.Key]
+		if data = []byte(m.Data[configMap.Key]); len(data) == 0 {
+			data = m.BinaryData[configMap.Key]
 		}
 		if len(data) == 0 {
-			return nil, fmt.Errorf("%s: no key %s", what, t.CAConfigMap.Key)
+			return nil, fmt.Errorf("%s: no key %s", what, configMap.Key)
 		}
 	default:
-		return nil, fmt.Errorf("context %s: spec.cql.tls names no CA", kctx)
+		return nil, fmt.Errorf("context %s: no CA named", kctx)
 	}
 	return data, nil
 }

@@ -3,13 +3,17 @@ package reconciler
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"sync"
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/ringops/ringops/internal/tlstrust"
 	"github.com/ringops/ringops/reconciler/kube"
 	"github.com/ringops/ringops/reconciler/ring"
+	"github.com/ringops/ringops/render"
+	"github.com/ringops/ringops/schemas"
 )
 
 // ReadJolokiaCredentials reads the Jolokia credentials of a cluster from
@@ -25,34 +29,48 @@ func ReadJolokiaCredentials(ctx context.Context, clients *kube.Clients, kctx, ns
 // (spec.cql.credentialsSecret). The error names the Secret, never its
 // content.
 func ReadCredentials(ctx context.Context, clients *kube.Clients, kctx, ns, name string) (ring.Credentials, error) {
+	c, _, err := readCredentials(ctx, clients, kctx, ns, name)
+	return c, err
+}
+
+// readCredentials is ReadCredentials, with the previous credentials of a
+// rotation when the Secret holds them (ring.PreviousCredentialsFromSecret).
+func readCredentials(ctx context.Context, clients *kube.Clients, kctx, ns, name string) (ring.Credentials, *ring.Credentials, error) {
 	cs, err := clients.Clientset(kctx)
 	if err != nil {
-		return ring.Credentials{}, err
+		return ring.Credentials{}, nil, err
 	}
 	s, err := cs.CoreV1().Secrets(ns).Get(ctx, name, metav1.GetOptions{})
 	if err != nil {
-		return ring.Credentials{}, fmt.Errorf("context %s: secret %s/%s: %w", kctx, ns, name, err)
+		return ring.Credentials{}, nil, fmt.Errorf("context %s: secret %s/%s: %w", kctx, ns, name, err)
 	}
 	cr, err := ring.CredentialsFromSecret(s)
 	if err != nil {
-		return ring.Credentials{}, fmt.Errorf("context %s: secret %s/%s: %w", kctx, ns, name, err)
+		return ring.Credentials{}, nil, fmt.Errorf("context %s: secret %s/%s: %w", kctx, ns, name, err)
 	}
-	return cr, nil
+	if prev, ok := ring.PreviousCredentialsFromSecret(s); ok {
+		return cr, &prev, nil
+	}
+	return cr, nil, nil
 }
 
 // SecretRouterOptions tune a SecretRouter.
 type SecretRouterOptions struct {
-	// Refresh is how long credentials read from a Secret are used before
-	// the Secret is read again (a rotated password is picked up within
-	// about this long). Default 5m.
+	// Refresh is how long credentials read from a Secret (and a CA) are
+	// used before they are read again (a password changed by hand is
+	// picked up within about this long; ringops' own rotations at once,
+	// Forget). Default 5m.
 	Refresh time.Duration
 	// Retry is the least time between two reads of a Secret that could
 	// not be read (a region down may come back). Default 5s.
 	Retry time.Duration
 	// Timeout bounds each read. Default 5s.
 	Timeout time.Duration
-	// Warn receives why a Secret could not be read (never its content);
-	// nil drops it.
+	// Credentials, when set, are sent to every agent instead of those of
+	// the clusters' Secrets (ringops' --jolokia-credentials).
+	Credentials *ring.Credentials
+	// Warn receives why a Secret or a CA could not be read (never its
+	// content); nil drops it. It may be called concurrently.
 	Warn func(error)
 }
 
@@ -62,28 +80,50 @@ func DefaultSecretRouterOptions() SecretRouterOptions {
 	return SecretRouterOptions{Refresh: 5 * time.Minute, Retry: 5 * time.Second, Timeout: 5 * time.Second}
 }
 
-// SecretRouter reaches the agents directly (pod IP), with the credentials
-// of each cluster's spec.jolokia.credentialsSecret as read in the node's
-// own region, through that region's client. Clusters without a Secret
-// are reached without credentials. Its cache of Secrets serves any other
-// credentials read per region too (Credentials: the CQL ones). It is safe
-// for concurrent use.
+// SecretRouter reaches the agents directly (pod IP), as each cluster's
+// spec says (SetCluster): with the credentials of its Secret
+// (render.JolokiaCredentials: the one spec.jolokia.credentialsSecret
+// names, else the one ringops keeps) as read in the node's own region,
+// through that region's client; over HTTPS with spec.jolokia.tls, trusting
+// the CA read in that region. A node that refuses the credentials is asked
+// once more with the previous ones: those the Secret keeps during a
+// rotation, else those read from it before (a Secret changed by hand).
+// Clusters it was not told about are reached in plain HTTP without
+// credentials. Its cache of Secrets serves any other credentials read per
+// region too (Credentials: the CQL ones). It is safe for concurrent use.
 type SecretRouter struct {
 	direct  *ring.Direct
 	clients *kube.Clients
 	opts    SecretRouterOptions
 
-	mu      sync.Mutex
-	secrets map[string]string // cluster -> Secret name
-	entries map[secretKey]*secretEntry
+	mu       sync.Mutex
+	clusters map[string]agentAccess // by cluster name
+	entries  map[secretKey]*secretEntry
+	tls      map[tlsKey]*tlsEntry
+}
+
+// agentAccess is how a cluster's agents are reached.
+type agentAccess struct {
+	secret string              // the credentials Secret, "" for none
+	tls    *schemas.JolokiaTLS // nil: plain HTTP
 }
 
 type secretKey struct{ context, namespace, name string }
 
 type secretEntry struct {
-	creds  ring.Credentials
-	ok     bool
-	err    error // why the last read failed, while !ok
+	creds    ring.Credentials
+	previous *ring.Credentials // the Secret's previous-* keys, else the credentials read before creds
+	ok       bool
+	err      error // why the last read failed, while !ok
+	readAt   time.Time
+}
+
+type tlsKey struct{ context, namespace, cluster string }
+
+type tlsEntry struct {
+	spec   schemas.JolokiaTLS // what the client was made for
+	client *http.Client
+	err    error
 	readAt time.Time
 }
 
@@ -102,43 +142,62 @@ func NewSecretRouter(clients *kube.Clients, opts SecretRouterOptions) *SecretRou
 		opts.Timeout = d.Timeout
 	}
 	return &SecretRouter{direct: ring.NewDirect(ring.DirectOptions{}), clients: clients, opts: opts,
-		secrets: map[string]string{}, entries: map[secretKey]*secretEntry{}}
+		clusters: map[string]agentAccess{}, entries: map[secretKey]*secretEntry{}, tls: map[tlsKey]*tlsEntry{}}
 }
 
-// SetSecret says which Secret holds the credentials of cluster ("" for
-// none), as its spec names it.
-func (r *SecretRouter) SetSecret(cluster, secret string) {
+// SetCluster says how the agents of a defaulted cluster are reached, as
+// its spec says: which Secret holds their credentials, and their TLS.
+func (r *SecretRouter) SetCluster(c *schemas.CassandraCluster) {
+	secret, _ := render.JolokiaCredentials(c)
+	acc := agentAccess{secret: secret}
+	if j := c.Spec.Jolokia; j != nil && j.TLS != nil {
+		t := *j.TLS
+		acc.tls = &t
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if secret == "" {
-		delete(r.secrets, cluster)
-		return
-	}
-	r.secrets[cluster] = secret
+	r.clusters[c.Metadata.Name] = acc
 }
 
-// Route is the direct route to n, with its cluster's credentials when
-// they could be read.
+// Forget makes the next use of the Secret name in namespace ns of kube
+// context kctx read it again (ringops has just created or rotated it).
+func (r *SecretRouter) Forget(kctx, ns, name string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if e := r.entries[secretKey{kctx, ns, name}]; e != nil {
+		e.readAt = time.Time{}
+	}
+}
+
+// Route is the direct route to n: HTTPS when its cluster's agents serve
+// it (an error when their CA cannot be read: never plain HTTP instead),
+// with its cluster's credentials when they could be read.
 func (r *SecretRouter) Route(n ring.Node) (ring.Route, error) {
 	rt, err := r.direct.Route(n)
 	if err != nil {
 		return rt, err
 	}
-	if c, ok := r.credentials(n); ok {
+	r.mu.Lock()
+	acc := r.clusters[n.Cluster]
+	r.mu.Unlock()
+	if acc.tls != nil {
+		client, err := r.tlsClient(n, acc.tls)
+		if err != nil {
+			return ring.Route{}, err
+		}
+		rt.URL, rt.HTTP = ring.AgentURL("https", n), client
+	}
+	switch {
+	case r.opts.Credentials != nil:
+		c := *r.opts.Credentials
 		rt.Credentials = &c
+	case acc.secret != "":
+		if e, err := r.entry(n.Context, n.Namespace, acc.secret); err == nil {
+			c := e.creds
+			rt.Credentials, rt.Fallback = &c, e.previous
+		}
 	}
 	return rt, nil
-}
-
-func (r *SecretRouter) credentials(n ring.Node) (ring.Credentials, bool) {
-	r.mu.Lock()
-	name, ok := r.secrets[n.Cluster]
-	r.mu.Unlock()
-	if !ok {
-		return ring.Credentials{}, false
-	}
-	c, err := r.Credentials(n.Context, n.Namespace, name)
-	return c, err == nil
 }
 
 // Credentials returns the credentials of the Secret name (keys username
@@ -148,28 +207,97 @@ func (r *SecretRouter) credentials(n ring.Node) (ring.Credentials, bool) {
 // meanwhile). The error, which names the Secret and never its content, is
 // also given to Options.Warn when a read fails.
 func (r *SecretRouter) Credentials(kctx, ns, name string) (ring.Credentials, error) {
+	e, err := r.entry(kctx, ns, name)
+	return e.creds, err
+}
+
+// entry is Credentials, with the previous credentials. It holds the lock
+// while it reads, so that the nodes of a region wait for one read.
+func (r *SecretRouter) entry(kctx, ns, name string) (secretEntry, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	key := secretKey{kctx, ns, name}
 	e := r.entries[key]
 	now := time.Now()
 	if e != nil && ((e.ok && now.Sub(e.readAt) < r.opts.Refresh) || (!e.ok && now.Sub(e.readAt) < r.opts.Retry)) {
-		return e.creds, e.err
+		return *e, e.err
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), r.opts.Timeout)
 	defer cancel()
-	c, err := ReadCredentials(ctx, r.clients, kctx, ns, name)
+	c, prev, err := readCredentials(ctx, r.clients, kctx, ns, name)
 	if err != nil {
-		if r.opts.Warn != nil {
-			r.opts.Warn(err)
-		}
+		r.warn(err)
 		if e != nil && e.ok { // keep the last good credentials until they can be read again
 			e.readAt = now.Add(r.opts.Retry - r.opts.Refresh)
-			return e.creds, nil
+			return *e, nil
 		}
 		r.entries[key] = &secretEntry{err: err, readAt: now}
-		return ring.Credentials{}, err
+		return secretEntry{}, err
 	}
-	r.entries[key] = &secretEntry{creds: c, ok: true, readAt: now}
-	return c, nil
+	if prev == nil && e != nil && e.ok && e.creds != c {
+		was := e.creds // changed by hand: the nodes not restarted yet still hold these
+		prev = &was
+	} else if prev == nil && e != nil && e.ok && e.creds == c {
+		prev = e.previous
+	}
+	r.entries[key] = &secretEntry{creds: c, previous: prev, ok: true, readAt: now}
+	return *r.entries[key], nil
+}
+
+// tlsClient is the HTTP client of n's agents with spec.jolokia.tls: it
+// trusts the CA read in n's region, read again after Options.Refresh (the
+// last good client is kept while it cannot be), after Options.Retry when
+// it could not be read. The CA is read without holding the lock.
+func (r *SecretRouter) tlsClient(n ring.Node, spec *schemas.JolokiaTLS) (*http.Client, error) {
+	key := tlsKey{n.Context, n.Namespace, n.Cluster}
+	now := time.Now()
+	r.mu.Lock()
+	e := r.tls[key]
+	r.mu.Unlock()
+	if e != nil && sameTLS(e.spec, *spec) {
+		age := now.Sub(e.readAt)
+		if (e.client != nil && age < r.opts.Refresh) || (e.client == nil && age < r.opts.Retry) {
+			return e.client, e.err
+		}
+	}
+	client, err := r.readTLSClient(n.Context, n.Namespace, spec)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if err != nil {
+		r.warn(err)
+		if e != nil && e.client != nil && sameTLS(e.spec, *spec) {
+			r.tls[key] = &tlsEntry{spec: e.spec, client: e.client, readAt: now.Add(r.opts.Retry - r.opts.Refresh)}
+			return e.client, nil
+		}
+		r.tls[key] = &tlsEntry{spec: *spec, err: err, readAt: now}
+		return nil, err
+	}
+	r.tls[key] = &tlsEntry{spec: *spec, client: client, readAt: now}
+	return client, nil
+}
+
+func (r *SecretRouter) readTLSClient(kctx, ns string, spec *schemas.JolokiaTLS) (*http.Client, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), r.opts.Timeout)
+	defer cancel()
+	ca, err := readCA(ctx, r, kctx, ns, spec.CASecret, spec.CAConfigMap)
+	if err != nil {
+		return nil, fmt.Errorf("jolokia tls: %w", err)
+	}
+	cfg, err := tlstrust.Config(ca, spec.ServerName)
+	if err != nil {
+		return nil, fmt.Errorf("jolokia tls: context %s: %w", kctx, err)
+	}
+	return ring.NewDirectClient(cfg), nil
+}
+
+// sameTLS tells whether two TLS settings trust the same CA and name.
+func sameTLS(a, b schemas.JolokiaTLS) bool {
+	same := func(x, y *schemas.KeyRef) bool { return (x == nil) == (y == nil) && (x == nil || *x == *y) }
+	return same(a.CASecret, b.CASecret) && same(a.CAConfigMap, b.CAConfigMap) && a.ServerName == b.ServerName
+}
+
+func (r *SecretRouter) warn(err error) {
+	if r.opts.Warn != nil {
+		r.opts.Warn(err)
+	}
 }

@@ -12,6 +12,7 @@ import (
 	"math/big"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -22,6 +23,7 @@ import (
 	"k8s.io/client-go/rest"
 
 	"github.com/ringops/ringops/reconciler/kube"
+	"github.com/ringops/ringops/reconciler/ring"
 	"github.com/ringops/ringops/schemas"
 )
 
@@ -156,4 +158,85 @@ func testCAPEM(t *testing.T) string {
 		t.Fatal(err)
 	}
 	return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}))
+}
+
+// TestSecretRouterHTTPS: with spec.jolokia.tls the agents are reached
+// over HTTPS, trusting the CA read in the node's region; without the CA,
+// never in plain HTTP.
+func TestSecretRouterHTTPS(t *testing.T) {
+	agent := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if u, p, ok := r.BasicAuth(); !ok || u != "ringops" || p != "hunter2" {
+			w.WriteHeader(http.StatusUnauthorized)
+		}
+	}))
+	t.Cleanup(agent.Close)
+	ca := string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: agent.Certificate().Raw}))
+	api := &fakeAPI{objects: map[string]any{
+		"/api/v1/namespaces/cassandra/secrets/jolokia-auth": secret("jolokia-auth", map[string]string{"username": "ringops", "password": "hunter2"}),
+	}}
+	r := newRouter(t, api, SecretRouterOptions{Retry: time.Nanosecond})
+	c := &schemas.CassandraCluster{Metadata: schemas.ObjectMeta{Name: "orders", Namespace: "cassandra"}}
+	c.Spec.Jolokia = &schemas.Jolokia{CredentialsSecret: "jolokia-auth", TLS: &schemas.JolokiaTLS{Secret: "jolokia-tls", CAConfigMap: &schemas.KeyRef{Name: "ops-ca"}}}
+	c.Default()
+	r.SetCluster(c)
+	port, _ := strconv.Atoi(agent.URL[strings.LastIndex(agent.URL, ":")+1:])
+	n := ring.Node{Cluster: "orders", Context: "eu-west", Namespace: "cassandra", Pod: "orders-dc1-r1-0", IP: "127.0.0.1", Port: int32(port)}
+	if _, err := r.Route(n); err == nil || !strings.Contains(err.Error(), "configmap cassandra/ops-ca") {
+		t.Fatalf("no CA: %v, want an error naming the ConfigMap", err)
+	}
+	api.set("/api/v1/namespaces/cassandra/configmaps/ops-ca", &corev1.ConfigMap{TypeMeta: metav1.TypeMeta{Kind: "ConfigMap", APIVersion: "v1"},
+		ObjectMeta: metav1.ObjectMeta{Name: "ops-ca", Namespace: "cassandra"}, Data: map[string]string{"ca.crt": ca}})
+	rt, err := r.Route(n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(rt.URL, "https://127.0.0.1:") || rt.Credentials == nil {
+		t.Fatalf("route %s %v", rt.URL, rt.Credentials)
+	}
+	req, _ := http.NewRequest(http.MethodGet, rt.URL, nil)
+	req.SetBasicAuth(rt.Credentials.Username, rt.Credentials.Password)
+	resp, err := rt.HTTP.Do(req)
+	if err != nil {
+		t.Fatalf("the agent's certificate chains to the CA: %v", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("status %d", resp.StatusCode)
+	}
+	api.set("/api/v1/namespaces/cassandra/configmaps/ops-ca", &corev1.ConfigMap{TypeMeta: metav1.TypeMeta{Kind: "ConfigMap", APIVersion: "v1"},
+		ObjectMeta: metav1.ObjectMeta{Name: "ops-ca", Namespace: "cassandra"}, Data: map[string]string{"ca.crt": testCAPEM(t)}})
+	r2 := newRouter(t, api, SecretRouterOptions{})
+	r2.SetCluster(c)
+	if rt, err = r2.Route(n); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := rt.HTTP.Get(rt.URL); err == nil {
+		t.Error("an agent whose certificate does not chain to the CA was trusted")
+	}
+}
+
+// TestSecretRouterFallsBackToTheCredentialsBefore: a Secret changed by
+// hand (the nodes keep the old password until they restart): the router
+// sends the new credentials, and the ones it read before as fallback.
+func TestSecretRouterFallsBackToTheCredentialsBefore(t *testing.T) {
+	api := &fakeAPI{objects: map[string]any{
+		"/api/v1/namespaces/cassandra/secrets/jolokia-auth": secret("jolokia-auth", map[string]string{"username": "ringops", "password": "old"}),
+	}}
+	r := newRouter(t, api, SecretRouterOptions{Refresh: time.Nanosecond})
+	c := &schemas.CassandraCluster{Metadata: schemas.ObjectMeta{Name: "orders", Namespace: "cassandra"}}
+	c.Spec.Jolokia = &schemas.Jolokia{CredentialsSecret: "jolokia-auth"}
+	c.Default()
+	r.SetCluster(c)
+	n := ring.Node{Cluster: "orders", Context: "eu-west", Namespace: "cassandra", Pod: "orders-dc1-r1-0", IP: "10.0.0.1"}
+	rt, _ := r.Route(n)
+	if rt.Credentials == nil || rt.Credentials.Password != "old" || rt.Fallback != nil {
+		t.Fatalf("before: %v %v", rt.Credentials, rt.Fallback)
+	}
+	api.set("/api/v1/namespaces/cassandra/secrets/jolokia-auth", secret("jolokia-auth", map[string]string{"username": "ringops", "password": "new"}))
+	for range 2 {
+		rt, _ = r.Route(n)
+		if rt.Credentials == nil || rt.Credentials.Password != "new" || rt.Fallback == nil || rt.Fallback.Password != "old" {
+			t.Fatalf("after: %v %v", rt.Credentials, rt.Fallback)
+		}
+	}
 }

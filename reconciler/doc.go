@@ -30,6 +30,15 @@
 // the settle time and the health timeout). Everything else lives in the
 // clusters, so a restarted engine resumes where the last one stopped.
 //
+// Before a step writes a StatefulSet in a region, the engine keeps there
+// the Secret of the agents' credentials that ringops owns when the spec
+// names none (Clients.Secrets, JolokiaSecrets: <cluster>-jolokia,
+// created once with a random user and password, rotated when
+// spec.jolokia.rotate changes, never printed), so that pods find it and a
+// rotation's password is in place before the restart its pod annotation
+// makes the planner roll; the previous password stays in the Secret and
+// the SecretRouter tries it on the nodes not yet restarted.
+//
 // Execute does the steps in order and stops at the first error (a 409
 // from a StatefulSet applied over its observed resourceVersion means the
 // world moved: plan again). StatefulSet writes are server-side applies of

@@ -38,6 +38,17 @@ type NodeOperations interface {
 	Decommission(ctx context.Context, n ring.Node) error
 	ResumeBootstrap(ctx context.Context, n ring.Node) error
 	UpgradeSSTables(ctx context.Context, n ring.Node) error
+	// ForceDecommission and Rebuild are the #15 operations
+	// (ring.Operations); done: Cassandra answered in time that it finished.
+	ForceDecommission(ctx context.Context, n ring.Node) error
+	Rebuild(ctx context.Context, n ring.Node, source string, keyspaces []string) (done bool, err error)
+	// Cleanup is the one cleanup (#16 after growth: every keyspace; #15
+	// after a lower factor: keyspaces), jobs tables at once; done as for
+	// Rebuild.
+	Cleanup(ctx context.Context, n ring.Node, jobs int, keyspaces []string) (done bool, err error)
+	// replace (#16): removals of dead nodes, downtimes.
+	RemoveNode(ctx context.Context, via ring.Node, hostID string) error
+	Downtime(ctx context.Context, via ring.Node, address string) (time.Duration, error)
 	ring.ProgressReader
 }
 
@@ -53,8 +64,15 @@ type Clients struct {
 	// upgradesstables, and read their progress (a *ring.Operations over
 	// the same Jolokia client).
 	Operations NodeOperations
+	// Schema reads and alters the keyspaces' replication over CQL (#15,
+	// a *CQLSchema); nil: the engine manages no replication.
+	Schema Schema
 	// Renderer renders revisions (Prepare).
 	Renderer *render.Renderer
+	// Secrets, when set, keeps the Secret of the agents' credentials that
+	// ringops owns, in a region before a step writes a StatefulSet there
+	// (a *JolokiaSecrets).
+	Secrets SecretKeeper
 	// Clock stamps and paces; nil: WallClock.
 	Clock Clock
 	// Events, when set, receives every event as it happens (Step returns
@@ -83,6 +101,9 @@ type Options struct {
 	FastObserveInterval time.Duration
 	// Snapshot bounds the ring reads.
 	Snapshot ring.SnapshotOptions
+	// SchemaAgreement bounds the wait for one schema version after an
+	// ALTER KEYSPACE (the planner waits on a longer disagreement).
+	SchemaAgreement time.Duration
 }
 
 // DefaultOptions: the ring read every 200 ms while waiting on it, the
@@ -90,7 +111,7 @@ type Options struct {
 // the Kubernetes side).
 func DefaultOptions() Options {
 	return Options{RingPollInterval: 200 * time.Millisecond, ObserveInterval: 2 * time.Second,
-		FastObserveInterval: 250 * time.Millisecond, Snapshot: ring.DefaultSnapshotOptions()}
+		FastObserveInterval: 250 * time.Millisecond, Snapshot: ring.DefaultSnapshotOptions(), SchemaAgreement: 30 * time.Second}
 }
 
 func (o Options) withDefaults() Options {
@@ -110,6 +131,9 @@ func (o Options) withDefaults() Options {
 	if o.Snapshot.Concurrency <= 0 {
 		o.Snapshot = d.Snapshot
 	}
+	if o.SchemaAgreement <= 0 {
+		o.SchemaAgreement = d.SchemaAgreement
+	}
 	return o
 }
 
@@ -121,7 +145,9 @@ type Engine struct {
 	kube     Kube
 	ring     ring.Reader
 	nodeOps  NodeOperations
+	schema   Schema
 	renderer *render.Renderer
+	secrets  SecretKeeper
 	clock    Clock
 	sink     func(Event)
 	opts     Options
@@ -166,14 +192,19 @@ func New(c Clients, opts Options) (*Engine, error) {
 	if c.Clock == nil {
 		c.Clock = WallClock{}
 	}
-	return &Engine{kube: c.Kube, ring: c.Ring, nodeOps: c.Operations, renderer: c.Renderer, clock: c.Clock,
+	return &Engine{kube: c.Kube, ring: c.Ring, nodeOps: c.Operations, schema: c.Schema, renderer: c.Renderer, secrets: c.Secrets, clock: c.Clock,
 		sink: c.Events, opts: opts.withDefaults(), clusters: map[string]*clusterState{}}, nil
 }
 
-// Close releases the engine. It runs nothing in the background: the
-// operations it started (a decommission, an upgradesstables) run on in
-// Cassandra, and the planner follows them from the ring.
-func (e *Engine) Close() {}
+// Close releases the engine (and the CQL edge's sessions). It runs nothing
+// in the background: the operations it started (a decommission, an
+// upgradesstables, a rebuild) run on in Cassandra, and the planner follows
+// them from the ring.
+func (e *Engine) Close() {
+	if c, ok := e.schema.(interface{ Close() }); ok {
+		c.Close() // the CQL edge's sessions
+	}
+}
 
 // Step is one turn of the loop: observe, plan, execute the plan's steps.
 // It returns the plan, the events of its execution and the first error

@@ -44,6 +44,17 @@ func (e *Engine) execute(ctx context.Context, cluster string, s plan.Step) ([]ku
 	if err := checkStep(s); err != nil {
 		return nil, err
 	}
+	// auth (#21): the agents' Secret, at the spec's rotation, before a pod may need it.
+	kept, err := e.keepSecrets(ctx, cluster, s)
+	if err != nil {
+		return kept, err
+	}
+	results, err := e.do(ctx, cluster, s)
+	return append(kept, results...), err
+}
+
+// do carries out one checked step's action.
+func (e *Engine) do(ctx context.Context, cluster string, s plan.Step) ([]kube.Result, error) {
 	target := kube.Ref(s.Target)
 	switch s.Action {
 	case plan.ApplyObjects, plan.CreateStatefulSet:
@@ -54,8 +65,14 @@ func (e *Engine) execute(ctx context.Context, cluster string, s plan.Step) ([]ku
 		return e.scale(ctx, s)
 	case plan.RestartPod:
 		return e.restart(ctx, s)
-	case plan.Decommission, plan.ResumeBootstrap, plan.UpgradeSSTables:
+	case plan.Decommission, plan.ResumeBootstrap, plan.UpgradeSSTables, plan.Rebuild, plan.Cleanup:
 		return e.operate(ctx, cluster, s)
+	case plan.AlterKeyspace:
+		return e.alterKeyspaces(ctx, cluster, s)
+	case plan.ReplaceNode: // replace (#16), replace.go
+		return e.replaceNode(ctx, s)
+	case plan.RemoveNode:
+		return e.removeNode(ctx, cluster, s)
 	case plan.DeletePVC:
 		return one(e.kube.DeletePVC(ctx, s.Context, target))
 	case plan.ExpandPVC:
@@ -74,18 +91,22 @@ func (e *Engine) execute(ctx context.Context, cluster string, s plan.Step) ([]ku
 func checkStep(s plan.Step) error {
 	switch s.Action {
 	case plan.ApplyObjects, plan.CreateStatefulSet, plan.UpdateStatefulSet, plan.ScaleStatefulSet,
-		plan.RestartPod, plan.Decommission, plan.ResumeBootstrap, plan.UpgradeSSTables, plan.RecreateStatefulSet:
+		plan.RestartPod, plan.Decommission, plan.ResumeBootstrap, plan.UpgradeSSTables, plan.RecreateStatefulSet,
+		plan.ReplaceNode, plan.RemoveNode, plan.Rebuild, plan.Cleanup:
 		if len(s.Objects) == 0 || s.Objects[0] == nil {
 			return fmt.Errorf("step %s %s: %w: no object to apply", s.Action, s.Target.Name, ErrBadStep)
 		}
 	}
 	switch s.Action {
-	case plan.RestartPod, plan.Decommission, plan.ResumeBootstrap, plan.UpgradeSSTables:
+	case plan.RestartPod, plan.Decommission, plan.ResumeBootstrap, plan.UpgradeSSTables, plan.ReplaceNode, plan.Rebuild, plan.Cleanup:
 		if s.Pod == "" {
 			return fmt.Errorf("step %s %s: %w: no pod", s.Action, s.Target.Name, ErrBadStep)
 		}
 	}
-	return nil
+	if s.Action == plan.AlterKeyspace && (len(s.Keyspaces) == 0 || s.Datacenter == "") {
+		return fmt.Errorf("step %s %s: %w: no keyspace or no datacenter", s.Action, s.Target.Name, ErrBadStep)
+	}
+	return checkReplaceStep(s)
 }
 
 // one is the outcome of a single operation: no result when it did

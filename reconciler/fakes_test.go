@@ -136,6 +136,10 @@ type fakeRing struct {
 	decom func(ctx context.Context, n ring.Node) error
 	// opErr is what the other operations return.
 	opErr error
+	// cleanupDone: Cleanup answers done (else it runs on); downtime is
+	// what Downtime answers, by address (replace, #16).
+	cleanupDone bool
+	downtime    map[string]time.Duration
 }
 
 var (
@@ -219,6 +223,46 @@ func (f *fakeRing) UpgradeSSTables(_ context.Context, n ring.Node) error {
 	defer f.mu.Unlock()
 	f.ops = append(f.ops, "UpgradeSSTables "+n.Pod+"@"+n.IP)
 	return f.opErr
+}
+
+func (f *fakeRing) ForceDecommission(ctx context.Context, n ring.Node) error {
+	f.mu.Lock()
+	f.ops = append(f.ops, "ForceDecommission "+n.Pod+"@"+n.IP)
+	f.mu.Unlock()
+	f.setMode(n.IP, ring.ModeLeaving)
+	return nil
+}
+
+func (f *fakeRing) Rebuild(_ context.Context, n ring.Node, source string, keyspaces []string) (bool, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.ops = append(f.ops, fmt.Sprintf("Rebuild %s@%s from %s %v", n.Pod, n.IP, source, keyspaces))
+	return f.opErr == nil, f.opErr
+}
+
+func (f *fakeRing) RemoveNode(_ context.Context, via ring.Node, hostID string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.ops = append(f.ops, "RemoveNode "+hostID+" via "+via.Pod+"@"+via.IP)
+	return f.opErr
+}
+
+func (f *fakeRing) Cleanup(_ context.Context, n ring.Node, jobs int, keyspaces []string) (bool, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	op := fmt.Sprintf("Cleanup %s@%s jobs %d", n.Pod, n.IP, jobs)
+	if len(keyspaces) > 0 {
+		op += fmt.Sprintf(" %v", keyspaces)
+	}
+	f.ops = append(f.ops, op)
+	return f.opErr == nil && f.cleanupDone, f.opErr
+}
+
+func (f *fakeRing) Downtime(_ context.Context, via ring.Node, address string) (time.Duration, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.ops = append(f.ops, "Downtime "+address+" via "+via.Pod)
+	return f.downtime[address], nil
 }
 
 func (f *fakeRing) ReadProgress(_ context.Context, n ring.Node) (*ring.Progress, error) {

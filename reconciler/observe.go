@@ -35,7 +35,11 @@ func (e *Engine) Observe(ctx context.Context, t *Target) (*plan.Observed, error)
 	e.mu.Unlock()
 	var snap *ring.Snapshot
 	o.Ring, snap = e.assessRing(ctx, t, o)
-	e.readProgress(ctx, t.Name(), snap, &o.Ring)
+	e.readProgress(ctx, t.Name(), snap, &o.Ring, plan.OperationPods(t.Name(), o))
+	e.readDowntime(ctx, snap, &o.Ring) // replace (#16)
+	if e.schema != nil {
+		o.Keyspaces = e.readKeyspaces(ctx, t, o) // #15
+	}
 	return o, ctx.Err()
 }
 

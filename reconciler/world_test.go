@@ -58,10 +58,13 @@ func sharedWorld(tb testing.TB) *env.World {
 	return world
 }
 
-// live is an engine on a world, its API requests counted.
+// live is an engine on a world, its API requests counted, wired as
+// ringops is: the agents' Secret kept (JolokiaSecrets) and read back to
+// reach them (SecretRouter).
 type live struct {
 	engine  *Engine
 	counter *kube.Counter
+	router  *SecretRouter
 
 	mu     sync.Mutex
 	events []Event
@@ -80,12 +83,20 @@ func newLive(tb testing.TB, w *env.World, opts Options) *live {
 	require.NoError(tb, err)
 	m, err := kube.NewManager(clients, kube.DefaultManagerOptions())
 	require.NoError(tb, err)
-	jc := ring.NewClient(ring.NewDirect(ring.DirectOptions{}), ring.DefaultOptions())
+	l.router = NewSecretRouter(clients, SecretRouterOptions{})
+	jc := ring.NewClient(l.router, ring.DefaultOptions())
+	secrets := NewJolokiaSecrets(clients, m, JolokiaSecretsOptions{Changed: l.router.Forget})
 	l.engine, err = New(Clients{Kube: m, Ring: jc, Operations: ring.NewOperations(jc, ring.DefaultOperationOptions()),
-		Events: l.sink}, opts)
+		Secrets: secrets, Events: l.sink}, opts)
 	require.NoError(tb, err)
 	tb.Cleanup(l.engine.Close)
 	return l
+}
+
+// prepare prepares src's target, its agents reached as its spec says.
+func (l *live) prepare(ctx context.Context, src Source) *Target {
+	l.router.SetCluster(src.Cluster)
+	return l.engine.Prepare(ctx, src)
 }
 
 func (l *live) sink(ev Event) {
@@ -147,7 +158,7 @@ func (l *live) converge(tb testing.TB, t *Target, limit time.Duration) {
 func TestEngineBootstrapsThenWritesNothing(t *testing.T) {
 	w := sharedWorld(t)
 	l := newLive(t, w, Options{})
-	tg := l.engine.Prepare(t.Context(), smallSource(t, "small"))
+	tg := l.prepare(t.Context(), smallSource(t, "small"))
 	require.NoError(t, tg.Desired.Invalid)
 	l.converge(t, tg, 3*time.Minute)
 
@@ -183,7 +194,7 @@ func TestEngineDecommissionsThroughASerialAgent(t *testing.T) {
 	l := newLive(t, w, Options{})
 	two := int32(2)
 	src := smallSource(t, "serial", schemas.Rack{Name: "r1", Nodes: &two}, schemas.Rack{Name: "r2", Nodes: &two})
-	tg := l.engine.Prepare(t.Context(), src)
+	tg := l.prepare(t.Context(), src)
 	require.NoError(t, tg.Desired.Invalid)
 	l.converge(t, tg, 5*time.Minute)
 
@@ -191,7 +202,7 @@ func TestEngineDecommissionsThroughASerialAgent(t *testing.T) {
 	w.Sim.SetPodFaults("cassandra", leaver, cassandra.Faults{SerialJolokia: true, DecommissionTime: 35 * time.Second})
 	one := int32(1)
 	src = smallSource(t, "serial", schemas.Rack{Name: "r1", Nodes: &two}, schemas.Rack{Name: "r2", Nodes: &one})
-	tg = l.engine.Prepare(t.Context(), src)
+	tg = l.prepare(t.Context(), src)
 	require.NoError(t, tg.Desired.Invalid)
 	l.converge(t, tg, 5*time.Minute)
 

@@ -86,7 +86,8 @@ func contractLabels(labels map[string]string) map[string]string {
 }
 
 // objects returns the generated objects: the ConfigMap, the Service, a
-// PodDisruptionBudget per datacenter and a StatefulSet per rack.
+// PodDisruptionBudget per datacenter, the NetworkPolicy of the agent port
+// (unless disabled) and a StatefulSet per rack.
 func (b *base) objects() ([]object, error) {
 	cm := b.configMap()
 	svc := b.service()
@@ -101,6 +102,9 @@ func (b *base) objects() ([]object, error) {
 	for _, dc := range b.dcs {
 		pdb := b.podDisruptionBudget(dc)
 		out = append(out, newObject(pdb.TypeMeta, pdb.ObjectMeta, pdb.Spec))
+	}
+	if np := b.networkPolicy(); np != nil {
+		out = append(out, newObject(np.TypeMeta, np.ObjectMeta, np.Spec))
 	}
 	for _, dc := range b.dcs {
 		for i := range dc.Racks {
@@ -234,9 +238,15 @@ func (b *base) service() *corev1.Service {
 	}
 }
 
+// servicePorts are the container's ports but the agent's: nothing resolves
+// the agent through the Service (ringops reaches each pod by its IP, or
+// through the pod proxy), and a Service port is one more way in.
 func (b *base) servicePorts() []corev1.ServicePort {
 	var out []corev1.ServicePort
 	for _, p := range b.ports() {
+		if p.Name == PortJolokia {
+			continue
+		}
 		out = append(out, corev1.ServicePort{
 			Name: p.Name, Port: p.ContainerPort, TargetPort: intstr.FromString(p.Name), Protocol: corev1.ProtocolTCP,
 		})

@@ -48,11 +48,23 @@
 // <cluster>-<dc>-<rack> (serviceName <cluster>, OrderedReady, RollingUpdate,
 // volumeClaimTemplate "data"); per datacenter a PodDisruptionBudget
 // <cluster>-<dc> (maxUnavailable 1); once per context the headless Service
-// <cluster> (publishNotReadyAddresses) and the ConfigMap <cluster>-config
-// holding the configuration overrides. A context with no datacenter is an
-// error (ErrUnknownContext). Objects are sorted: ConfigMap, Service,
-// PodDisruptionBudget, StatefulSet, then any kind a Component added; then by
-// namespace and name.
+// <cluster> (publishNotReadyAddresses; every container port but the
+// agent's, which nothing resolves through it), the ConfigMap
+// <cluster>-config holding the configuration overrides and, unless
+// spec.jolokia.networkPolicy.enabled is false, the NetworkPolicy
+// <cluster>-jolokia: the agent port admits only
+// spec.jolokia.networkPolicy.from (default: the pods labelled
+// app.kubernetes.io/name=ringops of the namespace ringops, the chart's),
+// the ports 9042, 7000 and 7001 admit every source as without a policy,
+// and every other port of the pods is closed to the network (a
+// Component's NetworkPolicy can open one; policies add up). A context
+// with no datacenter is an error (ErrUnknownContext). Objects are sorted:
+// ConfigMap, Service, PodDisruptionBudget, StatefulSet, then any other
+// kind (the NetworkPolicy, what a Component added); then by namespace and
+// name. Never rendered: the Secret <cluster>-jolokia (JolokiaSecretName),
+// which the reconciler creates with random credentials when
+// spec.jolokia.credentialsSecret is empty, labelled LabelCredentials; a
+// Component may not use that label.
 //
 // # The pod contract
 //
@@ -73,10 +85,13 @@
 //     config.cassandra-yaml.num_tokens is set, JVM_EXTRA_OPTS from
 //     config.jvm-options (and the Jolokia agent), then spec.env; sorted by
 //     name, the contract's variables winning over spec.env.
-//   - With spec.jolokia.credentialsSecret: env JOLOKIA_USER and
-//     JOLOKIA_PASSWORD from that Secret's keys username and password (for
-//     the readiness probe, and for an image that runs its own agent; env is
-//     not on the command line nor in Cassandra's startup log).
+//   - The agents' credentials are the keys username and password of the
+//     Secret JolokiaCredentials names: spec.jolokia.credentialsSecret, else
+//     <cluster>-jolokia (which ringops keeps); none: no authentication.
+//     Only with agentImage none (the image's own agent) are they in env,
+//     JOLOKIA_USER and JOLOKIA_PASSWORD; the injected agent and the
+//     readiness probe read them from the agent's options file, so no
+//     process of the container sees them in its environment.
 //   - The Jolokia agent, unless spec.jolokia.agentImage is none (default
 //     ghcr.io/ringops/jolokia-agent:2.6.0, images/jolokia-agent): an init
 //     container "jolokia-agent" of that image, which must hold the jar at
@@ -89,6 +104,17 @@
 //     (volume "jolokia-credentials" at /etc/ringops/jolokia-credentials).
 //     JVM_EXTRA_OPTS then ends with
 //     -javaagent:/opt/jolokia/jolokia-agent.jar=config=/opt/jolokia/jolokia-agent.properties.
+//     With spec.jolokia.tls, the Secret it names (volume "jolokia-tls" at
+//     /etc/ringops/jolokia-tls, in the init container only) gives tls.crt
+//     and tls.key, copied to /opt/jolokia, and the options add
+//     protocol=https, serverCert, serverKey and serverKeyAlgorithm; a
+//     second -javaagent, the same jar and options with
+//     host=127.0.0.1,port=<port+1>,protocol=http, serves the readiness
+//     probe (bash speaks no TLS) on the pod's loopback, with the same
+//     credentials.
+//   - Annotation ringops.dev/jolokia-rotate on pod templates: spec.jolokia.rotate,
+//     so that a new token restarts the nodes (an agent reads its password
+//     at start).
 //   - Labels (on every object and pod): app.kubernetes.io/name=cassandra,
 //     app.kubernetes.io/instance=<cluster>, app.kubernetes.io/managed-by=ringops,
 //     ringops.dev/cluster=<cluster>; on per-datacenter objects and pods also
@@ -106,12 +132,21 @@
 //     change basis (schemas.EncodeLastApplied), the clusters' record of
 //     what was rolled out, read back by the engine's Prepare; put back
 //     after a Component, like the contract's labels.
+//   - The lost-volume gate (gate.go): the init container "config" has env
+//     POD_NAME and RINGOPS_NODES (key <statefulset> of the ConfigMap
+//     <cluster>-nodes, optional, which ringops writes and never renders),
+//     mounts the data volume read-only at /var/lib/cassandra, and exits 1
+//     on a new data volume of a pod whose node joined the ring before,
+//     until ringops writes an instruction: replace=<ip> adds
+//     -Dcassandra.replace_address_first_boot=<ip> to jvm-server.options
+//     (jvm.options on 3.11), join=new lets a new node bootstrap.
 //
-// The pod's readiness probe reads the node's own StorageService
-// OperationMode and NativeTransportRunning in one Jolokia read and is ready
+// The pod's readiness probe reads the node's own StorageService OperationMode
+// and NativeTransportRunning in one Jolokia read and is ready
 // only when NORMAL and serving CQL (a joining node is not, nor a NORMAL one
-// whose native transport has not started yet); its liveness probe is a TCP
-// check of the Jolokia port. The init container "config" copies
+// whose native transport has not started yet), with bash's /dev/tcp, the
+// credentials of the agent's options file (of env with agentImage none);
+// its liveness probe is a TCP check of the Jolokia port. The init container "config" copies
 // /etc/cassandra into an emptyDir, drops from cassandra.yaml the top-level
 // keys the overrides set and appends the overrides.
 //

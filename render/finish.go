@@ -239,7 +239,8 @@ func jsonValue(v any) (any, bool) {
 }
 
 // kindOrder is the order of output: ConfigMap, Service, PodDisruptionBudget,
-// StatefulSet, then any other kind (by name).
+// StatefulSet, then any other kind (by name: the NetworkPolicy, what a
+// Component added).
 var kindOrder = map[string]int{"ConfigMap": 0, "Service": 1, "PodDisruptionBudget": 2, "StatefulSet": 3}
 
 func sortObjects(objs []*unstructured.Unstructured) {

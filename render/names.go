@@ -1,5 +1,7 @@
 package render
 
+import "github.com/ringops/ringops/schemas"
+
 // Labels and annotations of the pod contract (see the package comment).
 const (
 	LabelName       = "app.kubernetes.io/name"
@@ -34,6 +36,18 @@ const (
 	// did not create (without the managed-by label); without it, such an
 	// object is refused (reconciler/kube ErrNotOwned).
 	AnnotationAdopt = "ringops.dev/adopt"
+	// AnnotationRotate is spec.jolokia.rotate: on pod templates, so that a
+	// new token restarts every node (the agent reads its password at
+	// start); on the Secret ringops keeps, the token its password was made
+	// for.
+	AnnotationRotate = "ringops.dev/jolokia-rotate"
+	// LabelCredentials is on the Secrets ringops keeps itself (value: what
+	// for, "jolokia"): they are never rendered, so never observed nor
+	// pruned with the rendered objects (reconciler/kube skips them).
+	LabelCredentials = "ringops.dev/credentials"
+	// CredentialsJolokia is the value of LabelCredentials on the agents'
+	// Secret.
+	CredentialsJolokia = "jolokia"
 )
 
 // Container, port and volume names of the pod contract.
@@ -76,11 +90,43 @@ const (
 	// jolokiaCredentialsDir is where the init container reads the
 	// credentials Secret (keys username, password).
 	jolokiaCredentialsDir = "/etc/ringops/jolokia-credentials"
+	// jolokiaTLSDir is where the init container reads spec.jolokia.tls's
+	// Secret (tls.crt, tls.key); it copies them to jolokiaServerCert and
+	// jolokiaServerKey for the agent.
+	jolokiaTLSDir     = "/etc/ringops/jolokia-tls"
+	jolokiaServerCert = jolokiaAgentDir + "/tls.crt"
+	jolokiaServerKey  = jolokiaAgentDir + "/tls.key"
 	// jolokiaAgentThreads serve requests at once (executor=fixed): the
 	// agent's default executor=single serves one at a time, so that a long
 	// exec blocks every health read and readiness probe.
 	jolokiaAgentThreads = 4
 )
+
+// JolokiaSecretName is the name of the Secret of the agents' credentials
+// that ringops creates and keeps in every region of cluster when
+// spec.jolokia.credentialsSecret is empty.
+func JolokiaSecretName(cluster string) string { return cluster + "-jolokia" }
+
+// NetworkPolicyName is the name of the NetworkPolicy of the agent port.
+func NetworkPolicyName(cluster string) string { return cluster + "-jolokia" }
+
+// JolokiaCredentials is the Secret (keys username and password) holding
+// the agents' credentials of a defaulted cluster, in every region: the one
+// spec.jolokia.credentialsSecret names, else JolokiaSecretName, which
+// ringops keeps (managed). "" when authentication is off (none).
+func JolokiaCredentials(c *schemas.CassandraCluster) (secret string, managed bool) {
+	name := ""
+	if j := c.Spec.Jolokia; j != nil {
+		name = j.CredentialsSecret
+	}
+	switch name {
+	case schemas.JolokiaCredentialsNone:
+		return "", false
+	case "":
+		return JolokiaSecretName(c.Metadata.Name), true
+	}
+	return name, false
+}
 
 // ConfigMapName is the name of a cluster's configuration ConfigMap.
 func ConfigMapName(cluster string) string { return cluster + "-config" }

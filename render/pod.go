@@ -21,7 +21,8 @@ const (
 	volumeConfig             = "config"              // emptyDir: /etc/cassandra with the overrides
 	volumeOverrides          = "overrides"           // the ConfigMap <cluster>-config
 	volumeJolokia            = "jolokia-agent"       // emptyDir: the Jolokia agent jar and its options
-	volumeJolokiaCredentials = "jolokia-credentials" // the Secret spec.jolokia.credentialsSecret, for the agent's options
+	volumeJolokiaCredentials = "jolokia-credentials" // the credentials Secret (JolokiaCredentials), for the agent's options
+	volumeJolokiaTLS         = "jolokia-tls"         // the Secret spec.jolokia.tls.secret, for the agent's certificate
 )
 
 // configScript (init container "config") copies the image's /etc/cassandra
@@ -55,17 +56,30 @@ func (b *base) podTemplate(dc *schemas.Datacenter, rack *schemas.Rack) (corev1.P
 	return corev1.PodTemplateSpec{
 		ObjectMeta: metav1.ObjectMeta{
 			Labels:      b.podLabels(dc, rack, ps),
-			Annotations: maps.Clone(ps.Annotations),
+			Annotations: b.podAnnotations(ps),
 		},
 		Spec: corev1.PodSpec{
 			ServiceAccountName:            ps.ServiceAccountName,
 			TerminationGracePeriodSeconds: &grace,
 			Affinity:                      b.affinity(ps.HardAntiAffinity),
-			InitContainers:                b.initContainers(),
+			InitContainers:                b.initContainers(b.c.StatefulSetName(dc.Name, rack.Name)),
 			Containers:                    []corev1.Container{main},
 			Volumes:                       b.volumes(),
 		},
 	}, nil
+}
+
+// podAnnotations: spec.pod.annotations, and spec.jolokia.rotate, whose
+// change restarts the nodes so that the agents read their new password.
+func (b *base) podAnnotations(ps *schemas.PodSettings) map[string]string {
+	a := maps.Clone(ps.Annotations)
+	if j := b.c.Spec.Jolokia; j != nil && j.Rotate != "" {
+		if a == nil {
+			a = map[string]string{}
+		}
+		a[AnnotationRotate] = j.Rotate
+	}
+	return a
 }
 
 // podLabels: metadata.labels, then spec.pod.labels, then the contract's.
@@ -110,17 +124,14 @@ func (b *base) cassandraContainer(dc *schemas.Datacenter, rack *schemas.Rack, re
 // NativeTransportRunning in one Jolokia read: ready only when NORMAL and
 // serving CQL (a joining or leaving node is not; nor a NORMAL one whose
 // native transport has not started yet, which takes 5-15 s after NORMAL).
-// Plain bash (/dev/tcp): the image needs no HTTP client.
+// Plain bash (/dev/tcp): the image needs no HTTP client. bash speaks no
+// TLS: with spec.jolokia.tls the probe reads the agent's plain-HTTP
+// listener on the pod's loopback (probePort). The credentials are the
+// agent's own (probeAuth).
 func (b *base) readinessProbe() *corev1.Probe {
-	auth := ""
-	if b.credentialsSecret() != "" {
-		auth = `auth="Authorization: Basic $(printf '%s:%s' "$JOLOKIA_USER" "$JOLOKIA_PASSWORD" | base64 | tr -d '\n')"$'\r\n'` + "\n"
-	} else {
-		auth = "auth=\n"
-	}
 	script := "set -eu\n" +
-		"exec 3<>/dev/tcp/127.0.0.1/" + strconv.Itoa(int(b.jolokiaPort())) + "\n" +
-		auth +
+		b.probeAuth() +
+		"exec 3<>/dev/tcp/127.0.0.1/" + strconv.Itoa(int(b.probePort())) + "\n" +
 		`printf 'GET /jolokia/read/org.apache.cassandra.db:type=StorageService/OperationMode,NativeTransportRunning HTTP/1.0\r\nHost: 127.0.0.1\r\n%s\r\n' "$auth" >&3` + "\n" +
 		`answer=$(cat <&3)` + "\n" +
 		`grep -Eq '"OperationMode" *: *"NORMAL"' <<<"$answer"` + "\n" +
@@ -133,6 +144,34 @@ func (b *base) readinessProbe() *corev1.Probe {
 		FailureThreshold:    3,
 		SuccessThreshold:    1,
 	}
+}
+
+// probeAuth sets $auth, the probe's Authorization header line. With the
+// injected agent, the user and password are read from the agent's options
+// file, as the agent reads them (the init container's escapes undone: a
+// leading "\ ", then "\\"): never in the environment nor on a command line
+// (printf is a builtin; sed and base64 read them on stdin). With the
+// image's own agent (agentImage: none), from JOLOKIA_USER and
+// JOLOKIA_PASSWORD.
+func (b *base) probeAuth() string {
+	switch {
+	case b.credentialsSecret() == "":
+		return "auth=\n"
+	case b.agentImage() != "":
+		return `creds=$(sed -n -e 's/^user=//p' -e 's/^password=//p' ` + jolokiaAgentConfig + ` | sed -e 's/^\\ / /' -e 's/\\\\/\\/g')` + "\n" +
+			`auth="Authorization: Basic $(printf '%s:%s' "${creds%%$'\n'*}" "${creds#*$'\n'}" | base64 | tr -d '\n')"$'\r\n'` + "\n"
+	}
+	return `auth="Authorization: Basic $(printf '%s:%s' "$JOLOKIA_USER" "$JOLOKIA_PASSWORD" | base64 | tr -d '\n')"$'\r\n'` + "\n"
+}
+
+// probePort is the port the readiness probe reads: the agent's, or with
+// spec.jolokia.tls the one above it, where the injected agent also
+// listens in plain HTTP on 127.0.0.1 (jvmOptions).
+func (b *base) probePort() int32 {
+	if b.tls() != nil {
+		return b.jolokiaPort() + 1
+	}
+	return b.jolokiaPort()
 }
 
 // env is the Cassandra container's environment, sorted by name. The
@@ -155,7 +194,9 @@ func (b *base) env(dc *schemas.Datacenter, rack *schemas.Rack) []corev1.EnvVar {
 	if opts := b.jvmOptions(); opts != "" {
 		env = append(env, value("JVM_EXTRA_OPTS", opts))
 	}
-	if s := b.credentialsSecret(); s != "" {
+	if s := b.credentialsSecret(); s != "" && b.agentImage() == "" {
+		// For the image's own agent, and the probe: the injected agent and
+		// the probe read them from the agent's options file instead.
 		env = append(env, secretEnv("JOLOKIA_USER", s, "username"), secretEnv("JOLOKIA_PASSWORD", s, "password"))
 	}
 	for k, v := range b.c.Spec.Env {
@@ -207,22 +248,38 @@ func (b *base) numTokens() (string, bool) {
 // jvmOptions is JVM_EXTRA_OPTS: config.jvm-options, then the Jolokia agent,
 // whose options are in the file the init container wrote (never on the
 // command line, which every process sees and Cassandra logs at start).
+// With spec.jolokia.tls, a second agent from the same jar and options
+// listens in plain HTTP on 127.0.0.1, one port above, for the readiness
+// probe: its arguments override the file's host, port and protocol, and
+// it asks for the same credentials. Only the pod's own containers reach
+// the pod's loopback.
 func (b *base) jvmOptions() string {
 	var opts []string
 	if b.c.Spec.Config != nil {
 		opts = append(opts, b.c.Spec.Config.JVMOptions...)
 	}
 	if b.agentImage() != "" {
-		opts = append(opts, "-javaagent:"+jolokiaAgentJar+"=config="+jolokiaAgentConfig)
+		agent := "-javaagent:" + jolokiaAgentJar + "=config=" + jolokiaAgentConfig
+		opts = append(opts, agent)
+		if b.tls() != nil {
+			opts = append(opts, agent+",host=127.0.0.1,port="+strconv.Itoa(int(b.probePort()))+",protocol=http")
+		}
 	}
 	return strings.Join(opts, " ")
 }
 
+// credentialsSecret is the Secret of the agents' credentials, "" for none.
 func (b *base) credentialsSecret() string {
-	if j := b.c.Spec.Jolokia; j != nil {
-		return j.CredentialsSecret
+	s, _ := JolokiaCredentials(b.c)
+	return s
+}
+
+// tls is spec.jolokia.tls when the injected agent serves HTTPS.
+func (b *base) tls() *schemas.JolokiaTLS {
+	if j := b.c.Spec.Jolokia; j != nil && b.agentImage() != "" {
+		return j.TLS
 	}
-	return ""
+	return nil
 }
 
 // agentImage is the image of the Jolokia agent ringops injects, "" when
@@ -241,18 +298,21 @@ func (b *base) pullPolicy() corev1.PullPolicy {
 	return corev1.PullPolicy(schemas.DefaultImagePullPolicy)
 }
 
-// initContainers: "config" prepares /etc/cassandra; "jolokia-agent", unless
+// initContainers: "config" prepares /etc/cassandra and holds a pod whose
+// volume was lost (the gate, gate.go); "jolokia-agent", unless
 // spec.jolokia.agentImage is none, puts the agent and its options into the
 // pod (agentScript).
-func (b *base) initContainers() []corev1.Container {
+func (b *base) initContainers(sts string) []corev1.Container {
 	out := []corev1.Container{{
 		Name:            "config",
 		Image:           b.c.Spec.Image,
 		ImagePullPolicy: b.pullPolicy(),
-		Command:         []string{"bash", "-c", configScript},
+		Command:         []string{"bash", "-c", configScript + gateScript},
+		Env:             b.gateEnv(sts), // the lost-volume gate, gate.go
 		VolumeMounts: []corev1.VolumeMount{
 			{Name: volumeConfig, MountPath: "/config"},
 			{Name: volumeOverrides, MountPath: "/overrides", ReadOnly: true},
+			{Name: VolumeData, MountPath: dataPath, ReadOnly: true},
 		},
 	}}
 	if img := b.agentImage(); img != "" {
@@ -260,11 +320,14 @@ func (b *base) initContainers() []corev1.Container {
 		if b.credentialsSecret() != "" {
 			mounts = append(mounts, corev1.VolumeMount{Name: volumeJolokiaCredentials, MountPath: jolokiaCredentialsDir, ReadOnly: true})
 		}
+		if b.tls() != nil {
+			mounts = append(mounts, corev1.VolumeMount{Name: volumeJolokiaTLS, MountPath: jolokiaTLSDir, ReadOnly: true})
+		}
 		out = append(out, corev1.Container{
 			Name:            volumeJolokia,
 			Image:           img,
 			ImagePullPolicy: b.pullPolicy(),
-			Command:         []string{"sh", "-c", agentScript(b.jolokiaPort(), b.credentialsSecret() != "")},
+			Command:         []string{"sh", "-c", agentScript(b.jolokiaPort(), b.credentialsSecret() != "", b.tls())},
 			VolumeMounts:    mounts,
 		})
 	}
@@ -279,9 +342,12 @@ func (b *base) initContainers() []corev1.Container {
 // default executor=single serves one request at a time), no multicast
 // discovery and, with credentials, the user and password read from the
 // mounted Secret (printable ASCII only, since the agent reads the file as
-// ISO-8859-1; backslashes and a leading space are escaped). The file is
-// readable by Cassandra's user, as the Secret volume itself is.
-func agentScript(port int32, credentials bool) string {
+// ISO-8859-1; backslashes and a leading space are escaped). With tls, the
+// certificate and key are copied next to the jar and the agent serves
+// HTTPS (protocol, serverCert, serverKey, serverKeyAlgorithm: Jolokia 2.x
+// reads PEM). The files are readable by Cassandra's user, as the Secret
+// volumes themselves are.
+func agentScript(port int32, credentials bool, tls *schemas.JolokiaTLS) string {
 	s := `set -eu
 umask 022
 cp ` + jolokiaImageJar + ` ` + jolokiaAgentJar + `
@@ -295,6 +361,18 @@ threadNr=` + strconv.Itoa(jolokiaAgentThreads) + `
 discoveryEnabled=false
 EOF
 `
+	if tls != nil {
+		s += `cp ` + jolokiaTLSDir + `/tls.crt ` + jolokiaServerCert + `
+cp ` + jolokiaTLSDir + `/tls.key ` + jolokiaServerKey + `
+chmod 0644 ` + jolokiaServerCert + ` ` + jolokiaServerKey + `
+cat >> ` + jolokiaAgentConfig + `.tmp <<'EOF'
+protocol=https
+serverCert=` + jolokiaServerCert + `
+serverKey=` + jolokiaServerKey + `
+serverKeyAlgorithm=` + tls.KeyAlgorithm + `
+EOF
+`
+	}
 	if credentials {
 		s += `LC_ALL=C
 export LC_ALL
@@ -323,6 +401,12 @@ func (b *base) volumes() []corev1.Volume {
 			out = append(out, corev1.Volume{Name: volumeJolokiaCredentials, VolumeSource: corev1.VolumeSource{Secret: &corev1.SecretVolumeSource{
 				SecretName: s,
 				Items:      []corev1.KeyToPath{{Key: "username", Path: "username"}, {Key: "password", Path: "password"}},
+			}}})
+		}
+		if t := b.tls(); t != nil {
+			out = append(out, corev1.Volume{Name: volumeJolokiaTLS, VolumeSource: corev1.VolumeSource{Secret: &corev1.SecretVolumeSource{
+				SecretName: t.Secret,
+				Items:      []corev1.KeyToPath{{Key: "tls.crt", Path: "tls.crt"}, {Key: "tls.key", Path: "tls.key"}},
 			}}})
 		}
 	}

@@ -77,11 +77,11 @@ func TestRenderOnlyTheContextsDatacenters(t *testing.T) {
 	}
 	assert.Equal(t, map[string][]string{
 		"eu-west": {"ConfigMap cassandra/orders-config", "Service cassandra/orders", "PodDisruptionBudget cassandra/orders-dc1",
-			"StatefulSet cassandra/orders-dc1-r1", "StatefulSet cassandra/orders-dc1-r2", "StatefulSet cassandra/orders-dc1-r3"},
+			"StatefulSet cassandra/orders-dc1-r1", "StatefulSet cassandra/orders-dc1-r2", "StatefulSet cassandra/orders-dc1-r3", "NetworkPolicy cassandra/orders-jolokia"},
 		"us-east": {"ConfigMap cassandra/orders-config", "Service cassandra/orders", "PodDisruptionBudget cassandra/orders-dc2",
-			"StatefulSet cassandra/orders-dc2-r1", "StatefulSet cassandra/orders-dc2-r2"},
+			"StatefulSet cassandra/orders-dc2-r1", "StatefulSet cassandra/orders-dc2-r2", "NetworkPolicy cassandra/orders-jolokia"},
 		"ap-south": {"ConfigMap cassandra/orders-config", "Service cassandra/orders", "PodDisruptionBudget cassandra/orders-dc3",
-			"StatefulSet cassandra/orders-dc3-r1", "StatefulSet cassandra/orders-dc3-r2"},
+			"StatefulSet cassandra/orders-dc3-r1", "StatefulSet cassandra/orders-dc3-r2", "NetworkPolicy cassandra/orders-jolokia"},
 	}, got)
 	assert.Equal(t, []string{"eu-west", "us-east", "ap-south"}, []string{all[0].Context, all[1].Context, all[2].Context},
 		"seed region first")

@@ -82,38 +82,58 @@ func fakeJolokia(t *testing.T, user, password string, mode *atomic.Pointer[strin
 }
 
 func TestReadinessProbeAsksJolokia(t *testing.T) {
-	needTools(t, "bash", "grep", "base64", "tr", "cat")
-	for _, auth := range []bool{false, true} {
-		t.Run("credentials="+strconv.FormatBool(auth), func(t *testing.T) {
+	needTools(t, "bash", "grep", "base64", "tr", "cat", "sed", "sh", "cp", "chmod", "mv", "printf")
+	for _, tc := range []struct {
+		name, extra    string
+		user, password string
+		env            bool // the credentials come from JOLOKIA_USER and JOLOKIA_PASSWORD
+	}{
+		{name: "none", extra: "    credentialsSecret: none\n"},
+		{name: "default", user: "ringops-4f1c", password: ` s3:cr\t=#x`},
+		{name: "agentImage none", extra: "    agentImage: none\n    credentialsSecret: jolokia-auth\n", user: "ringops", password: "s3cr:t", env: true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
 			var mode atomic.Pointer[string]
 			var cql atomic.Bool
 			set := func(m string, serving bool) { mode.Store(&m); cql.Store(serving) }
 			set("JOINING", false)
-			user, password := "", ""
-			extra := ""
-			if auth {
-				user, password = "ringops", "s3cr:t"
-				extra = "    credentialsSecret: jolokia-auth\n"
-			}
-			port := fakeJolokia(t, user, password, &mode, &cql)
-			sts := renderOne(t, "  jolokia:\n    port: "+strconv.Itoa(port)+"\n"+extra)
+			port := fakeJolokia(t, tc.user, tc.password, &mode, &cql)
+			sts := renderOne(t, "  jolokia:\n    port: "+strconv.Itoa(port)+"\n"+tc.extra)
 			probe := sts.Spec.Template.Spec.Containers[0].ReadinessProbe
 			require.NotNil(t, probe.Exec)
-			run := func(pass string) error {
-				cmd := exec.Command(probe.Exec.Command[0], probe.Exec.Command[1:]...)
-				cmd.Env = append(os.Environ(), "JOLOKIA_USER="+user, "JOLOKIA_PASSWORD="+pass)
+			// The pod as its init container leaves it, with the Secret's
+			// password or another one.
+			pod := func(password string) agentPod {
+				p := newAgentPod(t, tc.user, password)
+				if c := initContainer(t, sts, "jolokia-agent"); c != nil {
+					out, err := p.run(c)
+					require.NoError(t, err, "%s", out)
+				}
+				return p
+			}
+			right, wrong := pod(tc.password), pod("wrong")
+			run := func(p agentPod) error {
+				cmd := exec.Command(probe.Exec.Command[0], probe.Exec.Command[1], strings.ReplaceAll(probe.Exec.Command[2], jolokiaAgentDir, p.agent))
+				cmd.Env = []string{"PATH=" + os.Getenv("PATH")}
+				if tc.env {
+					password := tc.password
+					if p == wrong {
+						password = "wrong"
+					}
+					cmd.Env = append(cmd.Env, "JOLOKIA_USER="+tc.user, "JOLOKIA_PASSWORD="+password)
+				}
 				return cmd.Run()
 			}
-			assert.Error(t, run(password), "a JOINING node is not ready")
+			assert.Error(t, run(right), "a JOINING node is not ready")
 			set("NORMAL", false)
-			assert.Error(t, run(password), "a NORMAL node that does not serve CQL yet is not ready")
+			assert.Error(t, run(right), "a NORMAL node that does not serve CQL yet is not ready")
 			set("NORMAL", true)
-			assert.NoError(t, run(password), "a NORMAL node serving CQL is ready")
-			if auth {
-				assert.Error(t, run("wrong"), "refused credentials: not ready")
+			assert.NoError(t, run(right), "a NORMAL node serving CQL is ready")
+			if tc.user != "" {
+				assert.Error(t, run(wrong), "refused credentials: not ready")
 			}
 			set("LEAVING", true)
-			assert.Error(t, run(password), "a LEAVING node is not ready")
+			assert.Error(t, run(right), "a LEAVING node is not ready")
 		})
 	}
 }

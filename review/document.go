@@ -183,6 +183,12 @@ const (
 	Apply OperationKind = "Apply"
 	// Gate: the disruptive operations wait (paused, change windows).
 	Gate OperationKind = "Gate"
+	// Cleanup: the older nodes of a datacenter that grew drop the data of
+	// the ranges they gave away, one at a time (replace, #16).
+	Cleanup OperationKind = "Cleanup"
+	// RemoveNode: a dead node asked for in spec.operations is removed
+	// from the ring (replace, #16).
+	RemoveNode OperationKind = "RemoveNode"
 )
 
 func (k OperationKind) String() string { return string(k) }
@@ -190,7 +196,7 @@ func (k OperationKind) String() string { return string(k) }
 // Disruptive reports whether operations of kind k make nodes join, leave
 // or restart.
 func (k OperationKind) Disruptive() bool {
-	return k == Bootstrap || k == Decommission || k == RollingRestart || k == AddDatacenter
+	return k == Bootstrap || k == Decommission || k == RollingRestart || k == AddDatacenter || k == Cleanup || k == RemoveNode
 }
 
 // Operation is one thing ringops will do for the change.

@@ -31,9 +31,13 @@ func (ch *change) gateOps(ops []Operation) []Operation {
 // disruptiveSteps is "3 bootstraps, 1 decommission and 7 restarts", ""
 // when there are none.
 func disruptiveSteps(ops []Operation) string {
-	var boot, decom, restart int
+	var boot, decom, restart, cleanup, remove int
 	for _, op := range ops {
 		switch op.Kind {
+		case Cleanup: // replace (#16)
+			cleanup += op.Nodes
+		case RemoveNode:
+			remove += op.Nodes
 		case Bootstrap, AddDatacenter:
 			boot += op.Nodes
 		case Decommission:
@@ -51,6 +55,12 @@ func disruptiveSteps(ops []Operation) string {
 	}
 	if restart > 0 {
 		parts = append(parts, plural(restart, "restart"))
+	}
+	if cleanup > 0 {
+		parts = append(parts, plural(cleanup, "cleanup"))
+	}
+	if remove > 0 {
+		parts = append(parts, plural(remove, "removenode"))
 	}
 	return joinAnd(parts)
 }

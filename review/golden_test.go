@@ -40,6 +40,7 @@ var pairs = map[string]Outcome{
 	"comment-only":      NoChange,
 	"new-cluster":       Changes,
 	"removed-cluster":   Changes,
+	"remove-node":       Changes, // replace (#16)
 }
 
 func comparePair(t testing.TB, name string) *Document {

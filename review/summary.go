@@ -72,7 +72,8 @@ func clusterSummary(cl *Cluster) string {
 	add(pvcs, plural(pvcs, "PVC")+" deleted")
 	add(counts[Recreate], plural(counts[Recreate], "StatefulSet")+" re-created")
 	add(counts[ExpandStorage], plural(counts[ExpandStorage], "PVC")+" grown")
-	if counts[Bootstrap]+counts[Decommission]+counts[RollingRestart] == 0 {
+	add(counts[RemoveNode], plural(counts[RemoveNode], "removenode")) // replace (#16); a cleanup follows a bootstrap, listed with it
+	if counts[Bootstrap]+counts[Decommission]+counts[RollingRestart]+counts[RemoveNode] == 0 {
 		objects := 0
 		for _, c := range cl.Contexts {
 			objects += len(c.Objects)

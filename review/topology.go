@@ -2,7 +2,10 @@ package review
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/ringops/ringops/schemas"
 )
@@ -17,6 +20,7 @@ func (ch *change) operations() []Operation {
 		ops = append(ops, ch.newCluster())
 	}
 	ops = append(ops, ch.topologyOps()...)
+	ops = append(ops, ch.removalOps()...) // replace (#16)
 	ops = append(ops, ch.restartOps()...)
 	ops = append(ops, ch.seedOps(ops)...)
 	ops = append(ops, ch.recreateOps()...)
@@ -47,6 +51,9 @@ func (ch *change) topologyOps() []Operation {
 		}
 		if op, ok := ch.grow(racks); ok {
 			ops = append(ops, op)
+			if op, ok := ch.cleanupAfter(racks); ok { // replace (#16)
+				ops = append(ops, op)
+			}
 		}
 		if op, ok := ch.shrink(racks); ok {
 			ops = append(ops, op)
@@ -87,8 +94,40 @@ func (ch *change) addDatacenter(i int, racks []*rackChange) Operation {
 	case allExisting && ch.lastExisting() < i:
 		order = "after the existing DCs"
 	}
-	op.Text = fmt.Sprintf("%s: %s %s%s", where, plural(len(pods), "bootstrap"), order, podList(pods))
+	if ch.base == nil || i == 0 {
+		op.Text = fmt.Sprintf("%s: %s %s%s", where, plural(len(pods), "bootstrap"), order, podList(pods))
+		return op
+	}
+	op.Text = fmt.Sprintf("%s: +%s joining without bootstrap %s%s; %s", where, plural(len(pods), "node"), order, podList(pods),
+		ch.replicationGained(dc.Name, len(pods)))
 	return op
+}
+
+// replicationGained is what follows the join of the nodes of datacenter
+// dc, new in a running cluster (#15): the managed keyspaces gain it (each
+// ALTER KEYSPACE once no node joins or leaves, then schema agreement),
+// then its nodes are rebuilt, one at a time, from the source datacenter.
+func (ch *change) replicationGained(dc string, nodes int) string {
+	byFactor := map[int32][]string{}
+	for _, k := range ch.head.spec.ManagedKeyspaces() {
+		if f := k.Replication[dc]; f > 0 {
+			byFactor[f] = append(byFactor[f], k.Name)
+		}
+	}
+	var parts []string
+	for _, f := range slices.Sorted(maps.Keys(byFactor)) {
+		names := byFactor[f]
+		verb := "gains"
+		if len(names) > 1 {
+			verb = "gain"
+		}
+		parts = append(parts, fmt.Sprintf("replication of %s %s %s: %d", joinAnd(names), verb, dc, f))
+	}
+	if len(parts) == 0 {
+		return "no managed keyspace replicates to " + dc + ": nothing to rebuild"
+	}
+	return strings.Join(parts, "; ") + fmt.Sprintf("; then rebuild of %s from %s, one at a time",
+		plural(nodes, "node"), ch.head.spec.RebuildSource(dc))
 }
 
 // lastExisting is the index in head of the last datacenter base has too.

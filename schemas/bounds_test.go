@@ -69,6 +69,7 @@ func TestBoundsInTheJSONSchema(t *testing.T) {
 		{Datacenter{}, "nodesPerRack", MaxNodesPerRack},
 		{Datacenter{}, "racks", MaxRacksPerDatacenter},
 		{Rack{}, "nodes", MaxNodesPerRack},
+		{JolokiaNetworkPolicy{}, "from", MaxNetworkPeers},
 	} {
 		info := structInfoOf(reflect.TypeOf(tc.typ))
 		if got := info.fields[info.byName[tc.field]].max; got != tc.want {

@@ -27,9 +27,15 @@ func (v *validator) cql() {
 	}
 	v.keyRef("spec.cql.tls.caSecret", t.CASecret, "Secret name")
 	v.keyRef("spec.cql.tls.caConfigMap", t.CAConfigMap, "ConfigMap name")
-	if sn := t.ServerName; sn != "" && net.ParseIP(sn) == nil {
+	v.serverName("spec.cql.tls.serverName", t.ServerName)
+}
+
+// serverName checks the name a TLS certificate must carry: a DNS name
+// (a wildcard's base) or an IP address.
+func (v *validator) serverName(field, sn string) {
+	if sn != "" && net.ParseIP(sn) == nil {
 		if msgs := validation.IsDNS1123Subdomain(strings.TrimPrefix(sn, "*.")); len(msgs) > 0 {
-			v.add("spec.cql.tls.serverName", "%q is not a DNS name: %s", truncate(sn, 80), k8sMessage(msgs))
+			v.add(field, "%q is not a DNS name: %s", truncate(sn, 80), k8sMessage(msgs))
 		}
 	}
 }

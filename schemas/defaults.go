@@ -23,7 +23,22 @@ const (
 	// JolokiaAgentNone says that the Cassandra image runs the agent itself:
 	// ringops injects none.
 	JolokiaAgentNone = "none"
+	// JolokiaCredentialsNone, as spec.jolokia.credentialsSecret, turns the
+	// agents' authentication off.
+	JolokiaCredentialsNone = "none"
+	// DefaultJolokiaKeyAlgorithm is the algorithm of spec.jolokia.tls's key.
+	DefaultJolokiaKeyAlgorithm = "RSA"
 )
+
+// DefaultJolokiaPeers are who may reach the agent port when
+// spec.jolokia.networkPolicy.from is empty: the pods of the ringops chart
+// (label app.kubernetes.io/name=ringops) in the namespace ringops.
+func DefaultJolokiaPeers() []NetworkPeer {
+	return []NetworkPeer{{
+		NamespaceSelector: map[string]string{"kubernetes.io/metadata.name": "ringops"},
+		PodSelector:       map[string]string{"app.kubernetes.io/name": "ringops"},
+	}}
+}
 
 // Default fills every optional field left empty with its default, in place,
 // so that the renderer and the planner never see an unset value. It is
@@ -54,6 +69,7 @@ func (c *CassandraCluster) Default() {
 	if s.Jolokia.AgentImage == "" {
 		s.Jolokia.AgentImage = DefaultJolokiaAgentImage
 	}
+	s.Jolokia.defaultProtection()
 	if s.SystemKeyspaces == "" {
 		s.SystemKeyspaces = DefaultSystemKeyspaces
 	}
@@ -73,6 +89,7 @@ func (c *CassandraCluster) Default() {
 	if s.Rollout.Settle == "" {
 		s.Rollout.Settle = DefaultSettle.String()
 	}
+	c.defaultOperations() // replace (#16)
 	if s.Pod == nil {
 		s.Pod = &PodSettings{}
 	}
@@ -97,6 +114,34 @@ func (c *CassandraCluster) Default() {
 		}
 	}
 	c.defaultReplicationFactors()
+}
+
+// defaultProtection fills the agent's TLS (key algorithm, the CA from the
+// certificate's Secret) and NetworkPolicy (enabled, from where ringops
+// runs by default).
+func (j *Jolokia) defaultProtection() {
+	if t := j.TLS; t != nil {
+		if t.KeyAlgorithm == "" {
+			t.KeyAlgorithm = DefaultJolokiaKeyAlgorithm
+		}
+		if t.CASecret == nil && t.CAConfigMap == nil && t.Secret != "" {
+			t.CASecret = &KeyRef{Name: t.Secret}
+		}
+		for _, r := range []*KeyRef{t.CASecret, t.CAConfigMap} {
+			if r != nil && r.Key == "" {
+				r.Key = DefaultCAKey
+			}
+		}
+	}
+	if j.NetworkPolicy == nil {
+		j.NetworkPolicy = &JolokiaNetworkPolicy{}
+	}
+	if j.NetworkPolicy.Enabled == nil {
+		j.NetworkPolicy.Enabled = ptr(true)
+	}
+	if len(j.NetworkPolicy.From) == 0 {
+		j.NetworkPolicy.From = DefaultJolokiaPeers()
+	}
 }
 
 // defaultDNSDomain is the domain of the headless Service <name> in the

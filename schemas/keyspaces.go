@@ -162,6 +162,7 @@ func (v *validator) keyspaces() {
 		v.keyspaceReplication(p, k, nodes, dcNames)
 	}
 	v.replicationFactors()
+	v.rebuildSources() // #15: rebuild.go
 }
 
 // keyspaceName checks a keyspace name; false when it is not one.
@@ -274,4 +275,19 @@ func keyspaceNames(names []string) string {
 		return names[0]
 	}
 	return strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1]
+}
+
+// RebuildSource is the datacenter whose nodes stream their data to the
+// nodes of datacenter dc when it is added to a running cluster: its
+// rebuildFrom, else the seed datacenter (the first).
+func (c *CassandraCluster) RebuildSource(dc string) string {
+	for _, d := range c.Spec.Datacenters {
+		if d.Name == dc && d.RebuildFrom != "" {
+			return d.RebuildFrom
+		}
+	}
+	if len(c.Spec.Datacenters) == 0 {
+		return ""
+	}
+	return c.Spec.Datacenters[0].Name
 }

@@ -102,3 +102,13 @@ func TestKeyspaceFactorBoundary(t *testing.T) {
 		t.Errorf("got %v\nwant %s", errs, want)
 	}
 }
+
+func TestRebuildSource(t *testing.T) {
+	c := &CassandraCluster{Spec: ClusterSpec{Datacenters: []Datacenter{{Name: "dc1"}, {Name: "dc2"}, {Name: "dc3", RebuildFrom: "dc2"}}}}
+	if got := c.RebuildSource("dc2"); got != "dc1" {
+		t.Errorf("default: %s, want the seed datacenter dc1", got)
+	}
+	if got := c.RebuildSource("dc3"); got != "dc2" {
+		t.Errorf("rebuildFrom: %s, want dc2", got)
+	}
+}

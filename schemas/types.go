@@ -52,6 +52,8 @@ type ClusterSpec struct {
 	Datacenters          []Datacenter      `json:"datacenters" max:"32" doc:"Datacenters in rollout order: the first is the seed datacenter, bootstrapped first; each lives in one kube context (region)."`
 	Env                  map[string]string `json:"env,omitempty" doc:"Extra environment variables of the Cassandra container."`
 	Adopt                bool              `json:"adopt,omitempty" doc:"Take over existing objects of the same names that ringops did not create (e.g. a cluster another operator ran): ringops applies over them and they become its own. Default: false, and such an object is refused."`
+	// replace (#16): one-off operations, see operations.go.
+	Operations []Operation `json:"operations,omitempty" max:"16" doc:"One-off operations on nodes that ringops never does on its own, each carried out once (recorded in the cluster, never repeated), for the commit that asks and reported on it. Remove an entry once it is done."`
 }
 
 // Datacenter is one Cassandra datacenter, living in one kube context.
@@ -60,6 +62,7 @@ type Datacenter struct {
 	Context           string     `json:"context" doc:"Kube context (region) the datacenter runs in; its Component is regions/<context>/. Cannot change."`
 	NodesPerRack      *int32     `json:"nodesPerRack,omitempty" max:"1000" doc:"Nodes in each rack of this datacenter, overriding spec.nodesPerRack. 0 scales the datacenter down (by decommission) before its removal."`
 	ReplicationFactor *int32     `json:"replicationFactor,omitempty" doc:"Highest replication factor of any keyspace in this datacenter; ringops refuses to shrink the datacenter below it. With spec.keyspaces it is derived from them (leave it out, or write the same value); without, set it to 0 after ALTER KEYSPACE took the datacenter out of replication."`
+	RebuildFrom       string     `json:"rebuildFrom,omitempty" doc:"Datacenter whose nodes stream their data to this one's when it is added to a running cluster (StorageService.rebuild, one node at a time, once the managed keyspaces replicate to it). Default: the seed datacenter (the first)."`
 	DNSDomain         string     `json:"dnsDomain,omitempty" doc:"DNS domain under which the pods of this datacenter are reachable from every region (seed names are <pod>.<dnsDomain>). Default: <name>.<namespace>.svc.cluster.local."`
 	Resources         *Resources `json:"resources,omitempty" doc:"Overrides spec.resources for this datacenter."`
 	Racks             []Rack     `json:"racks" max:"32" doc:"Racks of the datacenter, in order; one StatefulSet each. Racks can be added, never removed, renamed or reordered."`
@@ -92,11 +95,40 @@ type Config struct {
 	JVMOptions    []string       `json:"jvm-options,omitempty" doc:"Extra JVM options, e.g. [-Xmx8G]."`
 }
 
-// Jolokia says how to reach the Jolokia agent of every node.
+// Jolokia says how to reach the Jolokia agent of every node, and how the
+// agent is protected: basic auth (a Secret ringops keeps unless one is
+// named), optionally HTTPS, and a NetworkPolicy on its port.
 type Jolokia struct {
-	Port              *int32 `json:"port,omitempty" doc:"Jolokia agent port. Default: 8778."`
-	CredentialsSecret string `json:"credentialsSecret,omitempty" doc:"Secret (keys username, password) in the cluster's namespace holding the Jolokia basic-auth credentials, in every region."`
-	AgentImage        string `json:"agentImage,omitempty" doc:"Image holding the Jolokia JVM agent at /jolokia/jolokia-agent.jar and a POSIX sh: an init container copies the jar into the pod and writes its options (host 0.0.0.0, the port, a concurrent executor, the credentials), and Cassandra loads it with -javaagent. Default: ghcr.io/ringops/jolokia-agent:2.6.0 (images/jolokia-agent/Dockerfile; Jolokia 2.x needs Java 11+: for Cassandra 3.11 build it with a 1.x agent). none: the Cassandra image runs the agent itself, on spec.jolokia.port, with a concurrent executor."`
+	Port              *int32                `json:"port,omitempty" doc:"Jolokia agent port. Default: 8778."`
+	CredentialsSecret string                `json:"credentialsSecret,omitempty" doc:"Secret (keys username, password) in the cluster's namespace holding the Jolokia basic-auth credentials, in every region. Empty (the default): ringops creates and keeps the Secret <name>-jolokia in each region, with a random user and password, never printed. none: no authentication, anyone who reaches the port has full JMX (only for --via proxy, which cannot carry credentials; restrict networkPolicy.from then)."`
+	Rotate            string                `json:"rotate,omitempty" doc:"Any token (a date, a ticket): changing it gives the Secret ringops keeps a new random password, then restarts every node, one rack at a time as any template change (the agent reads its password at start). ringops tries the previous password on the nodes not yet restarted. With credentialsSecret set, change the Secret yourself, then this token to restart the nodes."`
+	AgentImage        string                `json:"agentImage,omitempty" doc:"Image holding the Jolokia JVM agent at /jolokia/jolokia-agent.jar and a POSIX sh: an init container copies the jar into the pod and writes its options (host 0.0.0.0, the port, a concurrent executor, the credentials), and Cassandra loads it with -javaagent. Default: ghcr.io/ringops/jolokia-agent:2.6.0 (images/jolokia-agent/Dockerfile; Jolokia 2.x needs Java 11+: for Cassandra 3.11 build it with a 1.x agent). none: the Cassandra image runs the agent itself, on spec.jolokia.port, with a concurrent executor."`
+	TLS               *JolokiaTLS           `json:"tls,omitempty" doc:"Serve the agent over HTTPS with a certificate from a Secret; ringops checks it against a CA. Needs the injected agent (not agentImage: none). Unset: plain HTTP."`
+	NetworkPolicy     *JolokiaNetworkPolicy `json:"networkPolicy,omitempty" doc:"The NetworkPolicy <name>-jolokia rendered in every region: the agent port admits only the peers of from; Cassandra's ports 7000, 7001 and 9042 stay open to all."`
+}
+
+// JolokiaTLS is the agent's HTTPS: its certificate and key, and the CA
+// ringops checks them against.
+type JolokiaTLS struct {
+	Secret       string  `json:"secret" doc:"Secret (type kubernetes.io/tls, e.g. from cert-manager) in the cluster's namespace, in every region: tls.crt, the agent's certificate chain, and tls.key, its unencrypted PEM key. The agent reads them when the node starts: a renewed certificate is served after the next restart (change spec.jolokia.rotate)."`
+	KeyAlgorithm string  `json:"keyAlgorithm,omitempty" enum:"RSA,EC" doc:"Algorithm of tls.key (PKCS#1, SEC 1 or PKCS#8 PEM). Default: RSA."`
+	CASecret     *KeyRef `json:"caSecret,omitempty" doc:"Secret key holding the PEM CA bundle the agents' certificates chain to. Default: the key ca.crt of secret. One of caSecret and caConfigMap."`
+	CAConfigMap  *KeyRef `json:"caConfigMap,omitempty" doc:"ConfigMap key holding the PEM CA bundle the agents' certificates chain to. One of caSecret and caConfigMap."`
+	ServerName   string  `json:"serverName,omitempty" doc:"Name every agent's certificate must carry (DNS SAN). Empty: the certificate must chain to the CA, its name is not checked (nodes are reached by pod IP)."`
+}
+
+// JolokiaNetworkPolicy says who may reach the agent port.
+type JolokiaNetworkPolicy struct {
+	Enabled *bool         `json:"enabled,omitempty" doc:"Render the NetworkPolicy. false: none, the agent port is open to whatever the pod network lets through. Default: true."`
+	From    []NetworkPeer `json:"from,omitempty" max:"32" doc:"Who may reach the agent port: where ringops runs. Default: the pods labelled app.kubernetes.io/name=ringops in the namespace ringops (the chart's, installed there). Selectors match only in the region's own Kubernetes cluster: add the CIDR ringops comes from for the regions it reaches from outside (another cluster, a CI runner with ringops apply)."`
+}
+
+// NetworkPeer is one source admitted to the agent port: pods by labels
+// (of their namespace, of themselves, or both), or an IP block.
+type NetworkPeer struct {
+	NamespaceSelector map[string]string `json:"namespaceSelector,omitempty" doc:"Labels of the namespaces (matchLabels), e.g. {kubernetes.io/metadata.name: ringops}. Alone: every pod of those namespaces."`
+	PodSelector       map[string]string `json:"podSelector,omitempty" doc:"Labels of the pods (matchLabels); without namespaceSelector, pods of the cluster's namespace only."`
+	CIDR              string            `json:"cidr,omitempty" doc:"An IP block, e.g. 10.8.0.0/16, alone in its entry."`
 }
 
 // CQL says how ringops reaches the nodes over the native protocol (port
@@ -133,6 +165,9 @@ type Rollout struct {
 	Settle        string   `json:"settle,omitempty" doc:"Pause after the ring became healthy before the next disruptive step. Go duration. Default: 10s."`
 	Paused        bool     `json:"paused,omitempty" doc:"Stop disruptive steps (bootstraps, decommissions, restarts); non-disruptive objects are still applied."`
 	Windows       []Window `json:"windows,omitempty" doc:"Change windows: when set, disruptive steps start only inside one of them."`
+	// replace (#16): cleanup after growth, see operations.go.
+	CleanupAfterScaleUp *bool  `json:"cleanupAfterScaleUp,omitempty" doc:"After nodes joined a datacenter that had been complete, run nodetool cleanup on each older node of it, one at a time, gated like a bootstrap: they still hold the data of the ranges they gave away. Default: true."`
+	CleanupJobs         *int32 `json:"cleanupJobs,omitempty" max:"32" doc:"Tables a node cleans up at once (nodetool cleanup -j). Default: 1."`
 }
 
 // Window is a change window: it opens at each activation of Schedule and

@@ -23,6 +23,7 @@ func (c *CassandraCluster) Validate() ErrorList {
 	v.spec()
 	v.datacenters()
 	v.keyspaces()
+	v.operations() // replace (#16)
 	v.bounds()
 	v.statefulSetNames()
 	return v.errs.sorted()

@@ -196,13 +196,21 @@ func (v *validator) jolokia() {
 	if j.Port != nil && (*j.Port < 1 || *j.Port > 65535) {
 		v.add("spec.jolokia.port", "%d is not a port; use 1 to 65535 (default %d)", *j.Port, DefaultJolokiaPort)
 	}
-	if j.CredentialsSecret != "" {
+	if j.CredentialsSecret != "" && j.CredentialsSecret != JolokiaCredentialsNone {
 		v.subdomain("spec.jolokia.credentialsSecret", j.CredentialsSecret, "Secret name")
+	}
+	if len(j.Rotate) > maxRotateToken || strings.ContainsFunc(j.Rotate, func(r rune) bool { return r < ' ' || r > '~' }) {
+		v.add("spec.jolokia.rotate", "%q: use at most %d printable ASCII characters, e.g. a date", truncate(j.Rotate, 80), maxRotateToken)
 	}
 	if j.AgentImage != JolokiaAgentNone {
 		v.image("spec.jolokia.agentImage", j.AgentImage, false)
 	}
+	v.jolokiaTLS(j)
+	v.jolokiaNetworkPolicy(j.NetworkPolicy)
 }
+
+// maxRotateToken bounds spec.jolokia.rotate (an annotation value).
+const maxRotateToken = 128
 
 func (v *validator) rollout() {
 	r := v.c.Spec.Rollout

@@ -33,6 +33,7 @@ type applyFlags struct {
 	via         string
 	credentials string
 	verbose     bool
+	keyspaces   bool
 }
 
 func newApplyCommand() *cobra.Command {
@@ -57,8 +58,11 @@ A spec that fails validation, or whose change from --previous (the spec
 rolled out before) is unsafe, applies nothing. The contexts of --previous
 and --context are observed too, so that the objects of a removed
 datacenter are still found. Jolokia credentials come from the Secret
-named by spec.jolokia.credentialsSecret in each region (or
---jolokia-credentials) and are never printed.
+named by spec.jolokia.credentialsSecret in each region, else from
+<cluster>-jolokia, which ringops creates there (a random user and
+password) before it first writes a StatefulSet, and rotates when
+spec.jolokia.rotate changes (or --jolokia-credentials); they are never
+printed.
 
 Exit status: 0 converged (without --wait: steps taken, or the rollout in
 progress), 2 invalid spec or change (nothing applied), 3 other errors,
@@ -82,6 +86,7 @@ timeout or --timeout, 7 an API server unreachable.`,
 	fl.StringVar(&f.previous, "previous", "", "the cluster.yaml rolled out before: the change is validated against it")
 	fl.StringVar(&f.via, "via", "direct", "how to reach the Jolokia agents: direct (pod IP) or proxy (API server pod proxy)")
 	fl.StringVar(&f.credentials, "jolokia-credentials", "", "Jolokia credentials: a directory with files username and password, or a user:password file (default: the spec's Secret)")
+	fl.BoolVar(&f.keyspaces, "manage-keyspaces", false, "read and alter keyspace replication over CQL, rebuild new datacenters and clean up after lowered factors (#15)")
 	fl.BoolVarP(&f.verbose, "verbose", "v", false, "print times, and the API requests made per region at the end")
 	return cmd
 }
@@ -161,14 +166,15 @@ func newApplyRun(ctx context.Context, stderr io.Writer, out *progress, cd *clust
 	if err != nil {
 		return nil, err
 	}
-	router, err := applyRouter(ctx, stderr, clients, c, f)
+	router, secrets, err := applyRouter(stderr, clients, c, f)
 	if err != nil {
 		return nil, err
 	}
 	jc := ring.NewClient(router, ring.DefaultOptions())
 	engine, err := reconciler.New(reconciler.Clients{Kube: manager, Ring: jc,
-		Operations: ring.NewOperations(jc, ring.DefaultOperationOptions()),
-		Renderer:   render.New(render.DefaultOptions()), Events: out.event}, reconciler.DefaultOptions())
+		Operations: ring.NewOperations(jc, ring.DefaultOperationOptions()), Schema: cqlSchema(clients, f.keyspaces),
+		Renderer: render.New(render.DefaultOptions()), Secrets: secretKeeper(clients, manager, secrets),
+		Events: out.event}, reconciler.DefaultOptions())
 	if err != nil {
 		return nil, err
 	}
@@ -188,22 +194,16 @@ func checkVia(via string) error {
 	return nil
 }
 
-// applyRouter is the way to the Jolokia agents. With the spec's
-// credentials Secret and direct access, each region's Secret is read when
-// its nodes are first reached, and read again later if it could not be
+// applyRouter is the way to the Jolokia agents (jolokiaRouter); a Secret
+// or CA that cannot be read is a warning on stderr, and read again later
 // (a region down when the run starts may come back).
-func applyRouter(ctx context.Context, stderr io.Writer, clients *kube.Clients, c *schemas.CassandraCluster, f applyFlags) (ring.Router, error) {
-	if f.via == "direct" && f.credentials == "" && c.Spec.Jolokia != nil && c.Spec.Jolokia.CredentialsSecret != "" {
-		r := reconciler.NewSecretRouter(clients, reconciler.SecretRouterOptions{
-			Warn: func(err error) { fmt.Fprintln(stderr, "ringops: warning:", err) }})
-		r.SetSecret(c.Metadata.Name, c.Spec.Jolokia.CredentialsSecret)
-		return r, nil
-	}
-	router, warnings, err := statusRouter(ctx, clients, c, statusFlags{via: f.via, credentials: f.credentials})
-	for _, w := range warnings {
-		fmt.Fprintln(stderr, "ringops: warning:", w)
-	}
-	return router, err
+func applyRouter(stderr io.Writer, clients *kube.Clients, c *schemas.CassandraCluster, f applyFlags) (ring.Router, *reconciler.SecretRouter, error) {
+	var mu sync.Mutex
+	return jolokiaRouter(clients, c, f.via, f.credentials, func(err error) {
+		mu.Lock()
+		defer mu.Unlock()
+		fmt.Fprintln(stderr, "ringops: warning:", err)
+	})
 }
 
 func (r *applyRun) close() {

@@ -40,19 +40,19 @@ func TestDiffAgainstAPIServer(t *testing.T) {
 
 	code, out, errs := runMain(args...)
 	require.Equal(t, ExitChanges, code, errs)
-	for _, obj := range []string{"ConfigMap orders-config", "Service orders", "PodDisruptionBudget orders-dc1", "StatefulSet orders-dc1-r1"} {
+	for _, obj := range []string{"ConfigMap orders-config", "Service orders", "PodDisruptionBudget orders-dc1", "StatefulSet orders-dc1-r1", "NetworkPolicy orders-jolokia"} {
 		assert.Contains(t, out, "# eu-west: "+obj+": new\n")
 	}
 	assert.Contains(t, out, "--- /dev/null\n+++ rendered/eu-west/StatefulSet/orders-dc1-r1\n")
 	assert.Contains(t, out, "namespace cassandra does not exist yet")
-	assert.True(t, strings.HasSuffix(out, "eu-west: 4 new\n"), out)
+	assert.True(t, strings.HasSuffix(out, "eu-west: 5 new\n"), out)
 	_, err := w.Region("eu-west").Client.CoreV1().Namespaces().Get(t.Context(), "cassandra", metav1.GetOptions{})
 	assert.True(t, apierrors.IsNotFound(err), "the diff wrote nothing: %v", err)
 
 	applyDir(t, w, dir)
 	code, out, errs = runMain(args...)
 	assert.Equal(t, ExitOK, code, "%s%s", out, errs)
-	assert.Equal(t, "eu-west: 4 unchanged\n", out)
+	assert.Equal(t, "eu-west: 5 unchanged\n", out)
 
 	spec := filepath.Join(dir, "cluster.yaml")
 	require.NoError(t, os.WriteFile(spec, []byte(strings.Replace(diffSpec, "cassandra:4.1.4", "cassandra:4.1.5", 1)), 0o644))
@@ -61,7 +61,7 @@ func TestDiffAgainstAPIServer(t *testing.T) {
 	assert.Contains(t, out, "# eu-west: StatefulSet orders-dc1-r1: changed\n--- live/eu-west/StatefulSet/orders-dc1-r1\n+++ rendered/eu-west/StatefulSet/orders-dc1-r1\n")
 	assert.Contains(t, out, "-        image: cassandra:4.1.4\n+        image: cassandra:4.1.5\n")
 	assert.NotContains(t, out, "ConfigMap orders-config:")
-	assert.True(t, strings.HasSuffix(out, "eu-west: 1 changed, 3 unchanged\n"), out)
+	assert.True(t, strings.HasSuffix(out, "eu-west: 1 changed, 4 unchanged\n"), out)
 }
 
 // applyDir applies the rendered objects of a cluster with the kube Manager.

@@ -45,6 +45,7 @@ type runFlags struct {
 	logFormat, logLevel      string
 
 	leaderElect                           bool
+	manageKeyspaces                       bool
 	leaderElectionNamespace               string
 	leaderElectionID, leaderElectionCtx   string
 	leaseDuration, renewDeadline, retryLE time.Duration
@@ -132,6 +133,7 @@ the statuses are flushed, the leader Lease is released, exit 0.`,
 	fl.StringVar(&f.externalURL, "external-url", "", "URL users reach this daemon at; commit statuses link to it")
 	fl.StringVar(&f.logFormat, "log-format", "text", "log format: text or json")
 	fl.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn or error")
+	fl.BoolVar(&f.manageKeyspaces, "manage-keyspaces", false, "read and alter keyspace replication over CQL, rebuild new datacenters and clean up after lowered factors (#15)")
 	fl.BoolVar(&f.leaderElect, "leader-elect", false, "elect a leader on a Lease so that several replicas can run (only the leader acts)")
 	fl.StringVar(&f.leaderElectionNamespace, "leader-election-namespace", "", "namespace of the Lease (default: $POD_NAMESPACE)")
 	fl.StringVar(&f.leaderElectionID, "leader-election-id", "ringops", "name of the Lease")
@@ -311,14 +313,14 @@ func setUpDaemon(ctx context.Context, log *slog.Logger, f runFlags) (*daemonSetu
 	if err != nil {
 		return nil, err
 	}
-	router, onSpec, err := s.router()
+	router, secrets, onSpec, err := s.router()
 	if err != nil {
 		return nil, err
 	}
 	jc := ring.NewClient(router, ring.DefaultOptions())
 	s.engine, err = reconciler.New(reconciler.Clients{Kube: manager, Ring: jc,
-		Operations: ring.NewOperations(jc, ring.DefaultOperationOptions()),
-		Renderer:   render.New(render.DefaultOptions())}, engineOptions(f))
+		Operations: ring.NewOperations(jc, ring.DefaultOperationOptions()), Schema: cqlSchema(s.clients, f.manageKeyspaces),
+		Renderer: render.New(render.DefaultOptions()), Secrets: secretKeeper(s.clients, manager, secrets)}, engineOptions(f))
 	if err != nil {
 		return nil, err
 	}
@@ -356,27 +358,21 @@ func setUpDaemon(ctx context.Context, log *slog.Logger, f runFlags) (*daemonSetu
 	return s, nil
 }
 
-// router is the way to the Jolokia agents, and the hook telling it each
-// cluster's credentials Secret.
-func (s *daemonSetup) router() (ring.Router, func(*schemas.CassandraCluster), error) {
+// router is the way to the Jolokia agents, the SecretRouter (nil with the
+// pod proxy), and the hook telling it each cluster's spec.
+func (s *daemonSetup) router() (ring.Router, *reconciler.SecretRouter, func(*schemas.CassandraCluster), error) {
 	if s.f.via == "proxy" {
 		p, err := ring.NewPodProxy(s.clients.Configs())
 		warn := func(c *schemas.CassandraCluster) {
-			if c.Spec.Jolokia != nil && c.Spec.Jolokia.CredentialsSecret != "" {
-				s.log.Warn("--via proxy cannot carry Jolokia credentials (the API server removes the Authorization header); use --via direct", "cluster", c.Metadata.Name)
+			if err := proxyRefused(c, ""); err != nil {
+				s.log.Warn(err.Error(), "cluster", c.Metadata.Name)
 			}
 		}
-		return p, warn, err
+		return p, nil, warn, err
 	}
 	r := reconciler.NewSecretRouter(s.clients, reconciler.SecretRouterOptions{
 		Warn: func(err error) { s.log.Warn("jolokia credentials", "err", err) }})
-	return r, func(c *schemas.CassandraCluster) {
-		secret := ""
-		if c.Spec.Jolokia != nil {
-			secret = c.Spec.Jolokia.CredentialsSecret
-		}
-		r.SetSecret(c.Metadata.Name, secret)
-	}, nil
+	return r, r, r.SetCluster, nil
 }
 
 func (s *daemonSetup) newPoller() (*git.Poller, error) {
@@ -492,4 +488,14 @@ func engineOptions(f runFlags) reconciler.Options {
 	o := reconciler.DefaultOptions()
 	o.IdleInterval = f.resync
 	return o
+}
+
+// cqlSchema is the engine's CQL edge when keyspaces are managed (nil
+// otherwise: the planner then leaves replication alone), with the CQL
+// credentials and CA read in each region.
+func cqlSchema(clients *kube.Clients, manage bool) reconciler.Schema {
+	if !manage {
+		return nil
+	}
+	return &reconciler.CQLSchema{Router: reconciler.NewSecretRouter(clients, reconciler.SecretRouterOptions{})}
 }

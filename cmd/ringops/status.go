@@ -10,7 +10,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/ringops/ringops/reconciler"
 	"github.com/ringops/ringops/reconciler/kube"
 	"github.com/ringops/ringops/reconciler/ring"
 	"github.com/ringops/ringops/schemas"
@@ -49,9 +48,13 @@ endpoints of the other regions are not (the verdict says "partial").
 
 Nodes are reached by pod IP (--via direct, where pod IPs are routable) or
 through each region's API server (--via proxy; needs RBAC create pods/proxy,
-and cannot carry Jolokia credentials). Jolokia credentials come from the
-Secret named by spec.jolokia.credentialsSecret in each region, or from
---jolokia-credentials (a mounted Secret directory, or a user:password file).
+and cannot carry Jolokia credentials nor check an agent's certificate: only
+for spec.jolokia.credentialsSecret none without tls). Jolokia credentials
+come from the Secret named by spec.jolokia.credentialsSecret in each
+region, else from <cluster>-jolokia, the Secret ringops keeps there, or
+from --jolokia-credentials (a mounted Secret directory, or a user:password
+file); with spec.jolokia.tls, the agents' certificates must chain to its
+CA, read in each region. Credentials are never printed.
 
 Exit status: 0 healthy, 4 unhealthy, 2 invalid spec, 3 other errors (a
 kubeconfig or context that cannot be used), 64 bad usage.`,
@@ -97,6 +100,7 @@ type statusReport struct {
 	Verdict  string            `json:"verdict"`
 	Reasons  []ring.Reason     `json:"reasons"`
 	Nodes    []ring.NodeStatus `json:"nodes"`
+	Dead     []deadNode        `json:"dead,omitempty"` // replace (#16)
 	Warnings []string          `json:"warnings,omitempty"`
 }
 
@@ -110,20 +114,25 @@ func runStatus(ctx context.Context, stdout, stderr io.Writer, dir string, f stat
 	if err != nil {
 		return err
 	}
+	if f.via == "proxy" {
+		if err := proxyRefused(c, f.credentials); err != nil {
+			return &usageError{err}
+		}
+	}
 	clients, err := kube.NewClients(contexts, kube.Options{Kubeconfig: f.kubeconfig})
 	if err != nil {
 		return err
 	}
-	var warnings []string
+	var warned []string
 	pods, err := clients.ListPods(ctx, c.Metadata.Namespace, kube.ClusterSelector(c.Metadata.Name))
 	if err != nil {
-		warnings = append(warnings, err.Error())
+		warned = append(warned, err.Error())
 	}
-	router, more, err := statusRouter(ctx, clients, c, f)
+	more := &warnings{}
+	router, _, err := jolokiaRouter(clients, c, f.via, f.credentials, more.add)
 	if err != nil {
 		return err
 	}
-	warnings = append(warnings, more...)
 	exp := ring.ExpectedNodes(c, pods)
 	if len(contexts) < len(c.Contexts()) {
 		exp.Nodes = slices.DeleteFunc(exp.Nodes, func(n ring.Node) bool { return !slices.Contains(contexts, n.Context) })
@@ -131,8 +140,12 @@ func runStatus(ctx context.Context, stdout, stderr io.Writer, dir string, f stat
 	}
 	client := ring.NewClient(router, ring.Options{Timeout: f.timeout, ReadLoad: true})
 	res := ring.Assess(ring.Take(ctx, client, exp.Nodes, ring.SnapshotOptions{Concurrency: f.concurrency}), exp)
+	// replace (#16): the dead nodes, named from the record, with their downtime.
+	recorded, recordWarnings := readRecorded(ctx, clients, contexts, c.Metadata.Namespace, c.Metadata.Name)
+	warned = append(warned, recordWarnings...)
+	dead := deadNodes(res, recorded, downtimeVia(ctx, ring.NewOperations(client, ring.DefaultOperationOptions()), res))
 	report := statusReport{Cluster: c.Metadata.Name, Contexts: contexts, Healthy: res.Healthy, Partial: res.Partial, Verdict: res.String(),
-		Reasons: res.Reasons, Nodes: res.Nodes, Warnings: warnings}
+		Reasons: res.Reasons, Nodes: res.Nodes, Dead: dead, Warnings: append(warned, more.all()...)}
 	if err := writeStatus(stdout, stderr, report, res, c, f.output); err != nil {
 		return err
 	}
@@ -156,43 +169,6 @@ func statusContexts(c *schemas.CassandraCluster, asked []string) ([]string, erro
 	return asked, nil
 }
 
-// statusRouter builds the way to the agents, with the credentials of each
-// context; a Secret that cannot be read is a warning, not a failure (that
-// region's nodes then answer 401).
-func statusRouter(ctx context.Context, clients *kube.Clients, c *schemas.CassandraCluster, f statusFlags) (ring.Router, []string, error) {
-	secret := ""
-	if c.Spec.Jolokia != nil {
-		secret = c.Spec.Jolokia.CredentialsSecret
-	}
-	if f.via == "proxy" {
-		if secret != "" || f.credentials != "" {
-			return nil, nil, &usageError{fmt.Errorf("--via proxy: the API server's pod proxy cannot carry Jolokia credentials (it removes the Authorization header); use --via direct")}
-		}
-		p, err := ring.NewPodProxy(clients.Configs())
-		return p, nil, err
-	}
-	creds := map[string]ring.Credentials{}
-	var warnings []string
-	switch {
-	case f.credentials != "":
-		cr, err := ring.CredentialsFromFile(f.credentials)
-		if err != nil {
-			return nil, nil, err
-		}
-		creds[""] = cr
-	case secret != "":
-		for _, kc := range clients.Contexts() {
-			cr, err := reconciler.ReadJolokiaCredentials(ctx, clients, kc, c.Metadata.Namespace, secret)
-			if err != nil {
-				warnings = append(warnings, err.Error())
-				continue
-			}
-			creds[kc] = cr
-		}
-	}
-	return ring.NewDirect(ring.DirectOptions{Credentials: creds}), warnings, nil
-}
-
 func writeStatus(stdout, stderr io.Writer, report statusReport, res ring.Result, c *schemas.CassandraCluster, output string) error {
 	if output == "json" {
 		b, err := json.MarshalIndent(report, "", "  ")
@@ -209,5 +185,8 @@ func writeStatus(stdout, stderr io.Writer, report statusReport, res ring.Result,
 	for _, dc := range c.Spec.Datacenters {
 		dcs = append(dcs, dc.Name)
 	}
-	return ring.WriteText(stdout, res, ring.TextOptions{Cluster: c.Metadata.Name, Datacenters: dcs})
+	if err := ring.WriteText(stdout, res, ring.TextOptions{Cluster: c.Metadata.Name, Datacenters: dcs}); err != nil {
+		return err
+	}
+	return writeDeadNodes(stdout, report.Dead)
 }

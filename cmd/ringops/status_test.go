@@ -59,6 +59,9 @@ func runMain(args ...string) (int, string, string) {
 
 func TestStatusUsage(t *testing.T) {
 	dir := writeSpec(t, statusSpec)
+	// The agents ask for credentials by default; only none opens them.
+	byDefault := writeSpec(t, strings.Replace(statusSpec, ", credentialsSecret: jolokia-auth", "", 1))
+	open := writeSpec(t, strings.Replace(statusSpec, "credentialsSecret: jolokia-auth", "credentialsSecret: none", 1))
 	for _, tt := range []struct {
 		args []string
 		code int
@@ -68,7 +71,9 @@ func TestStatusUsage(t *testing.T) {
 		{[]string{"status", dir, "-o", "yaml"}, ExitUsage, "--output"},
 		{[]string{"status", dir, "--via", "carrier-pigeon"}, ExitUsage, "--via"},
 		{[]string{"status", dir, "--context", "mars"}, ExitUsage, "not a context of cluster orders"},
-		{[]string{"status", dir, "--via", "proxy", "--kubeconfig", filepath.Join(t.TempDir(), "none")}, ExitError, "kubeconfig"},
+		{[]string{"status", open, "--via", "proxy", "--kubeconfig", filepath.Join(t.TempDir(), "none")}, ExitError, "kubeconfig"},
+		{[]string{"status", dir, "--via", "proxy"}, ExitUsage, "--via proxy: the API server's pod proxy cannot carry Jolokia credentials"},
+		{[]string{"status", byDefault, "--via", "proxy"}, ExitUsage, "--via proxy"},
 		{[]string{"status", writeSpec(t, "kind: Nope\n")}, ExitInvalid, "cluster.yaml"},
 	} {
 		code, _, stderr := runMain(tt.args...)
@@ -236,6 +241,7 @@ var resources = map[string]schema.GroupVersionResource{
 	"Service":             {Version: "v1", Resource: "services"},
 	"PodDisruptionBudget": {Group: "policy", Version: "v1", Resource: "poddisruptionbudgets"},
 	"StatefulSet":         {Group: "apps", Version: "v1", Resource: "statefulsets"},
+	"NetworkPolicy":       {Group: "networking.k8s.io", Version: "v1", Resource: "networkpolicies"},
 }
 
 // podIPs returns the IP of every pod of the cluster, by name.

@@ -2,49 +2,21 @@ package cql
 
 import (
 	"crypto/tls"
-	"crypto/x509"
-	"errors"
 	"fmt"
+
+	"github.com/ringops/ringops/internal/tlstrust"
 )
 
 // TLSConfig returns the TLS configuration of a Client whose nodes'
-// certificates chain to the PEM CA bundle ca. With serverName, a
-// certificate must also carry that name (DNS SAN); without, its name is
-// not checked: nodes are contacted by pod IP, which certificates seldom
-// name, and checking the chain is what keeps out a server the CA did not
-// certify.
+// certificates chain to the PEM CA bundle ca (tlstrust.Config). With
+// serverName, a certificate must also carry that name (DNS SAN); without,
+// its name is not checked: nodes are contacted by pod IP, which
+// certificates seldom name, and checking the chain is what keeps out a
+// server the CA did not certify.
 func TLSConfig(ca []byte, serverName string) (*tls.Config, error) {
-	pool := x509.NewCertPool()
-	if !pool.AppendCertsFromPEM(ca) {
-		return nil, errors.New("cql tls: the CA bundle holds no PEM certificate")
+	cfg, err := tlstrust.Config(ca, serverName)
+	if err != nil {
+		return nil, fmt.Errorf("cql tls: %w", err)
 	}
-	if serverName != "" {
-		return &tls.Config{RootCAs: pool, ServerName: serverName, MinVersion: tls.VersionTLS12}, nil
-	}
-	return &tls.Config{
-		RootCAs:    pool,
-		MinVersion: tls.VersionTLS12,
-		// The default verification also checks the name; VerifyConnection
-		// checks the chain alone.
-		InsecureSkipVerify: true,
-		VerifyConnection:   verifyChain(pool),
-	}, nil
-}
-
-// verifyChain checks that the peer's certificate chains to roots.
-func verifyChain(roots *x509.CertPool) func(tls.ConnectionState) error {
-	return func(cs tls.ConnectionState) error {
-		if len(cs.PeerCertificates) == 0 {
-			return errors.New("cql tls: the node sent no certificate")
-		}
-		inter := x509.NewCertPool()
-		for _, c := range cs.PeerCertificates[1:] {
-			inter.AddCert(c)
-		}
-		_, err := cs.PeerCertificates[0].Verify(x509.VerifyOptions{Roots: roots, Intermediates: inter, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}})
-		if err != nil {
-			return fmt.Errorf("cql tls: %w", err)
-		}
-		return nil
-	}
+	return cfg, nil
 }

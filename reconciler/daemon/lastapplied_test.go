@@ -133,8 +133,23 @@ func (noRing) ResumeBootstrap(context.Context, ring.Node) error {
 func (noRing) UpgradeSSTables(context.Context, ring.Node) error {
 	return errors.New("connection refused")
 }
+func (noRing) ForceDecommission(context.Context, ring.Node) error {
+	return errors.New("connection refused")
+}
+func (noRing) Rebuild(context.Context, ring.Node, string, []string) (bool, error) {
+	return false, errors.New("connection refused")
+}
 func (noRing) ReadProgress(context.Context, ring.Node) (*ring.Progress, error) {
 	return nil, errors.New("connection refused")
+}
+func (noRing) RemoveNode(context.Context, ring.Node, string) error {
+	return errors.New("connection refused")
+}
+func (noRing) Cleanup(context.Context, ring.Node, int, []string) (bool, error) {
+	return false, errors.New("connection refused")
+}
+func (noRing) Downtime(context.Context, ring.Node, string) (time.Duration, error) {
+	return 0, errors.New("connection refused")
 }
 
 // startDaemon runs a daemon with the real engine over store, following a

@@ -31,8 +31,9 @@ var neverPruned = []schema.GroupKind{
 // Prune deletes target, an object that left the desired state, with
 // background propagation and the preconditions target.UID (required) and
 // target.ResourceVersion (when set). It refuses, with ErrNotPrunable,
-// StatefulSets, pods, PVCs and namespaces, and any object not labelled
-// app.kubernetes.io/managed-by=ringops. An object already gone or being
+// StatefulSets, pods, PVCs and namespaces, any object not labelled
+// app.kubernetes.io/managed-by=ringops, and the Secrets ringops keeps
+// (render.LabelCredentials). An object already gone or being
 // deleted is Skipped;
 // one replaced or changed since it was observed fails with ErrConflict.
 func (m *Manager) Prune(ctx context.Context, kctx string, target Ref) (Result, error) {
@@ -64,6 +65,9 @@ func (m *Manager) Prune(ctx context.Context, kctx string, target Ref) (Result, e
 	}
 	if live.GetLabels()[render.LabelManagedBy] != render.ManagedBy {
 		return fail(fmt.Errorf("%w: not labelled %s=%s", ErrNotPrunable, render.LabelManagedBy, render.ManagedBy))
+	}
+	if _, kept := live.GetLabels()[render.LabelCredentials]; kept {
+		return fail(fmt.Errorf("%w: labelled %s: credentials ringops keeps, never rendered", ErrNotPrunable, render.LabelCredentials))
 	}
 	rctx, cancel := m.call(ctx)
 	defer cancel()

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -172,10 +173,13 @@ func count(objs []*unstructured.Unstructured, kind string) int {
 	return n
 }
 
+// objectNames lists objs, sorted (Observe returns them in apply order,
+// render in its own).
 func objectNames(objs []*unstructured.Unstructured) string {
 	var out []string
 	for _, u := range objs {
 		out = append(out, u.GetAPIVersion()+" "+u.GetKind()+" "+u.GetNamespace()+"/"+u.GetName())
 	}
+	slices.Sort(out)
 	return strings.Join(out, "\n")
 }

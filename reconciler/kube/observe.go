@@ -12,6 +12,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/selection"
 	"k8s.io/client-go/dynamic"
 
 	"github.com/ringops/ringops/render"
@@ -47,12 +48,15 @@ type Query struct {
 	Kinds []schema.GroupVersionKind
 }
 
-// ObservedKinds are the kinds every Observe lists: what render produces.
+// ObservedKinds are the kinds every Observe lists: what render produces
+// (the NetworkPolicy of the agent port too, so that one is pruned when a
+// spec turns it off).
 var ObservedKinds = []schema.GroupVersionKind{
 	{Version: "v1", Kind: "ConfigMap"},
 	{Version: "v1", Kind: "Service"},
 	{Group: "policy", Version: "v1", Kind: "PodDisruptionBudget"},
 	{Group: "apps", Version: "v1", Kind: "StatefulSet"},
+	{Group: "networking.k8s.io", Version: "v1", Kind: "NetworkPolicy"},
 }
 
 // observedResources resolve ObservedKinds without discovery.
@@ -61,11 +65,20 @@ var observedResources = map[schema.GroupVersionKind]schema.GroupVersionResource{
 	ObservedKinds[1]: {Version: "v1", Resource: "services"},
 	ObservedKinds[2]: {Group: "policy", Version: "v1", Resource: "poddisruptionbudgets"},
 	ObservedKinds[3]: {Group: "apps", Version: "v1", Resource: "statefulsets"},
+	ObservedKinds[4]: {Group: "networking.k8s.io", Version: "v1", Resource: "networkpolicies"},
 }
 
-// ObjectSelector selects the objects ringops manages for a cluster.
+// ObjectSelector selects the objects ringops renders for a cluster: those
+// labelled managed-by ringops and with the cluster's label, but not the
+// Secrets it keeps itself (render.LabelCredentials), which no revision
+// renders and no prune may delete.
 func ObjectSelector(cluster string) labels.Selector {
-	return labels.SelectorFromSet(labels.Set{render.LabelManagedBy: render.ManagedBy, render.LabelCluster: cluster})
+	s := labels.SelectorFromSet(labels.Set{render.LabelManagedBy: render.ManagedBy, render.LabelCluster: cluster})
+	kept, err := labels.NewRequirement(render.LabelCredentials, selection.DoesNotExist, nil)
+	if err != nil { // a constant, valid key
+		panic(err)
+	}
+	return s.Add(*kept)
 }
 
 // Observe reads a cluster in every context of q at once: the objects of

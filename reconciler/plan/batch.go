@@ -24,6 +24,9 @@ func (v *view) batch() []Step {
 		if s, ok := v.applyObjects(kc); ok {
 			steps = append(steps, s)
 		}
+		if s, ok := v.recordStep(kc); ok { // replace (#16): the record of the nodes
+			steps = append(steps, s)
+		}
 		for _, r := range v.racks {
 			if r.ctx == kc {
 				steps = append(steps, v.rackBatch(r)...)
@@ -79,7 +82,13 @@ func (v *view) rackWrite(r *rack) (Step, bool) {
 		}
 		return v.create(r), true
 	}
+	if v.holdStrategy(r) { // replace (#16): OnDelete until the restarted pod is back
+		return Step{}, false
+	}
 	if s, ok := v.finishDecommission(r); ok {
+		return s, true
+	}
+	if s, ok := v.finishMarks(r); ok { // #15: rebuilds and cleanups done (datacenters.go)
 		return s, true
 	}
 	if r.orphan() {
@@ -130,7 +139,7 @@ func (v *view) create(r *rack) Step {
 	for ord := range r.pods {
 		n = max(n, ord+1)
 	}
-	u := v.write(r, n, n, nil)
+	u := v.write(r, n, n, v.createMarks(r)) // #15: a rack of a datacenter joining a running ring
 	seeds, _ := seedsOf(nested(u.Object, "spec", "template"))
 	reason := "new rack " + r.label() + ", created empty; nodes join one at a time; " + v.seedsNote(seeds)
 	if n > 0 {
@@ -289,7 +298,7 @@ func (v *view) prune(kc string) []Step {
 	}
 	var steps []Step
 	for _, u := range v.live[kc].objects {
-		if want[objectKey(u)] || u.GetLabels()[render.LabelManagedBy] != render.ManagedBy {
+		if want[objectKey(u)] || u.GetLabels()[render.LabelManagedBy] != render.ManagedBy || v.isRecord(u) {
 			continue
 		}
 		steps = append(steps, Step{Action: Prune, Context: kc, Target: refOf(u),

@@ -41,6 +41,9 @@ type obsFile struct {
 	Now      string              `json:"now"`
 	Ring     ringSpec            `json:"ring"`
 	Contexts map[string]*ctxSpec `json:"contexts"`
+	// Keyspaces is Observed.Keyspaces (keyspaces_harness_test.go);
+	// omitted: the managed keyspaces of desired.yaml as it wants them.
+	Keyspaces *ksSpec `json:"keyspaces"`
 }
 
 type ringSpec struct {
@@ -50,8 +53,20 @@ type ringSpec struct {
 	Summary  string                   `json:"summary"`
 	Problems []RingProblem            `json:"problems"`
 	Nodes    map[string]*ringNodeSpec `json:"nodes"`
+	// HostIDs gives every member the host ID host-<pod> and its pod IP.
+	HostIDs bool `json:"hostIDs"`
 	// UpgradeSkew is Ring.UpgradeSkew.
 	UpgradeSkew string `json:"upgradeSkew"`
+	// Others are Ring.Others (replace, #16).
+	Others []ringEndpointSpec `json:"others"`
+}
+
+// ringEndpointSpec is a RingEndpoint; downSince is RFC 3339.
+type ringEndpointSpec struct {
+	Address   string `json:"address"`
+	HostID    string `json:"hostID"`
+	State     string `json:"state"`
+	DownSince string `json:"downSince"`
 }
 
 type ringNodeSpec struct {
@@ -61,6 +76,17 @@ type ringNodeSpec struct {
 	// NoProgressSince (RFC 3339) and OldSSTables are the node's progress.
 	NoProgressSince string `json:"noProgressSince"`
 	OldSSTables     *int64 `json:"oldSSTables"`
+	// Tasks is RingNode.Tasks.
+	Tasks []string `json:"tasks"`
+	// replace (#16): the node's host ID and address (hostIDs: true in
+	// the ring spec gives every member host-<pod> at its pod IP; none
+	// clears them), since
+	// when it is down, its cleanup (cleanupSeen RFC 3339).
+	HostID         string `json:"hostID"`
+	Address        string `json:"address"`
+	DownSince      string `json:"downSince"`
+	CleanupRunning bool   `json:"cleanupRunning"`
+	CleanupSeen    string `json:"cleanupSeen"`
 }
 
 // ctxSpec is one context: unreachable, or its live objects. Objects other
@@ -73,6 +99,8 @@ type ctxSpec struct {
 	Drift        map[string]map[string]any `json:"drift"`
 	Extra        []map[string]any          `json:"extra"`
 	StatefulSets map[string]*stsSpec       `json:"statefulsets"`
+	// Record is the data of the record <cluster>-nodes (replace, #16).
+	Record map[string]string `json:"record"`
 }
 
 // stsSpec is a live StatefulSet: rendered from desired.yaml or
@@ -100,6 +128,8 @@ type stsSpec struct {
 	// Seeds replaces the live CASSANDRA_SEEDS: pod names, given the
 	// domain of the rendered list's first seed.
 	Seeds []string `json:"seeds"`
+	// NoBootstrap puts JoinWithoutBootstrap into the live template (#15).
+	NoBootstrap bool `json:"noBootstrap"`
 }
 
 type podSpec struct {
@@ -121,6 +151,8 @@ type pvcSpec struct {
 	Decommissioned bool   `json:"decommissioned"`
 	Size           string `json:"size"`
 	Missing        bool   `json:"missing"`
+	// UID replaces the default uid-pvc-<ordinal> (a new volume).
+	UID string `json:"uid"`
 }
 
 var defaultNow = time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
@@ -160,7 +192,9 @@ func goldenInput(t testing.TB, dir string) (*Desired, *Observed) {
 	if c != nil {
 		name = c.Metadata.Name
 	}
-	return d, buildObserved(t, name, &of, rendered)
+	o := buildObserved(t, name, &of, rendered)
+	o.Keyspaces = buildKeyspaces(t, c, of.Keyspaces) // #15
+	return d, o
 }
 
 func readFile(t testing.TB, path string) []byte {
@@ -230,6 +264,16 @@ func buildContext(t testing.TB, cluster, kc string, cs *ctxSpec, rendered map[st
 	}
 	for _, name := range sortedKeys(cs.StatefulSets) {
 		buildSTS(t, oc, kc, name, cs.StatefulSets[name], rendered)
+	}
+	if cs.Record != nil {
+		u := &unstructured.Unstructured{Object: map[string]any{"apiVersion": "v1", "kind": "ConfigMap", "data": map[string]any{}}}
+		for k, v := range cs.Record {
+			u.Object["data"].(map[string]any)[k] = v
+		}
+		u.SetName(render.NodesConfigMap(cluster))
+		u.SetNamespace("cassandra")
+		u.SetLabels(map[string]string{render.LabelCluster: cluster, render.LabelManagedBy: render.ManagedBy})
+		oc.Objects = append(oc.Objects, serverCopy(u))
 	}
 	return oc
 }
@@ -363,6 +407,9 @@ func buildSTS(t testing.TB, oc *Context, kc, name string, ss *stsSpec, rendered 
 			list = append(list, pod+"."+domain)
 		}
 		setSeeds(tmpl, strings.Join(list, ","))
+	}
+	if ss.NoBootstrap {
+		setBootstrapOption(nested(live.Object, "spec", "template"), true)
 	}
 	n := int32(replicas)
 	updated := n
@@ -505,7 +552,7 @@ func buildPVCs(oc *Context, sts *unstructured.Unstructured, n int32, ss *stsSpec
 		}
 		pvc := corev1.PersistentVolumeClaim{
 			ObjectMeta: metav1.ObjectMeta{Name: render.VolumeData + "-" + sts.GetName() + "-" + itoa(int(ord)),
-				Namespace: sts.GetNamespace(), UID: types.UID("uid-pvc-" + itoa(int(ord))), ResourceVersion: "99",
+				Namespace: sts.GetNamespace(), UID: types.UID(pvcUID(sts.GetName(), ord, ps)), ResourceVersion: "99",
 				Labels: map[string]string{render.LabelCluster: labels[render.LabelCluster],
 					render.LabelDatacenter: labels[render.LabelDatacenter], render.LabelRack: labels[render.LabelRack]}},
 			Spec: corev1.PersistentVolumeClaimSpec{Resources: corev1.VolumeResourceRequirements{
@@ -516,6 +563,14 @@ func buildPVCs(oc *Context, sts *unstructured.Unstructured, n int32, ss *stsSpec
 		}
 		oc.PVCs = append(oc.PVCs, pvc)
 	}
+}
+
+// pvcUID is a PVC's UID: uid-pvc-<ordinal>, unless given.
+func pvcUID(_ string, ord int32, ps *pvcSpec) string {
+	if ps.UID != "" {
+		return ps.UID
+	}
+	return "uid-pvc-" + itoa(int(ord))
 }
 
 // buildRing: healthy unless told otherwise (or given problems); every
@@ -542,6 +597,12 @@ func buildRing(t testing.TB, cluster string, o *Observed, rs *ringSpec) Ring {
 	}
 	for _, m := range Members(cluster, o) {
 		rg.Nodes[m.Pod] = RingNode{Mode: "NORMAL", State: "UN", InRing: true}
+		if rs.HostIDs {
+			rg.Nodes[m.Pod] = RingNode{Mode: "NORMAL", State: "UN", InRing: true, HostID: "host-" + m.Pod, Address: m.IP}
+		}
+	}
+	for _, e := range rs.Others {
+		rg.Others = append(rg.Others, RingEndpoint{Address: e.Address, HostID: e.HostID, State: e.State, DownSince: parseTime(t, e.DownSince)})
 	}
 	for pod, ns := range rs.Nodes {
 		n := rg.Nodes[pod]
@@ -562,9 +623,32 @@ func buildRing(t testing.TB, cluster string, o *Observed, rs *ringSpec) Ring {
 		if ns.OldSSTables != nil {
 			n.OldSSTables = *ns.OldSSTables
 		}
+		if ns.Tasks != nil {
+			n.Tasks = ns.Tasks
+		}
+		switch ns.HostID {
+		case "":
+		case "none":
+			n.HostID, n.Address = "", ""
+		default:
+			n.HostID = ns.HostID
+		}
+		if ns.Address != "" {
+			n.Address = ns.Address
+		}
+		n.DownSince, n.CleanupRunning, n.CleanupSeen = parseTime(t, ns.DownSince), ns.CleanupRunning, parseTime(t, ns.CleanupSeen)
 		rg.Nodes[pod] = n
 	}
 	return rg
+}
+
+func parseTime(t testing.TB, s string) time.Time {
+	if s == "" {
+		return time.Time{}
+	}
+	at, err := time.Parse(time.RFC3339, s)
+	require.NoError(t, err)
+	return at
 }
 
 // describe renders a plan for want.txt: its String, then what each step
@@ -591,9 +675,15 @@ func describe(p Plan) string {
 		if s.DeletePod != "" {
 			fmt.Fprintf(&b, " delete-pod-uid=%s", s.DeletePod)
 		}
+		if s.Jobs != 0 {
+			fmt.Fprintf(&b, " jobs=%d", s.Jobs)
+		}
 		b.WriteString("\n")
 		for _, u := range s.Objects {
 			b.WriteString("    apply " + describeObject(u) + "\n")
+		}
+		for _, u := range s.OnSuccess {
+			b.WriteString("    on success apply " + describeObject(u) + "\n")
 		}
 	}
 	return b.String()
@@ -610,6 +700,15 @@ func seedPods(list string) string {
 
 func describeObject(u *unstructured.Unstructured) string {
 	s := u.GetKind() + " " + u.GetName()
+	if u.GetKind() == "ConfigMap" && u.GetName() == render.NodesConfigMap("orders") {
+		data, _ := u.Object["data"].(map[string]any)
+		for _, k := range sortedKeys(data) {
+			for _, l := range strings.Split(strings.TrimSuffix(data[k].(string), "\n"), "\n") {
+				s += "\n      " + k + ": " + l
+			}
+		}
+		return s
+	}
 	if !isStatefulSet(u) {
 		return s
 	}
@@ -617,8 +716,14 @@ func describeObject(u *unstructured.Unstructured) string {
 	tmpl := nested(u.Object, "spec", "template")
 	seeds, _ := seedsOf(tmpl)
 	s += fmt.Sprintf(": replicas=%d partition=%d image=%s seeds=%s", replicas, partitionOf(u), imageOf(tmpl), seedPods(seeds))
+	if hasBootstrapOption(tmpl) {
+		s += " " + JoinWithoutBootstrap
+	}
 	if rv := u.GetResourceVersion(); rv != "" {
 		s += " rv=" + rv
+	}
+	if t := nested(u.Object, "spec", "updateStrategy", "type"); t == "OnDelete" {
+		s += " updateStrategy=OnDelete"
 	}
 	if q := dataClaimSize(u); q != nil {
 		s += " storage=" + q.String()

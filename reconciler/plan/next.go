@@ -15,8 +15,10 @@ import (
 type candidate struct {
 	r      *rack
 	step   Step
-	except int32  // the ordinal the step is about, when its pod may be down; -1 otherwise
-	desc   string // the step in a few words, for waits: "dc1/r2 scale 2 -> 3"
+	except int32    // the ordinal the step is about, when its pod may be down; -1 otherwise
+	desc   string   // the step in a few words, for waits: "dc1/r2 scale 2 -> 3"
+	also   []string // replace (#16): what else the ring's problems may name (the dead node's address and host ID)
+	lost   []string // replace (#16): the other pods held on a lost volume, which the gates let be down or missing
 }
 
 // next is the disruptive part of the plan: the one next step, gated, or
@@ -59,7 +61,19 @@ func (v *view) candidate() (*candidate, *Wait) {
 	if c, w := v.upgradeInFlight(); c != nil || w != nil {
 		return c, w
 	}
+	if c, w := v.cleanupInFlight(); c != nil || w != nil { // replace (#16)
+		return c, w
+	}
+	if c, w := v.opInFlight(); c != nil || w != nil { // #15: a rebuild or cleanup in flight (datacenters.go)
+		return c, w
+	}
 	if c, w := v.failedBootstrap(); c != nil || w != nil {
+		if c != nil { // replace (#16): a bootstrap lets pods held with no node in the ring be
+			v.tolerateLost(c, c.step.Pod, true)
+		}
+		return c, w
+	}
+	if c, w := v.replaceWork(); c != nil || w != nil { // replace (#16)
 		return c, w
 	}
 	if v.o.Ring.UpgradeSkew != "" || v.upgradeAcrossSeries() {
@@ -69,6 +83,9 @@ func (v *view) candidate() (*candidate, *Wait) {
 	}
 	if c, w := v.topology(); c != nil || w != nil {
 		return c, w
+	}
+	if c := v.cleanupNext(); c != nil { // replace (#16)
+		return c, nil
 	}
 	if c := v.roll(); c != nil {
 		return c, nil
@@ -88,11 +105,17 @@ func (v *view) topology() (*candidate, *Wait) {
 		if c, w := v.grow(racks); c != nil || w != nil {
 			return c, w
 		}
+		if c, w := v.beforeShrink(i); c != nil || w != nil { // #15: replication and rebuilds (datacenters.go)
+			return c, w
+		}
 		if c, w := v.shrink(racks); c != nil || w != nil {
 			return c, w
 		}
+		if c := v.afterShrink(i); c != nil { // #15: cleanups
+			return c, nil
+		}
 	}
-	return nil, nil
+	return v.lastReplication() // #15: datacenters gone, still in a replication
 }
 
 // roll is the next pod to restart on its staged template, rack by rack.
@@ -215,12 +238,7 @@ func (v *view) growReason(pick *rack, racks []*rack) string {
 // with the most nodes (the last such rack on a tie), and removes its
 // highest pod: by decommission, or directly when the node never joined.
 func (v *view) shrink(racks []*rack) (*candidate, *Wait) {
-	var pick *rack
-	for _, r := range racks {
-		if r.live.replicas > r.target && (pick == nil || r.live.replicas >= pick.live.replicas) {
-			pick = r
-		}
-	}
+	pick := shrinkPick(racks)
 	if pick == nil {
 		return nil, nil
 	}
@@ -242,15 +260,30 @@ func (v *view) shrink(racks []*rack) (*candidate, *Wait) {
 	return v.decommission(pick, why+": decommission "+m+", the highest pod of the rack with the most nodes", 1), nil
 }
 
+// shrinkPick is the rack shrink takes a node from (#15 asks it too).
+func shrinkPick(racks []*rack) *rack {
+	var pick *rack
+	for _, r := range racks {
+		if r.live.replicas > r.target && (pick == nil || r.live.replicas >= pick.live.replicas) {
+			pick = r
+		}
+	}
+	return pick
+}
+
 // decommission is try n of the decommission of a rack's highest pod.
 func (v *view) decommission(r *rack, why string, n int) *candidate {
 	m := r.podName(r.live.replicas - 1)
 	set := v.tried(opDecommission, m, n, "decommission "+m)
 	set[AnnotationDecommission] = m
 	u := v.write(r, r.live.replicas, r.live.partition, set)
+	_, force := v.decommissionRefusal(v.dc(r.dc)) // #15: the last node of a datacenter that leaves
+	if force {
+		why += "; with force: system_auth keeps 1 replica in " + r.dc + " until its last node is gone (Cassandra refuses it otherwise), and leaves its replication then"
+	}
 	return &candidate{r: r, except: -1, desc: r.label() + " decommission " + m,
 		step: Step{Action: Decommission, Context: r.ctx, Target: refOf(r.live.obj), Objects: objs(u), Pod: m,
-			From: r.live.replicas, To: r.live.replicas - 1, Reason: why}}
+			From: r.live.replicas, To: r.live.replicas - 1, Force: force, Reason: why}}
 }
 
 // restart lowers the partition of a rack to ord: the controller restarts
@@ -286,7 +319,7 @@ func (v *view) gate(c *candidate) *Wait {
 		if r == c.r {
 			except = c.except
 		}
-		if a := v.busy(r, except); a != nil {
+		if a := v.busyBut(r, except, c.lost); a != nil { // replace (#16): c.lost
 			w := v.waitBusy(c, r, a)
 			return &w
 		}
@@ -320,7 +353,7 @@ func (v *view) gateRing(c *candidate) *Wait {
 	rg := v.o.Ring
 	if rg.Assessed && !rg.Healthy && c.except >= 0 {
 		pod := c.r.podName(c.except)
-		if !podReady(c.r.pods[c.except]) && v.onlyAbout(pod) {
+		if !podReady(c.r.pods[c.except]) && v.onlyAbout(pod, c.also...) {
 			return nil
 		}
 	}

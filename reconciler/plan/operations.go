@@ -41,6 +41,7 @@ const (
 	opDecommission = "decommission"
 	opResume       = "resume-bootstrap"
 	opUpgrade      = "upgradesstables"
+	opCleanup      = "cleanup" // replace (#16), cleanup.go: a cleanup of every keyspace
 )
 
 // attempt is what AnnotationAttempt says of a rack: operation op of pod was
@@ -108,22 +109,29 @@ func backoff(n int) time.Duration {
 // words): the step, the wait for the backoff, or Blocked once MaxAttempts
 // are spent.
 func (v *view) retry(r *rack, ord int32, a attempt, failure string) (*candidate, *Wait) {
-	if a.n >= MaxAttempts {
+	if a.n >= maxAttempts(a.op) {
 		return nil, &Wait{Reason: Blocked, Context: r.ctx, Message: v.giveUp(r, a, failure)}
 	}
 	if next := a.at.Add(backoff(a.n)); a.n > 0 && v.now.Before(next) {
 		w := v.timed(Wait{Reason: RolloutInProgress, Context: r.ctx, Message: fmt.Sprintf(
-			"%s: %s of %s: %s; %s %d of %d at %s", r.label(), opWords[a.op].what, a.pod, failure, opWords[a.op].try, a.n+1, MaxAttempts,
+			"%s: %s of %s: %s; %s %d of %d at %s", r.label(), opWords[a.op].what, a.pod, failure, opWords[a.op].try, a.n+1, maxAttempts(a.op),
 			next.UTC().Format(time.RFC3339))}, a.at)
 		return nil, &w
 	}
-	why := fmt.Sprintf("%s of %s: %s; %s %d of %d", opWords[a.op].what, a.pod, failure, opWords[a.op].try, a.n+1, MaxAttempts)
+	why := fmt.Sprintf("%s of %s: %s; %s %d of %d", opWords[a.op].what, a.pod, failure, opWords[a.op].try, a.n+1, maxAttempts(a.op))
 	var c *candidate
 	switch a.op {
 	case opDecommission:
 		c = v.decommission(r, why, a.n+1)
 	case opResume:
 		c = v.operation(r, ord, ResumeBootstrap, v.tried(opResume, a.pod, a.n+1, "resume bootstrap of "+a.pod), why)
+	case opCleanup: // replace (#16): every keyspace (cleanup.go)
+		c = v.operation(r, ord, Cleanup, v.tried(opCleanup, a.pod, a.n+1, "cleanup "+a.pod), why)
+		c.step.Jobs = v.c.CleanupJobs()
+	case opRebuild: // #15 (datacenters.go)
+		c = v.rebuildTry(r, ord, a.n+1, why)
+	case opCleanupKeyspaces: // #15: the keyspaces whose replication shrank (datacenters.go)
+		c = v.cleanupTry(r, ord, a.n+1, why)
 	default:
 		c = v.operation(r, ord, UpgradeSSTables, v.tried(opUpgrade, a.pod, a.n+1, "upgradesstables "+a.pod), why)
 	}
@@ -145,6 +153,18 @@ var opWords = map[string]struct{ what, try, failed, nodetool string }{
 	opDecommission: {"decommission", "attempt", "could not be decommissioned", "nodetool decommission"},
 	opResume:       {"bootstrap", "resume", "could not finish its bootstrap", "nodetool bootstrap resume"},
 	opUpgrade:      {"upgradesstables", "attempt", "could not upgrade its sstables", "nodetool upgradesstables"},
+	opCleanup:      {"cleanup", "attempt", "could not be cleaned up", "nodetool cleanup"},
+	opRebuild:      {"rebuild", "attempt", "could not be rebuilt", "nodetool rebuild -- <source datacenter>"},
+	// #15: the same Cleanup action as opCleanup, of some keyspaces only
+	opCleanupKeyspaces: {"cleanup", "attempt", "could not be cleaned up", "nodetool cleanup"},
+}
+
+// maxAttempts is how many tries of op the planner sends.
+func maxAttempts(op string) int {
+	if op == opRebuild || op == opCleanupKeyspaces {
+		return OperationAttempts
+	}
+	return MaxAttempts
 }
 
 // giveUp says which node failed, how, and what a human does about it.
@@ -153,7 +173,7 @@ func (v *view) giveUp(r *rack, a attempt, failure string) string {
 	kubectl := fmt.Sprintf("kubectl --context %s -n %s", r.ctx, r.live.obj.GetNamespace())
 	return fmt.Sprintf("%s (%s) %s: %s, after %s; read its log (%s logs %s -c %s), fix the cause (a node down, a disk full), then run %q on it (%s exec %s -c %s -- %s), or let ringops try %d more times (%s annotate statefulset %s %s-)",
 		a.pod, r.ctx, w.failed, failure, plural(a.n, w.try), kubectl, a.pod, render.ContainerCassandra, w.nodetool,
-		kubectl, a.pod, render.ContainerCassandra, w.nodetool, MaxAttempts, kubectl, r.name, AnnotationAttempt)
+		kubectl, a.pod, render.ContainerCassandra, w.nodetool, maxAttempts(a.op), kubectl, r.name, AnnotationAttempt)
 }
 
 // stallWords is StallTimeout for humans ("10m").

@@ -193,14 +193,65 @@ const (
 	// waiting: the planner follows the node's count of old sstables.
 	// Disruptive (it loads the node's disks: one at a time, gated).
 	UpgradeSSTables
+	// replace (#16), replace.go, removenode.go, cleanup.go:
+
+	// ReplaceNode: server-side apply Objects in order (the record
+	// <cluster>-nodes with Pod's instruction, replace=<old address> or
+	// join=new, then Pod's StatefulSet stamped, with the template its new
+	// node must start from when Pod is a seed), then delete Pod (UID
+	// DeletePod, when set): its init container lets it start as the
+	// replacement of its dead node, or as a new node. Disruptive (a range
+	// movement).
+	ReplaceNode
+	// RemoveNode: server-side apply Objects in order (the record with the
+	// request carried out, then the dead node's StatefulSet stamped), then
+	// ask Via to remove HostID from the ring (`nodetool removenode`,
+	// ring.Operations.RemoveNode) without waiting: the planner follows it
+	// from the ring. Disruptive (a range movement).
+	RemoveNode
+	// Cleanup (#16 and #15, one action): server-side apply Objects[0]
+	// (the StatefulSet stamped with the attempt), then start `nodetool
+	// cleanup -j Jobs` on Pod (StorageService.forceKeyspaceCleanup,
+	// ring.Operations.Cleanup) of each of Keyspaces, or of every keyspace
+	// when none is named, without waiting longer than the call's timeout:
+	// the node drops the data of the ranges it no longer replicates. When
+	// Cassandra answers in time that it is done, server-side apply
+	// OnSuccess (the record of it, when the step has one) and remember the
+	// cleanup as seen (RingNode.CleanupSeen); no answer in time is no
+	// failure (the planner follows the node's cleanup compactions); an
+	// answer that it failed is the step's error. Disruptive (it loads the
+	// node's disks: one at a time, never during a range movement).
+	Cleanup
+
+	// The actions of keyspace replication and datacenters (#15,
+	// keyspaces.go, datacenters.go):
+
+	// AlterKeyspace: server-side apply Objects (StatefulSets stamped and
+	// marked with the work the change leaves to their nodes:
+	// AnnotationRebuild, AnnotationCleanup), then, through the nodes of
+	// Datacenter over CQL, ALTER KEYSPACE each of Keyspaces, in order, to
+	// NetworkTopologyStrategy with its To factors; stop at the first
+	// error. Cassandra refuses it during a range movement, and the
+	// planner never asks then. The planner then waits for one schema
+	// version (the ring's health). Disruptive: one at a time, gated.
+	AlterKeyspace
+	// Rebuild: server-side apply Objects[0] (the StatefulSet stamped with
+	// the attempt), then ask Pod to stream its ranges from datacenter
+	// Datacenter (StorageService.rebuild: every keyspace, or only
+	// Keyspaces), through ring.Operations.Rebuild, without waiting longer
+	// than the call's timeout. When Cassandra answers in time that it is
+	// done, server-side apply OnSuccess (the record of it); no answer in
+	// time is no failure (the planner follows the node's streams); an
+	// answer that it failed is the step's error. Disruptive.
+	Rebuild
 )
 
 var actionNames = [...]string{"", "ApplyObjects", "CreateStatefulSet", "UpdateStatefulSet", "ScaleStatefulSet",
 	"RestartPod", "Decommission", "DeletePVC", "ExpandPVC", "RecreateStatefulSet", "DeleteStatefulSet", "Prune",
-	"ResumeBootstrap", "UpgradeSSTables"}
+	"ResumeBootstrap", "UpgradeSSTables", "ReplaceNode", "RemoveNode", "Cleanup", "AlterKeyspace", "Rebuild"}
 
 // LastAction is the last of the actions, for loops over all of them.
-const LastAction = UpgradeSSTables
+const LastAction = Rebuild
 
 func (a Action) String() string {
 	if int(a) < len(actionNames) && a > 0 {
@@ -252,9 +303,33 @@ type Step struct {
 	// MarkPVC is, for ScaleStatefulSet down after a decommission, the PVC
 	// to annotate with AnnotationDecommissioned before the apply.
 	MarkPVC string
-	// DeletePod is, for RestartPod, the UID of the pod to delete after the
-	// apply ("" for none): the pod is down and would never be replaced.
+	// DeletePod is, for RestartPod and ReplaceNode, the UID of the pod to
+	// delete after the apply ("" for none): the pod is down and would
+	// never be replaced.
 	DeletePod string
+	// replace (#16): HostID is, for RemoveNode, the dead node's host ID
+	// (the only one removed), Via the pod whose node removes it; Jobs is,
+	// for Cleanup, the tables cleaned up at once
+	// (spec.rollout.cleanupJobs).
+	HostID, Via string
+	Jobs        int32
+	// Keyspaces are, for AlterKeyspace, the replications to set, in
+	// order; for Rebuild and Cleanup, the keyspaces (To unset; none: every
+	// keyspace) (#15).
+	Keyspaces []KeyspaceChange
+	// Datacenter is, for AlterKeyspace, the datacenter whose nodes take
+	// the statements; for Rebuild, the datacenter to stream from (#15).
+	Datacenter string
+	// Force is, for Decommission, Cassandra's force flag: decommission
+	// even though a keyspace keeps as many replicas in the datacenter as
+	// it has nodes. Only for the last node of a datacenter that leaves,
+	// when system_auth alone keeps a replica there (Cassandra refuses to
+	// take system_auth out of a datacenter that has nodes) (#15).
+	Force bool
+	// OnSuccess are, for Rebuild and Cleanup, the objects to server-side
+	// apply once Cassandra answered that the operation is done: the
+	// durable record of it (#15).
+	OnSuccess []*unstructured.Unstructured
 	// Reason is why, for humans; never read back.
 	Reason string
 }
@@ -263,7 +338,7 @@ type Step struct {
 // restart: at most one such step is in flight per cluster.
 func (s Step) Disruptive() bool {
 	switch s.Action {
-	case RestartPod, Decommission, ResumeBootstrap, UpgradeSSTables:
+	case RestartPod, Decommission, ResumeBootstrap, UpgradeSSTables, ReplaceNode, RemoveNode, Cleanup, AlterKeyspace, Rebuild:
 		return true
 	case ScaleStatefulSet:
 		return s.To > s.From
@@ -284,6 +359,12 @@ func (s Step) String() string {
 		b.WriteString(strings.Join(names, ", "))
 	case Prune:
 		b.WriteString(s.Target.Kind + " " + s.Target.Name)
+	case AlterKeyspace:
+		changes := make([]string, len(s.Keyspaces))
+		for i, k := range s.Keyspaces {
+			changes[i] = k.String()
+		}
+		b.WriteString(strings.Join(changes, "; ") + " via " + s.Datacenter)
 	default:
 		b.WriteString(s.Target.Name)
 	}
@@ -297,8 +378,12 @@ func (s Step) String() string {
 	}
 	switch {
 	case s.Pod == "":
-	case s.Action == Decommission || s.Action == ResumeBootstrap || s.Action == UpgradeSSTables:
+	case s.Action == RemoveNode:
+		b.WriteString(" node " + s.Pod + " host ID " + s.HostID + " via " + s.Via)
+	case s.Action == Decommission || s.Action == ResumeBootstrap || s.Action == UpgradeSSTables || s.Action == ReplaceNode ||
+		s.Action == Rebuild || s.Action == Cleanup:
 		b.WriteString(" node " + s.Pod)
+		b.WriteString(s.operationDetail()) // #15: keyspaces_types.go
 	default:
 		b.WriteString(" (" + s.Pod + ")")
 	}

@@ -2,6 +2,7 @@ package plan
 
 import (
 	"fmt"
+	"slices"
 
 	corev1 "k8s.io/api/core/v1"
 )
@@ -20,6 +21,12 @@ type activity struct {
 // Ready (it is down already), nor be free of a decommission marker (the
 // step starts that decommission again).
 func (v *view) busy(r *rack, except int32) *activity {
+	return v.busyBut(r, except, nil)
+}
+
+// busyBut is busy, but the pods named in lost (replace, #16: other pods
+// held on a lost volume) may be down or missing.
+func (v *view) busyBut(r *rack, except int32, lost []string) *activity {
 	s := r.live
 	switch {
 	case !r.reachable:
@@ -36,6 +43,9 @@ func (v *view) busy(r *rack, except int32) *activity {
 		return &activity{pod: m, what: "decommission of " + m + " in flight (" + v.modeOf(m) + ")"}
 	}
 	for ord := int32(0); ord < s.replicas; ord++ {
+		if slices.Contains(lost, r.podName(ord)) {
+			continue
+		}
 		if a := v.podBusy(r, ord, ord == except); a != nil {
 			return a
 		}
@@ -139,14 +149,15 @@ func (v *view) neverJoined(pod string, p *corev1.Pod, started bool) bool {
 	return v.onlyAbout(pod)
 }
 
-// onlyAbout reports whether every ring problem is about pod alone.
-func (v *view) onlyAbout(pod string) bool {
+// onlyAbout reports whether every ring problem is about pod alone (or
+// about also: a dead node's address, replace #16).
+func (v *view) onlyAbout(pod string, also ...string) bool {
 	for _, p := range v.o.Ring.Problems {
 		if len(p.Nodes) == 0 {
 			return false
 		}
 		for _, n := range p.Nodes {
-			if n != pod {
+			if n != pod && !slices.Contains(also, n) {
 				return false
 			}
 		}

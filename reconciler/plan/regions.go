@@ -46,7 +46,7 @@ func (v *view) atRest(r *rack) bool {
 	switch {
 	case s == nil:
 		return r.target == 0
-	case v.busy(r, -1) != nil:
+	case v.busy(r, -1) != nil, r.owesWork(): // #15: a rebuild or cleanup owed
 		return false
 	case r.orphan():
 		return s.replicas == 0

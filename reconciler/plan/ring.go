@@ -112,10 +112,14 @@ func FromResult(res ring.Result, since time.Time) Ring {
 			queried = true
 		}
 		if st.Node.Pod == "" {
+			if st.State != ring.StateUnknown || st.HostID != "" { // replace (#16)
+				rg.Others = append(rg.Others, RingEndpoint{Address: st.Node.IP, HostID: st.HostID, State: st.State.String()})
+			}
 			continue
 		}
 		rg.Nodes[st.Node.Pod] = RingNode{Mode: string(st.Mode), State: st.State.String(),
-			InRing: st.State != ring.StateUnknown || st.HostID != "", OldSSTables: -1}
+			InRing: st.State != ring.StateUnknown || st.HostID != "", OldSSTables: -1,
+			HostID: st.HostID, Address: ring.NormalizeEndpoint(st.Node.IP)}
 	}
 	rg.Assessed = queried || len(res.Nodes) == 0
 	for _, r := range res.Reasons {

@@ -132,7 +132,8 @@ func (v *view) templateFor(r *rack) any {
 	if t, ok := v.tmplCache[r]; ok {
 		return t
 	}
-	want := nested(r.desired.Object, "spec", "template")
+	// #15: auto_bootstrap=false while a new datacenter joins (datacenters.go)
+	want := v.withBootstrapOption(r, nested(r.desired.Object, "spec", "template"))
 	var t any
 	if r.live == nil {
 		list, ok := podsSeeds(r) // re-created over its pods: theirs, so that none restarts for it

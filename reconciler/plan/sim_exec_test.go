@@ -63,8 +63,15 @@ func (w *simWorld) exec(s Step) error {
 		for _, u := range s.Objects {
 			w.applyObject(rg, u)
 		}
-	case CreateStatefulSet, UpdateStatefulSet, ScaleStatefulSet, RestartPod, Decommission, ResumeBootstrap, UpgradeSSTables:
+	case CreateStatefulSet, UpdateStatefulSet, ScaleStatefulSet, RestartPod, Decommission, ResumeBootstrap, UpgradeSSTables,
+		Cleanup, Rebuild:
 		return w.execSTS(rg, s)
+	case AlterKeyspace: // #15
+		return w.alter(rg, s)
+	case ReplaceNode: // replace (#16), sim_replace_test.go
+		return w.execReplace(rg, s)
+	case RemoveNode:
+		return w.execRemove(rg, s)
 	case RecreateStatefulSet:
 		return w.recreate(rg, s)
 	case DeleteStatefulSet:
@@ -123,7 +130,7 @@ func (w *simWorld) execSTS(rg *simRegion, s Step) error {
 		if w.crash() {
 			return errCrash
 		}
-		w.startDecommission(rg, s.Pod)
+		w.startDecommission(rg, s.Pod, s.Force)
 	case ResumeBootstrap:
 		if w.crash() {
 			return errCrash
@@ -134,8 +141,53 @@ func (w *simWorld) execSTS(rg *simRegion, s Step) error {
 			return errCrash
 		}
 		w.upgradeSSTables(rg, s.Pod)
+	case Rebuild: // #15
+		if w.crash() {
+			return errCrash
+		}
+		return w.startOp(rg, s)
+	case Cleanup: // one action: of every keyspace (#16), or of some (#15)
+		if w.crash() {
+			return errCrash
+		}
+		return w.cleanup(rg, s)
 	}
 	return nil
+}
+
+// cleanup is the one Cleanup step (ring.Operations.Cleanup and
+// Cassandra's forceKeyspaceCleanup), whichever work asks it: never twice
+// at once (nor with a rebuild), never with jobs outside 1..the spec's
+// bound. A cleanup of every keyspace (replace, #16: the growth of a
+// datacenter) runs a few ticks, seen running (CleanupSeen); one of some
+// keyspaces (#15: a lower factor) runs as startOp's operations do, and
+// may answer within the call. Both show as a running cleanup
+// (simNode.cleaningUp: RingNode.CleanupRunning and Tasks).
+func (w *simWorld) cleanup(rg *simRegion, s Step) error {
+	p := rg.pods[s.Pod]
+	if !w.reachable(p) || p.node.mode != "NORMAL" {
+		w.logf("  cleanup of %s not sent", s.Pod)
+		return nil
+	}
+	if p.node.cleaningUp() {
+		w.violate("%s: a second cleanup sent while one runs", s.Pod)
+	}
+	if s.Jobs < 1 || (w.desired != nil && w.desired.Cluster != nil && s.Jobs > w.desired.Cluster.CleanupJobs()) {
+		w.violate("%s: cleanup with %d jobs", s.Pod, s.Jobs)
+	}
+	if len(s.Keyspaces) > 0 {
+		return w.startOp(rg, s)
+	}
+	p.node.cleaning = 1 + w.ops.Intn(3)
+	if c := w.pvcOf(rg, p); c != nil {
+		c.cleanupSeen = w.now
+	}
+	return nil
+}
+
+// cleaningUp: a cleanup runs on the node, whichever step asked it.
+func (n *simNode) cleaningUp() bool {
+	return n.cleaning > 0 || (n.op != nil && n.op.kind == TaskCleanup)
 }
 
 func (w *simWorld) deletePod(rg *simRegion, s Step) error {
@@ -176,7 +228,7 @@ func (w *simWorld) busyElsewhere(p *simPod) bool {
 // view shows nobody else joining, leaving or down. Asked while its
 // decommission runs, 4.1 refuses and 5.0 returns; 3.11 would start a
 // second one: the planner must never ask then.
-func (w *simWorld) startDecommission(rg *simRegion, pod string) {
+func (w *simWorld) startDecommission(rg *simRegion, pod string, force bool) {
 	p := rg.pods[pod]
 	if !w.reachable(p) {
 		w.logf("  decommission of %s not started", pod)
@@ -196,6 +248,9 @@ func (w *simWorld) startDecommission(rg *simRegion, pod string) {
 	}
 	if w.busyElsewhere(p) {
 		w.logf("  decommission of %s refused: ring busy", pod)
+		return
+	}
+	if n.mode == "NORMAL" && w.decommissionRefused(p, force) { // #15: the replication check
 		return
 	}
 	n.mode, n.ticks, n.fail, n.idle, n.stalled = "LEAVING", 2, w.failDecom, false, time.Time{}
@@ -426,6 +481,9 @@ func (w *simWorld) checkSeedChange(rg *simRegion, name string, old, new *unstruc
 	if hashOf(withSeeds(ot, is)) != hashOf(nt) {
 		return // written for another change
 	}
+	if step.Action == ReplaceNode && nested(new.Object, "spec", "updateStrategy", "type") == "OnDelete" {
+		return // replace (#16): only the replaced pod, deleted, takes it now
+	}
 	joining := ""
 	if step.Action == ScaleStatefulSet && step.To > step.From {
 		joining = step.Pod
@@ -473,8 +531,17 @@ func (w *simWorld) checkDisruptive(s Step) {
 		if p := w.regions[s.Context].pods[s.Pod]; p != nil && !p.healthy() {
 			except = s.Pod // restarted, resumed or decommissioned again
 		}
+	case ReplaceNode, RemoveNode: // replace (#16): the lost pod and its dead node
+		except = s.Pod
 	}
-	if busy := w.groundBusy(except); len(busy) > 0 {
+	excepts := []string{except}
+	switch {
+	case s.Action == RemoveNode || (s.Action == ReplaceNode && strings.Contains(s.Reason, "replace_address_first_boot")):
+		excepts = append(excepts, w.heldPods(true)...) // pods held on a lost volume move no range
+	case s.Action == ReplaceNode, s.Action == ResumeBootstrap: // a bootstrap: only held pods with no node in the ring
+		excepts = append(excepts, w.heldPods(false)...)
+	}
+	if busy := w.groundBusy(excepts...); len(busy) > 0 {
 		w.violate("disruptive step %q while: %s", s.String(), strings.Join(busy, "; "))
 	}
 	if series := w.groundSeries(); len(series) > 1 && s.Action != RestartPod {
@@ -486,10 +553,15 @@ func (w *simWorld) checkDisruptive(s Step) {
 	case RestartPod:
 		w.checkRollOrder(s)
 	}
+	w.checkKeyspaceStep(s) // #15
 }
 
 // groundBusy lists what is in flight or unhealthy in the whole cluster.
-func (w *simWorld) groundBusy(except string) []string {
+func (w *simWorld) groundBusy(excepts ...string) []string {
+	except := ""
+	if len(excepts) > 0 {
+		except = excepts[0]
+	}
 	var out []string
 	members := map[string]bool{}
 	for _, rn := range w.regionNames() {
@@ -503,22 +575,31 @@ func (w *simWorld) groundBusy(except string) []string {
 			}
 			for ord, p := range w.podsOf(rg, name) {
 				switch {
-				case p.name == except:
+				case slices.Contains(excepts, p.name):
 				case int64(ord) >= replicas:
 					out = append(out, p.name+" being removed")
 				case !p.healthy():
 					out = append(out, p.name+" not healthy")
+				case p.node.op != nil: // #15: one operation at a time
+					out = append(out, p.name+" "+p.node.op.kind+" running")
 				case int64(ord) >= partition && p.rev != s.updateRev:
 					out = append(out, p.name+" outdated above the partition")
+				case p.node.cleaning > 0: // replace (#16): cleanup never overlaps a range movement
+					out = append(out, p.name+" cleaning up")
 				}
 			}
 			for ord := int32(0); int64(ord) < replicas; ord++ {
 				pod := name + "-" + itoa(int(ord))
 				members[pod] = true
-				if rg.pods[pod] == nil && pod != except {
+				if rg.pods[pod] == nil && !slices.Contains(excepts, pod) {
 					out = append(out, pod+" missing")
 				}
 			}
+		}
+	}
+	for _, g := range w.groundGhosts(except) { // replace (#16)
+		if !slices.ContainsFunc(excepts, func(e string) bool { return strings.Contains(g, " of "+e+" ") }) {
+			out = append(out, g)
 		}
 	}
 	for _, rn := range w.regionNames() {
@@ -627,7 +708,7 @@ func (w *simWorld) converged() []string {
 	for _, rn := range w.regionNames() {
 		rg := w.regions[rn]
 		for k := range rg.objects {
-			if !want[rn+"/"+k] {
+			if !want[rn+"/"+k] && k != recordKey("cassandra", w.cluster) { // the record is kept (replace, #16)
 				out = append(out, rn+": "+k+" left over")
 			}
 		}
@@ -640,6 +721,7 @@ func (w *simWorld) converged() []string {
 	if busy := w.groundBusy(""); len(busy) > 0 {
 		out = append(out, busy...)
 	}
+	out = append(out, w.keyspacesConverged()...) // #15
 	for _, rn := range w.regionNames() {
 		rg := w.regions[rn]
 		for _, name := range sortedKeys(rg.pods) {

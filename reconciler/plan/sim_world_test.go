@@ -58,16 +58,21 @@ type simWorld struct {
 	ringHealthy bool
 	ringSince   time.Time
 
-	faults     bool
-	crashProb  float64
-	stuckNext  int  // the next pod created stays Pending this many ticks
-	failDecom  bool // the next decommission fails
-	failBoot   bool // the next bootstrap fails
-	failUp     bool // the next upgradesstables stops half way
-	skewed     bool // the last observation showed an upgrade skew
+	faults    bool
+	crashProb float64
+	stuckNext int  // the next pod created stays Pending this many ticks
+	failDecom bool // the next decommission fails
+	failBoot  bool // the next bootstrap fails
+	failUp    bool // the next upgradesstables stops half way
+	skewed    bool // the last observation showed an upgrade skew
+	// replace (#16), sim_replace_test.go: the dead nodes the ring keeps,
+	// the host IDs removenode was sent for.
+	ghosts     []*simGhost
+	removed    map[string]bool
 	uid        int
 	violations []string
 	log        []string
+	ks         *simKeyspaces // #15: sim_keyspaces_test.go
 }
 
 type simRegion struct {
@@ -124,6 +129,12 @@ type simNode struct {
 	// partitioned is how many ticks the other nodes cannot reach this one
 	// (fault); it stays Ready.
 	partitioned int
+	// op is the rebuild or the cleanup of keyspaces running (#15).
+	op *simOp
+	// cleaning is the ticks left of a cleanup (replace, #16); replacing
+	// the address of the dead node it replaces (replace_address_first_boot).
+	cleaning  int
+	replacing string
 }
 
 // simPVC is a node's volume: the node's identity and data.
@@ -137,8 +148,13 @@ type simPVC struct {
 	bootstrapped   bool   // it finished joining: it owns ranges and holds their data
 	joinedAs       string // how it joined: "bootstrap", or "seed" (in its own seed list: nothing streamed)
 	decommissioned bool
-	format         string // the sstable format the node writes: "me" (3.11), "nb" (4.x, and 5.0 by default)
-	old            int    // sstables on an older format
+	format         string          // the sstable format the node writes: "me" (3.11), "nb" (4.x, and 5.0 by default)
+	old            int             // sstables on an older format
+	data           map[string]bool // #15: the keyspaces whose data of its ranges the node holds
+	cleanedAt      int             // #15: the ALTER count at its last cleanup
+	// cleanupSeen: the last time a cleanup of the node was seen running
+	// (what the executor remembers, reconciler/progress.go).
+	cleanupSeen time.Time
 }
 
 // releaseOf is the Cassandra series of a pod template's image.
@@ -167,6 +183,8 @@ func newWorld(t testing.TB, seed int64) *simWorld {
 	return &simWorld{
 		t: t, rng: rand.New(rand.NewSource(seed)), ops: rand.New(rand.NewSource(seed + 1<<32)), now: time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC),
 		cluster: "orders", regions: map[string]*simRegion{}, renderer: render.New(render.DefaultOptions()),
+		ks:      newSimKeyspaces(seed),
+		removed: map[string]bool{},
 	}
 }
 
@@ -271,7 +289,11 @@ func (w *simWorld) advancePod(rg *simRegion, p *simPod) {
 			p.pending--
 			return
 		}
-		p.node = &simNode{mode: "STARTING", ticks: 1, release: releaseOf(p.tmpl)}
+		replace, hold := w.gate(rg, p) // replace (#16): the init container
+		if hold {
+			return
+		}
+		p.node = &simNode{mode: "STARTING", ticks: 1, release: releaseOf(p.tmpl), replacing: replace}
 		return
 	}
 	w.advanceNode(rg, p)
@@ -326,6 +348,7 @@ func (w *simWorld) advanceNode(rg *simRegion, p *simPod) {
 		n.probeLag--
 	}
 	if n.killed > 0 {
+		n.cleaning = 0 // a cleanup stops with its process
 		n.killed--
 		if n.killed == 0 {
 			n.mode, n.ticks = "STARTING", 1
@@ -333,6 +356,12 @@ func (w *simWorld) advanceNode(rg *simRegion, p *simPod) {
 		return
 	}
 	w.advanceUpgrade(rg, p, pvc)
+	w.advanceOp(rg, p) // #15
+	if n.cleaning > 0 {
+		if n.cleaning--; n.cleaning == 0 {
+			w.logf("%s: %s cleaned up", rg.name, p.name)
+		}
+	}
 	if n.ticks > 0 {
 		n.ticks--
 		return
@@ -348,9 +377,14 @@ func (w *simWorld) advanceNode(rg *simRegion, p *simPod) {
 		case pvc.bootstrapped:
 			n.mode = "NORMAL"
 			w.start(n, pvc)
+		case n.replacing != "":
+			w.startReplace(rg, p, pvc, self, up)
+		case !self && up && hasBootstrapOption(p.tmpl): // #15: auto_bootstrap=false
+			w.joinWithoutBootstrap(rg, p, pvc)
 		case self:
 			w.checkSeedStart(rg, p)
 			n.mode, pvc.joined, pvc.bootstrapped, pvc.joinedAs = "NORMAL", true, true, "seed"
+			w.bootstrapped(pvc) // #15: the ring's first node: nothing was written before it
 			w.logf("%s: %s joins as its own seed, without bootstrap", rg.name, p.name)
 			w.start(n, pvc)
 		case up:
@@ -365,6 +399,10 @@ func (w *simWorld) advanceNode(rg *simRegion, p *simPod) {
 			w.failOp(rg, p, "JOINING_FAILED")
 		default:
 			n.mode, pvc.bootstrapped = "NORMAL", true
+			w.bootstrapped(pvc) // #15: its data
+			if n.replacing != "" {
+				w.replaced(p)
+			}
 		}
 	case "LEAVING":
 		switch {
@@ -440,6 +478,9 @@ func (w *simWorld) control(rg *simRegion, name string, s *simSTS) {
 		}
 		return
 	}
+	if nested(s.obj.Object, "spec", "updateStrategy", "type") == "OnDelete" {
+		return // replace (#16): only a deleted pod takes the new template
+	}
 	for ord := int32(replicas) - 1; int64(ord) >= partition; ord-- {
 		p := pods[ord]
 		if p.rev != s.updateRev {
@@ -503,6 +544,8 @@ func (w *simWorld) createPod(rg *simRegion, sts string, s *simSTS, ord int32, re
 // advance moves the world one tick on.
 func (w *simWorld) advance() {
 	w.now = w.now.Add(simTick)
+	w.tickKeyspaces() // #15
+	w.advanceGhosts()
 	if w.jolokiaDown > 0 {
 		w.jolokiaDown--
 	}
@@ -540,6 +583,7 @@ func (w *simWorld) observe() *Observed {
 		}
 	}
 	o.Ring = w.observeRing(o)
+	o.Keyspaces = w.observeKeyspaces() // #15
 	return o
 }
 
@@ -661,12 +705,20 @@ func (w *simWorld) observeRing(o *Observed) Ring {
 			if p.running() && p.node.mode != "CRASHED" {
 				n.Mode = p.node.mode
 				n.NoProgressSince = w.progressSince(p.node, c)
+				w.opProgress(p, &n) // #15
 				if c != nil && p.node.release != "3.11" {
 					n.OldSSTables = int64(c.old) // OldVersionSSTableCount: 4.0 and later
 				}
 			}
 			if c != nil {
 				n.InRing = inRing(c, p)
+				if n.InRing && p.node != nil { // replace (#16): the record needs them
+					n.HostID, n.Address = simHost(c.uid), p.ip
+				}
+				n.CleanupSeen = c.cleanupSeen
+				if n.CleanupRunning = p.running() && p.node.cleaningUp(); n.CleanupRunning {
+					n.CleanupSeen = w.now
+				}
 			}
 			switch {
 			case !n.InRing:
@@ -678,6 +730,8 @@ func (w *simWorld) observeRing(o *Observed) Ring {
 			rg.Nodes[name] = n
 		}
 	}
+	rg.Problems = append(rg.Problems, w.alterLag()...) // #15: an ALTER spreading
+	w.ringGhosts(&rg)
 	rg.Problems, rg.UpgradeSkew = w.schemaSkew(rg.Problems)
 	rg.Healthy = len(rg.Problems) == 0
 	if rg.Healthy != w.ringHealthy || w.ringSince.IsZero() {

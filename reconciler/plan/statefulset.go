@@ -19,7 +19,8 @@ var plannerFields = map[string]bool{"replicas": true, "updateStrategy": true, "t
 
 // stateAnnotations are carried from the live StatefulSet into every write,
 // unless the write changes them.
-var stateAnnotations = []string{AnnotationStep, AnnotationStepAt, AnnotationDecommission, AnnotationChange, AnnotationAttempt}
+var stateAnnotations = []string{AnnotationStep, AnnotationStepAt, AnnotationDecommission, AnnotationChange, AnnotationAttempt,
+	AnnotationRebuild, AnnotationRebuilt, AnnotationCleanup, AnnotationCleaned} // the last four: #15
 
 // stsDiff is how a live StatefulSet differs from what is to be applied.
 type stsDiff struct {

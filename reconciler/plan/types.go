@@ -45,6 +45,10 @@ type Observed struct {
 	Contexts map[string]*Context
 	// Ring is the health of the ring, judged over Members(Observed).
 	Ring Ring
+	// Keyspaces is the replication of the keyspaces, read over CQL (#15,
+	// keyspaces.go); nil when the executor manages no replication (no CQL
+	// edge): the planner then leaves replication and rebuilds alone.
+	Keyspaces *Keyspaces
 }
 
 // Context is what the kube edge read in one context. Either Err is set,
@@ -90,6 +94,19 @@ type Ring struct {
 	// release series (ring.UpgradeSkew, in words): restarts of the roll go
 	// on through it, nothing else does.
 	UpgradeSkew string
+	// replace (#16): Others are the ring members no pod of the cluster is
+	// at (UnknownNode endpoints: a dead node whose pod came back at
+	// another address), sorted by address.
+	Others []RingEndpoint
+}
+
+// RingEndpoint is a ring member no pod is at (replace, #16).
+type RingEndpoint struct {
+	Address, HostID string
+	// State is as RingNode.State (DN: down, DL: down and being removed).
+	State string
+	// DownSince is since when it has been down (RingNode.DownSince).
+	DownSince time.Time
 }
 
 // RingProblem is one reason of an unhealthy ring.
@@ -126,6 +143,26 @@ type RingNode struct {
 	// than its release writes (ring.Progress.OldSSTables): above 0, the
 	// node needs an upgradesstables; -1 when unknown.
 	OldSSTables int64
+	// Tasks are what the node's progress read shows running (#15): the
+	// descriptions of its stream plans ("Rebuild", "Bootstrap", ...) and
+	// the task types of its compactions ("Cleanup", "Upgrade sstables");
+	// nil when its progress was not read.
+	Tasks []string
+
+	// replace (#16):
+	// HostID and Address are the node's host ID and address in the ring
+	// (its own view's, else the first that has it); "" when none has it.
+	HostID, Address string
+	// DownSince is since when the node has been down, as a live node's
+	// failure detector says (ring.Operations.Downtime); zero when it is up
+	// or nobody could say. The executor computes it.
+	DownSince time.Time
+	// CleanupRunning: a cleanup compaction runs on the node
+	// (ring.Progress.CleaningUp). CleanupSeen is the last time one was
+	// seen running, or the node answered a cleanup as done; the executor
+	// keeps it between observations (a restarted one starts afresh).
+	CleanupRunning bool
+	CleanupSeen    time.Time
 }
 
 // Annotations ringops writes on the objects it manages, so that the state

@@ -39,8 +39,9 @@ type view struct {
 
 	healthTimeout, settle time.Duration
 
-	seedCache *seedState    // computed once, by seeds
-	tmplCache map[*rack]any // computed once per rack, by templateFor
+	seedCache *seedState         // computed once, by seeds
+	tmplCache map[*rack]any      // computed once per rack, by templateFor
+	records   map[string]*record // replace (#16): parsed once per context, by record
 }
 
 // liveContext is one reachable context's live state, indexed.
@@ -309,6 +310,9 @@ func readSTS(u *unstructured.Unstructured) *liveSTS {
 	}
 	if n, ok := nestedInt(u.Object, "spec", "updateStrategy", "rollingUpdate", "partition"); ok {
 		s.partition = int32(n)
+	}
+	if nested(u.Object, "spec", "updateStrategy", "type") == "OnDelete" {
+		s.partition = s.replicas // replace (#16): the controller restarts nothing, as behind a partition at the replicas
 	}
 	s.generation = u.GetGeneration()
 	if n, ok := nestedInt(u.Object, "status", "observedGeneration"); ok {

@@ -149,9 +149,48 @@ func TestBasicAuth(t *testing.T) {
 	}
 }
 
+// routerFunc routes with a function.
+type routerFunc func(Node) (Route, error)
+
+func (f routerFunc) Route(n Node) (Route, error) { return f(n) }
+
+// TestFallbackCredentials: during a rotation, a node not yet restarted
+// refuses the new credentials and is read with the previous ones; a
+// node that takes the new ones is asked once.
+func TestFallbackCredentials(t *testing.T) {
+	old := startAgent(t, "orders-dc1-r1-0", &fakeAgent{ring: []string{"127.0.0.1"}, user: "ringops", pass: "old"})
+	restarted := &fakeAgent{ring: []string{"127.0.0.1"}, user: "ringops", pass: "new"}
+	renewed := startAgent(t, "orders-dc1-r1-1", restarted)
+	direct := NewDirect(DirectOptions{})
+	n := old
+	read := func(creds, fallback *Credentials) error {
+		r := routerFunc(func(n Node) (Route, error) {
+			rt, err := direct.Route(n)
+			rt.Credentials, rt.Fallback = creds, fallback
+			return rt, err
+		})
+		_, err := NewClient(r, DefaultOptions()).ReadView(context.Background(), n)
+		return err
+	}
+	newCreds, oldCreds := &Credentials{"ringops", "new"}, &Credentials{"ringops", "old"}
+	if err := read(newCreds, nil); !errors.Is(err, ErrUnauthorized) {
+		t.Errorf("new credentials alone: %v, want ErrUnauthorized", err)
+	}
+	if err := read(newCreds, oldCreds); err != nil {
+		t.Errorf("new credentials, old as fallback: %v", err)
+	}
+	if err := read(&Credentials{"ringops", "other"}, &Credentials{"ringops", "older"}); !errors.Is(err, ErrUnauthorized) {
+		t.Errorf("both refused: %v, want ErrUnauthorized", err)
+	}
+	n = renewed
+	if err := read(newCreds, oldCreds); err != nil || restarted.requests.Load() != 1 {
+		t.Errorf("a restarted node: %v after %d requests, want one", err, restarted.requests.Load())
+	}
+}
+
 func TestCredentialsNeverPrintThePassword(t *testing.T) {
 	c := Credentials{Username: "cassandra", Password: "s3cr3t"}
-	r := Route{URL: "http://x/jolokia/", Credentials: &c}
+	r := Route{URL: "http://x/jolokia/", Credentials: &c, Fallback: &c}
 	for _, f := range []string{"%v", "%+v", "%#v", "%s", "%q"} {
 		for _, v := range []any{c, &c, r, []Credentials{c}, map[string]Credentials{"": c}} {
 			if s := fmt.Sprintf(f, v); strings.Contains(s, "s3cr3t") {

@@ -32,6 +32,23 @@ const (
 	SecretPasswordKey = "password"
 )
 
+// Keys of a rotation's previous credentials in the Secret ringops keeps
+// (render.JolokiaSecretName): what the nodes not yet restarted hold.
+const (
+	SecretPreviousUsernameKey = "previous-username"
+	SecretPreviousPasswordKey = "previous-password"
+)
+
+// PreviousCredentialsFromSecret reads the previous credentials of a
+// rotation from a Secret, false when it holds none.
+func PreviousCredentialsFromSecret(s *corev1.Secret) (Credentials, bool) {
+	user, pass := s.Data[SecretPreviousUsernameKey], s.Data[SecretPreviousPasswordKey]
+	if len(user) == 0 || len(pass) == 0 {
+		return Credentials{}, false
+	}
+	return Credentials{Username: string(user), Password: string(pass)}, true
+}
+
 // CredentialsFromSecret reads the credentials from a Secret's username and
 // password keys.
 func CredentialsFromSecret(s *corev1.Secret) (Credentials, error) {

@@ -36,6 +36,18 @@ const javaIllegalState = "java.lang.IllegalStateException"
 // node's own OperationMode while it answers, and the other nodes' views
 // (the node in their LeavingNodes, then gone from their ring).
 func (o *Operations) Decommission(ctx context.Context, n Node) error {
+	return o.decommission(ctx, n, o.opts.Force)
+}
+
+// ForceDecommission is Decommission with Cassandra 4+'s force flag set,
+// whatever OperationOptions.Force says: for the last node of a
+// datacenter that leaves, where only system_auth (which Cassandra keeps
+// in the replication of a datacenter with nodes) still replicates (#15).
+func (o *Operations) ForceDecommission(ctx context.Context, n Node) error {
+	return o.decommission(ctx, n, true)
+}
+
+func (o *Operations) decommission(ctx context.Context, n Node, force bool) error {
 	if err := o.acquire(n); err != nil {
 		return fmt.Errorf("decommission %w", err)
 	}
@@ -47,7 +59,7 @@ func (o *Operations) Decommission(ctx context.Context, n Node) error {
 	if v.Mode == ModeDecommissioned {
 		return nil
 	}
-	call, err := o.decommissionCall(n, v)
+	call, err := o.decommissionCall(n, v, force)
 	if err != nil {
 		return fmt.Errorf("decommission %s: %w", n.Pod, err)
 	}
@@ -66,7 +78,7 @@ func (o *Operations) Decommission(ctx context.Context, n Node) error {
 
 // decommissionCall checks the node's mode, version and view, and returns
 // the operation to send.
-func (o *Operations) decommissionCall(n Node, v *View) (Call, error) {
+func (o *Operations) decommissionCall(n Node, v *View, force bool) (Call, error) {
 	major, minor, err := ReleaseSeries(v.ReleaseVersion)
 	if err != nil {
 		return Call{}, err
@@ -84,7 +96,7 @@ func (o *Operations) decommissionCall(n Node, v *View) (Call, error) {
 	if err := othersBusy(n, v); err != nil {
 		return Call{}, err
 	}
-	return DecommissionCall(v.ReleaseVersion, o.opts.Force, o.opts.ExecTimeout)
+	return DecommissionCall(v.ReleaseVersion, force, o.opts.ExecTimeout)
 }
 
 // DecommissionCall is the decommission operation of a Cassandra release:

@@ -123,7 +123,11 @@ func TestDecommission(t *testing.T) {
 		{"another node leaving while this one is retried", "5.0.1", ModeDecommissionFailed, View{Leaving: []string{"10.0.0.3", "10.0.0.9"}}, nil, nil, ErrRingBusy, nil},
 		{"another node joining", "4.1.5", ModeNormal, View{Joining: []string{"10.0.0.9"}}, nil, nil, ErrRingBusy, nil},
 		{"another node moving", "4.1.5", ModeNormal, View{Moving: []string{"10.0.0.9"}}, nil, nil, ErrRingBusy, nil},
-		{"a node down", "4.1.5", ModeNormal, View{Unreachable: []string{"/10.0.0.9"}}, nil, nil, ErrRingBusy, nil},
+		{"a node down", "4.1.5", ModeNormal, View{Unreachable: []string{"/10.0.0.9"}, HostIDs: map[string]string{"10.0.0.9": "h9"}}, nil, nil, ErrRingBusy, nil},
+		// Real 5.0: a node decommissioned before stays in UnreachableNodes
+		// for three days, with no host ID: the last node of a leaving
+		// datacenter must still go.
+		{"a decommissioned node, unreachable in gossip only", "5.0.9", ModeNormal, View{Unreachable: []string{"/10.0.0.9"}}, nil, nil, nil, []string{v4}},
 		{"the node cannot be read", "4.1.5", ModeNormal, View{}, ErrTimeout, nil, ErrTimeout, nil},
 		{"unknown release", "", ModeNormal, View{}, nil, nil, ErrUnknownVersion, nil},
 		{"not NORMAL", "4.1.5", ModeJoining, View{}, nil, nil, ErrDecommissionFailed, nil},

@@ -61,6 +61,16 @@
 //	                 LEAVING (3.10+, 4.x), DECOMMISSION_FAILED (5.0) ──sent again──▶ LEAVING
 //	ResumeBootstrap  JOINING (4.x), JOINING_FAILED (5.0) ──resumeBootstrap()──▶ streams
 //	UpgradeSSTables  NORMAL ──upgradeSSTables(ks, true, jobs, []) per keyspace──▶ rewrites
+//	RemoveNode       via a NORMAL node, a dead host ID ──removeNode(hostID)──▶ the dead node
+//	                 leaving in every view while its data re-replicates, then gone
+//	Cleanup          NORMAL ──forceKeyspaceCleanup(jobs, ks, []) per non-local keyspace──▶
+//	                 "Cleanup" compactions (Progress.CleaningUp); one reusable action, for
+//	                 the growth of a datacenter (every keyspace) and for a lower replication
+//	                 factor (its keyspaces) alike
+//	Rebuild          NORMAL ──rebuild(src, ks, null, null) per keyspace──▶ "Rebuild" streams
+//	                 (Progress.Tasks); a new datacenter's nodes, or keyspaces it gains (#15)
+//
+// Downtime asks a live node's Gossiper how long an endpoint has been down.
 //
 // Neither ever starts while the node's view has another node joining,
 // leaving, moving or down (ErrRingBusy), and at most one is being sent per

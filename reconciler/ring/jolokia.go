@@ -161,7 +161,8 @@ func (c *Client) Exec(ctx context.Context, n Node, call Call) (json.RawMessage, 
 }
 
 // post sends one Jolokia POST and returns the body of an HTTP 200 answer.
-// timeout overrides Options.Timeout when positive.
+// timeout overrides Options.Timeout when positive. An agent that refuses
+// the route's credentials (401) is asked once more with its Fallback.
 func (c *Client) post(ctx context.Context, n Node, body []byte, timeout time.Duration) ([]byte, error) {
 	route, err := c.router.Route(n)
 	if err != nil {
@@ -172,13 +173,23 @@ func (c *Client) post(ctx context.Context, n Node, body []byte, timeout time.Dur
 	}
 	callCtx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
+	b, err := c.send(ctx, callCtx, route, route.Credentials, body, timeout)
+	var he *HTTPError
+	if route.Fallback != nil && errors.As(err, &he) && he.StatusCode == http.StatusUnauthorized {
+		return c.send(ctx, callCtx, route, route.Fallback, body, timeout)
+	}
+	return b, err
+}
+
+// send is one POST of post.
+func (c *Client) send(ctx, callCtx context.Context, route Route, creds *Credentials, body []byte, timeout time.Duration) ([]byte, error) {
 	req, err := http.NewRequestWithContext(callCtx, http.MethodPost, route.URL, bytes.NewReader(body))
 	if err != nil {
 		return nil, err
 	}
 	req.Header.Set("Content-Type", "application/json")
-	if route.Credentials != nil {
-		req.SetBasicAuth(route.Credentials.Username, route.Credentials.Password)
+	if creds != nil {
+		req.SetBasicAuth(creds.Username, creds.Password)
 	}
 	resp, err := route.HTTP.Do(req)
 	if err != nil {

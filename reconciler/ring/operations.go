@@ -113,18 +113,29 @@ func (o *Operations) release(n Node) {
 }
 
 // othersBusy refuses a view in which another node than n is joining,
-// leaving, moving or down: no second range movement ever starts.
+// leaving, moving or down: no second range movement ever starts. A down
+// endpoint counts only when it is a ring member (a host ID, as Assess's
+// memberFlags): a real 5.0 node lists a decommissioned node in
+// UnreachableNodes for three days once it is silent, and that node is in
+// no one's way (seen on real nodes when a datacenter's last node was to
+// leave after the others).
 func othersBusy(n Node, v *View) error {
 	self := NormalizeEndpoint(n.IP)
+	members := map[string]bool{}
+	for ep := range v.HostIDs {
+		members[NormalizeEndpoint(ep)] = true
+	}
 	var busy []string
 	for _, l := range []struct {
 		what string
 		eps  []string
 	}{{"joining", v.Joining}, {"leaving", v.Leaving}, {"moving", v.Moving}, {"down", v.Unreachable}} {
 		for _, ep := range l.eps {
-			if NormalizeEndpoint(ep) != self {
-				busy = append(busy, ep+" "+l.what)
+			e := NormalizeEndpoint(ep)
+			if e == self || l.what == "down" && !members[e] {
+				continue
 			}
+			busy = append(busy, ep+" "+l.what)
 		}
 	}
 	if len(busy) > 0 {

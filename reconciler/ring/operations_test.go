@@ -28,7 +28,7 @@ func TestResumeBootstrap(t *testing.T) {
 		{"an exception", ModeJoining, View{}, "", javaError("java.lang.RuntimeException", "boom"), ErrResumeFailed, []string{resume}},
 		{"a NORMAL node is not resumed", ModeNormal, View{}, "", nil, ErrResumeFailed, nil},
 		{"another node leaving", ModeJoining, View{Leaving: []string{"10.0.0.9"}}, "", nil, ErrRingBusy, nil},
-		{"another node down", ModeJoiningFailed, View{Unreachable: []string{"10.0.0.9"}}, "", nil, ErrRingBusy, nil},
+		{"another node down", ModeJoiningFailed, View{Unreachable: []string{"10.0.0.9"}, HostIDs: map[string]string{"10.0.0.9": "h9"}}, "", nil, ErrRingBusy, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -78,8 +78,8 @@ func (p *Progress) Upgrading() bool {
 }
 
 // Signature sums up what moves while a long operation progresses: the
-// bytes of every stream, the work done by the upgradesstables compactions
-// and the count of old sstables. Two reads with the same signature saw no
+// bytes of every stream, the work done by the upgradesstables and cleanup
+// compactions and the count of old sstables. Two reads with the same signature saw no
 // progress in between.
 func (p *Progress) Signature() string {
 	var parts []string
@@ -87,8 +87,11 @@ func (p *Progress) Signature() string {
 		parts = append(parts, "s:"+s.PlanID+"="+strconv.FormatInt(s.Bytes, 10))
 	}
 	for _, c := range p.Compactions {
-		if c.TaskType == UpgradeTask {
+		switch c.TaskType {
+		case UpgradeTask:
 			parts = append(parts, "u:"+c.Keyspace+"."+c.Table+"="+strconv.FormatInt(c.Completed, 10))
+		case CleanupTask: // replace (#16)
+			parts = append(parts, "c:"+c.Keyspace+"."+c.Table+"="+strconv.FormatInt(c.Completed, 10))
 		}
 	}
 	sort.Strings(parts)

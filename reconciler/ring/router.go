@@ -1,6 +1,7 @@
 package ring
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -21,6 +22,10 @@ type Route struct {
 	HTTP *http.Client
 	// Credentials, when set, are sent as HTTP basic auth.
 	Credentials *Credentials
+	// Fallback, when set, are sent once when the agent refuses Credentials
+	// (401): the credentials before a rotation, which the nodes not yet
+	// restarted still hold.
+	Fallback *Credentials
 }
 
 // Router finds the Route to a node's agent. Direct and PodProxy are the two
@@ -64,6 +69,19 @@ func NewDirect(opts DirectOptions) *Direct {
 	return &Direct{http: &http.Client{Transport: rt, CheckRedirect: refuseRedirect}, creds: opts.Credentials}
 }
 
+// NewDirectClient is the HTTP client of direct routes to agents that serve
+// HTTPS with tlsConfig (nil: plain HTTP): Direct's transport, no redirects.
+func NewDirectClient(tlsConfig *tls.Config) *http.Client {
+	t := newDirectTransport()
+	t.TLSClientConfig = tlsConfig
+	return &http.Client{Transport: t, CheckRedirect: refuseRedirect}
+}
+
+// AgentURL is the URL of n's agent at its pod IP: scheme://IP:port/jolokia/.
+func AgentURL(scheme string, n Node) string {
+	return scheme + "://" + net.JoinHostPort(n.IP, strconv.Itoa(int(port(n)))) + "/jolokia/"
+}
+
 // refuseRedirect keeps a Jolokia client from following redirects: an agent
 // never redirects, and a redirect could carry the request (and its
 // credentials) to another host. The redirect comes back as an HTTP error.
@@ -85,7 +103,7 @@ func (d *Direct) Route(n Node) (Route, error) {
 	if n.IP == "" {
 		return Route{}, ErrNoAddress
 	}
-	r := Route{URL: "http://" + net.JoinHostPort(n.IP, strconv.Itoa(int(port(n)))) + "/jolokia/", HTTP: d.http}
+	r := Route{URL: AgentURL("http", n), HTTP: d.http}
 	if c, ok := d.creds[n.Context]; ok {
 		r.Credentials = &c
 	} else if c, ok := d.creds[""]; ok {

@@ -53,7 +53,7 @@ func (o *Operations) UpgradeSSTables(ctx context.Context, n Node) error {
 	resps, err := o.ops.Bulk(callCtx, n, reqs)
 	switch {
 	case err == nil:
-		return upgradeAnswers(n, keyspaces, reqs, resps)
+		return keyspaceAnswers("upgradesstables", "not rewritten", ErrUpgradeFailed, n, keyspaces, reqs, resps)
 	case lostAnswer(err) && ctx.Err() == nil:
 		return nil
 	}
@@ -78,8 +78,11 @@ func (o *Operations) keyspaces(ctx context.Context, n Node) ([]string, error) {
 	return ks, nil
 }
 
-// upgradeAnswers judges the answers of an upgrade that finished in time.
-func upgradeAnswers(n Node, keyspaces []string, reqs []Request, resps []Response) error {
+// keyspaceAnswers judges the answers of a per-keyspace operation
+// (upgradesstables, cleanup) that finished in time: a Jolokia error, or a
+// keyspace whose status is not 0 ("undone: orders (status 2)"), fails op
+// with sentinel.
+func keyspaceAnswers(op, undone string, sentinel error, n Node, keyspaces []string, reqs []Request, resps []Response) error {
 	var failed []string
 	var errs []error
 	for i, r := range resps {
@@ -93,10 +96,10 @@ func upgradeAnswers(n Node, keyspaces []string, reqs []Request, resps []Response
 		}
 	}
 	if len(failed) > 0 {
-		errs = append(errs, fmt.Errorf("not rewritten: %s", strings.Join(failed, ", ")))
+		errs = append(errs, fmt.Errorf("%s: %s", undone, strings.Join(failed, ", ")))
 	}
 	if len(errs) > 0 {
-		return fmt.Errorf("upgradesstables %s: %w: %w", n.Pod, ErrUpgradeFailed, errors.Join(errs...))
+		return fmt.Errorf("%s %s: %w: %w", op, n.Pod, sentinel, errors.Join(errs...))
 	}
 	return nil
 }

@@ -28,7 +28,8 @@ var update = flag.Bool("update", false, "rewrite testdata/<case>.golden.yaml and
 const remoteRBACFile = chartDir + "/remote-rbac.yaml"
 
 const remoteRBACHeader = `# The RBAC ringops needs in a REMOTE region, for the Cassandra namespace
-# "cassandra" and the Jolokia credentials Secret "jolokia-auth": the
+# "cassandra", the Jolokia credentials Secret "jolokia-auth" and the one
+# ringops keeps for the cluster "orders" ("orders-jolokia"): the
 # ServiceAccount ringops/ringops, its long-lived token Secret
 # ringops/ringops-token, the Role and RoleBinding ringops-cassandra in the
 # namespace cassandra, and the ClusterRole and ClusterRoleBinding
@@ -41,7 +42,8 @@ const remoteRBACHeader = `# The RBAC ringops needs in a REMOTE region, for the C
 # (README.md, "Connect regions"). For other namespaces or Secret names, render
 # your own: helm template ringops charts/ringops -n ringops \
 #   --set remote.rbacOnly=true --set 'cassandra.namespaces={...}' \
-#   --set 'cassandra.jolokia.credentialsSecrets={...}'
+#   --set 'cassandra.jolokia.credentialsSecrets={...}' \
+#   --set 'cassandra.clusters={...}'
 #
 # Generated from test/chart/testdata/remote-values.yaml by
 # go test ./test/chart -run TestTemplateGolden -update; do not edit.

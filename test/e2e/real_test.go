@@ -22,6 +22,8 @@ import (
 const (
 	ks1 = "ringops_rf1"
 	ksq = "ringops_quorum"
+	// ksFill holds bulk rows (cqldata.Fill) that make a node's load.
+	ksFill = "ringops_fill"
 )
 
 // TestRealNodes rolls a three-region cluster out on real Cassandra 5.0

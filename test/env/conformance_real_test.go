@@ -16,12 +16,14 @@ import (
 
 	gocql "github.com/apache/cassandra-gocql-driver/v2"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/client-go/dynamic"
 
 	"github.com/ringops/ringops/reconciler/ring"
 	"github.com/ringops/ringops/test/env"
+	"github.com/ringops/ringops/test/env/cassandra"
 	"github.com/ringops/ringops/test/env/cqlprobe"
 	"github.com/ringops/ringops/test/env/kubelet"
 )
@@ -66,6 +68,8 @@ func TestSimulatorConformsToRealCassandra(t *testing.T) {
 		one, joining, two, down, back = "one node, NORMAL", "a node joining (during its bootstrap)", "two nodes, NORMAL", "a peer down", "the peer restarted"
 		leaving, decommissioned       = "a node leaving", "decommissioned"
 		stopped                       = "the decommissioned node stopped (its pod removed)"
+		joinFailed                    = "a bootstrap failed (its source died)"
+		resumed                       = "the bootstrap resumed and done"
 	)
 
 	each(func(w *confWorld) { scaleTo(t, w.region, "tiny-dc1-r1", 1) })
@@ -138,6 +142,52 @@ func TestSimulatorConformsToRealCassandra(t *testing.T) {
 	compare(leaving, "tiny-dc1-r1-0")
 	compare(decommissioned, "tiny-dc1-r2-0")
 	compare(stopped, "tiny-dc1-r1-0")
+
+	// 5.0's failed bootstrap: a node joins on a new volume and its only
+	// source dies while it waits out RING_DELAY. Still alive in its failure
+	// detector when the bootstrap starts, the source is picked, the stream
+	// fails, and the node turns JOINING_FAILED (5.0.1 StorageService.java
+	// :2199-2203) until a resume. The simulator is given the same fault.
+	each(func(w *confWorld) {
+		claims := w.region.Client.CoreV1().PersistentVolumeClaims("cassandra")
+		if err := claims.Delete(t.Context(), "data-tiny-dc1-r2-0", metav1.DeleteOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		eventually(t, time.Minute, w.name+": data-tiny-dc1-r2-0 deleted", func() (bool, string) {
+			_, err := claims.Get(t.Context(), "data-tiny-dc1-r2-0", metav1.GetOptions{})
+			return apierrors.IsNotFound(err), fmt.Sprint(err)
+		})
+		if w.w.Sim != nil {
+			w.w.Sim.SetPodFaults("cassandra", "tiny-dc1-r2-0", cassandra.Faults{FailBootstrap: true})
+		}
+		scaleTo(t, w.region, "tiny-dc1-r2", 1)
+		w.waitFor(t, "tiny-dc1-r2-0", "JOINING, in its own JoiningNodes", joiningSelf("tiny-dc1-r2-0"))
+		w.region.Kubelet.SetFault("cassandra", "tiny-dc1-r1-0", kubelet.CrashLoop)
+		w.waitFor(t, "tiny-dc1-r2-0", "its own mode JOINING_FAILED", ownMode("JOINING_FAILED"))
+		w.waitFor(t, "tiny-dc1-r2-0", "tiny-dc1-r1-0 unreachable", unreachable("tiny-dc1-r1-0"))
+		w.capture(t, joinFailed, "tiny-dc1-r2-0")
+	})
+	compare(joinFailed, "tiny-dc1-r2-0")
+
+	// The bootstrap resumed once its source is back (`nodetool bootstrap
+	// resume`, what ringops' ResumeBootstrap sends): NORMAL, serving CQL.
+	// (5.0's DECOMMISSION_FAILED is not shown on a real node here: a
+	// forced decommission whose only target was killed while it waited out
+	// RING_DELAY was not DECOMMISSION_FAILED three minutes later; to be
+	// looked into.)
+	each(func(w *confWorld) {
+		w.region.Kubelet.SetFault("cassandra", "tiny-dc1-r1-0", kubelet.NoFault)
+		waitReady(t, w.region, "tiny-dc1-r1-0", 3*time.Minute)
+		if w.w.Sim != nil {
+			w.w.Sim.SetPodFaults("cassandra", "tiny-dc1-r2-0", cassandra.Faults{})
+		}
+		w.waitFor(t, "tiny-dc1-r2-0", "tiny-dc1-r1-0 live again", livePod("tiny-dc1-r1-0"))
+		w.exec(t, "tiny-dc1-r2-0", "resumeBootstrap")
+		w.waitFor(t, "tiny-dc1-r2-0", "its own mode NORMAL", ownMode("NORMAL"))
+		waitReady(t, w.region, "tiny-dc1-r2-0", 3*time.Minute)
+		w.capture(t, resumed, "tiny-dc1-r2-0")
+	})
+	compare(resumed, "tiny-dc1-r2-0")
 }
 
 // confWorld is one world of the conformance test with the datacenter
@@ -224,6 +274,7 @@ func (c *confWorld) post(t *testing.T, pod string, body any) ([]map[string]json.
 	defer cancel()
 	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, "http://"+ip+":8778/jolokia/", bytes.NewReader(b))
 	req.Header.Set("Content-Type", "application/json")
+	req.SetBasicAuth(realJolokiaUser, realJolokiaPassword)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		return nil, err
@@ -241,7 +292,11 @@ func (c *confWorld) post(t *testing.T, pod string, body any) ([]map[string]json.
 func (c *confWorld) exec(t *testing.T, pod, op string, args ...any) {
 	t.Helper()
 	go func() {
-		_, _ = c.post(t, pod, []map[string]any{{"type": "exec", "mbean": ring.StorageServiceMBean, "operation": op, "arguments": args}})
+		req := map[string]any{"type": "exec", "mbean": ring.StorageServiceMBean, "operation": op}
+		if len(args) > 0 {
+			req["arguments"] = args
+		}
+		_, _ = c.post(t, pod, []map[string]any{req})
 	}()
 }
 
@@ -292,6 +347,15 @@ func liveCount(n int) func(map[string]json.RawMessage, map[string]string) bool {
 		_ = json.Unmarshal(a["JoiningNodes"], &j)
 		_ = json.Unmarshal(a["LeavingNodes"], &lv)
 		return len(l) == n && len(u)+len(j)+len(lv) == 0
+	}
+}
+
+// livePod: pod is in LiveNodes.
+func livePod(pod string) func(map[string]json.RawMessage, map[string]string) bool {
+	return func(a map[string]json.RawMessage, byIP map[string]string) bool {
+		var l []string
+		_ = json.Unmarshal(a["LiveNodes"], &l)
+		return slices.ContainsFunc(l, func(ip string) bool { return byIP[ring.NormalizeEndpoint(ip)] == pod })
 	}
 }
 

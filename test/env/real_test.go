@@ -154,6 +154,16 @@ func idLine(info string) string {
 	return ""
 }
 
+// The agents' credentials of the cluster tiny: the Secret tiny-jolokia,
+// which ringops would create (reconciler.JolokiaSecrets) and renderReal
+// adds to what it renders.
+const (
+	realJolokiaUser     = "ringops-test"
+	realJolokiaPassword = "pw-real-7Qx2"
+)
+
+// renderReal renders spec in kctx, preceded by the agents' credentials
+// Secret the reconciler would keep (the pods mount it by default).
 func renderReal(t testing.TB, spec, kctx string) []*unstructured.Unstructured {
 	t.Helper()
 	c, err := schemas.Parse("clusters/tiny/cluster.yaml", []byte(spec))
@@ -165,7 +175,19 @@ func renderReal(t testing.TB, spec, kctx string) []*unstructured.Unstructured {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return m.Objects
+	return append([]*unstructured.Unstructured{jolokiaSecret(c.Metadata.Name, c.Metadata.Namespace, realJolokiaPassword)}, m.Objects...)
+}
+
+// jolokiaSecret is the Secret <cluster>-jolokia as ringops keeps it.
+func jolokiaSecret(cluster, namespace, password string) *unstructured.Unstructured {
+	return &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "v1", "kind": "Secret",
+		"metadata": map[string]any{
+			"name": render.JolokiaSecretName(cluster), "namespace": namespace,
+			"labels": map[string]any{render.LabelCredentials: render.CredentialsJolokia},
+		},
+		"stringData": map[string]any{"username": realJolokiaUser, "password": password},
+	}}
 }
 
 func applyObject(t testing.TB, dyn dynamic.Interface, o *unstructured.Unstructured) {

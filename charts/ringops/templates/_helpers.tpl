@@ -202,16 +202,51 @@ render with a message that names the value to set.
 - apiGroups: [""]
   resources: ["pods"]
   verbs: ["get", "list", "watch", "delete"]
-# Annotate, expand, and delete after decommission.
+# The NetworkPolicy <cluster>-jolokia of the agent port (rendered unless
+# spec.jolokia.networkPolicy.enabled is false): apply and prune.
+- apiGroups: ["networking.k8s.io"]
+  resources: ["networkpolicies"]
+  verbs: ["get", "list", "watch", "create", "update", "patch", "delete"]
+{{- if .Values.cassandra.storage.deleteOnDecommission }}
+# Annotate, expand, and delete after decommission
+# (spec.storage.deleteOnDecommission).
 - apiGroups: [""]
   resources: ["persistentvolumeclaims"]
   verbs: ["get", "list", "watch", "patch", "delete"]
+{{- else }}
+# Annotate and expand (no delete: cassandra.storage.deleteOnDecommission is
+# false).
+- apiGroups: [""]
+  resources: ["persistentvolumeclaims"]
+  verbs: ["get", "list", "watch", "patch"]
+{{- end }}
 {{- with .Values.cassandra.jolokia.credentialsSecrets }}
-# Jolokia credentials (spec.jolokia.credentialsSecret): these Secrets only.
+# Jolokia credentials (spec.jolokia.credentialsSecret) and CAs: these
+# Secrets only.
 - apiGroups: [""]
   resources: ["secrets"]
   verbs: ["get"]
   resourceNames: {{ toJson (sortAlpha (uniq .)) }}
+{{- end }}
+{{- if .Values.cassandra.jolokia.keepCredentials }}
+# The agents' credentials ringops keeps (<cluster>-jolokia, labelled
+# ringops.dev/credentials): created by server-side apply (create cannot be
+# limited by name), read, rotated (patch).
+- apiGroups: [""]
+  resources: ["secrets"]
+  verbs: ["create"]
+{{- with .Values.cassandra.clusters }}
+- apiGroups: [""]
+  resources: ["secrets"]
+  verbs: ["get", "patch"]
+  resourceNames: {{ $names := list }}{{ range sortAlpha (uniq .) }}{{ $names = append $names (printf "%s-jolokia" .) }}{{ end }}{{ toJson $names }}
+{{- else }}
+# cassandra.clusters is empty: every Secret of the namespace (RBAC cannot
+# select by label); list the clusters to narrow it to their Secrets.
+- apiGroups: [""]
+  resources: ["secrets"]
+  verbs: ["get", "patch"]
+{{- end }}
 {{- end }}
 {{- if eq .Values.cassandra.jolokia.via "proxy" }}
 # Jolokia through the API server's pod proxy (a bulk read is a POST: create).

@@ -180,41 +180,6 @@ func (n *Node) normalMembers(dc string) []*endpoint {
 	return out
 }
 
-// removeNode is StorageService.removeNode(hostId): it drops a dead member
-// from the ring at once (no streaming is simulated); the removal spreads by
-// gossip.
-func (n *Node) removeNode(hostID string) (any, error) {
-	s := n.sim
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if !validUUID(hostID) {
-		return nil, jmxErr(javaIllegalArgument, "Invalid UUID string: %s", hostID)
-	}
-	e, ok := n.view.eps[hostID]
-	if !ok || !e.status.member() {
-		return nil, jmxErr(javaUnsupported, "Host ID not found.")
-	}
-	if e.status == statusBoot {
-		return nil, jmxErr(javaUnsupported, "Node to be removed is not a member of the token ring")
-	}
-	if hostID == n.hostID {
-		return nil, jmxErr(javaUnsupported, "Cannot remove self")
-	}
-	if n.view.fd[hostID] == liveUp {
-		return nil, jmxErr(javaUnsupported, "Node %s is alive and owns this ID. Use decommission command to remove it from the ring", n.endpointString(e.addr))
-	}
-	tomb := e.clone()
-	tomb.status = statusRemoved
-	tomb.ver += 1 << 40 // beats every state of that generation
-	n.view.learn("", tomb)
-	for _, d := range s.disks {
-		if d.hostID == hostID {
-			d.removed = true
-		}
-	}
-	return nil, nil
-}
-
 // endpointString is how Cassandra prints an endpoint in messages.
 func (n *Node) endpointString(addr string) string {
 	if n.version.legacy() {

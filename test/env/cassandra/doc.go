@@ -28,6 +28,24 @@
 // the same Key comes back NORMAL without bootstrapping, possibly on a new
 // IP, possibly on another release; a decommissioned Key never starts again.
 //
+// A new Key for a pod whose node died is a lost volume, treated as 5.0.1
+// does (replace.go): at the dead node's address the start fails ("A node
+// with address /ip:7000 already exists, cancelling join. Use
+// cassandra.replace_address if you want to replace this node."); at
+// another address a non-seed fails its bootstrap while a member is down
+// (strict sources) and a seed joins at once with new tokens and no data.
+// NodeConfig.ReplaceAddress (replace_address_first_boot) makes a non-seed
+// take over the dead node's tokens and stream them: JOINING, with its own
+// host ID and BOOT_REPLACE at another address (live, in no JoiningNodes,
+// the dead node DN beside it), with the dead node's host ID at its address
+// (hibernating: down in every other view); NORMAL, and the dead node
+// leaves every view. It is ignored on bootstrapped data, and refused for a
+// seed, a live node or an address gossip does not know. removeNode takes
+// RemoveTime (the dead node in every LeavingNodes, RemovalStatus on the
+// coordinator); forceKeyspaceCleanup takes CleanupTime per keyspace, a
+// "Cleanup" compaction meanwhile (cleanup.go); Gossiper's
+// getEndpointDowntime says how long a member has been down.
+//
 // # Versions
 //
 // Each process runs one ReleaseVersion (NodeConfig.ReleaseVersion, else
@@ -76,7 +94,8 @@
 // # Simplifications
 //
 // The failure detector convicts after one failed round (Cassandra takes
-// seconds); nothing streams, so removeNode is instant; LEFT endpoints are
+// seconds); nothing streams (a replacement, a removeNode and a cleanup
+// take a set time, and the load never changes); LEFT endpoints are
 // dropped from every attribute (Cassandra keeps them a while in gossip);
 // MovingNodes is always empty.
 package cassandra

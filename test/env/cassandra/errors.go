@@ -28,6 +28,13 @@ var (
 	// ErrRangeMovement: a new node cannot bootstrap while another node of
 	// the ring is joining or leaving.
 	ErrRangeMovement = errors.New("concurrent range movement")
+	// ErrStrictSources: a new node would bootstrap while a node it must
+	// stream from is down (cassandra.consistent.rangemovement=true, the
+	// default; 5.0.1 RangeStreamer.java:516, 575).
+	ErrStrictSources = errors.New("a node required to move the data consistently is down")
+	// ErrReplace: Cassandra refuses the replacement replace_address_first_boot
+	// asks (5.0.1 StorageService.java:729-750, 2112).
+	ErrReplace = errors.New("replacement refused")
 	// ErrStopped: the node was stopped, killed or its start was cancelled.
 	ErrStopped = errors.New("node stopped")
 	// ErrClosed: the Sim is closed.

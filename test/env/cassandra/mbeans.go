@@ -100,6 +100,7 @@ func (n *Node) Registry() jolokia.Registry {
 		StorageProxyMBean:    n.storageProxy(legacy),
 		FailureDetectorMBean: n.failureDetector(legacy),
 		EndpointSnitchMBean:  n.endpointSnitch(),
+		GossiperMBean:        n.gossiper(), // replace.go
 	}}
 	for name, b := range n.operationBeans() {
 		r.beans[name] = b
@@ -144,8 +145,10 @@ func (n *Node) storageService() *bean {
 		"LiveNodes":        n.liveNodes,
 		"UnreachableNodes": n.unreachableNodes,
 		"JoiningNodes":     func(port string) []string { return n.withStatus(statusBoot, port) },
-		"LeavingNodes":     func(port string) []string { return n.withStatus(statusLeaving, port) },
-		"MovingNodes":      func(string) []string { return []string{} },
+		"LeavingNodes": func(port string) []string {
+			return sortAddrs(append(n.withStatus(statusLeaving, port), n.withStatus(statusRemoving, port)...))
+		},
+		"MovingNodes": func(string) []string { return []string{} },
 	}
 	for name, f := range lists {
 		attrs[name] = read(n, func() []string { return f("") })
@@ -154,6 +157,10 @@ func (n *Node) storageService() *bean {
 		}
 	}
 	attrs["LoadMap"] = read(n, func() map[string]string { return n.loadMap("") })
+	attrs["RemovalStatus"] = read(n, func() string { return n.removalStatus(false) }) // replace.go
+	if !legacy {
+		attrs["RemovalStatusWithPort"] = read(n, func() string { return n.removalStatus(true) })
+	}
 	if !legacy {
 		attrs["LoadMapWithPort"] = read(n, func() map[string]string { return n.loadMap(storagePort) })
 		attrs["EndpointWithPortToHostId"] = read(n, func() map[string]string { return n.hostIDMap(storagePort) })
@@ -179,6 +186,7 @@ func (n *Node) storageServiceOps(legacy bool) []operation {
 			sig:  jolokia.Operation{Name: "removeNode", Params: []string{"java.lang.String"}, Return: "void"},
 			call: func(args []any) (any, error) { id, _ := args[0].(string); return n.removeNode(id) },
 		},
+		n.cleanupOperation(), // cleanup.go
 		operation{
 			sig:  jolokia.Operation{Name: "getTokens", Params: []string{}, Return: "java.util.List"},
 			call: func([]any) (any, error) { return slices.Clone(n.disk.tokens), nil },
@@ -252,7 +260,7 @@ func (n *Node) unreachableNodes(port string) []string {
 		}
 	}
 	for _, e := range n.view.eps {
-		if e.status == statusLeft && e.hostID != n.hostID && !n.sim.gossiping(e.hostID) {
+		if e.status == statusLeft && e.hostID != n.hostID && !n.sim.gossiping(e.hostID) && !n.view.leftUnseen[e.hostID] {
 			out = append(out, e.addr+port)
 		}
 	}
@@ -281,12 +289,18 @@ func (n *Node) hostIDMap(port string) map[string]string {
 // every member broadcast (down ones keep theirs, as LoadBroadcaster does),
 // written as FileUtils.stringifyFileSize writes sizes ("119.84 KiB").
 // A node learns the others' loads from their gossip state (LOAD), so its
-// view's members have theirs (checked against a real 5.0 node by
+// view's members have theirs, and so have the LEFT nodes it first learned
+// already gone (view.leftUnseen; both checked against a real 5.0 node by
 // test/env's conformance test).
 func (n *Node) loadMap(port string) map[string]string {
 	out := map[string]string{n.cfg.IP + port: stringifySize(loadOf(n.hostID))}
 	for _, e := range n.view.members() {
 		out[e.addr+port] = stringifySize(loadOf(e.hostID))
+	}
+	for id := range n.view.leftUnseen {
+		if e := n.view.eps[id]; e != nil {
+			out[e.addr+port] = stringifySize(loadOf(id))
+		}
 	}
 	return out
 }

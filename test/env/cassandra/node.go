@@ -21,18 +21,22 @@ type Node struct {
 	cancel  context.CancelFunc // ends the requests to the agent
 
 	// Guarded by sim.mu.
-	mode      Mode
-	running   bool
-	gossiping bool
-	isSeed    bool
-	seedIPs   []string
-	view      *view
-	booting   *streamPlan    // the bootstrap streaming, while it runs
-	decom     *decomOp       // the decommission, while it runs
-	upgrades  []*upgradeTask // upgradeSSTables running
-	overlaps  int            // operations started while the same one ran
-	faults    Faults
-	err       error
+	mode       Mode
+	running    bool
+	gossiping  bool
+	isSeed     bool
+	seedIPs    []string
+	view       *view
+	booting    *streamPlan    // the bootstrap streaming, while it runs
+	decom      *decomOp       // the decommission, while it runs
+	upgrades   []*upgradeTask // upgradeSSTables running
+	replacee   *endpoint      // the dead node this one replaces, while it does (replace.go)
+	removal    *removalOp     // the removeNode this node coordinates (replace.go)
+	cleanups   []*cleanupTask // forceKeyspaceCleanup running (cleanup.go)
+	rebuilding *streamPlan    // the rebuild streaming, while it runs (#15, rebuild.go)
+	overlaps   int            // operations started while the same one ran
+	faults     Faults
+	err        error
 	// cqlAt is when the native transport starts (zero: not before the
 	// node is NORMAL); cqlOff is `nodetool disablebinary`.
 	cqlAt  time.Time
@@ -226,27 +230,11 @@ func (n *Node) tryJoin(seedIPs []string) (bool, error) {
 	if contact == nil && !n.isSeed {
 		return false, nil
 	}
-	if contact != nil {
-		if err := n.checkCollision(contact.view); err != nil {
-			return false, err
-		}
-		if err := n.checkRangeMovement(contact.view); err != nil {
-			return false, err
-		}
+	if err := n.checkJoin(contact); err != nil { // replace.go
+		return false, err
 	}
 	n.join(contact)
 	return true, nil
-}
-
-// checkCollision refuses to take the address of another ring member.
-func (n *Node) checkCollision(shadow *view) error {
-	for id, e := range shadow.eps {
-		if id != n.hostID && e.addr == n.cfg.IP && e.status.member() {
-			return fmt.Errorf("%s: %w: A node with address /%s already exists, cancelling join. Use cassandra.replace_address if you want to replace this node",
-				n.cfg.name(), ErrAddressCollision, n.cfg.IP)
-		}
-	}
-	return nil
 }
 
 // checkRangeMovement refuses to bootstrap while another node joins or
@@ -275,6 +263,9 @@ func (n *Node) join(contact *Node) {
 	}
 	if !d.bootstrapped && !n.isSeed {
 		self.status = statusBoot
+		if n.replacee != nil {
+			self.status = n.replaceStatus() // replace.go
+		}
 		n.mode = ModeJoining
 		n.bootstrap()
 	} else {
@@ -282,8 +273,11 @@ func (n *Node) join(contact *Node) {
 	}
 	if !d.bootstrapped {
 		d.joinedAs = JoinedByBootstrap
-		if n.isSeed {
+		switch {
+		case n.isSeed:
 			d.joinedAs = JoinedAsSeed
+		case n.replacee != nil:
+			d.joinedAs = JoinedByReplace
 		}
 	}
 	d.bootstrapped = d.bootstrapped || n.mode == ModeNormal
@@ -338,6 +332,8 @@ func (n *Node) tick(now time.Time) {
 	if n.decom != nil {
 		n.decom.tick(n, now)
 	}
+	n.removalTick(now) // replace.go
+	n.cleanupTick(now) // cleanup.go
 }
 
 // Stop shuts the node down gracefully (drain): it tells the peers it
@@ -381,6 +377,7 @@ func (n *Node) end(err error) {
 			n.decom.finish(err)
 			n.decom = nil
 		}
+		n.endOperations(err) // replace.go, cleanup.go
 		close(n.done)
 		n.cancel()
 	}

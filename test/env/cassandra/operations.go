@@ -76,6 +76,9 @@ func (n *Node) streams() []map[string]any {
 	if n.decom != nil && n.decom.stream != nil {
 		out = append(out, n.decom.stream.composite(now))
 	}
+	if n.rebuilding != nil {
+		out = append(out, n.rebuilding.composite(now))
+	}
 	return out
 }
 
@@ -91,7 +94,7 @@ func (n *Node) compactions() []map[string]string {
 			"completed": strconv.FormatInt(done, 10), "total": strconv.FormatInt(total, 10), "taskType": "Upgrade sstables",
 			"unit": "bytes", "compactionId": nameUUID("upgrade/" + u.keyspace + u.start.String())})
 	}
-	return out
+	return append(out, n.cleanupCompactions(now)...)
 }
 
 // operationBeans are the MBeans of the long operations' progress.
@@ -112,14 +115,15 @@ func (n *Node) operationBeans() map[string]*bean {
 	return beans
 }
 
-// operations are StorageService.resumeBootstrap and upgradeSSTables.
+// operations are StorageService.resumeBootstrap and upgradeSSTables, and
+// rebuild and forceKeyspaceCleanup (rebuild.go).
 func (n *Node) operations() []operation {
-	return []operation{
-		{
+	return append(n.rebuildOperations(),
+		operation{
 			sig:  jolokia.Operation{Name: "resumeBootstrap", Params: []string{}, Return: "boolean"},
 			call: func([]any) (any, error) { return n.resumeBootstrap(), nil },
 		},
-		{
+		operation{
 			sig: jolokia.Operation{Name: "upgradeSSTables", Params: upgradeSSTablesParams, Return: "int"},
 			call: func(args []any) (any, error) {
 				ks, _ := args[0].(string)
@@ -127,7 +131,7 @@ func (n *Node) operations() []operation {
 				return n.upgradeSSTables(ks, exclude)
 			},
 		},
-	}
+	)
 }
 
 // bootstrap starts (or resumes) streaming the node's data in (mu held).
@@ -154,6 +158,7 @@ func (n *Node) bootstrapTick(now time.Time) {
 	n.becomeNormal(now)
 	n.disk.bootstrapped = true
 	n.update(func(e *endpoint) { e.status = statusNormal })
+	n.finishReplacement() // replace.go
 }
 
 // resumeBootstrap is StorageService.resumeBootstrap: when the node is

@@ -43,6 +43,10 @@ type Options struct {
 	// UpgradeTime is how long upgradeSSTables takes to rewrite the old
 	// sstables of one keyspace.
 	UpgradeTime time.Duration
+	// RemoveTime is how long removeNode re-replicates a dead node's data
+	// before the node leaves the ring (replace.go); CleanupTime how long
+	// forceKeyspaceCleanup takes per keyspace (cleanup.go). 0: at once.
+	RemoveTime, CleanupTime time.Duration
 	// NumTokens is the number of tokens (vnodes) a new node draws.
 	NumTokens int
 	// Keyspaces are the user keyspaces every ring has, besides the system
@@ -75,6 +79,8 @@ func DefaultOptions() Options {
 		StartupTime:          100 * time.Millisecond,
 		DecommissionTime:     1 * time.Second,
 		UpgradeTime:          200 * time.Millisecond,
+		RemoveTime:           500 * time.Millisecond,
+		CleanupTime:          200 * time.Millisecond,
 		GossipInterval:       50 * time.Millisecond,
 		SeedTimeout:          3 * time.Second,
 		FatClientTimeout:     3 * time.Second,
@@ -140,6 +146,11 @@ type NodeConfig struct {
 	// "" for Options.ReleaseVersion. A node restarted with another one (a
 	// new image) reports the new one: rings of mixed versions.
 	ReleaseVersion string
+	// ReplaceAddress is -Dcassandra.replace_address_first_boot: on data
+	// that never finished joining, the node takes over the tokens of the
+	// dead node at that address and streams its data (replace.go); on
+	// data that did, it is ignored, as Cassandra ignores it.
+	ReplaceAddress string
 }
 
 func (c NodeConfig) validate() error {

@@ -76,6 +76,10 @@ const (
 	// bootstrap and turned NORMAL at once, owning ranges with none of their
 	// data, as Cassandra does (StorageService.shouldBootstrap).
 	JoinedAsSeed = "seed"
+	// JoinedByReplace: it replaced a dead node
+	// (replace_address_first_boot): it took over that node's tokens and
+	// streamed their data.
+	JoinedByReplace = "replace"
 )
 
 // New starts a simulation; Close stops it. resolve may be nil: seeds are

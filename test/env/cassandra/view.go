@@ -16,6 +16,15 @@ const (
 	statusLeaving                   // decommissioning
 	statusLeft                      // decommissioned: others drop it
 	statusRemoved                   // removed by removeNode: others drop it
+	// statusBootReplace: replacing the dead node at another address
+	// (BOOT_REPLACE): a ring member with its own host ID, live, not in
+	// JoiningNodes (replace tokens are not bootstrap tokens).
+	statusBootReplace
+	// statusHibernate: replacing the dead node at its own address, with
+	// its host ID: the others keep that node down until it is NORMAL.
+	statusHibernate
+	// statusRemoving: a dead node removeNode is removing: LeavingNodes.
+	statusRemoving
 )
 
 func (s status) String() string {
@@ -30,6 +39,12 @@ func (s status) String() string {
 		return "LEFT"
 	case statusRemoved:
 		return "REMOVED"
+	case statusBootReplace:
+		return "BOOT_REPLACE"
+	case statusHibernate:
+		return "hibernate"
+	case statusRemoving:
+		return "removing"
 	}
 	return "UNKNOWN"
 }
@@ -37,7 +52,8 @@ func (s status) String() string {
 // member reports whether a node with this status is in the ring (token
 // metadata): shown in EndpointToHostId, Live/Unreachable nodes and so on.
 func (s status) member() bool {
-	return s == statusBoot || s == statusNormal || s == statusLeaving
+	return s == statusBoot || s == statusNormal || s == statusLeaving ||
+		s == statusBootReplace || s == statusHibernate || s == statusRemoving
 }
 
 // endpoint is one node's gossip state as some view knows it. Views hold
@@ -90,6 +106,12 @@ type view struct {
 	// quarantine holds the last state of evicted endpoints: gossip does not
 	// bring back a state that is not newer.
 	quarantine map[string]*endpoint
+	// leftUnseen holds the endpoints this view first learned already LEFT
+	// (it never knew them as ring members): a real 5.0 node keeps their
+	// LOAD (LoadMap) but never lists them unreachable, whereas a node that
+	// saw one leave lists it unreachable once it is silent and drops its
+	// load (both seen on real nodes: test/env's conformance test).
+	leftUnseen map[string]bool
 }
 
 // revs hands out view stamps.
@@ -98,7 +120,8 @@ var revs atomic.Int64
 func newView() *view {
 	return &view{
 		eps: map[string]*endpoint{}, fd: map[string]liveness{}, seen: map[string]int64{},
-		downSince: map[string]time.Time{}, quarantine: map[string]*endpoint{}, rev: revs.Add(1),
+		downSince: map[string]time.Time{}, quarantine: map[string]*endpoint{}, leftUnseen: map[string]bool{},
+		rev: revs.Add(1),
 	}
 }
 
@@ -116,6 +139,7 @@ func (v *view) mark(id string, l liveness) {
 // forget drops an endpoint from the view.
 func (v *view) forget(id string) {
 	delete(v.eps, id)
+	delete(v.leftUnseen, id)
 	delete(v.fd, id)
 	delete(v.downSince, id)
 	v.changed()
@@ -145,6 +169,13 @@ func (v *view) learn(self string, e *endpoint) {
 		return
 	}
 	delete(v.quarantine, e.hostID)
+	_, known := v.eps[e.hostID]
+	switch {
+	case e.status != statusLeft:
+		delete(v.leftUnseen, e.hostID)
+	case !known:
+		v.leftUnseen[e.hostID] = true
+	}
 	v.eps[e.hostID] = e.clone()
 	v.changed()
 	switch {
@@ -179,15 +210,15 @@ func (v *view) markAddr(self, addr, reachedID string) {
 		if id == self {
 			continue
 		}
-		if id == reachedID {
+		if id == reachedID && v.eps[id].status != statusHibernate {
 			v.mark(id, liveUp)
 		} else {
 			v.mark(id, liveDown)
 		}
 	}
 	if reachedID != "" {
-		if e, ok := v.eps[reachedID]; ok && e.status.member() {
-			v.mark(reachedID, liveUp)
+		if e, ok := v.eps[reachedID]; ok && e.status.member() && e.status != statusHibernate {
+			v.mark(reachedID, liveUp) // a hibernating node stays down (a dead state)
 		}
 	}
 }

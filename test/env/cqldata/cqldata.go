@@ -94,36 +94,79 @@ func (s *Session) Missing(ctx context.Context, ks string, from, to int, cl gocql
 		mu       sync.Mutex
 		missing  []int
 		firstErr error
-		wg       sync.WaitGroup
-		next     = from
+	)
+	eachRow(from, to, func(i int) bool {
+		var v string
+		err := s.s.Query(fmt.Sprintf("SELECT v FROM %s.rows WHERE id = ?", ks), i).Consistency(cl).Idempotent(true).ScanContext(ctx, &v)
+		if err == nil && v == fmt.Sprintf("v%d", i) {
+			return true
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		missing = append(missing, i)
+		if err != nil && !errors.Is(err, gocql.ErrNotFound) && firstErr == nil {
+			firstErr = fmt.Errorf("cql %s: read row %d of %s at %s: %w", s.DC, i, ks, cl, err)
+		}
+		return true
+	})
+	slices.Sort(missing)
+	return missing, firstErr
+}
+
+// eachRow calls f for rows [from, to), eight at a time, until f returns
+// false.
+func eachRow(from, to int, f func(i int) bool) {
+	var (
+		mu   sync.Mutex
+		wg   sync.WaitGroup
+		next = from
+		stop bool
 	)
 	take := func() (int, bool) {
 		mu.Lock()
 		defer mu.Unlock()
 		i := next
 		next++
-		return i, i < to
+		return i, i < to && !stop
 	}
 	for range 8 {
 		wg.Go(func() {
 			for i, ok := take(); ok; i, ok = take() {
-				var v string
-				err := s.s.Query(fmt.Sprintf("SELECT v FROM %s.rows WHERE id = ?", ks), i).Consistency(cl).Idempotent(true).ScanContext(ctx, &v)
-				if err == nil && v == fmt.Sprintf("v%d", i) {
-					continue
+				if !f(i) {
+					mu.Lock()
+					stop = true
+					mu.Unlock()
 				}
-				mu.Lock()
-				missing = append(missing, i)
-				if err != nil && !errors.Is(err, gocql.ErrNotFound) && firstErr == nil {
-					firstErr = fmt.Errorf("cql %s: read row %d of %s at %s: %w", s.DC, i, ks, cl, err)
-				}
-				mu.Unlock()
 			}
 		})
 	}
 	wg.Wait()
-	slices.Sort(missing)
-	return missing, firstErr
+}
+
+// Fill writes rows [from, to) of ks with values of size bytes each (eight
+// writes in flight) at consistency cl: data enough that a node's load is
+// mostly its rows, not its system tables. Fill's rows are not those
+// Missing checks: fill a keyspace of their own.
+func (s *Session) Fill(ctx context.Context, ks string, from, to, size int, cl gocql.Consistency) error {
+	pad := strings.Repeat("x", size)
+	var (
+		mu       sync.Mutex
+		firstErr error
+	)
+	eachRow(from, to, func(i int) bool {
+		q := s.s.Query(fmt.Sprintf("INSERT INTO %s.rows (id, v) VALUES (?, ?)", ks), i, pad).Consistency(cl).Idempotent(true)
+		err := q.ExecContext(ctx)
+		if err == nil {
+			return true
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		if firstErr == nil {
+			firstErr = fmt.Errorf("cql %s: fill row %d of %s at %s: %w", s.DC, i, ks, cl, err)
+		}
+		return false
+	})
+	return firstErr
 }
 
 // Writer writes rows continuously, one at a time, until stopped, counting

@@ -23,6 +23,10 @@ const (
 	envSeeds           = "CASSANDRA_SEEDS"
 	envJolokiaUser     = "JOLOKIA_USER"
 	envJolokiaPassword = "JOLOKIA_PASSWORD"
+
+	// volumeJolokiaCredentials is the Secret volume the injected agent's
+	// init container reads its credentials from (keys username, password).
+	volumeJolokiaCredentials = "jolokia-credentials"
 )
 
 // errConfig marks a container that cannot be configured
@@ -49,13 +53,19 @@ func (k *Kubelet) spec(ctx context.Context, pod *corev1.Pod, c *corev1.Container
 	if err != nil {
 		return Spec{}, err
 	}
+	user, password := env[envJolokiaUser], env[envJolokiaPassword]
+	if user == "" {
+		if user, password, err = k.agentCredentials(ctx, pod); err != nil {
+			return Spec{}, err
+		}
+	}
 	s := Spec{
 		Key: key, Pod: pod.Name, Namespace: pod.Namespace, Region: k.opts.Region, IP: ip,
 		Object: pod, Env: env, GracePeriod: gracePeriod(pod),
 		ClusterName: valueOr(env[envClusterName], "Test Cluster"),
 		DC:          valueOr(env[envDC], "dc1"),
 		Rack:        valueOr(env[envRack], "rack1"),
-		JolokiaUser: env[envJolokiaUser], JolokiaPassword: env[envJolokiaPassword],
+		JolokiaUser: user, JolokiaPassword: password,
 		Image: c.Image,
 	}
 	for _, seed := range strings.Split(env[envSeeds], ",") {
@@ -81,6 +91,29 @@ func (k *Kubelet) spec(ctx context.Context, pod *corev1.Pod, c *corev1.Container
 		}
 	}
 	return s, nil
+}
+
+// agentCredentials are those the injected agent asks for: the keys
+// username and password of the Secret of the pod's volume
+// jolokia-credentials, which its init container writes into the agent's
+// options (render/doc.go); none without that volume. A missing Secret or
+// key fails the pod's start, as the volume's mount would.
+func (k *Kubelet) agentCredentials(ctx context.Context, pod *corev1.Pod) (string, string, error) {
+	for _, v := range pod.Spec.Volumes {
+		if v.Name != volumeJolokiaCredentials || v.Secret == nil {
+			continue
+		}
+		s, err := k.client.CoreV1().Secrets(pod.Namespace).Get(ctx, v.Secret.SecretName, metav1.GetOptions{})
+		if err != nil {
+			return "", "", fmt.Errorf("%w: volume %s: secret %q: %w", errConfig, v.Name, v.Secret.SecretName, err)
+		}
+		user, password := s.Data["username"], s.Data["password"]
+		if len(user) == 0 || len(password) == 0 {
+			return "", "", fmt.Errorf("%w: volume %s: secret %q lacks username or password", errConfig, v.Name, v.Secret.SecretName)
+		}
+		return string(user), string(password), nil
+	}
+	return "", "", nil
 }
 
 // gracePeriod is the pod's terminationGracePeriodSeconds (30 s when unset,

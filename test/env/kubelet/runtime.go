@@ -32,7 +32,9 @@ type Spec struct {
 	// JolokiaPort is the container port named "jolokia" (0 when none).
 	JolokiaPort int
 	// JolokiaUser and JolokiaPassword come from JOLOKIA_USER and
-	// JOLOKIA_PASSWORD; empty means no authentication.
+	// JOLOKIA_PASSWORD, else from the Secret of the volume
+	// jolokia-credentials (the injected agent's); empty means no
+	// authentication.
 	JolokiaUser, JolokiaPassword string
 	// Image is the container's image (its tag says the Cassandra release).
 	Image string

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net"
 	"net/http"
 	"os"
@@ -112,12 +113,20 @@ func (c *Container) start() error {
 }
 
 // jvmArgs is the JVM's command line: the image's options (the container's
-// /etc/cassandra/jvm17-server.options), jamm, the node's directories and
+// /etc/cassandra/jvm-server.options when present, and jvm17-server.options), jamm, the node's directories and
 // JMX port, the world's hosts file and timings, JVM_EXTRA_OPTS (paths and
 // local addresses rewritten), the classpath and the main class.
 func (c *Container) jvmArgs() ([]string, error) {
 	opts, err := readOptions(filepath.Join(c.etc, "jvm17-server.options"))
 	if err != nil {
+		return nil, fmt.Errorf("jvm options: %w", err)
+	}
+	// bin/cassandra also reads jvm-server.options (5.0.1 cassandra.in.sh:
+	// 152-160), where the pod's init container writes, e.g., ringops'
+	// replace_address_first_boot (render/gate.go).
+	if server, err := readOptions(filepath.Join(c.etc, "jvm-server.options")); err == nil {
+		opts = append(server, opts...)
+	} else if !errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("jvm options: %w", err)
 	}
 	lib := filepath.Join(c.opts.Dir, "lib")

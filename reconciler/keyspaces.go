@@ -1,0 +1,266 @@
+package reconciler
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/ringops/ringops/reconciler/cql"
+	"github.com/ringops/ringops/reconciler/kube"
+	"github.com/ringops/ringops/reconciler/plan"
+	"github.com/ringops/ringops/schemas"
+)
+
+// Schema is the engine's CQL edge (#15): it reads the replication of the
+// keyspaces and alters it through the nodes of one datacenter. *CQLSchema
+// is the real one; without it (Clients.Schema nil) the engine reads no
+// replication and the planner leaves replication and rebuilds alone.
+type Schema interface {
+	// Keyspaces reads system_schema.keyspaces on a node of dc.
+	Keyspaces(ctx context.Context, at SchemaTarget) ([]cql.Keyspace, error)
+	// Alter sets a keyspace's NetworkTopologyStrategy factors through a
+	// node of dc; its warnings come back.
+	Alter(ctx context.Context, at SchemaTarget, keyspace string, factors map[string]int) ([]string, error)
+	// SchemaVersions reads the schema version of each node of dc.
+	SchemaVersions(ctx context.Context, at SchemaTarget) (cql.Versions, error)
+}
+
+// SchemaTarget is where a CQL request goes: the nodes of datacenter DC of
+// cluster Cluster, in kube context Context, at Contacts (pod IPs).
+type SchemaTarget struct {
+	Cluster  *schemas.CassandraCluster
+	Context  string
+	DC       string
+	Contacts []string
+}
+
+// CQLSchema is Schema over the native protocol (reconciler/cql), with the
+// credentials and TLS of the spec read in each region by Router. It keeps
+// one client per cluster, datacenter and set of contacts (the driver's
+// session is reused across observations, every few hundred milliseconds
+// while a rollout waits); a client of other contacts replaces it. Close
+// releases them.
+type CQLSchema struct {
+	Router *SecretRouter
+
+	mu      sync.Mutex
+	clients map[string]*cql.Client // by cluster/context/dc
+	keys    map[string]string      // by cluster/context/dc: its contacts
+}
+
+var _ Schema = (*CQLSchema)(nil)
+
+func (s *CQLSchema) client(ctx context.Context, at SchemaTarget) (*cql.Client, error) {
+	id := at.Cluster.Metadata.Name + "/" + at.Context + "/" + at.DC
+	contacts := strings.Join(at.Contacts, ",")
+	s.mu.Lock()
+	c, ok := s.clients[id]
+	if ok && s.keys[id] == contacts {
+		s.mu.Unlock()
+		return c, nil
+	}
+	s.mu.Unlock()
+	opts, err := s.Router.CQLOptions(ctx, at.Cluster, at.Context)
+	if err != nil {
+		return nil, err
+	}
+	n, err := cql.New(at.DC, at.Contacts, opts)
+	if err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.clients == nil {
+		s.clients, s.keys = map[string]*cql.Client{}, map[string]string{}
+	}
+	if old := s.clients[id]; old != nil {
+		go old.Close() // a request in flight on it ends with ErrClosed
+	}
+	s.clients[id], s.keys[id] = n, contacts
+	return n, nil
+}
+
+// Close closes every client.
+func (s *CQLSchema) Close() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for id, c := range s.clients {
+		c.Close()
+		delete(s.clients, id)
+	}
+}
+
+// Keyspaces implements Schema.
+func (s *CQLSchema) Keyspaces(ctx context.Context, at SchemaTarget) ([]cql.Keyspace, error) {
+	c, err := s.client(ctx, at)
+	if err != nil {
+		return nil, err
+	}
+	return c.Keyspaces(ctx)
+}
+
+// Alter implements Schema.
+func (s *CQLSchema) Alter(ctx context.Context, at SchemaTarget, keyspace string, factors map[string]int) ([]string, error) {
+	c, err := s.client(ctx, at)
+	if err != nil {
+		return nil, err
+	}
+	return c.AlterReplication(ctx, keyspace, factors)
+}
+
+// SchemaVersions implements Schema.
+func (s *CQLSchema) SchemaVersions(ctx context.Context, at SchemaTarget) (cql.Versions, error) {
+	c, err := s.client(ctx, at)
+	if err != nil {
+		return nil, err
+	}
+	return c.SchemaVersions(ctx)
+}
+
+// schemaTargets are the datacenters to ask over CQL, the preferred one
+// first (the spec's first datacenter when prefer is ""), each with the
+// IPs of its members in o.
+func schemaTargets(t *Target, o *plan.Observed, prefer string) []SchemaTarget {
+	c := t.Desired.Cluster
+	if prefer == "" && len(c.Spec.Datacenters) > 0 {
+		prefer = c.Spec.Datacenters[0].Name
+	}
+	byDC := map[string]*SchemaTarget{}
+	for _, m := range plan.Members(t.Name(), o) {
+		if m.IP == "" || m.Datacenter == "" {
+			continue
+		}
+		at := byDC[m.Datacenter]
+		if at == nil {
+			at = &SchemaTarget{Cluster: c, Context: m.Context, DC: m.Datacenter}
+			byDC[m.Datacenter] = at
+		}
+		at.Contacts = append(at.Contacts, m.IP)
+	}
+	var out []SchemaTarget
+	if at := byDC[prefer]; at != nil {
+		out = append(out, *at)
+	}
+	for _, dc := range slices.Sorted(maps.Keys(byDC)) {
+		if dc != prefer {
+			out = append(out, *byDC[dc])
+		}
+	}
+	return out
+}
+
+// readKeyspaces is Observed.Keyspaces: the replication read on a node of
+// the seed datacenter, else of the others in turn; Err says why none
+// answered.
+func (e *Engine) readKeyspaces(ctx context.Context, t *Target, o *plan.Observed) *plan.Keyspaces {
+	targets := schemaTargets(t, o, "")
+	if len(targets) == 0 {
+		return &plan.Keyspaces{Err: "cql: no node to contact"}
+	}
+	var errs []error
+	for _, at := range targets {
+		ks, err := e.schema.Keyspaces(ctx, at)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("datacenter %s: %w", at.DC, err))
+			continue
+		}
+		return keyspacesOf(at.DC, ks)
+	}
+	return &plan.Keyspaces{Err: errors.Join(errs...).Error()}
+}
+
+// keyspacesOf converts what the CQL edge read into the planner's view:
+// every keyspace with replicas (LocalStrategy and virtual ones left out).
+func keyspacesOf(dc string, ks []cql.Keyspace) *plan.Keyspaces {
+	out := &plan.Keyspaces{From: dc, Replication: map[string]plan.Replication{}}
+	for _, k := range ks {
+		r := k.Replication
+		switch r.Strategy {
+		case cql.StrategyLocal:
+			continue
+		case cql.StrategyNetworkTopology:
+			f := map[string]int32{}
+			for dc, n := range r.Factors {
+				f[dc] = int32(n)
+			}
+			out.Replication[k.Name] = plan.Replication{Strategy: plan.NetworkTopology, Factors: f}
+		case cql.StrategySimple:
+			out.Replication[k.Name] = plan.Replication{Strategy: plan.Simple, Factor: int32(r.Factor)}
+		default:
+			out.Replication[k.Name] = plan.Replication{Class: r.Class}
+		}
+	}
+	return out
+}
+
+// alterKeyspaces is the AlterKeyspace step: its StatefulSets first (the
+// work their nodes then owe), then each ALTER KEYSPACE through the nodes of
+// the step's datacenter, then a bounded wait for the nodes to agree on one
+// schema version (the planner waits on a disagreement that outlasts it).
+func (e *Engine) alterKeyspaces(ctx context.Context, cluster string, s plan.Step) ([]kube.Result, error) {
+	var results []kube.Result
+	for _, u := range s.Objects {
+		r, err := one(e.kube.ApplyObject(ctx, s.Context, u))
+		results = append(results, r...)
+		if err != nil {
+			return results, err
+		}
+	}
+	at, err := e.schemaTarget(cluster, s.Datacenter)
+	if err != nil {
+		return results, err
+	}
+	for _, k := range s.Keyspaces {
+		to := map[string]int{}
+		for dc, f := range k.To {
+			to[dc] = int(f)
+		}
+		if _, err := e.schema.Alter(ctx, at, k.Keyspace, to); err != nil {
+			return results, fmt.Errorf("keyspace %s: %w", k.Keyspace, err)
+		}
+	}
+	e.awaitAgreement(ctx, at)
+	return results, nil
+}
+
+// awaitAgreement polls the schema versions of the coordinator's
+// datacenter until they agree, for at most Options.SchemaAgreement.
+func (e *Engine) awaitAgreement(ctx context.Context, at SchemaTarget) {
+	deadline := e.clock.Now().Add(e.opts.SchemaAgreement)
+	for {
+		v, err := e.schema.SchemaVersions(ctx, at)
+		if err == nil && v.Agree() || !e.clock.Now().Before(deadline) {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(500 * time.Millisecond):
+		}
+	}
+}
+
+// schemaTarget is the datacenter dc of the last observation, to send CQL
+// to.
+func (e *Engine) schemaTarget(cluster, dc string) (SchemaTarget, error) {
+	if e.schema == nil {
+		return SchemaTarget{}, fmt.Errorf("alter keyspaces: %w: no CQL edge (Clients.Schema)", ErrMissingClient)
+	}
+	st := e.state(cluster)
+	e.mu.Lock()
+	o, t := st.observed, st.target
+	e.mu.Unlock()
+	if o != nil && t != nil && t.Desired.Cluster != nil {
+		for _, at := range schemaTargets(t, o, dc) {
+			if at.DC == dc {
+				return at, nil
+			}
+		}
+	}
+	return SchemaTarget{}, fmt.Errorf("datacenter %s: %w (no pod IP)", dc, ErrNotObserved)
+}

@@ -1,0 +1,162 @@
+package e2e
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/apache/cassandra-gocql-driver/v2"
+
+	"github.com/ringops/ringops/reconciler/cql"
+)
+
+// ksDC is the keyspace of the datacenter scenario.
+const ksDC = "ringops_dcs"
+
+// TestRealDatacenters (#15): on real 5.0 nodes, a push that adds a
+// datacenter ends with every row written before it at LOCAL_QUORUM
+// readable at LOCAL_ONE in the new datacenter, and the new nodes' load
+// comparable to the old ones'; a push that removes it ends with nothing
+// lost in the datacenter that stays and no replication naming it.
+//
+// ringops does this only with --manage-keyspaces, off by default until
+// this scenario passes reliably: it runs with RINGOPS_E2E_KEYSPACES=1
+// (`make test-keyspaces`), not in `make test`. On real nodes so far the
+// addition passed (197 s); the removal found a bug (fixed: a decommissioned
+// node listed unreachable made the ring "busy") and was not run since.
+func TestRealDatacenters(t *testing.T) {
+	if os.Getenv("RINGOPS_E2E_KEYSPACES") == "" {
+		t.Skip("--manage-keyspaces is off by default: set RINGOPS_E2E_KEYSPACES=1 (make test-keyspaces)")
+	}
+	w := realWorld(t)
+	c := newRealCluster(t, w, "dcs")
+	dc1 := realDC{Name: "dc1", Context: "eu-west", RF: 3, Racks: []int{1, 1, 1}}
+	dc2 := realDC{Name: "dc2", Context: "us-east", RF: 3, Racks: []int{1, 1, 1}}
+	const rows = 500
+
+	apply := func(t *testing.T, limit time.Duration) {
+		t.Helper()
+		args := []string{"apply", c.dir, "--kubeconfig", w.Kubeconfig, "--wait", "-v", "--timeout", limit.String(), "--manage-keyspaces"}
+		if c.prev != "" {
+			args = append(args, "--previous", c.prev)
+		}
+		if r := ringops(t, limit+time.Minute, args...); r.code != 0 {
+			t.Fatalf("apply did not converge: exit %d", r.code)
+		}
+	}
+	readAll := func(t *testing.T, dc string) {
+		t.Helper()
+		ctx, cancel := context.WithTimeout(t.Context(), 5*time.Minute)
+		defer cancel()
+		missing, err := c.session(t, dc).Missing(ctx, ksDC, 0, rows, gocql.LocalOne)
+		if len(missing) > 0 || err != nil {
+			t.Errorf("%d of %d rows not readable at LOCAL_ONE in %s (first: %v; error: %v)",
+				len(missing), rows, dc, missing[:min(10, len(missing))], err)
+		}
+	}
+
+	t.Run("one datacenter, rows written at LOCAL_QUORUM", func(t *testing.T) {
+		writeKeyspaces(t, c, map[string]map[string]int{ksDC: {"dc1": 3}}, dc1)
+		apply(t, 15*time.Minute)
+		s := c.session(t, "dc1")
+		ctx, cancel := context.WithTimeout(t.Context(), 5*time.Minute)
+		defer cancel()
+		if err := s.CreateKeyspace(ctx, ksDC, map[string]int{"dc1": 3}); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Write(ctx, ksDC, 0, rows, gocql.LocalQuorum); err != nil {
+			t.Fatal(err)
+		}
+	})
+	t.Run("a datacenter added in one push holds the data", func(t *testing.T) {
+		writeKeyspaces(t, c, map[string]map[string]int{ksDC: {"dc1": 3, "dc2": 3}}, dc1, dc2)
+		apply(t, 30*time.Minute)
+		readAll(t, "dc2")
+		repl := replication(t, c, "dc1")
+		for _, ks := range []string{ksDC, "system_auth", "system_distributed", "system_traces"} {
+			if repl[ks].Factors["dc2"] != 3 {
+				t.Errorf("%s replicates %v, want dc2: 3", ks, repl[ks].Factors)
+			}
+		}
+		status, out := nodetoolStatus(t, c.node(t, "dcs-dc1-r1-0"))
+		oldLoad := loadBytes(status[podIP(t, c, "dc1", "dcs-dc1-r1-0")].Load)
+		for _, p := range []string{"dcs-dc2-r1-0", "dcs-dc2-r2-0", "dcs-dc2-r3-0"} {
+			if l := loadBytes(status[podIP(t, c, "dc2", p)].Load); l < oldLoad/2 {
+				t.Errorf("%s holds %s, dcs-dc1-r1-0 %s: not rebuilt?\n%s", p, status[podIP(t, c, "dc2", p)].Load,
+					status[podIP(t, c, "dc1", "dcs-dc1-r1-0")].Load, out)
+			}
+		}
+	})
+	t.Run("a datacenter removed in one push loses nothing", func(t *testing.T) {
+		dc2.Racks, dc2.RF = []int{0, 0, 0}, 0 // no keyspace replicates there any more
+		writeKeyspaces(t, c, map[string]map[string]int{ksDC: {"dc1": 3}}, dc1, dc2)
+		apply(t, 30*time.Minute)
+		readAll(t, "dc1")
+		for ks, r := range replication(t, c, "dc1") {
+			if r.ReplicatesTo("dc2") {
+				t.Errorf("%s still replicates to dc2: %v", ks, r)
+			}
+		}
+	})
+}
+
+// writeKeyspaces writes cluster.yaml with these datacenters and
+// spec.keyspaces (each datacenter's RF must be its highest factor).
+func writeKeyspaces(t *testing.T, c *realCluster, keyspaces map[string]map[string]int, dcs ...realDC) {
+	t.Helper()
+	c.write(t, "", dcs...)
+	var b strings.Builder
+	b.WriteString("  keyspaces:\n")
+	for name, f := range keyspaces {
+		b.WriteString("    - name: " + name + "\n      replication: {")
+		first := true
+		for dc, n := range f {
+			if !first {
+				b.WriteString(", ")
+			}
+			first = false
+			b.WriteString(dc + ": " + string(rune('0'+n)))
+		}
+		b.WriteString("}\n")
+	}
+	spec := filepath.Join(c.dir, "cluster.yaml")
+	f, err := os.OpenFile(spec, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := f.WriteString(b.String()); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// replication reads every keyspace's replication over CQL through the
+// nodes of dc.
+func replication(t *testing.T, c *realCluster, dc string) map[string]cql.Replication {
+	t.Helper()
+	var ips []string
+	for _, p := range c.pods(t, dc) {
+		if p.Status.PodIP != "" {
+			ips = append(ips, p.Status.PodIP)
+		}
+	}
+	cl, err := cql.New(dc, ips, cql.DefaultOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	defer cancel()
+	ks, err := cl.Keyspaces(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]cql.Replication{}
+	for _, k := range ks {
+		out[k.Name] = k.Replication
+	}
+	return out
+}
