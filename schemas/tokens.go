@@ -94,4 +94,3 @@ func imageMajor(image string) (int, bool) {
 	}
 	return n, true
 }
-

@@ -46,6 +46,7 @@ func (n *Node) checkTokenAllocation(shadow *view) error {
 		count = len(racks)
 	}
 	if count > 1 && count < rf {
+		//lint:ignore ST1005 Cassandra's own message, word for word (TokenAllocation.java)
 		return fmt.Errorf("%s: %w: Token allocation failed: the number of racks %d in datacenter %s is lower than its replication factor %d.",
 			n.cfg.name(), ErrTokenAllocation, count, n.cfg.DC, rf)
 	}
