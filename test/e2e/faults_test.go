@@ -74,7 +74,10 @@ func TestBadInputAndFaults(t *testing.T) {
 		kubeconfig, p := proxiedKubeconfig(t, w, "ap-south")
 		p.Down()
 		writeFile(t, c.Dir+"/regions/us-east/external-dns.yaml", "hostname: dc2.users.db.example.com", "hostname: dc2.users.db.example.net")
-		c.Edit(t, "      context: us-east\n", "      context: us-east\n      nodesPerRack: 2\n")
+		// A third rack of two nodes in dc2 (in two racks, Cassandra's token
+		// allocator refuses a second node).
+		c.Edit(t, "      dnsDomain: dc2.users.db.example.com\n      replicationFactor: 2\n      racks:\n        - name: r1\n        - name: r2\n",
+			"      dnsDomain: dc2.users.db.example.com\n      replicationFactor: 2\n      racks:\n        - name: r1\n        - name: r2\n        - name: r3\n          nodes: 2\n")
 		r := ringops(t, time.Minute, c.applyArgs(kubeconfig)...)
 		assert.Equal(t, 7, r.code, "exit ExitUnreachable: %s", r)
 		// The ConfigMap <cluster>-config of every region changes too: it
@@ -93,7 +96,7 @@ func TestBadInputAndFaults(t *testing.T) {
 		p.Up(t)
 		r = ringops(t, limit, c.applyArgs(kubeconfig, "--wait")...)
 		require.Equal(t, 0, r.code, "%s", r)
-		assert.Equal(t, []string{"users-dc2-r1 1 -> 2", "users-dc2-r2 1 -> 2"}, scales(r.stdout), "%s", r)
+		assert.Equal(t, []string{"users-dc2-r3 0 -> 1", "users-dc2-r3 1 -> 2"}, scales(r.stdout), "%s", r)
 		assertSecret(t, r)
 		assertHealthy(t, w, c.Dir, "users", 9)
 	})
@@ -114,20 +117,22 @@ func TestBadInputAndFaults(t *testing.T) {
 		assert.Len(t, lines(r.stdout, "[us-east] ApplyObjects ", "Service users changed"), 1, "%s", r)
 	})
 	t.Run("a node that never finishes joining times out, then resumes", func(t *testing.T) {
-		w.Sim.SetPodFaults("cassandra", "users-dc3-r1-1", cassandra.Faults{NeverFinishJoining: true})
+		// dc1's three racks grow (in dc3's two, Cassandra's token allocator
+		// refuses a second node).
+		w.Sim.SetPodFaults("cassandra", "users-dc1-r1-1", cassandra.Faults{NeverFinishJoining: true})
 		c.Edit(t, "healthTimeout: 30m", "healthTimeout: 5s",
-			"      replicationFactor: 2\n      # A smaller region", "      nodesPerRack: 2\n      replicationFactor: 2\n      # A smaller region")
+			"      context: eu-west\n", "      context: eu-west\n      nodesPerRack: 2\n")
 		r := ringops(t, limit, c.applyArgs(w.Kubeconfig, "--wait")...)
 		assert.Equal(t, 6, r.code, "exit ExitTimeout: %s", r)
-		assert.Equal(t, []string{"users-dc3-r1 1 -> 2"}, scales(r.stdout), "%s", r)
+		assert.Equal(t, []string{"users-dc1-r1 1 -> 2"}, scales(r.stdout), "%s", r)
 		assert.Contains(t, r.stdout, "waiting: HealthTimeout: ", "%s", r)
 		assert.Contains(t, r.stdout, "more than healthTimeout 5s", "%s", r)
 
-		w.Sim.SetPodFaults("cassandra", "users-dc3-r1-1", cassandra.Faults{})
+		w.Sim.SetPodFaults("cassandra", "users-dc1-r1-1", cassandra.Faults{})
 		r = ringops(t, limit, c.applyArgs(w.Kubeconfig, "--wait")...)
 		require.Equal(t, 0, r.code, "%s", r)
-		assert.Equal(t, []string{"users-dc3-r2 1 -> 2"}, scales(r.stdout), "the join in flight is not repeated: %s", r)
-		assertHealthy(t, w, c.Dir, "users", 11)
+		assert.Equal(t, []string{"users-dc1-r2 1 -> 2", "users-dc1-r3 1 -> 2"}, scales(r.stdout), "the join in flight is not repeated: %s", r)
+		assertHealthy(t, w, c.Dir, "users", 12)
 	})
 }
 
