@@ -63,18 +63,18 @@ const spec = "clusters/orders/cluster.yaml"
 // commits, the plan of the second as a PR comment, exit 1.
 func TestPlanMarkdownOfTwoCommits(t *testing.T) {
 	g := newGitRepo(t)
-	g.edit(spec, "image: cassandra:4.1.5", "image: cassandra:4.1.6")
+	g.edit(spec, "image: cassandra:5.0.9", "image: cassandra:5.0.10")
 	g.commit("bump cassandra")
 
 	code, out, errs := ringops(t, "plan", "--base", "HEAD~1", "--format", "markdown", g.dir)
 	require.Equal(t, ExitChanges, code, errs)
 	assert.True(t, strings.HasPrefix(out, "### ringops plan: orders: 7 restarts\n"), out[:min(len(out), 200)])
 	assert.Contains(t, out, "Base `HEAD~1` (`")
-	assert.Contains(t, out, "- image cassandra:4.1.5 → cassandra:4.1.6: rolling restart of 7 nodes in 7 racks, one node at a time: eu-west dc1 r1, r2, r3, then us-east dc2 r1, r2, then ap-south dc3 r1, r2\n")
+	assert.Contains(t, out, "- image cassandra:5.0.9 → cassandra:5.0.10: rolling restart of 7 nodes in 7 racks, one node at a time: eu-west dc1 r1, r2, r3, then us-east dc2 r1, r2, then ap-south dc3 r1, r2\n")
 	for _, region := range []string{"eu-west: 3 objects changed", "us-east: 2 objects changed", "ap-south: 2 objects changed"} {
 		assert.Contains(t, out, "<details><summary>"+region+"</summary>\n\n```diff\n")
 	}
-	assert.Contains(t, out, "-        image: cassandra:4.1.5\n+        image: cassandra:4.1.6\n")
+	assert.Contains(t, out, "-        image: cassandra:5.0.9\n+        image: cassandra:5.0.10\n")
 	assert.Less(t, strings.Index(out, "eu-west: 3 objects"), strings.Index(out, "us-east: 2 objects"), "seed region first")
 }
 

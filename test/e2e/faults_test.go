@@ -48,7 +48,7 @@ func TestBadInputAndFaults(t *testing.T) {
 	})
 	t.Run("an unsafe change applies nothing", func(t *testing.T) {
 		bad := c.Fork(t)
-		bad.Edit(t, "        - name: r3\n", "        - name: r4\n", "image: cassandra:4.1.5", "image: cassandra:4.1.6")
+		bad.Edit(t, "        - name: r3\n", "        - name: r4\n", "image: cassandra:5.0.9", "image: cassandra:5.0.10")
 		before := liveVersions(t, w, "users")
 		r := ringops(t, time.Minute, bad.applyArgs(w.Kubeconfig, "--wait", "-v")...)
 		assert.Equal(t, 2, r.code, "%s", r)

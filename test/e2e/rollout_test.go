@@ -113,7 +113,7 @@ func scaleDown(t *testing.T, s *scenario) {
 
 func imageChange(t *testing.T, s *scenario) {
 	s.m.Reset()
-	s.dir.Edit(t, "image: cassandra:4.1.5", "image: cassandra:4.1.6")
+	s.dir.Edit(t, "image: cassandra:5.0.9", "image: cassandra:5.0.10")
 	r := ringops(t, limit, s.dir.applyArgs(s.w.Kubeconfig, "--wait")...)
 	require.Equal(t, 0, r.code, "%s", r)
 	restarts := restarted(r.stdout)
@@ -123,7 +123,7 @@ func imageChange(t *testing.T, s *scenario) {
 	assertRecreatedOnce(t, s.m, 8)
 	assertCalm(t, s.m)
 	assertHealthy(t, s.w, s.dir.Dir, "orders", 8)
-	assertImage(t, s.w, "orders", "cassandra:4.1.6")
+	assertImage(t, s.w, "orders", "cassandra:5.0.10")
 }
 
 func newDatacenter(t *testing.T, s *scenario) {
