@@ -150,7 +150,7 @@ func (w *simWorld) mutateTopology(s simSpec) simSpec {
 		n.image++
 		// An upgrade across release series, one at a time: an operator
 		// never starts the next while nodes still run the one before.
-		if n.series < len(simSeries)-1 && w.ops.Intn(3) == 0 && len(w.groundSeries()) <= 1 {
+		if n.series < len(simSeries)-1 && w.ops.Intn(3) == 0 && len(w.podSeries()) <= 1 {
 			n.series, n.image = n.series+1, 1
 		}
 	case 4:
@@ -199,6 +199,25 @@ func (w *simWorld) mutateTopology(s simSpec) simSpec {
 		}
 	}
 	return n
+}
+
+// podSeries is the release series every pod runs or will run: a node's
+// own, or for a pod whose container has not started yet (Pending, killed
+// before its first start) its template's. An operator waits for all of
+// them before the next series, not only for the running nodes.
+func (w *simWorld) podSeries() []string {
+	seen := map[string]bool{}
+	for _, rn := range w.regionNames() {
+		for _, p := range w.regions[rn].pods {
+			switch {
+			case p.node == nil:
+				seen[releaseOf(p.tmpl)] = true
+			case p.node.mode != "DECOMMISSIONED":
+				seen[p.node.release] = true
+			}
+		}
+	}
+	return sortedKeys(seen)
 }
 
 // tick observes, plans, executes and lets the world move on.
