@@ -193,15 +193,16 @@ func TestEngineDecommissionsThroughASerialAgent(t *testing.T) {
 	w := sharedWorld(t)
 	l := newLive(t, w, Options{})
 	two := int32(2)
-	src := smallSource(t, "serial", schemas.Rack{Name: "r1", Nodes: &two}, schemas.Rack{Name: "r2", Nodes: &two})
+	one := int32(1)
+	// Three racks: in two, Cassandra's token allocator refuses a second node.
+	src := smallSource(t, "serial", schemas.Rack{Name: "r1", Nodes: &two}, schemas.Rack{Name: "r2", Nodes: &one}, schemas.Rack{Name: "r3", Nodes: &one})
 	tg := l.prepare(t.Context(), src)
 	require.NoError(t, tg.Desired.Invalid)
 	l.converge(t, tg, 5*time.Minute)
 
-	leaver := "serial-dc1-r2-1"
+	leaver := "serial-dc1-r1-1"
 	w.Sim.SetPodFaults("cassandra", leaver, cassandra.Faults{SerialJolokia: true, DecommissionTime: 35 * time.Second})
-	one := int32(1)
-	src = smallSource(t, "serial", schemas.Rack{Name: "r1", Nodes: &two}, schemas.Rack{Name: "r2", Nodes: &one})
+	src = smallSource(t, "serial", schemas.Rack{Name: "r1", Nodes: &one}, schemas.Rack{Name: "r2", Nodes: &one}, schemas.Rack{Name: "r3", Nodes: &one})
 	tg = l.prepare(t.Context(), src)
 	require.NoError(t, tg.Desired.Invalid)
 	l.converge(t, tg, 5*time.Minute)

@@ -17,7 +17,10 @@ func seedSpec(t *testing.T, seeds int, dcs ...[]int) *schemas.CassandraCluster {
 	t.Helper()
 	var b strings.Builder
 	b.WriteString("apiVersion: ringops.dev/v1alpha1\nkind: CassandraCluster\nmetadata: {name: c, namespace: ns}\n")
+	// Token allocation for 2 replicas: two-rack datacenters may then hold
+	// several nodes a rack (with the image's 3, Cassandra refuses them).
 	b.WriteString("spec:\n  image: cassandra:4.1.5\n  storage: {size: 1Gi}\n")
+	b.WriteString("  config: {cassandra-yaml: {allocate_tokens_for_local_replication_factor: 2}}\n")
 	b.WriteString("  seedsPerDatacenter: " + itoa(seeds) + "\n  datacenters:\n")
 	for i, racks := range dcs {
 		dc := "dc" + itoa(i+1)

@@ -89,16 +89,16 @@ func TestGoldenOrderIsThePlanners(t *testing.T) {
 // order (the last rack on a tie, through its test hook) changes what
 // `ringops plan` says, with no change to review.
 func TestPlantedPlannerOrderChangesThePlan(t *testing.T) {
-	const dc1 = "payments-dc1-r1-0, payments-dc1-r2-0, payments-dc1-r1-1, payments-dc1-r2-1"
-	const planted = "payments-dc1-r1-0, payments-dc1-r2-0, payments-dc1-r2-1, payments-dc1-r1-1"
+	const dc1 = "payments-dc1-r1-0, payments-dc1-r2-0, payments-dc1-r3-0, payments-dc1-r1-1, payments-dc1-r2-1, payments-dc1-r3-1"
+	const planted = "payments-dc1-r1-0, payments-dc1-r2-0, payments-dc1-r3-0, payments-dc1-r3-1, payments-dc1-r2-1, payments-dc1-r1-1"
 	before := string(comparePair(t, "new-cluster").Text())
-	assert.Contains(t, before, "4 bootstraps first, one at a time: "+dc1+"\n")
+	assert.Contains(t, before, "6 bootstraps first, one at a time: "+dc1+"\n")
 
 	restore := plan.PlantGrowOrderForTest()
 	defer restore()
 	after := string(comparePair(t, "new-cluster").Text())
 	restore()
-	assert.Contains(t, after, "4 bootstraps first, one at a time: "+planted+"\n")
+	assert.Contains(t, after, "6 bootstraps first, one at a time: "+planted+"\n")
 	assert.NotContains(t, after, dc1)
 	assert.Equal(t, before, string(comparePair(t, "new-cluster").Text()), "the planner's own order again")
 }

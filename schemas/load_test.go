@@ -25,7 +25,7 @@ spec:
   rollout: {healthTimeout: 30m, settle: 10s, paused: false, windows: [{schedule: "0 1 * * *", duration: 4h}]}
   datacenters:
     - {name: dc1, context: eu-west, racks: [{name: r1}, {name: r2}, {name: r3}]}
-    - {name: dc2, context: us-east, nodesPerRack: 2, racks: [{name: r1}, {name: r2}]}
+    - {name: dc2, context: us-east, nodesPerRack: 2, racks: [{name: r1}, {name: r2}, {name: r3}]}
 `
 
 // writeFile writes a file in a fresh temporary directory.
@@ -67,8 +67,8 @@ func TestLoadExample(t *testing.T) {
 	if got := c.StatefulSetName("dc2", "r2"); got != "orders-dc2-r2" {
 		t.Errorf("StatefulSetName = %s", got)
 	}
-	if n := c.Spec.Datacenters[1].DatacenterNodes(); n != 4 {
-		t.Errorf("dc2 has %d nodes, want 4 (2 racks x nodesPerRack 2)", n)
+	if n := c.Spec.Datacenters[1].DatacenterNodes(); n != 6 {
+		t.Errorf("dc2 has %d nodes, want 6 (3 racks x nodesPerRack 2)", n)
 	}
 	if got := fmt.Sprint(c.Contexts()); got != "[eu-west us-east]" {
 		t.Errorf("Contexts() = %s", got)

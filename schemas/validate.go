@@ -146,6 +146,7 @@ func (v *validator) datacenter(p string, dc *Datacenter) {
 		v.resources(p+".resources", dc.Resources)
 	}
 	v.racks(p, dc)
+	v.tokenAllocation(p, dc)
 }
 
 func (v *validator) replication(p string, dc *Datacenter) {

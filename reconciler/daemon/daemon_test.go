@@ -275,7 +275,7 @@ func TestNewRevisionWaitsForTheStepInFlight(t *testing.T) {
 	w.engine.mu.Unlock()
 	first := w.push("first", nil)
 	require.Equal(t, first, <-w.engine.entered)
-	second := w.push("second", editSpec(t, "image: cassandra:4.1.5", "image: cassandra:4.1.6"))
+	second := w.push("second", editSpec(t, "image: cassandra:5.0.9", "image: cassandra:5.0.10"))
 	time.Sleep(300 * time.Millisecond) // give a wrong implementation the time to take it
 	require.NotContains(t, w.engine.events(), "prepare "+short(second), "a new revision was taken while a step was in flight")
 	close(hold)
@@ -486,7 +486,7 @@ func TestWaitsAreCutOnlyByANewRevision(t *testing.T) {
 	}
 	w.push("first", nil)
 	require.Eventually(t, func() bool { return waits() == 1 }, 10*time.Second, 10*time.Millisecond)
-	w.push("second", editSpec(t, "image: cassandra:4.1.5", "image: cassandra:4.1.6"))
+	w.push("second", editSpec(t, "image: cassandra:5.0.9", "image: cassandra:5.0.10"))
 	require.Eventually(t, func() bool { return waits() == 2 }, 10*time.Second, 10*time.Millisecond)
 	time.Sleep(300 * time.Millisecond)
 	require.Equal(t, 2, waits(), "a wait was cut short without a new revision")

@@ -41,6 +41,12 @@ type simDC struct {
 	racks     int
 }
 
+// allocatable is false for the shapes Cassandra's token allocator refuses
+// (allocate_tokens_for_local_replication_factor 3, schemas/tokens.go): two
+// racks with more than one node each. The generators make only the others;
+// a change to such a shape is refused by validation anyway.
+func (d simDC) allocatable() bool { return d.racks != 2 || d.nodes <= 1 }
+
 func (s simSpec) cluster() *schemas.CassandraCluster {
 	c := &schemas.CassandraCluster{APIVersion: schemas.APIVersion, Kind: schemas.Kind,
 		Metadata: schemas.ObjectMeta{Name: "orders", Namespace: "cassandra"}}
@@ -135,12 +141,16 @@ func (w *simWorld) mutateTopology(s simSpec) simSpec {
 		if i == 0 {
 			lo = 1
 		}
-		n.dcs[i].nodes = max(lo, min(4, n.dcs[i].nodes+int32(w.rng.Intn(3))-1))
+		d := n.dcs[i]
+		d.nodes = max(lo, min(4, d.nodes+int32(w.rng.Intn(3))-1))
+		if d.allocatable() {
+			n.dcs[i] = d
+		}
 	case 3, 13: // seed lists no longer roll racks: image bumps make the rolls
 		n.image++
 		// An upgrade across release series, one at a time: an operator
 		// never starts the next while nodes still run the one before.
-		if n.series < len(simSeries)-1 && w.ops.Intn(3) == 0 && len(w.groundSeries()) <= 1 {
+		if n.series < len(simSeries)-1 && w.ops.Intn(3) == 0 && len(w.podSeries()) <= 1 {
 			n.series, n.image = n.series+1, 1
 		}
 	case 4:
@@ -148,12 +158,19 @@ func (w *simWorld) mutateTopology(s simSpec) simSpec {
 	case 5:
 		if len(n.dcs) < 3 {
 			k := len(n.dcs) + 1
-			n.dcs = append(n.dcs, simDC{name: fmt.Sprintf("dc%d", k), ctx: fmt.Sprintf("region-%d", k),
-				nodes: int32(1 + w.rng.Intn(2)), racks: 1 + w.rng.Intn(3)})
+			d := simDC{name: fmt.Sprintf("dc%d", k), ctx: fmt.Sprintf("region-%d", k),
+				nodes: int32(1 + w.rng.Intn(2)), racks: 1 + w.rng.Intn(3)}
+			if !d.allocatable() {
+				d.racks = 3
+			}
+			n.dcs = append(n.dcs, d)
 		}
 	case 6:
 		if n.dcs[i].racks < 3 {
 			n.dcs[i].racks++
+			if !n.dcs[i].allocatable() {
+				n.dcs[i].racks = 3 // two racks added at once
+			}
 		}
 	case 7:
 		for j := len(n.dcs) - 1; j > 0; j-- {
@@ -182,6 +199,25 @@ func (w *simWorld) mutateTopology(s simSpec) simSpec {
 		}
 	}
 	return n
+}
+
+// podSeries is the release series every pod runs or will run: a node's
+// own, or for a pod whose container has not started yet (Pending, killed
+// before its first start) its template's. An operator waits for all of
+// them before the next series, not only for the running nodes.
+func (w *simWorld) podSeries() []string {
+	seen := map[string]bool{}
+	for _, rn := range w.regionNames() {
+		for _, p := range w.regions[rn].pods {
+			switch {
+			case p.node == nil:
+				seen[releaseOf(p.tmpl)] = true
+			case p.node.mode != "DECOMMISSIONED":
+				seen[p.node.release] = true
+			}
+		}
+	}
+	return sortedKeys(seen)
 }
 
 // tick observes, plans, executes and lets the world move on.
@@ -313,6 +349,11 @@ func scenario(t *testing.T, seed int64, chaosTicks, convergeTicks int, seen map[
 		nodes: int32(1 + w.rng.Intn(3)), racks: 1 + w.rng.Intn(3)}}}
 	if w.rng.Intn(2) == 0 {
 		spec.dcs = append(spec.dcs, simDC{name: "dc2", ctx: "region-2", nodes: int32(1 + w.rng.Intn(2)), racks: 1 + w.rng.Intn(2)})
+	}
+	for i, d := range spec.dcs {
+		if !d.allocatable() {
+			spec.dcs[i].nodes = 1 // two racks: one node each
+		}
 	}
 	w.ksSpec(&spec, false) // #15
 	if !w.accept(spec) {

@@ -87,10 +87,18 @@ func startSimRing(t testing.TB, spec ringSpec) *simRing {
 			r.start(n, seeds)
 		}
 	}
-	for _, n := range r.nodes {
-		if !contains(seeds, n.IP) {
-			r.start(n, seeds)
-			r.waitMode(n.Pod, "NORMAL")
+	// The others as ringops grows a datacenter: ordinal 0 of every rack,
+	// then ordinal 1, ... (Cassandra's token allocator refuses a node
+	// joining a rack that has one while its datacenter has two racks).
+	for d := 1; d <= spec.DCs; d++ {
+		for o := 0; o < spec.PerRack; o++ {
+			for rk := 1; rk <= spec.Racks; rk++ {
+				n := r.nodes[((d-1)*spec.Racks+rk-1)*spec.PerRack+o]
+				if !contains(seeds, n.IP) {
+					r.start(n, seeds)
+					r.waitMode(n.Pod, "NORMAL")
+				}
+			}
 		}
 	}
 	return r

@@ -35,7 +35,7 @@ func (r *simRing) restartOn(pod, release string) {
 func TestSimDecommissionWithASerialAgent(t *testing.T) {
 	o := fastSimOptions()
 	o.DecommissionTime = 2 * time.Second
-	r := startSimRing(t, ringSpec{DCs: 1, Racks: 2, PerRack: 2, Options: o})
+	r := startSimRing(t, ringSpec{DCs: 1, Racks: 3, PerRack: 2, Options: o})
 	c := newClient(nil, 300*time.Millisecond)
 	waitResult(t, c, ring.Expected{Nodes: r.nodes}, "healthy", func(res ring.Result) bool { return res.Healthy })
 	leaver := r.nodes[len(r.nodes)-1]
@@ -70,7 +70,7 @@ func TestSimDecommissionRetries(t *testing.T) {
 		t.Run(release, func(t *testing.T) {
 			o := fastSimOptions()
 			o.ReleaseVersion = release
-			r := startSimRing(t, ringSpec{DCs: 1, Racks: 2, PerRack: 2, Options: o})
+			r := startSimRing(t, ringSpec{DCs: 1, Racks: 3, PerRack: 2, Options: o})
 			c := newClient(nil, 2*time.Second)
 			exp := ring.Expected{Nodes: r.nodes}
 			waitResult(t, c, exp, "healthy", func(res ring.Result) bool { return res.Healthy })

@@ -311,12 +311,12 @@ func TestSimSchemaDisagreement(t *testing.T) {
 func TestSimDecommission(t *testing.T) {
 	o := fastSimOptions()
 	o.ReleaseVersion = "4.1.5"
-	r := startSimRing(t, ringSpec{DCs: 2, Racks: 2, PerRack: 2, Options: o})
+	r := startSimRing(t, ringSpec{DCs: 2, Racks: 3, PerRack: 2, Options: o})
 	c := newClient(nil, 2*time.Second)
 	waitResult(t, c, ring.Expected{Nodes: r.nodes}, "healthy", func(res ring.Result) bool { return res.Healthy })
 	d := ring.NewOperations(c, ring.OperationOptions{})
 
-	leaver := r.nodes[len(r.nodes)-1] // orders-dc2-r2-1
+	leaver := r.nodes[len(r.nodes)-1] // orders-dc2-r3-1
 	r.procs[leaver.Pod].FailDecommission(true)
 	if err := d.Decommission(context.Background(), leaver); !errors.Is(err, ring.ErrDecommissionFailed) {
 		t.Fatalf("failing decommission: got %v", err)

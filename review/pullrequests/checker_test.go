@@ -35,7 +35,7 @@ func newWorld(t *testing.T) *world {
 	w := &world{repo: r, files: files, heads: map[int]string{}}
 	w.main = r.commit("", files, "the example clusters")
 	r.setRef("refs/heads/main", w.main)
-	w.push(1, r.commit(w.main, edit(t, files, rackOverride, "nodes: 2"), "grow dc3 r2 to 2 nodes"))
+	w.push(1, r.commit(w.main, edit(t, files, rackOverride, "nodes: 2"), "grow dc1 r3 to 2 nodes"))
 	w.push(2, r.commit(w.main, edit(t, files, dc2, "    - name: dc4\n"), "rename dc2"))
 	w.push(10, r.commit(w.main, map[string]string{clusterFile: files[clusterFile] + "# reviewed\n"}, "a comment"))
 	w.push(4, w.main)

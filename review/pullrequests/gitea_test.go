@@ -69,9 +69,9 @@ func TestPullRequestsOnGitea(t *testing.T) {
 	repo := srv.CreateRepo(t, "clusters")
 	files := exampleFiles(t)
 	main := srv.Push(t, repo, files, "the example clusters")
-	grow := srv.PushBranch(t, repo, "grow-dc3-r2", edit(t, files, rackOverride, "nodes: 2"), "grow dc3 r2 to 2 nodes")
+	grow := srv.PushBranch(t, repo, "grow-dc1-r3", edit(t, files, rackOverride, "nodes: 2"), "grow dc1 r3 to 2 nodes")
 	rename := srv.PushBranch(t, repo, "rename-dc2", edit(t, files, dc2, "    - name: dc4\n"), "rename dc2 to dc4")
-	srv.OpenPull(t, repo, "grow-dc3-r2", "main", "Grow dc3 r2")
+	srv.OpenPull(t, repo, "grow-dc1-r3", "main", "Grow dc1 r3")
 	renamePR := srv.OpenPull(t, repo, "rename-dc2", "main", "Rename dc2")
 
 	o := git.DefaultOptions()

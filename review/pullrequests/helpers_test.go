@@ -26,7 +26,8 @@ import (
 const (
 	clusterFile = "clusters/orders/cluster.yaml"
 	// rackOverride is commented out in the example: uncommenting it grows
-	// rack r2 of dc3 (ap-south) from 1 node to 2.
+	// rack r3 of dc1 (eu-west) from 1 node to 2 (three racks: Cassandra's
+	// token allocator takes a second node in a rack).
 	rackOverride = "# nodes: 2                  # a rack can override nodesPerRack"
 	dc2          = "    - name: dc2\n"
 )

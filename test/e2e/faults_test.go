@@ -49,7 +49,7 @@ func TestBadInputAndFaults(t *testing.T) {
 	})
 	t.Run("an unsafe change applies nothing", func(t *testing.T) {
 		bad := c.Fork(t)
-		bad.Edit(t, "        - name: r3\n", "        - name: r4\n", "image: cassandra:4.1.5", "image: cassandra:4.1.6")
+		bad.Edit(t, "        - name: r3\n", "        - name: r4\n", "image: cassandra:5.0.9", "image: cassandra:5.0.10")
 		before := liveVersions(t, w, "users")
 		r := harness.Ringops(t, time.Minute, bad.applyArgs(w.Kubeconfig, "--wait", "-v")...)
 		assert.Equal(t, 2, r.Code, "%s", r)
@@ -75,7 +75,10 @@ func TestBadInputAndFaults(t *testing.T) {
 		kubeconfig, p := proxiedKubeconfig(t, w, "ap-south")
 		p.Down()
 		writeFile(t, c.Dir+"/regions/us-east/external-dns.yaml", "hostname: dc2.users.db.example.com", "hostname: dc2.users.db.example.net")
-		c.Edit(t, "      context: us-east\n", "      context: us-east\n      nodesPerRack: 2\n")
+		// A third rack of two nodes in dc2 (in two racks, Cassandra's token
+		// allocator refuses a second node).
+		c.Edit(t, "      dnsDomain: dc2.users.db.example.com\n      replicationFactor: 2\n      racks:\n        - name: r1\n        - name: r2\n",
+			"      dnsDomain: dc2.users.db.example.com\n      replicationFactor: 2\n      racks:\n        - name: r1\n        - name: r2\n        - name: r3\n          nodes: 2\n")
 		r := harness.Ringops(t, time.Minute, c.applyArgs(kubeconfig)...)
 		assert.Equal(t, 7, r.Code, "exit ExitUnreachable: %s", r)
 		// The ConfigMap <cluster>-config of every region changes too: it
@@ -94,7 +97,7 @@ func TestBadInputAndFaults(t *testing.T) {
 		p.Up(t)
 		r = harness.Ringops(t, limit, c.applyArgs(kubeconfig, "--wait")...)
 		require.Equal(t, 0, r.Code, "%s", r)
-		assert.Equal(t, []string{"users-dc2-r1 1 -> 2", "users-dc2-r2 1 -> 2"}, scales(r.Stdout), "%s", r)
+		assert.Equal(t, []string{"users-dc2-r3 0 -> 1", "users-dc2-r3 1 -> 2"}, scales(r.Stdout), "%s", r)
 		assertSecret(t, r)
 		assertHealthy(t, w, c.Dir, "users", 9)
 	})
@@ -115,20 +118,22 @@ func TestBadInputAndFaults(t *testing.T) {
 		assert.Len(t, harness.Lines(r.Stdout, "[us-east] ApplyObjects ", "Service users changed"), 1, "%s", r)
 	})
 	t.Run("a node that never finishes joining times out, then resumes", func(t *testing.T) {
-		w.Sim.SetPodFaults("cassandra", "users-dc3-r1-1", cassandra.Faults{NeverFinishJoining: true})
+		// dc1's three racks grow (in dc3's two, Cassandra's token allocator
+		// refuses a second node).
+		w.Sim.SetPodFaults("cassandra", "users-dc1-r1-1", cassandra.Faults{NeverFinishJoining: true})
 		c.Edit(t, "healthTimeout: 30m", "healthTimeout: 5s",
-			"      replicationFactor: 2\n      # A smaller region", "      nodesPerRack: 2\n      replicationFactor: 2\n      # A smaller region")
+			"      context: eu-west\n", "      context: eu-west\n      nodesPerRack: 2\n")
 		r := harness.Ringops(t, limit, c.applyArgs(w.Kubeconfig, "--wait")...)
 		assert.Equal(t, 6, r.Code, "exit ExitTimeout: %s", r)
-		assert.Equal(t, []string{"users-dc3-r1 1 -> 2"}, scales(r.Stdout), "%s", r)
+		assert.Equal(t, []string{"users-dc1-r1 1 -> 2"}, scales(r.Stdout), "%s", r)
 		assert.Contains(t, r.Stdout, "waiting: HealthTimeout: ", "%s", r)
 		assert.Contains(t, r.Stdout, "more than healthTimeout 5s", "%s", r)
 
-		w.Sim.SetPodFaults("cassandra", "users-dc3-r1-1", cassandra.Faults{})
+		w.Sim.SetPodFaults("cassandra", "users-dc1-r1-1", cassandra.Faults{})
 		r = harness.Ringops(t, limit, c.applyArgs(w.Kubeconfig, "--wait")...)
 		require.Equal(t, 0, r.Code, "%s", r)
-		assert.Equal(t, []string{"users-dc3-r2 1 -> 2"}, scales(r.Stdout), "the join in flight is not repeated: %s", r)
-		assertHealthy(t, w, c.Dir, "users", 11)
+		assert.Equal(t, []string{"users-dc1-r2 1 -> 2", "users-dc1-r3 1 -> 2"}, scales(r.Stdout), "the join in flight is not repeated: %s", r)
+		assertHealthy(t, w, c.Dir, "users", 12)
 	})
 }
 

@@ -130,7 +130,7 @@ func giteaWebhookPush(t *testing.T, s *giteaScenario) {
 	// Two nodes more in one rack: two bootstraps, the settle time (10s)
 	// between them, so that the rollout lasts long enough to be seen.
 	edit := specEdit(t, s.r.repo, tillsSpec, "          # nodes: 2", "          nodes: 3")
-	s.second = s.r.g.Push(t, s.r.repo, edit, "tills: two more nodes in ap-south's rack r2")
+	s.second = s.r.g.Push(t, s.r.repo, edit, "tills: two more nodes in eu-west's rack r3")
 	pushed := time.Now()
 	harness.WaitFor(t, time.Minute, "the webhook's poll taking the commit (the next timed poll is an hour away)", func() error {
 		if c := d.MustClusters(t).Source.Commit; c != s.second {
@@ -142,19 +142,19 @@ func giteaWebhookPush(t *testing.T, s *giteaScenario) {
 	assert.Equal(t, hooks+1, d.Metric(t, "ringops_webhooks_total"), "Gitea's push webhook, verified")
 	assert.Equal(t, polls+1, d.Metric(t, "ringops_git_polls_total"), "one poll, the webhook's")
 	waitConverged(t, s.w, d, "tills", s.second, 9, limit)
-	assert.Equal(t, []string{"tills-dc3-r2 1 -> 2", "tills-dc3-r2 2 -> 3"}, scales(d.StepsSince(mark)))
+	assert.Equal(t, []string{"tills-dc1-r3 1 -> 2", "tills-dc1-r3 2 -> 3"}, scales(d.StepsSince(mark)))
 
 	all := s.r.waitStatuses(t, s.second, tillsStates("success"))
-	logStatuses(t, fmt.Sprintf("tills: two nodes added to ap-south's rack r2, commit %.7s", s.second), all)
+	logStatuses(t, fmt.Sprintf("tills: two nodes added to eu-west's rack r3, commit %.7s", s.second), all)
 	seqs := byContext(all)
 	for c := range tillsStates("success") {
 		assertEndsIn(t, c, seqs[c], "success")
 	}
-	for _, c := range []string{"ringops", "ringops/tills/ap-south"} {
+	for _, c := range []string{"ringops", "ringops/tills/eu-west"} {
 		assertPendingThen(t, c, seqs[c], "success")
 	}
-	apSouth := seqs["ringops/tills/ap-south"]
-	assert.Equal(t, fmt.Sprintf("ap-south: 4 nodes UN, ring healthy at %.7s", s.second), apSouth[len(apSouth)-1].Description)
+	euWest := seqs["ringops/tills/eu-west"]
+	assert.Equal(t, fmt.Sprintf("eu-west: 5 nodes UN, ring healthy at %.7s", s.second), euWest[len(euWest)-1].Description)
 	old := s.r.statuses(t, s.first)
 	assert.Len(t, old, onFirst, "nothing more posted on the older commit")
 	assert.Equal(t, tillsStates("success"), latest(old), "the older commit: nothing left pending")
@@ -185,8 +185,8 @@ func giteaRefusedPush(t *testing.T, s *giteaScenario) {
 
 	assert.Empty(t, d.StepsSince(mark), "no step on a refused revision")
 	assert.Equal(t, live, liveVersions(t, s.w, "tills"), "nothing written")
-	n, _ := replicas(t.Context(), s.w, "ap-south", "tills-dc3-r2")
-	assert.Equal(t, int32(3), n, "tills-dc3-r2 keeps its replicas")
+	n, _ := replicas(t.Context(), s.w, "eu-west", "tills-dc1-r3")
+	assert.Equal(t, int32(3), n, "tills-dc1-r3 keeps its replicas")
 	n, _ = replicas(t.Context(), s.w, "ap-south", "tills-dc4-r1")
 	assert.Equal(t, int32(-1), n, "no StatefulSet for dc4")
 	assert.Len(t, s.r.statuses(t, s.second), onSecond, "the commit before keeps its statuses")

@@ -191,8 +191,8 @@ func (s *propSpec) mutate(rng *rand.Rand) string {
 		d := rng.IntN(2)
 		r := rng.IntN(len(s.racks[d]))
 		switch rng.IntN(6) {
-		case 0:
-			if s.racks[d][r] < 2 {
+		case 0: // not in two racks: Cassandra's token allocator refuses a second node there
+			if s.racks[d][r] < 2 && len(s.racks[d]) != 2 {
 				s.racks[d][r]++
 				return fmt.Sprintf("scale dc%d-r%d up to %d", d+1, r+1, s.racks[d][r])
 			}

@@ -43,7 +43,7 @@ func TestResumeAfterKill(t *testing.T) {
 	assertHealthy(t, w, c.Dir, "carts", 7)
 
 	m.Reset()
-	c.Edit(t, "image: cassandra:4.1.5", "image: cassandra:4.1.6")
+	c.Edit(t, "image: cassandra:5.0.9", "image: cassandra:5.0.10")
 	outs = killRepeatedly(t, rng, c.applyArgs(w.Kubeconfig, "--wait"), 12)
 	final = harness.Ringops(t, limit, c.applyArgs(w.Kubeconfig, "--wait")...)
 	require.Equal(t, 0, final.Code, "%s", final)
@@ -52,7 +52,7 @@ func TestResumeAfterKill(t *testing.T) {
 	assertRecreatedOnce(t, m, 7)
 	assertCalm(t, m)
 	assertHealthy(t, w, c.Dir, "carts", 7)
-	assertImage(t, w, "carts", "cassandra:4.1.6")
+	assertImage(t, w, "carts", "cassandra:5.0.10")
 }
 
 // killRepeatedly runs ringops n times, each killed with SIGKILL after a

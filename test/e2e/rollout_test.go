@@ -86,17 +86,20 @@ func scaleUp(t *testing.T, s *scenario) {
 	require.Equal(t, 0, r.Code, "%s", r)
 	assert.Equal(t, 0, writes(t, r), "the pace of the rollout is not rendered: nothing to write\n%s", r)
 
-	s.dir.Edit(t, "      context: us-east\n", "      context: us-east\n      nodesPerRack: 2\n")
+	// A third rack of two nodes: in two racks, Cassandra's token allocator
+	// refuses a second node.
+	s.dir.Edit(t, "      dnsDomain: dc2.orders.db.example.com\n      replicationFactor: 2\n      racks:\n        - name: r1\n        - name: r2\n",
+		"      dnsDomain: dc2.orders.db.example.com\n      replicationFactor: 2\n      racks:\n        - name: r1\n        - name: r2\n        - name: r3\n          nodes: 2\n")
 	r = harness.Ringops(t, limit, s.dir.applyArgs(s.w.Kubeconfig, "--wait")...)
 	require.Equal(t, 0, r.Code, "%s", r)
-	assert.Equal(t, []string{"orders-dc2-r1 1 -> 2", "orders-dc2-r2 1 -> 2"}, scales(r.Stdout), "%s", r)
+	assert.Equal(t, []string{"orders-dc2-r3 0 -> 1", "orders-dc2-r3 1 -> 2"}, scales(r.Stdout), "%s", r)
 	assertCalm(t, s.m)
 	assertHealthy(t, s.w, s.dir.Dir, "orders", 9)
 }
 
 func scaleDown(t *testing.T, s *scenario) {
 	s.dir.Edit(t, "      replicationFactor: 2\n      # A smaller region", "      replicationFactor: 1\n      # A smaller region",
-		"        - name: r2\n          # nodes: 2", "        - name: r2\n          nodes: 0")
+		"add a third rack first.\n      racks:\n        - name: r1\n        - name: r2\n", "add a third rack first.\n      racks:\n        - name: r1\n        - name: r2\n          nodes: 0\n")
 	r := harness.Ringops(t, limit, s.dir.applyArgs(s.w.Kubeconfig, "--wait")...)
 	require.Equal(t, 0, r.Code, "%s", r)
 	require.Len(t, harness.Lines(r.Stdout, "Decommission orders-dc3-r2 node orders-dc3-r2-0"), 1, "%s", r)
@@ -111,17 +114,17 @@ func scaleDown(t *testing.T, s *scenario) {
 
 func imageChange(t *testing.T, s *scenario) {
 	s.m.Reset()
-	s.dir.Edit(t, "image: cassandra:4.1.5", "image: cassandra:4.1.6")
+	s.dir.Edit(t, "image: cassandra:5.0.9", "image: cassandra:5.0.10")
 	r := harness.Ringops(t, limit, s.dir.applyArgs(s.w.Kubeconfig, "--wait")...)
 	require.Equal(t, 0, r.Code, "%s", r)
 	restarts := restarted(r.Stdout)
-	assert.Equal(t, []string{"orders-dc1-r1", "orders-dc1-r2", "orders-dc1-r3", "orders-dc2-r1", "orders-dc2-r2", "orders-dc3-r1"},
+	assert.Equal(t, []string{"orders-dc1-r1", "orders-dc1-r2", "orders-dc1-r3", "orders-dc2-r1", "orders-dc2-r2", "orders-dc2-r3", "orders-dc3-r1"},
 		racksInTurn(restarts), "rack by rack, seed datacenter first, a rack never resumed after another:\n%s", r)
 	assert.Len(t, restarts, 8, "every node restarts once:\n%s", r)
 	assertRecreatedOnce(t, s.m, 8)
 	assertCalm(t, s.m)
 	assertHealthy(t, s.w, s.dir.Dir, "orders", 8)
-	assertImage(t, s.w, "orders", "cassandra:4.1.6")
+	assertImage(t, s.w, "orders", "cassandra:5.0.10")
 }
 
 func newDatacenter(t *testing.T, s *scenario) {

@@ -35,6 +35,11 @@ var (
 	// ErrReplace: Cassandra refuses the replacement replace_address_first_boot
 	// asks (5.0.1 StorageService.java:729-750, 2112).
 	ErrReplace = errors.New("replacement refused")
+	// ErrTokenAllocation: a new node joins a rack that already has a node
+	// while its datacenter has more than one rack but fewer than the token
+	// allocation factor (allocate_tokens_for_local_replication_factor, 3
+	// from 4.0; 5.0.1 TokenAllocation.java:242-273).
+	ErrTokenAllocation = errors.New("token allocation refused")
 	// ErrStopped: the node was stopped, killed or its start was cancelled.
 	ErrStopped = errors.New("node stopped")
 	// ErrClosed: the Sim is closed.

@@ -151,6 +151,11 @@ type NodeConfig struct {
 	// dead node at that address and streams its data (replace.go); on
 	// data that did, it is ignored, as Cassandra ignores it.
 	ReplaceAddress string
+	// TokenAllocationRF is allocate_tokens_for_local_replication_factor:
+	// 0 for the image's default (3 from 4.0, none for 3.x), -1 for none.
+	// A new node of a datacenter whose racks are more than one but fewer
+	// than it fails to start when its rack already has a node (tokens.go).
+	TokenAllocationRF int
 }
 
 func (c NodeConfig) validate() error {

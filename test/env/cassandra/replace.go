@@ -53,6 +53,9 @@ func (n *Node) checkJoin(contact *Node) error {
 	if err := n.checkCollision(contact.view); err != nil {
 		return err
 	}
+	if err := n.checkTokenAllocation(contact.view); err != nil { // tokens.go
+		return err
+	}
 	if err := n.checkRangeMovement(contact.view); err != nil {
 		return err
 	}
