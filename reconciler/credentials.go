@@ -12,6 +12,7 @@ import (
 	"github.com/ringops/ringops/internal/tlstrust"
 	"github.com/ringops/ringops/reconciler/kube"
 	"github.com/ringops/ringops/reconciler/ring"
+	"github.com/ringops/ringops/reconciler/ring/jolokia"
 	"github.com/ringops/ringops/render"
 	"github.com/ringops/ringops/schemas"
 )
@@ -19,7 +20,7 @@ import (
 // ReadJolokiaCredentials reads the Jolokia credentials of a cluster from
 // the Secret name (keys username and password) in namespace ns of
 // context kctx. The error names the Secret, never its content.
-func ReadJolokiaCredentials(ctx context.Context, clients *kube.Clients, kctx, ns, name string) (ring.Credentials, error) {
+func ReadJolokiaCredentials(ctx context.Context, clients *kube.Clients, kctx, ns, name string) (jolokia.Credentials, error) {
 	return ReadCredentials(ctx, clients, kctx, ns, name)
 }
 
@@ -28,27 +29,27 @@ func ReadJolokiaCredentials(ctx context.Context, clients *kube.Clients, kctx, ns
 // credentials (spec.jolokia.credentialsSecret), the CQL ones
 // (spec.cql.credentialsSecret). The error names the Secret, never its
 // content.
-func ReadCredentials(ctx context.Context, clients *kube.Clients, kctx, ns, name string) (ring.Credentials, error) {
+func ReadCredentials(ctx context.Context, clients *kube.Clients, kctx, ns, name string) (jolokia.Credentials, error) {
 	c, _, err := readCredentials(ctx, clients, kctx, ns, name)
 	return c, err
 }
 
 // readCredentials is ReadCredentials, with the previous credentials of a
 // rotation when the Secret holds them (ring.PreviousCredentialsFromSecret).
-func readCredentials(ctx context.Context, clients *kube.Clients, kctx, ns, name string) (ring.Credentials, *ring.Credentials, error) {
+func readCredentials(ctx context.Context, clients *kube.Clients, kctx, ns, name string) (jolokia.Credentials, *jolokia.Credentials, error) {
 	cs, err := clients.Clientset(kctx)
 	if err != nil {
-		return ring.Credentials{}, nil, err
+		return jolokia.Credentials{}, nil, err
 	}
 	s, err := cs.CoreV1().Secrets(ns).Get(ctx, name, metav1.GetOptions{})
 	if err != nil {
-		return ring.Credentials{}, nil, fmt.Errorf("context %s: secret %s/%s: %w", kctx, ns, name, err)
+		return jolokia.Credentials{}, nil, fmt.Errorf("context %s: secret %s/%s: %w", kctx, ns, name, err)
 	}
-	cr, err := ring.CredentialsFromSecret(s)
+	cr, err := jolokia.CredentialsFromSecret(s)
 	if err != nil {
-		return ring.Credentials{}, nil, fmt.Errorf("context %s: secret %s/%s: %w", kctx, ns, name, err)
+		return jolokia.Credentials{}, nil, fmt.Errorf("context %s: secret %s/%s: %w", kctx, ns, name, err)
 	}
-	if prev, ok := ring.PreviousCredentialsFromSecret(s); ok {
+	if prev, ok := jolokia.PreviousCredentialsFromSecret(s); ok {
 		return cr, &prev, nil
 	}
 	return cr, nil, nil
@@ -68,7 +69,7 @@ type SecretRouterOptions struct {
 	Timeout time.Duration
 	// Credentials, when set, are sent to every agent instead of those of
 	// the clusters' Secrets (ringops' --jolokia-credentials).
-	Credentials *ring.Credentials
+	Credentials *jolokia.Credentials
 	// Warn receives why a Secret or a CA could not be read (never its
 	// content); nil drops it. It may be called concurrently.
 	Warn func(error)
@@ -92,7 +93,7 @@ func DefaultSecretRouterOptions() SecretRouterOptions {
 // credentials. Its cache of Secrets serves any other credentials read per
 // region too (Credentials: the CQL ones). It is safe for concurrent use.
 type SecretRouter struct {
-	direct  *ring.Direct
+	direct  *jolokia.Direct
 	clients *kube.Clients
 	opts    SecretRouterOptions
 
@@ -111,8 +112,8 @@ type agentAccess struct {
 type secretKey struct{ context, namespace, name string }
 
 type secretEntry struct {
-	creds    ring.Credentials
-	previous *ring.Credentials // the Secret's previous-* keys, else the credentials read before creds
+	creds    jolokia.Credentials
+	previous *jolokia.Credentials // the Secret's previous-* keys, else the credentials read before creds
 	ok       bool
 	err      error // why the last read failed, while !ok
 	readAt   time.Time
@@ -127,7 +128,7 @@ type tlsEntry struct {
 	readAt time.Time
 }
 
-var _ ring.Router = (*SecretRouter)(nil)
+var _ jolokia.Router = (*SecretRouter)(nil)
 
 // NewSecretRouter returns a router reading Secrets through clients.
 func NewSecretRouter(clients *kube.Clients, opts SecretRouterOptions) *SecretRouter {
@@ -141,7 +142,7 @@ func NewSecretRouter(clients *kube.Clients, opts SecretRouterOptions) *SecretRou
 	if opts.Timeout <= 0 {
 		opts.Timeout = d.Timeout
 	}
-	return &SecretRouter{direct: ring.NewDirect(ring.DirectOptions{}), clients: clients, opts: opts,
+	return &SecretRouter{direct: jolokia.NewDirect(jolokia.DirectOptions{}), clients: clients, opts: opts,
 		clusters: map[string]agentAccess{}, entries: map[secretKey]*secretEntry{}, tls: map[tlsKey]*tlsEntry{}}
 }
 
@@ -172,7 +173,7 @@ func (r *SecretRouter) Forget(kctx, ns, name string) {
 // Route is the direct route to n: HTTPS when its cluster's agents serve
 // it (an error when their CA cannot be read: never plain HTTP instead),
 // with its cluster's credentials when they could be read.
-func (r *SecretRouter) Route(n ring.Node) (ring.Route, error) {
+func (r *SecretRouter) Route(n ring.Node) (jolokia.Route, error) {
 	rt, err := r.direct.Route(n)
 	if err != nil {
 		return rt, err
@@ -183,9 +184,9 @@ func (r *SecretRouter) Route(n ring.Node) (ring.Route, error) {
 	if acc.tls != nil {
 		client, err := r.tlsClient(n, acc.tls)
 		if err != nil {
-			return ring.Route{}, err
+			return jolokia.Route{}, err
 		}
-		rt.URL, rt.HTTP = ring.AgentURL("https", n), client
+		rt.URL, rt.HTTP = jolokia.AgentURL("https", n), client
 	}
 	switch {
 	case r.opts.Credentials != nil:
@@ -206,7 +207,7 @@ func (r *SecretRouter) Route(n ring.Node) (ring.Route, error) {
 // Options.Retry when the read failed (the last good credentials are kept
 // meanwhile). The error, which names the Secret and never its content, is
 // also given to Options.Warn when a read fails.
-func (r *SecretRouter) Credentials(kctx, ns, name string) (ring.Credentials, error) {
+func (r *SecretRouter) Credentials(kctx, ns, name string) (jolokia.Credentials, error) {
 	e, err := r.entry(kctx, ns, name)
 	return e.creds, err
 }
@@ -287,7 +288,7 @@ func (r *SecretRouter) readTLSClient(kctx, ns string, spec *schemas.JolokiaTLS) 
 	if err != nil {
 		return nil, fmt.Errorf("jolokia tls: context %s: %w", kctx, err)
 	}
-	return ring.NewDirectClient(cfg), nil
+	return jolokia.NewDirectClient(cfg), nil
 }
 
 // sameTLS tells whether two TLS settings trust the same CA and name.

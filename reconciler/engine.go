@@ -12,6 +12,7 @@ import (
 	"github.com/ringops/ringops/reconciler/kube"
 	"github.com/ringops/ringops/reconciler/plan"
 	"github.com/ringops/ringops/reconciler/ring"
+	"github.com/ringops/ringops/reconciler/ring/jolokia"
 	"github.com/ringops/ringops/render"
 )
 
@@ -49,10 +50,10 @@ type NodeOperations interface {
 	// replace (#16): removals of dead nodes, downtimes.
 	RemoveNode(ctx context.Context, via ring.Node, hostID string) error
 	Downtime(ctx context.Context, via ring.Node, address string) (time.Duration, error)
-	ring.ProgressReader
+	jolokia.ProgressReader
 }
 
-var _ NodeOperations = (*ring.Operations)(nil)
+var _ NodeOperations = (*jolokia.Operations)(nil)
 
 // Clients are the engine's ready clients.
 type Clients struct {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/ringops/ringops/reconciler/plan"
 	"github.com/ringops/ringops/reconciler/ring"
+	"github.com/ringops/ringops/reconciler/ring/jolokia"
 )
 
 // nodeProgress is what the engine remembers of a node's long operation
@@ -56,7 +57,7 @@ func (e *Engine) readProgress(ctx context.Context, cluster string, snap *ring.Sn
 		node ring.Node
 		mode ring.OperationMode
 		prev *nodeProgress
-		got  *ring.Progress
+		got  *jolokia.Progress
 	}
 	var jobs []*job
 	for _, en := range snap.Entries {

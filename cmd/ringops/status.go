@@ -12,6 +12,7 @@ import (
 
 	"github.com/ringops/ringops/reconciler/kube"
 	"github.com/ringops/ringops/reconciler/ring"
+	"github.com/ringops/ringops/reconciler/ring/jolokia"
 	"github.com/ringops/ringops/schemas"
 )
 
@@ -74,7 +75,7 @@ kubeconfig or context that cannot be used), 64 bad usage.`,
 	fl.StringVarP(&f.output, "output", "o", "text", "output format: text or json")
 	fl.StringVar(&f.via, "via", "direct", "how to reach the Jolokia agents: direct (pod IP) or proxy (API server pod proxy)")
 	fl.StringVar(&f.credentials, "jolokia-credentials", "", "Jolokia credentials: a directory with files username and password, or a user:password file (default: the spec's Secret)")
-	fl.DurationVar(&f.timeout, "timeout", ring.DefaultOptions().Timeout, "timeout of each Jolokia call")
+	fl.DurationVar(&f.timeout, "timeout", jolokia.DefaultOptions().Timeout, "timeout of each Jolokia call")
 	fl.IntVar(&f.concurrency, "concurrency", ring.DefaultSnapshotOptions().Concurrency, "nodes queried at once")
 	return cmd
 }
@@ -138,12 +139,12 @@ func runStatus(ctx context.Context, stdout, stderr io.Writer, dir string, f stat
 		exp.Nodes = slices.DeleteFunc(exp.Nodes, func(n ring.Node) bool { return !slices.Contains(contexts, n.Context) })
 		exp.Partial = true
 	}
-	client := ring.NewClient(router, ring.Options{Timeout: f.timeout, ReadLoad: true})
+	client := jolokia.NewClient(router, jolokia.Options{Timeout: f.timeout, ReadLoad: true})
 	res := ring.Assess(ring.Take(ctx, client, exp.Nodes, ring.SnapshotOptions{Concurrency: f.concurrency}), exp)
 	// replace (#16): the dead nodes, named from the record, with their downtime.
 	recorded, recordWarnings := readRecorded(ctx, clients, contexts, c.Metadata.Namespace, c.Metadata.Name)
 	warned = append(warned, recordWarnings...)
-	dead := deadNodes(res, recorded, downtimeVia(ctx, ring.NewOperations(client, ring.DefaultOperationOptions()), res))
+	dead := deadNodes(res, recorded, downtimeVia(ctx, jolokia.NewOperations(client, jolokia.DefaultOperationOptions()), res))
 	report := statusReport{Cluster: c.Metadata.Name, Contexts: contexts, Healthy: res.Healthy, Partial: res.Partial, Verdict: res.String(),
 		Reasons: res.Reasons, Nodes: res.Nodes, Dead: dead, Warnings: append(warned, more.all()...)}
 	if err := writeStatus(stdout, stderr, report, res, c, f.output); err != nil {

@@ -80,5 +80,5 @@ func specPort(c *schemas.CassandraCluster) int32 {
 	if j := c.Spec.Jolokia; j != nil && j.Port != nil {
 		return *j.Port
 	}
-	return DefaultJolokiaPort
+	return schemas.DefaultJolokiaPort
 }
