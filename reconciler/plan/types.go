@@ -6,6 +6,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
+	"github.com/ringops/ringops/reconciler/ring"
 	"github.com/ringops/ringops/render"
 	"github.com/ringops/ringops/schemas"
 )
@@ -104,7 +105,7 @@ type Ring struct {
 type RingEndpoint struct {
 	Address, HostID string
 	// State is as RingNode.State (DN: down, DL: down and being removed).
-	State string
+	State ring.NodeState
 	// DownSince is since when it has been down (RingNode.DownSince).
 	DownSince time.Time
 }
@@ -125,10 +126,10 @@ type RingProblem struct {
 type RingNode struct {
 	// Mode is the node's own OperationMode (NORMAL, JOINING, LEAVING,
 	// DECOMMISSIONED, ...), "" when it could not be asked.
-	Mode string
+	Mode ring.OperationMode
 	// State is the node's state as nodetool prints it (UN, UJ, DN, ...;
-	// "??" when no view has it).
-	State string
+	// StateUnknown, "??", when no view has it).
+	State ring.NodeState
 	// InRing is true when some view has the node in its ring (live,
 	// unreachable or with a host ID): it joined at some point.
 	InRing bool
