@@ -9,8 +9,11 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/ringops/ringops/reconciler/kube"
+	"github.com/ringops/ringops/reconciler/plan"
 	"github.com/ringops/ringops/reconciler/ring"
 	"github.com/ringops/ringops/reconciler/ring/jolokia"
 	"github.com/ringops/ringops/schemas"
@@ -134,11 +137,11 @@ func runStatus(ctx context.Context, stdout, stderr io.Writer, dir string, f stat
 	if err != nil {
 		return err
 	}
-	exp := ring.ExpectedNodes(c, pods)
-	if len(contexts) < len(c.Contexts()) {
-		exp.Nodes = slices.DeleteFunc(exp.Nodes, func(n ring.Node) bool { return !slices.Contains(contexts, n.Context) })
-		exp.Partial = true
+	sets, err := clients.ListStatefulSets(ctx, c.Metadata.Namespace, kube.ClusterSelector(c.Metadata.Name))
+	if err != nil {
+		warned = append(warned, err.Error())
 	}
+	exp := statusExpected(c, contexts, sets, pods)
 	client := jolokia.NewClient(router, jolokia.Options{Timeout: f.timeout, ReadLoad: true})
 	res := ring.Assess(ring.Take(ctx, client, exp.Nodes, ring.SnapshotOptions{Concurrency: f.concurrency}), exp)
 	// replace (#16): the dead nodes, named from the record, with their downtime.
@@ -154,6 +157,36 @@ func runStatus(ctx context.Context, stdout, stderr io.Writer, dir string, f stat
 		return &exitError{code: ExitUnhealthy}
 	}
 	return nil
+}
+
+// statusExpected is the ring `ringops status` judges: the engine's
+// (plan.RingExpected), the nodes below each live StatefulSet's replicas,
+// so that both say the same of a ring mid-rollout. sets and pods are the
+// cluster's StatefulSets and pods per context; a context asked for whose
+// StatefulSets could not be listed makes the verdict partial, as does
+// asking for some of the cluster's contexts only.
+func statusExpected(c *schemas.CassandraCluster, contexts []string, sets map[string][]*unstructured.Unstructured, pods map[string][]corev1.Pod) ring.Expected {
+	o := &plan.Observed{Contexts: map[string]*plan.Context{}}
+	partial := len(contexts) < len(c.Contexts())
+	for _, kc := range contexts {
+		objs, ok := sets[kc]
+		if !ok {
+			partial = true
+			continue
+		}
+		o.Contexts[kc] = &plan.Context{Objects: objs, Pods: pods[kc]}
+	}
+	exp := plan.RingExpected(c.Metadata.Name, o, jolokiaPort(c))
+	exp.Partial = partial
+	return exp
+}
+
+// jolokiaPort is the agents' port of the spec, where a pod names none.
+func jolokiaPort(c *schemas.CassandraCluster) int32 {
+	if j := c.Spec.Jolokia; j != nil && j.Port != nil {
+		return *j.Port
+	}
+	return schemas.DefaultJolokiaPort
 }
 
 // statusContexts are the contexts asked for, all of the cluster's by default.

@@ -12,10 +12,11 @@
 //
 // Each stage:
 //
-//   - ExpectedNodes turns the cluster's live racks (each StatefulSet's
-//     replicas) and its pods (per kube context) into the nodes that should
-//     be in the ring, with their pod IPs: the one definition of the
-//     expected ring, for the engine's gate and `ringops status` alike.
+//   - plan.RingExpected turns the cluster's live racks (each StatefulSet's
+//     replicas) and its pods into the nodes that should be in the ring,
+//     with their pod IPs: the one definition of the expected ring, for the
+//     engine's gate and `ringops status` alike (the planner owns it: it is
+//     the planner's view of which nodes exist).
 //   - Take asks every node for its view of the ring, with bounded
 //     concurrency, through a Reader: *jolokia.Client, or a fake in tests.
 //     A node that cannot be read is kept in the Snapshot with its error.
