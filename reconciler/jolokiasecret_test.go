@@ -116,7 +116,7 @@ func ordersSpec(t *testing.T, jolokia *schemas.Jolokia) *schemas.CassandraCluste
 // route is the router's way to a node of orders in eu-west.
 func (f *keptFixture) route(t *testing.T) jolokia.Route {
 	t.Helper()
-	rt, err := f.router.Route(ring.Node{Cluster: "orders", Context: "eu-west", Namespace: "cassandra", Pod: "orders-dc1-r1-0", IP: "10.0.0.1"})
+	rt, err := f.router.Route(context.Background(), ring.Node{Cluster: "orders", Context: "eu-west", Namespace: "cassandra", Pod: "orders-dc1-r1-0", IP: "10.0.0.1"})
 	require.NoError(t, err)
 	return rt
 }

@@ -154,7 +154,7 @@ func TestBasicAuth(t *testing.T) {
 // routerFunc routes with a function.
 type routerFunc func(ring.Node) (Route, error)
 
-func (f routerFunc) Route(n ring.Node) (Route, error) { return f(n) }
+func (f routerFunc) Route(_ context.Context, n ring.Node) (Route, error) { return f(n) }
 
 // TestFallbackCredentials: during a rotation, a node not yet restarted
 // refuses the new credentials and is read with the previous ones; a
@@ -167,7 +167,7 @@ func TestFallbackCredentials(t *testing.T) {
 	n := old
 	read := func(creds, fallback *Credentials) error {
 		r := routerFunc(func(n ring.Node) (Route, error) {
-			rt, err := direct.Route(n)
+			rt, err := direct.Route(context.Background(), n)
 			rt.Credentials, rt.Fallback = creds, fallback
 			return rt, err
 		})

@@ -166,7 +166,7 @@ func (c *Client) Exec(ctx context.Context, n ring.Node, call Call) (json.RawMess
 // timeout overrides Options.Timeout when positive. An agent that refuses
 // the route's credentials (401) is asked once more with its Fallback.
 func (c *Client) post(ctx context.Context, n ring.Node, body []byte, timeout time.Duration) ([]byte, error) {
-	route, err := c.router.Route(n)
+	route, err := c.router.Route(ctx, n)
 	if err != nil {
 		return nil, err
 	}

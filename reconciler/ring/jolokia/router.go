@@ -1,6 +1,7 @@
 package jolokia
 
 import (
+	"context"
 	"crypto/tls"
 	"errors"
 	"fmt"
@@ -31,9 +32,11 @@ type Route struct {
 }
 
 // Router finds the Route to a node's agent. Direct and PodProxy are the two
-// ways; tests route to httptest servers.
+// ways; tests route to httptest servers. A router that reads something to
+// route (a Secret, a CA) does it under ctx, and holds no lock while it
+// reads.
 type Router interface {
-	Route(n ring.Node) (Route, error)
+	Route(ctx context.Context, n ring.Node) (Route, error)
 }
 
 var (
@@ -101,7 +104,7 @@ func newDirectTransport() *http.Transport {
 }
 
 // Route returns http://IP:port/jolokia/ with the context's credentials.
-func (d *Direct) Route(n ring.Node) (Route, error) {
+func (d *Direct) Route(_ context.Context, n ring.Node) (Route, error) {
 	if n.IP == "" {
 		return Route{}, ring.ErrNoAddress
 	}
@@ -152,7 +155,7 @@ func NewPodProxy(configs map[string]*rest.Config) (*PodProxy, error) {
 }
 
 // Route returns the pod proxy URL of the node's agent in its context.
-func (p *PodProxy) Route(n ring.Node) (Route, error) {
+func (p *PodProxy) Route(_ context.Context, n ring.Node) (Route, error) {
 	reg, ok := p.regions[n.Context]
 	if !ok {
 		return Route{}, fmt.Errorf("context %q: %w", n.Context, ErrUnknownContext)
