@@ -66,7 +66,7 @@ type JolokiaSecretsOptions struct {
 // one as previous-username and previous-password: the agent reads its
 // password at start, so the nodes keep the old one until the restart the
 // new token's pod annotation makes the planner roll, and ringops tries
-// the previous one on a node that refuses the new (ring.Route.Fallback).
+// the previous one on a node that refuses the new (jolokia.Route.Fallback).
 // The previous one is kept until the next rotation; a rotation started
 // before the previous roll ended leaves the nodes still on the password
 // before unreadable until they restart.

@@ -25,7 +25,7 @@ import (
 //	sent, none seen after StartGrace ──▶ tried again (MaxAttempts in all), then Blocked
 //
 // A replacement keeps the joined time of the node it replaces (it holds
-// the same ranges): it makes no cleanup due. The action is ring.Operations'
+// the same ranges): it makes no cleanup due. The action is jolokia.Operations'
 // Cleanup, one reusable operation (a lower replication factor needs it
 // too).
 

@@ -136,12 +136,12 @@ type RingNode struct {
 	// NoProgressSince is since when the node's long operation has shown
 	// no progress: the same streams with the same bytes moved, the same
 	// upgradesstables work done and count of old sstables, in every read
-	// of its progress since then (ring.Progress.Signature). Zero when its
+	// of its progress since then (jolokia.Progress.Signature). Zero when its
 	// progress was not read (it did not answer, or runs no operation).
 	// The executor keeps it between observations, as Ring.Since.
 	NoProgressSince time.Time
 	// OldSSTables is the number of the node's sstables on an older format
-	// than its release writes (ring.Progress.OldSSTables): above 0, the
+	// than its release writes (jolokia.Progress.OldSSTables): above 0, the
 	// node needs an upgradesstables; -1 when unknown.
 	OldSSTables int64
 	// Tasks are what the node's progress read shows running (#15): the
@@ -155,11 +155,11 @@ type RingNode struct {
 	// (its own view's, else the first that has it); "" when none has it.
 	HostID, Address string
 	// DownSince is since when the node has been down, as a live node's
-	// failure detector says (ring.Operations.Downtime); zero when it is up
+	// failure detector says (jolokia.Operations.Downtime); zero when it is up
 	// or nobody could say. The executor computes it.
 	DownSince time.Time
 	// CleanupRunning: a cleanup compaction runs on the node
-	// (ring.Progress.CleaningUp). CleanupSeen is the last time one was
+	// (jolokia.Progress.CleaningUp). CleanupSeen is the last time one was
 	// seen running, or the node answered a cleanup as done; the executor
 	// keeps it between observations (a restarted one starts afresh).
 	CleanupRunning bool

@@ -32,7 +32,7 @@ import (
 // TestSimulatorConformsToRealCassandra holds the simulator to a real
 // Cassandra 5.0 node: one world of real nodes and one of simulated nodes
 // run the same rendered two-rack datacenter through the same states, and
-// in each state ringops' own bulk health read (ring.HealthRequests) is
+// in each state ringops' own bulk health read (jolokia.HealthRequests) is
 // posted to the same pods of both worlds and the answers compared field by
 // field, after naming every endpoint by its pod (addresses and host IDs
 // differ between worlds; their presence, lists and shapes must not).
