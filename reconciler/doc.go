@@ -6,7 +6,10 @@
 // safety rule are the planner's (reconciler/plan), which it never
 // second-guesses.
 //
-// The loop, driven by `ringops apply` and the daemon:
+// The loop, one Driver for `ringops apply` and the daemon (driver.go: the
+// same conflict retries, backoff and stop on steps that write nothing;
+// waits.go: the one table of the wait reasons' words, exit codes, metric
+// labels and endings):
 //
 //	t := engine.Prepare(ctx, source)          // validate the change, render every region
 //	for {

@@ -15,12 +15,17 @@ import (
 type change struct {
 	base, head *side // base is nil for a new cluster
 	now        time.Time
+	keyspaces  bool // Options.ManageKeyspaces
 	racks      []*rackChange
 	// topology: nodes join or leave somewhere (a rack's count changes,
 	// or a rack is new); template changes roll afterwards.
 	topology bool
 	// seeds: the seed list differs (render.Seeds).
 	seeds bool
+	// inPlace are the StatefulSets ("<context>/<name>") the planner's
+	// replay updates in place and does nothing else to (no scale,
+	// restart, re-creation, decommission...): replayOps.
+	inPlace map[string]bool
 }
 
 // rackChange is one rack on both sides.
@@ -35,8 +40,8 @@ type rackChange struct {
 // label is "<context> <dc> <rack>".
 func (r *rackChange) label() string { return r.ctx + " " + r.dc + " " + r.rack }
 
-func newChange(base, head *side, now time.Time) *change {
-	ch := &change{base: base, head: head, now: now}
+func newChange(base, head *side, now time.Time, keyspaces bool) *change {
+	ch := &change{base: base, head: head, now: now, keyspaces: keyspaces}
 	ch.matchRacks()
 	for _, r := range ch.racks {
 		if r.inHead && (!r.inBase || r.base != r.head) {

@@ -58,7 +58,7 @@ func (c *comparer) changed(ctx context.Context, p pair) (*Cluster, error) {
 	if len(cl.Refused) > 0 {
 		return cl, nil
 	}
-	ch := newChange(base, head, c.opts.Now)
+	ch := newChange(base, head, c.opts.Now, c.opts.ManageKeyspaces)
 	cl.Operations = ch.operations()
 	cl.Contexts = ch.diffs(c.opts.ContextLines)
 	if len(cl.Operations) == 0 && len(cl.Contexts) == 0 {

@@ -44,6 +44,11 @@ type Options struct {
 	// ContextLines is the number of context lines around each change of
 	// a manifest diff; negative means none.
 	ContextLines int
+	// ManageKeyspaces: the clusters are rolled out with --manage-keyspaces,
+	// and the replay of the planner changes replication, rebuilds new
+	// datacenters and cleans up after lower factors as ringops then does;
+	// false, replication is left alone, as ringops leaves it.
+	ManageKeyspaces bool
 }
 
 // DefaultOptions: the whole repository, a fresh renderer, the current

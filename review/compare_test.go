@@ -186,14 +186,16 @@ func TestMarkdownIsCutToMaxBytes(t *testing.T) {
 }
 
 func TestDocumentJSONRoundTrip(t *testing.T) {
-	doc := comparePair(t, "scale-down")
+	doc := comparePair(t, "scale-down-keyspaces")
 	var back Document
 	require.NoError(t, json.Unmarshal(doc.JSON(), &back))
 	assert.Equal(t, *doc, back)
 	assert.Equal(t, APIVersion, back.APIVersion)
-	op := back.Clusters[0].Operations[0]
-	assert.Equal(t, Decommission, op.Kind)
-	assert.Equal(t, []string{"orders-dc3-r2-1"}, op.Pods)
+	ops := back.Clusters[0].Operations
+	require.Len(t, ops, 6)
+	assert.Equal(t, Replication, ops[0].Kind, "the planner lowers dc3's replication before its node leaves")
+	assert.Equal(t, Decommission, ops[1].Kind)
+	assert.Equal(t, []string{"orders-dc3-r2-1"}, ops[1].Pods)
 }
 
 func TestNothingToCompare(t *testing.T) {

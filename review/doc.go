@@ -3,10 +3,13 @@
 // Cassandra operator's words, and the rendered manifest diff per region.
 // It is what `ringops plan` prints and what the daemon posts on pull
 // requests. It needs no cluster: it reads two trees (any fs.FS, such as a
-// sources/git snapshot), parses, validates and renders. It is independent
-// of the planner (reconciler/plan), whose output is one step at a time
-// against live state; review describes a whole change, from the specs and
-// renders alone, following the planner's documented rules.
+// sources/git snapshot), parses, validates and renders. The order of
+// what it describes is the planner's own: it runs reconciler/plan over a
+// simulated world (reconciler/plan/replay) from the base revision's
+// convergence to the head revision's, and puts the planner's steps into
+// words, in the order the planner takes them; no rule of the planner is
+// restated here (a planted change of the planner's order changes the
+// plan: TestPlantedPlannerOrderChangesThePlan).
 //
 // Compare(ctx, base, head, opts) returns a Document (apiVersion
 // ringops.dev/plan/v1), a value from which Text and Markdown are
@@ -20,23 +23,23 @@
 //	  head does not parse ───────▶ refused
 //	  change refused (schemas.ValidateChange) or a region does not render
 //	                             ─▶ refused: no operation, no diff
-//	  otherwise render both sides in every region, and derive:
-//	    topology, datacenter by datacenter, seed first: DCs added (their
-//	      nodes bootstrap in the planner's order: the rack with the fewest
-//	      nodes, first on a tie), nodes bootstrapped, nodes decommissioned
-//	      (highest pod of the rack with the most nodes, last on a tie) and
-//	      what becomes of their PVCs, empty DCs removed;
-//	    the rolling restart: racks whose rendered pod template differs,
-//	      with the causes (image, configuration, JVM options, environment,
-//	      resources, pod labels, any other field), the number of pods and
-//	      the order (rack by rack, seed DC first);
-//	    the seed list (render.Seeds) that comes and goes: no cause of a
-//	      restart, as the planner writes the seeds that have joined into a
-//	      template it writes anyway; racks whose seeds all leave may roll;
-//	    StatefulSets re-created (immutable fields), PVCs grown, PVCs
-//	      deleted, objects created, updated or pruned at once per region;
+//	  otherwise render both sides in every region, replay the planner
+//	  (base converged, then head) and describe, in its order:
+//	    the nodes that join (bootstrap, or join without bootstrap in a
+//	      new datacenter of a running ring), the nodes decommissioned and
+//	      what becomes of their PVCs, the rolling restarts rack by rack
+//	      with their causes (image, configuration, JVM options,
+//	      environment, resources, pod labels, any other field: what
+//	      differs between the rendered pod templates), the replication
+//	      changes (ALTER KEYSPACE), the rebuilds and cleanups, the
+//	      StatefulSets re-created and the PVCs grown;
+//	    then, from the specs: empty DCs removed, removals asked in
+//	      spec.operations, the seed list (render.Seeds) that comes and
+//	      goes (no restart of its own), PVCs deleted, objects created,
+//	      updated or pruned at once per region;
 //	    gates: spec.rollout.paused, and change windows evaluated at
-//	      Options.Now (the next opening, from robfig/cron).
+//	      Options.Now (the next opening). The replay leaves them out:
+//	      they hold steps back in time, never change their order.
 //
 // Outcome: Invalid when a cluster is refused, else Changes when any
 // rendered object differs, else NoChange (a comment-only change is no

@@ -189,6 +189,11 @@ const (
 	// RemoveNode: a dead node asked for in spec.operations is removed
 	// from the ring (replace, #16).
 	RemoveNode OperationKind = "RemoveNode"
+	// Replication: ALTER KEYSPACE of the managed keyspaces (#15).
+	Replication OperationKind = "Replication"
+	// Rebuild: nodes stream their ranges from another datacenter, one at
+	// a time (#15).
+	Rebuild OperationKind = "Rebuild"
 )
 
 func (k OperationKind) String() string { return string(k) }
@@ -196,7 +201,8 @@ func (k OperationKind) String() string { return string(k) }
 // Disruptive reports whether operations of kind k make nodes join, leave
 // or restart.
 func (k OperationKind) Disruptive() bool {
-	return k == Bootstrap || k == Decommission || k == RollingRestart || k == AddDatacenter || k == Cleanup || k == RemoveNode
+	return k == Bootstrap || k == Decommission || k == RollingRestart || k == AddDatacenter || k == Cleanup || k == RemoveNode ||
+		k == Replication || k == Rebuild
 }
 
 // Operation is one thing ringops will do for the change.

@@ -4,8 +4,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/robfig/cron/v3"
-
+	"github.com/ringops/ringops/reconciler/plan"
 	"github.com/ringops/ringops/schemas"
 )
 
@@ -31,9 +30,13 @@ func (ch *change) gateOps(ops []Operation) []Operation {
 // disruptiveSteps is "3 bootstraps, 1 decommission and 7 restarts", ""
 // when there are none.
 func disruptiveSteps(ops []Operation) string {
-	var boot, decom, restart, cleanup, remove int
+	var boot, decom, restart, cleanup, remove, alter, rebuild int
 	for _, op := range ops {
 		switch op.Kind {
+		case Replication:
+			alter++
+		case Rebuild:
+			rebuild += op.Nodes
 		case Cleanup: // replace (#16)
 			cleanup += op.Nodes
 		case RemoveNode:
@@ -56,6 +59,12 @@ func disruptiveSteps(ops []Operation) string {
 	if restart > 0 {
 		parts = append(parts, plural(restart, "restart"))
 	}
+	if alter > 0 {
+		parts = append(parts, plural(alter, "replication change"))
+	}
+	if rebuild > 0 {
+		parts = append(parts, plural(rebuild, "rebuild"))
+	}
 	if cleanup > 0 {
 		parts = append(parts, plural(cleanup, "cleanup"))
 	}
@@ -66,53 +75,18 @@ func disruptiveSteps(ops []Operation) string {
 }
 
 // windowText says whether a window is open at now and when the next one
-// opens. A window opens at each activation of its schedule (in its time
-// zone) and stays open for its duration, as the planner reads it.
+// opens, as the planner reads them (plan.Windows).
 func windowText(windows []schemas.Window, now time.Time, steps string) string {
-	var next time.Time
-	var nextW schemas.Window
-	for _, w := range windows {
-		sched, d, loc, err := parseWindow(w)
-		if err != nil { // validated; kept safe
-			continue
-		}
-		t := now.In(loc)
-		if open := sched.Next(t.Add(-d)); !open.IsZero() && !open.After(t) {
-			return fmt.Sprintf("one is open now, until %s; the disruptive steps (%s) run only inside windows, what is left when it closes waits for the next one (as of %s)",
-				stamp(open.Add(d)), steps, stamp(t))
-		}
-		if n := sched.Next(t); !n.IsZero() && (next.IsZero() || n.Before(next)) {
-			next, nextW = n, w
-		}
-	}
-	if next.IsZero() {
+	st := plan.Windows(windows, now)
+	switch {
+	case st.Open:
+		return fmt.Sprintf("one is open now, until %s; the disruptive steps (%s) run only inside windows, what is left when it closes waits for the next one (as of %s)",
+			stamp(st.Until), steps, stamp(now.In(st.Until.Location())))
+	case st.Next.IsZero():
 		return fmt.Sprintf("no window ever opens: the disruptive steps (%s) never start", steps)
 	}
 	return fmt.Sprintf("the disruptive steps (%s) wait for the next window, %s (schedule %q, open %s), as of %s",
-		steps, stamp(next), nextW.Schedule, nextW.Duration, stamp(now.In(next.Location())))
-}
-
-func parseWindow(w schemas.Window) (sched cron.Schedule, d time.Duration, loc *time.Location, err error) {
-	defer func() { // the cron parser panics on some input
-		if r := recover(); r != nil {
-			err = fmt.Errorf("schedule %q: %v", w.Schedule, r)
-		}
-	}()
-	sched, err = cron.ParseStandard(w.Schedule)
-	if err != nil {
-		return nil, 0, nil, err
-	}
-	d, err = time.ParseDuration(w.Duration)
-	if err != nil {
-		return nil, 0, nil, err
-	}
-	loc = time.UTC
-	if w.TimeZone != "" {
-		if loc, err = time.LoadLocation(w.TimeZone); err != nil {
-			return nil, 0, nil, err
-		}
-	}
-	return sched, d, loc, nil
+		steps, stamp(st.Next), st.Window.Schedule, st.Window.Duration, stamp(now.In(st.Next.Location())))
 }
 
 // stamp is "2026-03-02 01:00 CET".

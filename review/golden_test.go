@@ -41,6 +41,15 @@ var pairs = map[string]Outcome{
 	"new-cluster":       Changes,
 	"removed-cluster":   Changes,
 	"remove-node":       Changes, // replace (#16)
+	// with --manage-keyspaces (a file manage-keyspaces in the pair, #15)
+	"add-dc-keyspaces":     Changes,
+	"scale-down-keyspaces": Changes,
+}
+
+// manageKeyspaces: the pair is planned as with --manage-keyspaces.
+func manageKeyspaces(dir string) bool {
+	_, err := os.Stat(filepath.Join(dir, "manage-keyspaces"))
+	return err == nil
 }
 
 func comparePair(t testing.TB, name string) *Document {
@@ -48,6 +57,7 @@ func comparePair(t testing.TB, name string) *Document {
 	dir := filepath.Join("testdata", "pairs", name)
 	opts := DefaultOptions()
 	opts.Now = goldenNow
+	opts.ManageKeyspaces = manageKeyspaces(dir)
 	doc, err := Compare(t.Context(), Tree{Revision{Name: "main"}, dirFS(filepath.Join(dir, "base"))},
 		Tree{Revision{Name: "topic"}, dirFS(filepath.Join(dir, "head"))}, opts)
 	require.NoError(t, err)
@@ -66,6 +76,7 @@ func TestGoldenPairs(t *testing.T) {
 	entries, err := os.ReadDir(filepath.Join("testdata", "pairs"))
 	require.NoError(t, err)
 	require.Len(t, entries, len(pairs), "every directory of testdata/pairs has its outcome in pairs")
+	require.True(t, manageKeyspaces(filepath.Join("testdata", "pairs", "add-dc-keyspaces")))
 	for name, want := range pairs {
 		t.Run(name, func(t *testing.T) {
 			doc := comparePair(t, name)

@@ -74,7 +74,7 @@ func (ch *change) applyOps() []Operation {
 			switch {
 			case o.change == ObjectAdded:
 				created = append(created, o.head)
-			case o.change == ObjectChanged && (!sts || onlyMetadata(o.base, o.head)):
+			case o.change == ObjectChanged && (!sts || ch.inPlace[kc+"/"+o.head.GetName()]):
 				updated = append(updated, o.head)
 			case o.change == ObjectRemoved && !sts:
 				pruned = append(pruned, o.base)
@@ -109,17 +109,6 @@ func (ch *change) pruneWhen(kc string) string {
 		}
 	}
 	return ""
-}
-
-// onlyMetadata: a StatefulSet whose replicas, pod template and immutable
-// fields are the same on both sides.
-func onlyMetadata(base, head *unstructured.Unstructured) bool {
-	for _, f := range append([]string{"replicas", "template"}, immutableFields...) {
-		if !reflect.DeepEqual(nested(base.Object, "spec", f), nested(head.Object, "spec", f)) {
-			return false
-		}
-	}
-	return true
 }
 
 // objectList is "ConfigMap orders-config, StatefulSets a, b (empty)":

@@ -2,6 +2,7 @@ package review
 
 import (
 	"fmt"
+	"maps"
 	"reflect"
 	"slices"
 
@@ -18,39 +19,40 @@ type roll struct {
 	causes []string
 }
 
-// restartOps: the racks whose pod template changes restart their pods,
-// one at a time, rack by rack, seed datacenter first. A rack restarts
-// the pods it keeps (nodes that bootstrap meanwhile start on the new
-// template). A seed list is no cause (seedOps).
-func (ch *change) restartOps() []Operation {
+// restartOp: the pods the planner restarts (rn), rack by rack in its
+// order, with the causes: what differs between the racks' rendered pod
+// templates; a rack of a datacenter new at head restarts once its join
+// without bootstrap is over. A seed list alone is no cause of the
+// planner's (seedOps); a rack it restarts for nothing else says so.
+func (ch *change) restartOp(rn *run) Operation {
 	var rolls []roll
-	for _, r := range ch.racks {
-		if r.baseSTS == nil || r.headSTS == nil {
-			continue
+	for _, r := range ch.racksOfRun(rn) {
+		var causes []string
+		switch {
+		case r.newDC:
+			causes = []string{"end of the join without bootstrap (auto_bootstrap=false leaves the template)"}
+		case r.baseSTS != nil && r.headSTS != nil:
+			causes = restartCauses(r.baseSTS, r.headSTS)
 		}
-		causes := restartCauses(r.baseSTS, r.headSTS)
 		if len(causes) == 0 {
-			continue
+			causes = []string{"seed list"}
 		}
-		if n := min(r.base, r.head); n > 0 {
-			rolls = append(rolls, roll{r: r, nodes: n, causes: causes})
+		var nodes int32
+		for _, s := range rn.steps {
+			if ch.rackOfStep(s) == r {
+				nodes++
+			}
 		}
+		rolls = append(rolls, roll{r: r, nodes: nodes, causes: causes})
 	}
-	if len(rolls) == 0 {
-		return nil
-	}
-	op := Operation{Kind: RollingRestart, Causes: ch.rollCauses(rolls)}
+	op := Operation{Kind: RollingRestart, Causes: ch.rollCauses(rolls), Pods: rn.pods()}
 	for _, rl := range rolls {
 		op.Nodes += int(rl.nodes)
 		op.Racks = append(op.Racks, rl.r.label())
 	}
-	when := ""
-	if ch.topology {
-		when = ", once the topology change is done"
-	}
-	op.Text = fmt.Sprintf("%s: rolling restart of %s in %s, one node at a time%s: %s", join(op.Causes, "; "),
-		plural(op.Nodes, "node"), plural(len(rolls), "rack"), when, rollOrder(rolls))
-	return []Operation{op}
+	op.Text = fmt.Sprintf("%s: rolling restart of %s in %s, one node at a time: %s", join(op.Causes, "; "),
+		plural(op.Nodes, "node"), plural(len(rolls), "rack"), rollOrder(rolls))
+	return op
 }
 
 // rollCauses is the union of the racks' causes, in order; a cause that
@@ -108,72 +110,76 @@ func rollOrder(rolls []roll) string {
 	return join(groups, ", then ")
 }
 
-// immutableFields of a StatefulSet's spec: a change means the planner
-// re-creates it (orphan delete).
-var immutableFields = []string{"selector", "serviceName", "podManagementPolicy", "volumeClaimTemplates"}
-
-// recreateOps: StatefulSets whose immutable fields change.
-func (ch *change) recreateOps() []Operation {
+// recreateOps: the StatefulSets the planner re-creates (rn), with the
+// fields of their spec that differ besides the template, the replicas
+// and the update strategy (those it changes in place).
+func (ch *change) recreateOps(rn *run) []Operation {
 	byFields := map[string][]string{}
 	var order []string
-	for _, r := range ch.racks {
-		if r.baseSTS == nil || r.headSTS == nil {
-			continue
-		}
+	for _, s := range rn.steps {
+		r := ch.rackOfStep(s)
 		var fields []string
-		for _, f := range immutableFields {
-			if !reflect.DeepEqual(nested(r.baseSTS.Object, "spec", f), nested(r.headSTS.Object, "spec", f)) {
-				fields = append(fields, "spec."+f)
+		if r != nil && r.baseSTS != nil && r.headSTS != nil {
+			bs, _ := r.baseSTS.Object["spec"].(map[string]any)
+			hs, _ := r.headSTS.Object["spec"].(map[string]any)
+			for _, f := range slices.Sorted(maps.Keys(hs)) {
+				if f != "template" && f != "replicas" && f != "updateStrategy" && !reflect.DeepEqual(bs[f], hs[f]) {
+					fields = append(fields, "spec."+f)
+				}
 			}
-		}
-		if len(fields) == 0 {
-			continue
 		}
 		k := joinAnd(fields)
 		if _, ok := byFields[k]; !ok {
 			order = append(order, k)
 		}
-		byFields[k] = append(byFields[k], r.headSTS.GetName())
+		byFields[k] = append(byFields[k], s.Target.Name)
 	}
 	var ops []Operation
 	for _, k := range order {
 		sets := byFields[k]
+		why := "as " + k + " cannot change in place"
+		if k == "" {
+			why = "as the planner does"
+		}
 		ops = append(ops, Operation{Kind: Recreate, Objects: prefixed("StatefulSet ", sets), Text: fmt.Sprintf(
-			"%s %s re-created, as %s cannot change in place: deleted with their pods orphaned, then created again; pods and PVCs are kept, nothing restarts, existing PVCs keep their StorageClass",
-			pluralWord(len(sets), "StatefulSet", "StatefulSets"), joinAnd(sets), k)})
+			"%s %s re-created, %s: deleted with their pods orphaned, then created again; pods and PVCs are kept, nothing restarts, existing PVCs keep their StorageClass",
+			pluralWord(len(sets), "StatefulSet", "StatefulSets"), joinAnd(sets), why)})
 	}
 	return ops
 }
 
-// storageOps: data volumes that grow, and PVCs deleted because
-// deleteOnDecommission was turned on.
-func (ch *change) storageOps() []Operation {
+// storageOps: the data volumes the planner grows (rn).
+func (ch *change) storageOps(rn *run) []Operation {
 	var ops []Operation
 	grows := map[string]int{}
 	var order []string
-	for _, r := range ch.racks {
-		if r.baseSTS == nil || r.headSTS == nil {
-			continue
+	for _, s := range rn.steps {
+		from := "?"
+		if r := ch.rackOfStep(s); r != nil && r.baseSTS != nil {
+			if b := claimSize(r.baseSTS); b != nil {
+				from = b.String()
+			}
 		}
-		b, h := claimSize(r.baseSTS), claimSize(r.headSTS)
-		if b == nil || h == nil || h.Cmp(*b) <= 0 {
-			continue
-		}
-		k := b.String() + " -> " + h.String()
+		k := from + " -> " + s.Size
 		if _, ok := grows[k]; !ok {
 			order = append(order, k)
 		}
-		grows[k] += int(min(r.base, r.head))
+		grows[k]++
 	}
 	for _, k := range order {
 		ops = append(ops, Operation{Kind: ExpandStorage, Nodes: grows[k], Text: fmt.Sprintf(
 			"storage %s: the %s of %s grow in place, nothing restarts (their StorageClass must allow volume expansion)",
 			k, pluralWord(grows[k], "PVC", "PVCs"), plural(grows[k], "existing node"))})
 	}
-	if ch.base != nil && !ch.base.spec.Spec.Storage.DeleteOnDecommission && ch.head.spec.Spec.Storage.DeleteOnDecommission {
-		ops = append(ops, Operation{Kind: DeletePVCs, Text: "storage.deleteOnDecommission turned on: the PVCs of nodes decommissioned earlier and still present (annotated ringops.dev/decommissioned) are deleted"})
-	}
 	return ops
+}
+
+// deletePVCsOp: PVCs deleted because deleteOnDecommission was turned on.
+func (ch *change) deletePVCsOp() []Operation {
+	if ch.base != nil && !ch.base.spec.Spec.Storage.DeleteOnDecommission && ch.head.spec.Spec.Storage.DeleteOnDecommission {
+		return []Operation{{Kind: DeletePVCs, Text: "storage.deleteOnDecommission turned on: the PVCs of nodes decommissioned earlier and still present (annotated ringops.dev/decommissioned) are deleted"}}
+	}
+	return nil
 }
 
 // claimSize is the storage request of the "data" volume claim template.

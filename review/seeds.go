@@ -1,9 +1,7 @@
 package review
 
 import (
-	"fmt"
 	"slices"
-	"strconv"
 
 	"github.com/ringops/ringops/render"
 )
@@ -13,10 +11,9 @@ import (
 // target seeds that have joined when it writes the template anyway (a
 // new rack, a template change: the rolls of ops), so new nodes bootstrap
 // from seeds that are up, and other racks take the new list at their next
-// rolling restart. A rack whose live list names only nodes that leave
-// rolls to the seeds that have joined once the topology change is done
-// (reconciler/plan: "Seeds"); which racks that is depends on their live
-// lists, which the review does not see.
+// rolling restart. A rack the planner restarts for its seed list alone
+// (its live list names only nodes that leave) shows in the replay's
+// rolling restart, with the cause "seed list".
 func (ch *change) seedOps(ops []Operation) []Operation {
 	if !ch.seeds {
 		return nil
@@ -39,28 +36,7 @@ func (ch *change) seedOps(ops []Operation) []Operation {
 	if slices.ContainsFunc(ops, func(op Operation) bool { return op.Kind == Bootstrap || op.Kind == AddDatacenter }) {
 		text += "; new nodes start with seeds that have joined, never as their own seed"
 	}
-	if leaving := ch.leavingSeeds(base); len(leaving) > 0 {
-		text += fmt.Sprintf("; a rack whose live list names only nodes that leave (%s) rolls to seeds that have joined once the topology change is done",
-			joinAnd(leaving))
-	}
 	return []Operation{{Kind: SeedList, Text: text}}
-}
-
-// leavingSeeds are the pods of seeds that head no longer has.
-func (ch *change) leavingSeeds(seeds []string) []string {
-	kept := map[string]bool{}
-	for _, r := range ch.racks {
-		for o := int32(0); r.inHead && o < r.head; o++ {
-			kept[ch.head.spec.StatefulSetName(r.dc, r.rack)+"-"+strconv.Itoa(int(o))] = true
-		}
-	}
-	var out []string
-	for _, s := range seeds {
-		if pod := render.SeedPod(s); !kept[pod] {
-			out = append(out, pod)
-		}
-	}
-	return out
 }
 
 // rolledRacks counts the racks the rolling restart of ops covers, and the

@@ -218,91 +218,49 @@ func (r *applyRun) close() {
 	r.out.line(fmt.Sprintf("requests total: %s writes=%d", t, t.Writes()))
 }
 
-// loop steps until the run is over; see the exit codes in the help.
+// loop drives the engine until the run is over (reconciler.Driver: the
+// daemon's guards); see the exit codes in the help.
 func (r *applyRun) loop(ctx context.Context) error {
-	if r.f.wait && r.f.timeout > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, r.f.timeout)
-		defer cancel()
+	o := reconciler.DefaultDriverOptions()
+	o.Mode = reconciler.DriveOnce
+	if r.f.wait {
+		o.Mode, o.Timeout = reconciler.DriveUntilDone, r.f.timeout
 	}
-	var last plan.Plan
-	retry := backoff{}
-	idle := idleSteps{}
-	for {
-		p, events, err := r.engine.Step(ctx, r.target)
-		switch {
-		case ctx.Err() != nil:
-			return r.interrupted(ctx, last)
-		case err != nil:
-			if err := r.retry(ctx, &retry, err); err != nil {
-				return err
-			}
-			continue
-		}
-		retry = backoff{}
-		if done, err := r.over(p); done {
-			return err
-		}
-		if len(p.Steps) > 0 {
-			if err := idle.check(p, events); err != nil {
-				return err
-			}
-			continue
-		}
-		last = p
-		if !r.f.wait && p.Wait.Reason != plan.Settling {
-			return waitExit(p.Wait)
-		}
-		if err := r.engine.Wait(ctx, r.target, p); err != nil {
-			return r.interrupted(ctx, last)
-		}
+	out := reconciler.NewDriver(r.engine, o).Drive(ctx, r.target)
+	switch out.End {
+	case reconciler.EndCanceled, reconciler.EndInterrupted:
+		return r.interrupted(out)
+	case reconciler.EndFailed:
+		return &exitError{code: ExitError, err: out.Err}
+	case reconciler.EndStuck:
+		return &exitError{code: ExitBlocked, err: out.Err}
 	}
-}
-
-// over says whether the run ends with plan p, and how.
-func (r *applyRun) over(p plan.Plan) (bool, error) {
+	p := out.Plan
 	switch {
-	case p.Done():
-		return true, nil
+	case len(p.Steps) > 0: // DriveOnce after a disruptive step
+		return nil
 	case p.Wait.Reason == plan.Blocked && r.target.Desired.Invalid != nil:
-		return true, &exitError{code: ExitInvalid}
-	case p.Failed(), p.Wait.Reason == plan.Paused, p.Wait.Reason == plan.OutsideWindow:
-		return true, waitExit(p.Wait)
-	case !r.f.wait && disruptive(p):
-		return true, nil
+		return &exitError{code: ExitInvalid}
 	}
-	return false, nil
-}
-
-func disruptive(p plan.Plan) bool {
-	for _, s := range p.Steps {
-		if s.Disruptive() {
-			return true
-		}
-	}
-	return false
+	return waitExit(p.Wait)
 }
 
 // waitExit is the exit of a run that ends on a wait (printed already).
 func waitExit(w plan.Wait) error {
-	switch w.Reason {
-	case plan.Converged, plan.RolloutInProgress, plan.WaitingForRegion, plan.RingUnhealthy, plan.Settling:
-		return nil
-	case plan.HealthTimeout:
-		return &exitError{code: ExitTimeout}
-	case plan.RegionUnreachable:
-		return &exitError{code: ExitUnreachable}
+	if code := reconciler.WaitOf(w.Reason).Exit; code != ExitOK {
+		return &exitError{code: code}
 	}
-	return &exitError{code: ExitBlocked}
+	return nil
 }
 
 // interrupted is the exit when ctx ended: --timeout, or a signal.
-func (r *applyRun) interrupted(ctx context.Context, last plan.Plan) error {
+func (r *applyRun) interrupted(out reconciler.Outcome) error {
+	last := out.Waited
 	what := "nothing yet"
-	if len(last.Steps) == 0 && last.Wait.Reason != 0 {
+	if last.Wait.Reason != 0 {
 		what = last.Wait.String()
 	}
-	if !errors.Is(ctx.Err(), context.DeadlineExceeded) {
+	if !errors.Is(out.Err, context.DeadlineExceeded) {
 		return &exitError{code: ExitError, err: fmt.Errorf("interrupted while waiting: %s", what)}
 	}
 	code := ExitTimeout
@@ -310,59 +268,6 @@ func (r *applyRun) interrupted(ctx context.Context, last plan.Plan) error {
 		code = ExitUnreachable
 	}
 	return &exitError{code: code, err: fmt.Errorf("--timeout %s passed while waiting: %s", r.f.timeout, what)}
-}
-
-// retry decides what follows a failed step (printed already): with
-// --wait, plan again after a pause (at once after a conflict, the world
-// having moved since it was observed); without, a conflict is retried a
-// few times and anything else ends the run.
-func (r *applyRun) retry(ctx context.Context, b *backoff, err error) error {
-	b.n++
-	conflict := errors.Is(err, kube.ErrConflict)
-	if !r.f.wait && (!conflict || b.n > 3) {
-		return &exitError{code: ExitError, err: err}
-	}
-	if conflict && b.n <= 3 {
-		return nil
-	}
-	select {
-	case <-ctx.Done():
-		return r.interrupted(ctx, plan.Plan{})
-	case <-time.After(b.next()):
-		return nil
-	}
-}
-
-// idleSteps notices the same steps planned again and again while the
-// API servers find nothing to change (the planner and the server disagree
-// on an object): without it the loop would spin.
-type idleSteps struct {
-	last    string
-	repeats int
-}
-
-func (s *idleSteps) check(p plan.Plan, events []reconciler.Event) error {
-	text := p.String()
-	wrote := false
-	for _, ev := range events {
-		wrote = wrote || ev.Wrote()
-	}
-	if wrote || text != s.last {
-		s.last, s.repeats = text, 0
-		return nil
-	}
-	if s.repeats++; s.repeats < 3 {
-		return nil
-	}
-	return &exitError{code: ExitBlocked, err: fmt.Errorf("the same steps come back with nothing for the API servers to change; a field of the rendered objects is probably normalised by the server: %s", text)}
-}
-
-// backoff doubles a pause from 500 ms up to 10 s.
-type backoff struct{ n int }
-
-func (b *backoff) next() time.Duration {
-	d := 500 * time.Millisecond << min(b.n, 5)
-	return min(d, 10*time.Second)
 }
 
 // progress prints the events: one line per step done or failed, one per

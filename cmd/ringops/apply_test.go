@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,6 +11,9 @@ import (
 	"github.com/stretchr/testify/require"
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
+
+	"github.com/ringops/ringops/reconciler"
+	"github.com/ringops/ringops/reconciler/plan"
 )
 
 // deadKubeconfig writes a kubeconfig whose contexts point at a loopback
@@ -84,4 +88,23 @@ func TestApplyUsage(t *testing.T) {
 	assert.Equal(t, ExitUsage, code)
 	code, _, _ = ringops(t, "apply")
 	assert.Equal(t, ExitUsage, code)
+}
+
+// TestApplyExitCodesComeFromTheWaitTable: the exit codes the help
+// documents are those of reconciler.Waits, for every wait reason.
+func TestApplyExitCodesComeFromTheWaitTable(t *testing.T) {
+	assert.Equal(t, []int{ExitOK, ExitInvalid, ExitBlocked, ExitTimeout, ExitUnreachable},
+		[]int{reconciler.ExitOK, reconciler.ExitInvalid, reconciler.ExitBlocked, reconciler.ExitTimeout, reconciler.ExitUnreachable})
+	want := map[plan.WaitReason]int{plan.Converged: ExitOK, plan.Blocked: ExitBlocked, plan.RegionUnreachable: ExitUnreachable,
+		plan.WaitingForRegion: ExitOK, plan.RolloutInProgress: ExitOK, plan.RingUnhealthy: ExitOK, plan.Settling: ExitOK,
+		plan.Paused: ExitBlocked, plan.OutsideWindow: ExitBlocked, plan.HealthTimeout: ExitTimeout}
+	for r := range reconciler.Waits {
+		code := ExitOK
+		var ee *exitError
+		if err := waitExit(plan.Wait{Reason: r}); errors.As(err, &ee) {
+			code = ee.code
+		}
+		assert.Equal(t, want[r], code, r.String())
+	}
+	assert.Len(t, want, len(reconciler.Waits))
 }

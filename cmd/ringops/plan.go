@@ -19,6 +19,8 @@ type planFlags struct {
 	base, head string
 	format     string
 	maxBytes   int
+	// manageKeyspaces: plan as ringops apply/run --manage-keyspaces roll out.
+	manageKeyspaces bool
 }
 
 func newPlanCommand() *cobra.Command {
@@ -72,6 +74,7 @@ change itself is refused: nothing of it would be applied), 3 other errors
 	fl.StringVar(&f.base, "base", "", "the revision the change is compared with (required), e.g. main or origin/main")
 	fl.StringVar(&f.head, "head", "HEAD", "the revision holding the change")
 	fl.StringVarP(&f.format, "format", "o", "text", "output: text, markdown or json (--output is the same flag)")
+	fl.BoolVar(&f.manageKeyspaces, "manage-keyspaces", false, "plan as ringops apply and run --manage-keyspaces roll out: keyspace replication changes, rebuilds of new datacenters, cleanups after lower factors")
 	fl.IntVar(&f.maxBytes, "max-bytes", review.DefaultMarkdownOptions().MaxBytes, "markdown: cut the diffs to keep the output under this size (0: no limit)")
 	fl.SetNormalizeFunc(func(_ *pflag.FlagSet, name string) pflag.NormalizedName {
 		if name == "output" {
@@ -113,6 +116,7 @@ func runPlan(ctx context.Context, stdout io.Writer, repoPath string, f planFlags
 	}
 	opts := review.DefaultOptions()
 	opts.Root = root
+	opts.ManageKeyspaces = f.manageKeyspaces
 	doc, err := review.Compare(ctx, base, head, opts)
 	if err != nil {
 		return err

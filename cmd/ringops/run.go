@@ -460,6 +460,7 @@ func (s *daemonSetup) close() {
 func (s *daemonSetup) newPullRequests() (daemon.PullRequests, error) {
 	o := pullrequests.DefaultOptions()
 	o.Forge, o.Root, o.Logger = s.target.Kind, s.f.path, s.log
+	o.ManageKeyspaces = s.f.manageKeyspaces
 	self, err := os.Executable()
 	if err != nil {
 		return nil, fmt.Errorf("--pr-validation: the checks run in a child process of this binary: %w", err)

@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ringops/ringops/reconciler"
+	"github.com/ringops/ringops/reconciler/kube"
 	"github.com/ringops/ringops/reconciler/plan"
 	"github.com/ringops/ringops/render"
 	"github.com/ringops/ringops/schemas"
@@ -52,8 +53,10 @@ func (s *fakeSource) Run(ctx context.Context, out chan<- git.Result) {
 func (s *fakeSource) Trigger() { s.triggers <- struct{}{} }
 
 // fakeEngine prepares for real (validation, render) and observes an
-// empty world, so that every plan has steps (create the objects); its
-// Execute blocks while the test holds it.
+// empty world, so that every plan has steps (create the objects), which
+// each Execute reports created (or unchanged, when the test says so:
+// an API server that normalises a field); its Execute blocks while the
+// test holds it.
 type fakeEngine struct {
 	renderer *render.Renderer
 	mu       sync.Mutex
@@ -63,7 +66,11 @@ type fakeEngine struct {
 	execCtx  []context.Context
 	// unreachable makes every context unreadable: the plans wait.
 	unreachable bool
-	waits       int
+	// unchanged makes every step write nothing (kube.Unchanged).
+	unchanged bool
+	waits     int
+	executes  int
+	waited    chan plan.Plan // Wait sends its plan, when set
 }
 
 func newFakeEngine() *fakeEngine {
@@ -122,8 +129,12 @@ func (e *fakeEngine) Execute(ctx context.Context, p plan.Plan) ([]reconciler.Eve
 		return nil, nil
 	}
 	e.mu.Lock()
-	hold := e.hold
+	hold, action := e.hold, kube.Created
+	if e.unchanged {
+		action = kube.Unchanged
+	}
 	e.execCtx = append(e.execCtx, ctx)
+	e.executes++
 	e.mu.Unlock()
 	select {
 	case e.entered <- p.Revision:
@@ -136,13 +147,22 @@ func (e *fakeEngine) Execute(ctx context.Context, p plan.Plan) ([]reconciler.Eve
 		time.Sleep(10 * time.Millisecond) // the fake world never changes: every plan has steps
 	}
 	e.record("execute " + short(p.Revision) + " end")
-	return nil, ctx.Err()
+	var events []reconciler.Event
+	for _, st := range p.Steps {
+		events = append(events, reconciler.Event{Kind: reconciler.StepDone, Cluster: p.Cluster, Revision: p.Revision, Step: st,
+			Results: []kube.Result{{Context: st.Context, Ref: kube.Ref(st.Target), Action: action}}})
+	}
+	return events, ctx.Err()
 }
 
-func (e *fakeEngine) Wait(ctx context.Context, _ *reconciler.Target, _ plan.Plan) error {
+func (e *fakeEngine) Wait(ctx context.Context, _ *reconciler.Target, p plan.Plan) error {
 	e.mu.Lock()
 	e.waits++
+	waited := e.waited
 	e.mu.Unlock()
+	if waited != nil {
+		waited <- p
+	}
 	<-ctx.Done()
 	return ctx.Err()
 }
@@ -501,4 +521,61 @@ func TestTwoDirectoriesOfOneRingAreRefused(t *testing.T) {
 	require.Never(t, func() bool {
 		return slicesContainsPrefix(w.engine.events(), "execute")
 	}, 500*time.Millisecond, 50*time.Millisecond, "a duplicated cluster executed steps")
+}
+
+// TestSameStepsWithNothingWrittenDoNotSpin: an API server that
+// normalises a field makes the planner ask for the same steps again and
+// again while the server finds nothing to change. The daemon stops on
+// them as `ringops apply` does: after IdleRepeats more plans it waits as
+// on a Blocked plan (once per idle interval, not in a busy loop) and
+// fails the region's status, naming the steps.
+func TestSameStepsWithNothingWrittenDoNotSpin(t *testing.T) {
+	w := newWorld(t)
+	waited := make(chan plan.Plan, 8)
+	w.engine.mu.Lock()
+	w.engine.unchanged, w.engine.waited = true, waited
+	w.engine.mu.Unlock()
+	rev := w.push("first", nil)
+	var p plan.Plan
+	select {
+	case p = <-waited:
+	case <-time.After(10 * time.Second):
+		w.engine.mu.Lock()
+		n := w.engine.executes
+		w.engine.mu.Unlock()
+		t.Fatalf("the daemon never waited: %d executions of the same steps with nothing written", n)
+	}
+	require.Equal(t, plan.Blocked, p.Wait.Reason)
+	require.Contains(t, p.Wait.Message, "CreateStatefulSet")
+	w.engine.mu.Lock()
+	require.Equal(t, 1+reconciler.DefaultDriverOptions().IdleRepeats, w.engine.executes, "the first plan and its repeats")
+	w.engine.mu.Unlock()
+	s, ok := w.rep.latest(rev, forge.RegionContext("orders", p.Wait.Context))
+	require.True(t, ok)
+	require.Equal(t, forge.StateFailure, s.State)
+	require.Contains(t, s.Description, "blocked: the same steps come back with nothing for the API servers to change")
+	require.Equal(t, []string{"Blocked"}, waitingReasons(t, w.d.opts.Metrics, "orders"))
+}
+
+// waitingReasons are the reasons ringops_cluster_waiting is 1 for, for cluster.
+func waitingReasons(t *testing.T, m *Metrics, cluster string) []string {
+	t.Helper()
+	families, err := m.Registry.Gather()
+	require.NoError(t, err)
+	var out []string
+	for _, f := range families {
+		if f.GetName() != "ringops_cluster_waiting" {
+			continue
+		}
+		for _, mt := range f.GetMetric() {
+			labels := map[string]string{}
+			for _, l := range mt.GetLabel() {
+				labels[l.GetName()] = l.GetValue()
+			}
+			if labels["cluster"] == cluster && mt.GetGauge().GetValue() == 1 {
+				out = append(out, labels["reason"])
+			}
+		}
+	}
+	return out
 }

@@ -17,10 +17,12 @@
 //
 //	one worker per cluster (clusters in parallel, steps inside one never):
 //	    new Source? ──▶ Prepare (validate the change, render) ──▶ invalid: failure, wait for the next revision
+//	    reconciler.Driver (DriveFollow, the guards of `ringops apply`), until a new revision:
 //	    observe ──▶ plan.Next ──▶ Execute (shielded from shutdown for Options.ShutdownGrace)
 //	        ──▶ statuses per region: pending (the step or wait), success (plan.RegionsDone),
-//	            failure (gate timeout, blocked)
+//	            failure (gate timeout, blocked; the same steps back with nothing written)
 //	        ──▶ no step: Engine.Wait, cut short by a new revision
+//	        ──▶ failed: at once after a conflict (3 times), else after MinRetry..MaxRetry
 //
 // A new revision never abandons a step in flight: the worker takes it only
 // between two plans, and a decommission the engine started goes on in the

@@ -129,8 +129,9 @@ func (w *worker) state() ClusterState {
 	return s
 }
 
-// run is the worker's loop: take a new revision when there is one, else
-// observe, plan, execute; wait when the plan has no step.
+// run is the worker's loop: take a new revision when there is one, and
+// drive it (reconciler.Driver: observe, plan, execute, wait; the same
+// guards as `ringops apply`) until a newer one is offered.
 func (w *worker) run(ctx context.Context) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -142,32 +143,30 @@ func (w *worker) run(ctx context.Context) {
 		}
 	}()
 	var t *reconciler.Target
-	failures := 0
 	for ctx.Err() == nil {
 		if src := w.take(); src != nil {
 			t = w.prepare(ctx, src)
-			failures = 0
 		}
 		if t == nil || t.Desired.Invalid != nil {
-			w.sleep(ctx, 0) // until the next revision
+			w.sleep(ctx) // until the next revision
 			continue
 		}
-		p, err := w.turn(ctx, t)
-		switch {
-		case ctx.Err() != nil:
-			return
-		case err != nil:
-			failures++
-			if !errors.Is(err, kube.ErrConflict) || failures > 3 {
-				w.sleep(ctx, w.backoff(failures))
-			}
-			continue
-		}
-		failures = 0
-		if len(p.Steps) == 0 {
-			w.waitOn(ctx, t, p)
-		}
+		w.driver().Drive(ctx, t) // ends on a new revision (w.wake) or ctx's end
 	}
+}
+
+// driver drives one revision: it follows the cluster (never ends on a
+// plan) and is interrupted by a new revision between two plans, in a wait
+// or a backoff, never in a step.
+func (w *worker) driver() *reconciler.Driver {
+	o := reconciler.DefaultDriverOptions()
+	o.Mode = reconciler.DriveFollow
+	o.MinBackoff, o.MaxBackoff = w.d.opts.MinRetry, w.d.opts.MaxRetry
+	o.ShutdownGrace = w.d.opts.ShutdownGrace
+	o.Interrupt = w.wake
+	o.Logger = w.log
+	o.OnTurn = w.turn
+	return reconciler.NewDriver(w.d.engine, o)
 }
 
 // prepare validates and renders a revision of the cluster and reports it.
@@ -240,47 +239,17 @@ func splitErrors(err error) []error {
 	return []error{err}
 }
 
-// turn is one pass: observe, plan, execute, report.
-func (w *worker) turn(ctx context.Context, t *reconciler.Target) (plan.Plan, error) {
-	o, err := w.d.engine.Observe(ctx, t)
-	if err != nil {
-		w.failed(ctx, "observe", err)
-		return plan.Plan{}, err
+// turn reports one pass of the driver: logs, metrics, statuses.
+func (w *worker) turn(ctx context.Context, turn reconciler.Turn) {
+	if turn.Observed == nil {
+		w.failed(ctx, "observe", turn.Err)
+		return
 	}
-	p := plan.Next(&t.Desired, o)
-	events, err := w.execute(ctx, p)
-	w.observe(o, p, events, err)
-	w.report(ctx, t, o, p, events)
-	if err != nil {
-		w.failed(ctx, "step", err)
+	w.observe(turn.Observed, turn.Plan, turn.Events, turn.Err)
+	w.report(ctx, turn.Target, turn.Observed, turn.Plan, turn.Events)
+	if turn.Err != nil {
+		w.failed(ctx, "step", turn.Err)
 	}
-	return p, err
-}
-
-// execute runs the plan's steps; once ctx ends they get ShutdownGrace more
-// to finish, so that a step is not cut in the middle by a shutdown.
-func (w *worker) execute(ctx context.Context, p plan.Plan) ([]reconciler.Event, error) {
-	if len(p.Steps) == 0 {
-		return w.d.engine.Execute(ctx, p)
-	}
-	ectx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	defer cancel()
-	done := make(chan struct{})
-	defer close(done)
-	go func() {
-		select {
-		case <-done:
-			return
-		case <-ctx.Done():
-		}
-		w.log.Info("stopping: finishing the step in flight", "grace", w.d.opts.ShutdownGrace)
-		select {
-		case <-done:
-		case <-time.After(w.d.opts.ShutdownGrace):
-			cancel()
-		}
-	}()
-	return w.d.engine.Execute(ectx, p)
 }
 
 func (w *worker) failed(ctx context.Context, what string, err error) {
@@ -298,41 +267,12 @@ func (w *worker) failed(ctx context.Context, what string, err error) {
 	w.mu.Unlock()
 }
 
-// waitOn waits after a plan without step, cut short by a new revision.
-func (w *worker) waitOn(ctx context.Context, t *reconciler.Target, p plan.Plan) {
-	wctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	go func() {
-		select {
-		case <-w.wake: // the loop takes the new revision (w.take) next
-			cancel()
-		case <-wctx.Done():
-		}
-	}()
-	_ = w.d.engine.Wait(wctx, t, p)
-}
-
-// sleep waits d (0: until woken), or a new revision, or ctx's end.
-func (w *worker) sleep(ctx context.Context, d time.Duration) {
-	var timer <-chan time.Time
-	if d > 0 {
-		tm := time.NewTimer(d)
-		defer tm.Stop()
-		timer = tm.C
-	}
+// sleep waits until woken (a new revision, or stop) or ctx's end.
+func (w *worker) sleep(ctx context.Context) {
 	select {
 	case <-ctx.Done():
 	case <-w.wake:
-	case <-timer:
 	}
-}
-
-func (w *worker) backoff(failures int) time.Duration {
-	d := w.d.opts.MinRetry
-	for i := 1; i < failures && d < w.d.opts.MaxRetry; i++ {
-		d *= 2
-	}
-	return min(d, w.d.opts.MaxRetry)
 }
 
 // observe logs the events and updates the metrics.
@@ -376,7 +316,7 @@ func (w *worker) observe(o *plan.Observed, p plan.Plan, events []reconciler.Even
 		w.st.LastError = ""
 	}
 	w.ringMetrics(o, p.Cluster)
-	key := p.Wait.Reason.String()
+	key := reconciler.WaitOf(p.Wait.Reason).Metric
 	if len(p.Steps) > 0 {
 		key = ""
 	}
@@ -529,24 +469,13 @@ func regionStatus(rev, cluster, kc string, o *plan.Observed, p plan.Plan, done b
 	return forge.Pending(rev, ctxName, "queued behind "+waitDescription(w.Context, w))
 }
 
-// waitWords say each wait reason in a status.
-var waitWords = map[plan.WaitReason]string{
-	plan.Converged: "converged", plan.Blocked: "blocked", plan.RegionUnreachable: "region unreachable",
-	plan.WaitingForRegion: "waiting for another region", plan.RolloutInProgress: "in progress",
-	plan.RingUnhealthy: "waiting for the ring", plan.Settling: "settling", plan.Paused: "paused",
-	plan.OutsideWindow: "outside the change windows", plan.HealthTimeout: "health timeout",
-}
-
 // waitDescription is a wait in a status: "<region>: <reason>: <message>",
 // the region said once.
 func waitDescription(kc string, w plan.Wait) string {
 	if w.Context != "" {
 		kc = w.Context
 	}
-	words, ok := waitWords[w.Reason]
-	if !ok {
-		words = w.Reason.String()
-	}
+	words := reconciler.WaitOf(w.Reason).Words
 	msg := strings.TrimPrefix(w.Message, kc+": ")
 	s := words
 	if kc != "" {

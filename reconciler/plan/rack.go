@@ -64,8 +64,10 @@ func (v *view) podBusy(r *rack, ord int32, excepted bool) *activity {
 	name := r.podName(ord)
 	p := r.pods[ord]
 	switch {
-	case p == nil:
+	case p == nil && !excepted:
 		return &activity{pod: name, what: name + " not created yet"}
+	case p == nil:
+		return nil // the step's own node, dead: its pod may wait behind a held one (replace, #16)
 	case p.DeletionTimestamp != nil:
 		return &activity{pod: name, what: name + " restarting (pod terminating)"}
 	case ord >= r.live.partition && !r.updated(ord):

@@ -90,6 +90,9 @@ func (v *view) replaceWork() (*candidate, *Wait) {
 	}
 	for _, l := range lost {
 		if l.line.replace != "" || l.line.joinNew {
+			if w := v.behindNewJoin(l, lost); w != nil {
+				return nil, w
+			}
 			return v.instructed(l)
 		}
 	}
@@ -106,6 +109,9 @@ func (v *view) replaceWork() (*candidate, *Wait) {
 		if why := v.unreplaceable(lost); why != "" {
 			return nil, &Wait{Reason: Blocked, Context: l.r.ctx, Message: v.choices(l, why)}
 		}
+		if w := v.behindNewJoin(l, lost); w != nil {
+			return nil, w
+		}
 		return v.replace(l)
 	}
 	for _, l := range lost {
@@ -114,6 +120,34 @@ func (v *view) replaceWork() (*candidate, *Wait) {
 		}
 	}
 	return nil, nil
+}
+
+// behindNewJoin blocks the replacement of l when its pod cannot be
+// created: the StatefulSet controller creates pods in order, and a lower
+// ordinal of its rack is held on a lost volume whose dead node left the
+// ring (removed): that pod must bootstrap as a new node first, which
+// Cassandra refuses while l's dead node, down, still owns ranges ("A node
+// required to move the data consistently is down"). Nothing moves until
+// a human asks for the removal of l's dead node too; nil when l's pod
+// exists or nothing holds it back.
+func (v *view) behindNewJoin(l *lostNode, lost []*lostNode) *Wait {
+	if l.r.pods[l.ord] != nil || !l.inRing || !l.down() {
+		return nil
+	}
+	for _, o := range lost {
+		if o.r != l.r || o.ord >= l.ord || o.inRing {
+			continue
+		}
+		if p := o.r.pods[o.ord]; p != nil && podReady(p) {
+			continue
+		}
+		return &Wait{Reason: Blocked, Context: l.r.ctx, Message: fmt.Sprintf(
+			"%s lost its data volume and its dead node (%s) cannot be replaced: its pod is not created while %s is not Ready (the StatefulSet starts its pods in order), "+
+				"and %s, whose dead node was removed, can only bootstrap as a new node once no dead node owns ranges (Cassandra refuses a bootstrap while a node it must stream from is down). "+
+				"Choice: add {removeNode: %s, hostID: %s, reason: ...} to spec.operations: ringops runs nodetool removenode %s (its ranges are re-replicated from their other replicas), then both pods bootstrap as new nodes",
+			l.pod, v.deadWords(l), o.pod, o.pod, l.pod, l.line.host, l.line.host)}
+	}
+	return nil
 }
 
 // deadWords names a dead node for humans: "host ID …, 10.0.0.7, down for 12m0s".
@@ -201,17 +235,25 @@ func (v *view) tolerateLost(c *candidate, pod string, bootstrap bool) {
 func (v *view) replaceObject(l *lostNode, what string) (*unstructured.Unstructured, *Wait) {
 	r := l.r
 	set := v.stamp(what)
-	if !v.ownSeed(r, l.ord) {
+	own := v.ownSeed(r, l.ord)
+	if !own && v.namesJoined(v.liveSeeds(r), l.pod) {
 		return v.write(r, r.live.replicas, r.live.partition, set), nil
 	}
 	e := v.effectiveList()
 	if e == "" || !v.seedsFit(e, l.pod) {
-		return nil, &Wait{Reason: RingUnhealthy, Context: r.ctx, Message: fmt.Sprintf(
-			"%s is a seed and must not start in its own seed list, but no other node that has joined the ring is up to be its seed", l.pod)}
+		msg := "%s is a seed and must not start in its own seed list, but no other node that has joined the ring is up to be its seed"
+		if !own {
+			msg = "%s must reach a seed to replace its dead node, but no node that has joined the ring is up to be its seed"
+		}
+		return nil, &Wait{Reason: RingUnhealthy, Context: r.ctx, Message: fmt.Sprintf(msg, l.pod)}
 	}
 	change := r.live.annotations[AnnotationChange]
-	if !strings.Contains(change, "seed list") {
+	switch {
+	case strings.Contains(change, "seed list"):
+	case own:
 		set[AnnotationChange] = strings.TrimPrefix(change+", seed list without "+l.pod+" (it starts as a new node)", ", ")
+	default:
+		set[AnnotationChange] = strings.TrimPrefix(change+", seed list of nodes up (every seed of "+l.pod+" is down)", ", ")
 	}
 	u := v.writeTemplate(r, withSeeds(v.templateFor(r), e), r.live.replicas, r.live.partition, set)
 	specOf(u)["updateStrategy"] = map[string]any{"type": "OnDelete"}
@@ -231,6 +273,22 @@ func (v *view) ownSeed(r *rack, ord int32) bool {
 		}
 	}
 	return names(v.liveSeeds(r))
+}
+
+// seedsUnfit reports whether the pod at ord, not started yet, must be
+// given its replacement step again: it still runs its old template in its
+// own seed list (the step was cut short), or its seed list names no node
+// that has joined the ring and is up (its seeds died, or are held on lost
+// volumes too): it would wait for a seed forever.
+func (v *view) seedsUnfit(r *rack, ord int32) bool {
+	if v.ownSeed(r, ord) {
+		return !r.updated(ord)
+	}
+	list, ok := podSeeds(r.pods[ord])
+	if !ok {
+		list = v.liveSeeds(r)
+	}
+	return !v.namesJoined(list, r.podName(ord)) && v.effectiveList() != ""
 }
 
 // podSeeds is a pod's CASSANDRA_SEEDS.
@@ -261,7 +319,7 @@ func (v *view) instructed(l *lostNode) (*candidate, *Wait) {
 		what = "new join of " + l.pod + " (its dead node, host ID " + l.line.host + ", was removed)"
 	}
 	p := r.pods[l.ord]
-	if p != nil && p.DeletionTimestamp == nil && !podReady(p) && n.Mode == "" && v.ownSeed(r, l.ord) && !r.updated(l.ord) {
+	if p != nil && p.DeletionTimestamp == nil && !podReady(p) && n.Mode == "" && v.seedsUnfit(r, l.ord) {
 		if l.line.joinNew {
 			return v.rejoin(l)
 		}

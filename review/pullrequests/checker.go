@@ -194,7 +194,7 @@ func (c *Checker) check(ctx context.Context, base *git.Snapshot, cand candidate)
 		return v, true
 	}
 	v.Head = head.Revision
-	res, err := c.opts.Planner.Plan(ctx, PlanRequest{Base: tree(base), Head: tree(head), Root: c.opts.Root})
+	res, err := c.opts.Planner.Plan(ctx, PlanRequest{Base: tree(base), Head: tree(head), Root: c.opts.Root, ManageKeyspaces: c.opts.ManageKeyspaces})
 	switch {
 	case ctx.Err() != nil:
 		return v, false

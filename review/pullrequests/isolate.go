@@ -54,9 +54,11 @@ const childMemoryEnv = "RINGOPS_CHECK_MEMORY_LIMIT"
 
 // childRequest opens the child's input, before the files of both trees.
 type childRequest struct {
-	Root string          `json:"root"`
-	Base review.Revision `json:"base"`
-	Head review.Revision `json:"head"`
+	Root string `json:"root"`
+	// ManageKeyspaces is PlanRequest.ManageKeyspaces.
+	ManageKeyspaces bool            `json:"manageKeyspaces,omitempty"`
+	Base            review.Revision `json:"base"`
+	Head            review.Revision `json:"head"`
 }
 
 // childResponse is the child's output.
@@ -157,7 +159,7 @@ func serve(ctx context.Context, in io.Reader) childResponse {
 // trees (regular files and symlinks) as a tar stream.
 func writeRequest(w io.Writer, req PlanRequest, max int64) error {
 	tw := tar.NewWriter(w)
-	head, err := json.Marshal(childRequest{Root: req.Root, Base: req.Base.Revision, Head: req.Head.Revision})
+	head, err := json.Marshal(childRequest{Root: req.Root, ManageKeyspaces: req.ManageKeyspaces, Base: req.Base.Revision, Head: req.Head.Revision})
 	if err != nil {
 		return err
 	}
@@ -252,7 +254,7 @@ func readRequest(r io.Reader, max int64) (PlanRequest, error) {
 			tree[p] = &fstest.MapFile{Data: data, Mode: 0o644}
 		}
 	}
-	req.Root = cr.Root
+	req.Root, req.ManageKeyspaces = cr.Root, cr.ManageKeyspaces
 	req.Base = review.Tree{Revision: cr.Base, FS: trees["base"]}
 	req.Head = review.Tree{Revision: cr.Head, FS: trees["head"]}
 	return req, nil

@@ -42,6 +42,10 @@ type Options struct {
 	// Root is the slash path, in the repository, below which clusters are
 	// looked for (review.Options.Root). Default ".".
 	Root string
+	// ManageKeyspaces: the daemon rolls out with --manage-keyspaces, and
+	// the plans say what it then does to replication
+	// (review.Options.ManageKeyspaces).
+	ManageKeyspaces bool
 	// MaxPerCheck bounds the heads fetched and planned by one Check; the
 	// others wait for the next Checks. Default 20.
 	MaxPerCheck int

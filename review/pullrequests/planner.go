@@ -34,6 +34,9 @@ type Planner interface {
 type PlanRequest struct {
 	Base, Head review.Tree
 	Root       string
+	// ManageKeyspaces: plan as the daemon rolls out with
+	// --manage-keyspaces (review.Options.ManageKeyspaces).
+	ManageKeyspaces bool
 }
 
 // PlanResult is what a plan found: what the ringops/plan status says.
@@ -58,7 +61,7 @@ func (p InProcess) Plan(ctx context.Context, req PlanRequest) (PlanResult, error
 	if r == nil {
 		r = render.New(render.DefaultOptions())
 	}
-	doc, err := review.Compare(ctx, req.Base, req.Head, review.Options{Root: req.Root, Renderer: r})
+	doc, err := review.Compare(ctx, req.Base, req.Head, review.Options{Root: req.Root, Renderer: r, ManageKeyspaces: req.ManageKeyspaces})
 	if err != nil {
 		return PlanResult{}, err
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 )
@@ -109,9 +110,11 @@ type Stats struct {
 // Queue is the Reporter every forge goes through: it dedupes against the
 // last state posted per (revision, context) — read back from the forge the
 // first time a revision is seen, so a restarted daemon does not repost —,
-// throttles each context, retries transient failures with backoff, honours
-// rate limits, and keeps the latest state per context while the forge is
-// down. Report enqueues; Run posts.
+// throttles each context, holds the summary (SummaryContext) behind the
+// statuses of the regions it counts that were reported before it, retries
+// transient failures with backoff, honours rate limits, and keeps the
+// latest state per context while the forge is down. Report enqueues; Run
+// posts.
 type Queue struct {
 	client Client
 	limits Limits
@@ -144,6 +147,10 @@ type slot struct {
 type queuedStatus struct {
 	Status
 	seq uint64
+	// reported is the seq the status was reported with: seq moves when a
+	// failed post lets other contexts go first (toBackLocked), reported
+	// keeps the order of the reports, which the summary is held behind.
+	reported uint64
 }
 
 // NewQueue returns a Queue posting through client. Call Run to start posting.
@@ -267,7 +274,7 @@ func (q *Queue) enqueueLocked(s Status) {
 		sl.queued = sl.queued[:n-1] // the latest progress wins
 		q.stats.Coalesced++
 	}
-	sl.queued = append(sl.queued, queuedStatus{Status: s, seq: q.seq})
+	sl.queued = append(sl.queued, queuedStatus{Status: s, seq: q.seq, reported: q.seq})
 	q.dropPostedHeadLocked(sl)
 	if len(sl.queued) > q.opts.MaxQueued {
 		sl.queued = sl.queued[1:]
@@ -308,6 +315,29 @@ func (q *Queue) evictLocked() {
 	}
 }
 
+// heldBack reports whether the summary queued at the head of sl must
+// wait: a context it summarises still has a status queued that was
+// reported before it. On the forge the summary never runs ahead of the
+// regions it counts ("2/2 regions done" while a region shows pending),
+// whatever their throttle windows and retries.
+func (r *revState) heldBack(name string, sl *slot) bool {
+	if name != SummaryContext {
+		return false
+	}
+	head := sl.queued[0].reported
+	for c, other := range r.slots {
+		if !summarised(c) {
+			continue
+		}
+		for _, qs := range other.queued {
+			if qs.reported < head {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 func (r *revState) queued() int {
 	n := 0
 	for _, sl := range r.slots {
@@ -322,6 +352,13 @@ func (q *Queue) queuedLocked() int {
 		n += rev.queued()
 	}
 	return n
+}
+
+// summarised reports whether the summary of a revision counts context c:
+// every context ringops posts but the summary and the plan of a
+// pull-request head.
+func summarised(c string) bool {
+	return strings.HasPrefix(c, ContextPrefix+"/") && c != PlanContext
 }
 
 func (q *Queue) changedLocked() {

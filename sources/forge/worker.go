@@ -12,6 +12,7 @@ import (
 // oldest first among equals), waits until then, and sends it:
 //
 //	not read yet ──▶ Latest (once per revision) ── transient ──▶ forge-wide backoff
+//	summary ──▶ held while a region it counts has a status reported before it queued
 //	same as forge shows ──▶ dropped (Deduped), no request
 //	Post ── ok / already posted ──▶ posted; the context's window restarts
 //	     ── transient / rate limit ──▶ kept; forge-wide wait (backoff, Retry-After, reset)
@@ -47,7 +48,7 @@ func (q *Queue) next() (job, time.Time, bool) {
 	found := false
 	for rname, rev := range q.revs {
 		for cname, sl := range rev.slots {
-			if len(sl.queued) == 0 {
+			if len(sl.queued) == 0 || rev.heldBack(cname, sl) {
 				continue
 			}
 			due := forgeDue

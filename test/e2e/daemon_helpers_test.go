@@ -26,6 +26,7 @@ import (
 	"github.com/stretchr/testify/require"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/ringops/ringops/test/e2e/harness"
 	"github.com/ringops/ringops/test/env"
 	"github.com/ringops/ringops/test/gitserver"
 )
@@ -85,7 +86,7 @@ type daemonProc struct {
 func startDaemon(t *testing.T, w *env.World, c daemonConfig) *daemonProc {
 	t.Helper()
 	d := &daemonProc{name: c.name, out: &lockedBuffer{}, done: make(chan struct{})}
-	d.cmd = exec.Command(binary, c.argv(w)...)
+	d.cmd = exec.Command(harness.Binary, c.argv(w)...)
 	d.cmd.Env = daemonEnv(c.env)
 	d.cmd.Stdout, d.cmd.Stderr = d.out, d.out
 	require.NoError(t, d.cmd.Start())
@@ -102,9 +103,9 @@ func startDaemon(t *testing.T, w *env.World, c daemonConfig) *daemonProc {
 			t.Logf("daemon %s (pid %d) log:\n%s", d.name, d.cmd.Process.Pid, d.out.String())
 		}
 	})
-	waitFor(t, time.Minute, "daemon "+d.name+" listening", func() error {
+	harness.WaitFor(t, time.Minute, "daemon "+d.name+" listening", func() error {
 		if d.exited() {
-			return stop(fmt.Errorf("exited with %s:\n%s", d.cmd.ProcessState, d.out.String()))
+			return harness.Stop(fmt.Errorf("exited with %s:\n%s", d.cmd.ProcessState, d.out.String()))
 		}
 		for _, l := range d.lines() {
 			if l.Msg == "http listening" && l.Address != "" {
@@ -119,20 +120,20 @@ func startDaemon(t *testing.T, w *env.World, c daemonConfig) *daemonProc {
 
 // daemonExit runs `ringops run` that is expected to end by itself (a bad
 // setting) within limit.
-func daemonExit(t *testing.T, w *env.World, c daemonConfig, limit time.Duration) run {
+func daemonExit(t *testing.T, w *env.World, c daemonConfig, limit time.Duration) harness.Run {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), limit)
 	defer cancel()
 	var out, errb bytes.Buffer
-	cmd := exec.CommandContext(ctx, binary, c.argv(w)...)
+	cmd := exec.CommandContext(ctx, harness.Binary, c.argv(w)...)
 	cmd.Env = daemonEnv(c.env)
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	_ = cmd.Run()
-	r := run{args: c.argv(w), stdout: out.String(), stderr: errb.String()}
+	r := harness.Run{Args: c.argv(w), Stdout: out.String(), Stderr: errb.String()}
 	if ctx.Err() != nil {
 		t.Fatalf("still running after %s: %s", limit, r)
 	}
-	r.code = cmd.ProcessState.ExitCode()
+	r.Code = cmd.ProcessState.ExitCode()
 	t.Logf("%s", r)
 	return r
 }
@@ -213,7 +214,7 @@ func (d *daemonProc) StepsSince(mark int) string {
 func (d *daemonProc) StepsDone(mark int, subs ...string) []string {
 	var out []string
 	for _, l := range done(d.StepsSince(mark)) {
-		if l != "" && len(lines(l, subs...)) > 0 {
+		if l != "" && len(harness.Lines(l, subs...)) > 0 {
 			out = append(out, l)
 		}
 	}
@@ -224,7 +225,7 @@ func (d *daemonProc) StepsDone(mark int, subs ...string) []string {
 // one of subs, -1 when none.
 func (d *daemonProc) Index(subs ...string) int {
 	for i, l := range d.lines() {
-		if len(lines(l.Msg, subs...)) > 0 {
+		if len(harness.Lines(l.Msg, subs...)) > 0 {
 			return i
 		}
 	}
@@ -350,9 +351,9 @@ func (d *daemonProc) Metric(t *testing.T, name string, labels ...string) float64
 // NORMAL.
 func waitConverged(t *testing.T, w *env.World, d *daemonProc, name, commit string, nodes int, limit time.Duration) {
 	t.Helper()
-	waitFor(t, limit, fmt.Sprintf("daemon %s: %s converged at %.7s", d.name, name, commit), func() error {
+	harness.WaitFor(t, limit, fmt.Sprintf("daemon %s: %s converged at %.7s", d.name, name, commit), func() error {
 		if d.exited() {
-			return stop(fmt.Errorf("daemon %s exited: %s", d.name, d.cmd.ProcessState))
+			return harness.Stop(fmt.Errorf("daemon %s exited: %s", d.name, d.cmd.ProcessState))
 		}
 		c, err := d.Cluster(name)
 		switch {
@@ -367,33 +368,6 @@ func waitConverged(t *testing.T, w *env.World, d *daemonProc, name, commit strin
 	require.Len(t, ring, nodes, "members of the ring: %+v", ring)
 	for _, n := range ring {
 		require.True(t, n.Alive && n.Mode == "NORMAL" && n.Status == "NORMAL", "node %+v", n)
-	}
-}
-
-// fatalWait is an error that ends waitFor at once.
-type fatalWait struct{ error }
-
-func stop(err error) error { return fatalWait{err} }
-
-// waitFor calls cond every 100 ms until it returns nil, and fails the
-// test with cond's last error when limit passes (a wait for the world,
-// not a timing assertion) or at once when cond returns stop(err).
-func waitFor(t *testing.T, limit time.Duration, what string, cond func() error) {
-	t.Helper()
-	deadline := time.Now().Add(limit)
-	for {
-		err := cond()
-		if err == nil {
-			return
-		}
-		var s fatalWait
-		if errors.As(err, &s) {
-			t.Fatalf("%s: %v", what, s.error)
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not after %s: %v", what, limit, err)
-		}
-		time.Sleep(100 * time.Millisecond)
 	}
 }
 

@@ -16,6 +16,7 @@ import (
 	"golang.org/x/crypto/ssh/knownhosts"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/ringops/ringops/test/e2e/harness"
 	"github.com/ringops/ringops/test/env"
 	"github.com/ringops/ringops/test/env/cassandra"
 	"github.com/ringops/ringops/test/gitserver"
@@ -91,7 +92,7 @@ func noOpPolls(t *testing.T, s *httpScenario) {
 	before, polls := s.srv.Counts(), s.d.Metric(t, "ringops_git_polls_total", `outcome="unchanged"`)
 	renders := s.d.Metric(t, "ringops_render_duration_seconds_count")
 	live := liveVersions(t, s.w, "shop")
-	waitFor(t, time.Minute, "three unchanged polls", func() error {
+	harness.WaitFor(t, time.Minute, "three unchanged polls", func() error {
 		if n := s.d.Metric(t, "ringops_git_polls_total", `outcome="unchanged"`); n < polls+3 {
 			return fmt.Errorf("%v unchanged polls", n-polls)
 		}
@@ -170,7 +171,7 @@ func sourceFails(t *testing.T, s *httpScenario, want string) string {
 	failed := s.d.Metric(t, "ringops_git_polls_total", `outcome="failed"`)
 	live := liveVersions(t, s.w, "shop")
 	var e string
-	waitFor(t, time.Minute, "the source's error "+want, func() error {
+	harness.WaitFor(t, time.Minute, "the source's error "+want, func() error {
 		v, err := s.d.Clusters()
 		if err != nil {
 			return err
@@ -196,7 +197,7 @@ func sourceFails(t *testing.T, s *httpScenario, want string) string {
 func sourceRecovers(t *testing.T, s *httpScenario) {
 	t.Helper()
 	unchanged := s.d.Metric(t, "ringops_git_polls_total", `outcome="unchanged"`)
-	waitFor(t, 2*time.Minute, "the source back", func() error {
+	harness.WaitFor(t, 2*time.Minute, "the source back", func() error {
 		v, err := s.d.Clusters()
 		if err != nil {
 			return err
@@ -227,8 +228,8 @@ func TestDaemonSSH(t *testing.T) {
 
 	t.Run("known_hosts unset: refused at start", func(t *testing.T) {
 		res := daemonExit(t, w, daemonConfig{name: "no-known-hosts", repo: url, env: []string{key}}, time.Minute)
-		assert.NotEqual(t, 0, res.code, "%s", res)
-		assert.Contains(t, res.stderr, "known_hosts file (it is mandatory)", "%s", res)
+		assert.NotEqual(t, 0, res.Code, "%s", res)
+		assert.Contains(t, res.Stderr, "known_hosts file (it is mandatory)", "%s", res)
 	})
 	other, _ := gitserver.NewSSHKey(t, "")
 	wrongHosts := filepath.Join(t.TempDir(), "known_hosts")
@@ -248,12 +249,12 @@ func TestDaemonSSH(t *testing.T) {
 
 	t.Run("a known_hosts missing or with another key: refused", func(t *testing.T) {
 		for _, bad := range refused {
-			waitFor(t, time.Minute, "daemon "+bad.d.name+" refusing the server", func() error {
+			harness.WaitFor(t, time.Minute, "daemon "+bad.d.name+" refusing the server", func() error {
 				v, err := bad.d.Clusters()
 				if err != nil {
 					return err
 				}
-				if len(lines(v.Source.Error, bad.want...)) == 0 {
+				if len(harness.Lines(v.Source.Error, bad.want...)) == 0 {
 					return fmt.Errorf("source error %q", v.Source.Error)
 				}
 				return nil
@@ -346,7 +347,7 @@ func TestDaemonRestart(t *testing.T) {
 		cfg.name = "third"
 		d = startDaemon(top, w, cfg)
 		waitConverged(t, w, d, "basket", third, 4, daemonLimit)
-		assert.Empty(t, lines(d.StepsSince(0), "Decommission"), "the decommission is not started again")
+		assert.Empty(t, harness.Lines(d.StepsSince(0), "Decommission"), "the decommission is not started again")
 		assert.Equal(t, []string{"basket-dc1-r1 3 -> 2"}, scales(d.StepsSince(0)), "the replica goes once the node left")
 		assertOnce(t, []string{terminated, d.StepsSince(0)}, scales)
 		pvc, err := w.Region("eu-west").Client.CoreV1().PersistentVolumeClaims("cassandra").Get(t.Context(), "data-"+leaving, metav1.GetOptions{})
@@ -398,7 +399,7 @@ func TestDaemonInvalidRevision(t *testing.T) {
 	broken := strings.Replace(spec.yaml(), "\n  nodesPerRack: 1\n", "\n  nodesPerRack: -1\n", 1)
 	bad := r.CommitAndPush("ledger: broken", map[string]string{"clusters/ledger/cluster.yaml": broken})
 	var c apiCluster
-	waitFor(t, time.Minute, "the broken revision refused", func() error {
+	harness.WaitFor(t, time.Minute, "the broken revision refused", func() error {
 		var err error
 		if c, err = d.Cluster("ledger"); err != nil {
 			return err
@@ -417,7 +418,7 @@ func TestDaemonInvalidRevision(t *testing.T) {
 	}
 	assert.Positive(t, d.Metric(t, "ringops_errors_total", `component="validation"`))
 	polls := d.Metric(t, "ringops_git_polls_total", `outcome="unchanged"`)
-	waitFor(t, time.Minute, "three more polls", func() error {
+	harness.WaitFor(t, time.Minute, "three more polls", func() error {
 		if n := d.Metric(t, "ringops_git_polls_total", `outcome="unchanged"`); n < polls+3 {
 			return fmt.Errorf("%v polls", n-polls)
 		}
@@ -457,14 +458,14 @@ func TestDaemonHA(t *testing.T) {
 		"--webhook-secret-file", secretPath}
 	// An hour between polls: only the first poll and the webhooks count.
 	a := startDaemon(t, w, daemonConfig{name: "a", repo: srvA.URL(), interval: time.Hour, env: []string{"POD_NAME=ringops-a"}, args: ha})
-	waitFor(t, time.Minute, "daemon a leading", func() error {
+	harness.WaitFor(t, time.Minute, "daemon a leading", func() error {
 		if v, err := a.Clusters(); err != nil || !v.Leader {
 			return fmt.Errorf("leader=%v, %v", v.Leader, err)
 		}
 		return nil
 	})
 	b := startDaemon(t, w, daemonConfig{name: "b", repo: srvB.URL(), interval: time.Hour, env: []string{"POD_NAME=ringops-b"}, args: ha})
-	waitFor(t, time.Minute, "daemon b standing by", func() error {
+	harness.WaitFor(t, time.Minute, "daemon b standing by", func() error {
 		if !b.Logged("standing by") {
 			return fmt.Errorf("no 'standing by' line")
 		}
@@ -491,7 +492,7 @@ func TestDaemonHA(t *testing.T) {
 		a.Signal(t, syscall.SIGTERM)
 		assert.Equal(t, 0, a.Wait(t, time.Minute), "exit status after SIGTERM")
 		// The Lease lasts 60 s: a takeover sooner than that is the release.
-		waitFor(t, 45*time.Second, "daemon b leading before the Lease would expire", func() error {
+		harness.WaitFor(t, 45*time.Second, "daemon b leading before the Lease would expire", func() error {
 			if v, err := b.Clusters(); err != nil || !v.Leader {
 				return fmt.Errorf("leader=%v, %v", v.Leader, err)
 			}

@@ -24,6 +24,11 @@
 // restart after SIGKILL or SIGTERM that repeats no step, and two replicas
 // on one Lease of which only the leader acts.
 //
+// The scenarios on real Cassandra nodes are in test/e2e/realnodes, a
+// package of its own so that `go test ./...` runs them beside these; what
+// both use (the binary built once by TestMain, a run of it, the worlds
+// kept with their logs on failure) is in test/e2e/harness.
+//
 // The tests are skipped with -short. They need the control plane
 // binaries ($RINGOPS_CONTROLPLANE_DIR, or the cache filled by
 // test/env/tools/controlplane/build.sh) and etcd.

@@ -13,6 +13,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/ringops/ringops/test/e2e/harness"
 	"github.com/ringops/ringops/test/env"
 	"github.com/ringops/ringops/test/env/cassandra"
 )
@@ -31,8 +32,8 @@ func TestBadInputAndFaults(t *testing.T) {
 	createJolokiaSecret(t, w)
 	c := copyExample(t, "users")
 	c.Edit(t, "settle: 10s", "settle: 1s", "# credentialsSecret: jolokia-auth", "credentialsSecret: jolokia-auth")
-	r := ringops(t, limit, c.applyArgs(w.Kubeconfig, "--wait")...)
-	require.Equal(t, 0, r.code, "%s", r)
+	r := harness.Ringops(t, limit, c.applyArgs(w.Kubeconfig, "--wait")...)
+	require.Equal(t, 0, r.Code, "%s", r)
 	assertSecret(t, r)
 	assertHealthy(t, w, c.Dir, "users", 7)
 
@@ -40,9 +41,9 @@ func TestBadInputAndFaults(t *testing.T) {
 		bad := c.Fork(t)
 		bad.Edit(t, "\n  nodesPerRack: 1\n", "\n  nodesPerRack: -1\n")
 		before := liveVersions(t, w, "users")
-		r := ringops(t, time.Minute, "apply", bad.Dir, "--kubeconfig", w.Kubeconfig, "--wait", "-v")
-		assert.Equal(t, 2, r.code, "%s", r)
-		assert.Contains(t, r.stderr, "nodesPerRack", "the error names the field")
+		r := harness.Ringops(t, time.Minute, "apply", bad.Dir, "--kubeconfig", w.Kubeconfig, "--wait", "-v")
+		assert.Equal(t, 2, r.Code, "%s", r)
+		assert.Contains(t, r.Stderr, "nodesPerRack", "the error names the field")
 		assert.Equal(t, 0, writes(t, r))
 		assert.Equal(t, before, liveVersions(t, w, "users"), "no object changed")
 	})
@@ -50,10 +51,10 @@ func TestBadInputAndFaults(t *testing.T) {
 		bad := c.Fork(t)
 		bad.Edit(t, "        - name: r3\n", "        - name: r4\n", "image: cassandra:4.1.5", "image: cassandra:4.1.6")
 		before := liveVersions(t, w, "users")
-		r := ringops(t, time.Minute, bad.applyArgs(w.Kubeconfig, "--wait", "-v")...)
-		assert.Equal(t, 2, r.code, "%s", r)
-		assert.Contains(t, r.stdout, "waiting: Blocked: the revision is invalid, nothing is applied", "%s", r)
-		assert.Contains(t, r.stderr, "racks[2]", "the error points at the rack: %s", r)
+		r := harness.Ringops(t, time.Minute, bad.applyArgs(w.Kubeconfig, "--wait", "-v")...)
+		assert.Equal(t, 2, r.Code, "%s", r)
+		assert.Contains(t, r.Stdout, "waiting: Blocked: the revision is invalid, nothing is applied", "%s", r)
+		assert.Contains(t, r.Stderr, "racks[2]", "the error points at the rack: %s", r)
 		assert.Equal(t, 0, writes(t, r))
 		assert.Equal(t, before, liveVersions(t, w, "users"), "no object changed")
 		assertSecret(t, r)
@@ -64,9 +65,9 @@ func TestBadInputAndFaults(t *testing.T) {
 		bad := c.Fork(t)
 		bad.Edit(t, "        - name: r3\n", "        - name: r4\n")
 		before := liveVersions(t, w, "users")
-		r := ringops(t, time.Minute, "apply", bad.Dir, "--kubeconfig", w.Kubeconfig, "--wait", "-v")
-		assert.Equal(t, 2, r.code, "%s", r)
-		assert.Contains(t, r.stderr, "racks[2]", "the error points at the rack: %s", r)
+		r := harness.Ringops(t, time.Minute, "apply", bad.Dir, "--kubeconfig", w.Kubeconfig, "--wait", "-v")
+		assert.Equal(t, 2, r.Code, "%s", r)
+		assert.Contains(t, r.Stderr, "racks[2]", "the error points at the rack: %s", r)
 		assert.Equal(t, 0, writes(t, r))
 		assert.Equal(t, before, liveVersions(t, w, "users"), "no object changed")
 	})
@@ -75,25 +76,25 @@ func TestBadInputAndFaults(t *testing.T) {
 		p.Down()
 		writeFile(t, c.Dir+"/regions/us-east/external-dns.yaml", "hostname: dc2.users.db.example.com", "hostname: dc2.users.db.example.net")
 		c.Edit(t, "      context: us-east\n", "      context: us-east\n      nodesPerRack: 2\n")
-		r := ringops(t, time.Minute, c.applyArgs(kubeconfig)...)
-		assert.Equal(t, 7, r.code, "exit ExitUnreachable: %s", r)
+		r := harness.Ringops(t, time.Minute, c.applyArgs(kubeconfig)...)
+		assert.Equal(t, 7, r.Code, "exit ExitUnreachable: %s", r)
 		// The ConfigMap <cluster>-config of every region changes too: it
 		// carries the spec's record (ringops.dev/last-applied).
-		assert.Len(t, lines(r.stdout, "[us-east] ApplyObjects ", "Service users changed"), 1, "us-east's objects are applied: %s", r)
-		assert.Contains(t, r.stdout, "[ap-south] waiting: RegionUnreachable: ap-south cannot be read", "%s", r)
-		assert.Empty(t, scales(r.stdout), "no node joins while a region cannot be checked: %s", r)
+		assert.Len(t, harness.Lines(r.Stdout, "[us-east] ApplyObjects ", "Service users changed"), 1, "us-east's objects are applied: %s", r)
+		assert.Contains(t, r.Stdout, "[ap-south] waiting: RegionUnreachable: ap-south cannot be read", "%s", r)
+		assert.Empty(t, scales(r.Stdout), "no node joins while a region cannot be checked: %s", r)
 		svc, err := w.Region("us-east").Client.CoreV1().Services("cassandra").Get(t.Context(), "users", metav1.GetOptions{})
 		require.NoError(t, err)
 		assert.Equal(t, "dc2.users.db.example.net", svc.Annotations["external-dns.alpha.kubernetes.io/hostname"])
 
-		r = ringops(t, time.Minute, c.applyArgs(kubeconfig, "--wait", "--timeout", "3s")...)
-		assert.Equal(t, 7, r.code, "--wait gives up on --timeout, with the reason: %s", r)
-		assert.Contains(t, r.stderr, "--timeout 3s passed while waiting: RegionUnreachable (ap-south)", "%s", r)
+		r = harness.Ringops(t, time.Minute, c.applyArgs(kubeconfig, "--wait", "--timeout", "3s")...)
+		assert.Equal(t, 7, r.Code, "--wait gives up on --timeout, with the reason: %s", r)
+		assert.Contains(t, r.Stderr, "--timeout 3s passed while waiting: RegionUnreachable (ap-south)", "%s", r)
 
 		p.Up(t)
-		r = ringops(t, limit, c.applyArgs(kubeconfig, "--wait")...)
-		require.Equal(t, 0, r.code, "%s", r)
-		assert.Equal(t, []string{"users-dc2-r1 1 -> 2", "users-dc2-r2 1 -> 2"}, scales(r.stdout), "%s", r)
+		r = harness.Ringops(t, limit, c.applyArgs(kubeconfig, "--wait")...)
+		require.Equal(t, 0, r.Code, "%s", r)
+		assert.Equal(t, []string{"users-dc2-r1 1 -> 2", "users-dc2-r2 1 -> 2"}, scales(r.Stdout), "%s", r)
 		assertSecret(t, r)
 		assertHealthy(t, w, c.Dir, "users", 9)
 	})
@@ -102,31 +103,31 @@ func TestBadInputAndFaults(t *testing.T) {
 		p.Down()
 		before := liveVersions(t, w, "users")
 		writeFile(t, c.Dir+"/regions/us-east/external-dns.yaml", "hostname: dc2.users.db.example.net", "hostname: dc2.users.db.example.org")
-		r := ringops(t, time.Minute, c.applyArgs(kubeconfig, "-v")...)
-		assert.Equal(t, 7, r.code, "%s", r)
-		assert.Contains(t, r.stdout, "[eu-west] waiting: RegionUnreachable: the seed region eu-west cannot be read", "%s", r)
-		assert.Contains(t, r.stdout, "nothing is applied anywhere until it is back", "%s", r)
+		r := harness.Ringops(t, time.Minute, c.applyArgs(kubeconfig, "-v")...)
+		assert.Equal(t, 7, r.Code, "%s", r)
+		assert.Contains(t, r.Stdout, "[eu-west] waiting: RegionUnreachable: the seed region eu-west cannot be read", "%s", r)
+		assert.Contains(t, r.Stdout, "nothing is applied anywhere until it is back", "%s", r)
 		assert.Equal(t, 0, writes(t, r), "%s", r)
 		assert.Equal(t, before, liveVersions(t, w, "users"), "no object changed")
 		p.Up(t)
-		r = ringops(t, limit, c.applyArgs(kubeconfig, "--wait")...)
-		require.Equal(t, 0, r.code, "%s", r)
-		assert.Len(t, lines(r.stdout, "[us-east] ApplyObjects ", "Service users changed"), 1, "%s", r)
+		r = harness.Ringops(t, limit, c.applyArgs(kubeconfig, "--wait")...)
+		require.Equal(t, 0, r.Code, "%s", r)
+		assert.Len(t, harness.Lines(r.Stdout, "[us-east] ApplyObjects ", "Service users changed"), 1, "%s", r)
 	})
 	t.Run("a node that never finishes joining times out, then resumes", func(t *testing.T) {
 		w.Sim.SetPodFaults("cassandra", "users-dc3-r1-1", cassandra.Faults{NeverFinishJoining: true})
 		c.Edit(t, "healthTimeout: 30m", "healthTimeout: 5s",
 			"      replicationFactor: 2\n      # A smaller region", "      nodesPerRack: 2\n      replicationFactor: 2\n      # A smaller region")
-		r := ringops(t, limit, c.applyArgs(w.Kubeconfig, "--wait")...)
-		assert.Equal(t, 6, r.code, "exit ExitTimeout: %s", r)
-		assert.Equal(t, []string{"users-dc3-r1 1 -> 2"}, scales(r.stdout), "%s", r)
-		assert.Contains(t, r.stdout, "waiting: HealthTimeout: ", "%s", r)
-		assert.Contains(t, r.stdout, "more than healthTimeout 5s", "%s", r)
+		r := harness.Ringops(t, limit, c.applyArgs(w.Kubeconfig, "--wait")...)
+		assert.Equal(t, 6, r.Code, "exit ExitTimeout: %s", r)
+		assert.Equal(t, []string{"users-dc3-r1 1 -> 2"}, scales(r.Stdout), "%s", r)
+		assert.Contains(t, r.Stdout, "waiting: HealthTimeout: ", "%s", r)
+		assert.Contains(t, r.Stdout, "more than healthTimeout 5s", "%s", r)
 
 		w.Sim.SetPodFaults("cassandra", "users-dc3-r1-1", cassandra.Faults{})
-		r = ringops(t, limit, c.applyArgs(w.Kubeconfig, "--wait")...)
-		require.Equal(t, 0, r.code, "%s", r)
-		assert.Equal(t, []string{"users-dc3-r2 1 -> 2"}, scales(r.stdout), "the join in flight is not repeated: %s", r)
+		r = harness.Ringops(t, limit, c.applyArgs(w.Kubeconfig, "--wait")...)
+		require.Equal(t, 0, r.Code, "%s", r)
+		assert.Equal(t, []string{"users-dc3-r2 1 -> 2"}, scales(r.Stdout), "the join in flight is not repeated: %s", r)
 		assertHealthy(t, w, c.Dir, "users", 11)
 	})
 }
@@ -151,9 +152,9 @@ func createJolokiaSecret(t *testing.T, w *env.World) {
 }
 
 // assertSecret: the Jolokia password is nowhere in the output.
-func assertSecret(t *testing.T, r run) {
+func assertSecret(t *testing.T, r harness.Run) {
 	t.Helper()
-	assert.NotContains(t, r.stdout+r.stderr, jolokiaPassword, "the Jolokia password was printed")
+	assert.NotContains(t, r.Stdout+r.Stderr, jolokiaPassword, "the Jolokia password was printed")
 }
 
 // liveVersions are the resourceVersions of the cluster's objects, pods

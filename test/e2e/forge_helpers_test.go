@@ -19,6 +19,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/ringops/ringops/test/e2e/harness"
 	"github.com/ringops/ringops/test/env"
 	giteaserver "github.com/ringops/ringops/test/gitea"
 )
@@ -129,9 +130,9 @@ func latest(all []giteaStatus) map[string]string {
 func (r *giteaRun) waitStatuses(t *testing.T, sha string, want map[string]string) []giteaStatus {
 	t.Helper()
 	var all []giteaStatus
-	waitFor(t, time.Minute, fmt.Sprintf("statuses on %.7s in Gitea", sha), func() error {
+	harness.WaitFor(t, time.Minute, fmt.Sprintf("statuses on %.7s in Gitea", sha), func() error {
 		if r.d.exited() {
-			return stop(fmt.Errorf("daemon %s exited: %s", r.d.name, r.d.cmd.ProcessState))
+			return harness.Stop(fmt.Errorf("daemon %s exited: %s", r.d.name, r.d.cmd.ProcessState))
 		}
 		all = r.statuses(t, sha)
 		if got := latest(all); !mapsEqual(got, want) {

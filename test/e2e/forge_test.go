@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/ringops/ringops/test/e2e/harness"
 	"github.com/ringops/ringops/test/env"
 	giteaserver "github.com/ringops/ringops/test/gitea"
 )
@@ -131,7 +132,7 @@ func giteaWebhookPush(t *testing.T, s *giteaScenario) {
 	edit := specEdit(t, s.r.repo, tillsSpec, "          # nodes: 2", "          nodes: 3")
 	s.second = s.r.g.Push(t, s.r.repo, edit, "tills: two more nodes in ap-south's rack r2")
 	pushed := time.Now()
-	waitFor(t, time.Minute, "the webhook's poll taking the commit (the next timed poll is an hour away)", func() error {
+	harness.WaitFor(t, time.Minute, "the webhook's poll taking the commit (the next timed poll is an hour away)", func() error {
 		if c := d.MustClusters(t).Source.Commit; c != s.second {
 			return fmt.Errorf("the daemon is at %.7s", c)
 		}
@@ -236,7 +237,7 @@ func TestForgeGiteaPullRequestPlan(t *testing.T) {
 
 	// Two more passes over the heads: still nothing applied, nothing more posted.
 	checks := r.d.Metric(t, "ringops_pullrequest_checks_total")
-	waitFor(t, time.Minute, "two more passes over the pull requests", func() error {
+	harness.WaitFor(t, time.Minute, "two more passes over the pull requests", func() error {
 		if n := r.d.Metric(t, "ringops_pullrequest_checks_total"); n < checks+2 {
 			return fmt.Errorf("%v passes", n-checks)
 		}

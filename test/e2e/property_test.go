@@ -20,6 +20,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/watch"
 
+	"github.com/ringops/ringops/test/e2e/harness"
 	"github.com/ringops/ringops/test/env"
 	"github.com/ringops/ringops/test/env/cassandra"
 	"github.com/ringops/ringops/test/env/kubelet"
@@ -153,8 +154,8 @@ func propertyRun(t *testing.T, w *env.World, seed uint64) {
 	s := propSpec{name: name, image: 5, settle: "1s", racks: [2][]int{{1, 1}, {1, 1}}}
 
 	c.write(t, s.yaml())
-	r := ringops(t, limit, c.applyArgs(kubeconfig, "--wait")...)
-	require.Equal(t, 0, r.code, "bootstrap: %s", r)
+	r := harness.Ringops(t, limit, c.applyArgs(kubeconfig, "--wait")...)
+	require.Equal(t, 0, r.Code, "bootstrap: %s", r)
 	assertSeedFirst(t, m.Joined())
 	assertInvariants(t, m, tl, nil)
 	assertHealthy(t, w, c.Dir, name, s.nodes())
@@ -174,8 +175,8 @@ func propertyRun(t *testing.T, w *env.World, seed uint64) {
 		t.Logf("event %d: %s; fault: %v", i, change, fault)
 		c.write(t, s.yaml())
 		faultedRun(t, w, rng, c, kubeconfig, api, tl, fault)
-		r := ringops(t, limit, c.applyArgs(kubeconfig, "--wait")...)
-		require.Equal(t, 0, r.code, "event %d (%s, fault %v): once healed, the rollout converges: %s", i, change, fault, r)
+		r := harness.Ringops(t, limit, c.applyArgs(kubeconfig, "--wait")...)
+		require.Equal(t, 0, r.Code, "event %d (%s, fault %v): once healed, the rollout converges: %s", i, change, fault, r)
 		assertInvariants(t, m, tl, fault)
 		assertHealthy(t, w, c.Dir, name, s.nodes())
 		if t.Failed() {
@@ -252,9 +253,9 @@ func faultedRun(t *testing.T, w *env.World, rng *rand.Rand, c *clusterDir, kubec
 			inject(t, w, api, tl, *f)
 		})
 	}
-	r := ringops(t, limit, c.applyArgs(kubeconfig, "--wait", "--timeout", "45s")...)
+	r := harness.Ringops(t, limit, c.applyArgs(kubeconfig, "--wait", "--timeout", "45s")...)
 	wg.Wait()
-	assert.Contains(t, []int{0, 6, 7}, r.code, "converged, timed out or a region unreachable: %s", r)
+	assert.Contains(t, []int{0, 6, 7}, r.Code, "converged, timed out or a region unreachable: %s", r)
 }
 
 // inject puts the fault in place, holds it, and heals it.

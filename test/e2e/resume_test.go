@@ -11,6 +11,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/ringops/ringops/test/e2e/harness"
 )
 
 // TestResumeAfterKill kills `ringops apply --wait` (SIGKILL) at random
@@ -28,9 +30,9 @@ func TestResumeAfterKill(t *testing.T) {
 	rng := rand.New(rand.NewPCG(uint64(seed), 0))
 
 	outs := killRepeatedly(t, rng, c.applyArgs(w.Kubeconfig, "--wait"), 12)
-	final := ringops(t, limit, c.applyArgs(w.Kubeconfig, "--wait")...)
-	require.Equal(t, 0, final.code, "%s", final)
-	outs = append(outs, final.stdout)
+	final := harness.Ringops(t, limit, c.applyArgs(w.Kubeconfig, "--wait")...)
+	require.Equal(t, 0, final.Code, "%s", final)
+	outs = append(outs, final.Stdout)
 	assertOnce(t, outs, scales)
 	assert.Equal(t, []string{"carts-dc1-r1-0", "carts-dc1-r2-0", "carts-dc1-r3-0", "carts-dc2-r1-0", "carts-dc2-r2-0",
 		"carts-dc3-r1-0", "carts-dc3-r2-0"}, m.Joined(), "the order in which the nodes joined the ring")
@@ -43,9 +45,9 @@ func TestResumeAfterKill(t *testing.T) {
 	m.Reset()
 	c.Edit(t, "image: cassandra:4.1.5", "image: cassandra:4.1.6")
 	outs = killRepeatedly(t, rng, c.applyArgs(w.Kubeconfig, "--wait"), 12)
-	final = ringops(t, limit, c.applyArgs(w.Kubeconfig, "--wait")...)
-	require.Equal(t, 0, final.code, "%s", final)
-	outs = append(outs, final.stdout)
+	final = harness.Ringops(t, limit, c.applyArgs(w.Kubeconfig, "--wait")...)
+	require.Equal(t, 0, final.Code, "%s", final)
+	outs = append(outs, final.Stdout)
 	assertOnce(t, outs, restarted)
 	assertRecreatedOnce(t, m, 7)
 	assertCalm(t, m)
@@ -61,7 +63,7 @@ func killRepeatedly(t *testing.T, rng *rand.Rand, args []string, n int) []string
 	var outs []string
 	for i := range n {
 		var out bytes.Buffer
-		cmd := exec.Command(binary, args...)
+		cmd := exec.Command(harness.Binary, args...)
 		cmd.Stdout, cmd.Stderr = &out, &out
 		require.NoError(t, cmd.Start())
 		done := make(chan error, 1)

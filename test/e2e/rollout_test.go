@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/ringops/ringops/test/e2e/harness"
 	"github.com/ringops/ringops/test/env"
 	"github.com/ringops/ringops/test/env/cassandra"
 )
@@ -55,16 +56,16 @@ type scenario struct {
 }
 
 func bootstrap(t *testing.T, s *scenario) {
-	r := ringops(t, limit, "apply", example, "--kubeconfig", s.w.Kubeconfig, "--wait", "-v")
-	require.Equal(t, 0, r.code, "%s", r)
+	r := harness.Ringops(t, limit, "apply", example, "--kubeconfig", s.w.Kubeconfig, "--wait", "-v")
+	require.Equal(t, 0, r.Code, "%s", r)
 	want := []string{"orders-dc1-r1 0 -> 1", "orders-dc1-r2 0 -> 1", "orders-dc1-r3 0 -> 1",
 		"orders-dc2-r1 0 -> 1", "orders-dc2-r2 0 -> 1", "orders-dc3-r1 0 -> 1", "orders-dc3-r2 0 -> 1"}
-	assert.Equal(t, want, scales(r.stdout), "the seed datacenter first, its racks' first nodes in turn, then each datacenter in order:\n%s", r)
+	assert.Equal(t, want, scales(r.Stdout), "the seed datacenter first, its racks' first nodes in turn, then each datacenter in order:\n%s", r)
 	assert.Equal(t, []string{"orders-dc1-r1-0", "orders-dc1-r2-0", "orders-dc1-r3-0", "orders-dc2-r1-0", "orders-dc2-r2-0",
 		"orders-dc3-r1-0", "orders-dc3-r2-0"}, s.m.Joined(), "the order in which the nodes joined the ring")
-	first := strings.Index(r.stdout, "ScaleStatefulSet")
+	first := strings.Index(r.Stdout, "ScaleStatefulSet")
 	for _, sts := range []string{"orders-dc1-r1", "orders-dc2-r2", "orders-dc3-r2"} {
-		i := strings.Index(r.stdout, "CreateStatefulSet "+sts)
+		i := strings.Index(r.Stdout, "CreateStatefulSet "+sts)
 		assert.True(t, i >= 0 && i < first, "every StatefulSet is created (empty) before the first node joins: %s", sts)
 	}
 	assertCalm(t, s.m)
@@ -72,23 +73,23 @@ func bootstrap(t *testing.T, s *scenario) {
 }
 
 func secondRun(t *testing.T, s *scenario) {
-	r := ringops(t, limit, "apply", example, "--kubeconfig", s.w.Kubeconfig, "--wait", "-v")
-	require.Equal(t, 0, r.code, "%s", r)
-	assert.Len(t, lines(r.stdout, "converged: 7 nodes in 7 racks"), 1, "%s", r)
+	r := harness.Ringops(t, limit, "apply", example, "--kubeconfig", s.w.Kubeconfig, "--wait", "-v")
+	require.Equal(t, 0, r.Code, "%s", r)
+	assert.Len(t, harness.Lines(r.Stdout, "converged: 7 nodes in 7 racks"), 1, "%s", r)
 	assert.Equal(t, 0, writes(t, r), "a converged cluster costs no API write:\n%s", r)
-	assert.Empty(t, lines(r.stdout, "ScaleStatefulSet"), "%s", r)
+	assert.Empty(t, harness.Lines(r.Stdout, "ScaleStatefulSet"), "%s", r)
 }
 
 func scaleUp(t *testing.T, s *scenario) {
 	s.dir.Edit(t, "settle: 10s", "settle: 1s") // the rest of the story at a quicker pace
-	r := ringops(t, limit, s.dir.applyArgs(s.w.Kubeconfig, "--wait", "-v")...)
-	require.Equal(t, 0, r.code, "%s", r)
+	r := harness.Ringops(t, limit, s.dir.applyArgs(s.w.Kubeconfig, "--wait", "-v")...)
+	require.Equal(t, 0, r.Code, "%s", r)
 	assert.Equal(t, 0, writes(t, r), "the pace of the rollout is not rendered: nothing to write\n%s", r)
 
 	s.dir.Edit(t, "      context: us-east\n", "      context: us-east\n      nodesPerRack: 2\n")
-	r = ringops(t, limit, s.dir.applyArgs(s.w.Kubeconfig, "--wait")...)
-	require.Equal(t, 0, r.code, "%s", r)
-	assert.Equal(t, []string{"orders-dc2-r1 1 -> 2", "orders-dc2-r2 1 -> 2"}, scales(r.stdout), "%s", r)
+	r = harness.Ringops(t, limit, s.dir.applyArgs(s.w.Kubeconfig, "--wait")...)
+	require.Equal(t, 0, r.Code, "%s", r)
+	assert.Equal(t, []string{"orders-dc2-r1 1 -> 2", "orders-dc2-r2 1 -> 2"}, scales(r.Stdout), "%s", r)
 	assertCalm(t, s.m)
 	assertHealthy(t, s.w, s.dir.Dir, "orders", 9)
 }
@@ -96,11 +97,11 @@ func scaleUp(t *testing.T, s *scenario) {
 func scaleDown(t *testing.T, s *scenario) {
 	s.dir.Edit(t, "      replicationFactor: 2\n      # A smaller region", "      replicationFactor: 1\n      # A smaller region",
 		"        - name: r2\n          # nodes: 2", "        - name: r2\n          nodes: 0")
-	r := ringops(t, limit, s.dir.applyArgs(s.w.Kubeconfig, "--wait")...)
-	require.Equal(t, 0, r.code, "%s", r)
-	require.Len(t, lines(r.stdout, "Decommission orders-dc3-r2 node orders-dc3-r2-0"), 1, "%s", r)
-	assert.Equal(t, []string{"orders-dc3-r2 1 -> 0"}, scales(r.stdout), "the replica goes after the decommission:\n%s", r)
-	assert.Less(t, strings.Index(r.stdout, "Decommission orders-dc3-r2"), strings.Index(r.stdout, "ScaleStatefulSet orders-dc3-r2 1 -> 0"))
+	r := harness.Ringops(t, limit, s.dir.applyArgs(s.w.Kubeconfig, "--wait")...)
+	require.Equal(t, 0, r.Code, "%s", r)
+	require.Len(t, harness.Lines(r.Stdout, "Decommission orders-dc3-r2 node orders-dc3-r2-0"), 1, "%s", r)
+	assert.Equal(t, []string{"orders-dc3-r2 1 -> 0"}, scales(r.Stdout), "the replica goes after the decommission:\n%s", r)
+	assert.Less(t, strings.Index(r.Stdout, "Decommission orders-dc3-r2"), strings.Index(r.Stdout, "ScaleStatefulSet orders-dc3-r2 1 -> 0"))
 	pvc, err := s.w.Region("ap-south").Client.CoreV1().PersistentVolumeClaims("cassandra").Get(t.Context(), "data-orders-dc3-r2-0", metav1.GetOptions{})
 	require.NoError(t, err, "the PVC of a decommissioned node is kept (deleteOnDecommission is false)")
 	assert.NotEmpty(t, pvc.Annotations["ringops.dev/decommissioned"], "and marked, so that it is never reused")
@@ -111,9 +112,9 @@ func scaleDown(t *testing.T, s *scenario) {
 func imageChange(t *testing.T, s *scenario) {
 	s.m.Reset()
 	s.dir.Edit(t, "image: cassandra:4.1.5", "image: cassandra:4.1.6")
-	r := ringops(t, limit, s.dir.applyArgs(s.w.Kubeconfig, "--wait")...)
-	require.Equal(t, 0, r.code, "%s", r)
-	restarts := restarted(r.stdout)
+	r := harness.Ringops(t, limit, s.dir.applyArgs(s.w.Kubeconfig, "--wait")...)
+	require.Equal(t, 0, r.Code, "%s", r)
+	restarts := restarted(r.Stdout)
 	assert.Equal(t, []string{"orders-dc1-r1", "orders-dc1-r2", "orders-dc1-r3", "orders-dc2-r1", "orders-dc2-r2", "orders-dc3-r1"},
 		racksInTurn(restarts), "rack by rack, seed datacenter first, a rack never resumed after another:\n%s", r)
 	assert.Len(t, restarts, 8, "every node restarts once:\n%s", r)
@@ -125,10 +126,10 @@ func imageChange(t *testing.T, s *scenario) {
 
 func newDatacenter(t *testing.T, s *scenario) {
 	s.dir.Append(t, "    - name: dc4\n      context: us-east\n      racks:\n        - name: r1\n        - name: r2\n")
-	r := ringops(t, limit, s.dir.applyArgs(s.w.Kubeconfig, "--wait")...)
-	require.Equal(t, 0, r.code, "%s", r)
-	assert.Equal(t, []string{"orders-dc4-r1 0 -> 1", "orders-dc4-r2 0 -> 1"}, scales(r.stdout), "%s", r)
-	assert.Empty(t, restarted(r.stdout), "dc4's seeds enter no live seed list by themselves: no pod restarts:\n%s", r)
+	r := harness.Ringops(t, limit, s.dir.applyArgs(s.w.Kubeconfig, "--wait")...)
+	require.Equal(t, 0, r.Code, "%s", r)
+	assert.Equal(t, []string{"orders-dc4-r1 0 -> 1", "orders-dc4-r2 0 -> 1"}, scales(r.Stdout), "%s", r)
+	assert.Empty(t, restarted(r.Stdout), "dc4's seeds enter no live seed list by themselves: no pod restarts:\n%s", r)
 	assertCalm(t, s.m)
 	assertHealthy(t, s.w, s.dir.Dir, "orders", 10)
 }
@@ -186,9 +187,9 @@ func racksInTurn(pods []string) []string {
 var writesRE = regexp.MustCompile(`requests total: .* writes=(\d+)`)
 
 // writes is the count printed by `ringops apply -v`.
-func writes(t *testing.T, r run) int {
+func writes(t *testing.T, r harness.Run) int {
 	t.Helper()
-	m := writesRE.FindStringSubmatch(r.stdout)
+	m := writesRE.FindStringSubmatch(r.Stdout)
 	require.NotNil(t, m, "no request count in the output:\n%s", r)
 	n := 0
 	for _, c := range m[1] {
@@ -226,8 +227,8 @@ func assertRecreatedOnce(t *testing.T, m *monitor, n int) {
 // simulator agrees: nodes members, every one up and NORMAL.
 func assertHealthy(t *testing.T, w *env.World, dir, cluster string, nodes int) {
 	t.Helper()
-	r := ringops(t, time.Minute, "status", dir, "--kubeconfig", w.Kubeconfig)
-	assert.Equal(t, 0, r.code, "ringops status: %s", r)
+	r := harness.Ringops(t, time.Minute, "status", dir, "--kubeconfig", w.Kubeconfig)
+	assert.Equal(t, 0, r.Code, "ringops status: %s", r)
 	ring := w.Sim.Ring(cluster)
 	assert.Len(t, ring, nodes, "members of the ring: %+v", ring)
 	for _, n := range ring {

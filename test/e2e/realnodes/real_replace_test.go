@@ -1,4 +1,4 @@
-package e2e
+package realnodes
 
 import (
 	"context"
@@ -10,6 +10,8 @@ import (
 
 	gocql "github.com/apache/cassandra-gocql-driver/v2"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/ringops/ringops/test/e2e/harness"
 )
 
 // TestRealReplace (issue #16) on real Cassandra 5.0 nodes: a node whose
@@ -61,17 +63,17 @@ func TestRealReplace(t *testing.T) {
 		// With no ringops running, the gate holds the pod, and ringops
 		// status names the dead node, how long it is down, and what
 		// ringops will do.
-		waitFor(t, 3*time.Minute, "ringops status names the dead node of "+victim, func() error {
+		harness.WaitFor(t, 3*time.Minute, "ringops status names the dead node of "+victim, func() error {
 			dead, r := c.ringopsDead(t)
 			for _, d := range dead {
 				if d.Pod == victim && strings.EqualFold(d.HostID, oldHost) && d.DownFor != "" && strings.Contains(d.Action, "replace") {
 					return nil
 				}
 			}
-			return fmt.Errorf("exit %d: %s", r.code, r.stdout)
+			return fmt.Errorf("exit %d: %s", r.Code, r.Stdout)
 		})
 		r := c.apply(t, 15*time.Minute)
-		if len(lines(r.stdout+r.stderr, "ReplaceNode", victim)) == 0 && len(lines(r.stdout+r.stderr, "replace", victim)) == 0 {
+		if len(harness.Lines(r.Stdout+r.Stderr, "ReplaceNode", victim)) == 0 && len(harness.Lines(r.Stdout+r.Stderr, "replace", victim)) == 0 {
 			t.Errorf("apply printed no replacement of %s:\n%s", victim, r)
 		}
 		rowsNow, out := nodetoolStatus(t, c.node(t, "lost-dc1-r3-0"))
@@ -134,7 +136,7 @@ func TestRealReplace(t *testing.T) {
 			dc1.Racks = []int{2, 2, 1}
 			c.write(t, "", dc1)
 			r := c.apply(t, 20*time.Minute)
-			if len(lines(r.stdout+r.stderr, "cleanup")) == 0 {
+			if len(harness.Lines(r.Stdout+r.Stderr, "cleanup")) == 0 {
 				t.Errorf("apply printed no cleanup:\n%s", r)
 			}
 			after := c.loads(t, older)
@@ -173,7 +175,7 @@ func (c *realCluster) loseVolume(t *testing.T, pod string) {
 	if err := r.Client.CoreV1().Pods("cassandra").Delete(t.Context(), pod, metav1.DeleteOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 3*time.Minute, pod+" back on a new volume", func() error {
+	harness.WaitFor(t, 3*time.Minute, pod+" back on a new volume", func() error {
 		got, err := pvcs.Get(t.Context(), claim, metav1.GetOptions{})
 		if err != nil {
 			return err
@@ -198,13 +200,13 @@ type deadStatus struct {
 }
 
 // ringopsDead runs `ringops status -o json` and returns its dead nodes.
-func (c *realCluster) ringopsDead(t *testing.T) ([]deadStatus, run) {
+func (c *realCluster) ringopsDead(t *testing.T) ([]deadStatus, harness.Run) {
 	t.Helper()
-	r := ringops(t, 2*time.Minute, "status", c.dir, "--kubeconfig", c.w.Kubeconfig, "-o", "json")
+	r := harness.Ringops(t, 2*time.Minute, "status", c.dir, "--kubeconfig", c.w.Kubeconfig, "-o", "json")
 	var rep struct {
 		Dead []deadStatus `json:"dead"`
 	}
-	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
+	if err := json.Unmarshal([]byte(r.Stdout), &rep); err != nil {
 		t.Fatalf("ringops status -o json: %v", err)
 	}
 	return rep.Dead, r
@@ -246,10 +248,10 @@ func (c *realCluster) loads(t *testing.T, pods []string) map[string]float64 {
 func compareStatus4(t *testing.T, c *realCluster) {
 	t.Helper()
 	nodes, r := c.ringopsStatus(t)
-	if r.code != 0 {
-		t.Errorf("ringops status: exit %d after the replacement:\n%s", r.code, r.stdout)
+	if r.Code != 0 {
+		t.Errorf("ringops status: exit %d after the replacement:\n%s", r.Code, r.Stdout)
 	}
 	if len(nodes) != 4 {
-		t.Errorf("ringops status lists %d nodes, want 4:\n%s", len(nodes), r.stdout)
+		t.Errorf("ringops status lists %d nodes, want 4:\n%s", len(nodes), r.Stdout)
 	}
 }

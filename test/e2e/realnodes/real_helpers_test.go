@@ -1,4 +1,4 @@
-package e2e
+package realnodes
 
 import (
 	"context"
@@ -10,42 +10,27 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/ringops/ringops/test/e2e/harness"
 	"github.com/ringops/ringops/test/env"
 	"github.com/ringops/ringops/test/env/cqldata"
 	"github.com/ringops/ringops/test/env/realcassandra"
 )
 
-var (
-	realOnce sync.Once
-	realW    *env.World
-	realErr  error
-)
+// realWorlds is the package's world of real Cassandra 5.0 nodes: three
+// regions, one JVM per pod.
+var realWorlds = harness.NewWorld("world of real nodes", "starts three control planes and real Cassandra JVMs", env.RealOptions)
 
-// realWorld is the package's world of real Cassandra 5.0 nodes: three
-// regions, one JVM per pod. It is stopped by TestMain (kept on failure).
+// realWorld is the package's world of real nodes, started by the first
+// test that needs it. It is stopped by TestMain (kept on failure).
 func realWorld(t *testing.T) *env.World {
 	t.Helper()
-	if testing.Short() {
-		t.Skip("starts three control planes and real Cassandra JVMs")
-	}
-	realOnce.Do(func() {
-		opts := env.RealOptions()
-		opts.KeepDir = true // removed by TestMain when every test passed
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
-		defer cancel()
-		realW, realErr = env.StartWorld(ctx, opts)
-	})
-	if realErr != nil {
-		t.Fatalf("local world of real nodes: %v", realErr)
-	}
-	return realW
+	return realWorlds.Get(t)
 }
 
 // realCluster is a cluster of the real world, written as a user writes
@@ -139,15 +124,15 @@ func (c *realCluster) write(t *testing.T, yamlConfig string, dcs ...realDC) {
 }
 
 // apply runs `ringops apply --wait` and fails the test unless it converged.
-func (c *realCluster) apply(t *testing.T, limit time.Duration) run {
+func (c *realCluster) apply(t *testing.T, limit time.Duration) harness.Run {
 	t.Helper()
 	args := []string{"apply", c.dir, "--kubeconfig", c.w.Kubeconfig, "--wait", "-v", "--timeout", limit.String()}
 	if c.prev != "" {
 		args = append(args, "--previous", c.prev)
 	}
-	r := ringops(t, limit+time.Minute, args...)
-	if r.code != 0 {
-		t.Fatalf("apply did not converge: exit %d", r.code)
+	r := harness.Ringops(t, limit+time.Minute, args...)
+	if r.Code != 0 {
+		t.Fatalf("apply did not converge: exit %d", r.Code)
 	}
 	return r
 }
@@ -246,13 +231,13 @@ type statusNode struct {
 }
 
 // ringopsStatus runs `ringops status -o json` on the cluster.
-func (c *realCluster) ringopsStatus(t *testing.T) ([]statusNode, run) {
+func (c *realCluster) ringopsStatus(t *testing.T) ([]statusNode, harness.Run) {
 	t.Helper()
-	r := ringops(t, 2*time.Minute, "status", c.dir, "--kubeconfig", c.w.Kubeconfig, "-o", "json")
+	r := harness.Ringops(t, 2*time.Minute, "status", c.dir, "--kubeconfig", c.w.Kubeconfig, "-o", "json")
 	var rep struct {
 		Nodes []statusNode `json:"nodes"`
 	}
-	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
+	if err := json.Unmarshal([]byte(r.Stdout), &rep); err != nil {
 		t.Fatalf("ringops status -o json: %v", err)
 	}
 	return rep.Nodes, r

@@ -1,4 +1,4 @@
-package e2e
+package realnodes
 
 import (
 	"context"
@@ -11,6 +11,7 @@ import (
 	"github.com/apache/cassandra-gocql-driver/v2"
 
 	"github.com/ringops/ringops/reconciler/cql"
+	"github.com/ringops/ringops/test/e2e/harness"
 )
 
 // ksDC is the keyspace of the datacenter scenario.
@@ -43,8 +44,8 @@ func TestRealDatacenters(t *testing.T) {
 		if c.prev != "" {
 			args = append(args, "--previous", c.prev)
 		}
-		if r := ringops(t, limit+time.Minute, args...); r.code != 0 {
-			t.Fatalf("apply did not converge: exit %d", r.code)
+		if r := harness.Ringops(t, limit+time.Minute, args...); r.Code != 0 {
+			t.Fatalf("apply did not converge: exit %d", r.Code)
 		}
 	}
 	readAll := func(t *testing.T, dc string) {

@@ -1,4 +1,4 @@
-package e2e
+package realnodes
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 
 	gocql "github.com/apache/cassandra-gocql-driver/v2"
 
+	"github.com/ringops/ringops/test/e2e/harness"
 	"github.com/ringops/ringops/test/env/kubelet"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -140,7 +141,7 @@ func TestRealNodes(t *testing.T) {
 			if ok == 0 {
 				t.Errorf("the writer wrote nothing")
 			}
-			if n := len(lines(r.stdout+r.stderr, "restart")); n == 0 {
+			if n := len(harness.Lines(r.Stdout+r.Stderr, "restart")); n == 0 {
 				t.Errorf("apply printed no restart step")
 			}
 			ctx, cancel := context.WithTimeout(t.Context(), 5*time.Minute)
@@ -154,14 +155,14 @@ func TestRealNodes(t *testing.T) {
 			eu := w.Region("eu-west")
 			eu.Kubelet.SetFault("cassandra", victim, kubelet.CrashLoop)
 			defer eu.Kubelet.SetFault("cassandra", victim, kubelet.NoFault)
-			waitFor(t, 2*time.Minute, victim+" seen down by ringops status", func() error {
+			harness.WaitFor(t, 2*time.Minute, victim+" seen down by ringops status", func() error {
 				nodes, r := c.ringopsStatus(t)
 				for _, n := range nodes {
-					if n.Node.Pod == victim && strings.HasPrefix(n.State, "D") && r.code != 0 {
+					if n.Node.Pod == victim && strings.HasPrefix(n.State, "D") && r.Code != 0 {
 						return nil
 					}
 				}
-				return fmt.Errorf("exit %d: %s", r.code, r.stdout)
+				return fmt.Errorf("exit %d: %s", r.Code, r.Stdout)
 			})
 			// A node joins dc2: it must wait for the ring, which has a node
 			// down. Its claim still holds the node decommissioned above
@@ -171,7 +172,7 @@ func TestRealNodes(t *testing.T) {
 			if err := us.Delete(t.Context(), "data-tills-dc2-r1-1", metav1.DeleteOptions{}); err != nil {
 				t.Fatal(err)
 			}
-			waitFor(t, time.Minute, "data-tills-dc2-r1-1 deleted", func() error {
+			harness.WaitFor(t, time.Minute, "data-tills-dc2-r1-1 deleted", func() error {
 				if _, err := us.Get(t.Context(), "data-tills-dc2-r1-1", metav1.GetOptions{}); !apierrors.IsNotFound(err) {
 					return fmt.Errorf("still there (%v)", err)
 				}
@@ -181,7 +182,7 @@ func TestRealNodes(t *testing.T) {
 			c.write(t, "compaction_throughput: 64MiB/s", dc1, dc2, dc3)
 			ctx, cancel := context.WithCancel(t.Context())
 			defer cancel()
-			done := make(chan run, 1)
+			done := make(chan harness.Run, 1)
 			go func() { done <- c.applyAsync(ctx, 15*time.Minute) }()
 			time.Sleep(20 * time.Second)
 			select {
@@ -194,10 +195,10 @@ func TestRealNodes(t *testing.T) {
 			}
 			eu.Kubelet.SetFault("cassandra", victim, kubelet.NoFault)
 			r := <-done
-			if r.code != 0 {
+			if r.Code != 0 {
 				t.Fatalf("apply did not converge after %s came back: %s", victim, r)
 			}
-			if len(lines(r.stdout+r.stderr, victim)) == 0 {
+			if len(harness.Lines(r.Stdout+r.Stderr, victim)) == 0 {
 				t.Errorf("apply never named %s while it was down:\n%s", victim, r)
 			}
 			readAll(t, "dc2", ks1)
@@ -215,12 +216,12 @@ func TestRealNodes(t *testing.T) {
 func compareStatus(t *testing.T, c *realCluster, want int) {
 	t.Helper()
 	nodes, r := c.ringopsStatus(t)
-	if r.code != 0 {
-		t.Errorf("ringops status: exit %d on a healthy ring", r.code)
+	if r.Code != 0 {
+		t.Errorf("ringops status: exit %d on a healthy ring", r.Code)
 	}
 	rows, out := nodetoolStatus(t, c.node(t, "tills-dc1-r1-0"))
 	if len(rows) != want || len(nodes) != want {
-		t.Fatalf("nodetool status has %d nodes, ringops status %d, want %d:\n%s\n%s", len(rows), len(nodes), want, out, r.stdout)
+		t.Fatalf("nodetool status has %d nodes, ringops status %d, want %d:\n%s\n%s", len(rows), len(nodes), want, out, r.Stdout)
 	}
 	for _, n := range nodes {
 		row, ok := rows[n.Node.IP]
@@ -240,12 +241,12 @@ func compareStatus(t *testing.T, c *realCluster, want int) {
 }
 
 // applyAsync runs `ringops apply --wait` without failing the test.
-func (c *realCluster) applyAsync(ctx context.Context, limit time.Duration) run {
+func (c *realCluster) applyAsync(ctx context.Context, limit time.Duration) harness.Run {
 	args := []string{"apply", c.dir, "--kubeconfig", c.w.Kubeconfig, "--wait", "-v", "--timeout", limit.String()}
 	if c.prev != "" {
 		args = append(args, "--previous", c.prev)
 	}
-	return runBinary(ctx, limit+time.Minute, args...)
+	return harness.RunBinary(ctx, limit+time.Minute, args...)
 }
 
 func podIP(t *testing.T, c *realCluster, dc, pod string) string {
