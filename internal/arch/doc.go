@@ -3,8 +3,8 @@
 // (DESIGN.md "The data's way through the house", STYLE.md "Purity is
 // enforced, not hoped for"):
 //
-//   - the pure middle (schemas, render, the ring model reconciler/ring and
-//     the planner reconciler/plan) imports no I/O package of ringops (the
+//   - the pure middle (schemas, render, the ring model reconciler/ring,
+//     the planner reconciler/plan and its replay world, review) imports no I/O package of ringops (the
 //     loop, the kube, Jolokia and CQL clients, sources/git, the forge
 //     clients, cmd), nor client-go's rest or kubernetes clients, go-git or
 //     the CQL driver, and does not import net/http or os/exec itself;

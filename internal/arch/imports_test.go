@@ -24,8 +24,9 @@ type pkg struct {
 	Deps       []string // everything it depends on, transitively
 }
 
-// pure are the packages of the pure middle.
-var pure = []string{"schemas", "render", "reconciler/ring", "reconciler/plan"}
+// pure are the packages of the pure middle: the planner with its replay
+// world, and review, which describes the planner's replay.
+var pure = []string{"schemas", "render", "reconciler/ring", "reconciler/plan", "reconciler/plan/", "review"}
 
 // ioOfRingops are ringops' packages that do I/O (or drive those that do):
 // a prefix ends with "/", else the path is exact.
@@ -59,7 +60,7 @@ var flow = []struct {
 	{0, []string{"sources/git"}},
 	{1, []string{"schemas"}},
 	{2, []string{"render"}},
-	{3, []string{"reconciler/plan", "reconciler/ring"}},
+	{3, []string{"reconciler/plan", "reconciler/plan/", "reconciler/ring"}},
 	{4, []string{"reconciler/kube", "reconciler/ring/jolokia", "reconciler/cql"}},
 	{5, []string{"sources/forge", "sources/forge/"}},
 }
@@ -156,7 +157,7 @@ func moduleGraph(t *testing.T) map[string]pkg {
 		graph[p.ImportPath] = p
 	}
 	for _, name := range append(slices.Clone(pure), edges...) {
-		if _, ok := graph[module+name]; !ok {
+		if _, ok := graph[module+name]; !ok && !strings.HasSuffix(name, "/") {
 			t.Fatalf("package %s is not in the module: update the rules of this test", name)
 		}
 	}
