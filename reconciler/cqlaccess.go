@@ -26,7 +26,7 @@ func (r *SecretRouter) CQLOptions(ctx context.Context, c *schemas.CassandraClust
 	}
 	ns := c.Metadata.Namespace
 	if spec.CredentialsSecret != "" {
-		creds, err := r.Credentials(kctx, ns, spec.CredentialsSecret)
+		creds, err := r.Credentials(ctx, kctx, ns, spec.CredentialsSecret)
 		if err != nil {
 			return opts, fmt.Errorf("cql credentials: %w", err)
 		}

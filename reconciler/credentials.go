@@ -12,6 +12,7 @@ import (
 	"github.com/ringops/ringops/internal/tlstrust"
 	"github.com/ringops/ringops/reconciler/kube"
 	"github.com/ringops/ringops/reconciler/ring"
+	"github.com/ringops/ringops/reconciler/ring/jolokia"
 	"github.com/ringops/ringops/render"
 	"github.com/ringops/ringops/schemas"
 )
@@ -19,7 +20,7 @@ import (
 // ReadJolokiaCredentials reads the Jolokia credentials of a cluster from
 // the Secret name (keys username and password) in namespace ns of
 // context kctx. The error names the Secret, never its content.
-func ReadJolokiaCredentials(ctx context.Context, clients *kube.Clients, kctx, ns, name string) (ring.Credentials, error) {
+func ReadJolokiaCredentials(ctx context.Context, clients *kube.Clients, kctx, ns, name string) (jolokia.Credentials, error) {
 	return ReadCredentials(ctx, clients, kctx, ns, name)
 }
 
@@ -28,27 +29,27 @@ func ReadJolokiaCredentials(ctx context.Context, clients *kube.Clients, kctx, ns
 // credentials (spec.jolokia.credentialsSecret), the CQL ones
 // (spec.cql.credentialsSecret). The error names the Secret, never its
 // content.
-func ReadCredentials(ctx context.Context, clients *kube.Clients, kctx, ns, name string) (ring.Credentials, error) {
+func ReadCredentials(ctx context.Context, clients *kube.Clients, kctx, ns, name string) (jolokia.Credentials, error) {
 	c, _, err := readCredentials(ctx, clients, kctx, ns, name)
 	return c, err
 }
 
 // readCredentials is ReadCredentials, with the previous credentials of a
 // rotation when the Secret holds them (ring.PreviousCredentialsFromSecret).
-func readCredentials(ctx context.Context, clients *kube.Clients, kctx, ns, name string) (ring.Credentials, *ring.Credentials, error) {
+func readCredentials(ctx context.Context, clients *kube.Clients, kctx, ns, name string) (jolokia.Credentials, *jolokia.Credentials, error) {
 	cs, err := clients.Clientset(kctx)
 	if err != nil {
-		return ring.Credentials{}, nil, err
+		return jolokia.Credentials{}, nil, err
 	}
 	s, err := cs.CoreV1().Secrets(ns).Get(ctx, name, metav1.GetOptions{})
 	if err != nil {
-		return ring.Credentials{}, nil, fmt.Errorf("context %s: secret %s/%s: %w", kctx, ns, name, err)
+		return jolokia.Credentials{}, nil, fmt.Errorf("context %s: secret %s/%s: %w", kctx, ns, name, err)
 	}
-	cr, err := ring.CredentialsFromSecret(s)
+	cr, err := jolokia.CredentialsFromSecret(s)
 	if err != nil {
-		return ring.Credentials{}, nil, fmt.Errorf("context %s: secret %s/%s: %w", kctx, ns, name, err)
+		return jolokia.Credentials{}, nil, fmt.Errorf("context %s: secret %s/%s: %w", kctx, ns, name, err)
 	}
-	if prev, ok := ring.PreviousCredentialsFromSecret(s); ok {
+	if prev, ok := jolokia.PreviousCredentialsFromSecret(s); ok {
 		return cr, &prev, nil
 	}
 	return cr, nil, nil
@@ -68,7 +69,7 @@ type SecretRouterOptions struct {
 	Timeout time.Duration
 	// Credentials, when set, are sent to every agent instead of those of
 	// the clusters' Secrets (ringops' --jolokia-credentials).
-	Credentials *ring.Credentials
+	Credentials *jolokia.Credentials
 	// Warn receives why a Secret or a CA could not be read (never its
 	// content); nil drops it. It may be called concurrently.
 	Warn func(error)
@@ -92,13 +93,16 @@ func DefaultSecretRouterOptions() SecretRouterOptions {
 // credentials. Its cache of Secrets serves any other credentials read per
 // region too (Credentials: the CQL ones). It is safe for concurrent use.
 type SecretRouter struct {
-	direct  *ring.Direct
+	direct  *jolokia.Direct
 	clients *kube.Clients
 	opts    SecretRouterOptions
 
+	// mu guards the maps, never held across a read: a read in flight is
+	// in reading, whose channel closes when it ends.
 	mu       sync.Mutex
 	clusters map[string]agentAccess // by cluster name
 	entries  map[secretKey]*secretEntry
+	reading  map[secretKey]chan struct{}
 	tls      map[tlsKey]*tlsEntry
 }
 
@@ -111,8 +115,8 @@ type agentAccess struct {
 type secretKey struct{ context, namespace, name string }
 
 type secretEntry struct {
-	creds    ring.Credentials
-	previous *ring.Credentials // the Secret's previous-* keys, else the credentials read before creds
+	creds    jolokia.Credentials
+	previous *jolokia.Credentials // the Secret's previous-* keys, else the credentials read before creds
 	ok       bool
 	err      error // why the last read failed, while !ok
 	readAt   time.Time
@@ -127,7 +131,7 @@ type tlsEntry struct {
 	readAt time.Time
 }
 
-var _ ring.Router = (*SecretRouter)(nil)
+var _ jolokia.Router = (*SecretRouter)(nil)
 
 // NewSecretRouter returns a router reading Secrets through clients.
 func NewSecretRouter(clients *kube.Clients, opts SecretRouterOptions) *SecretRouter {
@@ -141,8 +145,9 @@ func NewSecretRouter(clients *kube.Clients, opts SecretRouterOptions) *SecretRou
 	if opts.Timeout <= 0 {
 		opts.Timeout = d.Timeout
 	}
-	return &SecretRouter{direct: ring.NewDirect(ring.DirectOptions{}), clients: clients, opts: opts,
-		clusters: map[string]agentAccess{}, entries: map[secretKey]*secretEntry{}, tls: map[tlsKey]*tlsEntry{}}
+	return &SecretRouter{direct: jolokia.NewDirect(jolokia.DirectOptions{}), clients: clients, opts: opts,
+		clusters: map[string]agentAccess{}, entries: map[secretKey]*secretEntry{}, reading: map[secretKey]chan struct{}{},
+		tls: map[tlsKey]*tlsEntry{}}
 }
 
 // SetCluster says how the agents of a defaulted cluster are reached, as
@@ -171,9 +176,10 @@ func (r *SecretRouter) Forget(kctx, ns, name string) {
 
 // Route is the direct route to n: HTTPS when its cluster's agents serve
 // it (an error when their CA cannot be read: never plain HTTP instead),
-// with its cluster's credentials when they could be read.
-func (r *SecretRouter) Route(n ring.Node) (ring.Route, error) {
-	rt, err := r.direct.Route(n)
+// with its cluster's credentials when they could be read. The reads
+// (Secret, CA) are done under ctx, and its error when ctx ends first.
+func (r *SecretRouter) Route(ctx context.Context, n ring.Node) (jolokia.Route, error) {
+	rt, err := r.direct.Route(ctx, n)
 	if err != nil {
 		return rt, err
 	}
@@ -181,20 +187,23 @@ func (r *SecretRouter) Route(n ring.Node) (ring.Route, error) {
 	acc := r.clusters[n.Cluster]
 	r.mu.Unlock()
 	if acc.tls != nil {
-		client, err := r.tlsClient(n, acc.tls)
+		client, err := r.tlsClient(ctx, n, acc.tls)
 		if err != nil {
-			return ring.Route{}, err
+			return jolokia.Route{}, err
 		}
-		rt.URL, rt.HTTP = ring.AgentURL("https", n), client
+		rt.URL, rt.HTTP = jolokia.AgentURL("https", n), client
 	}
 	switch {
 	case r.opts.Credentials != nil:
 		c := *r.opts.Credentials
 		rt.Credentials = &c
 	case acc.secret != "":
-		if e, err := r.entry(n.Context, n.Namespace, acc.secret); err == nil {
+		e, err := r.entry(ctx, n.Context, n.Namespace, acc.secret)
+		if err == nil {
 			c := e.creds
 			rt.Credentials, rt.Fallback = &c, e.previous
+		} else if ctx.Err() != nil {
+			return jolokia.Route{}, fmt.Errorf("node %s: route: %w", n, err)
 		}
 	}
 	return rt, nil
@@ -206,27 +215,71 @@ func (r *SecretRouter) Route(n ring.Node) (ring.Route, error) {
 // Options.Retry when the read failed (the last good credentials are kept
 // meanwhile). The error, which names the Secret and never its content, is
 // also given to Options.Warn when a read fails.
-func (r *SecretRouter) Credentials(kctx, ns, name string) (ring.Credentials, error) {
-	e, err := r.entry(kctx, ns, name)
+func (r *SecretRouter) Credentials(ctx context.Context, kctx, ns, name string) (jolokia.Credentials, error) {
+	e, err := r.entry(ctx, kctx, ns, name)
 	return e.creds, err
 }
 
-// entry is Credentials, with the previous credentials. It holds the lock
-// while it reads, so that the nodes of a region wait for one read.
-func (r *SecretRouter) entry(kctx, ns, name string) (secretEntry, error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
+// entry is Credentials, with the previous credentials. One read of a
+// Secret is in flight at a time: the others wait for it (the nodes of a
+// region wait for one read), or for their ctx. No lock is held while it
+// reads, so a hung API server holds up only the routes that need its
+// Secret, and only until their ctx ends.
+func (r *SecretRouter) entry(ctx context.Context, kctx, ns, name string) (secretEntry, error) {
 	key := secretKey{kctx, ns, name}
-	e := r.entries[key]
-	now := time.Now()
-	if e != nil && ((e.ok && now.Sub(e.readAt) < r.opts.Refresh) || (!e.ok && now.Sub(e.readAt) < r.opts.Retry)) {
-		return *e, e.err
+	for {
+		r.mu.Lock()
+		e, now := r.entries[key], time.Now()
+		if e != nil && ((e.ok && now.Sub(e.readAt) < r.opts.Refresh) || (!e.ok && now.Sub(e.readAt) < r.opts.Retry)) {
+			r.mu.Unlock()
+			return *e, e.err
+		}
+		if wait := r.reading[key]; wait != nil {
+			r.mu.Unlock()
+			select {
+			case <-wait:
+				continue
+			case <-ctx.Done():
+				return secretEntry{}, fmt.Errorf("context %s: secret %s/%s: %w", kctx, ns, name, ctx.Err())
+			}
+		}
+		done := make(chan struct{})
+		r.reading[key] = done
+		r.mu.Unlock()
+		got, err := r.read(ctx, key)
+		if err != nil && ctx.Err() != nil {
+			r.mu.Lock()
+			delete(r.reading, key)
+			close(done)
+			r.mu.Unlock()
+			return secretEntry{}, err // this caller gave up: the next one reads again
+		}
+		if err != nil {
+			r.warn(err)
+		}
+		r.mu.Lock()
+		delete(r.reading, key)
+		close(done)
+		kept, err := r.store(key, got, err)
+		r.mu.Unlock()
+		return kept, err
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), r.opts.Timeout)
+}
+
+// read reads the Secret of key, bounded by Options.Timeout.
+func (r *SecretRouter) read(ctx context.Context, key secretKey) (secretEntry, error) {
+	ctx, cancel := context.WithTimeout(ctx, r.opts.Timeout)
 	defer cancel()
-	c, prev, err := readCredentials(ctx, r.clients, kctx, ns, name)
+	c, prev, err := readCredentials(ctx, r.clients, key.context, key.namespace, key.name)
+	return secretEntry{creds: c, previous: prev}, err
+}
+
+// store keeps what a read of the Secret of key gave (r.mu held): on a
+// failure, the last good credentials until they can be read again; on a
+// change by hand, the credentials before as the previous ones.
+func (r *SecretRouter) store(key secretKey, got secretEntry, err error) (secretEntry, error) {
+	e, now := r.entries[key], time.Now()
 	if err != nil {
-		r.warn(err)
 		if e != nil && e.ok { // keep the last good credentials until they can be read again
 			e.readAt = now.Add(r.opts.Retry - r.opts.Refresh)
 			return *e, nil
@@ -234,6 +287,7 @@ func (r *SecretRouter) entry(kctx, ns, name string) (secretEntry, error) {
 		r.entries[key] = &secretEntry{err: err, readAt: now}
 		return secretEntry{}, err
 	}
+	c, prev := got.creds, got.previous
 	if prev == nil && e != nil && e.ok && e.creds != c {
 		was := e.creds // changed by hand: the nodes not restarted yet still hold these
 		prev = &was
@@ -248,7 +302,7 @@ func (r *SecretRouter) entry(kctx, ns, name string) (secretEntry, error) {
 // trusts the CA read in n's region, read again after Options.Refresh (the
 // last good client is kept while it cannot be), after Options.Retry when
 // it could not be read. The CA is read without holding the lock.
-func (r *SecretRouter) tlsClient(n ring.Node, spec *schemas.JolokiaTLS) (*http.Client, error) {
+func (r *SecretRouter) tlsClient(ctx context.Context, n ring.Node, spec *schemas.JolokiaTLS) (*http.Client, error) {
 	key := tlsKey{n.Context, n.Namespace, n.Cluster}
 	now := time.Now()
 	r.mu.Lock()
@@ -260,9 +314,12 @@ func (r *SecretRouter) tlsClient(n ring.Node, spec *schemas.JolokiaTLS) (*http.C
 			return e.client, e.err
 		}
 	}
-	client, err := r.readTLSClient(n.Context, n.Namespace, spec)
+	client, err := r.readTLSClient(ctx, n.Context, n.Namespace, spec)
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if err != nil && ctx.Err() != nil {
+		return nil, err // this caller gave up: the next one reads again
+	}
 	if err != nil {
 		r.warn(err)
 		if e != nil && e.client != nil && sameTLS(e.spec, *spec) {
@@ -276,8 +333,8 @@ func (r *SecretRouter) tlsClient(n ring.Node, spec *schemas.JolokiaTLS) (*http.C
 	return client, nil
 }
 
-func (r *SecretRouter) readTLSClient(kctx, ns string, spec *schemas.JolokiaTLS) (*http.Client, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), r.opts.Timeout)
+func (r *SecretRouter) readTLSClient(ctx context.Context, kctx, ns string, spec *schemas.JolokiaTLS) (*http.Client, error) {
+	ctx, cancel := context.WithTimeout(ctx, r.opts.Timeout)
 	defer cancel()
 	ca, err := readCA(ctx, r, kctx, ns, spec.CASecret, spec.CAConfigMap)
 	if err != nil {
@@ -287,7 +344,7 @@ func (r *SecretRouter) readTLSClient(kctx, ns string, spec *schemas.JolokiaTLS) 
 	if err != nil {
 		return nil, fmt.Errorf("jolokia tls: context %s: %w", kctx, err)
 	}
-	return ring.NewDirectClient(cfg), nil
+	return jolokia.NewDirectClient(cfg), nil
 }
 
 // sameTLS tells whether two TLS settings trust the same CA and name.

@@ -84,7 +84,7 @@ func TestSecretRouterCredentialsAreCached(t *testing.T) {
 	r := newRouter(t, api, SecretRouterOptions{Refresh: time.Hour, Retry: time.Millisecond,
 		Warn: func(err error) { warnings = append(warnings, err.Error()) }})
 	for range 3 {
-		c, err := r.Credentials("eu-west", "cassandra", "cql-admin")
+		c, err := r.Credentials(context.Background(), "eu-west", "cassandra", "cql-admin")
 		if err != nil || c.Username != "ringops" || c.Password != "hunter2" {
 			t.Fatalf("credentials %v %v", c, err)
 		}
@@ -92,14 +92,14 @@ func TestSecretRouterCredentialsAreCached(t *testing.T) {
 	if api.reads != 1 {
 		t.Errorf("%d reads of the Secret, want 1 (cached)", api.reads)
 	}
-	_, err := r.Credentials("eu-west", "cassandra", "missing")
+	_, err := r.Credentials(context.Background(), "eu-west", "cassandra", "missing")
 	if err == nil || !strings.HasPrefix(err.Error(), "context eu-west: secret cassandra/missing: ") {
 		t.Errorf("a missing Secret: %v", err)
 	}
 	if len(warnings) != 1 {
 		t.Errorf("warnings %v", warnings)
 	}
-	_, err = r.Credentials("us-east", "cassandra", "cql-admin")
+	_, err = r.Credentials(context.Background(), "us-east", "cassandra", "cql-admin")
 	if err == nil {
 		t.Error("a context without client")
 	}
@@ -181,12 +181,12 @@ func TestSecretRouterHTTPS(t *testing.T) {
 	r.SetCluster(c)
 	port, _ := strconv.Atoi(agent.URL[strings.LastIndex(agent.URL, ":")+1:])
 	n := ring.Node{Cluster: "orders", Context: "eu-west", Namespace: "cassandra", Pod: "orders-dc1-r1-0", IP: "127.0.0.1", Port: int32(port)}
-	if _, err := r.Route(n); err == nil || !strings.Contains(err.Error(), "configmap cassandra/ops-ca") {
+	if _, err := r.Route(context.Background(), n); err == nil || !strings.Contains(err.Error(), "configmap cassandra/ops-ca") {
 		t.Fatalf("no CA: %v, want an error naming the ConfigMap", err)
 	}
 	api.set("/api/v1/namespaces/cassandra/configmaps/ops-ca", &corev1.ConfigMap{TypeMeta: metav1.TypeMeta{Kind: "ConfigMap", APIVersion: "v1"},
 		ObjectMeta: metav1.ObjectMeta{Name: "ops-ca", Namespace: "cassandra"}, Data: map[string]string{"ca.crt": ca}})
-	rt, err := r.Route(n)
+	rt, err := r.Route(context.Background(), n)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -207,7 +207,7 @@ func TestSecretRouterHTTPS(t *testing.T) {
 		ObjectMeta: metav1.ObjectMeta{Name: "ops-ca", Namespace: "cassandra"}, Data: map[string]string{"ca.crt": testCAPEM(t)}})
 	r2 := newRouter(t, api, SecretRouterOptions{})
 	r2.SetCluster(c)
-	if rt, err = r2.Route(n); err != nil {
+	if rt, err = r2.Route(context.Background(), n); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := rt.HTTP.Get(rt.URL); err == nil {
@@ -228,13 +228,13 @@ func TestSecretRouterFallsBackToTheCredentialsBefore(t *testing.T) {
 	c.Default()
 	r.SetCluster(c)
 	n := ring.Node{Cluster: "orders", Context: "eu-west", Namespace: "cassandra", Pod: "orders-dc1-r1-0", IP: "10.0.0.1"}
-	rt, _ := r.Route(n)
+	rt, _ := r.Route(context.Background(), n)
 	if rt.Credentials == nil || rt.Credentials.Password != "old" || rt.Fallback != nil {
 		t.Fatalf("before: %v %v", rt.Credentials, rt.Fallback)
 	}
 	api.set("/api/v1/namespaces/cassandra/secrets/jolokia-auth", secret("jolokia-auth", map[string]string{"username": "ringops", "password": "new"}))
 	for range 2 {
-		rt, _ = r.Route(n)
+		rt, _ = r.Route(context.Background(), n)
 		if rt.Credentials == nil || rt.Credentials.Password != "new" || rt.Fallback == nil || rt.Fallback.Password != "old" {
 			t.Fatalf("after: %v %v", rt.Credentials, rt.Fallback)
 		}

@@ -12,6 +12,7 @@ import (
 	"github.com/ringops/ringops/reconciler/kube"
 	"github.com/ringops/ringops/reconciler/plan"
 	"github.com/ringops/ringops/reconciler/ring"
+	"github.com/ringops/ringops/reconciler/ring/jolokia"
 	"github.com/ringops/ringops/render"
 )
 
@@ -32,14 +33,14 @@ type Kube interface {
 var _ Kube = (*kube.Manager)(nil)
 
 // NodeOperations start the long operations of the plan's steps on nodes
-// and read their progress: *ring.Operations. Each operation returns once
+// and read their progress: *jolokia.Operations. Each operation returns once
 // it is sent (fire-and-forget); the planner follows it from the ring.
 type NodeOperations interface {
 	Decommission(ctx context.Context, n ring.Node) error
 	ResumeBootstrap(ctx context.Context, n ring.Node) error
 	UpgradeSSTables(ctx context.Context, n ring.Node) error
 	// ForceDecommission and Rebuild are the #15 operations
-	// (ring.Operations); done: Cassandra answered in time that it finished.
+	// (jolokia.Operations); done: Cassandra answered in time that it finished.
 	ForceDecommission(ctx context.Context, n ring.Node) error
 	Rebuild(ctx context.Context, n ring.Node, source string, keyspaces []string) (done bool, err error)
 	// Cleanup is the one cleanup (#16 after growth: every keyspace; #15
@@ -49,19 +50,19 @@ type NodeOperations interface {
 	// replace (#16): removals of dead nodes, downtimes.
 	RemoveNode(ctx context.Context, via ring.Node, hostID string) error
 	Downtime(ctx context.Context, via ring.Node, address string) (time.Duration, error)
-	ring.ProgressReader
+	jolokia.ProgressReader
 }
 
-var _ NodeOperations = (*ring.Operations)(nil)
+var _ NodeOperations = (*jolokia.Operations)(nil)
 
 // Clients are the engine's ready clients.
 type Clients struct {
 	// Kube reaches the API servers of every region.
 	Kube Kube
-	// Ring reads the nodes' views of the ring (a *ring.Client).
+	// Ring reads the nodes' views of the ring (a *jolokia.Client).
 	Ring ring.Reader
 	// Operations start decommissions, bootstrap resumes and
-	// upgradesstables, and read their progress (a *ring.Operations over
+	// upgradesstables, and read their progress (a *jolokia.Operations over
 	// the same Jolokia client).
 	Operations NodeOperations
 	// Schema reads and alters the keyspaces' replication over CQL (#15,

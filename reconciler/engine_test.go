@@ -16,6 +16,7 @@ import (
 	"github.com/ringops/ringops/reconciler/kube"
 	"github.com/ringops/ringops/reconciler/plan"
 	"github.com/ringops/ringops/reconciler/ring"
+	"github.com/ringops/ringops/reconciler/ring/jolokia"
 	"github.com/ringops/ringops/render"
 	"github.com/ringops/ringops/schemas"
 )
@@ -209,11 +210,11 @@ func TestOperationSteps(t *testing.T) {
 	assert.Equal(t, []string{"Observe eu-west,us-east,ap-south", "Observe eu-west,us-east,ap-south", "ApplyObject eu-west orders-dc1-r1 rv=7", "ApplyObject eu-west orders-dc1-r1 rv=7"},
 		f.kube.Calls())
 
-	f.ring.opErr = ring.ErrResumeFailed
+	f.ring.opErr = jolokia.ErrResumeFailed
 	step := plan.Step{Action: plan.ResumeBootstrap, Context: "eu-west", Pod: "orders-dc1-r1-1",
 		Objects: []*unstructured.Unstructured{sts("orders-dc1-r1", "7")}}
 	_, err := f.engine.Execute(t.Context(), plan.Plan{Cluster: "orders", Steps: []plan.Step{step}})
-	require.ErrorIs(t, err, ring.ErrResumeFailed, "a refusal is the step's failure")
+	require.ErrorIs(t, err, jolokia.ErrResumeFailed, "a refusal is the step's failure")
 	_, err = f.engine.Execute(t.Context(), plan.Plan{Cluster: "orders", Steps: []plan.Step{{Action: plan.UpgradeSSTables, Context: "eu-west",
 		Objects: []*unstructured.Unstructured{sts("orders-dc1-r1", "7")}}}})
 	require.ErrorIs(t, err, ErrBadStep, "no pod")
@@ -221,12 +222,12 @@ func TestOperationSteps(t *testing.T) {
 
 func TestADecommissionThatCannotStartFailsTheStep(t *testing.T) {
 	f := newFixture(t, Options{RingPollInterval: time.Millisecond})
-	f.ring.decom = func(context.Context, ring.Node) error { return ring.ErrRingBusy }
+	f.ring.decom = func(context.Context, ring.Node) error { return jolokia.ErrRingBusy }
 	f.observeRack(t, 2)
 	step := plan.Step{Action: plan.Decommission, Context: "eu-west", Pod: "orders-dc1-r1-1",
 		Objects: []*unstructured.Unstructured{sts("orders-dc1-r1", "7")}}
 	events, err := f.engine.Execute(t.Context(), plan.Plan{Cluster: "orders", Steps: []plan.Step{step}})
-	require.ErrorIs(t, err, ring.ErrRingBusy)
+	require.ErrorIs(t, err, jolokia.ErrRingBusy)
 	assert.Equal(t, StepFailed, events[len(events)-1].Kind)
 	f.engine.Close()
 	assert.Equal(t, events, f.Events(), "reported once, as the step's failure")
@@ -370,7 +371,7 @@ func TestEventLines(t *testing.T) {
 			"[orders] converged: 7 nodes"},
 		{Event{Kind: Waiting, Cluster: "orders", Wait: plan.Wait{Reason: plan.RegionUnreachable, Context: "ap-south", Message: "ap-south cannot be read"}},
 			"[ap-south] waiting: RegionUnreachable: ap-south cannot be read"},
-		{Event{Kind: OperationFailed, Cluster: "orders", Pod: "orders-dc1-r1-1", Step: plan.Step{Context: "eu-west"}, Err: ring.ErrDecommissionFailed},
+		{Event{Kind: OperationFailed, Cluster: "orders", Pod: "orders-dc1-r1-1", Step: plan.Step{Context: "eu-west"}, Err: jolokia.ErrDecommissionFailed},
 			"[eu-west] operation on orders-dc1-r1-1 failed: decommission failed"},
 	} {
 		assert.Equal(t, tc.want, tc.ev.String())

@@ -13,6 +13,7 @@ import (
 
 	"github.com/ringops/ringops/reconciler/kube"
 	"github.com/ringops/ringops/reconciler/ring"
+	"github.com/ringops/ringops/reconciler/ring/jolokia"
 	"github.com/ringops/ringops/render"
 )
 
@@ -127,7 +128,7 @@ type fakeRing struct {
 	modes    map[string]ring.OperationMode // by IP; NORMAL when absent
 	releases map[string]string             // by IP; 4.1.5 when absent
 	schemas  map[string]string             // by IP; "s1" when absent
-	progress map[string]*ring.Progress     // by IP; nothing running, no old sstables when absent
+	progress map[string]*jolokia.Progress  // by IP; nothing running, no old sstables when absent
 	members  []string                      // IPs every view has live
 	decoms   []string                      // pods Decommission was called for
 	ops      []string                      // every operation sent: "<operation> <pod>@<IP>"
@@ -183,11 +184,11 @@ func (f *fakeRing) setMode(ip string, m ring.OperationMode) {
 	f.modes[ip] = m
 }
 
-func (f *fakeRing) setProgress(ip string, p *ring.Progress) {
+func (f *fakeRing) setProgress(ip string, p *jolokia.Progress) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.progress == nil {
-		f.progress = map[string]*ring.Progress{}
+		f.progress = map[string]*jolokia.Progress{}
 	}
 	f.progress[ip] = p
 }
@@ -265,7 +266,7 @@ func (f *fakeRing) Downtime(_ context.Context, via ring.Node, address string) (t
 	return f.downtime[address], nil
 }
 
-func (f *fakeRing) ReadProgress(_ context.Context, n ring.Node) (*ring.Progress, error) {
+func (f *fakeRing) ReadProgress(_ context.Context, n ring.Node) (*jolokia.Progress, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.progRead = append(f.progRead, n.Pod)
@@ -273,7 +274,7 @@ func (f *fakeRing) ReadProgress(_ context.Context, n ring.Node) (*ring.Progress,
 		c := *p
 		return &c, nil
 	}
-	return &ring.Progress{StreamsKnown: true, CompactionsKnown: true}, nil
+	return &jolokia.Progress{StreamsKnown: true, CompactionsKnown: true}, nil
 }
 
 func (f *fakeRing) Decommissions() []string {

@@ -18,7 +18,7 @@ import (
 
 	"github.com/ringops/ringops/reconciler/kube"
 	"github.com/ringops/ringops/reconciler/plan"
-	"github.com/ringops/ringops/reconciler/ring"
+	"github.com/ringops/ringops/reconciler/ring/jolokia"
 	"github.com/ringops/ringops/render"
 	"github.com/ringops/ringops/schemas"
 )
@@ -66,7 +66,7 @@ type JolokiaSecretsOptions struct {
 // one as previous-username and previous-password: the agent reads its
 // password at start, so the nodes keep the old one until the restart the
 // new token's pod annotation makes the planner roll, and ringops tries
-// the previous one on a node that refuses the new (ring.Route.Fallback).
+// the previous one on a node that refuses the new (jolokia.Route.Fallback).
 // The previous one is kept until the next rotation; a rotation started
 // before the previous roll ended leaves the nodes still on the password
 // before unreadable until they restart.
@@ -102,7 +102,7 @@ func (k *JolokiaSecrets) KeepJolokiaSecret(ctx context.Context, c *schemas.Cassa
 	ns, token := c.Metadata.Namespace, rotateToken(c)
 	what := fmt.Sprintf("context %s: secret %s/%s", kctx, ns, name)
 	live, err := k.get(ctx, kctx, ns, name)
-	var previous *ring.Credentials
+	var previous *jolokia.Credentials
 	switch {
 	case apierrors.IsNotFound(err):
 	case err != nil:
@@ -110,7 +110,7 @@ func (k *JolokiaSecrets) KeepJolokiaSecret(ctx context.Context, c *schemas.Cassa
 	case live.Labels[render.LabelCredentials] != render.CredentialsJolokia:
 		return kube.Result{}, fmt.Errorf("%s: %w: name your Secret in spec.jolokia.credentialsSecret (keys username and password), or delete it", what, ErrNotKept)
 	default:
-		cur, err := ring.CredentialsFromSecret(live)
+		cur, err := jolokia.CredentialsFromSecret(live)
 		if err == nil && live.Annotations[render.AnnotationRotate] == token {
 			return kube.Result{}, nil
 		}
@@ -144,7 +144,7 @@ func (k *JolokiaSecrets) get(ctx context.Context, kctx, ns, name string) (*corev
 
 // secret is the Secret to apply: new random credentials, the previous
 // ones when rotating.
-func (k *JolokiaSecrets) secret(c *schemas.CassandraCluster, name, token string, previous *ring.Credentials) (*unstructured.Unstructured, error) {
+func (k *JolokiaSecrets) secret(c *schemas.CassandraCluster, name, token string, previous *jolokia.Credentials) (*unstructured.Unstructured, error) {
 	user, err := k.random(4, hex.EncodeToString)
 	if err != nil {
 		return nil, err
@@ -154,10 +154,10 @@ func (k *JolokiaSecrets) secret(c *schemas.CassandraCluster, name, token string,
 		return nil, err
 	}
 	b64 := base64.StdEncoding.EncodeToString
-	data := map[string]any{ring.SecretUsernameKey: b64([]byte("ringops-" + user)), ring.SecretPasswordKey: b64([]byte(password))}
+	data := map[string]any{jolokia.SecretUsernameKey: b64([]byte("ringops-" + user)), jolokia.SecretPasswordKey: b64([]byte(password))}
 	if previous != nil {
-		data[ring.SecretPreviousUsernameKey] = b64([]byte(previous.Username))
-		data[ring.SecretPreviousPasswordKey] = b64([]byte(previous.Password))
+		data[jolokia.SecretPreviousUsernameKey] = b64([]byte(previous.Username))
+		data[jolokia.SecretPreviousPasswordKey] = b64([]byte(previous.Password))
 	}
 	labels := map[string]any{}
 	for k, v := range c.Metadata.Labels {

@@ -18,6 +18,7 @@ import (
 	"github.com/ringops/ringops/reconciler/kube"
 	"github.com/ringops/ringops/reconciler/plan"
 	"github.com/ringops/ringops/reconciler/ring"
+	"github.com/ringops/ringops/reconciler/ring/jolokia"
 	"github.com/ringops/ringops/render"
 	"github.com/ringops/ringops/schemas"
 )
@@ -113,9 +114,9 @@ func ordersSpec(t *testing.T, jolokia *schemas.Jolokia) *schemas.CassandraCluste
 }
 
 // route is the router's way to a node of orders in eu-west.
-func (f *keptFixture) route(t *testing.T) ring.Route {
+func (f *keptFixture) route(t *testing.T) jolokia.Route {
 	t.Helper()
-	rt, err := f.router.Route(ring.Node{Cluster: "orders", Context: "eu-west", Namespace: "cassandra", Pod: "orders-dc1-r1-0", IP: "10.0.0.1"})
+	rt, err := f.router.Route(context.Background(), ring.Node{Cluster: "orders", Context: "eu-west", Namespace: "cassandra", Pod: "orders-dc1-r1-0", IP: "10.0.0.1"})
 	require.NoError(t, err)
 	return rt
 }
@@ -141,12 +142,12 @@ func TestJolokiaSecretCreatedOnceAndReused(t *testing.T) {
 	user, password := string(s.Data["username"]), string(s.Data["password"])
 	assert.Regexp(t, `^ringops-[0-9a-f]{8}$`, user)
 	assert.Regexp(t, `^[A-Za-z0-9_-]{32}$`, password, "192 random bits, printable: the init container refuses anything else")
-	assert.NotContains(t, s.Data, ring.SecretPreviousPasswordKey)
+	assert.NotContains(t, s.Data, jolokia.SecretPreviousPasswordKey)
 	assert.Equal(t, []string{"eu-west cassandra/orders-jolokia"}, f.changed)
 
 	rt := f.route(t)
 	require.NotNil(t, rt.Credentials)
-	assert.Equal(t, ring.Credentials{Username: user, Password: password}, *rt.Credentials, "read back for ringops' own requests")
+	assert.Equal(t, jolokia.Credentials{Username: user, Password: password}, *rt.Credentials, "read back for ringops' own requests")
 	assert.Nil(t, rt.Fallback)
 
 	for range 3 {
@@ -185,8 +186,8 @@ func TestJolokiaSecretRotation(t *testing.T) {
 	s := f.writer.live(t)
 	assert.Equal(t, "2026-05-01", s.Annotations[render.AnnotationRotate])
 	assert.NotEqual(t, string(first.Data["password"]), string(s.Data["password"]))
-	assert.Equal(t, string(first.Data["username"]), string(s.Data[ring.SecretPreviousUsernameKey]))
-	assert.Equal(t, string(first.Data["password"]), string(s.Data[ring.SecretPreviousPasswordKey]))
+	assert.Equal(t, string(first.Data["username"]), string(s.Data[jolokia.SecretPreviousUsernameKey]))
+	assert.Equal(t, string(first.Data["password"]), string(s.Data[jolokia.SecretPreviousPasswordKey]))
 	assert.Equal(t, "ApplySecret eu-west orders-jolokia rv=1", f.calls[1], "over the version read")
 
 	rt := f.route(t)

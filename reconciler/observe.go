@@ -106,7 +106,7 @@ func ringSignature(rg plan.Ring) string {
 	sort.Strings(pods)
 	for _, pod := range pods {
 		n := rg.Nodes[pod]
-		b.WriteString(";" + pod + "=" + n.Mode + "/" + n.State)
+		b.WriteString(";" + pod + "=" + string(n.Mode) + "/" + n.State.String())
 	}
 	for _, p := range rg.Problems {
 		b.WriteString(";" + p.Kind + ":" + strings.Join(p.Nodes, ","))

@@ -7,6 +7,7 @@ import (
 
 	"github.com/ringops/ringops/reconciler/plan"
 	"github.com/ringops/ringops/reconciler/ring"
+	"github.com/ringops/ringops/reconciler/ring/jolokia"
 )
 
 // nodeProgress is what the engine remembers of a node's long operation
@@ -15,7 +16,7 @@ import (
 // makes judgements possible across observations; a restarted engine starts
 // it afresh (a stall is then noticed StallTimeout later).
 type nodeProgress struct {
-	sig   string    // the last progress signature (mode and ring.Progress.Signature)
+	sig   string    // the last progress signature (mode and jolokia.Progress.Signature)
 	since time.Time // since when sig is unchanged
 
 	release string // the release the count is for
@@ -36,7 +37,7 @@ func active(m ring.OperationMode) bool {
 	return false
 }
 
-// readProgress reads the progress of the nodes that need it (ring.Progress)
+// readProgress reads the progress of the nodes that need it (jolokia.Progress)
 // and writes RingNode.NoProgressSince and OldSSTables into rg: a node in a
 // long operation's mode (JOINING, LEAVING, ..._FAILED) every time, and each
 // node once per Cassandra release it runs until its count of old sstables
@@ -56,7 +57,7 @@ func (e *Engine) readProgress(ctx context.Context, cluster string, snap *ring.Sn
 		node ring.Node
 		mode ring.OperationMode
 		prev *nodeProgress
-		got  *ring.Progress
+		got  *jolokia.Progress
 	}
 	var jobs []*job
 	for _, en := range snap.Entries {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/ringops/ringops/reconciler/plan"
 	"github.com/ringops/ringops/reconciler/ring"
+	"github.com/ringops/ringops/reconciler/ring/jolokia"
 )
 
 // TestObserveFollowsProgress: a node in a long operation's mode has its
@@ -19,8 +20,8 @@ func TestObserveFollowsProgress(t *testing.T) {
 	f := newFixture(t, Options{})
 	t0 := f.clock.Now()
 	f.ring.modes["10.0.1.2"] = ring.ModeJoining
-	f.ring.setProgress("10.0.1.2", &ring.Progress{StreamsKnown: true, OldSSTables: 0,
-		Streams: []ring.Stream{{PlanID: "p", Description: "Bootstrap", Bytes: 100}}})
+	f.ring.setProgress("10.0.1.2", &jolokia.Progress{StreamsKnown: true, OldSSTables: 0,
+		Streams: []jolokia.Stream{{PlanID: "p", Description: "Bootstrap", Bytes: 100}}})
 	tg := f.observeRack(t, 2)
 	assert.ElementsMatch(t, []string{"orders-dc1-r1-0", "orders-dc1-r1-1"}, f.ring.ProgressReads(), "the first observation asks every node")
 	observe := func() plan.Ring {
@@ -37,7 +38,7 @@ func TestObserveFollowsProgress(t *testing.T) {
 	assert.Zero(t, rg.Nodes["orders-dc1-r1-0"].OldSSTables)
 
 	f.clock.Advance(time.Minute)
-	f.ring.setProgress("10.0.1.2", &ring.Progress{StreamsKnown: true, Streams: []ring.Stream{{PlanID: "p", Description: "Bootstrap", Bytes: 200}}})
+	f.ring.setProgress("10.0.1.2", &jolokia.Progress{StreamsKnown: true, Streams: []jolokia.Stream{{PlanID: "p", Description: "Bootstrap", Bytes: 200}}})
 	rg = observe()
 	assert.Equal(t, t0.Add(2*time.Minute), rg.Nodes["orders-dc1-r1-1"].NoProgressSince, "bytes moved")
 	assert.Equal(t, []string{"orders-dc1-r1-1"}, f.ring.ProgressReads())
@@ -46,8 +47,8 @@ func TestObserveFollowsProgress(t *testing.T) {
 	// until they are all rewritten.
 	f.ring.setMode("10.0.1.2", ring.ModeNormal)
 	f.ring.releases = map[string]string{"10.0.1.1": "5.0.1", "10.0.1.2": "5.0.1"}
-	f.ring.setProgress("10.0.1.1", &ring.Progress{OldSSTables: 4})
-	f.ring.setProgress("10.0.1.2", &ring.Progress{OldSSTables: 0})
+	f.ring.setProgress("10.0.1.1", &jolokia.Progress{OldSSTables: 4})
+	f.ring.setProgress("10.0.1.2", &jolokia.Progress{OldSSTables: 0})
 	rg = observe()
 	assert.ElementsMatch(t, []string{"orders-dc1-r1-0", "orders-dc1-r1-1"}, f.ring.ProgressReads(), "a new release: counted again")
 	assert.EqualValues(t, 4, rg.Nodes["orders-dc1-r1-0"].OldSSTables)
@@ -55,7 +56,7 @@ func TestObserveFollowsProgress(t *testing.T) {
 	assert.Equal(t, []string{"orders-dc1-r1-0"}, f.ring.ProgressReads())
 	assert.EqualValues(t, 4, rg.Nodes["orders-dc1-r1-0"].OldSSTables)
 	assert.Zero(t, rg.Nodes["orders-dc1-r1-1"].OldSSTables)
-	f.ring.setProgress("10.0.1.1", &ring.Progress{OldSSTables: 0})
+	f.ring.setProgress("10.0.1.1", &jolokia.Progress{OldSSTables: 0})
 	observe()
 	observe()
 	assert.Equal(t, []string{"orders-dc1-r1-0"}, f.ring.ProgressReads(), "read once more, then never while it runs this release")

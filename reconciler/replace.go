@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"maps"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/ringops/ringops/reconciler/kube"
@@ -73,12 +72,12 @@ func (e *Engine) readDowntime(ctx context.Context, snap *ring.Snapshot, rg *plan
 	}
 	var todo []down
 	for _, pod := range slices.Sorted(maps.Keys(rg.Nodes)) {
-		if n := rg.Nodes[pod]; strings.HasPrefix(n.State, "D") && n.Address != "" {
+		if n := rg.Nodes[pod]; n.State.Down() && n.Address != "" {
 			todo = append(todo, down{pod: pod, address: n.Address, other: -1})
 		}
 	}
 	for i, o := range rg.Others {
-		if strings.HasPrefix(o.State, "D") && o.Address != "" {
+		if o.State.Down() && o.Address != "" {
 			todo = append(todo, down{address: o.Address, other: i})
 		}
 	}

@@ -83,8 +83,8 @@ func TestCleanupIsBoundedAndRemembered(t *testing.T) {
 func TestDowntimeNamesHowLongADeadNodeIsDown(t *testing.T) {
 	f := newFixture(t, Options{})
 	e := f.engine
-	rg := &plan.Ring{Nodes: map[string]plan.RingNode{"orders-dc1-r1-0": {State: "UN", Address: "10.0.1.1"}},
-		Others: []plan.RingEndpoint{{Address: "10.0.9.9", HostID: "old", State: "DN"}}}
+	rg := &plan.Ring{Nodes: map[string]plan.RingNode{"orders-dc1-r1-0": {State: ring.UN, Address: "10.0.1.1"}},
+		Others: []plan.RingEndpoint{{Address: "10.0.9.9", HostID: "old", State: ring.DN}}}
 	snap := &ring.Snapshot{Entries: []ring.Entry{{Node: ring.Node{Pod: "orders-dc1-r1-0", IP: "10.0.1.1"}, View: &ring.View{Mode: ring.ModeNormal}}}}
 	f.ring.downtime = map[string]time.Duration{"10.0.9.9": 12 * time.Minute}
 	e.readDowntime(t.Context(), snap, rg)

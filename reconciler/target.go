@@ -12,7 +12,7 @@ import (
 
 	"github.com/ringops/ringops/reconciler/kube"
 	"github.com/ringops/ringops/reconciler/plan"
-	"github.com/ringops/ringops/reconciler/ring"
+	"github.com/ringops/ringops/reconciler/ring/jolokia"
 	"github.com/ringops/ringops/schemas"
 )
 
@@ -80,7 +80,7 @@ func (t *Target) Name() string {
 // and nothing at all is applied, nor observed.
 func (e *Engine) Prepare(ctx context.Context, src Source) *Target {
 	t := &Target{Desired: plan.Desired{Name: src.Name, Revision: src.Revision, Cluster: src.Cluster},
-		JolokiaPort: ring.DefaultJolokiaPort}
+		JolokiaPort: jolokia.DefaultJolokiaPort}
 	c := src.Cluster
 	switch {
 	case src.LoadErr != nil:
@@ -161,7 +161,7 @@ func jolokiaPort(c *schemas.CassandraCluster) int32 {
 	if c.Spec.Jolokia != nil && c.Spec.Jolokia.Port != nil && *c.Spec.Jolokia.Port > 0 {
 		return *c.Spec.Jolokia.Port
 	}
-	return ring.DefaultJolokiaPort
+	return jolokia.DefaultJolokiaPort
 }
 
 // settle is spec.rollout.settle (validated by schemas), 0 when unset.

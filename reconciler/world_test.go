@@ -17,7 +17,7 @@ import (
 
 	"github.com/ringops/ringops/reconciler/kube"
 	"github.com/ringops/ringops/reconciler/plan"
-	"github.com/ringops/ringops/reconciler/ring"
+	"github.com/ringops/ringops/reconciler/ring/jolokia"
 	"github.com/ringops/ringops/schemas"
 	"github.com/ringops/ringops/test/env"
 	"github.com/ringops/ringops/test/env/cassandra"
@@ -84,9 +84,9 @@ func newLive(tb testing.TB, w *env.World, opts Options) *live {
 	m, err := kube.NewManager(clients, kube.DefaultManagerOptions())
 	require.NoError(tb, err)
 	l.router = NewSecretRouter(clients, SecretRouterOptions{})
-	jc := ring.NewClient(l.router, ring.DefaultOptions())
+	jc := jolokia.NewClient(l.router, jolokia.DefaultOptions())
 	secrets := NewJolokiaSecrets(clients, m, JolokiaSecretsOptions{Changed: l.router.Forget})
-	l.engine, err = New(Clients{Kube: m, Ring: jc, Operations: ring.NewOperations(jc, ring.DefaultOperationOptions()),
+	l.engine, err = New(Clients{Kube: m, Ring: jc, Operations: jolokia.NewOperations(jc, jolokia.DefaultOperationOptions()),
 		Secrets: secrets, Events: l.sink}, opts)
 	require.NoError(tb, err)
 	tb.Cleanup(l.engine.Close)

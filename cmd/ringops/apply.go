@@ -18,7 +18,7 @@ import (
 	"github.com/ringops/ringops/reconciler"
 	"github.com/ringops/ringops/reconciler/kube"
 	"github.com/ringops/ringops/reconciler/plan"
-	"github.com/ringops/ringops/reconciler/ring"
+	"github.com/ringops/ringops/reconciler/ring/jolokia"
 	"github.com/ringops/ringops/render"
 	"github.com/ringops/ringops/schemas"
 )
@@ -170,9 +170,9 @@ func newApplyRun(ctx context.Context, stderr io.Writer, out *progress, cd *clust
 	if err != nil {
 		return nil, err
 	}
-	jc := ring.NewClient(router, ring.DefaultOptions())
+	jc := jolokia.NewClient(router, jolokia.DefaultOptions())
 	engine, err := reconciler.New(reconciler.Clients{Kube: manager, Ring: jc,
-		Operations: ring.NewOperations(jc, ring.DefaultOperationOptions()), Schema: cqlSchema(clients, f.keyspaces),
+		Operations: jolokia.NewOperations(jc, jolokia.DefaultOperationOptions()), Schema: cqlSchema(clients, f.keyspaces),
 		Renderer: render.New(render.DefaultOptions()), Secrets: secretKeeper(clients, manager, secrets),
 		Events: out.event}, reconciler.DefaultOptions())
 	if err != nil {
@@ -197,7 +197,7 @@ func checkVia(via string) error {
 // applyRouter is the way to the Jolokia agents (jolokiaRouter); a Secret
 // or CA that cannot be read is a warning on stderr, and read again later
 // (a region down when the run starts may come back).
-func applyRouter(stderr io.Writer, clients *kube.Clients, c *schemas.CassandraCluster, f applyFlags) (ring.Router, *reconciler.SecretRouter, error) {
+func applyRouter(stderr io.Writer, clients *kube.Clients, c *schemas.CassandraCluster, f applyFlags) (jolokia.Router, *reconciler.SecretRouter, error) {
 	var mu sync.Mutex
 	return jolokiaRouter(clients, c, f.via, f.credentials, func(err error) {
 		mu.Lock()

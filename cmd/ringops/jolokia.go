@@ -7,7 +7,7 @@ import (
 
 	"github.com/ringops/ringops/reconciler"
 	"github.com/ringops/ringops/reconciler/kube"
-	"github.com/ringops/ringops/reconciler/ring"
+	"github.com/ringops/ringops/reconciler/ring/jolokia"
 	"github.com/ringops/ringops/render"
 	"github.com/ringops/ringops/schemas"
 )
@@ -29,17 +29,17 @@ func proxyRefused(c *schemas.CassandraCluster, credentialsFile string) error {
 // jolokiaRouter is the way to c's agents: the pod proxy, or direct with
 // the credentials of c's Secret in each region (or of credentialsFile)
 // and HTTPS as its spec says. The SecretRouter is nil with the proxy.
-func jolokiaRouter(clients *kube.Clients, c *schemas.CassandraCluster, via, credentialsFile string, warn func(error)) (ring.Router, *reconciler.SecretRouter, error) {
+func jolokiaRouter(clients *kube.Clients, c *schemas.CassandraCluster, via, credentialsFile string, warn func(error)) (jolokia.Router, *reconciler.SecretRouter, error) {
 	if via == "proxy" {
 		if err := proxyRefused(c, credentialsFile); err != nil {
 			return nil, nil, &usageError{err}
 		}
-		p, err := ring.NewPodProxy(clients.Configs())
+		p, err := jolokia.NewPodProxy(clients.Configs())
 		return p, nil, err
 	}
 	opts := reconciler.SecretRouterOptions{Warn: warn}
 	if credentialsFile != "" {
-		cr, err := ring.CredentialsFromFile(credentialsFile)
+		cr, err := jolokia.CredentialsFromFile(credentialsFile)
 		if err != nil {
 			return nil, nil, err
 		}

@@ -20,7 +20,7 @@ import (
 	"github.com/ringops/ringops/reconciler"
 	"github.com/ringops/ringops/reconciler/daemon"
 	"github.com/ringops/ringops/reconciler/kube"
-	"github.com/ringops/ringops/reconciler/ring"
+	"github.com/ringops/ringops/reconciler/ring/jolokia"
 	"github.com/ringops/ringops/render"
 	"github.com/ringops/ringops/review/pullrequests"
 	"github.com/ringops/ringops/schemas"
@@ -317,9 +317,9 @@ func setUpDaemon(ctx context.Context, log *slog.Logger, f runFlags) (*daemonSetu
 	if err != nil {
 		return nil, err
 	}
-	jc := ring.NewClient(router, ring.DefaultOptions())
+	jc := jolokia.NewClient(router, jolokia.DefaultOptions())
 	s.engine, err = reconciler.New(reconciler.Clients{Kube: manager, Ring: jc,
-		Operations: ring.NewOperations(jc, ring.DefaultOperationOptions()), Schema: cqlSchema(s.clients, f.manageKeyspaces),
+		Operations: jolokia.NewOperations(jc, jolokia.DefaultOperationOptions()), Schema: cqlSchema(s.clients, f.manageKeyspaces),
 		Renderer: render.New(render.DefaultOptions()), Secrets: secretKeeper(s.clients, manager, secrets)}, engineOptions(f))
 	if err != nil {
 		return nil, err
@@ -360,9 +360,9 @@ func setUpDaemon(ctx context.Context, log *slog.Logger, f runFlags) (*daemonSetu
 
 // router is the way to the Jolokia agents, the SecretRouter (nil with the
 // pod proxy), and the hook telling it each cluster's spec.
-func (s *daemonSetup) router() (ring.Router, *reconciler.SecretRouter, func(*schemas.CassandraCluster), error) {
+func (s *daemonSetup) router() (jolokia.Router, *reconciler.SecretRouter, func(*schemas.CassandraCluster), error) {
 	if s.f.via == "proxy" {
-		p, err := ring.NewPodProxy(s.clients.Configs())
+		p, err := jolokia.NewPodProxy(s.clients.Configs())
 		warn := func(c *schemas.CassandraCluster) {
 			if err := proxyRefused(c, ""); err != nil {
 				s.log.Warn(err.Error(), "cluster", c.Metadata.Name)

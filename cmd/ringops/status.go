@@ -9,9 +9,13 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/ringops/ringops/reconciler/kube"
+	"github.com/ringops/ringops/reconciler/plan"
 	"github.com/ringops/ringops/reconciler/ring"
+	"github.com/ringops/ringops/reconciler/ring/jolokia"
 	"github.com/ringops/ringops/schemas"
 )
 
@@ -74,7 +78,7 @@ kubeconfig or context that cannot be used), 64 bad usage.`,
 	fl.StringVarP(&f.output, "output", "o", "text", "output format: text or json")
 	fl.StringVar(&f.via, "via", "direct", "how to reach the Jolokia agents: direct (pod IP) or proxy (API server pod proxy)")
 	fl.StringVar(&f.credentials, "jolokia-credentials", "", "Jolokia credentials: a directory with files username and password, or a user:password file (default: the spec's Secret)")
-	fl.DurationVar(&f.timeout, "timeout", ring.DefaultOptions().Timeout, "timeout of each Jolokia call")
+	fl.DurationVar(&f.timeout, "timeout", jolokia.DefaultOptions().Timeout, "timeout of each Jolokia call")
 	fl.IntVar(&f.concurrency, "concurrency", ring.DefaultSnapshotOptions().Concurrency, "nodes queried at once")
 	return cmd
 }
@@ -133,17 +137,17 @@ func runStatus(ctx context.Context, stdout, stderr io.Writer, dir string, f stat
 	if err != nil {
 		return err
 	}
-	exp := ring.ExpectedNodes(c, pods)
-	if len(contexts) < len(c.Contexts()) {
-		exp.Nodes = slices.DeleteFunc(exp.Nodes, func(n ring.Node) bool { return !slices.Contains(contexts, n.Context) })
-		exp.Partial = true
+	sets, err := clients.ListStatefulSets(ctx, c.Metadata.Namespace, kube.ClusterSelector(c.Metadata.Name))
+	if err != nil {
+		warned = append(warned, err.Error())
 	}
-	client := ring.NewClient(router, ring.Options{Timeout: f.timeout, ReadLoad: true})
+	exp := statusExpected(c, contexts, sets, pods)
+	client := jolokia.NewClient(router, jolokia.Options{Timeout: f.timeout, ReadLoad: true})
 	res := ring.Assess(ring.Take(ctx, client, exp.Nodes, ring.SnapshotOptions{Concurrency: f.concurrency}), exp)
 	// replace (#16): the dead nodes, named from the record, with their downtime.
 	recorded, recordWarnings := readRecorded(ctx, clients, contexts, c.Metadata.Namespace, c.Metadata.Name)
 	warned = append(warned, recordWarnings...)
-	dead := deadNodes(res, recorded, downtimeVia(ctx, ring.NewOperations(client, ring.DefaultOperationOptions()), res))
+	dead := deadNodes(res, recorded, downtimeVia(ctx, jolokia.NewOperations(client, jolokia.DefaultOperationOptions()), res))
 	report := statusReport{Cluster: c.Metadata.Name, Contexts: contexts, Healthy: res.Healthy, Partial: res.Partial, Verdict: res.String(),
 		Reasons: res.Reasons, Nodes: res.Nodes, Dead: dead, Warnings: append(warned, more.all()...)}
 	if err := writeStatus(stdout, stderr, report, res, c, f.output); err != nil {
@@ -153,6 +157,36 @@ func runStatus(ctx context.Context, stdout, stderr io.Writer, dir string, f stat
 		return &exitError{code: ExitUnhealthy}
 	}
 	return nil
+}
+
+// statusExpected is the ring `ringops status` judges: the engine's
+// (plan.RingExpected), the nodes below each live StatefulSet's replicas,
+// so that both say the same of a ring mid-rollout. sets and pods are the
+// cluster's StatefulSets and pods per context; a context asked for whose
+// StatefulSets could not be listed makes the verdict partial, as does
+// asking for some of the cluster's contexts only.
+func statusExpected(c *schemas.CassandraCluster, contexts []string, sets map[string][]*unstructured.Unstructured, pods map[string][]corev1.Pod) ring.Expected {
+	o := &plan.Observed{Contexts: map[string]*plan.Context{}}
+	partial := len(contexts) < len(c.Contexts())
+	for _, kc := range contexts {
+		objs, ok := sets[kc]
+		if !ok {
+			partial = true
+			continue
+		}
+		o.Contexts[kc] = &plan.Context{Objects: objs, Pods: pods[kc]}
+	}
+	exp := plan.RingExpected(c.Metadata.Name, o, jolokiaPort(c))
+	exp.Partial = partial
+	return exp
+}
+
+// jolokiaPort is the agents' port of the spec, where a pod names none.
+func jolokiaPort(c *schemas.CassandraCluster) int32 {
+	if j := c.Spec.Jolokia; j != nil && j.Port != nil {
+		return *j.Port
+	}
+	return schemas.DefaultJolokiaPort
 }
 
 // statusContexts are the contexts asked for, all of the cluster's by default.

@@ -13,6 +13,7 @@ import (
 	"github.com/ringops/ringops/reconciler/kube"
 	"github.com/ringops/ringops/reconciler/plan"
 	"github.com/ringops/ringops/reconciler/ring"
+	"github.com/ringops/ringops/reconciler/ring/jolokia"
 	"github.com/ringops/ringops/render"
 )
 
@@ -79,7 +80,7 @@ func readRecorded(ctx context.Context, clients *kube.Clients, contexts []string,
 
 // downtimeVia asks the first NORMAL expected node of a ring how long an
 // address has been down.
-func downtimeVia(ctx context.Context, ops *ring.Operations, res ring.Result) func(string) time.Duration {
+func downtimeVia(ctx context.Context, ops *jolokia.Operations, res ring.Result) func(string) time.Duration {
 	var via *ring.Node
 	for _, st := range res.Nodes {
 		if st.Expected && st.Mode == ring.ModeNormal {

@@ -12,7 +12,7 @@ import (
 
 	gocql "github.com/apache/cassandra-gocql-driver/v2"
 
-	"github.com/ringops/ringops/reconciler/ring"
+	"github.com/ringops/ringops/reconciler/ring/jolokia"
 )
 
 // DefaultPort is Cassandra's native transport port.
@@ -31,7 +31,7 @@ type Options struct {
 	Timeout time.Duration
 	// Credentials, when set, are given to PasswordAuthenticator. They
 	// never appear in errors or logs.
-	Credentials *ring.Credentials
+	Credentials *jolokia.Credentials
 	// TLS, when set, encrypts every connection (see TLSConfig).
 	TLS *tls.Config
 	// Logger receives the driver's log; nil: none.

@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/ringops/ringops/reconciler/cql"
-	"github.com/ringops/ringops/reconciler/ring"
+	"github.com/ringops/ringops/reconciler/ring/jolokia"
 	"github.com/ringops/ringops/test/env/cassandra"
 	"github.com/ringops/ringops/test/env/loopback"
 )
@@ -248,7 +248,7 @@ func TestCredentials(t *testing.T) {
 	opts.CQLRoles = map[string]cassandra.CQLRole{"ringops": {Password: "hunter2", Superuser: true}, "reader": {Password: "r"}}
 	r := startRing(t, opts)
 	ctx := context.Background()
-	for name, creds := range map[string]*ring.Credentials{
+	for name, creds := range map[string]*jolokia.Credentials{
 		"wrong password": {Username: "ringops", Password: "hunter3"},
 		"none":           nil,
 	} {
@@ -263,7 +263,7 @@ func TestCredentials(t *testing.T) {
 		}
 	}
 	o := testOpts()
-	o.Credentials = &ring.Credentials{Username: "reader", Password: "r"}
+	o.Credentials = &jolokia.Credentials{Username: "reader", Password: "r"}
 	reader := r.client("dc1", o, "r1")
 	if _, err := reader.Keyspaces(ctx); err != nil {
 		t.Fatalf("a reader reads: %v", err)
@@ -271,7 +271,7 @@ func TestCredentials(t *testing.T) {
 	if _, err := reader.AlterReplication(ctx, "system_traces", map[string]int{"dc1": 1, "dc2": 1}); !errors.Is(err, cql.ErrUnauthorized) {
 		t.Errorf("a reader alters: %v, want ErrUnauthorized", err)
 	}
-	o.Credentials = &ring.Credentials{Username: "ringops", Password: "hunter2"}
+	o.Credentials = &jolokia.Credentials{Username: "ringops", Password: "hunter2"}
 	admin := r.client("dc1", o, "r1")
 	if _, err := admin.AlterReplication(ctx, "system_traces", map[string]int{"dc1": 1, "dc2": 1}); err != nil {
 		t.Errorf("ringops alters: %v", err)

@@ -12,7 +12,7 @@
 // next call dials again. Every call takes a context; Options.Timeout bounds
 // each request and each connection attempt.
 //
-// Credentials (PasswordAuthenticator) are ring.Credentials, read from a
+// Credentials (PasswordAuthenticator) are jolokia.Credentials, read from a
 // Secret per region by the caller (reconciler.SecretRouter); they print as
 // "user:***" and never reach an error or a log. TLS is a *tls.Config, see
 // TLSConfig: the nodes' certificates chain to a CA, and carry a given name

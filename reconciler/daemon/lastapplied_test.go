@@ -20,6 +20,7 @@ import (
 	"github.com/ringops/ringops/reconciler"
 	"github.com/ringops/ringops/reconciler/kube"
 	"github.com/ringops/ringops/reconciler/ring"
+	"github.com/ringops/ringops/reconciler/ring/jolokia"
 	"github.com/ringops/ringops/render"
 	"github.com/ringops/ringops/sources/forge"
 	"github.com/ringops/ringops/test/gitserver"
@@ -139,7 +140,7 @@ func (noRing) ForceDecommission(context.Context, ring.Node) error {
 func (noRing) Rebuild(context.Context, ring.Node, string, []string) (bool, error) {
 	return false, errors.New("connection refused")
 }
-func (noRing) ReadProgress(context.Context, ring.Node) (*ring.Progress, error) {
+func (noRing) ReadProgress(context.Context, ring.Node) (*jolokia.Progress, error) {
 	return nil, errors.New("connection refused")
 }
 func (noRing) RemoveNode(context.Context, ring.Node, string) error {

@@ -305,7 +305,7 @@ func (w *worker) observe(o *plan.Observed, p plan.Plan, events []reconciler.Even
 	w.st.Ring = o.Ring.Summary
 	w.st.Nodes = map[string]string{}
 	for pod, n := range o.Ring.Nodes {
-		w.st.Nodes[pod] = n.State
+		w.st.Nodes[pod] = n.State.String()
 	}
 	if len(p.Steps) > 0 {
 		w.st.Wait, w.st.Plan = "", p.String()
@@ -372,10 +372,7 @@ func (w *worker) ringMetrics(o *plan.Observed, cluster string) {
 	counts := map[[2]string]int{}
 	members := plan.Members(cluster, o)
 	for _, mb := range members {
-		st := "??"
-		if n, ok := o.Ring.Nodes[mb.Pod]; ok && n.State != "" {
-			st = n.State
-		}
+		st := o.Ring.Nodes[mb.Pod].State.String() // "??" when no view has it
 		counts[[2]string{mb.Context, st}]++
 	}
 	for k := range w.nodeKeys {

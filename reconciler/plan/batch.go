@@ -7,6 +7,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
+	"github.com/ringops/ringops/reconciler/ring"
 	"github.com/ringops/ringops/render"
 )
 
@@ -167,11 +168,11 @@ func (v *view) finishDecommission(r *rack) (Step, bool) {
 		return Step{}, false
 	}
 	mode := v.o.Ring.Nodes[m].Mode
-	if mode != "DECOMMISSIONED" && !v.neverJoined(m, r.pods[ord], true) {
+	if mode != ring.ModeDecommissioned && !v.neverJoined(m, r.pods[ord], true) {
 		return Step{}, false
 	}
 	why := m + " is DECOMMISSIONED: its replica goes"
-	if mode != "DECOMMISSIONED" {
+	if mode != ring.ModeDecommissioned {
 		why = m + " is out of the ring and not Ready: its replica goes"
 	}
 	set := v.stamp("remove " + m)

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/ringops/ringops/reconciler/ring"
 )
 
 // Cleanup after growth (replace, #16). Once a datacenter was complete
@@ -23,7 +25,7 @@ import (
 //	sent, none seen after StartGrace ──▶ tried again (MaxAttempts in all), then Blocked
 //
 // A replacement keeps the joined time of the node it replaces (it holds
-// the same ranges): it makes no cleanup due. The action is ring.Operations'
+// the same ranges): it makes no cleanup due. The action is jolokia.Operations'
 // Cleanup, one reusable operation (a lower replication factor needs it
 // too).
 
@@ -136,7 +138,7 @@ func (v *view) cleanupInFlight() (*candidate, *Wait) {
 		if !ok || ord >= r.live.replicas || l == nil || !l.cleaned.Before(a.at) || cleanupDone(n, a) {
 			continue
 		}
-		if !n.CleanupRunning && v.now.Sub(a.at) >= StartGrace && n.Mode == "NORMAL" {
+		if !n.CleanupRunning && v.now.Sub(a.at) >= StartGrace && n.Mode == ring.ModeNormal {
 			return v.retry(r, ord, a, "it did not run (no cleanup compaction seen since it was sent)")
 		}
 		state := "sent at " + stamp(a.at)

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"github.com/ringops/ringops/reconciler/ring"
 )
 
 // Datacenters added and removed with their data (#15): the work of each
@@ -485,7 +487,7 @@ func (v *view) follow(r *rack, ord int32, a attempt, task string) (*candidate, *
 		return v.retry(r, ord, a, "it stopped ("+task+" running, no progress for "+stallWords+")")
 	case running:
 		return wait(strings.ToLower(task)+" running", false) // followed by its progress, not timed out
-	case n.Mode != "NORMAL":
+	case n.Mode != ring.ModeNormal:
 		return wait("node "+orUnknown(n.Mode), true)
 	case n.Tasks == nil && v.now.Sub(a.at) < StallTimeout:
 		return wait("its progress cannot be read", true)
@@ -495,11 +497,11 @@ func (v *view) follow(r *rack, ord int32, a attempt, task string) (*candidate, *
 	return v.retry(r, ord, a, "it ended without an answer (nothing runs on the node): sent again, Cassandra only does what is left and answers at once when nothing is")
 }
 
-func orUnknown(mode string) string {
+func orUnknown(mode ring.OperationMode) string {
 	if mode == "" {
 		return "mode unknown"
 	}
-	return mode
+	return string(mode)
 }
 
 // finishMarks removes the markers of work every node of the rack did

@@ -24,6 +24,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/yaml"
 
+	"github.com/ringops/ringops/reconciler/ring"
 	"github.com/ringops/ringops/render"
 	"github.com/ringops/ringops/schemas"
 )
@@ -596,21 +597,21 @@ func buildRing(t testing.TB, cluster string, o *Observed, rs *ringSpec) Ring {
 		}
 	}
 	for _, m := range Members(cluster, o) {
-		rg.Nodes[m.Pod] = RingNode{Mode: "NORMAL", State: "UN", InRing: true}
+		rg.Nodes[m.Pod] = RingNode{Mode: ring.ModeNormal, State: ring.UN, InRing: true}
 		if rs.HostIDs {
-			rg.Nodes[m.Pod] = RingNode{Mode: "NORMAL", State: "UN", InRing: true, HostID: "host-" + m.Pod, Address: m.IP}
+			rg.Nodes[m.Pod] = RingNode{Mode: ring.ModeNormal, State: ring.UN, InRing: true, HostID: "host-" + m.Pod, Address: m.IP}
 		}
 	}
 	for _, e := range rs.Others {
-		rg.Others = append(rg.Others, RingEndpoint{Address: e.Address, HostID: e.HostID, State: e.State, DownSince: parseTime(t, e.DownSince)})
+		rg.Others = append(rg.Others, RingEndpoint{Address: e.Address, HostID: e.HostID, State: nodeState(e.State), DownSince: parseTime(t, e.DownSince)})
 	}
 	for pod, ns := range rs.Nodes {
 		n := rg.Nodes[pod]
 		if ns.Mode != nil {
-			n.Mode = *ns.Mode
+			n.Mode = ring.OperationMode(*ns.Mode)
 		}
 		if ns.State != "" {
-			n.State = ns.State
+			n.State = nodeState(ns.State)
 		}
 		if ns.InRing != nil {
 			n.InRing = *ns.InRing
@@ -735,4 +736,17 @@ func describeObject(u *unstructured.Unstructured) string {
 		}
 	}
 	return s
+}
+
+// nodeState parses a state as nodetool prints it ("UN", "DL", "??"); ""
+// is StateUnknown.
+func nodeState(s string) ring.NodeState {
+	var st ring.NodeState
+	if s == "" {
+		return st
+	}
+	if err := st.UnmarshalText([]byte(s)); err != nil {
+		panic(err)
+	}
+	return st
 }

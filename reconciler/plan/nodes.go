@@ -10,6 +10,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
+	"github.com/ringops/ringops/reconciler/ring"
 	"github.com/ringops/ringops/render"
 )
 
@@ -310,7 +311,7 @@ func (v *view) joinedNode(r *rack, ord int32) (*RingNode, *corev1.PersistentVolu
 	p, c := r.pods[ord], r.pvcs[ord]
 	n, ok := v.o.Ring.Nodes[r.podName(ord)]
 	if !ok || !podReady(p) || c == nil || c.DeletionTimestamp != nil || c.UID == "" ||
-		n.Mode != "NORMAL" || n.State != "UN" || !n.InRing || n.HostID == "" || n.Address == "" {
+		n.Mode != ring.ModeNormal || n.State != ring.UN || !n.InRing || n.HostID == "" || n.Address == "" {
 		return nil, nil
 	}
 	return &n, c

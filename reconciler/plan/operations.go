@@ -8,6 +8,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/ringops/ringops/reconciler/ring"
 	"github.com/ringops/ringops/render"
 )
 
@@ -180,7 +181,7 @@ func (v *view) giveUp(r *rack, a attempt, failure string) string {
 var stallWords = strings.TrimSuffix(StallTimeout.String(), "0s")
 
 // leavingSeen: some view has the node leaving (nodetool's UL or DL).
-func leavingSeen(n RingNode) bool { return n.State == "UL" || n.State == "DL" }
+func leavingSeen(n RingNode) bool { return n.State == ring.UL || n.State == ring.DL }
 
 // decommissionFailure says how the decommission of pod failed, "" while
 // it may still run: not started StartGrace after it was sent (the node
@@ -190,16 +191,16 @@ func leavingSeen(n RingNode) bool { return n.State == "UL" || n.State == "DL" }
 func (v *view) decommissionFailure(r *rack, pod string, a attempt) string {
 	n := v.o.Ring.Nodes[pod]
 	switch n.Mode {
-	case "NORMAL":
+	case ring.ModeNormal:
 		if leavingSeen(n) || v.now.Sub(r.stepAt()) < StartGrace {
 			return ""
 		}
 		return "it did not start, or was aborted (node NORMAL)"
-	case "LEAVING":
+	case ring.ModeLeaving:
 		if v.stalled(n, a.at) {
 			return "it stopped (node LEAVING, no data streamed for " + stallWords + ")"
 		}
-	case "DECOMMISSION_FAILED":
+	case ring.ModeDecommissionFailed:
 		return "it failed (node DECOMMISSION_FAILED)"
 	}
 	return ""
@@ -210,10 +211,10 @@ func (v *view) decommissionFailure(r *rack, pod string, a attempt) string {
 func (v *view) decommissionState(r *rack, pod string) string {
 	n := v.o.Ring.Nodes[pod]
 	switch {
-	case n.Mode == "NORMAL" && !leavingSeen(n):
+	case n.Mode == ring.ModeNormal && !leavingSeen(n):
 		return "sent at " + r.stepAt().UTC().Format(time.RFC3339) + ", node still NORMAL"
 	case n.Mode != "":
-		return n.Mode
+		return string(n.Mode)
 	case leavingSeen(n):
 		return "leaving according to the other nodes; the node itself does not answer (its agent may be busy with the decommission)"
 	}
@@ -224,7 +225,7 @@ func (v *view) decommissionState(r *rack, pod string) string {
 // own mode or another view says.
 func (v *view) leavingAlready(pod string) bool {
 	n := v.o.Ring.Nodes[pod]
-	return n.Mode == "LEAVING" || n.Mode == "DECOMMISSION_FAILED" || (n.Mode == "" && leavingSeen(n))
+	return n.Mode == ring.ModeLeaving || n.Mode == ring.ModeDecommissionFailed || (n.Mode == "" && leavingSeen(n))
 }
 
 // unmarkedDecommission: the pod to decommission leaves already, although
@@ -269,10 +270,10 @@ func (v *view) bootstrapFailure(n RingNode, a attempt) string {
 		from = a.at
 	}
 	switch {
-	case n.Mode == "JOINING_FAILED" && a.n == 0:
+	case n.Mode == ring.ModeJoiningFailed && a.n == 0:
 		return "it failed (node JOINING_FAILED)"
-	case (n.Mode == "JOINING" || n.Mode == "JOINING_FAILED") && v.stalled(n, from):
-		return "it stopped (node " + n.Mode + ", no data streamed for " + stallWords + ")"
+	case (n.Mode == ring.ModeJoining || n.Mode == ring.ModeJoiningFailed) && v.stalled(n, from):
+		return "it stopped (node " + string(n.Mode) + ", no data streamed for " + stallWords + ")"
 	}
 	return ""
 }
@@ -290,7 +291,7 @@ func (v *view) upgradeInFlight() (*candidate, *Wait) {
 		if !ok || ord >= r.live.replicas || n.OldSSTables == 0 {
 			continue
 		}
-		if n.Mode == "NORMAL" && n.OldSSTables > 0 && v.stalled(n, a.at) {
+		if n.Mode == ring.ModeNormal && n.OldSSTables > 0 && v.stalled(n, a.at) {
 			return v.retry(r, ord, a, fmt.Sprintf("it stopped (%s left on the old format, no progress for %s)", plural(int(n.OldSSTables), "sstable"), stallWords))
 		}
 		left := "its agent does not answer: it may be busy with the operation"
@@ -313,7 +314,7 @@ func (v *view) upgradeSSTables() *candidate {
 		}
 		for ord := int32(0); ord < r.live.replicas; ord++ {
 			pod := r.podName(ord)
-			if n := v.o.Ring.Nodes[pod]; n.OldSSTables > 0 && n.Mode == "NORMAL" {
+			if n := v.o.Ring.Nodes[pod]; n.OldSSTables > 0 && n.Mode == ring.ModeNormal {
 				why := fmt.Sprintf("%s holds %s on an older format than its Cassandra release writes: upgradesstables, one node at a time",
 					pod, plural(int(n.OldSSTables), "sstable"))
 				return v.operation(r, ord, UpgradeSSTables, v.tried(opUpgrade, pod, 1, "upgradesstables "+pod), why)

@@ -158,7 +158,7 @@ const (
 	RestartPod
 	// Decommission: server-side apply Objects[0] (the StatefulSet with
 	// AnnotationDecommission naming Pod and the attempt), then send the
-	// decommission of Pod through Jolokia (ring.Operations.Decommission),
+	// decommission of Pod through Jolokia (jolokia.Operations.Decommission),
 	// or its retry, without waiting: the planner follows the node's
 	// OperationMode and the other nodes' views. Disruptive.
 	Decommission
@@ -183,13 +183,13 @@ const (
 	// ResumeBootstrap: server-side apply Objects[0] (the StatefulSet
 	// stamped with the attempt), then ask Pod, whose bootstrap failed, to
 	// resume it (`nodetool bootstrap resume`, through
-	// ring.Operations.ResumeBootstrap), without waiting: the planner
+	// jolokia.Operations.ResumeBootstrap), without waiting: the planner
 	// follows the node's mode and streams. Disruptive.
 	ResumeBootstrap
 	// UpgradeSSTables: server-side apply Objects[0] (the StatefulSet
 	// stamped with the attempt), then start rewriting Pod's sstables that
 	// are on an older format than its release writes (`nodetool
-	// upgradesstables`, through ring.Operations.UpgradeSSTables), without
+	// upgradesstables`, through jolokia.Operations.UpgradeSSTables), without
 	// waiting: the planner follows the node's count of old sstables.
 	// Disruptive (it loads the node's disks: one at a time, gated).
 	UpgradeSSTables
@@ -206,13 +206,13 @@ const (
 	// RemoveNode: server-side apply Objects in order (the record with the
 	// request carried out, then the dead node's StatefulSet stamped), then
 	// ask Via to remove HostID from the ring (`nodetool removenode`,
-	// ring.Operations.RemoveNode) without waiting: the planner follows it
+	// jolokia.Operations.RemoveNode) without waiting: the planner follows it
 	// from the ring. Disruptive (a range movement).
 	RemoveNode
 	// Cleanup (#16 and #15, one action): server-side apply Objects[0]
 	// (the StatefulSet stamped with the attempt), then start `nodetool
 	// cleanup -j Jobs` on Pod (StorageService.forceKeyspaceCleanup,
-	// ring.Operations.Cleanup) of each of Keyspaces, or of every keyspace
+	// jolokia.Operations.Cleanup) of each of Keyspaces, or of every keyspace
 	// when none is named, without waiting longer than the call's timeout:
 	// the node drops the data of the ranges it no longer replicates. When
 	// Cassandra answers in time that it is done, server-side apply
@@ -238,7 +238,7 @@ const (
 	// Rebuild: server-side apply Objects[0] (the StatefulSet stamped with
 	// the attempt), then ask Pod to stream its ranges from datacenter
 	// Datacenter (StorageService.rebuild: every keyspace, or only
-	// Keyspaces), through ring.Operations.Rebuild, without waiting longer
+	// Keyspaces), through jolokia.Operations.Rebuild, without waiting longer
 	// than the call's timeout. When Cassandra answers in time that it is
 	// done, server-side apply OnSuccess (the record of it); no answer in
 	// time is no failure (the planner follows the node's streams); an

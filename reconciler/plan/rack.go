@@ -5,6 +5,8 @@ import (
 	"slices"
 
 	corev1 "k8s.io/api/core/v1"
+
+	"github.com/ringops/ringops/reconciler/ring"
 )
 
 // activity is something in flight on a rack: why it is not at rest.
@@ -79,14 +81,14 @@ func (v *view) podBusy(r *rack, ord int32, excepted bool) *activity {
 // modeOf is a node's OperationMode for messages.
 func (v *view) modeOf(pod string) string {
 	if m := v.o.Ring.Nodes[pod].Mode; m != "" {
-		return m
+		return string(m)
 	}
 	return "mode unknown"
 }
 
 func (v *view) modeSuffix(pod string) string {
-	if m := v.o.Ring.Nodes[pod].Mode; m != "" && m != "NORMAL" {
-		return " (" + m + ")"
+	if m := v.o.Ring.Nodes[pod].Mode; m != "" && m != ring.ModeNormal {
+		return " (" + string(m) + ")"
 	}
 	return ""
 }
@@ -145,7 +147,7 @@ func (v *view) neverJoined(pod string, p *corev1.Pod, started bool) bool {
 		return false
 	}
 	switch rg.Nodes[pod].Mode {
-	case "NORMAL", "JOINING", "LEAVING", "MOVING":
+	case ring.ModeNormal, ring.ModeJoining, ring.ModeLeaving, ring.ModeMoving:
 		return false
 	}
 	return v.onlyAbout(pod)

@@ -75,7 +75,7 @@ func (v *view) removals(lost []*lostNode) (*candidate, *Wait) {
 		switch {
 		case !ok:
 			continue // nothing to remove
-		case !strings.HasPrefix(at.State, "D"):
+		case !at.State.Down():
 			where := at.Address
 			if pod != "" {
 				where = pod + ", " + where
@@ -151,13 +151,13 @@ func (v *view) removalInFlight(rq removal, sent *removedLine) (*candidate, *Wait
 	if r != nil {
 		ctx = r.ctx
 	}
-	if strings.HasSuffix(at.State, "L") || v.now.Sub(sent.at) < StartGrace {
+	if at.State.Leaving() || v.now.Sub(sent.at) < StartGrace {
 		w := v.timed(Wait{Reason: RolloutInProgress, Context: ctx, Message: fmt.Sprintf(
 			"removal of host ID %s (%s, the dead node of %s) in flight since %s: its data re-replicates (%s)",
 			rq.op.HostID, at.Address, rq.op.RemoveNode, stamp(sent.at), at.State)}, sent.at)
 		return nil, &w
 	}
-	failure := "it did not start, or stopped (the node is " + at.State + ", not leaving)"
+	failure := "it did not start, or stopped (the node is " + at.State.String() + ", not leaving)"
 	if sent.attempt >= MaxAttempts {
 		return nil, &Wait{Reason: Blocked, Context: ctx, Message: fmt.Sprintf(
 			"host ID %s (%s) could not be removed: %s, after %s; see the log of the node that ran it, fix the cause, then run nodetool removenode %s (or nodetool removenode force, which gives up re-replicating) on a live node",

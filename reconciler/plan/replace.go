@@ -9,6 +9,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
+	"github.com/ringops/ringops/reconciler/ring"
 	"github.com/ringops/ringops/render"
 )
 
@@ -47,7 +48,7 @@ type lostNode struct {
 	inRing bool
 }
 
-func (l *lostNode) down() bool { return strings.HasPrefix(l.dead.State, "D") }
+func (l *lostNode) down() bool { return l.dead.State.Down() }
 
 // lostNodes lists the pods whose recorded node lost its volume, in
 // rollout order: a line for an ordinal below the replicas whose PVC is
@@ -326,12 +327,12 @@ func (v *view) instructed(l *lostNode) (*candidate, *Wait) {
 	}
 	state := "the pod starts"
 	switch {
-	case n.Mode == "JOINING" || n.Mode == "JOINING_FAILED":
-		state = "it streams its data (" + n.Mode + ")"
-	case n.Mode == "NORMAL":
+	case n.Mode == ring.ModeJoining || n.Mode == ring.ModeJoiningFailed:
+		state = "it streams its data (" + string(n.Mode) + ")"
+	case n.Mode == ring.ModeNormal:
 		state = "it is NORMAL; waiting for the ring to agree"
 	case n.Mode != "":
-		state = "it is " + n.Mode
+		state = "it is " + string(n.Mode)
 	}
 	w := v.timed(Wait{Reason: RolloutInProgress, Context: r.ctx, Message: r.label() + ": " + what + " in flight: " + state}, r.stepAt())
 	return nil, &w

@@ -113,11 +113,11 @@ func FromResult(res ring.Result, since time.Time) Ring {
 		}
 		if st.Node.Pod == "" {
 			if st.State != ring.StateUnknown || st.HostID != "" { // replace (#16)
-				rg.Others = append(rg.Others, RingEndpoint{Address: st.Node.IP, HostID: st.HostID, State: st.State.String()})
+				rg.Others = append(rg.Others, RingEndpoint{Address: st.Node.IP, HostID: st.HostID, State: st.State})
 			}
 			continue
 		}
-		rg.Nodes[st.Node.Pod] = RingNode{Mode: string(st.Mode), State: st.State.String(),
+		rg.Nodes[st.Node.Pod] = RingNode{Mode: st.Mode, State: st.State,
 			InRing: st.State != ring.StateUnknown || st.HostID != "", OldSSTables: -1,
 			HostID: st.HostID, Address: ring.NormalizeEndpoint(st.Node.IP)}
 	}

@@ -80,9 +80,9 @@ func TestFromResult(t *testing.T) {
 	require.False(t, rg.Healthy)
 	require.Equal(t, since, rg.Since)
 	require.Contains(t, rg.Summary, "joining")
-	require.Equal(t, "JOINING", rg.Nodes["orders-dc1-r2-0"].Mode)
+	require.Equal(t, ring.ModeJoining, rg.Nodes["orders-dc1-r2-0"].Mode)
 	require.True(t, rg.Nodes["orders-dc1-r2-0"].InRing)
-	require.Equal(t, "NORMAL", rg.Nodes["orders-dc1-r1-0"].Mode)
+	require.Equal(t, ring.ModeNormal, rg.Nodes["orders-dc1-r1-0"].Mode)
 	var kinds []string
 	for _, p := range rg.Problems {
 		kinds = append(kinds, p.Kind)

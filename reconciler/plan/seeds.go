@@ -4,6 +4,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/ringops/ringops/reconciler/ring"
 	"github.com/ringops/ringops/render"
 	"github.com/ringops/ringops/schemas"
 )
@@ -32,7 +33,7 @@ func (v *view) seeds() *seedState {
 		for ord, p := range r.pods {
 			name := r.podName(ord)
 			if n, ok := v.o.Ring.Nodes[name]; ok && v.o.Ring.Assessed && p.DeletionTimestamp == nil &&
-				n.Mode == "NORMAL" && n.InRing && n.State == "UN" {
+				n.Mode == ring.ModeNormal && n.InRing && n.State == ring.UN {
 				s.joined[name] = true
 			}
 		}

@@ -155,7 +155,7 @@ func (w *simWorld) execSTS(rg *simRegion, s Step) error {
 	return nil
 }
 
-// cleanup is the one Cleanup step (ring.Operations.Cleanup and
+// cleanup is the one Cleanup step (jolokia.Operations.Cleanup and
 // Cassandra's forceKeyspaceCleanup), whichever work asks it: never twice
 // at once (nor with a rebuild), never with jobs outside 1..the spec's
 // bound. A cleanup of every keyspace (replace, #16: the growth of a
@@ -222,7 +222,7 @@ func (w *simWorld) busyElsewhere(p *simPod) bool {
 	return false
 }
 
-// startDecommission is ring.Operations.Decommission and Cassandra: a
+// startDecommission is jolokia.Operations.Decommission and Cassandra: a
 // NORMAL node, or a failed decommission retried as the version allows
 // (LEAVING on 3.11 and 4.1, DECOMMISSION_FAILED on 5.0), only when its
 // view shows nobody else joining, leaving or down. Asked while its
@@ -257,7 +257,7 @@ func (w *simWorld) startDecommission(rg *simRegion, pod string, force bool) {
 	w.failDecom = false
 }
 
-// resumeBootstrap is ring.Operations.ResumeBootstrap and Cassandra's
+// resumeBootstrap is jolokia.Operations.ResumeBootstrap and Cassandra's
 // resumeBootstrap: it streams again (5.0 stays JOINING_FAILED meanwhile),
 // whether or not a bootstrap streams already: the planner must never ask
 // while one does (everything would stream twice).
@@ -279,7 +279,7 @@ func (w *simWorld) resumeBootstrap(rg *simRegion, pod string) {
 	w.failBoot = false
 }
 
-// upgradeSSTables is ring.Operations.UpgradeSSTables: a NORMAL node
+// upgradeSSTables is jolokia.Operations.UpgradeSSTables: a NORMAL node
 // rewrites its old sstables.
 func (w *simWorld) upgradeSSTables(rg *simRegion, pod string) {
 	p := rg.pods[pod]

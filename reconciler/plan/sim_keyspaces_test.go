@@ -187,7 +187,7 @@ func (w *simWorld) alter(rg *simRegion, s Step) error {
 	return nil
 }
 
-// startOp is ring.Operations.Rebuild or Cleanup and Cassandra: it runs a
+// startOp is jolokia.Operations.Rebuild or Cleanup and Cassandra: it runs a
 // few ticks, or ends within the call (answered: the step's OnSuccess is
 // applied, as the executor does).
 func (w *simWorld) startOp(rg *simRegion, s Step) error {

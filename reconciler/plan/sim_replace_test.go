@@ -177,7 +177,7 @@ func (w *simWorld) ringGhosts(rg *Ring) {
 		if g.leaving > 0 {
 			state = "DL"
 		}
-		rg.Others = append(rg.Others, RingEndpoint{Address: g.address, HostID: g.host, State: state, DownSince: g.since})
+		rg.Others = append(rg.Others, RingEndpoint{Address: g.address, HostID: g.host, State: nodeState(state), DownSince: g.since})
 		rg.Problems = append(rg.Problems, RingProblem{Kind: "UnknownNode", Nodes: []string{g.address}, Text: "UnknownNode: " + g.address})
 	}
 }

@@ -16,6 +16,8 @@ import (
 
 	"github.com/ringops/ringops/render"
 	"github.com/ringops/ringops/schemas"
+
+	"github.com/ringops/ringops/reconciler/ring"
 )
 
 // The property tests drive the planner through a small in-memory world:
@@ -700,10 +702,10 @@ func (w *simWorld) observeRing(o *Observed) Ring {
 		}
 		for _, name := range sortedKeys(r.pods) {
 			p := r.pods[name]
-			n := RingNode{State: "??", OldSSTables: -1}
+			n := RingNode{State: ring.StateUnknown, OldSSTables: -1}
 			c := w.pvcOf(r, p)
 			if p.running() && p.node.mode != "CRASHED" {
-				n.Mode = p.node.mode
+				n.Mode = ring.OperationMode(p.node.mode)
 				n.NoProgressSince = w.progressSince(p.node, c)
 				w.opProgress(p, &n) // #15
 				if c != nil && p.node.release != "3.11" {
@@ -723,9 +725,9 @@ func (w *simWorld) observeRing(o *Observed) Ring {
 			switch {
 			case !n.InRing:
 			case down[name] || !p.running():
-				n.State = "D" + gossipState(p.node)
+				n.State = nodeState("D" + gossipState(p.node))
 			case n.Mode == "NORMAL", n.Mode == "JOINING", n.Mode == "LEAVING", n.Mode == "JOINING_FAILED", n.Mode == "DECOMMISSION_FAILED":
-				n.State = "U" + gossipState(p.node)
+				n.State = nodeState("U" + gossipState(p.node))
 			}
 			rg.Nodes[name] = n
 		}

@@ -6,6 +6,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
+	"github.com/ringops/ringops/reconciler/ring"
 	"github.com/ringops/ringops/render"
 	"github.com/ringops/ringops/schemas"
 )
@@ -104,7 +105,7 @@ type Ring struct {
 type RingEndpoint struct {
 	Address, HostID string
 	// State is as RingNode.State (DN: down, DL: down and being removed).
-	State string
+	State ring.NodeState
 	// DownSince is since when it has been down (RingNode.DownSince).
 	DownSince time.Time
 }
@@ -125,22 +126,22 @@ type RingProblem struct {
 type RingNode struct {
 	// Mode is the node's own OperationMode (NORMAL, JOINING, LEAVING,
 	// DECOMMISSIONED, ...), "" when it could not be asked.
-	Mode string
+	Mode ring.OperationMode
 	// State is the node's state as nodetool prints it (UN, UJ, DN, ...;
-	// "??" when no view has it).
-	State string
+	// StateUnknown, "??", when no view has it).
+	State ring.NodeState
 	// InRing is true when some view has the node in its ring (live,
 	// unreachable or with a host ID): it joined at some point.
 	InRing bool
 	// NoProgressSince is since when the node's long operation has shown
 	// no progress: the same streams with the same bytes moved, the same
 	// upgradesstables work done and count of old sstables, in every read
-	// of its progress since then (ring.Progress.Signature). Zero when its
+	// of its progress since then (jolokia.Progress.Signature). Zero when its
 	// progress was not read (it did not answer, or runs no operation).
 	// The executor keeps it between observations, as Ring.Since.
 	NoProgressSince time.Time
 	// OldSSTables is the number of the node's sstables on an older format
-	// than its release writes (ring.Progress.OldSSTables): above 0, the
+	// than its release writes (jolokia.Progress.OldSSTables): above 0, the
 	// node needs an upgradesstables; -1 when unknown.
 	OldSSTables int64
 	// Tasks are what the node's progress read shows running (#15): the
@@ -154,11 +155,11 @@ type RingNode struct {
 	// (its own view's, else the first that has it); "" when none has it.
 	HostID, Address string
 	// DownSince is since when the node has been down, as a live node's
-	// failure detector says (ring.Operations.Downtime); zero when it is up
+	// failure detector says (jolokia.Operations.Downtime); zero when it is up
 	// or nobody could say. The executor computes it.
 	DownSince time.Time
 	// CleanupRunning: a cleanup compaction runs on the node
-	// (ring.Progress.CleaningUp). CleanupSeen is the last time one was
+	// (jolokia.Progress.CleaningUp). CleanupSeen is the last time one was
 	// seen running, or the node answered a cleanup as done; the executor
 	// keeps it between observations (a restarted one starts afresh).
 	CleanupRunning bool

@@ -7,8 +7,9 @@ import (
 	"sort"
 )
 
-// Expected is what the ring should be: the caller builds it from the spec
-// and the pods (see ExpectedNodes).
+// Expected is what the ring should be. plan.RingExpected builds it, for
+// the engine and `ringops status` alike: the nodes below each live
+// StatefulSet's replicas, the cluster's other pods as Extra.
 type Expected struct {
 	// Nodes should each be in the ring, Up and Normal, in every view.
 	Nodes []Node

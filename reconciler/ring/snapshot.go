@@ -6,13 +6,11 @@ import (
 	"sync"
 )
 
-// Reader reads one node's view of the ring. *Client is the Jolokia reader;
+// Reader reads one node's view of the ring. *jolokia.Client is the Jolokia reader;
 // tests of the assessment and of the planner use fakes.
 type Reader interface {
 	ReadView(ctx context.Context, n Node) (*View, error)
 }
-
-var _ Reader = (*Client)(nil)
 
 // Snapshot is every queried node's view of the ring at one moment: the
 // whole input of Assess. Entries are sorted by datacenter, rack, ordinal.

@@ -92,10 +92,20 @@ func TestTakeAfterCancel(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	nodes := []Node{{Pod: "a-0", IP: "10.0.0.1"}, {Pod: "a-1", IP: "10.0.0.2"}}
-	s := Take(ctx, NewClient(NewDirect(DirectOptions{}), DefaultOptions()), nodes, SnapshotOptions{Concurrency: 1})
+	s := Take(ctx, ctxReader{}, nodes, SnapshotOptions{Concurrency: 1})
 	for _, e := range s.Entries {
 		if !errors.Is(e.Err, context.Canceled) {
 			t.Errorf("%s: got %v, want context.Canceled", e.Node.Pod, e.Err)
 		}
 	}
+}
+
+// ctxReader answers as a reader whose context is done.
+type ctxReader struct{}
+
+func (ctxReader) ReadView(ctx context.Context, n Node) (*View, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, &NodeError{Node: n, Op: "read health", Err: err}
+	}
+	return &View{Mode: ModeNormal}, nil
 }

@@ -36,6 +36,12 @@ func (s NodeState) String() string {
 // Up reports whether the node is up in every view that has it.
 func (s NodeState) Up() bool { return s >= UN && s <= UM }
 
+// Down reports whether some view has the node unreachable (DN, DJ, DL, DM).
+func (s NodeState) Down() bool { return s >= DN && s <= DM }
+
+// Leaving reports whether the ring has the node leaving, up or down (UL, DL).
+func (s NodeState) Leaving() bool { return s == UL || s == DL }
+
 // Normal reports whether the node is Up and Normal.
 func (s NodeState) Normal() bool { return s == UN }
 

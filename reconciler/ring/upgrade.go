@@ -1,8 +1,10 @@
 package ring
 
 import (
+	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -106,4 +108,36 @@ func shortID(id string) string {
 		return head
 	}
 	return id
+}
+
+// ErrUnknownVersion: a ReleaseVersion cannot be parsed (so, for a node
+// operation, its signature is unknown).
+var ErrUnknownVersion = errors.New("unknown Cassandra release version")
+
+// ReleaseMajor is the major version of a ReleaseVersion such as "4.1.5",
+// "3.11.17" or "5.0-rc1".
+func ReleaseMajor(release string) (int, error) {
+	major, _, err := ReleaseSeries(release)
+	return major, err
+}
+
+// ReleaseSeries is the major and minor version of a ReleaseVersion: 4 and 1
+// for "4.1.5", 3 and 11 for "3.11.17", 5 and 0 for "5.0-rc1". A missing
+// minor is 0.
+func ReleaseSeries(release string) (major, minor int, err error) {
+	parts := strings.SplitN(strings.TrimSpace(release), ".", 3)
+	major, err = strconv.Atoi(parts[0])
+	if err != nil || major <= 0 {
+		return 0, 0, fmt.Errorf("%w: %q", ErrUnknownVersion, release)
+	}
+	if len(parts) > 1 {
+		digits := parts[1]
+		if i := strings.IndexFunc(digits, func(r rune) bool { return r < '0' || r > '9' }); i >= 0 {
+			digits = digits[:i]
+		}
+		if minor, err = strconv.Atoi(digits); err != nil {
+			return 0, 0, fmt.Errorf("%w: %q", ErrUnknownVersion, release)
+		}
+	}
+	return major, minor, nil
 }

@@ -22,6 +22,7 @@ import (
 	"k8s.io/client-go/dynamic"
 
 	"github.com/ringops/ringops/reconciler/ring"
+	"github.com/ringops/ringops/reconciler/ring/jolokia"
 	"github.com/ringops/ringops/test/env"
 	"github.com/ringops/ringops/test/env/cassandra"
 	"github.com/ringops/ringops/test/env/cqlprobe"
@@ -31,7 +32,7 @@ import (
 // TestSimulatorConformsToRealCassandra holds the simulator to a real
 // Cassandra 5.0 node: one world of real nodes and one of simulated nodes
 // run the same rendered two-rack datacenter through the same states, and
-// in each state ringops' own bulk health read (ring.HealthRequests) is
+// in each state ringops' own bulk health read (jolokia.HealthRequests) is
 // posted to the same pods of both worlds and the answers compared field by
 // field, after naming every endpoint by its pod (addresses and host IDs
 // differ between worlds; their presence, lists and shapes must not).
@@ -110,7 +111,7 @@ func TestSimulatorConformsToRealCassandra(t *testing.T) {
 	// (system_distributed keeps 3 replicas, SimpleStrategy), with the same
 	// status, exception and message.
 	each(func(w *confWorld) {
-		answers, err := w.post(t, "tiny-dc1-r2-0", []map[string]any{{"type": "exec", "mbean": ring.StorageServiceMBean,
+		answers, err := w.post(t, "tiny-dc1-r2-0", []map[string]any{{"type": "exec", "mbean": jolokia.StorageServiceMBean,
 			"operation": "decommission(boolean)", "arguments": []any{false}}})
 		if err != nil || len(answers) != 1 {
 			t.Fatalf("%s: decommission(false): %v %v", w.name, answers, err)
@@ -292,7 +293,7 @@ func (c *confWorld) post(t *testing.T, pod string, body any) ([]map[string]json.
 func (c *confWorld) exec(t *testing.T, pod, op string, args ...any) {
 	t.Helper()
 	go func() {
-		req := map[string]any{"type": "exec", "mbean": ring.StorageServiceMBean, "operation": op}
+		req := map[string]any{"type": "exec", "mbean": jolokia.StorageServiceMBean, "operation": op}
 		if len(args) > 0 {
 			req["arguments"] = args
 		}
@@ -302,7 +303,7 @@ func (c *confWorld) exec(t *testing.T, pod, op string, args ...any) {
 
 // health reads ringops' health bulk from a pod, decoded.
 func (c *confWorld) health(t *testing.T, pod string) (map[string]json.RawMessage, error) {
-	answers, err := c.post(t, pod, ring.HealthRequests(true))
+	answers, err := c.post(t, pod, jolokia.HealthRequests(true))
 	if err != nil {
 		return nil, err
 	}

@@ -18,6 +18,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/ringops/ringops/reconciler/plan"
+	"github.com/ringops/ringops/reconciler/ring"
 	"github.com/ringops/ringops/render"
 )
 
@@ -337,9 +338,9 @@ func (w *World) observeRing(o *plan.Observed) plan.Ring {
 	for _, rg := range w.regions {
 		for _, p := range rg.pods {
 			c := rg.pvcs[render.VolumeData+"-"+p.name]
-			n := plan.RingNode{Mode: p.mode, State: "??", CleanupSeen: c.cleanupSeen}
+			n := plan.RingNode{Mode: ring.OperationMode(p.mode), State: ring.StateUnknown, CleanupSeen: c.cleanupSeen}
 			if n.InRing = c.joined && !c.decommissioned; n.InRing {
-				n.State, n.HostID, n.Address = "UN", "host-"+c.uid, p.ip
+				n.State, n.HostID, n.Address = ring.UN, "host-"+c.uid, p.ip
 			}
 			r.Nodes[p.name] = n
 		}

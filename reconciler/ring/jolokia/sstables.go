@@ -1,4 +1,4 @@
-package ring
+package jolokia
 
 import (
 	"context"
@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/ringops/ringops/reconciler/ring"
 )
 
 // UpgradeSSTablesOperation is the overload of StorageService.upgradeSSTables
@@ -27,7 +29,7 @@ const UpgradeSSTablesOperation = "upgradeSSTables(java.lang.String,boolean,int,[
 // OldVersionSSTableCount and its "Upgrade sstables" compactions
 // (ReadProgress). An answer in time with a status other than 0, or an
 // exception, is ErrUpgradeFailed.
-func (o *Operations) UpgradeSSTables(ctx context.Context, n Node) error {
+func (o *Operations) UpgradeSSTables(ctx context.Context, n ring.Node) error {
 	if err := o.acquire(n); err != nil {
 		return fmt.Errorf("upgradesstables %w", err)
 	}
@@ -36,7 +38,7 @@ func (o *Operations) UpgradeSSTables(ctx context.Context, n Node) error {
 	if err != nil {
 		return fmt.Errorf("upgradesstables %s: %w", n.Pod, err)
 	}
-	if v.Mode != ModeNormal {
+	if v.Mode != ring.ModeNormal {
 		return fmt.Errorf("upgradesstables %s: node is %s, not NORMAL: %w", n.Pod, v.Mode, ErrUpgradeFailed)
 	}
 	keyspaces, err := o.keyspaces(ctx, n)
@@ -62,7 +64,7 @@ func (o *Operations) UpgradeSSTables(ctx context.Context, n Node) error {
 
 // keyspaces reads StorageService.Keyspaces: every keyspace, the system
 // ones included (nodetool upgradesstables' default set).
-func (o *Operations) keyspaces(ctx context.Context, n Node) ([]string, error) {
+func (o *Operations) keyspaces(ctx context.Context, n ring.Node) ([]string, error) {
 	req := Request{Type: "read", MBean: StorageServiceMBean, Attribute: "Keyspaces"}
 	resps, err := o.ops.Bulk(ctx, n, []Request{req})
 	if err != nil {
@@ -82,7 +84,7 @@ func (o *Operations) keyspaces(ctx context.Context, n Node) ([]string, error) {
 // (upgradesstables, cleanup) that finished in time: a Jolokia error, or a
 // keyspace whose status is not 0 ("undone: orders (status 2)"), fails op
 // with sentinel.
-func keyspaceAnswers(op, undone string, sentinel error, n Node, keyspaces []string, reqs []Request, resps []Response) error {
+func keyspaceAnswers(op, undone string, sentinel error, n ring.Node, keyspaces []string, reqs []Request, resps []Response) error {
 	var failed []string
 	var errs []error
 	for i, r := range resps {

@@ -1,4 +1,4 @@
-package ring_test
+package jolokia_test
 
 import (
 	"context"
@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/ringops/ringops/reconciler/ring"
+	"github.com/ringops/ringops/reconciler/ring/jolokia"
 	"github.com/ringops/ringops/test/env/cassandra"
 )
 
@@ -41,7 +42,7 @@ func TestSimDecommissionWithASerialAgent(t *testing.T) {
 	leaver := r.nodes[len(r.nodes)-1]
 	r.procs[leaver.Pod].SerialJolokia(true)
 
-	ops := ring.NewOperations(c, ring.OperationOptions{ExecTimeout: 200 * time.Millisecond, Force: true})
+	ops := jolokia.NewOperations(c, jolokia.OperationOptions{ExecTimeout: 200 * time.Millisecond, Force: true})
 	start := time.Now()
 	if err := ops.Decommission(context.Background(), leaver); err != nil {
 		t.Fatalf("decommission: %v", err)
@@ -53,7 +54,7 @@ func TestSimDecommissionWithASerialAgent(t *testing.T) {
 	waitResult(t, c, others, "the others have it leaving, the node does not answer", func(res ring.Result) bool {
 		_, err := c.ReadView(context.Background(), leaver)
 		l := reasonsOf(res, ring.NodeLeaving)
-		return len(l) == 0 && len(reasonsOf(res, ring.UnknownNode)) == 1 && errors.Is(err, ring.ErrTimeout)
+		return len(l) == 0 && len(reasonsOf(res, ring.UnknownNode)) == 1 && errors.Is(err, jolokia.ErrTimeout)
 	})
 	waitResult(t, c, others, "gone from every other view", func(res ring.Result) bool { return res.Healthy })
 	eventually(t, "DECOMMISSIONED", func() (bool, string) {
@@ -74,17 +75,17 @@ func TestSimDecommissionRetries(t *testing.T) {
 			c := newClient(nil, 2*time.Second)
 			exp := ring.Expected{Nodes: r.nodes}
 			waitResult(t, c, exp, "healthy", func(res ring.Result) bool { return res.Healthy })
-			ops := ring.NewOperations(c, ring.OperationOptions{ExecTimeout: 5 * time.Second, Force: true})
+			ops := jolokia.NewOperations(c, jolokia.OperationOptions{ExecTimeout: 5 * time.Second, Force: true})
 			leaver := r.nodes[len(r.nodes)-1]
 			r.procs[leaver.Pod].FailDecommission(true)
-			if err := ops.Decommission(context.Background(), leaver); !errors.Is(err, ring.ErrDecommissionFailed) {
+			if err := ops.Decommission(context.Background(), leaver); !errors.Is(err, jolokia.ErrDecommissionFailed) {
 				t.Fatalf("failing decommission (answered within the timeout): %v", err)
 			}
 			want := map[string]string{"3.11.17": "LEAVING", "4.1.5": "LEAVING", "5.0.1": "DECOMMISSION_FAILED"}[release]
 			if m := r.procs[leaver.Pod].Mode(); m != want {
 				t.Fatalf("mode after the failure: %s, want %s", m, want)
 			}
-			if err := ops.Decommission(context.Background(), r.nodes[0]); !errors.Is(err, ring.ErrRingBusy) {
+			if err := ops.Decommission(context.Background(), r.nodes[0]); !errors.Is(err, jolokia.ErrRingBusy) {
 				t.Errorf("another node: %v, want ErrRingBusy", err)
 			}
 			r.procs[leaver.Pod].FailDecommission(false)
@@ -110,7 +111,7 @@ func TestSimResumeBootstrap(t *testing.T) {
 			o.BootstrapTime = 300 * time.Millisecond
 			r := startSimRing(t, ringSpec{DCs: 1, Racks: 2, PerRack: 1, Options: o})
 			c := newClient(nil, 2*time.Second)
-			ops := ring.NewOperations(c, ring.OperationOptions{})
+			ops := jolokia.NewOperations(c, jolokia.OperationOptions{})
 			joiner := r.node(1, 3, 0)
 			r.sim.SetPodFaults(joiner.Namespace, joiner.Pod, cassandra.Faults{FailBootstrap: true})
 			r.start(joiner, r.seeds())
@@ -123,7 +124,7 @@ func TestSimResumeBootstrap(t *testing.T) {
 				}
 				return v.Mode == want && p.StreamsKnown && len(p.Streams) == 0, fmt.Sprintf("%s %+v", v.Mode, p)
 			})
-			if err := ops.ResumeBootstrap(context.Background(), r.nodes[0]); !errors.Is(err, ring.ErrResumeFailed) {
+			if err := ops.ResumeBootstrap(context.Background(), r.nodes[0]); !errors.Is(err, jolokia.ErrResumeFailed) {
 				t.Errorf("resume of a NORMAL node: %v", err)
 			}
 			r.procs[joiner.Pod].FailBootstrap(false)
@@ -174,7 +175,7 @@ func TestSimUpgradeSSTables(t *testing.T) {
 	o.UpgradeTime = 100 * time.Millisecond
 	r := startSimRing(t, ringSpec{DCs: 1, Racks: 2, PerRack: 1, Options: o})
 	c := newClient(nil, 2*time.Second)
-	ops := ring.NewOperations(c, ring.OperationOptions{ExecTimeout: 150 * time.Millisecond})
+	ops := jolokia.NewOperations(c, jolokia.OperationOptions{ExecTimeout: 150 * time.Millisecond})
 	n := r.nodes[1]
 	if p, err := ops.ReadProgress(context.Background(), n); err != nil || p.OldSSTables != -1 {
 		t.Errorf("3.11 has no count: %+v %v", p, err)

@@ -1,4 +1,4 @@
-package ring_test
+package jolokia_test
 
 import (
 	"context"
@@ -10,14 +10,15 @@ import (
 	"time"
 
 	"github.com/ringops/ringops/reconciler/ring"
+	"github.com/ringops/ringops/reconciler/ring/jolokia"
 	"github.com/ringops/ringops/test/env/cassandra"
 )
 
 // nineNodes is three datacenters of three racks of one node.
 var nineNodes = ringSpec{DCs: 3, Racks: 3, PerRack: 1}
 
-func newClient(creds map[string]ring.Credentials, timeout time.Duration) *ring.Client {
-	return ring.NewClient(ring.NewDirect(ring.DirectOptions{Credentials: creds}), ring.Options{Timeout: timeout})
+func newClient(creds map[string]jolokia.Credentials, timeout time.Duration) *jolokia.Client {
+	return jolokia.NewClient(jolokia.NewDirect(jolokia.DirectOptions{Credentials: creds}), jolokia.Options{Timeout: timeout})
 }
 
 // TestSimEveryVersion: the ring is read and healthy on each version's MBean
@@ -68,12 +69,12 @@ func TestSimNotServing(t *testing.T) {
 }
 
 // assess takes a snapshot of the expected nodes and judges it.
-func assess(c *ring.Client, exp ring.Expected) ring.Result {
+func assess(c *jolokia.Client, exp ring.Expected) ring.Result {
 	return ring.Assess(ring.Take(context.Background(), c, exp.Nodes, ring.DefaultSnapshotOptions()), exp)
 }
 
 // waitResult polls the assessment until cond holds.
-func waitResult(t *testing.T, c *ring.Client, exp ring.Expected, what string, cond func(ring.Result) bool) ring.Result {
+func waitResult(t *testing.T, c *jolokia.Client, exp ring.Expected, what string, cond func(ring.Result) bool) ring.Result {
 	t.Helper()
 	var r ring.Result
 	eventually(t, what, func() (bool, string) {
@@ -211,10 +212,10 @@ func TestSimJolokiaFaults(t *testing.T) {
 	s := ring.Take(context.Background(), c, r.nodes, ring.DefaultSnapshotOptions())
 	slow, _ := s.Entry("orders-dc1-r2-0")
 	closed, _ := s.Entry("orders-dc3-r3-0")
-	if !errors.Is(slow.Err, ring.ErrTimeout) {
+	if !errors.Is(slow.Err, jolokia.ErrTimeout) {
 		t.Errorf("slow agent: %v, want ErrTimeout", slow.Err)
 	}
-	if closed.Err == nil || errors.Is(closed.Err, ring.ErrTimeout) {
+	if closed.Err == nil || errors.Is(closed.Err, jolokia.ErrTimeout) {
 		t.Errorf("closed agent: %v, want connection refused", closed.Err)
 	}
 	res := ring.Assess(s, exp)
@@ -231,17 +232,17 @@ func TestSimAuth(t *testing.T) {
 	spec := nineNodes
 	spec.User, spec.Password = "monitor", password
 	r := startSimRing(t, spec)
-	good := newClient(map[string]ring.Credentials{"": {Username: "monitor", Password: password}}, 2*time.Second)
+	good := newClient(map[string]jolokia.Credentials{"": {Username: "monitor", Password: password}}, 2*time.Second)
 	exp := ring.Expected{Nodes: r.nodes}
 	waitResult(t, good, exp, "healthy", func(res ring.Result) bool { return res.Healthy })
-	for name, c := range map[string]*ring.Client{
+	for name, c := range map[string]*jolokia.Client{
 		"none":  newClient(nil, 2*time.Second),
-		"wrong": newClient(map[string]ring.Credentials{"eu-west": {Username: "monitor", Password: "nope"}, "": {Username: "monitor", Password: password}}, 2*time.Second),
+		"wrong": newClient(map[string]jolokia.Credentials{"eu-west": {Username: "monitor", Password: "nope"}, "": {Username: "monitor", Password: password}}, 2*time.Second),
 	} {
 		s := ring.Take(context.Background(), c, r.nodes, ring.DefaultSnapshotOptions())
 		for _, e := range s.Entries {
 			refused := e.Node.Context == "eu-west" || name == "none"
-			if refused != errors.Is(e.Err, ring.ErrUnauthorized) {
+			if refused != errors.Is(e.Err, jolokia.ErrUnauthorized) {
 				t.Errorf("%s credentials, %s: %v", name, e.Node.Pod, e.Err)
 			}
 			if e.Err != nil && strings.Contains(e.Err.Error(), password) {
@@ -314,11 +315,11 @@ func TestSimDecommission(t *testing.T) {
 	r := startSimRing(t, ringSpec{DCs: 2, Racks: 3, PerRack: 2, Options: o})
 	c := newClient(nil, 2*time.Second)
 	waitResult(t, c, ring.Expected{Nodes: r.nodes}, "healthy", func(res ring.Result) bool { return res.Healthy })
-	d := ring.NewOperations(c, ring.OperationOptions{})
+	d := jolokia.NewOperations(c, jolokia.OperationOptions{})
 
 	leaver := r.nodes[len(r.nodes)-1] // orders-dc2-r3-1
 	r.procs[leaver.Pod].FailDecommission(true)
-	if err := d.Decommission(context.Background(), leaver); !errors.Is(err, ring.ErrDecommissionFailed) {
+	if err := d.Decommission(context.Background(), leaver); !errors.Is(err, jolokia.ErrDecommissionFailed) {
 		t.Fatalf("failing decommission: got %v", err)
 	}
 	waitResult(t, c, ring.Expected{Nodes: r.nodes}, "after the failure, the node still leaving", func(res ring.Result) bool {
@@ -327,7 +328,7 @@ func TestSimDecommission(t *testing.T) {
 	})
 	// Another node may not start leaving meanwhile.
 	other := r.nodes[0]
-	if err := d.Decommission(context.Background(), other); !errors.Is(err, ring.ErrRingBusy) {
+	if err := d.Decommission(context.Background(), other); !errors.Is(err, jolokia.ErrRingBusy) {
 		t.Errorf("second node: got %v, want ErrRingBusy", err)
 	}
 	r.procs[leaver.Pod].FailDecommission(false)
@@ -354,7 +355,7 @@ func TestSimDecommission3x(t *testing.T) {
 	c := newClient(nil, 2*time.Second)
 	waitResult(t, c, ring.Expected{Nodes: r.nodes}, "healthy", func(res ring.Result) bool { return res.Healthy })
 	leaver := r.nodes[len(r.nodes)-1]
-	d := ring.NewOperations(c, ring.OperationOptions{})
+	d := jolokia.NewOperations(c, jolokia.OperationOptions{})
 	if err := d.Decommission(context.Background(), leaver); err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package ring_test
+package jolokia_test
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/ringops/ringops/reconciler/ring"
+	"github.com/ringops/ringops/reconciler/ring/jolokia"
 )
 
 // TestSimRemoveNode: a dead node is removed through a live one, the call
@@ -20,8 +21,8 @@ func TestSimRemoveNode(t *testing.T) {
 	waitResult(t, c, ring.Expected{Nodes: r.nodes}, "healthy", func(res ring.Result) bool { return res.Healthy })
 	dead, via := r.nodes[2], r.nodes[0]
 	hostID := r.procs[dead.Pod].HostID()
-	ops := ring.NewOperations(c, ring.OperationOptions{ExecTimeout: 200 * time.Millisecond})
-	if err := ops.RemoveNode(context.Background(), via, hostID); !errors.Is(err, ring.ErrRemoveFailed) {
+	ops := jolokia.NewOperations(c, jolokia.OperationOptions{ExecTimeout: 200 * time.Millisecond})
+	if err := ops.RemoveNode(context.Background(), via, hostID); !errors.Is(err, jolokia.ErrRemoveFailed) {
 		t.Fatalf("removenode of a live node: %v, want ErrRemoveFailed", err)
 	}
 	r.procs[dead.Pod].Kill()
@@ -30,7 +31,7 @@ func TestSimRemoveNode(t *testing.T) {
 		v, err := c.ReadView(context.Background(), via)
 		return err == nil && contains(v.Unreachable, dead.IP), "not yet"
 	})
-	if err := ops.RemoveNode(context.Background(), via, "5d1e2f3a-9b8c-4d7e-a6f5-0123456789ab"); !errors.Is(err, ring.ErrRemoveFailed) {
+	if err := ops.RemoveNode(context.Background(), via, "5d1e2f3a-9b8c-4d7e-a6f5-0123456789ab"); !errors.Is(err, jolokia.ErrRemoveFailed) {
 		t.Fatalf("removenode of an unknown host ID: %v", err)
 	}
 	start := time.Now()
@@ -61,7 +62,7 @@ func TestSimCleanup(t *testing.T) {
 	c := newClient(nil, 2*time.Second)
 	waitResult(t, c, ring.Expected{Nodes: r.nodes}, "healthy", func(res ring.Result) bool { return res.Healthy })
 	n := r.nodes[0]
-	ops := ring.NewOperations(c, ring.OperationOptions{ExecTimeout: 200 * time.Millisecond})
+	ops := jolokia.NewOperations(c, jolokia.OperationOptions{ExecTimeout: 200 * time.Millisecond})
 	done, err := ops.Cleanup(context.Background(), n, 1, nil)
 	if err != nil || done {
 		t.Fatalf("cleanup: done %v, err %v; want sent and running", done, err)
@@ -74,7 +75,7 @@ func TestSimCleanup(t *testing.T) {
 		p, err := ops.ReadProgress(context.Background(), n)
 		return err == nil && p.CompactionsKnown && !p.CleaningUp(), "still running"
 	})
-	quick := ring.NewOperations(newClient(nil, 30*time.Second), ring.OperationOptions{ExecTimeout: 30 * time.Second})
+	quick := jolokia.NewOperations(newClient(nil, 30*time.Second), jolokia.OperationOptions{ExecTimeout: 30 * time.Second})
 	if done, err := quick.Cleanup(context.Background(), r.nodes[1], 2, nil); err != nil || !done {
 		t.Fatalf("a cleanup answered in time: done %v, err %v", done, err)
 	}
@@ -87,7 +88,7 @@ func TestSimCleanup(t *testing.T) {
 		d, err := quick.Downtime(context.Background(), n, r.nodes[1].IP)
 		return err == nil && d > 0, d.String()
 	})
-	if _, err := quick.Cleanup(context.Background(), n, 1, nil); !errors.Is(err, ring.ErrRingBusy) {
+	if _, err := quick.Cleanup(context.Background(), n, 1, nil); !errors.Is(err, jolokia.ErrRingBusy) {
 		t.Errorf("cleanup with a node down: %v, want ErrRingBusy", err)
 	}
 }

@@ -1,4 +1,4 @@
-package ring
+package jolokia
 
 // HealthRequests returns the bulk of one health read, with the optional
 // LoadMap read when load is set: what ReadView posts to every node. The

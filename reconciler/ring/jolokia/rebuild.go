@@ -1,10 +1,12 @@
-package ring
+package jolokia
 
 import (
 	"context"
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/ringops/ringops/reconciler/ring"
 )
 
 // ErrRebuildFailed: Cassandra refused or aborted a rebuild (#15).
@@ -33,7 +35,7 @@ const RebuildStream = "Rebuild"
 // is missing and answers at once when nothing is. done is true when
 // Cassandra answered in time that it finished; an answer in time with an
 // exception is ErrRebuildFailed.
-func (o *Operations) Rebuild(ctx context.Context, n Node, source string, keyspaces []string) (done bool, err error) {
+func (o *Operations) Rebuild(ctx context.Context, n ring.Node, source string, keyspaces []string) (done bool, err error) {
 	reqs := make([]Request, 0, max(1, len(keyspaces)))
 	if len(keyspaces) == 0 {
 		reqs = append(reqs, Request{Type: "exec", MBean: StorageServiceMBean, Operation: RebuildOperation, Arguments: []any{source, nil, nil, nil}})
@@ -46,7 +48,7 @@ func (o *Operations) Rebuild(ctx context.Context, n Node, source string, keyspac
 
 // normalBulk sends reqs to n, NORMAL, as one fire-and-forget bulk POST;
 // done when they all answered in time.
-func (o *Operations) normalBulk(ctx context.Context, n Node, what string, failed error, reqs []Request) (bool, error) {
+func (o *Operations) normalBulk(ctx context.Context, n ring.Node, what string, failed error, reqs []Request) (bool, error) {
 	if err := o.acquire(n); err != nil {
 		return false, fmt.Errorf("%s %w", what, err)
 	}
@@ -55,7 +57,7 @@ func (o *Operations) normalBulk(ctx context.Context, n Node, what string, failed
 	if err != nil {
 		return false, fmt.Errorf("%s %s: %w", what, n.Pod, err)
 	}
-	if v.Mode != ModeNormal {
+	if v.Mode != ring.ModeNormal {
 		return false, fmt.Errorf("%s %s: node is %s, not NORMAL: %w", what, n.Pod, v.Mode, failed)
 	}
 	callCtx, cancel := context.WithTimeout(ctx, o.opts.ExecTimeout)
@@ -73,7 +75,7 @@ func (o *Operations) normalBulk(ctx context.Context, n Node, what string, failed
 
 // bulkAnswers judges the answers of operations that finished in time: an
 // exception, or a status other than 0 (a cleanup's), is failed.
-func bulkAnswers(n Node, what string, failed error, reqs []Request, resps []Response) error {
+func bulkAnswers(n ring.Node, what string, failed error, reqs []Request, resps []Response) error {
 	var errs []error
 	for i, r := range resps {
 		if err := r.err(reqs[i]); err != nil {

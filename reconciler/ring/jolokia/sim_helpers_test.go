@@ -1,4 +1,4 @@
-package ring_test
+package jolokia_test
 
 import (
 	"context"

@@ -1,4 +1,4 @@
-package ring
+package jolokia
 
 import (
 	"bytes"
@@ -13,6 +13,8 @@ import (
 	"strings"
 	"time"
 	"unicode"
+
+	"github.com/ringops/ringops/reconciler/ring"
 )
 
 // Options configure a Client.
@@ -105,15 +107,15 @@ func (r *Response) err(req Request) error {
 // order. The error, a *NodeError, covers the call (transport, timeout, HTTP
 // status, a body that is no bulk answer); the caller checks each response's
 // Status.
-func (c *Client) Bulk(ctx context.Context, n Node, reqs []Request) ([]Response, error) {
+func (c *Client) Bulk(ctx context.Context, n ring.Node, reqs []Request) ([]Response, error) {
 	resps, err := c.bulk(ctx, n, reqs)
 	if err != nil {
-		return nil, &NodeError{Node: n, Op: "bulk request", Err: err}
+		return nil, &ring.NodeError{Node: n, Op: "bulk request", Err: err}
 	}
 	return resps, nil
 }
 
-func (c *Client) bulk(ctx context.Context, n Node, reqs []Request) ([]Response, error) {
+func (c *Client) bulk(ctx context.Context, n ring.Node, reqs []Request) ([]Response, error) {
 	body, err := json.Marshal(reqs)
 	if err != nil {
 		return nil, fmt.Errorf("jolokia bulk request: %w", err)
@@ -137,7 +139,7 @@ type Call struct {
 }
 
 // Exec invokes an MBean operation and returns its value.
-func (c *Client) Exec(ctx context.Context, n Node, call Call) (json.RawMessage, error) {
+func (c *Client) Exec(ctx context.Context, n ring.Node, call Call) (json.RawMessage, error) {
 	args := call.Args
 	if args == nil {
 		args = []any{}
@@ -155,7 +157,7 @@ func (c *Client) Exec(ctx context.Context, n Node, call Call) (json.RawMessage, 
 		err = resps[0].err(req)
 	}
 	if err != nil {
-		return nil, &NodeError{Node: n, Op: "exec " + call.Operation, Err: err}
+		return nil, &ring.NodeError{Node: n, Op: "exec " + call.Operation, Err: err}
 	}
 	return resps[0].Value, nil
 }
@@ -163,8 +165,8 @@ func (c *Client) Exec(ctx context.Context, n Node, call Call) (json.RawMessage, 
 // post sends one Jolokia POST and returns the body of an HTTP 200 answer.
 // timeout overrides Options.Timeout when positive. An agent that refuses
 // the route's credentials (401) is asked once more with its Fallback.
-func (c *Client) post(ctx context.Context, n Node, body []byte, timeout time.Duration) ([]byte, error) {
-	route, err := c.router.Route(n)
+func (c *Client) post(ctx context.Context, n ring.Node, body []byte, timeout time.Duration) ([]byte, error) {
+	route, err := c.router.Route(ctx, n)
 	if err != nil {
 		return nil, err
 	}

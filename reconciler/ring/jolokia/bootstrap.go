@@ -1,10 +1,12 @@
-package ring
+package jolokia
 
 import (
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+
+	"github.com/ringops/ringops/reconciler/ring"
 )
 
 // ResumeBootstrap asks a node whose bootstrap failed to resume it, as
@@ -22,7 +24,7 @@ import (
 // The node must be JOINING or JOINING_FAILED, and its view must show no
 // other node joining, leaving, moving or down (ErrRingBusy). No answer in
 // time is no failure; false is ErrResumeFailed.
-func (o *Operations) ResumeBootstrap(ctx context.Context, n Node) error {
+func (o *Operations) ResumeBootstrap(ctx context.Context, n ring.Node) error {
 	if err := o.acquire(n); err != nil {
 		return fmt.Errorf("resume bootstrap %w", err)
 	}
@@ -32,7 +34,7 @@ func (o *Operations) ResumeBootstrap(ctx context.Context, n Node) error {
 		return fmt.Errorf("resume bootstrap %s: %w", n.Pod, err)
 	}
 	switch v.Mode {
-	case ModeJoining, ModeJoiningFailed:
+	case ring.ModeJoining, ring.ModeJoiningFailed:
 	default:
 		return fmt.Errorf("resume bootstrap %s: node is %s, not JOINING or JOINING_FAILED: %w", n.Pod, v.Mode, ErrResumeFailed)
 	}

@@ -1,9 +1,11 @@
-package ring
+package jolokia
 
 import (
 	"context"
 	"errors"
 	"fmt"
+
+	"github.com/ringops/ringops/reconciler/ring"
 )
 
 // Cleanup is one reusable action: the growth of a datacenter (#16) needs
@@ -46,7 +48,7 @@ var localKeyspaces = map[string]bool{"system": true, "system_schema": true, "sys
 // "Cleanup" compactions (ReadProgress, Progress.CleaningUp, Progress.Tasks).
 // Sent again after it ended, it answers at once. An answer with another
 // status or an exception is ErrCleanupFailed.
-func (o *Operations) Cleanup(ctx context.Context, n Node, jobs int, keyspaces []string) (done bool, err error) {
+func (o *Operations) Cleanup(ctx context.Context, n ring.Node, jobs int, keyspaces []string) (done bool, err error) {
 	if err := o.acquire(n); err != nil {
 		return false, fmt.Errorf("cleanup %w", err)
 	}
@@ -55,7 +57,7 @@ func (o *Operations) Cleanup(ctx context.Context, n Node, jobs int, keyspaces []
 	if err != nil {
 		return false, fmt.Errorf("cleanup %s: %w", n.Pod, err)
 	}
-	if v.Mode != ModeNormal {
+	if v.Mode != ring.ModeNormal {
 		return false, fmt.Errorf("cleanup %s: node is %s, not NORMAL: %w", n.Pod, v.Mode, ErrCleanupFailed)
 	}
 	if err := othersBusy(n, v); err != nil {

@@ -1,4 +1,4 @@
-package ring_test
+package jolokia_test
 
 import (
 	"errors"
@@ -22,6 +22,7 @@ import (
 	"k8s.io/client-go/rest"
 
 	"github.com/ringops/ringops/reconciler/ring"
+	"github.com/ringops/ringops/reconciler/ring/jolokia"
 	"github.com/ringops/ringops/test/env/controlplane"
 )
 
@@ -55,11 +56,11 @@ func TestPodProxy(t *testing.T) {
 	createPod(t, admin, "orders-dc1-r1-0", agentIP.ip)
 	createPod(t, admin, "orders-dc1-r1-1", fmt.Sprintf("127.%d.1.2", block))
 
-	proxy, err := ring.NewPodProxy(map[string]*rest.Config{"eu-west": cp.RESTConfig()})
+	proxy, err := jolokia.NewPodProxy(map[string]*rest.Config{"eu-west": cp.RESTConfig()})
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := ring.NewClient(proxy, ring.DefaultOptions())
+	c := jolokia.NewClient(proxy, jolokia.DefaultOptions())
 	node := ring.Node{Cluster: "orders", Context: "eu-west", Namespace: "cassandra", Pod: "orders-dc1-r1-0", Datacenter: "dc1", Rack: "r1", IP: agentIP.ip, Port: 8778}
 	res := ring.Assess(ring.Take(ctx, c, []ring.Node{node}, ring.DefaultSnapshotOptions()), ring.Expected{Nodes: []ring.Node{node}})
 	if !res.Healthy || res.Nodes[0].State != ring.UN {
@@ -70,7 +71,7 @@ func TestPodProxy(t *testing.T) {
 		lo := node
 		lo.Pod, lo.IP = "orders-dc1-r1-1", fmt.Sprintf("127.%d.1.2", block)
 		_, err := c.ReadView(ctx, lo)
-		var he *ring.HTTPError
+		var he *jolokia.HTTPError
 		if !errors.As(err, &he) || he.StatusCode != http.StatusBadRequest || !strings.Contains(he.Message, "address not allowed") {
 			t.Fatalf("got %v, want HTTP 400 address not allowed", err)
 		}
@@ -79,25 +80,25 @@ func TestPodProxy(t *testing.T) {
 		gone := node
 		gone.Pod = "orders-dc1-r1-9"
 		_, err := c.ReadView(ctx, gone)
-		var he *ring.HTTPError
+		var he *jolokia.HTTPError
 		if !errors.As(err, &he) || he.StatusCode != http.StatusNotFound {
 			t.Fatalf("got %v, want HTTP 404", err)
 		}
 	})
 	t.Run("RBAC refuses pods/proxy", func(t *testing.T) {
 		cfg := serviceAccountConfig(t, admin, cp.RESTConfig())
-		p, err := ring.NewPodProxy(map[string]*rest.Config{"eu-west": cfg})
+		p, err := jolokia.NewPodProxy(map[string]*rest.Config{"eu-west": cfg})
 		if err != nil {
 			t.Fatal(err)
 		}
-		_, err = ring.NewClient(p, ring.DefaultOptions()).ReadView(ctx, node)
-		var he *ring.HTTPError
+		_, err = jolokia.NewClient(p, jolokia.DefaultOptions()).ReadView(ctx, node)
+		var he *jolokia.HTTPError
 		if !errors.As(err, &he) || he.StatusCode != http.StatusForbidden || !strings.Contains(he.Message, "pods/proxy") {
 			t.Fatalf("got %v, want HTTP 403 on pods/proxy", err)
 		}
 		cfg.BearerToken = "not-a-token"
-		p, _ = ring.NewPodProxy(map[string]*rest.Config{"eu-west": cfg})
-		if _, err = ring.NewClient(p, ring.DefaultOptions()).ReadView(ctx, node); !errors.Is(err, ring.ErrUnauthorized) {
+		p, _ = jolokia.NewPodProxy(map[string]*rest.Config{"eu-west": cfg})
+		if _, err = jolokia.NewClient(p, jolokia.DefaultOptions()).ReadView(ctx, node); !errors.Is(err, jolokia.ErrUnauthorized) {
 			t.Fatalf("bad token: got %v, want ErrUnauthorized", err)
 		}
 	})

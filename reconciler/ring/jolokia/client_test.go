@@ -1,4 +1,4 @@
-package ring
+package jolokia
 
 import (
 	"context"
@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"k8s.io/client-go/rest"
+
+	"github.com/ringops/ringops/reconciler/ring"
 )
 
 func TestReadViewIsOneBulkPOST(t *testing.T) {
@@ -53,9 +55,9 @@ func TestReadViewIsOneBulkPOST(t *testing.T) {
 		"LeavingNodes", "MovingNodes", "OperationMode", "EndpointToHostId", "SchemaVersion", "NativeTransportRunning", "ReleaseVersion"}) {
 		t.Errorf("health read %+v: want StorageService's local attributes of every version", got[0])
 	}
-	want := &View{
+	want := &ring.View{
 		Live: []string{"10.0.0.2", "10.0.0.3", "127.0.0.1"}, Unreachable: []string{}, Joining: []string{}, Leaving: []string{}, Moving: []string{},
-		Mode: ModeNormal, ReleaseVersion: "4.1.5", SchemaVersion: "59adb24e-f3cd-3e02-97f0-5b395827453f", NativeTransportRunning: true,
+		Mode: ring.ModeNormal, ReleaseVersion: "4.1.5", SchemaVersion: "59adb24e-f3cd-3e02-97f0-5b395827453f", NativeTransportRunning: true,
 		HostIDs: map[string]string{"127.0.0.1": hostID(0), "10.0.0.2": hostID(1), "10.0.0.3": hostID(2)},
 		Load:    map[string]string{"127.0.0.1": "1.5 MiB", "10.0.0.2": "2.5 MiB", "10.0.0.3": "3.5 MiB"},
 	}
@@ -90,7 +92,7 @@ func TestReadViewOnEveryVersion(t *testing.T) {
 				if v.ReleaseVersion != release || v.HostIDs["127.0.0.1"] != hostID(0) || v.SchemaVersion == "" || !v.NativeTransportRunning {
 					t.Errorf("ReadLoad=%v: view %+v", load, v)
 				}
-				res := Assess(Take(context.Background(), c, []Node{n}, DefaultSnapshotOptions()), Expected{Nodes: []Node{n}})
+				res := ring.Assess(ring.Take(context.Background(), c, []ring.Node{n}, ring.DefaultSnapshotOptions()), ring.Expected{Nodes: []ring.Node{n}})
 				if !res.Healthy {
 					t.Errorf("ReadLoad=%v: %s", load, res)
 				}
@@ -105,8 +107,8 @@ func TestReadViewNotServing(t *testing.T) {
 	a := &fakeAgent{ring: []string{"127.0.0.1"}, release: "5.0.9", notServing: true}
 	n := startAgent(t, "orders-dc1-r1-0", a)
 	c := NewClient(NewDirect(DirectOptions{}), DefaultOptions())
-	res := Assess(Take(context.Background(), c, []Node{n}, DefaultSnapshotOptions()), Expected{Nodes: []Node{n}})
-	if res.Healthy || len(res.Reasons) != 1 || res.Reasons[0].Kind != NotServing || res.Reasons[0].Nodes[0].Pod != n.Pod {
+	res := ring.Assess(ring.Take(context.Background(), c, []ring.Node{n}, ring.DefaultSnapshotOptions()), ring.Expected{Nodes: []ring.Node{n}})
+	if res.Healthy || len(res.Reasons) != 1 || res.Reasons[0].Kind != ring.NotServing || res.Reasons[0].Nodes[0].Pod != n.Pod {
 		t.Fatalf("got %s, want NotServing for %s", res, n.Pod)
 	}
 }
@@ -118,7 +120,7 @@ func TestNormalizeEndpoint(t *testing.T) {
 		"::1": "::1", "[::1]:7000": "::1", "/[2001:db8::1]:7000": "2001:db8::1", "2001:DB8:0::1": "2001:db8::1",
 		"::ffff:10.0.0.1": "10.0.0.1", "cassandra-0.example": "cassandra-0.example", "": "",
 	} {
-		if got := NormalizeEndpoint(in); got != want {
+		if got := ring.NormalizeEndpoint(in); got != want {
 			t.Errorf("NormalizeEndpoint(%q) = %q, want %q", in, got, want)
 		}
 	}
@@ -150,9 +152,9 @@ func TestBasicAuth(t *testing.T) {
 }
 
 // routerFunc routes with a function.
-type routerFunc func(Node) (Route, error)
+type routerFunc func(ring.Node) (Route, error)
 
-func (f routerFunc) Route(n Node) (Route, error) { return f(n) }
+func (f routerFunc) Route(_ context.Context, n ring.Node) (Route, error) { return f(n) }
 
 // TestFallbackCredentials: during a rotation, a node not yet restarted
 // refuses the new credentials and is read with the previous ones; a
@@ -164,8 +166,8 @@ func TestFallbackCredentials(t *testing.T) {
 	direct := NewDirect(DirectOptions{})
 	n := old
 	read := func(creds, fallback *Credentials) error {
-		r := routerFunc(func(n Node) (Route, error) {
-			rt, err := direct.Route(n)
+		r := routerFunc(func(n ring.Node) (Route, error) {
+			rt, err := direct.Route(context.Background(), n)
 			rt.Credentials, rt.Fallback = creds, fallback
 			return rt, err
 		})
@@ -243,7 +245,7 @@ func TestPerRequestErrors(t *testing.T) {
 			if !errors.As(err, &re) || re.Status != tt.status || re.ErrorType == "" {
 				t.Fatalf("got %v, want a RequestError with status %d", err, tt.status)
 			}
-			var ne *NodeError
+			var ne *ring.NodeError
 			if !errors.As(err, &ne) || ne.Node.Pod != n.Pod {
 				t.Errorf("error does not name the node: %v", err)
 			}
@@ -346,8 +348,8 @@ func TestBadAnswers(t *testing.T) {
 			if len(err.Error()) > 300 {
 				t.Errorf("error carries the whole answer: %v", err)
 			}
-			res := Assess(Take(context.Background(), c, []Node{n}, DefaultSnapshotOptions()), Expected{Nodes: []Node{n}})
-			if res.Healthy || len(res.Reasons) != 1 || res.Reasons[0].Kind != NotQueried || res.Nodes[0].Error == "" {
+			res := ring.Assess(ring.Take(context.Background(), c, []ring.Node{n}, ring.DefaultSnapshotOptions()), ring.Expected{Nodes: []ring.Node{n}})
+			if res.Healthy || len(res.Reasons) != 1 || res.Reasons[0].Kind != ring.NotQueried || res.Nodes[0].Error == "" {
 				t.Errorf("assessment: %v", res)
 			}
 			if !strings.Contains(err.Error(), n.Pod) {
@@ -361,7 +363,7 @@ func TestConnectionRefused(t *testing.T) {
 	n := startAgent(t, "orders-dc1-r1-0", &fakeAgent{})
 	n.Port = 1 // nothing listens on 127.0.0.1:1
 	_, err := NewClient(NewDirect(DirectOptions{}), DefaultOptions()).ReadView(context.Background(), n)
-	var ne *NodeError
+	var ne *ring.NodeError
 	if err == nil || !errors.As(err, &ne) || errors.Is(err, ErrTimeout) {
 		t.Fatalf("got %v, want a NodeError that is no timeout", err)
 	}
@@ -430,7 +432,7 @@ func TestPodProxyRoute(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := NewClient(p, DefaultOptions())
-	n := Node{Context: "eu-west", Namespace: "cassandra", Pod: "orders-dc1-r1-0", IP: "10.0.0.1", Port: 8778}
+	n := ring.Node{Context: "eu-west", Namespace: "cassandra", Pod: "orders-dc1-r1-0", IP: "10.0.0.1", Port: 8778}
 	_, err = c.ReadView(context.Background(), n)
 	var re *RequestError
 	if !errors.As(err, &re) {
@@ -496,3 +498,5 @@ func TestRedirectsAreNotFollowed(t *testing.T) {
 		t.Errorf("the client followed the redirect to another server (%d requests there)", elsewhere.Load())
 	}
 }
+
+func hostID(i int) string { return fmt.Sprintf("00000000-0000-4000-8000-%012d", i+1) }

@@ -1,4 +1,4 @@
-package ring
+package jolokia
 
 import (
 	"context"
@@ -6,6 +6,8 @@ import (
 	"errors"
 	"reflect"
 	"testing"
+
+	"github.com/ringops/ringops/reconciler/ring"
 )
 
 // answer answers every exec of a bulk with value, or with Cassandra's
@@ -29,24 +31,24 @@ func answer(value, msg string, err error) func([]Request) ([]Response, error) {
 func TestRebuild(t *testing.T) {
 	tests := []struct {
 		name      string
-		mode      OperationMode
+		mode      ring.OperationMode
 		keyspaces []string
 		bulk      func([]Request) ([]Response, error)
 		want      error
 		lost      bool
 		wantArgs  [][]any
 	}{
-		{"every keyspace: a null keyspace", ModeNormal, nil, answer("null", "", nil), nil, false, [][]any{{"dc1", nil, nil, nil}}},
-		{"one call per keyspace named", ModeNormal, []string{"orders", "system_auth"}, answer("null", "", nil), nil, false,
+		{"every keyspace: a null keyspace", ring.ModeNormal, nil, answer("null", "", nil), nil, false, [][]any{{"dc1", nil, nil, nil}}},
+		{"one call per keyspace named", ring.ModeNormal, []string{"orders", "system_auth"}, answer("null", "", nil), nil, false,
 			[][]any{{"dc1", "orders", nil, nil}, {"dc1", "system_auth", nil, nil}}},
-		{"no answer in time is no failure", ModeNormal, nil, answer("", "", ErrTimeout), nil, true, [][]any{{"dc1", nil, nil, nil}}},
-		{"a rebuild already runs", ModeNormal, nil, answer("", "java.lang.IllegalStateException : Node is still rebuilding. Check nodetool netstats.", nil),
+		{"no answer in time is no failure", ring.ModeNormal, nil, answer("", "", ErrTimeout), nil, true, [][]any{{"dc1", nil, nil, nil}}},
+		{"a rebuild already runs", ring.ModeNormal, nil, answer("", "java.lang.IllegalStateException : Node is still rebuilding. Check nodetool netstats.", nil),
 			ErrRebuildFailed, false, [][]any{{"dc1", nil, nil, nil}}},
-		{"a node that is not NORMAL", ModeJoining, nil, answer("null", "", nil), ErrRebuildFailed, false, nil},
+		{"a node that is not NORMAL", ring.ModeJoining, nil, answer("null", "", nil), ErrRebuildFailed, false, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f := &fakeOps{view: View{ReleaseVersion: "5.0.1", Mode: tt.mode}, bulk: tt.bulk}
+			f := &fakeOps{view: ring.View{ReleaseVersion: "5.0.1", Mode: tt.mode}, bulk: tt.bulk}
 			done, err := NewOperations(f, OperationOptions{}).Rebuild(context.Background(), leaver, "dc1", tt.keyspaces)
 			if done != (err == nil && !tt.lost) {
 				t.Errorf("done %v with error %v", done, err)
@@ -71,7 +73,7 @@ func TestRebuild(t *testing.T) {
 }
 
 func TestCleanup(t *testing.T) {
-	f := &fakeOps{view: View{ReleaseVersion: "5.0.1", Mode: ModeNormal}, bulk: answer("1", "", nil)}
+	f := &fakeOps{view: ring.View{ReleaseVersion: "5.0.1", Mode: ring.ModeNormal}, bulk: answer("1", "", nil)}
 	_, err := NewOperations(f, OperationOptions{}).Cleanup(context.Background(), leaver, 1, []string{"orders"})
 	if !errors.Is(err, ErrCleanupFailed) {
 		t.Fatalf("status 1 (ABORTED): got %v, want ErrCleanupFailed", err)
@@ -80,13 +82,13 @@ func TestCleanup(t *testing.T) {
 	if !reflect.DeepEqual(f.bulks[0][0], want) {
 		t.Errorf("sent %+v, want %+v", f.bulks[0][0], want)
 	}
-	f = &fakeOps{view: View{ReleaseVersion: "5.0.1", Mode: ModeNormal}, bulk: answer("0", "", nil)}
+	f = &fakeOps{view: ring.View{ReleaseVersion: "5.0.1", Mode: ring.ModeNormal}, bulk: answer("0", "", nil)}
 	if done, err := NewOperations(f, OperationOptions{}).Cleanup(context.Background(), leaver, 1, []string{"orders"}); err != nil || !done {
 		t.Fatalf("status 0: done %v, %v", done, err)
 	}
 	// the one cleanup of #15 and #16: named keyspaces keep the jobs bound,
 	// and a local one is never sent
-	f = &fakeOps{view: View{ReleaseVersion: "5.0.1", Mode: ModeNormal}, bulk: answer("0", "", nil)}
+	f = &fakeOps{view: ring.View{ReleaseVersion: "5.0.1", Mode: ring.ModeNormal}, bulk: answer("0", "", nil)}
 	if _, err := NewOperations(f, OperationOptions{}).Cleanup(context.Background(), leaver, 4, []string{"system", "orders"}); err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package ring
+package jolokia
 
 import (
 	"context"
@@ -6,19 +6,20 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strconv"
 	"strings"
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/ringops/ringops/reconciler/ring"
 )
 
 // Operator reads views and invokes operations on nodes. *Client is the
 // Jolokia operator; tests use fakes.
 type Operator interface {
-	Reader
-	Exec(ctx context.Context, n Node, call Call) (json.RawMessage, error)
-	Bulk(ctx context.Context, n Node, reqs []Request) ([]Response, error)
+	ring.Reader
+	Exec(ctx context.Context, n ring.Node, call Call) (json.RawMessage, error)
+	Bulk(ctx context.Context, n ring.Node, reqs []Request) ([]Response, error)
 }
 
 // Errors of the node operations.
@@ -35,9 +36,6 @@ var (
 	// ErrDecommissionInFlight: this process is already sending an operation
 	// to a node of the same cluster.
 	ErrDecommissionInFlight = errors.New("an operation is already being sent in this cluster")
-	// ErrUnknownVersion: ReleaseVersion cannot be parsed, so the operation's
-	// signature is unknown.
-	ErrUnknownVersion = errors.New("unknown Cassandra release version")
 )
 
 // OperationOptions bound the node operations.
@@ -96,7 +94,7 @@ func NewOperations(ops Operator, opts OperationOptions) *Operations {
 	return &Operations{ops: ops, opts: opts.withDefaults(), inFlight: map[string]string{}}
 }
 
-func (o *Operations) acquire(n Node) error {
+func (o *Operations) acquire(n ring.Node) error {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	if pod, ok := o.inFlight[n.Cluster]; ok {
@@ -106,7 +104,7 @@ func (o *Operations) acquire(n Node) error {
 	return nil
 }
 
-func (o *Operations) release(n Node) {
+func (o *Operations) release(n ring.Node) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	delete(o.inFlight, n.Cluster)
@@ -119,11 +117,11 @@ func (o *Operations) release(n Node) {
 // UnreachableNodes for three days once it is silent, and that node is in
 // no one's way (seen on real nodes when a datacenter's last node was to
 // leave after the others).
-func othersBusy(n Node, v *View) error {
-	self := NormalizeEndpoint(n.IP)
+func othersBusy(n ring.Node, v *ring.View) error {
+	self := ring.NormalizeEndpoint(n.IP)
 	members := map[string]bool{}
 	for ep := range v.HostIDs {
-		members[NormalizeEndpoint(ep)] = true
+		members[ring.NormalizeEndpoint(ep)] = true
 	}
 	var busy []string
 	for _, l := range []struct {
@@ -131,7 +129,7 @@ func othersBusy(n Node, v *View) error {
 		eps  []string
 	}{{"joining", v.Joining}, {"leaving", v.Leaving}, {"moving", v.Moving}, {"down", v.Unreachable}} {
 		for _, ep := range l.eps {
-			e := NormalizeEndpoint(ep)
+			e := ring.NormalizeEndpoint(ep)
 			if e == self || l.what == "down" && !members[e] {
 				continue
 			}
@@ -150,32 +148,4 @@ func othersBusy(n Node, v *View) error {
 func lostAnswer(err error) bool {
 	return errors.Is(err, ErrTimeout) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
 		errors.Is(err, syscall.ECONNRESET)
-}
-
-// ReleaseMajor is the major version of a ReleaseVersion such as "4.1.5",
-// "3.11.17" or "5.0-rc1".
-func ReleaseMajor(release string) (int, error) {
-	major, _, err := ReleaseSeries(release)
-	return major, err
-}
-
-// ReleaseSeries is the major and minor version of a ReleaseVersion: 4 and 1
-// for "4.1.5", 3 and 11 for "3.11.17", 5 and 0 for "5.0-rc1". A missing
-// minor is 0.
-func ReleaseSeries(release string) (major, minor int, err error) {
-	parts := strings.SplitN(strings.TrimSpace(release), ".", 3)
-	major, err = strconv.Atoi(parts[0])
-	if err != nil || major <= 0 {
-		return 0, 0, fmt.Errorf("%w: %q", ErrUnknownVersion, release)
-	}
-	if len(parts) > 1 {
-		digits := parts[1]
-		if i := strings.IndexFunc(digits, func(r rune) bool { return r < '0' || r > '9' }); i >= 0 {
-			digits = digits[:i]
-		}
-		if minor, err = strconv.Atoi(digits); err != nil {
-			return 0, 0, fmt.Errorf("%w: %q", ErrUnknownVersion, release)
-		}
-	}
-	return major, minor, nil
 }

@@ -1,10 +1,12 @@
-package ring
+package jolokia
 
 import (
 	"context"
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/ringops/ringops/reconciler/ring"
 )
 
 // javaIllegalState is what Cassandra 4.x throws when asked to decommission
@@ -35,7 +37,7 @@ const javaIllegalState = "java.lang.IllegalStateException"
 // ErrDecommissionFailed. What happens next is read from the ring: the
 // node's own OperationMode while it answers, and the other nodes' views
 // (the node in their LeavingNodes, then gone from their ring).
-func (o *Operations) Decommission(ctx context.Context, n Node) error {
+func (o *Operations) Decommission(ctx context.Context, n ring.Node) error {
 	return o.decommission(ctx, n, o.opts.Force)
 }
 
@@ -43,11 +45,11 @@ func (o *Operations) Decommission(ctx context.Context, n Node) error {
 // whatever OperationOptions.Force says: for the last node of a
 // datacenter that leaves, where only system_auth (which Cassandra keeps
 // in the replication of a datacenter with nodes) still replicates (#15).
-func (o *Operations) ForceDecommission(ctx context.Context, n Node) error {
+func (o *Operations) ForceDecommission(ctx context.Context, n ring.Node) error {
 	return o.decommission(ctx, n, true)
 }
 
-func (o *Operations) decommission(ctx context.Context, n Node, force bool) error {
+func (o *Operations) decommission(ctx context.Context, n ring.Node, force bool) error {
 	if err := o.acquire(n); err != nil {
 		return fmt.Errorf("decommission %w", err)
 	}
@@ -56,7 +58,7 @@ func (o *Operations) decommission(ctx context.Context, n Node, force bool) error
 	if err != nil {
 		return fmt.Errorf("decommission %s: %w", n.Pod, err)
 	}
-	if v.Mode == ModeDecommissioned {
+	if v.Mode == ring.ModeDecommissioned {
 		return nil
 	}
 	call, err := o.decommissionCall(n, v, force)
@@ -68,7 +70,7 @@ func (o *Operations) decommission(ctx context.Context, n Node, force bool) error
 	switch {
 	case err == nil, lostAnswer(err) && ctx.Err() == nil:
 		return nil
-	case errors.As(err, &re) && re.ErrorType == javaIllegalState && v.Mode == ModeLeaving:
+	case errors.As(err, &re) && re.ErrorType == javaIllegalState && v.Mode == ring.ModeLeaving:
 		return nil // 4.x: a decommission runs already
 	case errors.As(err, &re):
 		return fmt.Errorf("decommission %s: %w: %w", n.Pod, ErrDecommissionFailed, err)
@@ -78,14 +80,14 @@ func (o *Operations) decommission(ctx context.Context, n Node, force bool) error
 
 // decommissionCall checks the node's mode, version and view, and returns
 // the operation to send.
-func (o *Operations) decommissionCall(n Node, v *View, force bool) (Call, error) {
-	major, minor, err := ReleaseSeries(v.ReleaseVersion)
+func (o *Operations) decommissionCall(n ring.Node, v *ring.View, force bool) (Call, error) {
+	major, minor, err := ring.ReleaseSeries(v.ReleaseVersion)
 	if err != nil {
 		return Call{}, err
 	}
 	switch v.Mode {
-	case ModeNormal, ModeDecommissionFailed:
-	case ModeLeaving:
+	case ring.ModeNormal, ring.ModeDecommissionFailed:
+	case ring.ModeLeaving:
 		if major == 3 && minor < 10 {
 			return Call{}, fmt.Errorf("%w: Cassandra %s cannot retry the decommission of a LEAVING node (3.10 and later can, CASSANDRA-12008): restart the node, then decommission it again",
 				ErrDecommissionFailed, v.ReleaseVersion)
@@ -102,7 +104,7 @@ func (o *Operations) decommissionCall(n Node, v *View, force bool) (Call, error)
 // DecommissionCall is the decommission operation of a Cassandra release:
 // decommission() before 4.0, decommission(boolean force) since.
 func DecommissionCall(release string, force bool, timeout time.Duration) (Call, error) {
-	major, err := ReleaseMajor(release)
+	major, err := ring.ReleaseMajor(release)
 	if err != nil {
 		return Call{}, err
 	}

@@ -1,6 +1,7 @@
-package ring
+package jolokia
 
 import (
+	"context"
 	"crypto/tls"
 	"errors"
 	"fmt"
@@ -12,6 +13,8 @@ import (
 	"time"
 
 	"k8s.io/client-go/rest"
+
+	"github.com/ringops/ringops/reconciler/ring"
 )
 
 // Route is where and how to reach one node's Jolokia agent.
@@ -29,9 +32,11 @@ type Route struct {
 }
 
 // Router finds the Route to a node's agent. Direct and PodProxy are the two
-// ways; tests route to httptest servers.
+// ways; tests route to httptest servers. A router that reads something to
+// route (a Secret, a CA) does it under ctx, and holds no lock while it
+// reads.
 type Router interface {
-	Route(n Node) (Route, error)
+	Route(ctx context.Context, n ring.Node) (Route, error)
 }
 
 var (
@@ -78,7 +83,7 @@ func NewDirectClient(tlsConfig *tls.Config) *http.Client {
 }
 
 // AgentURL is the URL of n's agent at its pod IP: scheme://IP:port/jolokia/.
-func AgentURL(scheme string, n Node) string {
+func AgentURL(scheme string, n ring.Node) string {
 	return scheme + "://" + net.JoinHostPort(n.IP, strconv.Itoa(int(port(n)))) + "/jolokia/"
 }
 
@@ -99,9 +104,9 @@ func newDirectTransport() *http.Transport {
 }
 
 // Route returns http://IP:port/jolokia/ with the context's credentials.
-func (d *Direct) Route(n Node) (Route, error) {
+func (d *Direct) Route(_ context.Context, n ring.Node) (Route, error) {
 	if n.IP == "" {
-		return Route{}, ErrNoAddress
+		return Route{}, ring.ErrNoAddress
 	}
 	r := Route{URL: AgentURL("http", n), HTTP: d.http}
 	if c, ok := d.creds[n.Context]; ok {
@@ -150,20 +155,20 @@ func NewPodProxy(configs map[string]*rest.Config) (*PodProxy, error) {
 }
 
 // Route returns the pod proxy URL of the node's agent in its context.
-func (p *PodProxy) Route(n Node) (Route, error) {
+func (p *PodProxy) Route(_ context.Context, n ring.Node) (Route, error) {
 	reg, ok := p.regions[n.Context]
 	if !ok {
 		return Route{}, fmt.Errorf("context %q: %w", n.Context, ErrUnknownContext)
 	}
 	if n.IP == "" {
-		return Route{}, ErrNoAddress
+		return Route{}, ring.ErrNoAddress
 	}
 	path := fmt.Sprintf("/api/v1/namespaces/%s/pods/%s:%d/proxy/jolokia/",
 		url.PathEscape(n.Namespace), url.PathEscape(n.Pod), port(n))
 	return Route{URL: reg.base + path, HTTP: reg.http}, nil
 }
 
-func port(n Node) int32 {
+func port(n ring.Node) int32 {
 	if n.Port > 0 {
 		return n.Port
 	}

@@ -1,10 +1,12 @@
-package ring
+package jolokia
 
 import (
 	"context"
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/ringops/ringops/reconciler/ring"
 )
 
 // ErrRemoveFailed: Cassandra refused the removal of a dead node, or it
@@ -28,7 +30,7 @@ var ErrRemoveFailed = errors.New("removenode failed")
 // is ErrRemoveFailed. While it runs, every view has the dead node in
 // LeavingNodes; once done, it is gone from every ring, which is how the
 // caller follows it.
-func (o *Operations) RemoveNode(ctx context.Context, via Node, hostID string) error {
+func (o *Operations) RemoveNode(ctx context.Context, via ring.Node, hostID string) error {
 	if err := o.acquire(via); err != nil {
 		return fmt.Errorf("removenode %s %w", hostID, err)
 	}
@@ -41,10 +43,10 @@ func (o *Operations) RemoveNode(ctx context.Context, via Node, hostID string) er
 	if err != nil {
 		return fmt.Errorf("removenode %s via %s: %w", hostID, via.Pod, err)
 	}
-	if v.Mode != ModeNormal {
+	if v.Mode != ring.ModeNormal {
 		return fmt.Errorf("removenode %s via %s: the node is %s, not NORMAL: %w", hostID, via.Pod, v.Mode, ErrRemoveFailed)
 	}
-	if err := othersBusy(Node{IP: dead}, v); err != nil {
+	if err := othersBusy(ring.Node{IP: dead}, v); err != nil {
 		return fmt.Errorf("removenode %s via %s: %w", hostID, via.Pod, err)
 	}
 	_, err = o.ops.Exec(ctx, via, Call{MBean: StorageServiceMBean, Operation: "removeNode", Args: []any{hostID}, Timeout: o.opts.ExecTimeout})
@@ -59,7 +61,7 @@ func (o *Operations) RemoveNode(ctx context.Context, via Node, hostID string) er
 }
 
 // deadMember is the endpoint of hostID in a view, which must have it down.
-func deadMember(v *View, hostID string) (string, error) {
+func deadMember(v *ring.View, hostID string) (string, error) {
 	for ep, id := range v.HostIDs {
 		if !strings.EqualFold(id, hostID) {
 			continue

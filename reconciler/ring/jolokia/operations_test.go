@@ -1,4 +1,4 @@
-package ring
+package jolokia
 
 import (
 	"context"
@@ -8,27 +8,29 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/ringops/ringops/reconciler/ring"
 )
 
 func TestResumeBootstrap(t *testing.T) {
 	const resume = "resumeBootstrap[]"
 	tests := []struct {
 		name      string
-		mode      OperationMode
-		view      View
+		mode      ring.OperationMode
+		view      ring.View
 		value     string
 		execErr   error
 		want      error
 		wantCalls []string
 	}{
-		{"4.x stuck JOINING is resumed", ModeJoining, View{Joining: []string{"10.0.0.3"}}, "true", nil, nil, []string{resume}},
-		{"5.0 JOINING_FAILED is resumed", ModeJoiningFailed, View{}, "true", nil, nil, []string{resume}},
-		{"no answer in time is no failure", ModeJoiningFailed, View{}, "", ErrTimeout, nil, []string{resume}},
-		{"the node says it is not bootstrapping", ModeJoining, View{}, "false", nil, ErrResumeFailed, []string{resume}},
-		{"an exception", ModeJoining, View{}, "", javaError("java.lang.RuntimeException", "boom"), ErrResumeFailed, []string{resume}},
-		{"a NORMAL node is not resumed", ModeNormal, View{}, "", nil, ErrResumeFailed, nil},
-		{"another node leaving", ModeJoining, View{Leaving: []string{"10.0.0.9"}}, "", nil, ErrRingBusy, nil},
-		{"another node down", ModeJoiningFailed, View{Unreachable: []string{"10.0.0.9"}, HostIDs: map[string]string{"10.0.0.9": "h9"}}, "", nil, ErrRingBusy, nil},
+		{"4.x stuck JOINING is resumed", ring.ModeJoining, ring.View{Joining: []string{"10.0.0.3"}}, "true", nil, nil, []string{resume}},
+		{"5.0 JOINING_FAILED is resumed", ring.ModeJoiningFailed, ring.View{}, "true", nil, nil, []string{resume}},
+		{"no answer in time is no failure", ring.ModeJoiningFailed, ring.View{}, "", ErrTimeout, nil, []string{resume}},
+		{"the node says it is not bootstrapping", ring.ModeJoining, ring.View{}, "false", nil, ErrResumeFailed, []string{resume}},
+		{"an exception", ring.ModeJoining, ring.View{}, "", javaError("java.lang.RuntimeException", "boom"), ErrResumeFailed, []string{resume}},
+		{"a NORMAL node is not resumed", ring.ModeNormal, ring.View{}, "", nil, ErrResumeFailed, nil},
+		{"another node leaving", ring.ModeJoining, ring.View{Leaving: []string{"10.0.0.9"}}, "", nil, ErrRingBusy, nil},
+		{"another node down", ring.ModeJoiningFailed, ring.View{Unreachable: []string{"10.0.0.9"}, HostIDs: map[string]string{"10.0.0.9": "h9"}}, "", nil, ErrRingBusy, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -73,25 +75,25 @@ func TestUpgradeSSTables(t *testing.T) {
 	ok := func(string) (int, error) { return 0, nil }
 	tests := []struct {
 		name    string
-		mode    OperationMode
+		mode    ring.OperationMode
 		bulk    func([]Request) ([]Response, error)
 		want    error
 		wantOps int
 	}{
-		{"every keyspace in one bulk, answered at once", ModeNormal, upgradeNode(ks, ok, nil), nil, 4},
-		{"no answer in time is no failure", ModeNormal, upgradeNode(ks, ok, ErrTimeout), nil, 4},
-		{"a keyspace could not be rewritten", ModeNormal, upgradeNode(ks, func(k string) (int, error) {
+		{"every keyspace in one bulk, answered at once", ring.ModeNormal, upgradeNode(ks, ok, nil), nil, 4},
+		{"no answer in time is no failure", ring.ModeNormal, upgradeNode(ks, ok, ErrTimeout), nil, 4},
+		{"a keyspace could not be rewritten", ring.ModeNormal, upgradeNode(ks, func(k string) (int, error) {
 			if k == "orders" {
 				return 2, nil
 			}
 			return 0, nil
 		}, nil), ErrUpgradeFailed, 4},
-		{"an exception", ModeNormal, upgradeNode(ks, func(string) (int, error) { return 0, errors.New("boom") }, nil), ErrUpgradeFailed, 4},
-		{"a node that is not NORMAL", ModeLeaving, upgradeNode(ks, ok, nil), ErrUpgradeFailed, 0},
+		{"an exception", ring.ModeNormal, upgradeNode(ks, func(string) (int, error) { return 0, errors.New("boom") }, nil), ErrUpgradeFailed, 4},
+		{"a node that is not NORMAL", ring.ModeLeaving, upgradeNode(ks, ok, nil), ErrUpgradeFailed, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f := &fakeOps{view: View{ReleaseVersion: "5.0.1", Mode: tt.mode}, bulk: tt.bulk}
+			f := &fakeOps{view: ring.View{ReleaseVersion: "5.0.1", Mode: tt.mode}, bulk: tt.bulk}
 			err := NewOperations(f, OperationOptions{}).UpgradeSSTables(context.Background(), leaver)
 			if tt.want == nil && err != nil || tt.want != nil && !errors.Is(err, tt.want) {
 				t.Fatalf("got %v, want %v", err, tt.want)
@@ -163,23 +165,23 @@ func TestReadProgress(t *testing.T) {
 
 // skewed builds a snapshot of nodes each on a release and schema version,
 // and its verdict by Assess.
-func skewed(nodes ...[3]string) (*Snapshot, Result) {
-	s := &Snapshot{}
-	var exp Expected
+func skewed(nodes ...[3]string) (*ring.Snapshot, ring.Result) {
+	s := &ring.Snapshot{}
+	var exp ring.Expected
 	var live []string
 	for i := range nodes {
 		live = append(live, fmt.Sprintf("10.0.0.%d", i+1))
 	}
 	for i, n := range nodes {
-		node := Node{Cluster: "orders", Pod: n[0], Datacenter: "dc1", Rack: "r1", IP: live[i]}
+		node := ring.Node{Cluster: "orders", Pod: n[0], Datacenter: "dc1", Rack: "r1", IP: live[i]}
 		exp.Nodes = append(exp.Nodes, node)
 		ids := map[string]string{}
 		for _, ip := range live {
 			ids[ip] = "id-" + ip
 		}
-		s.Entries = append(s.Entries, Entry{Node: node, View: &View{Live: live, Mode: ModeNormal, HostIDs: ids, SchemaVersion: n[2], NativeTransportRunning: true, ReleaseVersion: n[1]}})
+		s.Entries = append(s.Entries, ring.Entry{Node: node, View: &ring.View{Live: live, Mode: ring.ModeNormal, HostIDs: ids, SchemaVersion: n[2], NativeTransportRunning: true, ReleaseVersion: n[1]}})
 	}
-	return s, Assess(s, exp)
+	return s, ring.Assess(s, exp)
 }
 
 func TestUpgradeSkew(t *testing.T) {
@@ -201,7 +203,7 @@ func TestUpgradeSkew(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s, res := skewed(tt.nodes...)
-			got, ok := UpgradeSkew(s, res)
+			got, ok := ring.UpgradeSkew(s, res)
 			if got != tt.want || ok != (tt.want != "") {
 				t.Fatalf("UpgradeSkew = %q, %v; want %q (verdict %s)", got, ok, tt.want, res)
 			}
@@ -210,17 +212,17 @@ func TestUpgradeSkew(t *testing.T) {
 	t.Run("anything else wrong is no skew", func(t *testing.T) {
 		s, _ := skewed([3]string{"n0", "5.0.1", b}, [3]string{"n1", "4.1.5", a}, [3]string{"n2", "4.1.5", a})
 		s.Entries[2].View.Leaving = []string{"10.0.0.3"}
-		exp := Expected{}
+		exp := ring.Expected{}
 		for _, e := range s.Entries {
 			exp.Nodes = append(exp.Nodes, e.Node)
 		}
-		res := Assess(s, exp)
-		if got, ok := UpgradeSkew(s, res); ok {
+		res := ring.Assess(s, exp)
+		if got, ok := ring.UpgradeSkew(s, res); ok {
 			t.Fatalf("a node leaving during the skew: %q", got)
 		}
 		s.Entries[2].View.Leaving = nil
-		s.Entries[2].View, s.Entries[2].Err = nil, &NodeError{Node: s.Entries[2].Node, Op: "read health", Err: ErrTimeout}
-		if got, ok := UpgradeSkew(s, Assess(s, exp)); ok || !strings.Contains(Assess(s, exp).String(), "NotQueried") {
+		s.Entries[2].View, s.Entries[2].Err = nil, &ring.NodeError{Node: s.Entries[2].Node, Op: "read health", Err: ErrTimeout}
+		if got, ok := ring.UpgradeSkew(s, ring.Assess(s, exp)); ok || !strings.Contains(ring.Assess(s, exp).String(), "NotQueried") {
 			t.Fatalf("a node not queried: %q", got)
 		}
 	})

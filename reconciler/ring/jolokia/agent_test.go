@@ -1,4 +1,4 @@
-package ring
+package jolokia
 
 import (
 	"context"
@@ -12,6 +12,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+
+	"github.com/ringops/ringops/reconciler/ring"
 )
 
 // fakeAgent is a Jolokia agent of one healthy node of a ring, answering as
@@ -146,7 +148,7 @@ func (a *fakeAgent) waitClient(r *http.Request) {
 
 // startAgent serves a on a loopback port and returns the node that reaches
 // it directly.
-func startAgent(t testing.TB, pod string, a *fakeAgent) Node {
+func startAgent(t testing.TB, pod string, a *fakeAgent) ring.Node {
 	t.Helper()
 	if a.mode == "" {
 		a.mode = "NORMAL"
@@ -160,5 +162,5 @@ func startAgent(t testing.TB, pod string, a *fakeAgent) Node {
 		t.Fatal(err)
 	}
 	p, _ := strconv.Atoi(port)
-	return Node{Cluster: "orders", Context: "eu-west", Namespace: "cassandra", Pod: pod, Datacenter: "dc1", Rack: "r1", IP: host, Port: int32(p)}
+	return ring.Node{Cluster: "orders", Context: "eu-west", Namespace: "cassandra", Pod: pod, Datacenter: "dc1", Rack: "r1", IP: host, Port: int32(p)}
 }

@@ -1,4 +1,4 @@
-package ring
+package jolokia
 
 import (
 	"context"
@@ -7,6 +7,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/ringops/ringops/reconciler/ring"
 )
 
 // MBeans of the progress of long operations.
@@ -100,7 +102,7 @@ func (p *Progress) Signature() string {
 
 // ProgressReader reads the progress of a node's long operations.
 type ProgressReader interface {
-	ReadProgress(ctx context.Context, n Node) (*Progress, error)
+	ReadProgress(ctx context.Context, n ring.Node) (*Progress, error)
 }
 
 var _ ProgressReader = (*Operations)(nil)
@@ -115,7 +117,7 @@ var progressRequests = []Request{
 // CompactionManager.Compactions and the OldVersionSSTableCount gauge. A
 // part that fails (a 404 on 3.x, a value of another shape) is left
 // unknown; the error covers the call only.
-func (o *Operations) ReadProgress(ctx context.Context, n Node) (*Progress, error) {
+func (o *Operations) ReadProgress(ctx context.Context, n ring.Node) (*Progress, error) {
 	resps, err := o.ops.Bulk(ctx, n, progressRequests)
 	if err != nil {
 		return nil, fmt.Errorf("read progress: %w", err)

@@ -1,4 +1,4 @@
-package ring_test
+package jolokia_test
 
 import (
 	"context"
@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/ringops/ringops/reconciler/ring"
+	"github.com/ringops/ringops/reconciler/ring/jolokia"
 )
 
 // BenchmarkSnapshot27 takes one health snapshot of a simulated ring of 3
@@ -21,7 +22,7 @@ func BenchmarkSnapshot27(b *testing.B) {
 	o := fastSimOptions()
 	o.GossipInterval = 200 * time.Millisecond // less background gossip while measuring
 	r := startSimRing(b, ringSpec{DCs: 3, Racks: 3, PerRack: 3, AllSeeds: true, Options: o})
-	c := ring.NewClient(ring.NewDirect(ring.DirectOptions{}), ring.DefaultOptions())
+	c := jolokia.NewClient(jolokia.NewDirect(jolokia.DirectOptions{}), jolokia.DefaultOptions())
 	exp := ring.Expected{Nodes: r.nodes}
 	eventually(b, "healthy", func() (bool, string) { res := assess(c, exp); return res.Healthy, res.String() })
 	b.ReportAllocs()
@@ -40,7 +41,7 @@ func BenchmarkSnapshot27(b *testing.B) {
 // concurrency bounded at 16 and 64 reads in flight, and judges it.
 func BenchmarkSnapshot300(b *testing.B) {
 	nodes := startStaticAgents(b, 3, 100)
-	c := ring.NewClient(ring.NewDirect(ring.DirectOptions{}), ring.DefaultOptions())
+	c := jolokia.NewClient(jolokia.NewDirect(jolokia.DirectOptions{}), jolokia.DefaultOptions())
 	exp := ring.Expected{Nodes: nodes}
 	for _, conc := range []int{16, 64} {
 		b.Run(fmt.Sprintf("concurrency=%d", conc), func(b *testing.B) {
@@ -109,7 +110,7 @@ func healthAnswer(b testing.TB, ips []string) []byte {
 // snapshot of 300 views of 300 nodes, with nothing read.
 func BenchmarkAssess300(b *testing.B) {
 	nodes := startStaticAgents(b, 3, 100)
-	c := ring.NewClient(ring.NewDirect(ring.DirectOptions{}), ring.DefaultOptions())
+	c := jolokia.NewClient(jolokia.NewDirect(jolokia.DirectOptions{}), jolokia.DefaultOptions())
 	s := ring.Take(context.Background(), c, nodes, ring.DefaultSnapshotOptions())
 	exp := ring.Expected{Nodes: nodes}
 	b.ReportAllocs()

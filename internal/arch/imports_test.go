@@ -1,0 +1,219 @@
+package arch
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"maps"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+)
+
+const module = "github.com/ringops/ringops/"
+
+// pkg is what go list says of one package of the module.
+type pkg struct {
+	ImportPath string
+	Imports    []string // its own files' imports (tests excluded)
+	Deps       []string // everything it depends on, transitively
+}
+
+// pure are the packages of the pure middle: the planner with its replay
+// world, and review, which describes the planner's replay.
+var pure = []string{"schemas", "render", "reconciler/ring", "reconciler/plan", "reconciler/plan/", "review"}
+
+// ioOfRingops are ringops' packages that do I/O (or drive those that do):
+// a prefix ends with "/", else the path is exact.
+var ioOfRingops = []string{"reconciler", "reconciler/daemon", "reconciler/kube", "reconciler/ring/jolokia",
+	"reconciler/cql", "sources/", "cmd/", "review/pullrequests", "test/"}
+
+// ioLibraries are the I/O clients of other modules the pure middle never
+// depends on, even through another package.
+var ioLibraries = []string{"k8s.io/client-go/rest", "k8s.io/client-go/kubernetes", "k8s.io/client-go/tools/",
+	"github.com/go-git/", "github.com/apache/cassandra-gocql-driver/"}
+
+// ioDirect are what a pure package does not import itself (net/http comes
+// with k8s.io/api's types, through k8s.io/apimachinery, so only the
+// package's own imports are checked).
+var ioDirect = []string{"net/http", "os/exec"}
+
+// edges are the packages that talk to the world; the loop drives them.
+var edges = []string{"reconciler/kube", "reconciler/ring/jolokia", "reconciler/cql", "sources/git", "sources/forge"}
+
+// loop is what the edges never import.
+var loop = []string{"reconciler", "reconciler/daemon", "cmd/"}
+
+// flow ranks the stages in the order the data goes through them: a
+// package depends only on packages of its rank or lower. The ring model
+// is a value package the planner reads, beside it; "ring" in the flow is
+// its Jolokia client.
+var flow = []struct {
+	rank int
+	pkgs []string
+}{
+	{0, []string{"sources/git"}},
+	{1, []string{"schemas"}},
+	{2, []string{"render"}},
+	{3, []string{"reconciler/plan", "reconciler/plan/", "reconciler/ring"}},
+	{4, []string{"reconciler/kube", "reconciler/ring/jolokia", "reconciler/cql"}},
+	{5, []string{"sources/forge", "sources/forge/"}},
+}
+
+// matches reports whether path (relative to the module, or a full import
+// path for other modules) is one of patterns: a pattern ending in "/" is a
+// prefix, else an exact path.
+func matches(path string, patterns []string) bool {
+	for _, p := range patterns {
+		if path == p || strings.HasSuffix(p, "/") && strings.HasPrefix(path, p) {
+			return true
+		}
+	}
+	return false
+}
+
+func local(path string) (string, bool) { return strings.CutPrefix(path, module) }
+
+// rank is a package's stage in the flow, -1 when it has none.
+func rank(path string) int {
+	for _, st := range flow {
+		if matches(path, st.pkgs) {
+			return st.rank
+		}
+	}
+	return -1
+}
+
+// violations lists every broken rule of a graph, sorted.
+func violations(graph map[string]pkg) []string {
+	var out []string
+	for _, path := range slices.Sorted(maps.Keys(graph)) {
+		p := graph[path]
+		name, _ := local(path)
+		if matches(name, pure) {
+			out = append(out, pureViolations(name, p)...)
+		}
+		for _, dep := range p.Deps {
+			dn, ok := local(dep)
+			switch {
+			case !ok:
+			case matches(name, edges) && matches(dn, loop):
+				out = append(out, fmt.Sprintf("%s is an edge and depends on the loop %s", name, dn))
+			case rank(name) >= 0 && rank(dn) > rank(name):
+				out = append(out, fmt.Sprintf("%s (stage %d) depends on %s (stage %d): against the flow git -> schemas -> render -> plan -> kube/ring -> forge",
+					name, rank(name), dn, rank(dn)))
+			}
+		}
+	}
+	return out
+}
+
+func pureViolations(name string, p pkg) []string {
+	var out []string
+	for _, imp := range p.Imports {
+		if slices.Contains(ioDirect, imp) {
+			out = append(out, fmt.Sprintf("%s is pure and imports %s", name, imp))
+		}
+	}
+	for _, dep := range p.Deps {
+		dn, ok := local(dep)
+		switch {
+		case ok && matches(dn, ioOfRingops):
+			out = append(out, fmt.Sprintf("%s is pure and depends on ringops' I/O package %s", name, dn))
+		case !ok && matches(dep, ioLibraries):
+			out = append(out, fmt.Sprintf("%s is pure and depends on the I/O client %s", name, dep))
+		}
+	}
+	return out
+}
+
+// moduleGraph asks go list for every package of the module.
+func moduleGraph(t *testing.T) map[string]pkg {
+	t.Helper()
+	readSources(t)
+	cmd := exec.Command("go", "list", "-json=ImportPath,Imports,Deps", module+"...")
+	out, err := cmd.Output()
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		t.Fatalf("go list: %v\n%s", err, ee.Stderr)
+	}
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	graph := map[string]pkg{}
+	dec := json.NewDecoder(strings.NewReader(string(out)))
+	for {
+		var p pkg
+		if err := dec.Decode(&p); err == io.EOF {
+			break
+		} else if err != nil {
+			t.Fatalf("go list: %v", err)
+		}
+		graph[p.ImportPath] = p
+	}
+	for _, name := range append(slices.Clone(pure), edges...) {
+		if _, ok := graph[module+name]; !ok && !strings.HasSuffix(name, "/") {
+			t.Fatalf("package %s is not in the module: update the rules of this test", name)
+		}
+	}
+	return graph
+}
+
+// readSources reads every Go file of the module, so that go test's cache,
+// which cannot see what go list reads, runs this test again when an
+// import changes.
+func readSources(t *testing.T) {
+	t.Helper()
+	err := filepath.WalkDir(filepath.Join("..", ".."), func(path string, d fs.DirEntry, err error) error {
+		switch {
+		case err != nil:
+			return err
+		case d.IsDir() && path != filepath.Join("..", "..") && (strings.HasPrefix(d.Name(), ".") || d.Name() == "testdata"):
+			return filepath.SkipDir
+		case !d.IsDir() && strings.HasSuffix(path, ".go"):
+			_, err = os.ReadFile(path)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatalf("read the module's sources: %v", err)
+	}
+}
+
+func TestPackageRules(t *testing.T) {
+	for _, v := range violations(moduleGraph(t)) {
+		t.Error(v)
+	}
+}
+
+// TestPackageRulesCatchPlantedImports plants forbidden imports in the real
+// graph: each must be reported, so that the rules above can fail.
+func TestPackageRulesCatchPlantedImports(t *testing.T) {
+	graph := moduleGraph(t)
+	for _, tc := range []struct{ from, imp, want string }{
+		{"reconciler/plan", module + "reconciler/ring/jolokia", "pure and depends on ringops' I/O package reconciler/ring/jolokia"},
+		{"reconciler/ring", "k8s.io/client-go/rest", "pure and depends on the I/O client k8s.io/client-go/rest"},
+		{"render", "net/http", "pure and imports net/http"},
+		{"schemas", "github.com/go-git/go-git/v5", "depends on the I/O client github.com/go-git/go-git/v5"},
+		{"reconciler/kube", module + "reconciler", "edge and depends on the loop reconciler"},
+		{"schemas", module + "render", "schemas (stage 1) depends on render (stage 2)"},
+		{"reconciler/ring/jolokia", module + "sources/forge/github", "against the flow"},
+	} {
+		t.Run(tc.from+"->"+tc.imp, func(t *testing.T) {
+			planted := maps.Clone(graph)
+			p := planted[module+tc.from]
+			p.Imports = append(slices.Clone(p.Imports), tc.imp)
+			p.Deps = append(slices.Clone(p.Deps), tc.imp)
+			planted[module+tc.from] = p
+			got := strings.Join(violations(planted), "\n")
+			if !strings.Contains(got, tc.want) {
+				t.Errorf("planted import %s in %s: want a violation %q, got:\n%s", tc.imp, tc.from, tc.want, got)
+			}
+		})
+	}
+}
