@@ -331,7 +331,7 @@ func lostScenario(t *testing.T, seed int64, seen map[string]int, twoAtOnce bool)
 		spec.dcs = append(spec.dcs, simDC{name: "dc2", ctx: "region-2", nodes: 2, racks: 1})
 	}
 	if !spec.dcs[0].allocatable() {
-		spec.dcs[0].racks = 1 // two racks of two nodes: Cassandra's token allocator refuses the second node of a rack (three racks are drawn as they were)
+		spec.dcs[0].racks = 3 // two racks of several nodes: Cassandra's token allocator refuses the second node of a rack
 	}
 	if w.ops.Intn(2) == 0 {
 		spec.extraKeyspaces = []schemas.Keyspace{{Name: "events", Replication: map[string]int32{"dc1": 1}}}
