@@ -45,7 +45,7 @@ func (op *decomOp) finish(err error) {
 
 // tick moves the decommission on (mu held).
 func (op *decomOp) tick(n *Node, now time.Time) {
-	if now.Before(op.deadline) {
+	if now.Before(op.deadline) || op.stream != nil && op.stream.hung {
 		return
 	}
 	switch op.phase {
@@ -122,6 +122,7 @@ func (n *Node) startDecommission(force bool) (*decomOp, error) {
 		d = n.faults.DecommissionTime
 	}
 	op := &decomOp{phase: decomStreaming, deadline: time.Now().Add(d), stream: newStreamPlan("Unbootstrap", true, d), done: make(chan struct{})}
+	op.stream.hung = n.faults.HangDecommission
 	n.decom = op
 	n.mode = ModeLeaving
 	n.update(func(e *endpoint) { e.status = statusLeaving })

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 // execAsync runs a (blocking) exec and delivers its response.
@@ -209,4 +210,51 @@ func TestWithPortAttributes(t *testing.T) {
 	if err := agentOf(a).read(StorageServiceMBean, "Keyspaces", &ks); err != nil || !slices.Contains(ks, "system_auth") {
 		t.Errorf("Keyspaces %v %v", ks, err)
 	}
+}
+
+// TestHangingDecommission50: a 5.0 decommission whose stream hangs stays
+// LEAVING with a stream plan that moves no byte; another decommission
+// returns at once doing nothing (5.0.1 StorageService.java:5256-5260);
+// a restart ends it, NORMAL again, and a decommission then leaves (#14
+// item 7).
+func TestHangingDecommission50(t *testing.T) {
+	opts := testOptions()
+	opts.ReleaseVersion = "5.0.9"
+	w := newWorld(t, opts)
+	const subnet = 16
+	a, b, c := threeNodes(t, w, subnet)
+	c.applyFaults(Faults{HangDecommission: true})
+	first := execAsync(agentOf(c), execReq("decommission(boolean)", true))
+	healthIs(t, "c leaving", agentOf(a), func(h health) error { return sameSet(h.Leaving, []string{c.cfg.IP}) })
+	var streams []map[string]any
+	if err := agentOf(c).read("org.apache.cassandra.net:type=StreamManager", "CurrentStreams", &streams); err != nil || len(streams) != 1 {
+		t.Fatalf("CurrentStreams: %v %v", streams, err)
+	}
+	time.Sleep(10 * opts.DecommissionTime)
+	if m, _ := agentOf(c).mode(); m != "LEAVING" {
+		t.Errorf("mode of a hung decommission: %s, want LEAVING", m)
+	}
+	var again []map[string]any
+	_ = agentOf(c).read("org.apache.cassandra.net:type=StreamManager", "CurrentStreams", &again)
+	if len(again) != 1 || again[0]["currentTxBytes"] != streams[0]["currentTxBytes"] || again[0]["currentTxBytes"] != float64(0) {
+		t.Errorf("a hung stream moved: %v then %v", streams, again)
+	}
+	if r := <-execAsync(agentOf(c), execReq("decommission(boolean)", true)); r.Status != 200 {
+		t.Errorf("second decommission on 5.0: %d %s, want a silent return", r.Status, r.Error)
+	}
+	select {
+	case r := <-first:
+		t.Fatalf("the hung decommission answered: %+v", r)
+	default:
+	}
+	c.Kill()
+	c = w.start(w.cfg("pvc-c", "orders-dc2-r1-0", c.cfg.IP, "dc2", "r1", "orders-dc1-r1-0"))
+	healthIs(t, "c back", agentOf(a), healthy(a.cfg.IP, b.cfg.IP, c.cfg.IP))
+	if m, _ := agentOf(c).mode(); m != "NORMAL" {
+		t.Errorf("mode after the restart: %s, want NORMAL", m)
+	}
+	if r := <-execAsync(agentOf(c), execReq("decommission(boolean)", true)); r.Status != 200 {
+		t.Fatalf("decommission after the restart: %d %s", r.Status, r.Error)
+	}
+	healthIs(t, "c gone", agentOf(b), healthyLeft(c.cfg.IP, a.cfg.IP, b.cfg.IP))
 }
