@@ -139,6 +139,14 @@ func (n *Node) checkDecommission(force bool) error {
 	if !n.isMember() {
 		return jmxErr(javaUnsupported, "local node is not a member of the token ring yet")
 	}
+	// 5.0 counts the ring after every leaving node left
+	// (cloneAfterAllLeft, 5.0.1 StorageService.java:5262-5268, 5290-5310):
+	// a node whose failed decommission left it leaving in its own ring
+	// (DECOMMISSION_FAILED) is not in that ring, and neither the
+	// "pointless" check nor the replication check can refuse its retry.
+	if self := n.view.eps[n.hostID]; n.version.fiveOh() && n.mode == ModeDecommissionFailed && self != nil && self.status == statusLeaving {
+		return nil
+	}
 	if len(n.normalMembers("")) < 2 && !leaving {
 		return jmxErr(javaUnsupported, "no other normal nodes in the ring; decommission would be pointless")
 	}

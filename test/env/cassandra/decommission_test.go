@@ -258,3 +258,30 @@ func TestHangingDecommission50(t *testing.T) {
 	}
 	healthIs(t, "c gone", agentOf(b), healthyLeft(c.cfg.IP, a.cfg.IP, b.cfg.IP))
 }
+
+// TestRetryFromDecommissionFailed50: 5.0 judges a decommission against the
+// ring after every leaving node left (cloneAfterAllLeft), where a node
+// that failed to leave is no more: its retry from DECOMMISSION_FAILED is
+// refused neither as pointless (one other node) nor for replication
+// (without force), and leaves (#14 item 7; 5.0.1 StorageService.java
+// :5262-5310).
+func TestRetryFromDecommissionFailed50(t *testing.T) {
+	opts := testOptions()
+	opts.ReleaseVersion = "5.0.9"
+	w := newWorld(t, opts)
+	const subnet = 17
+	a := w.start(w.cfg("pvc-a", "orders-dc1-r1-0", ip(subnet, 1), "dc1", "r1", "orders-dc1-r1-0"))
+	b := w.start(w.cfg("pvc-b", "orders-dc1-r2-0", ip(subnet, 2), "dc1", "r2", "orders-dc1-r1-0"))
+	healthIs(t, "two nodes", agentOf(a), healthy(a.cfg.IP, b.cfg.IP))
+	b.FailDecommission(true)
+	r := <-execAsync(agentOf(b), execReq("decommission(boolean)", true))
+	wantJMXError(t, "failing decommission", r, javaRuntime, "Error while decommissioning node")
+	if m, _ := agentOf(b).mode(); m != "DECOMMISSION_FAILED" {
+		t.Fatalf("mode after the failure: %s, want DECOMMISSION_FAILED", m)
+	}
+	b.FailDecommission(false)
+	if r := <-execAsync(agentOf(b), execReq("decommission(boolean)", false)); r.Status != 200 {
+		t.Fatalf("retry from DECOMMISSION_FAILED: %d %s: %s, want accepted", r.Status, r.ErrorType, r.Error)
+	}
+	healthIs(t, "b gone", agentOf(a), healthyLeft(b.cfg.IP, a.cfg.IP))
+}
