@@ -89,7 +89,9 @@
 //	decommission  not started StartGrace after it was sent (node NORMAL, no view
 //	              has it leaving); LEAVING with no progress for StallTimeout
 //	              (3.11 and 4.x after a failed stream: both accept decommission
-//	              again on a LEAVING node); DECOMMISSION_FAILED (5.0). A highest pod
+//	              again on a LEAVING node; 5.0 ignores it while one runs, so a 5.0
+//	              node stalled LEAVING is Blocked at once, the fix a restart:
+//	              decommission_stuck.go); DECOMMISSION_FAILED (5.0). A highest pod
 //	              found leaving without the marker is followed the same way.
 //	bootstrap     JOINING_FAILED (5.0), or JOINING / JOINING_FAILED with no
 //	              progress for StallTimeout (4.x stays JOINING; 5.0 stays

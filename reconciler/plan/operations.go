@@ -110,6 +110,9 @@ func backoff(n int) time.Duration {
 // words): the step, the wait for the backoff, or Blocked once MaxAttempts
 // are spent.
 func (v *view) retry(r *rack, ord int32, a attempt, failure string) (*candidate, *Wait) {
+	if msg := v.stuckLeaving(r, a, failure); msg != "" { // #14 item 7: 5.0 cannot retry a hung decommission
+		return nil, &Wait{Reason: Blocked, Context: r.ctx, Message: msg}
+	}
 	if a.n >= maxAttempts(a.op) {
 		return nil, &Wait{Reason: Blocked, Context: r.ctx, Message: v.giveUp(r, a, failure)}
 	}

@@ -3,10 +3,12 @@ package plan
 import (
 	"fmt"
 	"slices"
+	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/ringops/ringops/reconciler/ring"
+	"github.com/ringops/ringops/render"
 )
 
 // activity is something in flight on a rack: why it is not at rest.
@@ -73,9 +75,42 @@ func (v *view) podBusy(r *rack, ord int32, excepted bool) *activity {
 	case ord >= r.live.partition && !r.updated(ord):
 		return &activity{pod: name, what: name + " restarting on the new template"}
 	case !excepted && !podReady(p):
-		return &activity{pod: name, what: name + " not Ready" + v.modeSuffix(name)}
+		return &activity{pod: name, what: name + " not Ready" + v.modeSuffix(name) + crashSuffix(p)}
 	}
 	return nil
+}
+
+// crashSuffix says, for a pod whose Cassandra container has crashed, how
+// often and how it last ended: the exit code and the termination message,
+// which names the cause when the container left one (a start refused by
+// Cassandra: "The seed provider lists no seeds.", a decommissioned node,
+// a changed datacenter ...; #14 item 10). "" when it never crashed.
+func crashSuffix(p *corev1.Pod) string {
+	for _, c := range p.Status.ContainerStatuses {
+		t := c.LastTerminationState.Terminated
+		if c.Name != render.ContainerCassandra || c.RestartCount == 0 || t == nil {
+			continue
+		}
+		out := fmt.Sprintf("; its %s container exited %d times, last with code %d", c.Name, c.RestartCount, t.ExitCode)
+		if c.RestartCount == 1 {
+			out = fmt.Sprintf("; its %s container exited once, with code %d", c.Name, t.ExitCode)
+		}
+		if msg := lastLines(t.Message, 300); msg != "" {
+			out += ": " + msg
+		}
+		return out
+	}
+	return ""
+}
+
+// lastLines is the end of a termination message on one line, at most max
+// bytes (the cause is at the end of a log tail).
+func lastLines(msg string, max int) string {
+	msg = strings.Join(strings.Fields(msg), " ")
+	if len(msg) > max {
+		msg = "..." + msg[len(msg)-max:]
+	}
+	return msg
 }
 
 // modeOf is a node's OperationMode for messages.

@@ -128,7 +128,15 @@ func (w *World) start(ctx context.Context) error {
 		}
 		w.Real, runtime = rt, rt
 	} else {
-		w.Sim = cassandra.New(*w.opts.Cassandra, w.Directory.Resolve)
+		resolve := func(_, host string) (string, bool) { return w.Directory.Resolve(host) }
+		if w.opts.StrictDNS {
+			d, err := w.startDNS(ctx) // the Services' external-DNS names
+			if err != nil {
+				return err
+			}
+			w.dns, resolve = d, w.Directory.Lookup
+		}
+		w.Sim = cassandra.New(*w.opts.Cassandra, resolve)
 		runtime = simRuntime{w.Sim}
 	}
 	return w.startKubelets(ctx, runtime)

@@ -45,7 +45,7 @@ func (op *decomOp) finish(err error) {
 
 // tick moves the decommission on (mu held).
 func (op *decomOp) tick(n *Node, now time.Time) {
-	if now.Before(op.deadline) {
+	if now.Before(op.deadline) || op.stream != nil && op.stream.hung {
 		return
 	}
 	switch op.phase {
@@ -122,6 +122,7 @@ func (n *Node) startDecommission(force bool) (*decomOp, error) {
 		d = n.faults.DecommissionTime
 	}
 	op := &decomOp{phase: decomStreaming, deadline: time.Now().Add(d), stream: newStreamPlan("Unbootstrap", true, d), done: make(chan struct{})}
+	op.stream.hung = n.faults.HangDecommission
 	n.decom = op
 	n.mode = ModeLeaving
 	n.update(func(e *endpoint) { e.status = statusLeaving })
@@ -137,6 +138,14 @@ func (n *Node) checkDecommission(force bool) error {
 	}
 	if !n.isMember() {
 		return jmxErr(javaUnsupported, "local node is not a member of the token ring yet")
+	}
+	// 5.0 counts the ring after every leaving node left
+	// (cloneAfterAllLeft, 5.0.1 StorageService.java:5262-5268, 5290-5310):
+	// a node whose failed decommission left it leaving in its own ring
+	// (DECOMMISSION_FAILED) is not in that ring, and neither the
+	// "pointless" check nor the replication check can refuse its retry.
+	if self := n.view.eps[n.hostID]; n.version.fiveOh() && n.mode == ModeDecommissionFailed && self != nil && self.status == statusLeaving {
+		return nil
 	}
 	if len(n.normalMembers("")) < 2 && !leaving {
 		return jmxErr(javaUnsupported, "no other normal nodes in the ring; decommission would be pointless")

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 // execAsync runs a (blocking) exec and delivers its response.
@@ -209,4 +210,78 @@ func TestWithPortAttributes(t *testing.T) {
 	if err := agentOf(a).read(StorageServiceMBean, "Keyspaces", &ks); err != nil || !slices.Contains(ks, "system_auth") {
 		t.Errorf("Keyspaces %v %v", ks, err)
 	}
+}
+
+// TestHangingDecommission50: a 5.0 decommission whose stream hangs stays
+// LEAVING with a stream plan that moves no byte; another decommission
+// returns at once doing nothing (5.0.1 StorageService.java:5256-5260);
+// a restart ends it, NORMAL again, and a decommission then leaves (#14
+// item 7).
+func TestHangingDecommission50(t *testing.T) {
+	opts := testOptions()
+	opts.ReleaseVersion = "5.0.9"
+	w := newWorld(t, opts)
+	const subnet = 16
+	a, b, c := threeNodes(t, w, subnet)
+	c.applyFaults(Faults{HangDecommission: true})
+	first := execAsync(agentOf(c), execReq("decommission(boolean)", true))
+	healthIs(t, "c leaving", agentOf(a), func(h health) error { return sameSet(h.Leaving, []string{c.cfg.IP}) })
+	var streams []map[string]any
+	if err := agentOf(c).read("org.apache.cassandra.net:type=StreamManager", "CurrentStreams", &streams); err != nil || len(streams) != 1 {
+		t.Fatalf("CurrentStreams: %v %v", streams, err)
+	}
+	time.Sleep(10 * opts.DecommissionTime)
+	if m, _ := agentOf(c).mode(); m != "LEAVING" {
+		t.Errorf("mode of a hung decommission: %s, want LEAVING", m)
+	}
+	var again []map[string]any
+	_ = agentOf(c).read("org.apache.cassandra.net:type=StreamManager", "CurrentStreams", &again)
+	if len(again) != 1 || again[0]["currentTxBytes"] != streams[0]["currentTxBytes"] || again[0]["currentTxBytes"] != float64(0) {
+		t.Errorf("a hung stream moved: %v then %v", streams, again)
+	}
+	if r := <-execAsync(agentOf(c), execReq("decommission(boolean)", true)); r.Status != 200 {
+		t.Errorf("second decommission on 5.0: %d %s, want a silent return", r.Status, r.Error)
+	}
+	select {
+	case r := <-first:
+		t.Fatalf("the hung decommission answered: %+v", r)
+	default:
+	}
+	c.Kill()
+	c = w.start(w.cfg("pvc-c", "orders-dc2-r1-0", c.cfg.IP, "dc2", "r1", "orders-dc1-r1-0"))
+	healthIs(t, "c back", agentOf(a), healthy(a.cfg.IP, b.cfg.IP, c.cfg.IP))
+	if m, _ := agentOf(c).mode(); m != "NORMAL" {
+		t.Errorf("mode after the restart: %s, want NORMAL", m)
+	}
+	if r := <-execAsync(agentOf(c), execReq("decommission(boolean)", true)); r.Status != 200 {
+		t.Fatalf("decommission after the restart: %d %s", r.Status, r.Error)
+	}
+	healthIs(t, "c gone", agentOf(b), healthyLeft(c.cfg.IP, a.cfg.IP, b.cfg.IP))
+}
+
+// TestRetryFromDecommissionFailed50: 5.0 judges a decommission against the
+// ring after every leaving node left (cloneAfterAllLeft), where a node
+// that failed to leave is no more: its retry from DECOMMISSION_FAILED is
+// refused neither as pointless (one other node) nor for replication
+// (without force), and leaves (#14 item 7; 5.0.1 StorageService.java
+// :5262-5310).
+func TestRetryFromDecommissionFailed50(t *testing.T) {
+	opts := testOptions()
+	opts.ReleaseVersion = "5.0.9"
+	w := newWorld(t, opts)
+	const subnet = 17
+	a := w.start(w.cfg("pvc-a", "orders-dc1-r1-0", ip(subnet, 1), "dc1", "r1", "orders-dc1-r1-0"))
+	b := w.start(w.cfg("pvc-b", "orders-dc1-r2-0", ip(subnet, 2), "dc1", "r2", "orders-dc1-r1-0"))
+	healthIs(t, "two nodes", agentOf(a), healthy(a.cfg.IP, b.cfg.IP))
+	b.FailDecommission(true)
+	r := <-execAsync(agentOf(b), execReq("decommission(boolean)", true))
+	wantJMXError(t, "failing decommission", r, javaRuntime, "Error while decommissioning node")
+	if m, _ := agentOf(b).mode(); m != "DECOMMISSION_FAILED" {
+		t.Fatalf("mode after the failure: %s, want DECOMMISSION_FAILED", m)
+	}
+	b.FailDecommission(false)
+	if r := <-execAsync(agentOf(b), execReq("decommission(boolean)", false)); r.Status != 200 {
+		t.Fatalf("retry from DECOMMISSION_FAILED: %d %s: %s, want accepted", r.Status, r.ErrorType, r.Error)
+	}
+	healthIs(t, "b gone", agentOf(a), healthyLeft(b.cfg.IP, a.cfg.IP))
 }

@@ -14,6 +14,12 @@ type Faults struct {
 	// then throw, leaving the node LEAVING (3.11, 4.x) or
 	// DECOMMISSION_FAILED (5.0).
 	FailDecommission bool
+	// HangDecommission makes a decommission hang once LEAVING: its stream
+	// plan moves no byte and it never ends (a stream to a target gone
+	// without a reset, #14 item 7), until the node stops; a restarted node
+	// is NORMAL again. 5.0 ignores another decommission meanwhile ("This
+	// node is still decommissioning."), 4.x throws IllegalStateException.
+	HangDecommission bool
 	// FailBootstrap makes a bootstrap (and each resume) stream for
 	// BootstrapTime and then fail, leaving the node JOINING (3.11, 4.x) or
 	// JOINING_FAILED (5.0) until resumeBootstrap.
@@ -98,6 +104,7 @@ func (n *Node) applyFaults(f Faults) {
 	n.SerialJolokia(f.SerialJolokia)
 	n.sim.mu.Lock()
 	n.faults.DecommissionTime = f.DecommissionTime
+	n.faults.HangDecommission = f.HangDecommission
 	n.sim.mu.Unlock()
 	n.SetJolokiaDelay(f.JolokiaDelay)
 	n.RefuseJolokia(f.RefuseJolokia)

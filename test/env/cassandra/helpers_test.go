@@ -51,7 +51,7 @@ func (d *dns) set(name, ip string) {
 	d.m[name] = ip
 }
 
-func (d *dns) resolve(host string) (string, bool) {
+func (d *dns) resolve(_, host string) (string, bool) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	ip, ok := d.m[host]

@@ -150,7 +150,7 @@ func loadView(d *disk) *view {
 // and contact them until one answers or SeedTimeout.
 func (n *Node) boot(ctx context.Context) error {
 	s := n.sim
-	if len(s.resolveSeeds(n.cfg.Seeds)) == 0 {
+	if len(s.resolveSeeds(n.cfg.Region, n.cfg.Seeds)) == 0 {
 		return fmt.Errorf("%s: %w (seeds %v): %s", n.cfg.name(), ErrNoSeedsListed, n.cfg.Seeds, msgNoSeedsListed)
 	}
 	if err := n.sleep(ctx, s.opts.StartupTime); err != nil {
@@ -159,7 +159,7 @@ func (n *Node) boot(ctx context.Context) error {
 	if err := n.checkData(); err != nil {
 		return err
 	}
-	seedIPs := s.resolveSeeds(n.cfg.Seeds)
+	seedIPs := s.resolveSeeds(n.cfg.Region, n.cfg.Seeds)
 	deadline := time.Now().Add(s.opts.SeedTimeout)
 	for {
 		joined, err := n.tryJoin(seedIPs)

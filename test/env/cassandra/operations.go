@@ -32,6 +32,7 @@ type streamPlan struct {
 	id, desc   string
 	sending    bool
 	start, end time.Time
+	hung       bool // no byte moves (Faults.HangDecommission)
 }
 
 var planSeq atomic.Int64
@@ -47,6 +48,9 @@ func newStreamPlan(desc string, sending bool, d time.Duration) *streamPlan {
 func (p *streamPlan) composite(now time.Time) map[string]any {
 	total := int64(p.end.Sub(p.start).Seconds()*bytesPerSecond) + 1
 	done := min(total, int64(now.Sub(p.start).Seconds()*bytesPerSecond))
+	if p.hung {
+		done = 0
+	}
 	pct := float64(done) * 100 / float64(total)
 	m := map[string]any{"planId": p.id, "description": p.desc, "sessions": []any{},
 		"currentRxBytes": int64(0), "totalRxBytes": int64(0), "rxPercentage": 0.0,

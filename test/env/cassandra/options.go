@@ -114,13 +114,15 @@ func (o Options) withDefaults() Options {
 }
 
 // Resolver maps a seed's DNS name, as CASSANDRA_SEEDS gives it
-// (<pod>.<dnsDomain>), to the current IP behind it, as DNS does: the whole
-// name, never only its first label (test/env's kubelet.Directory still
-// matches the first label and the namespace only: a seed name under a
-// dnsDomain nobody publishes resolves there). Nodes call it when Cassandra
-// resolves its seeds: at start and at the shadow round, never while they
-// run.
-type Resolver func(host string) (ip string, ok bool)
+// (<pod>.<dnsDomain>), to the current IP behind it, as the DNS of the
+// resolving node's region does (region is NodeConfig.Region): the whole
+// name, never only its first label, so that a seed name under a dnsDomain
+// nobody publishes resolves nowhere, as on a real node (test/env passes
+// kubelet.Directory.Lookup, the names of the hosts file the real nodes of
+// that region resolve with, under env.Options.StrictDNS; otherwise its
+// first-label Directory.Resolve). Nodes call it when Cassandra resolves its
+// seeds: at start and at the shadow round, never while they run.
+type Resolver func(region, host string) (ip string, ok bool)
 
 // NodeConfig is what a Cassandra container is started with (see the pod
 // contract in render/doc.go).

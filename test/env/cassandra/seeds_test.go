@@ -18,7 +18,7 @@ func TestResolveSeedsTakesNamesAndLiteralIPs(t *testing.T) {
 	d.set("a.orders", "127.77.50.1")
 	s := New(testOptions(), d.resolve)
 	t.Cleanup(s.Close)
-	got := s.resolveSeeds([]string{"a.orders", "127.77.50.9", "unknown.orders", "a.orders"})
+	got := s.resolveSeeds("", []string{"a.orders", "127.77.50.9", "unknown.orders", "a.orders"})
 	if want := []string{"127.77.50.1", "127.77.50.9"}; !slices.Equal(got, want) {
 		t.Errorf("resolveSeeds: %v, want %v", got, want)
 	}

@@ -278,14 +278,14 @@ func exchange(n, p *Node) {
 }
 
 // resolveSeeds maps seed names to IPs as SimpleSeedProvider does: each
-// whole name through the Resolver, or as a literal IP; a name that does not
+// whole name through the Resolver of the node's region, or as a literal IP; a name that does not
 // resolve is skipped. The result is sorted. The Resolver is called without
 // the lock.
-func (s *Sim) resolveSeeds(seeds []string) []string {
+func (s *Sim) resolveSeeds(region string, seeds []string) []string {
 	var out []string
 	for _, name := range seeds {
 		if s.resolve != nil {
-			if ip, ok := s.resolve(name); ok {
+			if ip, ok := s.resolve(region, name); ok {
 				out = append(out, ip)
 				continue
 			}

@@ -238,6 +238,18 @@ func (d *Directory) Hosts(region string) []Host {
 	return out
 }
 
+// Lookup resolves host as a pod of region does: an exact name of
+// Hosts(region) (what the region's hosts file holds for real nodes), or
+// nothing. The simulator resolves seed names with it.
+func (d *Directory) Lookup(region, host string) (string, bool) {
+	for _, h := range d.Hosts(region) {
+		if h.Name == host {
+			return h.IP, true
+		}
+	}
+	return "", false
+}
+
 // Resolve returns the IP of the pod named by the first DNS label of host
 // (<pod>.<service>.<namespace>.svc...). When pods of that name exist in
 // several regions or namespaces, one in the namespace the name gives (its

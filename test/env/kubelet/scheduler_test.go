@@ -129,3 +129,29 @@ func TestDirectoryHosts(t *testing.T) {
 		t.Errorf("after delete: Hosts(us-east) = %v", got)
 	}
 }
+
+// TestDirectoryLookup: Lookup resolves exactly the names of the region's
+// hosts file (cluster DNS of the region, external-DNS names of every
+// region), as a real node does through it; a name under a domain nobody
+// publishes, or another region's cluster DNS name, resolves nowhere.
+func TestDirectoryLookup(t *testing.T) {
+	d := NewDirectory()
+	d.Set("eu-west", "cassandra", "orders-dc1-r1-0", "orders", "127.20.1.1")
+	d.Set("us-east", "cassandra", "orders-dc2-r1-0", "orders", "127.20.2.1")
+	d.SetService("us-east", "cassandra", "orders", []string{"dc2.orders.db.example.com"})
+	for _, c := range []struct {
+		region, host, want string
+	}{
+		{"eu-west", "orders-dc1-r1-0.orders.cassandra.svc.cluster.local", "127.20.1.1"},
+		{"eu-west", "orders-dc2-r1-0.dc2.orders.db.example.com", "127.20.2.1"},
+		{"us-east", "orders-dc2-r1-0.dc2.orders.db.example.com", "127.20.2.1"},
+		{"us-east", "orders-dc1-r1-0.orders.cassandra.svc.cluster.local", ""}, // another region's cluster DNS
+		{"eu-west", "orders-dc1-r1-0.dc1.orders.db.example.com", ""},          // a domain nobody publishes
+		{"eu-west", "orders-dc1-r1-0", ""},
+	} {
+		got, ok := d.Lookup(c.region, c.host)
+		if got != c.want || ok != (c.want != "") {
+			t.Errorf("Lookup(%s, %s) = %q, %t; want %q", c.region, c.host, got, ok, c.want)
+		}
+	}
+}
