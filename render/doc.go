@@ -146,7 +146,10 @@
 // only when NORMAL and serving CQL (a joining node is not, nor a NORMAL one
 // whose native transport has not started yet), with bash's /dev/tcp, the
 // credentials of the agent's options file (of env with agentImage none);
-// its liveness probe is a TCP check of the Jolokia port. The init container "config" copies
+// its liveness probe is a TCP check of the Jolokia port; its
+// terminationMessagePolicy is FallbackToLogsOnError, so that why Cassandra
+// refused to start (the end of its log) is the message of its last
+// termination, which the planner shows with a pod that is not Ready. The init container "config" copies
 // /etc/cassandra into an emptyDir, drops from cassandra.yaml the top-level
 // keys the overrides set and appends the overrides.
 //

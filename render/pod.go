@@ -117,6 +117,11 @@ func (b *base) cassandraContainer(dc *schemas.Datacenter, rack *schemas.Rack, re
 		Lifecycle: &corev1.Lifecycle{PreStop: &corev1.LifecycleHandler{
 			Exec: &corev1.ExecAction{Command: []string{"bash", "-c", "nodetool drain"}},
 		}},
+		// Why Cassandra refused to start ("The seed provider lists no
+		// seeds", a token allocation refused...) is the end of its log:
+		// the kubelet puts it into the terminated state's message, which
+		// the planner shows with the pod that is not Ready (#14 item 10).
+		TerminationMessagePolicy: corev1.TerminationMessageFallbackToLogsOnError,
 	}
 }
 

@@ -24,7 +24,10 @@ import (
 // to start with "The seed provider lists no seeds." (DatabaseDescriptor);
 // the pod crash-loops, never Ready. The simulated world (StrictDNS:
 // resolving as the real nodes do) must refuse the same way, with the same
-// words in the container's termination message.
+// words in the container's termination message (on the real node, the
+// end of its log: render gives the container terminationMessagePolicy
+// FallbackToLogsOnError, and the kubelet, real or of test/env, makes the
+// log's last lines the message of a container that failed).
 //
 // Measured (December 2026): the real JVM exits about 1 s after it starts
 // (3 s after the scale-up), restart count 1, exit code 1, its log:
@@ -88,9 +91,9 @@ func TestSeedNamesUnresolvableRefuseStart(t *testing.T) {
 					}
 				}
 			}
-			text = strings.Join(lines, "\n")
-			t.Logf("real: the node's log lines about seeds:\n%s", text)
-			if want := "Seed provider couldn't lookup host " + pod + "." + domain; !strings.Contains(text, want) {
+			seeds := strings.Join(lines, "\n")
+			t.Logf("real: the node's log lines about seeds:\n%s", seeds)
+			if want := "Seed provider couldn't lookup host " + pod + "." + domain; !strings.Contains(seeds, want) {
 				t.Errorf("real: the log does not say %q", want)
 			}
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -190,6 +191,28 @@ var errKilled = errors.New("container killed (exit code 137)")
 // errExited is the exit of a container that ended by itself.
 var errExited = errors.New("container exited")
 
+// exitedError is a container that ended by itself, with the end of its
+// log as its message (terminationMessagePolicy FallbackToLogsOnError).
+type exitedError struct{ tail string }
+
+func (e *exitedError) Error() string { return e.tail }
+func (e *exitedError) Unwrap() error { return errExited }
+
+// exited is the exit of c, which ended by itself: errExited, or the end
+// of its log when the pod's cassandra container asks for it
+// (FallbackToLogsOnError) and c keeps one.
+func (r *runner) exited(c Container) error {
+	spec := cassandraContainer(r.pod)
+	lt, ok := c.(LogTailer)
+	if !ok || spec == nil || spec.TerminationMessagePolicy != corev1.TerminationMessageFallbackToLogsOnError {
+		return errExited
+	}
+	if tail := strings.TrimSpace(lt.LogTail(80, 2048)); tail != "" {
+		return &exitedError{tail: tail}
+	}
+	return errExited
+}
+
 // errCrashLoopFault is the start failure of a pod with the CrashLoop fault.
 var errCrashLoopFault = errors.New("container exited at start: CrashLoop fault")
 
@@ -282,7 +305,7 @@ func (r *runner) supervise(c Container, backoff *time.Duration) error {
 		case <-r.k.ctx.Done():
 		case <-c.Done():
 			if !r.stopping() {
-				return errExited
+				return r.exited(c)
 			}
 		}
 		switch {

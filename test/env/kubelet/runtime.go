@@ -74,6 +74,16 @@ type Container interface {
 	Done() <-chan struct{}
 }
 
+// LogTailer is implemented by containers that keep a log. When their pod's
+// cassandra container has terminationMessagePolicy FallbackToLogsOnError
+// and exits by itself, the kubelet makes the end of that log the
+// terminated state's message, as a real kubelet does: the last 80 lines,
+// 2048 bytes at most.
+type LogTailer interface {
+	// LogTail is the end of the log: at most lines lines and limit bytes.
+	LogTail(lines, limit int) string
+}
+
 // Prober is implemented by containers that run the pod's own readiness
 // probe: the kubelet then asks it instead of reading the node's mode.
 type Prober interface {

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"net"
 	"net/http"
@@ -81,6 +82,33 @@ func (c *Container) Pid() int { return c.proc.Pid() }
 
 // Log is the path of the node's log (its stdout and stderr).
 func (c *Container) Log() string { return c.log }
+
+var _ kubelet.LogTailer = (*Container)(nil)
+
+// LogTail is the end of the node's log: its last lines lines, limit bytes
+// at most (kubelet.LogTailer: the termination message of a container that
+// failed, with terminationMessagePolicy FallbackToLogsOnError).
+func (c *Container) LogTail(lines, limit int) string {
+	f, err := os.Open(c.log)
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return ""
+	}
+	off := max(st.Size()-int64(limit), 0)
+	b := make([]byte, st.Size()-off)
+	if _, err := f.ReadAt(b, off); err != nil && !errors.Is(err, io.EOF) {
+		return ""
+	}
+	all := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
+	if off > 0 && len(all) > 1 {
+		all = all[1:] // the first line is cut
+	}
+	return strings.Join(all[max(len(all)-lines, 0):], "\n")
+}
 
 // DataDir is the host directory of the node's /var/lib/cassandra.
 func (c *Container) DataDir() string { return c.data }
