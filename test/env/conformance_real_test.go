@@ -29,6 +29,19 @@ import (
 	"github.com/ringops/ringops/test/env/kubelet"
 )
 
+// conformanceWorlds starts the two worlds a conformance test compares: one
+// region of real nodes, and one of simulated nodes whose bootstrap and
+// decommission last a few seconds, as on the real nodes, so that both
+// worlds can be caught in the middle of them.
+func conformanceWorlds(t *testing.T) []*confWorld {
+	ro := env.RealOptions()
+	ro.Regions = []string{"eu-west"}
+	so := env.DefaultOptions()
+	so.Regions, so.NodesPerRegion = []string{"eu-west"}, 3
+	so.Cassandra.BootstrapTime, so.Cassandra.DecommissionTime = 8*time.Second, 8*time.Second
+	return []*confWorld{newConfWorld(t, "real", env.Start(t, ro)), newConfWorld(t, "sim", env.Start(t, so))}
+}
+
 // TestSimulatorConformsToRealCassandra holds the simulator to a real
 // Cassandra 5.0 node: one world of real nodes and one of simulated nodes
 // run the same rendered two-rack datacenter through the same states, and
@@ -40,14 +53,7 @@ func TestSimulatorConformsToRealCassandra(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts real Cassandra JVMs")
 	}
-	ro := env.RealOptions()
-	ro.Regions = []string{"eu-west"}
-	so := env.DefaultOptions()
-	so.Regions, so.NodesPerRegion = []string{"eu-west"}, 3
-	// A bootstrap and a decommission that last a few seconds, as on the
-	// real nodes, so that both worlds can be caught in the middle of them.
-	so.Cassandra.BootstrapTime, so.Cassandra.DecommissionTime = 8*time.Second, 8*time.Second
-	worlds := []*confWorld{newConfWorld(t, "real", env.Start(t, ro)), newConfWorld(t, "sim", env.Start(t, so))}
+	worlds := conformanceWorlds(t)
 	each := func(f func(w *confWorld)) {
 		for _, w := range worlds {
 			f(w)

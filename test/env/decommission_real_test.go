@@ -17,7 +17,6 @@ import (
 	gocql "github.com/apache/cassandra-gocql-driver/v2"
 
 	"github.com/ringops/ringops/reconciler/ring/jolokia"
-	"github.com/ringops/ringops/test/env"
 	"github.com/ringops/ringops/test/env/cassandra"
 	"github.com/ringops/ringops/test/env/cqldata"
 	"github.com/ringops/ringops/test/env/kubelet"
@@ -51,12 +50,7 @@ func TestSimulatorConformsOnFailedDecommission(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts real Cassandra JVMs")
 	}
-	ro := env.RealOptions()
-	ro.Regions = []string{"eu-west"}
-	so := env.DefaultOptions()
-	so.Regions, so.NodesPerRegion = []string{"eu-west"}, 3
-	so.Cassandra.BootstrapTime, so.Cassandra.DecommissionTime = 8*time.Second, 8*time.Second
-	worlds := []*confWorld{newConfWorld(t, "real", env.Start(t, ro)), newConfWorld(t, "sim", env.Start(t, so))}
+	worlds := conformanceWorlds(t)
 	const (
 		failed, retried = "decommission failed (its target killed)", "decommission sent again (target back)"
 		leaver, target  = "tiny-dc1-r2-0", "tiny-dc1-r1-0"
