@@ -67,8 +67,21 @@ type Region struct {
 
 // Start starts a world for a test; t.Cleanup stops it. When the test has
 // failed, the world's directory is kept and its log files are listed.
+//
+// A world of real nodes first takes the machine's real-Cassandra lock
+// (realcassandra.Exclusive), held until the world is stopped: the JVMs of
+// two test packages never start side by side.
 func Start(t testing.TB, opts Options) *World {
 	t.Helper()
+	if opts.RealCassandra {
+		release, err := realcassandra.Exclusive(t.Context(), func() {
+			t.Logf("waiting for another test process's real Cassandra nodes (lock %s)", realcassandra.LockFile)
+		})
+		if err != nil {
+			t.Fatalf("local world: %v", err)
+		}
+		t.Cleanup(release) // after the world's stop, registered below
+	}
 	w, err := StartWorld(t.Context(), opts)
 	if err != nil {
 		t.Fatalf("local world: %v", err)

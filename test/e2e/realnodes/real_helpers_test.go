@@ -69,9 +69,21 @@ type realDC struct {
 	Racks         []int // nodes per rack, racks named r1, r2, ...
 }
 
+// newRealCluster holds the machine's real-Cassandra lock for the test (the
+// JVMs of test/env's real tests never start beside this package's) and
+// stops the cluster's nodes when the test ends, so that one scenario's
+// idle JVMs do not slow the next one's.
 func newRealCluster(t *testing.T, w *env.World, name string) *realCluster {
 	t.Helper()
+	release, err := realcassandra.Exclusive(t.Context(), func() {
+		t.Logf("waiting for another test process's real Cassandra nodes (lock %s)", realcassandra.LockFile)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(release)
 	c := &realCluster{w: w, name: name, dir: filepath.Join(t.TempDir(), name)}
+	t.Cleanup(func() { c.stopNodes(t) })
 	for i, r := range w.Regions() {
 		dc := "dc" + strconv.Itoa(i+1)
 		comp := fmt.Sprintf(`apiVersion: kustomize.config.k8s.io/v1alpha1
@@ -95,6 +107,40 @@ patches:
 		}
 	}
 	return c
+}
+
+// stopNodes deletes the cluster's StatefulSets, then its pods at once
+// (grace period 0: the kubelet kills their JVMs), and waits until no JVM of
+// the cluster runs.
+func (c *realCluster) stopNodes(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	sel := metav1.ListOptions{LabelSelector: "ringops.dev/cluster=" + c.name}
+	zero := int64(0)
+	for _, r := range c.w.Regions() {
+		if err := r.Client.AppsV1().StatefulSets("cassandra").DeleteCollection(ctx, metav1.DeleteOptions{}, sel); err != nil {
+			t.Logf("stop %s in %s: StatefulSets: %v", c.name, r.Name, err)
+		}
+		if err := r.Client.CoreV1().Pods("cassandra").DeleteCollection(ctx, metav1.DeleteOptions{GracePeriodSeconds: &zero}, sel); err != nil {
+			t.Logf("stop %s in %s: pods: %v", c.name, r.Name, err)
+		}
+	}
+	for ctx.Err() == nil {
+		var running []string
+		for _, n := range c.w.Real.Nodes() {
+			if strings.HasPrefix(n.Pod(), c.name+"-") {
+				running = append(running, n.Pod())
+			}
+		}
+		if len(running) == 0 {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			t.Logf("stop %s: JVMs still running after 3 minutes: %v", c.name, running)
+		case <-time.After(time.Second):
+		}
+	}
 }
 
 // write writes cluster.yaml with these datacenters and cassandra-yaml
