@@ -35,6 +35,7 @@ func TestAgentAuthentication(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts Cassandra nodes")
 	}
+	t.Parallel() // after the package's other tests: realcassandra.Exclusive serialises the real ones
 	for _, world := range []string{"real", "sim"} {
 		t.Run(world, func(t *testing.T) {
 			opts := env.DefaultOptions()

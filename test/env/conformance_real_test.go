@@ -53,6 +53,7 @@ func TestSimulatorConformsToRealCassandra(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts real Cassandra JVMs")
 	}
+	t.Parallel() // after the package's other tests: realcassandra.Exclusive serialises the real ones
 	worlds := conformanceWorlds(t)
 	each := func(f func(w *confWorld)) {
 		for _, w := range worlds {

@@ -50,6 +50,7 @@ func TestSimulatorConformsOnFailedDecommission(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts real Cassandra JVMs")
 	}
+	t.Parallel() // after the package's other tests: realcassandra.Exclusive serialises the real ones
 	worlds := conformanceWorlds(t)
 	const (
 		failed, retried = "decommission failed (its target killed)", "decommission sent again (target back)"

@@ -52,6 +52,7 @@ func TestRealCassandra(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts real Cassandra JVMs")
 	}
+	t.Parallel() // after the package's other tests: realcassandra.Exclusive serialises the real ones
 	var pids []int
 	t.Cleanup(func() {
 		for _, pid := range pids {

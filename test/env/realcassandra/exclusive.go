@@ -14,33 +14,39 @@ import (
 // temporary directory.
 var LockFile = filepath.Join(os.TempDir(), "ringops-real-cassandra.lock")
 
-// holder is this process's hold on LockFile: the process takes the lock
-// once and counts its users (mu is held while it is being taken).
-var holder struct {
-	mu   sync.Mutex
-	n    int
-	file *os.File
-}
+// held serialises the holders of one process (tests of a package that run
+// in parallel); the flock, the processes of the machine.
+var held = make(chan struct{}, 1)
 
-// Exclusive waits until no other process of the machine runs real
-// Cassandra nodes (go test runs packages side by side: on two cores, the
-// JVMs of two packages starting at once took 90 s or more each to reach
-// STARTING and timed the rollouts out), then holds the machine's lock until
-// release is called. waiting is called once if another process holds it.
-// The lock is the kernel's (flock): it goes with the process if it dies.
-// Within a process the calls share one hold.
+// Exclusive waits until no other test of the machine runs real Cassandra
+// nodes (go test runs packages side by side: on two cores, the JVMs of two
+// packages starting at once took 90 s or more each to reach STARTING and
+// timed rollouts out), then holds the machine's lock until release is
+// called. waiting is called once if it has to wait. The lock is the
+// kernel's (flock on LockFile): it goes with the process if it dies.
 func Exclusive(ctx context.Context, waiting func()) (release func(), err error) {
-	holder.mu.Lock()
-	defer holder.mu.Unlock()
-	if holder.n > 0 {
-		holder.n++
-		return sync.OnceFunc(releaseHold), nil
+	told := false
+	tell := func() {
+		if !told && waiting != nil {
+			waiting()
+		}
+		told = true
+	}
+	select {
+	case held <- struct{}{}:
+	default:
+		tell()
+		select {
+		case held <- struct{}{}:
+		case <-ctx.Done():
+			return nil, fmt.Errorf("real Cassandra lock: %w", ctx.Err())
+		}
 	}
 	f, err := os.OpenFile(LockFile, os.O_CREATE|os.O_RDWR, 0o666)
 	if err != nil {
+		<-held
 		return nil, fmt.Errorf("real Cassandra lock: %w", err)
 	}
-	told := false
 	for {
 		err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
 		if err == nil {
@@ -48,31 +54,20 @@ func Exclusive(ctx context.Context, waiting func()) (release func(), err error) 
 		}
 		if err != syscall.EWOULDBLOCK && err != syscall.EINTR {
 			f.Close()
+			<-held
 			return nil, fmt.Errorf("real Cassandra lock %s: %w", LockFile, err)
 		}
-		if !told && waiting != nil {
-			waiting()
-			told = true
-		}
+		tell()
 		select {
 		case <-ctx.Done():
 			f.Close()
+			<-held
 			return nil, fmt.Errorf("real Cassandra lock %s: %w", LockFile, ctx.Err())
 		case <-time.After(time.Second):
 		}
 	}
-	holder.n, holder.file = 1, f
-	return sync.OnceFunc(releaseHold), nil
-}
-
-// releaseHold drops one user of the hold; the last closes the file, which
-// releases the lock.
-func releaseHold() {
-	holder.mu.Lock()
-	defer holder.mu.Unlock()
-	holder.n--
-	if holder.n == 0 {
-		_ = holder.file.Close()
-		holder.file = nil
-	}
+	return sync.OnceFunc(func() {
+		_ = f.Close() // releases the flock
+		<-held
+	}), nil
 }
