@@ -33,10 +33,14 @@ spec:
   storage: {size: 1Gi}
   jolokia: {port: 8778, credentialsSecret: jolokia-auth}
   datacenters:
-    - {name: dc1, context: eu-west, racks: [{name: r1}, {name: r2}, {name: r3}]}
-    - {name: dc2, context: us-east, racks: [{name: r1}, {name: r2}, {name: r3}]}
-    - {name: dc3, context: ap-south, racks: [{name: r1}, {name: r2}, {name: r3}]}
+    - {name: dc1, context: eu-west, dnsDomain: dc1.orders.db.example.com, racks: [{name: r1}, {name: r2}, {name: r3}]}
+    - {name: dc2, context: us-east, dnsDomain: dc2.orders.db.example.com, racks: [{name: r1}, {name: r2}, {name: r3}]}
+    - {name: dc3, context: ap-south, dnsDomain: dc3.orders.db.example.com, racks: [{name: r1}, {name: r2}, {name: r3}]}
 `
+
+// statusDomains are statusSpec's dnsDomains, by region: the world's
+// external-DNS publishes them (seed names resolve in every region only so).
+var statusDomains = map[string]string{"eu-west": "dc1.orders.db.example.com", "us-east": "dc2.orders.db.example.com", "ap-south": "dc3.orders.db.example.com"}
 
 func writeSpec(t *testing.T, spec string) string {
 	t.Helper()
@@ -92,6 +96,9 @@ func TestStatusWorld(t *testing.T) {
 	}
 	w := env.Start(t, env.DefaultOptions())
 	dir := writeSpec(t, statusSpec)
+	if err := env.PublishExternalDNS(dir, "orders", statusDomains); err != nil {
+		t.Fatal(err)
+	}
 	deploy(t, w, dir)
 	args := []string{"status", dir, "--kubeconfig", w.Kubeconfig}
 

@@ -40,15 +40,6 @@ type Options struct {
 	// WorkDir, HostsFile and Logf are set by the world. Default: zero
 	// Options (realcassandra's defaults).
 	Real *realcassandra.Options
-	// StrictDNS makes the simulated nodes resolve seed names as the real
-	// ones do: exactly the names of their region's hosts file (cluster DNS
-	// of the region, external-DNS names of Services annotated
-	// external-dns.alpha.kubernetes.io/hostname), so that a seed name under
-	// a dnsDomain nobody publishes resolves nowhere and the node refuses to
-	// start. Off, a seed name resolves by its first label (the pod name)
-	// in any region: the simulated e2e specs publish no external-DNS names.
-	// Real worlds always resolve strictly.
-	StrictDNS bool
 	// Kubelet tunes the simulated kubelets (probe period, restart backoff,
 	// ...); Region, Nodes, PodIPs, NodeIPs and Logf are set by the world.
 	// Default: TestKubeletOptions().

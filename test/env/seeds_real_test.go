@@ -22,8 +22,8 @@ import (
 // <pod>.<dnsDomain> are in no hosts file. The real node logs "Seed
 // provider couldn't lookup host" for each (SimpleSeedProvider) and refuses
 // to start with "The seed provider lists no seeds." (DatabaseDescriptor);
-// the pod crash-loops, never Ready. The simulated world (StrictDNS:
-// resolving as the real nodes do) must refuse the same way, with the same
+// the pod crash-loops, never Ready. The simulated world (resolving as the
+// real nodes do) must refuse the same way, with the same
 // words in the container's termination message (on the real node, the
 // end of its log: render gives the container terminationMessagePolicy
 // FallbackToLogsOnError, and the kubelet, real or of test/env, makes the
@@ -37,12 +37,13 @@ import (
 //
 // (5.0.1 SimpleSeedProvider.java:103-107, DatabaseDescriptor.java
 // :1311-1312). The simulated node's termination message carries the same
-// sentence; without StrictDNS it resolves the name by its first label and
-// starts.
+// sentence (before its seed names resolved strictly, the simulator
+// resolved them by their first label and started).
 func TestSeedNamesUnresolvableRefuseStart(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a real Cassandra JVM")
 	}
+	t.Parallel() // after the package's other tests: realcassandra.Exclusive serialises the real ones
 	const domain = "tiny.nowhere.example"
 	spec := strings.Replace(realSpec, "      context: eu-west\n", "      context: eu-west\n      dnsDomain: "+domain+"\n", 1)
 	if spec == realSpec {
@@ -51,7 +52,7 @@ func TestSeedNamesUnresolvableRefuseStart(t *testing.T) {
 	ro := env.RealOptions()
 	ro.Regions = []string{"eu-west"}
 	so := env.DefaultOptions()
-	so.Regions, so.NodesPerRegion, so.StrictDNS = []string{"eu-west"}, 3, true
+	so.Regions, so.NodesPerRegion = []string{"eu-west"}, 3
 	worlds := []*confWorld{newConfWorldSpec(t, "real", env.Start(t, ro), spec), newConfWorldSpec(t, "sim", env.Start(t, so), spec)}
 	const pod = "tiny-dc1-r1-0"
 	said := map[string]string{}

@@ -141,15 +141,15 @@ func (w *World) start(ctx context.Context) error {
 		}
 		w.Real, runtime = rt, rt
 	} else {
-		resolve := func(_, host string) (string, bool) { return w.Directory.Resolve(host) }
-		if w.opts.StrictDNS {
-			d, err := w.startDNS(ctx) // the Services' external-DNS names
-			if err != nil {
-				return err
-			}
-			w.dns, resolve = d, w.Directory.Lookup
+		// Seed names resolve as on the real nodes: exactly the names of the
+		// region's hosts file (its cluster DNS, the Services' external-DNS
+		// names of every region).
+		d, err := w.startDNS(ctx)
+		if err != nil {
+			return err
 		}
-		w.Sim = cassandra.New(*w.opts.Cassandra, resolve)
+		w.dns = d
+		w.Sim = cassandra.New(*w.opts.Cassandra, w.Directory.Lookup)
 		runtime = simRuntime{w.Sim}
 	}
 	return w.startKubelets(ctx, runtime)

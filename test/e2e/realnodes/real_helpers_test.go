@@ -84,27 +84,12 @@ func newRealCluster(t *testing.T, w *env.World, name string) *realCluster {
 	t.Cleanup(release)
 	c := &realCluster{w: w, name: name, dir: filepath.Join(t.TempDir(), name)}
 	t.Cleanup(func() { c.stopNodes(t) })
+	domains := map[string]string{}
 	for i, r := range w.Regions() {
-		dc := "dc" + strconv.Itoa(i+1)
-		comp := fmt.Sprintf(`apiVersion: kustomize.config.k8s.io/v1alpha1
-kind: Component
-patches:
-  - target: {kind: Service, name: %[1]s}
-    patch: |-
-      apiVersion: v1
-      kind: Service
-      metadata:
-        name: %[1]s
-        annotations:
-          external-dns.alpha.kubernetes.io/hostname: %[2]s.%[1]s.db.example.com
-`, name, dc)
-		dir := filepath.Join(c.dir, "regions", r.Name)
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(dir, "kustomization.yaml"), []byte(comp), 0o644); err != nil {
-			t.Fatal(err)
-		}
+		domains[r.Name] = "dc" + strconv.Itoa(i+1) + "." + name + ".db.example.com"
+	}
+	if err := env.PublishExternalDNS(c.dir, name, domains); err != nil {
+		t.Fatal(err)
 	}
 	return c
 }

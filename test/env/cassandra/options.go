@@ -119,8 +119,7 @@ func (o Options) withDefaults() Options {
 // name, never only its first label, so that a seed name under a dnsDomain
 // nobody publishes resolves nowhere, as on a real node (test/env passes
 // kubelet.Directory.Lookup, the names of the hosts file the real nodes of
-// that region resolve with, under env.Options.StrictDNS; otherwise its
-// first-label Directory.Resolve). Nodes call it when Cassandra resolves its
+// that region resolve with). Nodes call it when Cassandra resolves its
 // seeds: at start and at the shadow round, never while they run.
 type Resolver func(region, host string) (ip string, ok bool)
 

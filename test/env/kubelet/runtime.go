@@ -26,8 +26,8 @@ type Spec struct {
 	// CASSANDRA_DC and CASSANDRA_RACK (defaults as in the Cassandra image:
 	// "Test Cluster", "dc1", "rack1").
 	ClusterName, DC, Rack string
-	// Seeds are CASSANDRA_SEEDS, comma split: DNS names whose first label is
-	// a pod name (resolve them with the Directory).
+	// Seeds are CASSANDRA_SEEDS, comma split: DNS names
+	// (<pod>.<dnsDomain>), resolved with Directory.Lookup.
 	Seeds []string
 	// JolokiaPort is the container port named "jolokia" (0 when none).
 	JolokiaPort int
@@ -258,26 +258,4 @@ func (d *Directory) Lookup(region, host string) (string, bool) {
 		}
 	}
 	return "", false
-}
-
-// Resolve returns the IP of the pod named by the first DNS label of host
-// (<pod>.<service>.<namespace>.svc...). When pods of that name exist in
-// several regions or namespaces, one in the namespace the name gives (its
-// third label) wins, then the first by region and namespace.
-func (d *Directory) Resolve(host string) (string, bool) {
-	labels := strings.Split(host, ".")
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	es := d.pods[labels[0]]
-	if len(es) == 0 {
-		return "", false
-	}
-	if len(labels) >= 3 {
-		for _, e := range es {
-			if e.namespace == labels[2] {
-				return e.ip, true
-			}
-		}
-	}
-	return es[0].ip, true
 }

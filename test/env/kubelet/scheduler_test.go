@@ -82,27 +82,29 @@ func TestNodeSelector(t *testing.T) {
 	}
 }
 
-func TestDirectoryResolve(t *testing.T) {
+// TestDirectorySetDelete: a pod's cluster DNS name follows its IP; a
+// delete with an older IP (a pod that came back at a new address) keeps it.
+func TestDirectorySetDelete(t *testing.T) {
 	d := NewDirectory()
+	const name = "orders-dc1-r1-0.orders.cassandra.svc.cluster.local"
 	d.Set("eu-west", "cassandra", "orders-dc1-r1-0", "orders", "127.20.1.1")
 	d.Set("us-east", "other", "orders-dc1-r1-0", "orders", "127.20.2.7")
-	for host, want := range map[string]string{
-		"orders-dc1-r1-0.orders.cassandra.svc.cluster.local": "127.20.1.1",
-		"orders-dc1-r1-0.orders.other.svc.cluster.local":     "127.20.2.7",
-		"orders-dc1-r1-0": "127.20.1.1",
-	} {
-		if got, ok := d.Resolve(host); !ok || got != want {
-			t.Errorf("Resolve(%q) = %q, %t; want %q", host, got, ok, want)
-		}
+	if got, ok := d.Lookup("eu-west", name); !ok || got != "127.20.1.1" {
+		t.Errorf("Lookup(eu-west, %s) = %q, %t; want 127.20.1.1", name, got, ok)
+	}
+	if got, ok := d.Lookup("us-east", "orders-dc1-r1-0.orders.other.svc.cluster.local"); !ok || got != "127.20.2.7" {
+		t.Errorf("Lookup in us-east of its own pod = %q, %t; want 127.20.2.7", got, ok)
+	}
+	if got, ok := d.Lookup("eu-west", "orders-dc1-r1-0"); ok {
+		t.Errorf("a bare pod name resolved to %q; only whole names resolve", got)
 	}
 	d.Delete("eu-west", "cassandra", "orders-dc1-r1-0", "127.20.9.9") // an older IP: kept
-	if got, _ := d.Resolve("orders-dc1-r1-0.orders.cassandra.svc"); got != "127.20.1.1" {
+	if got, _ := d.Lookup("eu-west", name); got != "127.20.1.1" {
 		t.Errorf("delete with a stale IP removed the entry: got %q", got)
 	}
 	d.Delete("eu-west", "cassandra", "orders-dc1-r1-0", "127.20.1.1")
-	d.Delete("us-east", "other", "orders-dc1-r1-0", "127.20.2.7")
-	if got, ok := d.Resolve("orders-dc1-r1-0"); ok {
-		t.Errorf("Resolve after delete = %q, want none", got)
+	if got, ok := d.Lookup("eu-west", name); ok {
+		t.Errorf("Lookup after delete = %q, want none", got)
 	}
 }
 
