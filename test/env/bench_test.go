@@ -152,8 +152,9 @@ func allReady(w *env.World, perRegion int) bool {
 // (one region, the rendered pods of a two-rack datacenter): the seed's JVM
 // start to OperationMode NORMAL and to the pod Ready (NORMAL and CQL
 // served, probed every second), the second node's JVM start to NORMAL (a
-// bootstrap: announce, RING_DELAY, stream) and to Ready, and each JVM's
-// resident memory once both are Ready. RINGOPS_REAL_JVM_OPTIONS adds JVM
+// bootstrap: announce, RING_DELAY, stream) and to Ready, the processor
+// time each JVM used until Ready (what decides how long starts take on a
+// busy machine), and each JVM's resident memory once both are Ready. RINGOPS_REAL_JVM_OPTIONS adds JVM
 // options (space-separated) to every node, to compare settings.
 //
 //	go test ./test/env -run '^$' -bench RealNode -benchtime 1x -count 3
@@ -197,6 +198,11 @@ func BenchmarkRealNode(b *testing.B) {
 				return m == "NORMAL", m
 			})
 			waitReady(b, r, step.pod, 3*time.Minute)
+			cpu, err := proc.CPU(n.Pid())
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.ReportMetric(cpu.Seconds(), step.metric+"-cpu-to-Ready-s")
 			b.ReportMetric(normal.Sub(n.StartedAt()).Seconds(), step.metric+"-to-NORMAL-s")
 			b.ReportMetric(time.Since(n.StartedAt()).Seconds(), step.metric+"-to-Ready-s")
 		}

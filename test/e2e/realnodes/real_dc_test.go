@@ -2,6 +2,7 @@ package realnodes
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -9,6 +10,7 @@ import (
 	"time"
 
 	"github.com/apache/cassandra-gocql-driver/v2"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/ringops/ringops/reconciler/cql"
 	"github.com/ringops/ringops/test/e2e/harness"
@@ -72,8 +74,42 @@ func TestRealDatacenters(t *testing.T) {
 			t.Fatal(err)
 		}
 	})
-	t.Run("a datacenter added in one push holds the data", func(t *testing.T) {
+	t.Run("a datacenter added in one push holds the data, its rebuild surviving a killed ringops", func(t *testing.T) {
+		slowRebuilds(t, c, dc1)
 		writeKeyspaces(t, c, map[string]map[string]int{ksDC: {"dc1": 3, "dc2": 3}}, dc1, dc2)
+		// ringops killed (SIGKILL, as a node or a daemon pod dies) once it
+		// started its first rebuild: the next run finds the rebuild in the
+		// clusters (the attempt annotation, the node's streams) and
+		// finishes it and the others.
+		ctx, cancel := context.WithCancel(t.Context())
+		done := make(chan harness.Run, 1)
+		go func() {
+			args := []string{"apply", c.dir, "--kubeconfig", w.Kubeconfig, "--wait", "-v", "--timeout", "30m", "--manage-keyspaces", "--previous", c.prev}
+			done <- harness.RunBinary(ctx, 31*time.Minute, args...)
+		}()
+		attempt := ""
+		harness.WaitFor(t, 25*time.Minute, "ringops starting a rebuild in dc2", func() error {
+			select {
+			case r := <-done:
+				t.Fatalf("apply ended before any rebuild started: %s", r)
+			default:
+			}
+			sets, err := w.Region("us-east").Client.AppsV1().StatefulSets("cassandra").List(t.Context(), metav1.ListOptions{LabelSelector: "ringops.dev/cluster=dcs"})
+			if err != nil {
+				return err
+			}
+			for _, s := range sets.Items {
+				if a := s.Annotations["ringops.dev/attempt"]; strings.HasPrefix(a, "rebuild ") {
+					attempt = a
+					return nil
+				}
+			}
+			return fmt.Errorf("no rebuild attempt on dc2's StatefulSets yet")
+		})
+		time.Sleep(3 * time.Second) // the call is sent right after the attempt is written
+		cancel()
+		killed := <-done
+		t.Logf("ringops killed during %q (exit %d); its last lines:\n%s", attempt, killed.Code, lastLines(killed.Stdout+killed.Stderr, 8))
 		apply(t, 30*time.Minute)
 		readAll(t, "dc2")
 		repl := replication(t, c, "dc1")
@@ -102,6 +138,36 @@ func TestRealDatacenters(t *testing.T) {
 			}
 		}
 	})
+}
+
+// slowRebuilds makes rebuilds from dc last long enough to kill ringops in
+// the middle of one: 15 MiB of uncompressed rows in the keyspace, and dc's
+// nodes sending to other datacenters at 2 Mbit/s.
+func slowRebuilds(t *testing.T, c *realCluster, dc realDC) {
+	t.Helper()
+	s := c.session(t, dc.Name)
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Minute)
+	defer cancel()
+	if err := s.Exec(ctx, "ALTER TABLE "+ksDC+".rows WITH compression = {'enabled': false}"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Fill(ctx, ksDC, 1_000_000, 1_015_000, 1024, gocql.LocalQuorum); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range c.pods(t, dc.Name) {
+		n := c.node(t, p.Name)
+		for _, args := range [][]string{{"flush", ksDC}, {"setinterdcstreamthroughput", "2"}, {"setinterdcstreamthroughput", "-e", "1"}} {
+			if out, err := n.Nodetool(ctx, args...); err != nil {
+				t.Fatalf("%s: nodetool %v: %v\n%s", p.Name, args, err, out)
+			}
+		}
+	}
+}
+
+// lastLines is the last n lines of out.
+func lastLines(out string, n int) string {
+	l := strings.Split(strings.TrimRight(out, "\n"), "\n")
+	return strings.Join(l[max(0, len(l)-n):], "\n")
 }
 
 // writeKeyspaces writes cluster.yaml with these datacenters and

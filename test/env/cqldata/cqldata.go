@@ -223,3 +223,12 @@ func (w *Writer) Stop() (ok, failed int64, errs []string, end int) {
 	defer w.mu.Unlock()
 	return w.ok.Load(), w.fail.Load(), append([]string(nil), w.errs...), w.next
 }
+
+// Exec runs one statement at consistency ALL (schema changes: ALTER
+// KEYSPACE, ALTER TABLE) and waits for schema agreement.
+func (s *Session) Exec(ctx context.Context, stmt string) error {
+	if err := s.s.Query(stmt).Consistency(gocql.All).ExecContext(ctx); err != nil {
+		return fmt.Errorf("cql %s: %s: %w", s.DC, stmt, err)
+	}
+	return s.s.AwaitSchemaAgreement(ctx)
+}

@@ -139,6 +139,31 @@ func RSS(pid int) (int64, error) {
 	return 0, fmt.Errorf("process %d: rss: no VmRSS line", pid)
 }
 
+// CPU returns the processor time a process has used so far, user and
+// system, from /proc/<pid>/stat (in clock ticks of 1/100 s, Linux's
+// USER_HZ).
+func CPU(pid int) (time.Duration, error) {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, fmt.Errorf("process %d: cpu: %w", pid, err)
+	}
+	// The command name, field 2, is in parentheses and may hold spaces.
+	i := strings.LastIndexByte(string(data), ')')
+	f := strings.Fields(string(data[i+1:]))
+	if i < 0 || len(f) < 13 {
+		return 0, fmt.Errorf("process %d: cpu: short stat %q", pid, data)
+	}
+	var ticks int64
+	for _, s := range f[11:13] { // utime and stime, fields 14 and 15
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil {
+			return 0, fmt.Errorf("process %d: cpu %q: %w", pid, s, err)
+		}
+		ticks += n
+	}
+	return time.Duration(ticks) * 10 * time.Millisecond, nil
+}
+
 // Alive reports whether a process with this id exists (and is not a zombie).
 func Alive(pid int) bool {
 	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))

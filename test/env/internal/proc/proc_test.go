@@ -3,6 +3,7 @@ package proc
 import (
 	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -65,5 +66,24 @@ func waitLog(t *testing.T, log, want string) {
 			t.Fatalf("log %s: %q, want %q", log, data, want)
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// TestCPU: a process that spins for a while has used about that much
+// processor time, and never more than the wall time it ran.
+func TestCPU(t *testing.T) {
+	cmd := exec.Command("bash", "-c", "end=$((SECONDS+1)); while [ $SECONDS -lt $end ]; do :; done; sleep 5")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
+	start := time.Now()
+	time.Sleep(2500 * time.Millisecond)
+	used, err := CPU(cmd.Process.Pid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if used < 200*time.Millisecond || used > time.Since(start) {
+		t.Errorf("a process that spun up to a second used %s of processor time in %s", used, time.Since(start))
 	}
 }
