@@ -133,7 +133,18 @@ func (c *realCluster) stopNodes(t *testing.T) {
 func (c *realCluster) write(t *testing.T, yamlConfig string, dcs ...realDC) {
 	t.Helper()
 	var b strings.Builder
-	fmt.Fprintf(&b, realSpecHead, c.name, yamlConfig)
+	// Writes time out after 5 s instead of 2 (the client waits 10 s): on
+	// two cores running seven JVMs and other tests, a replica that is up
+	// can take longer than 2 s to acknowledge (one LOCAL_QUORUM write of
+	// 31,544 timed out so during a roll, "received only 1 responses",
+	// while the third replica was rightly down for its restart). A roll
+	// taking two replicas down shows as Unavailable, which no timeout
+	// hides.
+	config := "write_request_timeout: 5000ms"
+	if yamlConfig != "" {
+		config += ", " + yamlConfig
+	}
+	fmt.Fprintf(&b, realSpecHead, c.name, config)
 	for _, dc := range dcs {
 		fmt.Fprintf(&b, "    - name: %s\n      context: %s\n      dnsDomain: %s.%s.db.example.com\n      replicationFactor: %d\n      racks:\n",
 			dc.Name, dc.Context, dc.Name, c.name, dc.RF)
