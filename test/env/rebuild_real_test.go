@@ -77,6 +77,7 @@ func TestSimulatorConformsOnRebuild(t *testing.T) {
 
 		_, err := ops.Rebuild(t.Context(), n, "dc9", nil)
 		c.seen["unknown source/"+dst] = sortedDCs(fmt.Sprint(err))
+		c.seen["unknown source, raw/"+dst] = sortedDCs(c.execWait(t, dst, time.Minute, jolokia.RebuildOperation, "dc9", nil, nil, nil))
 
 		start := time.Now()
 		answered := make(chan string, 1)
@@ -119,7 +120,7 @@ func TestSimulatorConformsOnRebuild(t *testing.T) {
 			}
 		}
 	}
-	for _, state := range []string{"unknown source", "rebuilding", "second rebuild", "rebuilt"} {
+	for _, state := range []string{"unknown source", "unknown source, raw", "rebuilding", "second rebuild", "rebuilt"} {
 		real, sim := worlds[0].seen[state+"/"+dst], worlds[1].seen[state+"/"+dst]
 		if real != sim {
 			t.Errorf("%s: %s answers differently:\n--- real 5.0 node\n%s\n--- simulated node\n%s", state, dst, real, sim)
@@ -155,19 +156,11 @@ func fillForRebuild(t *testing.T, c *confWorld, n int) {
 	if err := s.Fill(ctx, "rb", 1_000_000, 1_020_000, 1024, gocql.LocalOne); err != nil {
 		t.Fatal(err)
 	}
-	answers, err := c.post(t, "tiny-dc1-r1-0", []map[string]any{
-		{"type": "exec", "mbean": jolokia.StorageServiceMBean, "operation": "forceKeyspaceFlush(java.lang.String,[Ljava.lang.String;)", "arguments": []any{"rb", []string{}}},
-		{"type": "exec", "mbean": jolokia.StorageServiceMBean, "operation": "setInterDCStreamThroughputMebibytesPerSec", "arguments": []any{1}},
-		{"type": "exec", "mbean": jolokia.StorageServiceMBean, "operation": "setEntireSSTableInterDCStreamThroughputMebibytesPerSec", "arguments": []any{1}},
-		{"type": "exec", "mbean": jolokia.StorageServiceMBean, "operation": "setStreamThroughputMebibytesPerSec", "arguments": []any{1}},
-		{"type": "exec", "mbean": jolokia.StorageServiceMBean, "operation": "setEntireSSTableStreamThroughputMebibytesPerSec", "arguments": []any{1}},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, a := range answers {
-		if string(a["status"]) != "200" {
-			t.Fatalf("real: %s: %s", a["request"], a["error"])
+	node := c.w.Real.Node("eu-west", "cassandra", "tiny-dc1-r1-0")
+	for _, args := range [][]string{{"flush", "rb"}, {"setinterdcstreamthroughput", "-m", "1"}, {"setinterdcstreamthroughput", "-e", "1"},
+		{"setstreamthroughput", "-m", "1"}, {"setstreamthroughput", "-e", "1"}} {
+		if out, err := node.Nodetool(ctx, args...); err != nil {
+			t.Fatalf("real: nodetool %v: %v\n%s", args, err, out)
 		}
 	}
 	if err := s.Exec(ctx, "ALTER KEYSPACE rb WITH replication = {'class': 'NetworkTopologyStrategy', 'dc1': 1, 'dc2': 1}"); err != nil {

@@ -41,12 +41,12 @@ type Registry interface {
 }
 
 // JMXError is an exception thrown by an MBean; the agent reports it with
-// Type as error_type and "<Type> : <Message>" as error, and status 400 for
-// java.lang.IllegalArgumentException (and NumberFormatException), 403 for
+// Type as error_type and "<Type> : <Message>" as error, and status 403 for
 // java.lang.SecurityException, 404 for javax.management's
 // AttributeNotFoundException, InstanceNotFoundException and
-// ReflectionException, 500 for anything else (checked exceptions such as
-// java.io.IOException included). An MBean error that is not a
+// ReflectionException, 500 for anything else (java.lang.IllegalArgumentException
+// included: 400 is for the agent's own argument errors; checked exceptions
+// such as java.io.IOException too). An MBean error that is not a
 // *JMXError is reported as a java.lang.RuntimeException.
 type JMXError struct {
 	Type    string // Java class, e.g. java.lang.UnsupportedOperationException
