@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/ringops/ringops/internal/secret"
 	"github.com/ringops/ringops/reconciler/daemon"
 	"github.com/ringops/ringops/sources/forge"
 	"github.com/ringops/ringops/sources/git"
@@ -124,7 +125,7 @@ func (h *httpServer) webhook(f git.Forge) http.HandlerFunc {
 			http.NotFound(w, r)
 			return
 		}
-		secret, err := git.ReadSecretFile(file)
+		key, err := secret.ReadFile(file)
 		if err != nil {
 			h.log.Error("webhook secret unreadable", "forge", string(f), "file", file, "err", err)
 			http.Error(w, "webhook secret unavailable", http.StatusServiceUnavailable)
@@ -134,11 +135,11 @@ func (h *httpServer) webhook(f git.Forge) http.HandlerFunc {
 		o.Ref, o.Forge, o.Logger = h.s.poller.Ref(), f, h.log
 		switch f {
 		case git.GitHub:
-			o.GitHubSecret = secret
+			o.GitHubSecret = key
 		case git.GitLab:
-			o.GitLabToken = secret
+			o.GitLabToken = key
 		case git.Gitea:
-			o.GiteaSecret = secret
+			o.GiteaSecret = key
 		}
 		o.PullRequests = h.s.f.prValidation
 		git.NewWebhookHandler(o, triggerFunc(h.s.trigger)).ServeHTTP(w, r)

@@ -7,11 +7,13 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"github.com/ringops/ringops/internal/redact"
 	"io"
 	"log/slog"
 	"net/http"
 	"strings"
+
+	"github.com/ringops/ringops/internal/redact"
+	"github.com/ringops/ringops/internal/secret"
 )
 
 // Triggerer is what a webhook pokes: Poller.Trigger.
@@ -34,11 +36,11 @@ type WebhookOptions struct {
 	// acknowledged and ignored.
 	Ref string
 	// GitHubSecret verifies X-Hub-Signature-256 (HMAC-SHA256 of the body).
-	GitHubSecret Secret
+	GitHubSecret secret.Secret
 	// GitLabToken is compared with X-Gitlab-Token.
-	GitLabToken Secret
+	GitLabToken secret.Secret
 	// GiteaSecret verifies X-Gitea-Signature (hex HMAC-SHA256 of the body).
-	GiteaSecret Secret
+	GiteaSecret secret.Secret
 	// Forge, when set, is the only forge whose requests are accepted (the
 	// path names it: /hooks/github takes GitHub's events only); a request
 	// with another forge's headers gets 401.
@@ -154,8 +156,8 @@ func (h *WebhookHandler) authenticate(hdr http.Header, hk hook) string {
 	return "unknown forge"
 }
 
-func checkHMAC(secret Secret, body []byte, sigHex string, present bool) string {
-	if len(secret) == 0 {
+func checkHMAC(key secret.Secret, body []byte, sigHex string, present bool) string {
+	if len(key) == 0 {
 		return "forge not configured (no secret)"
 	}
 	if !present {
@@ -165,7 +167,7 @@ func checkHMAC(secret Secret, body []byte, sigHex string, present bool) string {
 	if err != nil {
 		return "signature is not hex"
 	}
-	mac := hmac.New(sha256.New, secret)
+	mac := hmac.New(sha256.New, key)
 	mac.Write(body)
 	if !hmac.Equal(got, mac.Sum(nil)) {
 		return "signature mismatch"
@@ -173,15 +175,15 @@ func checkHMAC(secret Secret, body []byte, sigHex string, present bool) string {
 	return ""
 }
 
-func checkToken(secret Secret, token string) string {
+func checkToken(key secret.Secret, token string) string {
 	switch {
-	case len(secret) == 0:
+	case len(key) == 0:
 		return "forge not configured (no token)"
 	case token == "":
 		return "token header missing"
 	}
 	// Hash both sides so that the comparison does not leak the length.
-	want, got := sha256.Sum256(secret), sha256.Sum256([]byte(token))
+	want, got := sha256.Sum256(key), sha256.Sum256([]byte(token))
 	if subtle.ConstantTimeCompare(want[:], got[:]) != 1 {
 		return "token mismatch"
 	}

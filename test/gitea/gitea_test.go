@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/ringops/ringops/internal/secret"
 	"github.com/ringops/ringops/sources/git"
 	"github.com/ringops/ringops/test/gitea"
 )
@@ -31,13 +32,13 @@ func TestPushWebhookReachesTheReceiver(t *testing.T) {
 	first := srv.Push(t, repo, map[string]string{"README.md": "# clusters\n"}, "initial")
 	require.Len(t, first, 40)
 
-	const secret = "hook-secret-for-tests"
+	const hookSecret = "hook-secret-for-tests"
 	fired := make(triggers, 1)
 	opts := git.DefaultWebhookOptions()
-	opts.Ref, opts.GiteaSecret = "refs/heads/main", git.Secret(secret)
+	opts.Ref, opts.GiteaSecret = "refs/heads/main", secret.Secret(hookSecret)
 	receiver := httptest.NewServer(git.NewWebhookHandler(opts, fired))
 	t.Cleanup(receiver.Close)
-	srv.AddPushHook(t, repo, receiver.URL+"/hooks/git", secret)
+	srv.AddPushHook(t, repo, receiver.URL+"/hooks/git", hookSecret)
 
 	second := srv.Push(t, repo, map[string]string{"clusters/orders/cluster.yaml": "kind: CassandraCluster\n"}, "add orders")
 	assert.NotEqual(t, first, second)

@@ -17,6 +17,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/ringops/ringops/internal/secret"
 	"github.com/ringops/ringops/sources/git"
 	"github.com/ringops/ringops/test/gitea"
 )
@@ -136,7 +137,7 @@ func (f *forge) run(t *testing.T, cmd string, flags ...string) string {
 
 func (f *forge) secret(t *testing.T, key string) string {
 	t.Helper()
-	s, err := git.ReadSecretFile(f.env[key])
+	s, err := secret.ReadFile(f.env[key])
 	require.NoError(t, err)
 	require.NotEmpty(t, s)
 	return string(s)
@@ -193,7 +194,7 @@ func (f *forge) hookReceiver(t *testing.T) <-chan struct{} {
 	t.Helper()
 	fired := make(triggers, 1)
 	opts := git.DefaultWebhookOptions()
-	opts.Ref, opts.GiteaSecret = "refs/heads/main", git.Secret(f.secret(t, "WEBHOOK_SECRET_FILE"))
+	opts.Ref, opts.GiteaSecret = "refs/heads/main", secret.Secret(f.secret(t, "WEBHOOK_SECRET_FILE"))
 	receiver := httptest.NewServer(git.NewWebhookHandler(opts, fired))
 	t.Cleanup(receiver.Close)
 	out := f.run(t, "hook", "-url", receiver.URL+"/hooks/gitea")
