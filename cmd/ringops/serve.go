@@ -145,7 +145,7 @@ type triggerFunc func()
 func (f triggerFunc) Trigger() { f() }
 
 // leading reports whether this replica acts.
-func (s *daemonSetup) leading() bool { return s.ha == nil || s.ha.leading() }
+func (s *daemonSetup) leading() bool { return s.ha == nil || s.ha.Leading() }
 
 // trigger asks for a poll now: here, or through the leader's webhook Lease.
 func (s *daemonSetup) trigger() {
@@ -155,7 +155,7 @@ func (s *daemonSetup) trigger() {
 		s.poller.Trigger()
 		return
 	}
-	s.ha.forward()
+	s.ha.Forward()
 }
 
 // queueCollector exports the forge queue's counters.
