@@ -126,14 +126,17 @@ func (h *WebhookHandler) sender(hdr http.Header) (delivery, string) {
 			found = append(found, delivery{hook: hk, event: ev})
 		}
 	}
-	found = slices.DeleteFunc(found, func(d delivery) bool {
-		return slices.ContainsFunc(found, func(o delivery) bool { return slices.Contains(o.hook.Imitates(), d.hook.Kind()) })
-	})
-	switch len(found) {
+	var senders []delivery // the matches that no other match imitates
+	for _, d := range found {
+		if !slices.ContainsFunc(found, func(o delivery) bool { return slices.Contains(o.hook.Imitates(), d.hook.Kind()) }) {
+			senders = append(senders, d)
+		}
+	}
+	switch len(senders) {
 	case 0:
 		return delivery{}, "no event header of a known forge"
 	case 1:
-		return found[0], ""
+		return senders[0], ""
 	}
 	return delivery{}, "event headers of several forges"
 }
