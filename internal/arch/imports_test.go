@@ -30,7 +30,7 @@ var pure = []string{"schemas", "render", "reconciler/ring", "reconciler/plan", "
 
 // ioOfRingops are ringops' packages that do I/O (or drive those that do):
 // a prefix ends with "/", else the path is exact.
-var ioOfRingops = []string{"reconciler", "reconciler/daemon", "reconciler/kube", "reconciler/ring/jolokia",
+var ioOfRingops = []string{"reconciler", "reconciler/daemon", "reconciler/daemon/", "reconciler/kube", "reconciler/ring/jolokia",
 	"reconciler/cql", "sources/", "cmd/", "review/pullrequests", "test/"}
 
 // ioLibraries are the I/O clients of other modules the pure middle never
@@ -46,8 +46,9 @@ var ioDirect = []string{"net/http", "os/exec"}
 // edges are the packages that talk to the world; the loop drives them.
 var edges = []string{"reconciler/kube", "reconciler/ring/jolokia", "reconciler/cql", "sources/git", "sources/forge"}
 
-// loop is what the edges never import.
-var loop = []string{"reconciler", "reconciler/daemon", "cmd/"}
+// loop is what the edges never import: the engine, the daemon with its
+// leader election, cmd.
+var loop = []string{"reconciler", "reconciler/daemon", "reconciler/daemon/", "cmd/"}
 
 // leaves are shared by every stage and edge (the label and annotation
 // contract, the redacting secret, the text redactor): they import only the
@@ -248,6 +249,8 @@ func TestPackageRulesCatchPlantedImports(t *testing.T) {
 		{"render", "net/http", "pure and imports net/http"},
 		{"schemas", "github.com/go-git/go-git/v5", "depends on the I/O client github.com/go-git/go-git/v5"},
 		{"reconciler/kube", module + "reconciler", "edge and depends on the loop reconciler"},
+		{"sources/forge", module + "reconciler/daemon/leader", "edge and depends on the loop reconciler/daemon/leader"},
+		{"render", module + "reconciler/daemon/leader", "pure and depends on ringops' I/O package reconciler/daemon/leader"},
 		{"schemas", module + "render", "schemas (stage 1) depends on render (stage 2)"},
 		{"reconciler/ring/jolokia", module + "sources/forge/github", "against the flow"},
 		{"internal/contract", "k8s.io/apimachinery/pkg/util/validation", "internal/contract is a leaf and depends on k8s.io/apimachinery/pkg/util/validation"},
