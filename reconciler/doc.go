@@ -20,7 +20,7 @@
 //
 // Prepare validates the change against the previous spec the caller
 // knows (Source.Previous) and against every spec the regions recorded as
-// last applied (render.AnnotationLastApplied on the ConfigMap, applied
+// last applied (contract.AnnotationLastApplied on the ConfigMap, applied
 // with the revision's first objects): a restarted daemon, or `ringops
 // apply` without --previous, still refuses what Cassandra cannot do.
 //

@@ -11,10 +11,10 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
+	"github.com/ringops/ringops/internal/contract"
 	"github.com/ringops/ringops/reconciler/kube"
 	"github.com/ringops/ringops/reconciler/ring"
 	"github.com/ringops/ringops/reconciler/ring/jolokia"
-	"github.com/ringops/ringops/render"
 )
 
 // fakeKube records the calls the executor makes, in order, and answers
@@ -305,8 +305,8 @@ func rack(dc, name string, index, replicas int) *kube.Observation {
 	sts := &unstructured.Unstructured{Object: map[string]any{
 		"apiVersion": "apps/v1", "kind": "StatefulSet",
 		"metadata": map[string]any{"name": "orders-" + dc + "-" + name, "namespace": "cassandra", "uid": "uid-" + name, "resourceVersion": "7",
-			"generation": int64(1), "labels": map[string]any{render.LabelManagedBy: render.ManagedBy, render.LabelCluster: "orders",
-				render.LabelDatacenter: dc, render.LabelRack: name}},
+			"generation": int64(1), "labels": map[string]any{contract.LabelManagedBy: contract.ManagedBy, contract.LabelCluster: "orders",
+				contract.LabelDatacenter: dc, contract.LabelRack: name}},
 		"spec":   map[string]any{"replicas": int64(replicas)},
 		"status": map[string]any{"observedGeneration": int64(1), "replicas": int64(replicas), "readyReplicas": int64(replicas)},
 	}}
@@ -314,7 +314,7 @@ func rack(dc, name string, index, replicas int) *kube.Observation {
 	for i := range replicas {
 		o.Pods = append(o.Pods, corev1.Pod{
 			ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("orders-%s-%s-%d", dc, name, i), Namespace: "cassandra", UID: "pod-uid",
-				Labels: map[string]string{render.LabelCluster: "orders", render.LabelDatacenter: dc, render.LabelRack: name}},
+				Labels: map[string]string{contract.LabelCluster: "orders", contract.LabelDatacenter: dc, contract.LabelRack: name}},
 			Status: corev1.PodStatus{PodIP: fmt.Sprintf("10.0.%d.%d", index, i+1),
 				Conditions: []corev1.PodCondition{{Type: corev1.PodReady, Status: corev1.ConditionTrue}}},
 		})

@@ -16,6 +16,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
+	"github.com/ringops/ringops/internal/contract"
 	"github.com/ringops/ringops/reconciler/kube"
 	"github.com/ringops/ringops/reconciler/plan"
 	"github.com/ringops/ringops/reconciler/ring/jolokia"
@@ -59,7 +60,7 @@ type JolokiaSecretsOptions struct {
 // a random user (ringops-<8 hex>) and password (32 characters of base64url,
 // 192 bits), which are never logged, printed nor put in an error. The
 // Secret is labelled like the rendered objects plus
-// render.LabelCredentials (so that it is never observed nor pruned with
+// contract.LabelCredentials (so that it is never observed nor pruned with
 // them) and annotated with the spec.jolokia.rotate token it was made for.
 //
 // A rotation (a new token) writes a new password and keeps the current
@@ -107,11 +108,11 @@ func (k *JolokiaSecrets) KeepJolokiaSecret(ctx context.Context, c *schemas.Cassa
 	case apierrors.IsNotFound(err):
 	case err != nil:
 		return kube.Result{}, fmt.Errorf("%s: %w", what, err)
-	case live.Labels[render.LabelCredentials] != render.CredentialsJolokia:
+	case live.Labels[contract.LabelCredentials] != contract.CredentialsJolokia:
 		return kube.Result{}, fmt.Errorf("%s: %w: name your Secret in spec.jolokia.credentialsSecret (keys username and password), or delete it", what, ErrNotKept)
 	default:
 		cur, err := jolokia.CredentialsFromSecret(live)
-		if err == nil && live.Annotations[render.AnnotationRotate] == token {
+		if err == nil && live.Annotations[contract.AnnotationRotate] == token {
 			return kube.Result{}, nil
 		}
 		if err == nil {
@@ -164,15 +165,15 @@ func (k *JolokiaSecrets) secret(c *schemas.CassandraCluster, name, token string,
 		labels[k] = v
 	}
 	maps.Copy(labels, map[string]any{
-		render.LabelName: render.AppName, render.LabelInstance: c.Metadata.Name, render.LabelManagedBy: render.ManagedBy,
-		render.LabelCluster: c.Metadata.Name, render.LabelCredentials: render.CredentialsJolokia,
+		contract.LabelName: contract.AppName, contract.LabelInstance: c.Metadata.Name, contract.LabelManagedBy: contract.ManagedBy,
+		contract.LabelCluster: c.Metadata.Name, contract.LabelCredentials: contract.CredentialsJolokia,
 	})
 	return &unstructured.Unstructured{Object: map[string]any{
 		"apiVersion": "v1",
 		"kind":       "Secret",
 		"metadata": map[string]any{
 			"name": name, "namespace": c.Metadata.Namespace, "labels": labels,
-			"annotations": map[string]any{render.AnnotationRotate: token},
+			"annotations": map[string]any{contract.AnnotationRotate: token},
 		},
 		"type": string(corev1.SecretTypeBasicAuth),
 		"data": data,

@@ -15,11 +15,11 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 
+	"github.com/ringops/ringops/internal/contract"
 	"github.com/ringops/ringops/reconciler/kube"
 	"github.com/ringops/ringops/reconciler/plan"
 	"github.com/ringops/ringops/reconciler/ring"
 	"github.com/ringops/ringops/reconciler/ring/jolokia"
-	"github.com/ringops/ringops/render"
 	"github.com/ringops/ringops/schemas"
 )
 
@@ -184,7 +184,7 @@ func TestJolokiaSecretRotation(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, kube.Configured, res.Action)
 	s := f.writer.live(t)
-	assert.Equal(t, "2026-05-01", s.Annotations[render.AnnotationRotate])
+	assert.Equal(t, "2026-05-01", s.Annotations[contract.AnnotationRotate])
 	assert.NotEqual(t, string(first.Data["password"]), string(s.Data["password"]))
 	assert.Equal(t, string(first.Data["username"]), string(s.Data[jolokia.SecretPreviousUsernameKey]))
 	assert.Equal(t, string(first.Data["password"]), string(s.Data[jolokia.SecretPreviousPasswordKey]))

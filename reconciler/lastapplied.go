@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/ringops/ringops/internal/contract"
 	"github.com/ringops/ringops/reconciler/kube"
 	"github.com/ringops/ringops/render"
 	"github.com/ringops/ringops/schemas"
@@ -12,7 +13,7 @@ import (
 // recordedSpecs are the specs a revision's change is validated against
 // besides Source.Previous: every distinct one the clusters recorded as
 // last applied
-// (render.AnnotationLastApplied on the ConfigMap <cluster>-config) in the
+// (contract.AnnotationLastApplied on the ConfigMap <cluster>-config) in the
 // contexts of the target that can be read. The clusters' records are what
 // a restarted daemon, or `ringops apply` without --previous, would
 // otherwise forget (DESIGN rule 8). A record that cannot be read is an
@@ -34,14 +35,14 @@ func (e *Engine) recordedSpecs(ctx context.Context, src Source, contexts []strin
 			if u.GetKind() != "ConfigMap" || u.GetName() != render.ConfigMapName(c.Metadata.Name) {
 				continue
 			}
-			rec, ok := u.GetAnnotations()[render.AnnotationLastApplied]
+			rec, ok := u.GetAnnotations()[contract.AnnotationLastApplied]
 			if !ok || seen[rec] {
 				continue
 			}
 			seen[rec] = true
 			prev, err := schemas.DecodeLastApplied(rec)
 			if err != nil {
-				return nil, fmt.Errorf("context %s: configmap %s/%s: annotation %s: %w", kc, u.GetNamespace(), u.GetName(), render.AnnotationLastApplied, err)
+				return nil, fmt.Errorf("context %s: configmap %s/%s: annotation %s: %w", kc, u.GetNamespace(), u.GetName(), contract.AnnotationLastApplied, err)
 			}
 			out = append(out, prev)
 		}

@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
+	"github.com/ringops/ringops/internal/contract"
 	"github.com/ringops/ringops/reconciler/kube"
 	"github.com/ringops/ringops/render"
 	"github.com/ringops/ringops/schemas"
@@ -19,8 +20,8 @@ func recordedConfigMap(record string) *kube.Observation {
 	u := &unstructured.Unstructured{Object: map[string]any{"apiVersion": "v1", "kind": "ConfigMap"}}
 	u.SetNamespace("cassandra")
 	u.SetName(render.ConfigMapName("orders"))
-	u.SetLabels(map[string]string{render.LabelCluster: "orders"})
-	u.SetAnnotations(map[string]string{render.AnnotationLastApplied: record})
+	u.SetLabels(map[string]string{contract.LabelCluster: "orders"})
+	u.SetAnnotations(map[string]string{contract.AnnotationLastApplied: record})
 	return &kube.Observation{Objects: []*unstructured.Unstructured{u}}
 }
 

@@ -14,6 +14,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"sigs.k8s.io/yaml"
 
+	"github.com/ringops/ringops/internal/contract"
 	"github.com/ringops/ringops/schemas"
 )
 
@@ -77,7 +78,7 @@ func newObject[S any](tm metav1.TypeMeta, om metav1.ObjectMeta, spec S) object {
 // contractLabels are the labels of the pod contract among labels.
 func contractLabels(labels map[string]string) map[string]string {
 	out := map[string]string{}
-	for _, k := range []string{LabelName, LabelInstance, LabelManagedBy, LabelCluster, LabelDatacenter, LabelRack} {
+	for _, k := range []string{contract.LabelName, contract.LabelInstance, contract.LabelManagedBy, contract.LabelCluster, contract.LabelDatacenter, contract.LabelRack} {
 		if v, ok := labels[k]; ok {
 			out[k] = v
 		}
@@ -95,7 +96,7 @@ func (b *base) objects() ([]object, error) {
 		{obj: cm, expect: expected{
 			id:          objectID{Kind: cm.Kind, Namespace: cm.Namespace, Name: cm.Name},
 			labels:      contractLabels(cm.Labels),
-			annotations: map[string]string{AnnotationLastApplied: cm.Annotations[AnnotationLastApplied]},
+			annotations: map[string]string{contract.AnnotationLastApplied: cm.Annotations[contract.AnnotationLastApplied]},
 		}},
 		newObject(svc.TypeMeta, svc.ObjectMeta, svc.Spec),
 	}
@@ -163,7 +164,7 @@ func (b *base) meta(name string, labels map[string]string) metav1.ObjectMeta {
 		if m.Annotations == nil {
 			m.Annotations = map[string]string{}
 		}
-		m.Annotations[AnnotationAdopt] = "true"
+		m.Annotations[contract.AnnotationAdopt] = "true"
 	}
 	return m
 }
@@ -177,22 +178,22 @@ func (b *base) labels(extra map[string]string) map[string]string {
 	l := make(map[string]string, len(b.c.Metadata.Labels)+len(extra)+6)
 	maps.Copy(l, b.c.Metadata.Labels)
 	maps.Copy(l, extra)
-	l[LabelName] = AppName
-	l[LabelInstance] = b.c.Metadata.Name
-	l[LabelManagedBy] = ManagedBy
-	l[LabelCluster] = b.c.Metadata.Name
+	l[contract.LabelName] = contract.AppName
+	l[contract.LabelInstance] = b.c.Metadata.Name
+	l[contract.LabelManagedBy] = contract.ManagedBy
+	l[contract.LabelCluster] = b.c.Metadata.Name
 	return l
 }
 
 func (b *base) dcLabels(dc *schemas.Datacenter) map[string]string {
 	l := b.clusterLabels()
-	l[LabelDatacenter] = dc.Name
+	l[contract.LabelDatacenter] = dc.Name
 	return l
 }
 
 func (b *base) rackLabels(dc *schemas.Datacenter, rack *schemas.Rack) map[string]string {
 	l := b.dcLabels(dc)
-	l[LabelRack] = rack.Name
+	l[contract.LabelRack] = rack.Name
 	return l
 }
 
@@ -205,7 +206,7 @@ func (b *base) configMap() *corev1.ConfigMap {
 	if cm.Annotations == nil {
 		cm.Annotations = map[string]string{}
 	}
-	cm.Annotations[AnnotationLastApplied] = schemas.EncodeLastApplied(b.c)
+	cm.Annotations[contract.AnnotationLastApplied] = schemas.EncodeLastApplied(b.c)
 	return cm
 }
 
@@ -232,7 +233,7 @@ func (b *base) service() *corev1.Service {
 		Spec: corev1.ServiceSpec{
 			ClusterIP:                corev1.ClusterIPNone,
 			PublishNotReadyAddresses: true,
-			Selector:                 map[string]string{LabelCluster: b.c.Metadata.Name},
+			Selector:                 map[string]string{contract.LabelCluster: b.c.Metadata.Name},
 			Ports:                    b.servicePorts(),
 		},
 	}
@@ -283,8 +284,8 @@ func (b *base) podDisruptionBudget(dc *schemas.Datacenter) *policyv1.PodDisrupti
 		Spec: policyv1.PodDisruptionBudgetSpec{
 			MaxUnavailable: &one,
 			Selector: &metav1.LabelSelector{MatchLabels: map[string]string{
-				LabelCluster:    b.c.Metadata.Name,
-				LabelDatacenter: dc.Name,
+				contract.LabelCluster:    b.c.Metadata.Name,
+				contract.LabelDatacenter: dc.Name,
 			}},
 		},
 	}
@@ -313,9 +314,9 @@ func (b *base) statefulSet(dc *schemas.Datacenter, rack *schemas.Rack) (*appsv1.
 			PodManagementPolicy: appsv1.OrderedReadyPodManagement,
 			UpdateStrategy:      appsv1.StatefulSetUpdateStrategy{Type: appsv1.RollingUpdateStatefulSetStrategyType},
 			Selector: &metav1.LabelSelector{MatchLabels: map[string]string{
-				LabelCluster:    b.c.Metadata.Name,
-				LabelDatacenter: dc.Name,
-				LabelRack:       rack.Name,
+				contract.LabelCluster:    b.c.Metadata.Name,
+				contract.LabelDatacenter: dc.Name,
+				contract.LabelRack:       rack.Name,
 			}},
 			Template:             pod,
 			VolumeClaimTemplates: []corev1.PersistentVolumeClaim{claim},
@@ -332,12 +333,12 @@ func (b *base) dataClaim(dc *schemas.Datacenter, rack *schemas.Rack) (corev1.Per
 	claim := corev1.PersistentVolumeClaim{
 		// Only the contract's labels: volumeClaimTemplates cannot change.
 		ObjectMeta: metav1.ObjectMeta{Name: VolumeData, Labels: map[string]string{
-			LabelName:       AppName,
-			LabelInstance:   b.c.Metadata.Name,
-			LabelManagedBy:  ManagedBy,
-			LabelCluster:    b.c.Metadata.Name,
-			LabelDatacenter: dc.Name,
-			LabelRack:       rack.Name,
+			contract.LabelName:       contract.AppName,
+			contract.LabelInstance:   b.c.Metadata.Name,
+			contract.LabelManagedBy:  contract.ManagedBy,
+			contract.LabelCluster:    b.c.Metadata.Name,
+			contract.LabelDatacenter: dc.Name,
+			contract.LabelRack:       rack.Name,
 		}},
 		Spec: corev1.PersistentVolumeClaimSpec{
 			AccessModes: []corev1.PersistentVolumeAccessMode{corev1.ReadWriteOnce},

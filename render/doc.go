@@ -63,13 +63,15 @@
 // kind (the NetworkPolicy, what a Component added); then by namespace and
 // name. Never rendered: the Secret <cluster>-jolokia (JolokiaSecretName),
 // which the reconciler creates with random credentials when
-// spec.jolokia.credentialsSecret is empty, labelled LabelCredentials; a
+// spec.jolokia.credentialsSecret is empty, labelled contract.LabelCredentials; a
 // Component may not use that label.
 //
 // # The pod contract
 //
 // The simulated kubelet and Cassandra of test/env read pods exactly as a
 // Cassandra image does, through this contract; keep both sides in step.
+// The keys of its labels and annotations, with who writes and who reads
+// each, are package internal/contract's.
 //
 //   - Container "cassandra" with ports cql 9042, intra-node 7000,
 //     intra-node-tls 7001, jmx 7199, jolokia <spec.jolokia.port> (8778).

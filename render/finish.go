@@ -12,6 +12,8 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/kustomize/api/resmap"
 	"sigs.k8s.io/kustomize/api/resource"
+
+	"github.com/ringops/ringops/internal/contract"
 )
 
 // objectID identifies an object in one context.
@@ -64,7 +66,7 @@ func finish(m resmap.ResMap, generated []expected, configMap objectID) ([]*unstr
 		}
 	}
 	for _, u := range objs {
-		if err := setString(u.Object, ManagedBy, "metadata", "labels", LabelManagedBy); err != nil {
+		if err := setString(u.Object, contract.ManagedBy, "metadata", "labels", contract.LabelManagedBy); err != nil {
 			return nil, fmt.Errorf("%s: %w", idOf(u), err)
 		}
 		if err := setSpecHash(u); err != nil {
@@ -117,7 +119,7 @@ func enforce(u *unstructured.Unstructured, exp expected, configHash string) erro
 		}
 	}
 	if configHash != "" {
-		if err := set(configHash, "spec", "template", "metadata", "annotations", AnnotationConfigHash); err != nil {
+		if err := set(configHash, "spec", "template", "metadata", "annotations", contract.AnnotationConfigHash); err != nil {
 			return err
 		}
 	}
@@ -156,11 +158,11 @@ func pruneClaimStatus(u *unstructured.Unstructured) {
 	}
 }
 
-// setSpecHash sets AnnotationSpecHash to the hash of the object without it.
+// setSpecHash sets contract.AnnotationSpecHash to the hash of the object without it.
 func setSpecHash(u *unstructured.Unstructured) error {
 	meta, _ := u.Object["metadata"].(map[string]any)
 	if ann, ok := meta["annotations"].(map[string]any); ok {
-		delete(ann, AnnotationSpecHash)
+		delete(ann, contract.AnnotationSpecHash)
 		if len(ann) == 0 {
 			delete(meta, "annotations")
 		}
@@ -169,7 +171,7 @@ func setSpecHash(u *unstructured.Unstructured) error {
 	if err != nil {
 		return err
 	}
-	return setString(u.Object, h, "metadata", "annotations", AnnotationSpecHash)
+	return setString(u.Object, h, "metadata", "annotations", contract.AnnotationSpecHash)
 }
 
 // hashJSON is the hex SHA-256 of v's JSON (map keys sorted).

@@ -9,6 +9,8 @@ import (
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+
+	"github.com/ringops/ringops/internal/contract"
 )
 
 // What a region Component may touch. A Component exists for regional
@@ -158,15 +160,15 @@ func sameJSON(a, b any) bool {
 
 // checkAdded refuses an object a Component may not hold: one outside the
 // cluster's namespace, an added object of a kind not in AllowedKinds, any
-// object with ownerReferences or the label LabelCredentials. generated tells whether ringops renders it.
+// object with ownerReferences or the label contract.LabelCredentials. generated tells whether ringops renders it.
 // An added object that names no namespace is put in the cluster's.
 func checkAdded(u *unstructured.Unstructured, namespace string, generated bool) error {
 	id := idOf(u)
 	if len(u.GetOwnerReferences()) > 0 {
 		return fmt.Errorf("%s: %w: metadata.ownerReferences (an owner ringops does not manage can have the garbage collector delete it, with its pods and volumes)", id, ErrForbidden)
 	}
-	if _, ok := u.GetLabels()[LabelCredentials]; ok {
-		return fmt.Errorf("%s: %w: label %s (it marks the Secrets ringops keeps itself, which it never prunes)", id, ErrForbidden, LabelCredentials)
+	if _, ok := u.GetLabels()[contract.LabelCredentials]; ok {
+		return fmt.Errorf("%s: %w: label %s (it marks the Secrets ringops keeps itself, which it never prunes)", id, ErrForbidden, contract.LabelCredentials)
 	}
 	if generated {
 		return nil

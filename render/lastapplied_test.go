@@ -6,6 +6,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/ringops/ringops/internal/contract"
 	"github.com/ringops/ringops/schemas"
 )
 
@@ -18,7 +19,7 @@ func TestLastAppliedAnnotation(t *testing.T) {
 	require.NoError(t, err)
 	cm := m.Objects[0]
 	require.Equal(t, "ConfigMap", cm.GetKind())
-	got := cm.GetAnnotations()[AnnotationLastApplied]
+	got := cm.GetAnnotations()[contract.AnnotationLastApplied]
 	assert.Equal(t, schemas.EncodeLastApplied(ordersCluster(t)), got)
 	prev, err := schemas.DecodeLastApplied(got)
 	require.NoError(t, err)
@@ -31,13 +32,13 @@ func TestAdoptAnnotation(t *testing.T) {
 	m, err := renderEUWest(t, regionFS(nil), Options{})
 	require.NoError(t, err)
 	for _, u := range m.Objects {
-		assert.NotContains(t, u.GetAnnotations(), AnnotationAdopt, "%s", idOf(u))
+		assert.NotContains(t, u.GetAnnotations(), contract.AnnotationAdopt, "%s", idOf(u))
 	}
 	c := ordersCluster(t)
 	c.Spec.Adopt = true
 	m, err = New(Options{}).Render(t.Context(), regionFS(nil), "clusters/orders", c, "eu-west")
 	require.NoError(t, err)
 	for _, u := range m.Objects {
-		assert.Equal(t, "true", u.GetAnnotations()[AnnotationAdopt], "%s", idOf(u))
+		assert.Equal(t, "true", u.GetAnnotations()[contract.AnnotationAdopt], "%s", idOf(u))
 	}
 }

@@ -2,54 +2,6 @@ package render
 
 import "github.com/ringops/ringops/schemas"
 
-// Labels and annotations of the pod contract (see the package comment).
-const (
-	LabelName       = "app.kubernetes.io/name"
-	LabelInstance   = "app.kubernetes.io/instance"
-	LabelManagedBy  = "app.kubernetes.io/managed-by"
-	LabelCluster    = "ringops.dev/cluster"
-	LabelDatacenter = "ringops.dev/datacenter"
-	LabelRack       = "ringops.dev/rack"
-
-	// ManagedBy is the value of LabelManagedBy on every rendered object.
-	ManagedBy = "ringops"
-	// AppName is the value of LabelName.
-	AppName = "cassandra"
-
-	// AnnotationSpecHash is on every rendered object: the SHA-256 (hex) of
-	// the object's JSON (keys sorted) as rendered, without this annotation
-	// (and without metadata.annotations if it was the only one).
-	AnnotationSpecHash = "ringops.dev/spec-hash"
-	// AnnotationConfigHash is on every pod template: the SHA-256 (hex) of
-	// the data of the ConfigMap <cluster>-config, so a change rolls the racks.
-	AnnotationConfigHash = "ringops.dev/config-hash"
-	// AnnotationLastApplied is on the ConfigMap <cluster>-config in every
-	// context: the spec's change basis (schemas.EncodeLastApplied), so
-	// that the clusters remember what was rolled out and a change is
-	// validated against it after a restart (schemas.ValidateChange). It is
-	// applied with the revision's other non-disruptive objects, before any
-	// node joins, leaves or restarts, and does not roll the racks (the
-	// config hash covers the data only).
-	AnnotationLastApplied = "ringops.dev/last-applied"
-	// AnnotationAdopt is on every rendered object when spec.adopt is set:
-	// the apply may take over a live object of the same name that ringops
-	// did not create (without the managed-by label); without it, such an
-	// object is refused (reconciler/kube ErrNotOwned).
-	AnnotationAdopt = "ringops.dev/adopt"
-	// AnnotationRotate is spec.jolokia.rotate: on pod templates, so that a
-	// new token restarts every node (the agent reads its password at
-	// start); on the Secret ringops keeps, the token its password was made
-	// for.
-	AnnotationRotate = "ringops.dev/jolokia-rotate"
-	// LabelCredentials is on the Secrets ringops keeps itself (value: what
-	// for, "jolokia"): they are never rendered, so never observed nor
-	// pruned with the rendered objects (reconciler/kube skips them).
-	LabelCredentials = "ringops.dev/credentials"
-	// CredentialsJolokia is the value of LabelCredentials on the agents'
-	// Secret.
-	CredentialsJolokia = "jolokia"
-)
-
 // Container, port and volume names of the pod contract.
 const (
 	ContainerCassandra = "cassandra"

@@ -7,6 +7,8 @@ import (
 	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
+
+	"github.com/ringops/ringops/internal/contract"
 )
 
 // networkPolicy is the NetworkPolicy <cluster>-jolokia of the cluster's
@@ -27,7 +29,7 @@ func (b *base) networkPolicy() *networkingv1.NetworkPolicy {
 		TypeMeta:   metav1.TypeMeta{APIVersion: "networking.k8s.io/v1", Kind: "NetworkPolicy"},
 		ObjectMeta: b.meta(NetworkPolicyName(b.c.Metadata.Name), b.clusterLabels()),
 		Spec: networkingv1.NetworkPolicySpec{
-			PodSelector: metav1.LabelSelector{MatchLabels: map[string]string{LabelCluster: b.c.Metadata.Name}},
+			PodSelector: metav1.LabelSelector{MatchLabels: map[string]string{contract.LabelCluster: b.c.Metadata.Name}},
 			PolicyTypes: []networkingv1.PolicyType{networkingv1.PolicyTypeIngress},
 			Ingress: []networkingv1.NetworkPolicyIngressRule{
 				{Ports: tcpPorts(CQLPort, IntraNodePort, IntraNodeTLSPort)},

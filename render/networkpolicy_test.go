@@ -12,6 +12,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 
+	"github.com/ringops/ringops/internal/contract"
 	"github.com/ringops/ringops/schemas"
 )
 
@@ -53,7 +54,7 @@ func TestNetworkPolicyOfTheAgentPort(t *testing.T) {
 	np, ok := findObject[networkingv1.NetworkPolicy](t, renderObjects(t, ""), "NetworkPolicy")
 	require.True(t, ok, "a NetworkPolicy is rendered by default")
 	assert.Equal(t, "orders-jolokia", np.Name)
-	assert.Equal(t, map[string]string{LabelCluster: "orders"}, np.Spec.PodSelector.MatchLabels)
+	assert.Equal(t, map[string]string{contract.LabelCluster: "orders"}, np.Spec.PodSelector.MatchLabels)
 	assert.Equal(t, []networkingv1.PolicyType{networkingv1.PolicyTypeIngress}, np.Spec.PolicyTypes, "egress is left alone")
 	require.Len(t, np.Spec.Ingress, 2)
 	open, agent := np.Spec.Ingress[0], np.Spec.Ingress[1]
@@ -99,8 +100,8 @@ func TestServiceHasNoAgentPort(t *testing.T) {
 func TestRotateRestartsTheNodes(t *testing.T) {
 	before := renderOne(t, "")
 	after := renderOne(t, "  jolokia: {rotate: \"2026-05-01\"}\n")
-	assert.NotContains(t, before.Spec.Template.Annotations, AnnotationRotate)
-	assert.Equal(t, "2026-05-01", after.Spec.Template.Annotations[AnnotationRotate])
+	assert.NotContains(t, before.Spec.Template.Annotations, contract.AnnotationRotate)
+	assert.Equal(t, "2026-05-01", after.Spec.Template.Annotations[contract.AnnotationRotate])
 }
 
 // TestComponentCannotMarkAKeptSecret: the label of the Secrets ringops
@@ -112,5 +113,5 @@ func TestComponentCannotMarkAKeptSecret(t *testing.T) {
 		"secret.yaml":        "apiVersion: v1\nkind: Secret\nmetadata: {name: orders-jolokia, labels: {ringops.dev/credentials: jolokia}}\n",
 	}), "clusters/orders", c, "eu-west")
 	require.ErrorIs(t, err, ErrForbidden)
-	assert.Contains(t, err.Error(), LabelCredentials)
+	assert.Contains(t, err.Error(), contract.LabelCredentials)
 }

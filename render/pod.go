@@ -13,6 +13,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 
+	"github.com/ringops/ringops/internal/contract"
 	"github.com/ringops/ringops/schemas"
 )
 
@@ -77,7 +78,7 @@ func (b *base) podAnnotations(ps *schemas.PodSettings) map[string]string {
 		if a == nil {
 			a = map[string]string{}
 		}
-		a[AnnotationRotate] = j.Rotate
+		a[contract.AnnotationRotate] = j.Rotate
 	}
 	return a
 }
@@ -85,8 +86,8 @@ func (b *base) podAnnotations(ps *schemas.PodSettings) map[string]string {
 // podLabels: metadata.labels, then spec.pod.labels, then the contract's.
 func (b *base) podLabels(dc *schemas.Datacenter, rack *schemas.Rack, ps *schemas.PodSettings) map[string]string {
 	l := b.labels(ps.Labels)
-	l[LabelDatacenter] = dc.Name
-	l[LabelRack] = rack.Name
+	l[contract.LabelDatacenter] = dc.Name
+	l[contract.LabelRack] = rack.Name
 	return l
 }
 
@@ -421,7 +422,7 @@ func (b *base) volumes() []corev1.Volume {
 // affinity spreads the cluster's pods over Kubernetes nodes.
 func (b *base) affinity(hard bool) *corev1.Affinity {
 	term := corev1.PodAffinityTerm{
-		LabelSelector: &metav1.LabelSelector{MatchLabels: map[string]string{LabelCluster: b.c.Metadata.Name}},
+		LabelSelector: &metav1.LabelSelector{MatchLabels: map[string]string{contract.LabelCluster: b.c.Metadata.Name}},
 		TopologyKey:   "kubernetes.io/hostname",
 	}
 	anti := &corev1.PodAntiAffinity{}

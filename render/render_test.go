@@ -17,6 +17,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 
+	"github.com/ringops/ringops/internal/contract"
 	"github.com/ringops/ringops/schemas"
 )
 
@@ -137,7 +138,7 @@ func specHash(t *testing.T, u *unstructured.Unstructured) string {
 	t.Helper()
 	cp := u.DeepCopy()
 	ann := cp.GetAnnotations()
-	delete(ann, AnnotationSpecHash)
+	delete(ann, contract.AnnotationSpecHash)
 	if len(ann) == 0 {
 		ann = nil // no empty annotations map either
 	}
@@ -169,12 +170,12 @@ func TestManagedByAndSpecHashSurviveComponents(t *testing.T) {
 	m, err := renderEUWest(t, regionFS(map[string]string{"kustomization.yaml": hijack}), DefaultOptions())
 	require.NoError(t, err)
 	for _, u := range m.Objects {
-		assert.Equal(t, ManagedBy, u.GetLabels()[LabelManagedBy], "%s", idOf(u))
-		assert.Equal(t, specHash(t, u), u.GetAnnotations()[AnnotationSpecHash], "%s", idOf(u))
+		assert.Equal(t, contract.ManagedBy, u.GetLabels()[contract.LabelManagedBy], "%s", idOf(u))
+		assert.Equal(t, specHash(t, u), u.GetAnnotations()[contract.AnnotationSpecHash], "%s", idOf(u))
 	}
 	for _, sts := range statefulSets(t, m) {
-		assert.Equal(t, ManagedBy, sts.Spec.Template.Labels[LabelManagedBy], "pods of %s", sts.Name)
-		assert.Equal(t, sts.Spec.Selector.MatchLabels[LabelRack], sts.Spec.Template.Labels[LabelRack],
+		assert.Equal(t, contract.ManagedBy, sts.Spec.Template.Labels[contract.LabelManagedBy], "pods of %s", sts.Name)
+		assert.Equal(t, sts.Spec.Selector.MatchLabels[contract.LabelRack], sts.Spec.Template.Labels[contract.LabelRack],
 			"pods of %s keep the contract's labels", sts.Name)
 	}
 }
@@ -193,7 +194,7 @@ func TestSpecHashFollowsTheComponent(t *testing.T) {
 	hashes := func(m *Manifests) map[string]string {
 		out := map[string]string{}
 		for _, u := range m.Objects {
-			out[idOf(u).String()] = u.GetAnnotations()[AnnotationSpecHash]
+			out[idOf(u).String()] = u.GetAnnotations()[contract.AnnotationSpecHash]
 		}
 		return out
 	}
@@ -219,7 +220,7 @@ func TestConfigChangeRollsTheRacks(t *testing.T) {
 	a, b := statefulSets(t, withTokens("16")), statefulSets(t, withTokens("8"))
 	require.Len(t, a, 2)
 	for i := range a {
-		assert.NotEqual(t, a[i].Spec.Template.Annotations[AnnotationConfigHash], b[i].Spec.Template.Annotations[AnnotationConfigHash],
+		assert.NotEqual(t, a[i].Spec.Template.Annotations[contract.AnnotationConfigHash], b[i].Spec.Template.Annotations[contract.AnnotationConfigHash],
 			"%s: a config change changes the pod template", a[i].Name)
 		assert.Equal(t, "16", envOf(a[i])["CASSANDRA_NUM_TOKENS"])
 	}
@@ -280,8 +281,8 @@ func TestPodContract(t *testing.T) {
 		assert.Equal(t, "orders", s.Spec.ServiceName)
 		assert.Equal(t, appsv1.OrderedReadyPodManagement, s.Spec.PodManagementPolicy)
 		assert.Equal(t, map[string]string{
-			LabelName: AppName, LabelInstance: "orders", LabelManagedBy: ManagedBy, "team": "checkout",
-			LabelCluster: "orders", LabelDatacenter: "dc2", LabelRack: rack,
+			contract.LabelName: contract.AppName, contract.LabelInstance: "orders", contract.LabelManagedBy: contract.ManagedBy, "team": "checkout",
+			contract.LabelCluster: "orders", contract.LabelDatacenter: "dc2", contract.LabelRack: rack,
 		}, s.Spec.Template.Labels)
 		var main *corev1.Container
 		for j := range s.Spec.Template.Spec.Containers {

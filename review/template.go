@@ -8,6 +8,7 @@ import (
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
+	"github.com/ringops/ringops/internal/contract"
 	"github.com/ringops/ringops/render"
 )
 
@@ -104,10 +105,10 @@ func envCausesOf(bc, hc map[string]any) []string {
 
 // annotationCauses: the configuration hash (the ConfigMap's data).
 func annotationCauses(bt, ht map[string]any) []string {
-	b := nested(bt, "metadata", "annotations", render.AnnotationConfigHash)
-	h := nested(ht, "metadata", "annotations", render.AnnotationConfigHash)
-	deleteNested(bt, "metadata", "annotations", render.AnnotationConfigHash)
-	deleteNested(ht, "metadata", "annotations", render.AnnotationConfigHash)
+	b := nested(bt, "metadata", "annotations", contract.AnnotationConfigHash)
+	h := nested(ht, "metadata", "annotations", contract.AnnotationConfigHash)
+	deleteNested(bt, "metadata", "annotations", contract.AnnotationConfigHash)
+	deleteNested(ht, "metadata", "annotations", contract.AnnotationConfigHash)
 	for _, t := range []map[string]any{bt, ht} {
 		if a, ok := nested(t, "metadata", "annotations").(map[string]any); ok && len(a) == 0 {
 			deleteNested(t, "metadata", "annotations")

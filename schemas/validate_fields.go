@@ -12,6 +12,8 @@ import (
 	"github.com/robfig/cron/v3"
 	"k8s.io/apimachinery/pkg/api/resource"
 	"k8s.io/apimachinery/pkg/util/validation"
+
+	"github.com/ringops/ringops/internal/contract"
 )
 
 // imageReference is the docker reference grammar (distribution/reference):
@@ -329,20 +331,11 @@ func (v *validator) env() {
 	}
 }
 
-// reservedLabel reports the label and annotation keys ringops sets itself.
-func reservedLabel(key string) bool {
-	switch key {
-	case "app.kubernetes.io/name", "app.kubernetes.io/instance", "app.kubernetes.io/managed-by":
-		return true
-	}
-	return strings.HasPrefix(key, "ringops.dev/")
-}
-
 func (v *validator) labels(field string, labels map[string]string) {
 	for _, k := range sortedKeys(labels) {
 		p := keyPath(field, k)
 		switch {
-		case reservedLabel(k):
+		case contract.Reserved(k):
 			v.add(p, "label %s is set by ringops (its selectors depend on it); remove it", k)
 		case len(validation.IsQualifiedName(k)) > 0:
 			v.add(p, "%q is not a valid label key: %s", truncate(k, 80), k8sMessage(validation.IsQualifiedName(k)))
@@ -356,8 +349,8 @@ func (v *validator) annotations(field string, annotations map[string]string) {
 	for _, k := range sortedKeys(annotations) {
 		p := keyPath(field, k)
 		switch {
-		case strings.HasPrefix(k, "ringops.dev/"):
-			v.add(p, "annotations under ringops.dev/ are set by ringops; remove it")
+		case strings.HasPrefix(k, contract.Prefix):
+			v.add(p, "annotations under %s are set by ringops; remove it", contract.Prefix)
 		case len(validation.IsQualifiedName(strings.ToLower(k))) > 0:
 			v.add(p, "%q is not a valid annotation key: %s", truncate(k, 80), k8sMessage(validation.IsQualifiedName(strings.ToLower(k))))
 		}

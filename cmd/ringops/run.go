@@ -19,6 +19,7 @@ import (
 
 	"github.com/ringops/ringops/reconciler"
 	"github.com/ringops/ringops/reconciler/daemon"
+	"github.com/ringops/ringops/reconciler/daemon/leader"
 	"github.com/ringops/ringops/reconciler/kube"
 	"github.com/ringops/ringops/reconciler/ring/jolokia"
 	"github.com/ringops/ringops/render"
@@ -291,7 +292,7 @@ type daemonSetup struct {
 	daemon  *daemon.Daemon
 	metrics *daemon.Metrics
 	server  *httpServer
-	ha      *election
+	ha      *leader.Election
 }
 
 func setUpDaemon(ctx context.Context, log *slog.Logger, f runFlags) (*daemonSetup, error) {
@@ -347,10 +348,9 @@ func setUpDaemon(ctx context.Context, log *slog.Logger, f runFlags) (*daemonSetu
 		return nil, err
 	}
 	if f.leaderElect {
-		if s.ha, err = newElection(f, s.clients, current, log); err != nil {
+		if s.ha, err = newElection(f, s.clients, current, log, s.metrics.SetLeader); err != nil {
 			return nil, err
 		}
-		s.ha.onLead = s.metrics.SetLeader
 	}
 	s.server = newHTTPServer(s, log)
 	log.Info("ringops run", "version", version, "repo", f.repo, "ref", s.poller.Ref(), "path", f.path,
@@ -422,7 +422,7 @@ func (s *daemonSetup) run(ctx context.Context) error {
 	s.server.setReady()
 	var err error
 	if s.ha != nil {
-		err = s.ha.run(ctx, s.daemon.Run, s.poller)
+		err = s.ha.Run(ctx, s.daemon.Run, s.poller)
 	} else {
 		s.metrics.SetLeader(true)
 		err = s.daemon.Run(ctx)

@@ -13,9 +13,10 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/ringops/ringops/internal/secret"
 	"github.com/ringops/ringops/reconciler/daemon"
 	"github.com/ringops/ringops/sources/forge"
-	"github.com/ringops/ringops/sources/git"
+	"github.com/ringops/ringops/sources/forge/provider"
 )
 
 // httpServer is the daemon's one listener: health, metrics, webhooks and
@@ -35,8 +36,8 @@ func newHTTPServer(s *daemonSetup, log *slog.Logger) *httpServer {
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.metrics.Registry, promhttp.HandlerOpts{}))
 	mux.HandleFunc("GET /api/v1/clusters", h.clusters)
 	mux.HandleFunc("GET /api/v1/clusters/{name}", h.cluster)
-	for _, f := range []git.Forge{git.GitHub, git.GitLab, git.Gitea} {
-		mux.Handle("/hooks/"+string(f), h.webhook(f))
+	for _, wh := range provider.Webhooks() {
+		mux.Handle("/hooks/"+string(wh.Kind()), h.webhook(wh))
 	}
 	h.srv = &http.Server{Addr: s.f.httpAddress, Handler: mux, ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second}
@@ -107,41 +108,35 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 	_ = enc.Encode(v)
 }
 
-// webhook verifies a push event of forge f with the secret read from its
-// file now (a rotated Secret is picked up at once) and triggers a poll: here
-// when this replica leads, through the webhook Lease otherwise. GitHub and
-// Gitea sign with --webhook-secret-file (HMAC); GitLab sends its token in
-// clear in every request, so it has a file of its own
-// (--gitlab-webhook-token-file): a token seen in transit is never the HMAC
-// key of the other endpoints. Each endpoint takes its forge's events only.
-func (h *httpServer) webhook(f git.Forge) http.HandlerFunc {
+// webhook verifies a push event of the forge of wh with the secret read
+// from its file now (a rotated Secret is picked up at once) and triggers a
+// poll: here when this replica leads, through the webhook Lease otherwise.
+// GitHub and Gitea sign with --webhook-secret-file (HMAC); GitLab sends its
+// token in clear in every request (forge.HookToken), so it has a file of
+// its own (--gitlab-webhook-token-file): a token seen in transit is never
+// the HMAC key of the other endpoints. Each endpoint takes its forge's
+// events only.
+func (h *httpServer) webhook(wh forge.Webhook) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		file := h.s.f.webhookSecretFile
-		if f == git.GitLab {
+		f, file := wh.Kind(), h.s.f.webhookSecretFile
+		if wh.Credential() == forge.HookToken {
 			file = h.s.f.gitlabWebhookTokenFile
 		}
 		if file == "" {
 			http.NotFound(w, r)
 			return
 		}
-		secret, err := git.ReadSecretFile(file)
+		key, err := secret.ReadFile(file)
 		if err != nil {
 			h.log.Error("webhook secret unreadable", "forge", string(f), "file", file, "err", err)
 			http.Error(w, "webhook secret unavailable", http.StatusServiceUnavailable)
 			return
 		}
-		o := git.DefaultWebhookOptions()
+		o := forge.DefaultWebhookOptions()
 		o.Ref, o.Forge, o.Logger = h.s.poller.Ref(), f, h.log
-		switch f {
-		case git.GitHub:
-			o.GitHubSecret = secret
-		case git.GitLab:
-			o.GitLabToken = secret
-		case git.Gitea:
-			o.GiteaSecret = secret
-		}
+		o.Secrets = map[forge.Kind]secret.Secret{f: key}
 		o.PullRequests = h.s.f.prValidation
-		git.NewWebhookHandler(o, triggerFunc(h.s.trigger)).ServeHTTP(w, r)
+		provider.NewWebhookHandler(o, triggerFunc(h.s.trigger)).ServeHTTP(w, r)
 	}
 }
 
@@ -150,7 +145,7 @@ type triggerFunc func()
 func (f triggerFunc) Trigger() { f() }
 
 // leading reports whether this replica acts.
-func (s *daemonSetup) leading() bool { return s.ha == nil || s.ha.leading() }
+func (s *daemonSetup) leading() bool { return s.ha == nil || s.ha.Leading() }
 
 // trigger asks for a poll now: here, or through the leader's webhook Lease.
 func (s *daemonSetup) trigger() {
@@ -160,7 +155,7 @@ func (s *daemonSetup) trigger() {
 		s.poller.Trigger()
 		return
 	}
-	s.ha.forward()
+	s.ha.Forward()
 }
 
 // queueCollector exports the forge queue's counters.

@@ -8,9 +8,9 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
+	"github.com/ringops/ringops/internal/contract"
 	"github.com/ringops/ringops/reconciler/plan"
 	"github.com/ringops/ringops/reconciler/ring"
-	"github.com/ringops/ringops/render"
 	"github.com/ringops/ringops/schemas"
 )
 
@@ -70,13 +70,13 @@ func statefulSet(name, dc, rack string, replicas int64) *unstructured.Unstructur
 	u.SetKind("StatefulSet")
 	u.SetName(name)
 	u.SetNamespace("cassandra")
-	u.SetLabels(map[string]string{render.LabelCluster: "orders", render.LabelDatacenter: dc, render.LabelRack: rack})
+	u.SetLabels(map[string]string{contract.LabelCluster: "orders", contract.LabelDatacenter: dc, contract.LabelRack: rack})
 	return u
 }
 
 func clusterPod(name, dc, ip string) corev1.Pod {
 	p := corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "cassandra",
-		Labels: map[string]string{render.LabelCluster: "orders", render.LabelDatacenter: dc, render.LabelRack: "r1"}}}
+		Labels: map[string]string{contract.LabelCluster: "orders", contract.LabelDatacenter: dc, contract.LabelRack: "r1"}}}
 	p.Status.PodIP = ip
 	return p
 }

@@ -10,7 +10,12 @@
 //     the CQL driver, and does not import net/http or os/exec itself;
 //   - the edges (reconciler/kube, reconciler/ring/jolokia, reconciler/cql,
 //     sources/git, sources/forge/...) do not import the loop (reconciler,
-//     reconciler/daemon) nor cmd;
+//     reconciler/daemon and its leader election, reconciler/daemon/leader)
+//     nor cmd;
+//   - the leaves every stage shares (internal/contract: the label and
+//     annotation contract; internal/secret: the redacting secret;
+//     internal/redact) import only the standard library;
+//   - the forge clients (sources/forge/...) do not depend on go-git;
 //   - nothing imports against the flow sources/git -> schemas -> render ->
 //     plan (and the ring model) -> kube / Jolokia / CQL -> forge: a stage
 //     depends only on the stages before it.

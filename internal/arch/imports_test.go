@@ -30,7 +30,7 @@ var pure = []string{"schemas", "render", "reconciler/ring", "reconciler/plan", "
 
 // ioOfRingops are ringops' packages that do I/O (or drive those that do):
 // a prefix ends with "/", else the path is exact.
-var ioOfRingops = []string{"reconciler", "reconciler/daemon", "reconciler/kube", "reconciler/ring/jolokia",
+var ioOfRingops = []string{"reconciler", "reconciler/daemon", "reconciler/daemon/", "reconciler/kube", "reconciler/ring/jolokia",
 	"reconciler/cql", "sources/", "cmd/", "review/pullrequests", "test/"}
 
 // ioLibraries are the I/O clients of other modules the pure middle never
@@ -46,8 +46,30 @@ var ioDirect = []string{"net/http", "os/exec"}
 // edges are the packages that talk to the world; the loop drives them.
 var edges = []string{"reconciler/kube", "reconciler/ring/jolokia", "reconciler/cql", "sources/git", "sources/forge"}
 
-// loop is what the edges never import.
-var loop = []string{"reconciler", "reconciler/daemon", "cmd/"}
+// loop is what the edges never import: the engine, the daemon with its
+// leader election, cmd.
+var loop = []string{"reconciler", "reconciler/daemon", "reconciler/daemon/", "cmd/"}
+
+// leaves are shared by every stage and edge (the label and annotation
+// contract, the redacting secret, the text redactor): they import only the
+// standard library, so that importing one pulls in nothing else (no
+// kustomize into an edge that names a label, no go-git into a forge client
+// that holds a token).
+var leaves = []string{"internal/contract", "internal/secret", "internal/redact"}
+
+// forges are the forge clients: they speak HTTP to a forge's API, and never
+// depend on go-git, which is sources/git's alone.
+var forges = []string{"sources/forge", "sources/forge/"}
+
+// goGit is the Git library only sources/git may depend on among the edges.
+var goGit = []string{"github.com/go-git/"}
+
+// standard reports whether path is a package of the standard library: its
+// first element has no dot (as the go command tells them apart).
+func standard(path string) bool {
+	first, _, _ := strings.Cut(path, "/")
+	return !strings.Contains(first, ".")
+}
 
 // flow ranks the stages in the order the data goes through them: a
 // package depends only on packages of its rank or lower. The ring model
@@ -98,6 +120,14 @@ func violations(graph map[string]pkg) []string {
 		if matches(name, pure) {
 			out = append(out, pureViolations(name, p)...)
 		}
+		if matches(name, leaves) {
+			out = append(out, depViolation(name+" is a leaf", p.Deps, func(d string) bool { return !standard(d) },
+				"it imports only the standard library")...)
+		}
+		if matches(name, forges) {
+			out = append(out, depViolation(name+" is a forge client", p.Deps, func(d string) bool { return matches(d, goGit) },
+				"go-git is sources/git's alone")...)
+		}
 		for _, dep := range p.Deps {
 			dn, ok := local(dep)
 			switch {
@@ -111,6 +141,24 @@ func violations(graph map[string]pkg) []string {
 		}
 	}
 	return out
+}
+
+// depViolation is one line for a package whose deps include bad ones: the
+// first (go list sorts them) and how many more, as one import brings many.
+func depViolation(subject string, deps []string, bad func(string) bool, why string) []string {
+	var found []string
+	for _, dep := range deps {
+		if bad(dep) {
+			found = append(found, dep)
+		}
+	}
+	switch len(found) {
+	case 0:
+		return nil
+	case 1:
+		return []string{fmt.Sprintf("%s and depends on %s: %s", subject, found[0], why)}
+	}
+	return []string{fmt.Sprintf("%s and depends on %s (and %d more): %s", subject, found[0], len(found)-1, why)}
 }
 
 func pureViolations(name string, p pkg) []string {
@@ -156,7 +204,7 @@ func moduleGraph(t *testing.T) map[string]pkg {
 		}
 		graph[p.ImportPath] = p
 	}
-	for _, name := range append(slices.Clone(pure), edges...) {
+	for _, name := range slices.Concat(pure, edges, leaves, forges) {
 		if _, ok := graph[module+name]; !ok && !strings.HasSuffix(name, "/") {
 			t.Fatalf("package %s is not in the module: update the rules of this test", name)
 		}
@@ -201,8 +249,14 @@ func TestPackageRulesCatchPlantedImports(t *testing.T) {
 		{"render", "net/http", "pure and imports net/http"},
 		{"schemas", "github.com/go-git/go-git/v5", "depends on the I/O client github.com/go-git/go-git/v5"},
 		{"reconciler/kube", module + "reconciler", "edge and depends on the loop reconciler"},
+		{"sources/forge", module + "reconciler/daemon/leader", "edge and depends on the loop reconciler/daemon/leader"},
+		{"render", module + "reconciler/daemon/leader", "pure and depends on ringops' I/O package reconciler/daemon/leader"},
 		{"schemas", module + "render", "schemas (stage 1) depends on render (stage 2)"},
 		{"reconciler/ring/jolokia", module + "sources/forge/github", "against the flow"},
+		{"internal/contract", "k8s.io/apimachinery/pkg/util/validation", "internal/contract is a leaf and depends on k8s.io/apimachinery/pkg/util/validation"},
+		{"internal/secret", module + "sources/git", "internal/secret is a leaf and depends on github.com/ringops/ringops/sources/git"},
+		{"sources/forge", "github.com/go-git/go-git/v5", "sources/forge is a forge client and depends on github.com/go-git/go-git/v5"},
+		{"sources/forge/github", "github.com/go-git/go-git/v5/plumbing", "sources/forge/github is a forge client and depends on github.com/go-git/"},
 	} {
 		t.Run(tc.from+"->"+tc.imp, func(t *testing.T) {
 			planted := maps.Clone(graph)

@@ -17,11 +17,11 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
 
+	"github.com/ringops/ringops/internal/contract"
 	"github.com/ringops/ringops/reconciler"
 	"github.com/ringops/ringops/reconciler/kube"
 	"github.com/ringops/ringops/reconciler/ring"
 	"github.com/ringops/ringops/reconciler/ring/jolokia"
-	"github.com/ringops/ringops/render"
 	"github.com/ringops/ringops/sources/forge"
 	"github.com/ringops/ringops/test/gitserver"
 )
@@ -47,7 +47,7 @@ func (m *memKube) Observe(_ context.Context, q kube.Query) map[string]*kube.Obse
 	for _, kc := range q.Contexts {
 		o := &kube.Observation{}
 		for _, u := range m.objs[kc] {
-			if u.GetNamespace() == q.Namespace && u.GetLabels()[render.LabelCluster] == q.Cluster {
+			if u.GetNamespace() == q.Namespace && u.GetLabels()[contract.LabelCluster] == q.Cluster {
 				o.Objects = append(o.Objects, u.DeepCopy())
 			}
 		}
@@ -200,7 +200,7 @@ func TestRestartedDaemonRemembersWhatWasRolledOut(t *testing.T) {
 	w.src, stop = startDaemon(t, store, rep)
 	first := w.push("first", nil)
 	require.Eventually(t, func() bool {
-		return store.annotation("us-east", "ConfigMap", "cassandra", "orders-config", render.AnnotationLastApplied) != ""
+		return store.annotation("us-east", "ConfigMap", "cassandra", "orders-config", contract.AnnotationLastApplied) != ""
 	}, 20*time.Second, 20*time.Millisecond, "the rollout of %s applied no ConfigMap in us-east", short(first))
 	stop()
 

@@ -15,7 +15,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/client-go/dynamic"
 
-	"github.com/ringops/ringops/render"
+	"github.com/ringops/ringops/internal/contract"
 )
 
 // Apply server-side applies objs in context kctx, staged: first every
@@ -49,7 +49,7 @@ func (m *Manager) Apply(ctx context.Context, kctx string, objs ...*unstructured.
 // nothing is written (Unchanged), else the object is applied (Configured).
 //
 // A live object ringops did not create (without the managed-by label) is
-// never taken over unless obj carries render.AnnotationAdopt (spec.adopt):
+// never taken over unless obj carries contract.AnnotationAdopt (spec.adopt):
 // ErrNotOwned, nothing written. An object carrying metadata.resourceVersion
 // is applied only over that version: if the live object changed (or is
 // gone) the error wraps ErrConflict. A change to immutable fields fails the dry-run with an error
@@ -82,8 +82,8 @@ func (m *Manager) ApplyObject(ctx context.Context, kctx string, obj *unstructure
 		return finished(res, Created, out), nil
 	case err != nil:
 		return fail("read", err)
-	case !ownedByRingops(live) && obj.GetAnnotations()[render.AnnotationAdopt] != "true":
-		return fail("apply", fmt.Errorf("%w (no %s=%s label): set spec.adopt: true to take it over, or remove it", ErrNotOwned, render.LabelManagedBy, render.ManagedBy))
+	case !ownedByRingops(live) && obj.GetAnnotations()[contract.AnnotationAdopt] != "true":
+		return fail("apply", fmt.Errorf("%w (no %s=%s label): set spec.adopt: true to take it over, or remove it", ErrNotOwned, contract.LabelManagedBy, contract.ManagedBy))
 	}
 	dry, err := m.apply(ctx, ri, body, true)
 	if err != nil {
@@ -101,7 +101,7 @@ func (m *Manager) ApplyObject(ctx context.Context, kctx string, obj *unstructure
 
 // ownedByRingops tells whether ringops created (or adopted) a live object.
 func ownedByRingops(live *unstructured.Unstructured) bool {
-	return live.GetLabels()[render.LabelManagedBy] == render.ManagedBy
+	return live.GetLabels()[contract.LabelManagedBy] == contract.ManagedBy
 }
 
 func finished(r Result, a Action, live *unstructured.Unstructured) Result {

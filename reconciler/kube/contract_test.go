@@ -19,9 +19,6 @@ var (
 )
 
 func TestPlanContract(t *testing.T) {
-	if kube.AnnotationDecommissioned != plan.AnnotationDecommissioned {
-		t.Errorf("kube deletes PVCs marked %q, the planner marks %q", kube.AnnotationDecommissioned, plan.AnnotationDecommissioned)
-	}
 	obs := &kube.Observation{Err: errors.New("down"), Pods: []corev1.Pod{{ObjectMeta: metav1.ObjectMeta{Name: "orders-dc1-r1-0"}}}}
 	pc := (*plan.Context)(obs)
 	if pc.Err != obs.Err || pc.Pods[0].Name != "orders-dc1-r1-0" {

@@ -11,13 +11,8 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 
-	"github.com/ringops/ringops/render"
+	"github.com/ringops/ringops/internal/contract"
 )
-
-// AnnotationDecommissioned is on a PVC whose Cassandra node was
-// decommissioned (plan.AnnotationDecommissioned): the only PVCs DeletePVC
-// deletes.
-const AnnotationDecommissioned = "ringops.dev/decommissioned"
 
 // neverPruned are the kinds that leave only through the decommission path
 // (StatefulSets, pods, PVCs), and namespaces, which ringops never deletes.
@@ -33,7 +28,7 @@ var neverPruned = []schema.GroupKind{
 // target.ResourceVersion (when set). It refuses, with ErrNotPrunable,
 // StatefulSets, pods, PVCs and namespaces, any object not labelled
 // app.kubernetes.io/managed-by=ringops, and the Secrets ringops keeps
-// (render.LabelCredentials). An object already gone or being
+// (contract.LabelCredentials). An object already gone or being
 // deleted is Skipped;
 // one replaced or changed since it was observed fails with ErrConflict.
 func (m *Manager) Prune(ctx context.Context, kctx string, target Ref) (Result, error) {
@@ -63,11 +58,11 @@ func (m *Manager) Prune(ctx context.Context, kctx string, target Ref) (Result, e
 		res.Action = Skipped
 		return res, nil
 	}
-	if live.GetLabels()[render.LabelManagedBy] != render.ManagedBy {
-		return fail(fmt.Errorf("%w: not labelled %s=%s", ErrNotPrunable, render.LabelManagedBy, render.ManagedBy))
+	if live.GetLabels()[contract.LabelManagedBy] != contract.ManagedBy {
+		return fail(fmt.Errorf("%w: not labelled %s=%s", ErrNotPrunable, contract.LabelManagedBy, contract.ManagedBy))
 	}
-	if _, kept := live.GetLabels()[render.LabelCredentials]; kept {
-		return fail(fmt.Errorf("%w: labelled %s: credentials ringops keeps, never rendered", ErrNotPrunable, render.LabelCredentials))
+	if _, kept := live.GetLabels()[contract.LabelCredentials]; kept {
+		return fail(fmt.Errorf("%w: labelled %s: credentials ringops keeps, never rendered", ErrNotPrunable, contract.LabelCredentials))
 	}
 	rctx, cancel := m.call(ctx)
 	defer cancel()
@@ -103,8 +98,8 @@ func (m *Manager) DeletePVC(ctx context.Context, kctx string, target Ref) (Resul
 		res.Action = Skipped
 		return res, nil
 	}
-	if live.Annotations[AnnotationDecommissioned] == "" {
-		return fail(fmt.Errorf("%w: no annotation %s", ErrNotDecommissioned, AnnotationDecommissioned))
+	if live.Annotations[contract.AnnotationDecommissioned] == "" {
+		return fail(fmt.Errorf("%w: no annotation %s", ErrNotDecommissioned, contract.AnnotationDecommissioned))
 	}
 	rctx, cancel = m.call(ctx)
 	defer cancel()

@@ -14,6 +14,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 
+	"github.com/ringops/ringops/internal/contract"
 	"github.com/ringops/ringops/reconciler/kube"
 )
 
@@ -116,7 +117,7 @@ func testPVCs(t *testing.T, f *fixture, client kubernetes.Interface) {
 		t.Errorf("mark a missing PVC: %v, %v", r, err)
 	}
 	marked, err := client.CoreV1().PersistentVolumeClaims(ns).Get(t.Context(), pvc.Name, metav1.GetOptions{})
-	if err != nil || marked.Annotations[kube.AnnotationDecommissioned] != "2026-05-01T10:00:00Z" {
+	if err != nil || marked.Annotations[contract.AnnotationDecommissioned] != "2026-05-01T10:00:00Z" {
 		t.Fatalf("annotation after marking twice: %v, %v", marked.Annotations, err)
 	}
 

@@ -17,7 +17,7 @@
 //   - Apply / ApplyObject: server-side apply, field manager "ringops",
 //     forcing ownership (as Flux). Per object: GET; absent, create; present
 //     but not created by ringops (no managed-by label), refused with
-//     ErrNotOwned unless the object carries render.AnnotationAdopt
+//     ErrNotOwned unless the object carries contract.AnnotationAdopt
 //     (spec.adopt; Helm refuses the same); else a dryRun=All apply compared with the live object (without
 //     managedFields, resourceVersion, generation, status): equal means no
 //     write at all. Apply stages: missing namespaces first (never pruned),

@@ -13,6 +13,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/client-go/rest"
 
+	"github.com/ringops/ringops/internal/contract"
 	"github.com/ringops/ringops/reconciler/kube"
 	"github.com/ringops/ringops/render"
 )
@@ -93,7 +94,7 @@ func testObserve(t *testing.T, f *fixture, manifests []*render.Manifests) {
 				}
 			}
 		}
-		if o.Pods[0].Labels[render.LabelCluster] != "orders" || !strings.HasPrefix(o.PVCs[0].Name, "data-orders-") {
+		if o.Pods[0].Labels[contract.LabelCluster] != "orders" || !strings.HasPrefix(o.PVCs[0].Name, "data-orders-") {
 			t.Errorf("%s: pods %s, PVCs %s", m.Context, o.Pods[0].Name, o.PVCs[0].Name)
 		}
 	}

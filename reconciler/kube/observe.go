@@ -15,7 +15,7 @@ import (
 	"k8s.io/apimachinery/pkg/selection"
 	"k8s.io/client-go/dynamic"
 
-	"github.com/ringops/ringops/render"
+	"github.com/ringops/ringops/internal/contract"
 )
 
 // Observation is what was read of one cluster in one context: either Err
@@ -70,11 +70,11 @@ var observedResources = map[schema.GroupVersionKind]schema.GroupVersionResource{
 
 // ObjectSelector selects the objects ringops renders for a cluster: those
 // labelled managed-by ringops and with the cluster's label, but not the
-// Secrets it keeps itself (render.LabelCredentials), which no revision
+// Secrets it keeps itself (contract.LabelCredentials), which no revision
 // renders and no prune may delete.
 func ObjectSelector(cluster string) labels.Selector {
-	s := labels.SelectorFromSet(labels.Set{render.LabelManagedBy: render.ManagedBy, render.LabelCluster: cluster})
-	kept, err := labels.NewRequirement(render.LabelCredentials, selection.DoesNotExist, nil)
+	s := labels.SelectorFromSet(labels.Set{contract.LabelManagedBy: contract.ManagedBy, contract.LabelCluster: cluster})
+	kept, err := labels.NewRequirement(contract.LabelCredentials, selection.DoesNotExist, nil)
 	if err != nil { // a constant, valid key
 		panic(err)
 	}

@@ -11,13 +11,13 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 
-	"github.com/ringops/ringops/render"
+	"github.com/ringops/ringops/internal/contract"
 )
 
 // ClusterSelector selects every pod of a Cassandra cluster (the label
 // ringops.dev/cluster of the pod contract, see render/doc.go).
 func ClusterSelector(cluster string) labels.Selector {
-	return labels.SelectorFromSet(labels.Set{render.LabelCluster: cluster})
+	return labels.SelectorFromSet(labels.Set{contract.LabelCluster: cluster})
 }
 
 // ListPods lists the pods matching selector in namespace, in every context

@@ -12,6 +12,8 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/ringops/ringops/internal/contract"
 )
 
 // AnnotatePVC sets annotations on a PersistentVolumeClaim (a JSON merge
@@ -22,11 +24,11 @@ func (m *Manager) AnnotatePVC(ctx context.Context, kctx, namespace, name string,
 	return m.annotatePVC(ctx, kctx, namespace, name, annotations, true)
 }
 
-// MarkPVCDecommissioned annotates a PVC with AnnotationDecommissioned = at
+// MarkPVCDecommissioned annotates a PVC with contract.AnnotationDecommissioned = at
 // (RFC 3339, UTC), unless it already carries the annotation (the first
 // mark stays). A PVC that does not exist is Skipped.
 func (m *Manager) MarkPVCDecommissioned(ctx context.Context, kctx, namespace, name string, at time.Time) (Result, error) {
-	a := map[string]string{AnnotationDecommissioned: at.UTC().Format(time.RFC3339)}
+	a := map[string]string{contract.AnnotationDecommissioned: at.UTC().Format(time.RFC3339)}
 	return m.annotatePVC(ctx, kctx, namespace, name, a, false)
 }
 

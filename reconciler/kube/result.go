@@ -108,7 +108,7 @@ var (
 	// UID precondition, the wrong kind, names that do not match).
 	// ErrNotOwned: an object of the name exists that ringops did not
 	// create (no app.kubernetes.io/managed-by=ringops label) and the
-	// object applied does not say to adopt it (render.AnnotationAdopt,
+	// object applied does not say to adopt it (contract.AnnotationAdopt,
 	// from spec.adopt): ringops does not take it over.
 	ErrNotOwned = errors.New("exists and was not created by ringops")
 	// ErrReplacementInvalid: a StatefulSet to re-create was refused by the

@@ -7,6 +7,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
+	"github.com/ringops/ringops/internal/contract"
 	"github.com/ringops/ringops/reconciler/ring"
 	"github.com/ringops/ringops/render"
 )
@@ -51,7 +52,7 @@ func (v *view) applyObjects(kc string) (Step, bool) {
 			why = append(why, want.GetKind()+" "+want.GetName()+" missing")
 		case coversObject(want, live):
 			continue
-		case live.GetAnnotations()[render.AnnotationSpecHash] == want.GetAnnotations()[render.AnnotationSpecHash]:
+		case live.GetAnnotations()[contract.AnnotationSpecHash] == want.GetAnnotations()[contract.AnnotationSpecHash]:
 			why = append(why, want.GetKind()+" "+want.GetName()+" changed by hand")
 		default:
 			why = append(why, want.GetKind()+" "+want.GetName()+" changed")
@@ -113,7 +114,7 @@ func (v *view) rackWrite(r *rack) (Step, bool) {
 		return Step{Action: UpdateStatefulSet, Context: r.ctx, Target: ref, Objects: []*unstructured.Unstructured{u},
 			From: r.live.partition, To: partitionOf(u), Reason: reason}, true
 	case r.rollDone():
-		u := v.write(r, r.live.replicas, 0, map[string]string{AnnotationChange: ""})
+		u := v.write(r, r.live.replicas, 0, map[string]string{contract.AnnotationChange: ""})
 		return Step{Action: UpdateStatefulSet, Context: r.ctx, Target: ref, Objects: []*unstructured.Unstructured{u},
 			From: r.live.partition, To: 0, Reason: "every pod runs the current template: partition back to 0"}, true
 	}
@@ -124,7 +125,7 @@ func changeNote(d stsDiff) map[string]string {
 	if !d.template {
 		return nil
 	}
-	return map[string]string{AnnotationChange: d.change}
+	return map[string]string{contract.AnnotationChange: d.change}
 }
 
 func partitionOf(u *unstructured.Unstructured) int32 {
@@ -153,14 +154,14 @@ func (v *view) create(r *rack) Step {
 // finishDecommission completes a decommission whose node left the ring:
 // the replica goes (the PVC is marked first), or clears a stale marker.
 func (v *view) finishDecommission(r *rack) (Step, bool) {
-	m := r.live.annotations[AnnotationDecommission]
+	m := r.live.annotations[contract.AnnotationDecommission]
 	if m == "" {
 		return Step{}, false
 	}
 	ref := refOf(r.live.obj)
 	ord, ok := ordinalOf(m, r.name)
 	if !ok || ord >= r.live.replicas {
-		u := v.write(r, r.live.replicas, r.live.partition, map[string]string{AnnotationDecommission: ""})
+		u := v.write(r, r.live.replicas, r.live.partition, map[string]string{contract.AnnotationDecommission: ""})
 		return Step{Action: UpdateStatefulSet, Context: r.ctx, Target: ref, Objects: []*unstructured.Unstructured{u},
 			From: r.live.partition, To: partitionOf(u), Reason: "decommission of " + m + " is over: marker removed"}, true
 	}
@@ -176,7 +177,7 @@ func (v *view) finishDecommission(r *rack) (Step, bool) {
 		why = m + " is out of the ring and not Ready: its replica goes"
 	}
 	set := v.stamp("remove " + m)
-	set[AnnotationDecommission] = ""
+	set[contract.AnnotationDecommission] = ""
 	u := v.write(r, ord, min(r.live.partition, ord), set)
 	s := Step{Action: ScaleStatefulSet, Context: r.ctx, Target: ref, Objects: []*unstructured.Unstructured{u},
 		Pod: m, From: r.live.replicas, To: ord, Reason: why}
@@ -223,7 +224,7 @@ func (v *view) pvcSteps(r *rack) []Step {
 }
 
 func (v *view) deletePVC(r *rack, ord int32, pvc *corev1.PersistentVolumeClaim) (Step, bool) {
-	if pvc.Annotations[AnnotationDecommissioned] == "" || !v.c.Spec.Storage.DeleteOnDecommission {
+	if pvc.Annotations[contract.AnnotationDecommissioned] == "" || !v.c.Spec.Storage.DeleteOnDecommission {
 		return Step{}, false
 	}
 	if r.pods[ord] != nil || (r.live != nil && ord < r.live.replicas) {
@@ -299,7 +300,7 @@ func (v *view) prune(kc string) []Step {
 	}
 	var steps []Step
 	for _, u := range v.live[kc].objects {
-		if want[objectKey(u)] || u.GetLabels()[render.LabelManagedBy] != render.ManagedBy || v.isRecord(u) {
+		if want[objectKey(u)] || u.GetLabels()[contract.LabelManagedBy] != contract.ManagedBy || v.isRecord(u) {
 			continue
 		}
 		steps = append(steps, Step{Action: Prune, Context: kc, Target: refOf(u),

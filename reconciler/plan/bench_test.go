@@ -8,6 +8,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/ringops/ringops/internal/contract"
 	"github.com/ringops/ringops/render"
 	"github.com/ringops/ringops/schemas"
 )
@@ -112,7 +113,7 @@ func benchObserved(b *testing.B, d *Desired, scenario string) *Observed {
 			switch scenario {
 			case "rolling":
 				ss = &stsSpec{Partition: ptrTo(int32(3)), Updated: ptrTo(int32(0)),
-					Annotations: map[string]string{AnnotationChange: "image cassandra:4.1.4 -> cassandra:4.1.5"}}
+					Annotations: map[string]string{contract.AnnotationChange: "image cassandra:4.1.4 -> cassandra:4.1.5"}}
 				if u.GetName() == d.Cluster.Metadata.Name+"-dc1-r1" {
 					ss.Partition, ss.Updated = ptrTo(int32(1)), ptrTo(int32(2))
 				}

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ringops/ringops/internal/contract"
 	"github.com/ringops/ringops/reconciler/ring"
 )
 
@@ -152,7 +153,7 @@ func (v *view) cleanupInFlight() (*candidate, *Wait) {
 }
 
 // OperationPods lists the pods of a cluster a long operation was tried on
-// (AnnotationAttempt of their StatefulSet): the executor reads their
+// (contract.AnnotationAttempt of their StatefulSet): the executor reads their
 // progress at every observation, so that a cleanup or a rebuild (#15),
 // which leaves no other trace than its compactions or streams, is followed
 // (RingNode.CleanupRunning, Tasks, NoProgressSince).
@@ -164,7 +165,7 @@ func OperationPods(cluster string, o *Observed) map[string]bool {
 			continue
 		}
 		for _, u := range indexContext(oc, cluster).sts {
-			if f := strings.Fields(u.GetAnnotations()[AnnotationAttempt]); len(f) == 3 {
+			if f := strings.Fields(u.GetAnnotations()[contract.AnnotationAttempt]); len(f) == 3 {
 				out[f[1]] = true
 			}
 		}

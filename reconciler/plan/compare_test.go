@@ -4,6 +4,8 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/ringops/ringops/internal/contract"
 )
 
 func TestCovers(t *testing.T) {
@@ -77,5 +79,5 @@ func TestFromLive(t *testing.T) {
 	for _, c := range nested(u.Object, "spec", "volumeClaimTemplates").([]any) {
 		require.NotContains(t, c, "status")
 	}
-	require.Equal(t, "orders-dc2-r2-0", u.GetAnnotations()[AnnotationDecommission])
+	require.Equal(t, "orders-dc2-r2-0", u.GetAnnotations()[contract.AnnotationDecommission])
 }

@@ -10,19 +10,20 @@ import (
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
+	"github.com/ringops/ringops/internal/contract"
 	"github.com/ringops/ringops/reconciler/ring"
 )
 
 // Datacenters added and removed with their data (#15): the work of each
 // datacenter around its topology change (package documentation,
 // "Keyspaces and datacenters"), the rebuilds and cleanups its nodes owe
-// (AnnotationRebuild, AnnotationCleanup) and their following.
+// (contract.AnnotationRebuild, contract.AnnotationCleanup) and their following.
 
-// The operations of AnnotationAttempt for #15. A cleanup of the
+// The operations of contract.AnnotationAttempt for #15. A cleanup of the
 // keyspaces whose replication shrank is the same Cleanup step as the
 // cleanup after growth (opCleanup, cleanup.go), scoped to its keyspaces;
 // its attempt is named apart, so that each is followed and recorded its
-// own way (here: RingNode.Tasks, AnnotationCleaned; there: the record of
+// own way (here: RingNode.Tasks, contract.AnnotationCleaned; there: the record of
 // the nodes), and neither is taken for the other.
 const (
 	opRebuild          = "rebuild"
@@ -151,14 +152,14 @@ func (v *view) unjoinedNext(d *dcState) bool {
 // rebuildFrom, else the seed datacenter.
 func (v *view) sourceOf(dc string) string { return v.c.RebuildSource(dc) }
 
-// rebuildMark reads a rack's AnnotationRebuild: the source datacenter and
+// rebuildMark reads a rack's contract.AnnotationRebuild: the source datacenter and
 // the keyspaces, all of them when the rack's nodes joined without
 // bootstrap.
 func (r *rack) rebuildMark() (src string, keyspaces []string, all, ok bool) {
 	if r.live == nil {
 		return "", nil, false, false
 	}
-	f := strings.Fields(r.live.annotations[AnnotationRebuild])
+	f := strings.Fields(r.live.annotations[contract.AnnotationRebuild])
 	if len(f) != 2 {
 		return "", nil, false, false
 	}
@@ -174,7 +175,7 @@ func (r *rack) rebuildsAll() bool {
 	return ok && all
 }
 
-// ordinals reads a list of ordinals (AnnotationRebuilt, AnnotationCleaned).
+// ordinals reads a list of ordinals (contract.AnnotationRebuilt, contract.AnnotationCleaned).
 func (r *rack) ordinals(key string) map[int32]bool {
 	out := map[int32]bool{}
 	if r.live == nil {
@@ -189,7 +190,7 @@ func (r *rack) ordinals(key string) map[int32]bool {
 }
 
 // owed is the first node of the rack that owes the work of marker
-// (AnnotationRebuild or AnnotationCleanup), done recording the ordinals
+// (contract.AnnotationRebuild or contract.AnnotationCleanup), done recording the ordinals
 // done; -1 when none. A rack still growing towards its node count owes
 // the work of its next nodes too.
 func (r *rack) owed(marker, done string) int32 {
@@ -243,13 +244,13 @@ func (v *view) joinsWithoutBootstrap(r *rack) bool {
 }
 
 // createMarks are the annotations of a rack's StatefulSet at its
-// creation: AnnotationRebuild "<source> *" when its nodes join without
+// creation: contract.AnnotationRebuild "<source> *" when its nodes join without
 // bootstrap.
 func (v *view) createMarks(r *rack) map[string]string {
 	if !v.joinsWithoutBootstrap(r) {
 		return nil
 	}
-	return map[string]string{AnnotationRebuild: v.sourceOf(r.dc) + " *"}
+	return map[string]string{contract.AnnotationRebuild: v.sourceOf(r.dc) + " *"}
 }
 
 // withBootstrapOption is the template of rack r with JoinWithoutBootstrap
@@ -327,7 +328,7 @@ func setBootstrapOption(tmpl any, on bool) {
 }
 
 // rebuildMarks are the annotations of the racks of datacenter d whose
-// nodes hold none of the keyspaces it gains: AnnotationRebuild names them
+// nodes hold none of the keyspaces it gains: contract.AnnotationRebuild names them
 // (the racks that rebuild everything already keep their mark).
 func (v *view) rebuildMarks(d *dcState, gained []string) map[*rack]map[string]string {
 	if len(gained) == 0 {
@@ -339,8 +340,8 @@ func (v *view) rebuildMarks(d *dcState, gained []string) map[*rack]map[string]st
 			continue
 		}
 		if r.rebuildsAll() {
-			if r.live.annotations[AnnotationRebuilt] != "" {
-				out[r] = map[string]string{AnnotationRebuilt: ""} // its rebuilt nodes lack the new keyspaces: all again
+			if r.live.annotations[contract.AnnotationRebuilt] != "" {
+				out[r] = map[string]string{contract.AnnotationRebuilt: ""} // its rebuilt nodes lack the new keyspaces: all again
 			}
 			continue
 		}
@@ -348,7 +349,7 @@ func (v *view) rebuildMarks(d *dcState, gained []string) map[*rack]map[string]st
 		if !ok {
 			src = v.sourceOf(d.name)
 		}
-		out[r] = map[string]string{AnnotationRebuild: src + " " + joinList(append(have, gained...)), AnnotationRebuilt: ""}
+		out[r] = map[string]string{contract.AnnotationRebuild: src + " " + joinList(append(have, gained...)), contract.AnnotationRebuilt: ""}
 	}
 	return out
 }
@@ -360,7 +361,7 @@ func (v *view) rebuild(d *dcState) *candidate {
 		return nil
 	}
 	for _, r := range d.racks {
-		ord := r.owed(AnnotationRebuild, AnnotationRebuilt)
+		ord := r.owed(contract.AnnotationRebuild, contract.AnnotationRebuilt)
 		if ord < 0 {
 			continue
 		}
@@ -396,19 +397,19 @@ func (v *view) rebuildTry(r *rack, ord int32, n int, why string) *candidate {
 	for _, k := range keyspaces {
 		c.step.Keyspaces = append(c.step.Keyspaces, KeyspaceChange{Keyspace: k})
 	}
-	c.step.OnSuccess = objs(v.recordDone(r, set, AnnotationRebuilt, ord))
+	c.step.OnSuccess = objs(v.recordDone(r, set, contract.AnnotationRebuilt, ord))
 	return c
 }
 
 // cleanup is the next node of datacenter d to clean up, in rack order.
 func (v *view) cleanup(d *dcState) *candidate {
 	for _, r := range d.racks {
-		ord := r.owed(AnnotationCleanup, AnnotationCleaned)
+		ord := r.owed(contract.AnnotationCleanup, contract.AnnotationCleaned)
 		if ord < 0 {
 			continue
 		}
 		why := fmt.Sprintf("the replication of %s shrank in %s: %s drops the data of the ranges it no longer replicates (StorageService.forceKeyspaceCleanup), one node at a time",
-			strings.ReplaceAll(r.live.annotations[AnnotationCleanup], ",", ", "), d.name, r.podName(ord))
+			strings.ReplaceAll(r.live.annotations[contract.AnnotationCleanup], ",", ", "), d.name, r.podName(ord))
 		return v.cleanupTry(r, ord, 1, why)
 	}
 	return nil
@@ -420,10 +421,10 @@ func (v *view) cleanupTry(r *rack, ord int32, n int, why string) *candidate {
 	set := v.tried(opCleanupKeyspaces, pod, n, "cleanup "+pod)
 	c := v.operation(r, ord, Cleanup, set, why)
 	c.step.Jobs = v.c.CleanupJobs() // spec.rollout.cleanupJobs bounds every cleanup
-	for _, k := range splitList(r.live.annotations[AnnotationCleanup]) {
+	for _, k := range splitList(r.live.annotations[contract.AnnotationCleanup]) {
 		c.step.Keyspaces = append(c.step.Keyspaces, KeyspaceChange{Keyspace: k})
 	}
-	c.step.OnSuccess = objs(v.recordDone(r, set, AnnotationCleaned, ord))
+	c.step.OnSuccess = objs(v.recordDone(r, set, contract.AnnotationCleaned, ord))
 	return c
 }
 
@@ -435,7 +436,7 @@ func (v *view) recordDone(r *rack, set map[string]string, key string, ord int32)
 	done := maps.Clone(set)
 	have := splitList(r.live.annotations[key])
 	done[key] = joinList(append(have, strconv.Itoa(int(ord))))
-	done[AnnotationAttempt] = ""
+	done[contract.AnnotationAttempt] = ""
 	u := v.write(r, r.live.replicas, r.live.partition, done)
 	u.SetResourceVersion("")
 	return u
@@ -449,11 +450,11 @@ func (v *view) recordDone(r *rack, set map[string]string, key string, ord int32)
 func (v *view) opInFlight() (*candidate, *Wait) {
 	for _, r := range v.racks {
 		a := r.attemptOf()
-		marker, done, task := AnnotationRebuild, AnnotationRebuilt, TaskRebuild
+		marker, done, task := contract.AnnotationRebuild, contract.AnnotationRebuilt, TaskRebuild
 		switch a.op {
 		case opRebuild:
 		case opCleanupKeyspaces:
-			marker, done, task = AnnotationCleanup, AnnotationCleaned, TaskCleanup
+			marker, done, task = contract.AnnotationCleanup, contract.AnnotationCleaned, TaskCleanup
 		default:
 			continue
 		}
@@ -510,11 +511,11 @@ func (v *view) finishMarks(r *rack) (Step, bool) {
 	set := map[string]string{}
 	var what []string
 	if v.dcRebuilt(r.dc) {
-		set[AnnotationRebuild], set[AnnotationRebuilt] = "", ""
+		set[contract.AnnotationRebuild], set[contract.AnnotationRebuilt] = "", ""
 		what = append(what, "rebuild")
 	}
-	if r.workDone(AnnotationCleanup, AnnotationCleaned) {
-		set[AnnotationCleanup], set[AnnotationCleaned] = "", ""
+	if r.workDone(contract.AnnotationCleanup, contract.AnnotationCleaned) {
+		set[contract.AnnotationCleanup], set[contract.AnnotationCleaned] = "", ""
 		what = append(what, "cleanup")
 	}
 	if len(what) == 0 {
@@ -522,7 +523,7 @@ func (v *view) finishMarks(r *rack) (Step, bool) {
 	}
 	why := fmt.Sprintf("every node of %s is done with its %s: markers removed", r.label(), strings.Join(what, " and "))
 	if !r.orphan() && hasBootstrapOption(nested(r.live.obj.Object, "spec", "template")) {
-		set[AnnotationChange] = strings.TrimPrefix(r.live.annotations[AnnotationChange]+", auto_bootstrap=false dropped", ", ")
+		set[contract.AnnotationChange] = strings.TrimPrefix(r.live.annotations[contract.AnnotationChange]+", auto_bootstrap=false dropped", ", ")
 		why += "; " + JoinWithoutBootstrap + " leaves the template (staged: the rack rolls, so that no node joins without bootstrap later)"
 	}
 	u := v.write(r, r.live.replicas, r.live.partition, set)
@@ -536,10 +537,10 @@ func (v *view) finishMarks(r *rack) (Step, bool) {
 func (v *view) dcRebuilt(dc string) bool {
 	some := false
 	for _, r := range v.racks {
-		if r.dc != dc || r.live == nil || r.live.annotations[AnnotationRebuild] == "" {
+		if r.dc != dc || r.live == nil || r.live.annotations[contract.AnnotationRebuild] == "" {
 			continue
 		}
-		if !r.workDone(AnnotationRebuild, AnnotationRebuilt) {
+		if !r.workDone(contract.AnnotationRebuild, contract.AnnotationRebuilt) {
 			return false
 		}
 		some = true
@@ -549,5 +550,5 @@ func (v *view) dcRebuilt(dc string) bool {
 
 // owesWork: a rack whose nodes owe a rebuild or a cleanup is not at rest.
 func (r *rack) owesWork() bool {
-	return r.live != nil && (r.live.annotations[AnnotationRebuild] != "" || r.live.annotations[AnnotationCleanup] != "")
+	return r.live != nil && (r.live.annotations[contract.AnnotationRebuild] != "" || r.live.annotations[contract.AnnotationCleanup] != "")
 }

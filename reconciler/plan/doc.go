@@ -106,7 +106,7 @@
 // AlterKeyspace step per datacenter and direction, gated like any
 // disruptive step (never during a range movement: no node joining,
 // leaving or moving, no rebuild or cleanup in flight), the ring's one
-// schema version awaited after it:
+// schema version awaited after it (the annotations are internal/contract's):
 //
 //	new datacenter    its racks are created marked AnnotationRebuild "<source> *",
 //	                  auto_bootstrap=false in their template: its nodes join one at a

@@ -24,6 +24,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/yaml"
 
+	"github.com/ringops/ringops/internal/contract"
 	"github.com/ringops/ringops/reconciler/ring"
 	"github.com/ringops/ringops/render"
 	"github.com/ringops/ringops/schemas"
@@ -260,7 +261,7 @@ func buildContext(t testing.TB, cluster, kc string, cs *ctxSpec, rendered map[st
 			u.Object[k] = v
 		}
 		u.SetNamespace("cassandra")
-		u.SetLabels(map[string]string{render.LabelCluster: cluster, render.LabelManagedBy: render.ManagedBy})
+		u.SetLabels(map[string]string{contract.LabelCluster: cluster, contract.LabelManagedBy: contract.ManagedBy})
 		oc.Objects = append(oc.Objects, serverCopy(u))
 	}
 	for _, name := range sortedKeys(cs.StatefulSets) {
@@ -273,7 +274,7 @@ func buildContext(t testing.TB, cluster, kc string, cs *ctxSpec, rendered map[st
 		}
 		u.SetName(render.NodesConfigMap(cluster))
 		u.SetNamespace("cassandra")
-		u.SetLabels(map[string]string{render.LabelCluster: cluster, render.LabelManagedBy: render.ManagedBy})
+		u.SetLabels(map[string]string{contract.LabelCluster: cluster, contract.LabelManagedBy: contract.ManagedBy})
 		oc.Objects = append(oc.Objects, serverCopy(u))
 	}
 	return oc
@@ -430,7 +431,7 @@ func buildSTS(t testing.TB, oc *Context, kc, name string, ss *stsSpec, rendered 
 		if podReady(p) {
 			ready++
 		}
-		if p.Labels[LabelRevision] == updateRev {
+		if p.Labels[contract.LabelRevision] == updateRev {
 			upd++
 		}
 	}
@@ -492,9 +493,9 @@ func buildPods(t testing.TB, oc *Context, sts *unstructured.Unstructured, n, upd
 				CreationTimestamp: metav1.NewTime(defaultNow.Add(-ps.age())),
 				UID:               types.UID("uid-pod-" + sts.GetName() + "-" + itoa(int(ord))),
 				Labels: map[string]string{
-					render.LabelCluster: labels[render.LabelCluster], render.LabelManagedBy: render.ManagedBy,
-					render.LabelDatacenter: labels[render.LabelDatacenter], render.LabelRack: labels[render.LabelRack],
-					LabelRevision: rev,
+					contract.LabelCluster: labels[contract.LabelCluster], contract.LabelManagedBy: contract.ManagedBy,
+					contract.LabelDatacenter: labels[contract.LabelDatacenter], contract.LabelRack: labels[contract.LabelRack],
+					contract.LabelRevision: rev,
 				}},
 			Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: render.ContainerCassandra, Image: podImageOf(sts, rev == updateRev, ss),
 				Ports: []corev1.ContainerPort{{Name: render.PortJolokia, ContainerPort: 8778}},
@@ -554,13 +555,13 @@ func buildPVCs(oc *Context, sts *unstructured.Unstructured, n int32, ss *stsSpec
 		pvc := corev1.PersistentVolumeClaim{
 			ObjectMeta: metav1.ObjectMeta{Name: render.VolumeData + "-" + sts.GetName() + "-" + itoa(int(ord)),
 				Namespace: sts.GetNamespace(), UID: types.UID(pvcUID(sts.GetName(), ord, ps)), ResourceVersion: "99",
-				Labels: map[string]string{render.LabelCluster: labels[render.LabelCluster],
-					render.LabelDatacenter: labels[render.LabelDatacenter], render.LabelRack: labels[render.LabelRack]}},
+				Labels: map[string]string{contract.LabelCluster: labels[contract.LabelCluster],
+					contract.LabelDatacenter: labels[contract.LabelDatacenter], contract.LabelRack: labels[contract.LabelRack]}},
 			Spec: corev1.PersistentVolumeClaimSpec{Resources: corev1.VolumeResourceRequirements{
 				Requests: corev1.ResourceList{corev1.ResourceStorage: resource.MustParse(s)}}},
 		}
 		if ps.Decommissioned {
-			pvc.Annotations = map[string]string{AnnotationDecommissioned: defaultNow.Add(-time.Hour).Format(time.RFC3339)}
+			pvc.Annotations = map[string]string{contract.AnnotationDecommissioned: defaultNow.Add(-time.Hour).Format(time.RFC3339)}
 		}
 		oc.PVCs = append(oc.PVCs, pvc)
 	}
@@ -731,7 +732,7 @@ func describeObject(u *unstructured.Unstructured) string {
 	}
 	ann := u.GetAnnotations()
 	for _, k := range sortedKeys(ann) {
-		if strings.HasPrefix(k, "ringops.dev/") && k != render.AnnotationSpecHash {
+		if strings.HasPrefix(k, "ringops.dev/") && k != contract.AnnotationSpecHash {
 			s += fmt.Sprintf("\n      %s: %s", k, ann[k])
 		}
 	}

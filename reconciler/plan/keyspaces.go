@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/ringops/ringops/internal/contract"
 	"github.com/ringops/ringops/schemas"
 )
 
@@ -97,7 +98,7 @@ func allowed(k schemas.ManagedKeyspace, d *dcState) int32 {
 
 // raise is the AlterKeyspace of datacenter d, once it has all its
 // nodes: the managed keyspaces it gains (its nodes then owe a rebuild of
-// them, AnnotationRebuild) or whose factor there grows (a notice: a full
+// them, contract.AnnotationRebuild) or whose factor there grows (a notice: a full
 // repair fills the new replicas, ringops leaves it to the operator or
 // Reaper), and the conversion of SimpleStrategy keyspaces (the system
 // ones, as a new Cassandra creates them) to NetworkTopologyStrategy.
@@ -184,7 +185,7 @@ func (v *view) raiseWords(d *dcState, gained, raised, converted []string) string
 // what it may keep now: before a node of d is decommissioned (Cassandra
 // refuses to decommission below a keyspace's factor), and out of every
 // replication once d is emptied. Its nodes that stay then owe a cleanup
-// of those keyspaces (AnnotationCleanup).
+// of those keyspaces (contract.AnnotationCleanup).
 func (v *view) lower(d *dcState) *candidate {
 	managed := v.managed()
 	var changes []KeyspaceChange
@@ -460,7 +461,7 @@ func (v *view) coordinator() string {
 }
 
 // cleanupMarks are the annotations of the racks whose nodes owe a
-// cleanup of keyspaces: AnnotationCleanup gains them, and the record of
+// cleanup of keyspaces: contract.AnnotationCleanup gains them, and the record of
 // the nodes cleaned up starts afresh.
 func (v *view) cleanupMarks(racks []*rack, keyspaces []string) map[*rack]map[string]string {
 	out := map[*rack]map[string]string{}
@@ -468,8 +469,8 @@ func (v *view) cleanupMarks(racks []*rack, keyspaces []string) map[*rack]map[str
 		if r.live == nil || r.live.replicas == 0 {
 			continue
 		}
-		have := splitList(r.live.annotations[AnnotationCleanup])
-		out[r] = map[string]string{AnnotationCleanup: joinList(append(have, keyspaces...)), AnnotationCleaned: ""}
+		have := splitList(r.live.annotations[contract.AnnotationCleanup])
+		out[r] = map[string]string{contract.AnnotationCleanup: joinList(append(have, keyspaces...)), contract.AnnotationCleaned: ""}
 	}
 	return out
 }

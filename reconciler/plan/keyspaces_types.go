@@ -118,38 +118,9 @@ func (k KeyspaceChange) String() string {
 	return k.Keyspace + ": " + from + " -> " + factorsString(k.To)
 }
 
-// Annotations of the keyspace and datacenter steps (#15), on the
-// StatefulSets of the racks whose nodes owe work.
-const (
-	// AnnotationRebuild is on a StatefulSet whose nodes must be rebuilt
-	// (StorageService.rebuild) from another datacenter: "<source dc> *"
-	// when the rack joined a running ring as part of a new datacenter (its
-	// nodes join without bootstrap: auto_bootstrap=false in its template
-	// while the annotation is there; every keyspace is rebuilt), or
-	// "<source dc> <keyspace>,<keyspace>" when keyspaces gained the
-	// datacenter while its nodes ran (only those are rebuilt). It is
-	// written before the first node joins (with the StatefulSet) or before
-	// the ALTER KEYSPACE, and removed once every node of the rack is
-	// rebuilt.
-	AnnotationRebuild = "ringops.dev/rebuild"
-	// AnnotationRebuilt is on a StatefulSet with AnnotationRebuild: the
-	// ordinals of its nodes whose rebuild Cassandra answered as done,
-	// "0,1". Written after each rebuild (Step.OnSuccess).
-	AnnotationRebuilt = "ringops.dev/rebuilt"
-	// AnnotationCleanup is on a StatefulSet whose nodes hold data of
-	// ranges they no longer replicate, since a keyspace's factor in their
-	// datacenter was lowered: the keyspaces to clean up, "orders,system_auth".
-	// Written before the ALTER KEYSPACE, removed once every node of the
-	// rack is cleaned up.
-	AnnotationCleanup = "ringops.dev/cleanup"
-	// AnnotationCleaned is on a StatefulSet with AnnotationCleanup: the
-	// ordinals of its nodes cleaned up, "0,1" (Step.OnSuccess).
-	AnnotationCleaned = "ringops.dev/cleaned"
-)
-
 // JoinWithoutBootstrap is the JVM option ringops puts into
 // JVM_EXTRA_OPTS of the racks of a datacenter that joins a running ring
-// (AnnotationRebuild "<dc> *"): Cassandra reads it over cassandra.yaml's
+// (contract.AnnotationRebuild "<dc> *"): Cassandra reads it over cassandra.yaml's
 // auto_bootstrap, so a new node turns NORMAL at once, owning its ranges
 // and none of their data, without a range movement; its data comes from
 // the rebuild, once the keyspaces replicate to its datacenter. Users may

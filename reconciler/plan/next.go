@@ -8,6 +8,7 @@ import (
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
+	"github.com/ringops/ringops/internal/contract"
 	"github.com/ringops/ringops/render"
 )
 
@@ -54,7 +55,7 @@ func (v *view) wait(w Wait) Plan {
 // versions, and none bootstraps on another version than the ring's.
 func (v *view) candidate() (*candidate, *Wait) {
 	for _, r := range v.racks {
-		if r.live != nil && r.live.annotations[AnnotationDecommission] != "" {
+		if r.live != nil && r.live.annotations[contract.AnnotationDecommission] != "" {
 			return v.decommissionInFlight(r)
 		}
 	}
@@ -133,12 +134,12 @@ func (v *view) roll() *candidate {
 // have it leaving), or it failed and is tried again as decommissionFailure
 // and retry say.
 func (v *view) decommissionInFlight(r *rack) (*candidate, *Wait) {
-	m := r.live.annotations[AnnotationDecommission]
+	m := r.live.annotations[contract.AnnotationDecommission]
 	ord, _ := ordinalOf(m, r.name)
 	if ord != r.live.replicas-1 {
 		return nil, &Wait{Reason: Blocked, Context: r.ctx, Message: fmt.Sprintf(
 			"StatefulSet %s is marked as decommissioning %s, which is not its highest pod (%d replicas): check the node and remove the annotation %s by hand",
-			r.name, m, r.live.replicas, AnnotationDecommission)}
+			r.name, m, r.live.replicas, contract.AnnotationDecommission)}
 	}
 	a := r.tries(opDecommission, m)
 	if failure := v.decommissionFailure(r, m, a); failure != "" {
@@ -165,7 +166,7 @@ func (v *view) grow(racks []*rack) (*candidate, *Wait) {
 		return nil, nil
 	}
 	n := pick.live.replicas
-	if pvc := pick.pvcs[n]; pvc != nil && pvc.Annotations[AnnotationDecommissioned] != "" && pvc.DeletionTimestamp == nil {
+	if pvc := pick.pvcs[n]; pvc != nil && pvc.Annotations[contract.AnnotationDecommissioned] != "" && pvc.DeletionTimestamp == nil {
 		return nil, &Wait{Reason: Blocked, Context: pick.ctx, Message: fmt.Sprintf(
 			"%s should grow to %d nodes, but PVC %s holds the decommissioned node %s and Cassandra will not start on it: delete it (kubectl --context %s -n %s delete pvc %s) or set spec.storage.deleteOnDecommission",
 			pick.label(), n+1, pvc.Name, pick.podName(n), pick.ctx, pvc.Namespace, pvc.Name)}
@@ -209,11 +210,11 @@ func (v *view) joinTemplate(r *rack, set map[string]string) (tmpl any, why strin
 	why += ": it gets the " + plural(len(splitSeeds(e)), "joined node") + " instead"
 	if n := r.live.replicas; n > 0 {
 		why += fmt.Sprintf(", which the rack's %s take at their restart, after the topology change", plural(int(n), "other pod"))
-		change := r.live.annotations[AnnotationChange]
+		change := r.live.annotations[contract.AnnotationChange]
 		if !strings.Contains(change, "seed list") {
 			change = strings.TrimPrefix(change+", seed list "+seedCount(live)+" -> "+seedCount(e), ", ")
 		}
-		set[AnnotationChange] = change
+		set[contract.AnnotationChange] = change
 	}
 	return withSeeds(tmpl, e), why, nil
 }
@@ -276,7 +277,7 @@ func shrinkPick(racks []*rack) *rack {
 func (v *view) decommission(r *rack, why string, n int) *candidate {
 	m := r.podName(r.live.replicas - 1)
 	set := v.tried(opDecommission, m, n, "decommission "+m)
-	set[AnnotationDecommission] = m
+	set[contract.AnnotationDecommission] = m
 	u := v.write(r, r.live.replicas, r.live.partition, set)
 	_, force := v.decommissionRefusal(v.dc(r.dc)) // #15: the last node of a datacenter that leaves
 	if force {
@@ -291,7 +292,7 @@ func (v *view) decommission(r *rack, why string, n int) *candidate {
 // that pod on the staged template.
 func (v *view) restart(r *rack, ord int32) *candidate {
 	pod := r.podName(ord)
-	change := r.live.annotations[AnnotationChange]
+	change := r.live.annotations[contract.AnnotationChange]
 	if change == "" {
 		change = "template change"
 	}
@@ -451,7 +452,7 @@ func (r *rack) lastStepName() string {
 	if r.live == nil {
 		return ""
 	}
-	return r.live.annotations[AnnotationStep]
+	return r.live.annotations[contract.AnnotationStep]
 }
 
 // idle is the wait when no step is left: converged, or something still in

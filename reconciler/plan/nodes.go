@@ -10,6 +10,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
+	"github.com/ringops/ringops/internal/contract"
 	"github.com/ringops/ringops/reconciler/ring"
 	"github.com/ringops/ringops/render"
 )
@@ -222,8 +223,8 @@ func (v *view) recordObject(rec *record) *unstructured.Unstructured {
 	u := &unstructured.Unstructured{Object: map[string]any{"apiVersion": "v1", "kind": "ConfigMap", "data": rec.data()}}
 	u.SetName(render.NodesConfigMap(v.name))
 	u.SetNamespace(v.c.Metadata.Namespace)
-	u.SetLabels(map[string]string{render.LabelManagedBy: render.ManagedBy, render.LabelCluster: v.name,
-		render.LabelName: render.AppName, render.LabelInstance: v.name})
+	u.SetLabels(map[string]string{contract.LabelManagedBy: contract.ManagedBy, contract.LabelCluster: v.name,
+		contract.LabelName: contract.AppName, contract.LabelInstance: v.name})
 	if rec.live != nil {
 		u.SetResourceVersion(rec.live.GetResourceVersion())
 	}

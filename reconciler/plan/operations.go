@@ -8,6 +8,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/ringops/ringops/internal/contract"
 	"github.com/ringops/ringops/reconciler/ring"
 	"github.com/ringops/ringops/render"
 )
@@ -37,7 +38,7 @@ const (
 	StartGrace = 30 * time.Second
 )
 
-// The operations of AnnotationAttempt.
+// The operations of contract.AnnotationAttempt.
 const (
 	opDecommission = "decommission"
 	opResume       = "resume-bootstrap"
@@ -45,7 +46,7 @@ const (
 	opCleanup      = "cleanup" // replace (#16), cleanup.go: a cleanup of every keyspace
 )
 
-// attempt is what AnnotationAttempt says of a rack: operation op of pod was
+// attempt is what contract.AnnotationAttempt says of a rack: operation op of pod was
 // tried n times, the last try at at (the rack's step stamp).
 type attempt struct {
 	op, pod string
@@ -53,12 +54,12 @@ type attempt struct {
 	at      time.Time
 }
 
-// attemptOf reads a rack's AnnotationAttempt; zero when absent or garbled.
+// attemptOf reads a rack's contract.AnnotationAttempt; zero when absent or garbled.
 func (r *rack) attemptOf() attempt {
 	if r.live == nil {
 		return attempt{}
 	}
-	f := strings.Fields(r.live.annotations[AnnotationAttempt])
+	f := strings.Fields(r.live.annotations[contract.AnnotationAttempt])
 	if len(f) != 3 {
 		return attempt{}
 	}
@@ -81,7 +82,7 @@ func (r *rack) tries(op, pod string) attempt {
 // tried is the stamp of try n of op on pod.
 func (v *view) tried(op, pod string, n int, what string) map[string]string {
 	set := v.stamp(what)
-	set[AnnotationAttempt] = fmt.Sprintf("%s %s %d", op, pod, n)
+	set[contract.AnnotationAttempt] = fmt.Sprintf("%s %s %d", op, pod, n)
 	return set
 }
 
@@ -147,7 +148,7 @@ func (v *view) retry(r *rack, ord int32, a attempt, failure string) (*candidate,
 func (v *view) operation(r *rack, ord int32, action Action, set map[string]string, why string) *candidate {
 	pod := r.podName(ord)
 	u := v.write(r, r.live.replicas, r.live.partition, set)
-	return &candidate{r: r, except: -1, desc: r.label() + " " + set[AnnotationStep],
+	return &candidate{r: r, except: -1, desc: r.label() + " " + set[contract.AnnotationStep],
 		step: Step{Action: action, Context: r.ctx, Target: refOf(r.live.obj), Objects: objs(u), Pod: pod, Reason: why}}
 }
 
@@ -177,7 +178,7 @@ func (v *view) giveUp(r *rack, a attempt, failure string) string {
 	kubectl := fmt.Sprintf("kubectl --context %s -n %s", r.ctx, r.live.obj.GetNamespace())
 	return fmt.Sprintf("%s (%s) %s: %s, after %s; read its log (%s logs %s -c %s), fix the cause (a node down, a disk full), then run %q on it (%s exec %s -c %s -- %s), or let ringops try %d more times (%s annotate statefulset %s %s-)",
 		a.pod, r.ctx, w.failed, failure, plural(a.n, w.try), kubectl, a.pod, render.ContainerCassandra, w.nodetool,
-		kubectl, a.pod, render.ContainerCassandra, w.nodetool, maxAttempts(a.op), kubectl, r.name, AnnotationAttempt)
+		kubectl, a.pod, render.ContainerCassandra, w.nodetool, maxAttempts(a.op), kubectl, r.name, contract.AnnotationAttempt)
 }
 
 // stallWords is StallTimeout for humans ("10m").

@@ -147,7 +147,7 @@ const (
 	// To (always one apart). Up: Pod joins the ring (disruptive). Down:
 	// Pod is decommissioned or never joined (not disruptive); first
 	// annotate the PVC MarkPVC, if set and present, with
-	// AnnotationDecommissioned.
+	// contract.AnnotationDecommissioned.
 	ScaleStatefulSet
 	// RestartPod: server-side apply Objects[0] with the partition lowered
 	// From -> To: the StatefulSet controller restarts Pod (ordinal To) on
@@ -157,7 +157,7 @@ const (
 	// rollback"); its PVC stays, so this is a restart.
 	RestartPod
 	// Decommission: server-side apply Objects[0] (the StatefulSet with
-	// AnnotationDecommission naming Pod and the attempt), then send the
+	// contract.AnnotationDecommission naming Pod and the attempt), then send the
 	// decommission of Pod through Jolokia (jolokia.Operations.Decommission),
 	// or its retry, without waiting: the planner follows the node's
 	// OperationMode and the other nodes' views. Disruptive.
@@ -228,7 +228,7 @@ const (
 
 	// AlterKeyspace: server-side apply Objects (StatefulSets stamped and
 	// marked with the work the change leaves to their nodes:
-	// AnnotationRebuild, AnnotationCleanup), then, through the nodes of
+	// contract.AnnotationRebuild, contract.AnnotationCleanup), then, through the nodes of
 	// Datacenter over CQL, ALTER KEYSPACE each of Keyspaces, in order, to
 	// NetworkTopologyStrategy with its To factors; stop at the first
 	// error. Cassandra refuses it during a range movement, and the
@@ -301,7 +301,7 @@ type Step struct {
 	// Size is the new size of ExpandPVC.
 	Size string
 	// MarkPVC is, for ScaleStatefulSet down after a decommission, the PVC
-	// to annotate with AnnotationDecommissioned before the apply.
+	// to annotate with contract.AnnotationDecommissioned before the apply.
 	MarkPVC string
 	// DeletePod is, for RestartPod and ReplaceNode, the UID of the pod to
 	// delete after the apply ("" for none): the pod is down and would

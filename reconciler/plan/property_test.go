@@ -10,6 +10,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/ringops/ringops/internal/contract"
 	"github.com/ringops/ringops/render"
 	"github.com/ringops/ringops/schemas"
 )
@@ -318,11 +319,11 @@ func (w *simWorld) operator(p Plan) {
 		for _, rg := range w.regions {
 			if st := rg.sts[name]; st != nil {
 				ann := st.obj.GetAnnotations()
-				delete(ann, AnnotationAttempt)
+				delete(ann, contract.AnnotationAttempt)
 				st.obj.SetAnnotations(ann)
 				rg.rv++
 				st.rv = rg.rv
-				w.logf("operator removes %s from %s", AnnotationAttempt, name)
+				w.logf("operator removes %s from %s", contract.AnnotationAttempt, name)
 			}
 		}
 		return

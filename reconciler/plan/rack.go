@@ -7,6 +7,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/ringops/ringops/internal/contract"
 	"github.com/ringops/ringops/reconciler/ring"
 	"github.com/ringops/ringops/render"
 )
@@ -43,7 +44,7 @@ func (v *view) busyBut(r *rack, except int32, lost []string) *activity {
 	case s.observedGen < s.generation:
 		return &activity{what: fmt.Sprintf("StatefulSet %s: the controller has not acted on generation %d yet", r.name, s.generation)}
 	}
-	if m := s.annotations[AnnotationDecommission]; m != "" && m != r.podName(except) {
+	if m := s.annotations[contract.AnnotationDecommission]; m != "" && m != r.podName(except) {
 		return &activity{pod: m, what: "decommission of " + m + " in flight (" + v.modeOf(m) + ")"}
 	}
 	for ord := int32(0); ord < s.replicas; ord++ {
@@ -132,7 +133,7 @@ func (v *view) modeSuffix(pod string) string {
 // revision.
 func (r *rack) updated(ord int32) bool {
 	p := r.pods[ord]
-	return p != nil && r.live.updateRev != "" && p.Labels[LabelRevision] == r.live.updateRev
+	return p != nil && r.live.updateRev != "" && p.Labels[contract.LabelRevision] == r.live.updateRev
 }
 
 // nextRestart is the ordinal of the next pod to restart on the staged

@@ -9,6 +9,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
+	"github.com/ringops/ringops/internal/contract"
 	"github.com/ringops/ringops/reconciler/ring"
 	"github.com/ringops/ringops/render"
 )
@@ -247,13 +248,13 @@ func (v *view) replaceObject(l *lostNode, what string) (*unstructured.Unstructur
 		}
 		return nil, &Wait{Reason: RingUnhealthy, Context: r.ctx, Message: fmt.Sprintf(msg, l.pod)}
 	}
-	change := r.live.annotations[AnnotationChange]
+	change := r.live.annotations[contract.AnnotationChange]
 	switch {
 	case strings.Contains(change, "seed list"):
 	case own:
-		set[AnnotationChange] = strings.TrimPrefix(change+", seed list without "+l.pod+" (it starts as a new node)", ", ")
+		set[contract.AnnotationChange] = strings.TrimPrefix(change+", seed list without "+l.pod+" (it starts as a new node)", ", ")
 	default:
-		set[AnnotationChange] = strings.TrimPrefix(change+", seed list of nodes up (every seed of "+l.pod+" is down)", ", ")
+		set[contract.AnnotationChange] = strings.TrimPrefix(change+", seed list of nodes up (every seed of "+l.pod+" is down)", ", ")
 	}
 	u := v.writeTemplate(r, withSeeds(v.templateFor(r), e), r.live.replicas, r.live.partition, set)
 	specOf(u)["updateStrategy"] = map[string]any{"type": "OnDelete"}

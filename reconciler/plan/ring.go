@@ -6,6 +6,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/ringops/ringops/internal/contract"
 	"github.com/ringops/ringops/reconciler/ring"
 	"github.com/ringops/ringops/render"
 )
@@ -44,7 +45,7 @@ func Members(cluster string, o *Observed) []Member {
 			s := readSTS(u)
 			for ord := int32(0); ord < s.replicas; ord++ {
 				m := Member{Context: kc, Namespace: u.GetNamespace(), Pod: name + "-" + itoa(int(ord)),
-					Datacenter: u.GetLabels()[render.LabelDatacenter], Rack: u.GetLabels()[render.LabelRack], Ordinal: ord}
+					Datacenter: u.GetLabels()[contract.LabelDatacenter], Rack: u.GetLabels()[contract.LabelRack], Ordinal: ord}
 				if p := lc.pods[m.Pod]; p != nil {
 					m.IP, m.Port = p.Status.PodIP, jolokiaPort(p)
 				}
@@ -87,7 +88,7 @@ func RingExpected(cluster string, o *Observed, defaultPort int32) ring.Expected 
 			continue
 		}
 		for _, p := range oc.Pods {
-			if p.Labels[render.LabelCluster] != cluster || member[kc+"/"+p.Name] {
+			if p.Labels[contract.LabelCluster] != cluster || member[kc+"/"+p.Name] {
 				continue
 			}
 			port := jolokiaPort(&p)
@@ -95,7 +96,7 @@ func RingExpected(cluster string, o *Observed, defaultPort int32) ring.Expected 
 				port = defaultPort
 			}
 			exp.Extra = append(exp.Extra, ring.Node{Cluster: cluster, Context: kc, Namespace: p.Namespace, Pod: p.Name,
-				Datacenter: p.Labels[render.LabelDatacenter], Rack: p.Labels[render.LabelRack], IP: p.Status.PodIP, Port: port})
+				Datacenter: p.Labels[contract.LabelDatacenter], Rack: p.Labels[contract.LabelRack], IP: p.Status.PodIP, Port: port})
 		}
 	}
 	return exp

@@ -10,6 +10,8 @@ import (
 	"github.com/stretchr/testify/require"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"github.com/ringops/ringops/internal/contract"
 )
 
 // TestPartialObservations corrupts the observations of every golden case
@@ -105,7 +107,7 @@ func corrupt(rng *rand.Rand, o *Observed) {
 		if len(oc.PVCs) > 0 {
 			i := rng.Intn(len(oc.PVCs))
 			oc.PVCs[i].Spec.Resources.Requests = nil
-			oc.PVCs[i].Annotations = map[string]string{AnnotationDecommissioned: "yes"}
+			oc.PVCs[i].Annotations = map[string]string{contract.AnnotationDecommissioned: "yes"}
 		}
 	case 7:
 		o.Ring.Nodes = nil

@@ -4,6 +4,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/ringops/ringops/internal/contract"
 	"github.com/ringops/ringops/reconciler/ring"
 	"github.com/ringops/ringops/render"
 	"github.com/ringops/ringops/schemas"
@@ -239,7 +240,7 @@ func (v *view) settled() bool {
 		return false
 	}
 	for _, r := range v.racks {
-		if r.live == nil || r.live.replicas != r.target || r.live.annotations[AnnotationDecommission] != "" {
+		if r.live == nil || r.live.replicas != r.target || r.live.annotations[contract.AnnotationDecommission] != "" {
 			return false
 		}
 	}

@@ -11,6 +11,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
 
+	"github.com/ringops/ringops/internal/contract"
 	"github.com/ringops/ringops/render"
 )
 
@@ -110,7 +111,7 @@ func (w *simWorld) applyObject(rg *simRegion, u *unstructured.Unstructured) {
 func (w *simWorld) execSTS(rg *simRegion, s Step) error {
 	if s.MarkPVC != "" {
 		if c := rg.pvcs[s.MarkPVC]; c != nil {
-			c.annotations[AnnotationDecommissioned] = w.now.Format("2006-01-02T15:04:05Z07:00")
+			c.annotations[contract.AnnotationDecommissioned] = w.now.Format("2006-01-02T15:04:05Z07:00")
 			rg.rv++
 			c.rv = rg.rv
 		}
@@ -778,7 +779,7 @@ func (w *simWorld) dump() string {
 			data, _ := json.Marshal(map[string]any{"replicas": nested(s.obj.Object, "spec", "replicas"),
 				"partition": nested(s.obj.Object, "spec", "updateStrategy", "rollingUpdate", "partition"),
 				"gen":       s.generation, "obs": s.observedGen, "cur": s.currentRev, "upd": s.updateRev,
-				"ann": s.obj.GetAnnotations()[AnnotationDecommission]})
+				"ann": s.obj.GetAnnotations()[contract.AnnotationDecommission]})
 			fmt.Fprintf(&b, "  sts %s %s\n", name, data)
 		}
 		for _, name := range sortedKeys(rg.pods) {

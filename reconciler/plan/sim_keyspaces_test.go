@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/ringops/ringops/internal/contract"
 	"github.com/ringops/ringops/render"
 	"github.com/ringops/ringops/schemas"
 )
@@ -316,7 +317,7 @@ func (w *simWorld) opProgress(p *simPod, n *RingNode) {
 // auto_bootstrap off: NORMAL at once, no data; only in a rack marked to
 // be rebuilt.
 func (w *simWorld) joinWithoutBootstrap(rg *simRegion, p *simPod, c *simPVC) {
-	if st := rg.sts[p.sts]; st == nil || !strings.HasSuffix(st.obj.GetAnnotations()[AnnotationRebuild], " *") {
+	if st := rg.sts[p.sts]; st == nil || !strings.HasSuffix(st.obj.GetAnnotations()[contract.AnnotationRebuild], " *") {
 		w.violate("%s: %s joins without bootstrap outside a rack marked to be rebuilt", rg.name, p.name)
 	}
 	p.node.mode, c.joined, c.bootstrapped, c.joinedAs = "NORMAL", true, true, "no-bootstrap"
@@ -439,7 +440,7 @@ func (w *simWorld) keyspacesConverged() []string {
 		}
 		for _, name := range sortedKeys(rg.sts) {
 			ann := rg.sts[name].obj.GetAnnotations()
-			for _, a := range []string{AnnotationRebuild, AnnotationCleanup} {
+			for _, a := range []string{contract.AnnotationRebuild, contract.AnnotationCleanup} {
 				if ann[a] != "" {
 					out = append(out, name+" still marked "+a+" "+ann[a])
 				}

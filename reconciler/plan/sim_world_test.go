@@ -14,6 +14,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
 
+	"github.com/ringops/ringops/internal/contract"
 	"github.com/ringops/ringops/render"
 	"github.com/ringops/ringops/schemas"
 
@@ -523,7 +524,7 @@ func (w *simWorld) checkRemoval(rg *simRegion, p *simPod) {
 func (w *simWorld) createPod(rg *simRegion, sts string, s *simSTS, ord int32, rev string) {
 	labels := s.obj.GetLabels()
 	p := &simPod{name: sts + "-" + itoa(int(ord)), sts: sts, ord: ord, uid: w.nextUID(), rev: rev, created: w.now,
-		tmpl: s.revisions[rev], pending: 1, dc: labels[render.LabelDatacenter], rack: labels[render.LabelRack]}
+		tmpl: s.revisions[rev], pending: 1, dc: labels[contract.LabelDatacenter], rack: labels[contract.LabelRack]}
 	p.ip = fmt.Sprintf("127.%d.%d.%d", len(rg.name)%200, w.uid/250%250, w.uid%250+1)
 	if w.stuckNext > 0 {
 		p.stuck, w.stuckNext = w.stuckNext, 0
@@ -604,8 +605,8 @@ func (w *simWorld) observeRegion(rg *simRegion) *Context {
 		c := rg.pvcs[name]
 		oc.PVCs = append(oc.PVCs, corev1.PersistentVolumeClaim{
 			ObjectMeta: metav1.ObjectMeta{Name: c.name, Namespace: "cassandra", UID: types.UID(c.uid), ResourceVersion: itoa(int(c.rv)),
-				Annotations: c.annotations, Labels: map[string]string{render.LabelCluster: w.cluster,
-					render.LabelDatacenter: c.dc, render.LabelRack: c.rack}},
+				Annotations: c.annotations, Labels: map[string]string{contract.LabelCluster: w.cluster,
+					contract.LabelDatacenter: c.dc, contract.LabelRack: c.rack}},
 			Spec: corev1.PersistentVolumeClaimSpec{Resources: corev1.VolumeResourceRequirements{
 				Requests: corev1.ResourceList{corev1.ResourceStorage: resource.MustParse(c.size)}}},
 		})
@@ -649,8 +650,8 @@ func (w *simWorld) podObject(rg *simRegion, p *simPod) corev1.Pod {
 	}
 	pod := corev1.Pod{
 		ObjectMeta: metav1.ObjectMeta{Name: p.name, Namespace: "cassandra", UID: types.UID(p.uid), CreationTimestamp: metav1.NewTime(p.created),
-			Labels: map[string]string{render.LabelCluster: w.cluster, render.LabelManagedBy: render.ManagedBy,
-				render.LabelDatacenter: p.dc, render.LabelRack: p.rack, LabelRevision: p.rev}},
+			Labels: map[string]string{contract.LabelCluster: w.cluster, contract.LabelManagedBy: contract.ManagedBy,
+				contract.LabelDatacenter: p.dc, contract.LabelRack: p.rack, contract.LabelRevision: p.rev}},
 		Spec:   corev1.PodSpec{Containers: []corev1.Container{{Name: render.ContainerCassandra, Image: imageOf(p.tmpl)}}},
 		Status: corev1.PodStatus{Phase: corev1.PodPending, Conditions: []corev1.PodCondition{{Type: corev1.PodReady, Status: ready}}},
 	}

@@ -6,6 +6,7 @@ import (
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
+	"github.com/ringops/ringops/internal/contract"
 	"github.com/ringops/ringops/render"
 )
 
@@ -19,8 +20,8 @@ var plannerFields = map[string]bool{"replicas": true, "updateStrategy": true, "t
 
 // stateAnnotations are carried from the live StatefulSet into every write,
 // unless the write changes them.
-var stateAnnotations = []string{AnnotationStep, AnnotationStepAt, AnnotationDecommission, AnnotationChange, AnnotationAttempt,
-	AnnotationRebuild, AnnotationRebuilt, AnnotationCleanup, AnnotationCleaned} // the last four: #15
+var stateAnnotations = []string{contract.AnnotationStep, contract.AnnotationStepAt, contract.AnnotationDecommission, contract.AnnotationChange, contract.AnnotationAttempt,
+	contract.AnnotationRebuild, contract.AnnotationRebuilt, contract.AnnotationCleanup, contract.AnnotationCleaned} // the last four: #15
 
 // stsDiff is how a live StatefulSet differs from what is to be applied.
 type stsDiff struct {
@@ -90,7 +91,7 @@ func coversMeta(want, live *unstructured.Unstructured, skipHash bool) bool {
 	}
 	wa, la := want.GetAnnotations(), live.GetAnnotations()
 	for k, v := range wa {
-		if skipHash && k == render.AnnotationSpecHash {
+		if skipHash && k == contract.AnnotationSpecHash {
 			continue
 		}
 		if la[k] != v {
@@ -172,8 +173,8 @@ func describeChange(want, live any) string {
 	if ws != ls {
 		parts = append(parts, "seed list "+seedCount(ls)+" -> "+seedCount(ws))
 	}
-	wh := nested(asMap(want), "metadata", "annotations", render.AnnotationConfigHash)
-	lh := nested(asMap(live), "metadata", "annotations", render.AnnotationConfigHash)
+	wh := nested(asMap(want), "metadata", "annotations", contract.AnnotationConfigHash)
+	lh := nested(asMap(live), "metadata", "annotations", contract.AnnotationConfigHash)
 	if wh != lh {
 		parts = append(parts, "configuration")
 	}
@@ -281,7 +282,7 @@ func specOf(u *unstructured.Unstructured) map[string]any {
 // stamp is the annotations of a disruptive step started now: a new step,
 // whose attempts (if any) the caller sets.
 func (v *view) stamp(what string) map[string]string {
-	return map[string]string{AnnotationStep: what, AnnotationStepAt: v.now.UTC().Format(time.RFC3339), AnnotationAttempt: ""}
+	return map[string]string{contract.AnnotationStep: what, contract.AnnotationStepAt: v.now.UTC().Format(time.RFC3339), contract.AnnotationAttempt: ""}
 }
 
 // fromLive turns a live object into one fit to apply: no status (its
@@ -312,7 +313,7 @@ func (r *rack) stepAt() time.Time {
 	if r.live == nil {
 		return time.Time{}
 	}
-	t, err := time.Parse(time.RFC3339, r.live.annotations[AnnotationStepAt])
+	t, err := time.Parse(time.RFC3339, r.live.annotations[contract.AnnotationStepAt])
 	if err != nil {
 		return time.Time{}
 	}

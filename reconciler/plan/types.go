@@ -35,7 +35,7 @@ type Desired struct {
 // kube edge and the ring reader just before planning.
 type Observed struct {
 	// Now is the time of the observation: it stamps the steps
-	// (AnnotationStepAt) and is compared with the stamps, the change
+	// (contract.AnnotationStepAt) and is compared with the stamps, the change
 	// windows and the settle time. The planner never reads the clock.
 	Now time.Time
 	// Contexts holds what was read in each kube context, by context name.
@@ -165,38 +165,3 @@ type RingNode struct {
 	CleanupRunning bool
 	CleanupSeen    time.Time
 }
-
-// Annotations ringops writes on the objects it manages, so that the state
-// of a rollout lives in the clusters: a restarted daemon re-derives from
-// them where it was (design rule 8). The planner writes them into the
-// objects of its steps; the executor only applies those objects.
-const (
-	// AnnotationStep is on a StatefulSet: the last disruptive step ringops
-	// started on it, for humans ("scale 2 -> 3", "restart orders-dc1-r1-2").
-	AnnotationStep = "ringops.dev/step"
-	// AnnotationStepAt is on a StatefulSet: when that step started
-	// (RFC 3339). The health timeout counts from the latest one.
-	AnnotationStepAt = "ringops.dev/step-at"
-	// AnnotationDecommission is on a StatefulSet while its highest pod is
-	// being decommissioned: the pod's name. It is written before the
-	// decommission starts and removed with the replica it frees.
-	AnnotationDecommission = "ringops.dev/decommission"
-	// AnnotationChange is on a StatefulSet whose pod template was changed:
-	// what changed, for humans ("image cassandra:4.1.4 -> cassandra:4.1.5").
-	AnnotationChange = "ringops.dev/change"
-	// AnnotationAttempt is on a StatefulSet while a long operation of one
-	// of its pods is tried (decommission, bootstrap resume,
-	// upgradesstables): "<operation> <pod> <attempt>", e.g.
-	// "decommission orders-dc1-r1-2 2". Each try writes it with the step
-	// stamps; the next disruptive step removes it. Removing it by hand
-	// grants the operation a new round of attempts.
-	AnnotationAttempt = "ringops.dev/attempt"
-	// AnnotationDecommissioned is on a PersistentVolumeClaim whose node was
-	// decommissioned (RFC 3339 time): Cassandra will not start on it again,
-	// so it is never reused by a new node.
-	AnnotationDecommissioned = "ringops.dev/decommissioned"
-)
-
-// LabelRevision is the label the StatefulSet controller puts on each pod:
-// the controller revision the pod was created from.
-const LabelRevision = "controller-revision-hash"

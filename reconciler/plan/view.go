@@ -9,6 +9,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
+	"github.com/ringops/ringops/internal/contract"
 	"github.com/ringops/ringops/render"
 	"github.com/ringops/ringops/schemas"
 )
@@ -192,7 +193,7 @@ func (v *view) buildRacks(stsDesired map[string]*unstructured.Unstructured) {
 			}
 			u := lc.sts[name]
 			labels := u.GetLabels()
-			r := &rack{ctx: kc, dcIndex: len(dcs), dc: labels[render.LabelDatacenter], rack: labels[render.LabelRack], name: name}
+			r := &rack{ctx: kc, dcIndex: len(dcs), dc: labels[contract.LabelDatacenter], rack: labels[contract.LabelRack], name: name}
 			v.attach(r)
 			v.racks = append(v.racks, r)
 		}
@@ -250,7 +251,7 @@ func indexContext(oc *Context, name string) *liveContext {
 		pvcs:  map[string]*corev1.PersistentVolumeClaim{},
 	}
 	for _, u := range oc.Objects {
-		if u == nil || u.GetLabels()[render.LabelCluster] != name {
+		if u == nil || u.GetLabels()[contract.LabelCluster] != name {
 			continue
 		}
 		if isStatefulSet(u) {
@@ -267,13 +268,13 @@ func indexContext(oc *Context, name string) *liveContext {
 	}
 	for i := range oc.Pods {
 		p := &oc.Pods[i]
-		if p.Labels[render.LabelCluster] == name {
+		if p.Labels[contract.LabelCluster] == name {
 			lc.pods[p.Name] = p
 		}
 	}
 	for i := range oc.PVCs {
 		pvc := &oc.PVCs[i]
-		if pvc.Labels[render.LabelCluster] == name {
+		if pvc.Labels[contract.LabelCluster] == name {
 			lc.pvcs[pvc.Name] = pvc
 		}
 	}

@@ -11,6 +11,12 @@
 // tokens (read from a file or a variable at each request, never printed),
 // and the Queue every status goes through.
 //
+// It also receives the forges' webhooks: each forge package has a Webhook
+// beside its Client (how a delivery names its event, proves it is the
+// forge's, what its events mean), provider lists them, and the
+// WebhookHandler turns a verified push of the watched ref (or, with pull
+// requests, any push or pull-request event) into an immediate poll.
+//
 // The Queue is the Reporter the daemon calls, once per event: Report(pending
 // with the current step) on pickup and at each step or wait, Report(success)
 // when the region is done and healthy, Report(failure) on validation errors

@@ -1,13 +1,11 @@
 package git
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"crypto/x509"
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net"
 	"os"
 	"strconv"
@@ -19,29 +17,9 @@ import (
 	gitssh "github.com/go-git/go-git/v5/plumbing/transport/ssh"
 	"github.com/skeema/knownhosts"
 	"golang.org/x/crypto/ssh"
+
+	"github.com/ringops/ringops/internal/secret"
 )
-
-// Secret is a credential in memory. It never prints: every fmt verb, String
-// and slog render it as "[redacted]".
-type Secret []byte
-
-const redacted = "[redacted]"
-
-func (Secret) String() string               { return redacted }
-func (Secret) GoString() string             { return redacted }
-func (Secret) LogValue() slog.Value         { return slog.StringValue(redacted) }
-func (Secret) Format(f fmt.State, _ rune)   { _, _ = f.Write([]byte(redacted)) }
-func (Secret) MarshalText() ([]byte, error) { return []byte(redacted), nil }
-
-// ReadSecretFile reads a secret from a file, dropping surrounding
-// whitespace (the trailing newline most tools write).
-func ReadSecretFile(path string) (Secret, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	return Secret(bytes.TrimSpace(b)), nil
-}
 
 // credentials turn AuthOptions into go-git auth methods, once per operation.
 type credentials struct {
@@ -68,16 +46,16 @@ func (c *credentials) load(timeout time.Duration) (transport.AuthMethod, []byte,
 }
 
 func (c *credentials) httpAuth() (transport.AuthMethod, error) {
-	var token Secret
+	var token secret.Secret
 	switch {
 	case c.opts.TokenFile != "":
-		t, err := ReadSecretFile(c.opts.TokenFile)
+		t, err := secret.ReadFile(c.opts.TokenFile)
 		if err != nil {
 			return nil, fmt.Errorf("%w: token file: %w", ErrAuth, err)
 		}
 		token = t
 	case c.opts.TokenEnv != "":
-		token = Secret(bytes.TrimSpace([]byte(os.Getenv(c.opts.TokenEnv))))
+		token = secret.FromEnv(c.opts.TokenEnv)
 	default:
 		return nil, nil // anonymous
 	}
@@ -160,9 +138,9 @@ func (c *credentials) sshSigner() (ssh.Signer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: ssh key: %w", ErrAuth, err)
 	}
-	var pass Secret
+	var pass secret.Secret
 	if c.opts.SSHKeyPassphraseFile != "" {
-		if pass, err = ReadSecretFile(c.opts.SSHKeyPassphraseFile); err != nil {
+		if pass, err = secret.ReadFile(c.opts.SSHKeyPassphraseFile); err != nil {
 			return nil, fmt.Errorf("%w: ssh key passphrase: %w", ErrAuth, err)
 		}
 	}
@@ -186,7 +164,7 @@ func (c *credentials) sshSigner() (ssh.Signer, error) {
 	return signer, nil
 }
 
-func parseSSHKey(file string, key []byte, pass Secret) (ssh.Signer, error) {
+func parseSSHKey(file string, key []byte, pass secret.Secret) (ssh.Signer, error) {
 	var missing *ssh.PassphraseMissingError
 	var signer ssh.Signer
 	var err error

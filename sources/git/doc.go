@@ -6,13 +6,12 @@
 // the shallow fetch (depth 1) of exactly the ref that moved, the in-memory
 // tree the renderer reads (an fs.FS that cannot escape the tree, with size
 // limits), authentication (SSH with a mandatory known_hosts, HTTPS with a
-// token as basic-auth password or bearer, custom CA), optional commit
-// signature verification (OpenPGP and SSH "sshsig" keys), and the webhook
-// receiver that turns forge push events (GitHub, GitLab, Gitea) into an
-// immediate poll. Besides the watched ref, Poller.Refs lists the refs
-// matching glob patterns in one advertisement (pull-request heads such as
-// refs/pull/*/head) and Poller.Fetch reads any one of them, without
-// touching the poll state.
+// token as basic-auth password or bearer, custom CA) and optional commit
+// signature verification (OpenPGP and SSH "sshsig" keys); the forges'
+// webhooks, which end in Poller.Trigger, are sources/forge's. Besides the
+// watched ref, Poller.Refs lists the refs matching glob patterns in one
+// advertisement (pull-request heads such as refs/pull/*/head) and
+// Poller.Fetch reads any one of them, without touching the poll state.
 //
 // The poll state machine, one step per tick (Poller.Poll):
 //
@@ -28,5 +27,5 @@
 // A force-push to an older commit is just a head that differs from the last
 // seen one, so it is handled like any other change. Poller.Run repeats Poll
 // every Interval (+ random jitter), after Failed waits an exponential backoff
-// instead, and polls at once when Trigger is called (by the webhook).
+// instead, and polls at once when Trigger is called (by a forge's webhook).
 package git

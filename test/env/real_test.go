@@ -19,6 +19,7 @@ import (
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/util/retry"
 
+	"github.com/ringops/ringops/internal/contract"
 	"github.com/ringops/ringops/render"
 	"github.com/ringops/ringops/schemas"
 	"github.com/ringops/ringops/test/env"
@@ -185,7 +186,7 @@ func jolokiaSecret(cluster, namespace, password string) *unstructured.Unstructur
 		"apiVersion": "v1", "kind": "Secret",
 		"metadata": map[string]any{
 			"name": render.JolokiaSecretName(cluster), "namespace": namespace,
-			"labels": map[string]any{render.LabelCredentials: render.CredentialsJolokia},
+			"labels": map[string]any{contract.LabelCredentials: contract.CredentialsJolokia},
 		},
 		"stringData": map[string]any{"username": realJolokiaUser, "password": password},
 	}}

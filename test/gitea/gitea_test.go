@@ -10,7 +10,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/ringops/ringops/sources/git"
+	"github.com/ringops/ringops/internal/secret"
+	"github.com/ringops/ringops/sources/forge"
+	"github.com/ringops/ringops/sources/forge/provider"
 	"github.com/ringops/ringops/test/gitea"
 )
 
@@ -23,7 +25,7 @@ func (t triggers) Trigger() {
 	}
 }
 
-// A push to the Gitea repository reaches sources/git's webhook receiver as
+// A push to the Gitea repository reaches sources/forge's webhook receiver as
 // a signed push event for the watched ref: what makes the daemon poll.
 func TestPushWebhookReachesTheReceiver(t *testing.T) {
 	srv := gitea.Start(t)
@@ -31,13 +33,13 @@ func TestPushWebhookReachesTheReceiver(t *testing.T) {
 	first := srv.Push(t, repo, map[string]string{"README.md": "# clusters\n"}, "initial")
 	require.Len(t, first, 40)
 
-	const secret = "hook-secret-for-tests"
+	const hookSecret = "hook-secret-for-tests"
 	fired := make(triggers, 1)
-	opts := git.DefaultWebhookOptions()
-	opts.Ref, opts.GiteaSecret = "refs/heads/main", git.Secret(secret)
-	receiver := httptest.NewServer(git.NewWebhookHandler(opts, fired))
+	opts := forge.DefaultWebhookOptions()
+	opts.Ref, opts.Secrets = "refs/heads/main", map[forge.Kind]secret.Secret{forge.Gitea: secret.Secret(hookSecret)}
+	receiver := httptest.NewServer(provider.NewWebhookHandler(opts, fired))
 	t.Cleanup(receiver.Close)
-	srv.AddPushHook(t, repo, receiver.URL+"/hooks/git", secret)
+	srv.AddPushHook(t, repo, receiver.URL+"/hooks/git", hookSecret)
 
 	second := srv.Push(t, repo, map[string]string{"clusters/orders/cluster.yaml": "kind: CassandraCluster\n"}, "add orders")
 	assert.NotEqual(t, first, second)

@@ -19,7 +19,7 @@ import (
 	"text/template"
 	"time"
 
-	"github.com/ringops/ringops/sources/git"
+	"github.com/ringops/ringops/internal/secret"
 )
 
 // AdminUser is the user Start creates; it owns the repositories.
@@ -31,7 +31,7 @@ type Server struct {
 	URL string
 	// Token is AdminUser's access token (write:repository, write:user).
 	// It never prints.
-	Token git.Secret
+	Token secret.Secret
 
 	dir  string // binary, options/, templates/
 	work string // WORK_PATH: app.ini, data, repositories, log
@@ -90,7 +90,7 @@ func (s *Server) setUp(ctx context.Context) error {
 	if len(lines) == 0 {
 		return errors.New("gitea: generate-access-token printed no token")
 	}
-	s.Token = git.Secret(lines[len(lines)-1])
+	s.Token = secret.Secret(lines[len(lines)-1])
 	return nil
 }
 

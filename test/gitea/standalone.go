@@ -13,7 +13,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/ringops/ringops/sources/git"
+	"github.com/ringops/ringops/internal/secret"
 )
 
 // Options configure New: a Gitea for a program (test/gitea/cmd/forge),
@@ -84,7 +84,7 @@ func (s *Server) Instance() Instance {
 // Attach returns a handle on a Server that New set up earlier, possibly in
 // another process. It starts nothing; Stop stops only what its own Start
 // started (StopDetached stops a detached one).
-func Attach(inst Instance, token git.Secret) *Server {
+func Attach(inst Instance, token secret.Secret) *Server {
 	return &Server{URL: inst.URL, Token: token, dir: inst.BinDir, work: inst.WorkDir, port: inst.Port}
 }
 

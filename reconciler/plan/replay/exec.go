@@ -9,6 +9,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
 
+	"github.com/ringops/ringops/internal/contract"
 	"github.com/ringops/ringops/reconciler/plan"
 	"github.com/ringops/ringops/render"
 )
@@ -55,7 +56,7 @@ func (w *World) Execute(s plan.Step) error {
 // asks of the nodes.
 func (w *World) execSTS(rg *region, s plan.Step) error {
 	if c := rg.pvcs[s.MarkPVC]; c != nil {
-		c.annotations[plan.AnnotationDecommissioned] = w.Now.Format(time.RFC3339)
+		c.annotations[contract.AnnotationDecommissioned] = w.Now.Format(time.RFC3339)
 		rg.rv++
 		c.rv = rg.rv
 	}

@@ -17,6 +17,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 
+	"github.com/ringops/ringops/internal/contract"
 	"github.com/ringops/ringops/reconciler/plan"
 	"github.com/ringops/ringops/reconciler/ring"
 	"github.com/ringops/ringops/render"
@@ -222,7 +223,7 @@ func completeRollingUpdate(s *statefulSet, replicas int64, pods map[int32]*pod) 
 func (w *World) createPod(rg *region, sts string, s *statefulSet, ord int32, rev string) {
 	labels := s.obj.GetLabels()
 	p := &pod{name: sts + "-" + strconv.Itoa(int(ord)), sts: sts, ord: ord, uid: w.nextUID(), rev: rev, created: w.Now,
-		tmpl: s.revisions[rev], dc: labels[render.LabelDatacenter], rack: labels[render.LabelRack]}
+		tmpl: s.revisions[rev], dc: labels[contract.LabelDatacenter], rack: labels[contract.LabelRack]}
 	p.ip = fmt.Sprintf("10.%d.%d.%d", len(rg.name)%200, w.uid/250%250, w.uid%250+1)
 	if m, ok := nested(p.tmpl.(map[string]any), "spec").(map[string]any); ok {
 		_ = runtime.DefaultUnstructuredConverter.FromUnstructured(m, &p.spec)
@@ -283,8 +284,8 @@ func (w *World) observeRegion(rg *region) *plan.Context {
 		c := rg.pvcs[name]
 		oc.PVCs = append(oc.PVCs, corev1.PersistentVolumeClaim{
 			ObjectMeta: metav1.ObjectMeta{Name: c.name, UID: types.UID(c.uid), ResourceVersion: strconv.FormatInt(c.rv, 10),
-				Annotations: maps.Clone(c.annotations), Labels: map[string]string{render.LabelCluster: w.cluster,
-					render.LabelDatacenter: c.dc, render.LabelRack: c.rack}},
+				Annotations: maps.Clone(c.annotations), Labels: map[string]string{contract.LabelCluster: w.cluster,
+					contract.LabelDatacenter: c.dc, contract.LabelRack: c.rack}},
 			Spec: corev1.PersistentVolumeClaimSpec{Resources: corev1.VolumeResourceRequirements{
 				Requests: corev1.ResourceList{corev1.ResourceStorage: resource.MustParse(c.size)}}},
 		})
@@ -315,8 +316,8 @@ func stsObject(rg *region, s *statefulSet) *unstructured.Unstructured {
 func (w *World) podObject(p *pod) corev1.Pod {
 	out := corev1.Pod{
 		ObjectMeta: metav1.ObjectMeta{Name: p.name, UID: types.UID(p.uid), CreationTimestamp: metav1.NewTime(p.created),
-			Labels: map[string]string{render.LabelCluster: w.cluster, render.LabelManagedBy: render.ManagedBy,
-				render.LabelDatacenter: p.dc, render.LabelRack: p.rack, plan.LabelRevision: p.rev}},
+			Labels: map[string]string{contract.LabelCluster: w.cluster, contract.LabelManagedBy: contract.ManagedBy,
+				contract.LabelDatacenter: p.dc, contract.LabelRack: p.rack, contract.LabelRevision: p.rev}},
 		Status: corev1.PodStatus{Phase: corev1.PodRunning, PodIP: p.ip,
 			Conditions: []corev1.PodCondition{{Type: corev1.PodReady, Status: corev1.ConditionFalse}}},
 	}

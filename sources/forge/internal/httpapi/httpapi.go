@@ -5,13 +5,14 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"github.com/ringops/ringops/internal/redact"
 	"io"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/ringops/ringops/internal/redact"
+	"github.com/ringops/ringops/internal/secret"
 	"github.com/ringops/ringops/sources/forge"
 )
 
@@ -186,7 +187,7 @@ func EpochHeader(h http.Header, name string) time.Time {
 }
 
 // Token reads the token for one request.
-func Token(kind forge.Kind, src forge.TokenSource) (forge.Secret, error) {
+func Token(kind forge.Kind, src forge.TokenSource) (secret.Secret, error) {
 	if src == nil {
 		return nil, fmt.Errorf("%s: %w: no token configured", kind, forge.ErrInvalidToken)
 	}

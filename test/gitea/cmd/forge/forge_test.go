@@ -17,7 +17,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/ringops/ringops/sources/git"
+	"github.com/ringops/ringops/internal/secret"
+	srcforge "github.com/ringops/ringops/sources/forge"
+	"github.com/ringops/ringops/sources/forge/provider"
 	"github.com/ringops/ringops/test/gitea"
 )
 
@@ -136,7 +138,7 @@ func (f *forge) run(t *testing.T, cmd string, flags ...string) string {
 
 func (f *forge) secret(t *testing.T, key string) string {
 	t.Helper()
-	s, err := git.ReadSecretFile(f.env[key])
+	s, err := secret.ReadFile(f.env[key])
 	require.NoError(t, err)
 	require.NotEmpty(t, s)
 	return string(s)
@@ -192,9 +194,10 @@ func (f *forge) post(t *testing.T, sha, context, state, description string) {
 func (f *forge) hookReceiver(t *testing.T) <-chan struct{} {
 	t.Helper()
 	fired := make(triggers, 1)
-	opts := git.DefaultWebhookOptions()
-	opts.Ref, opts.GiteaSecret = "refs/heads/main", git.Secret(f.secret(t, "WEBHOOK_SECRET_FILE"))
-	receiver := httptest.NewServer(git.NewWebhookHandler(opts, fired))
+	opts := srcforge.DefaultWebhookOptions()
+	opts.Ref = "refs/heads/main"
+	opts.Secrets = map[srcforge.Kind]secret.Secret{srcforge.Gitea: secret.Secret(f.secret(t, "WEBHOOK_SECRET_FILE"))}
+	receiver := httptest.NewServer(provider.NewWebhookHandler(opts, fired))
 	t.Cleanup(receiver.Close)
 	out := f.run(t, "hook", "-url", receiver.URL+"/hooks/gitea")
 	assert.NotContains(t, out, f.secret(t, "WEBHOOK_SECRET_FILE"))

@@ -10,7 +10,7 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/ringops/ringops/sources/git"
+	"github.com/ringops/ringops/internal/secret"
 	"github.com/ringops/ringops/test/gitea"
 )
 
@@ -55,14 +55,14 @@ func hook(cfg config, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	secret, err := git.ReadSecretFile(cfg.path(fileSecret))
+	hookSecret, err := secret.ReadFile(cfg.path(fileSecret))
 	if err != nil {
 		return fmt.Errorf("forge hook: secret: %w", err)
 	}
-	if len(secret) == 0 {
+	if len(hookSecret) == 0 {
 		return fmt.Errorf("forge hook: %s is empty", cfg.path(fileSecret))
 	}
-	if err := srv.AddWebhook(repo, cfg.url, string(secret)); err != nil {
+	if err := srv.AddWebhook(repo, cfg.url, string(hookSecret)); err != nil {
 		return err
 	}
 	_, err = fmt.Fprintf(out, "webhook: push events of %s go to %s, signed with the secret in %s\n",

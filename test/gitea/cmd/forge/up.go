@@ -13,7 +13,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/ringops/ringops/sources/git"
+	"github.com/ringops/ringops/internal/secret"
 	"github.com/ringops/ringops/test/gitea"
 )
 
@@ -221,7 +221,7 @@ func saveState(cfg config, st state) error {
 
 // attach returns the server and its repository, with the token read from D.
 func attach(cfg config, st state) (*gitea.Server, error) {
-	token, err := git.ReadSecretFile(cfg.path(fileToken))
+	token, err := secret.ReadFile(cfg.path(fileToken))
 	if err != nil {
 		return nil, fmt.Errorf("forge: token: %w", err)
 	}
