@@ -17,22 +17,11 @@ import (
 	"github.com/ringops/ringops/test/env/cqldata"
 )
 
-// twoDCSpec is a cluster of two one-node datacenters in one region: dc2's
-// node is its own seed, so it joins NORMAL without bootstrap and holds no
-// data, as the nodes of a datacenter ringops adds (#15).
-const twoDCSpec = `apiVersion: ringops.dev/v1alpha1
-kind: CassandraCluster
-metadata: {name: tiny, namespace: cassandra}
-spec:
-  image: cassandra:5.0.9
-  nodesPerRack: 1
-  seedsPerDatacenter: 1
-  storage: {size: 1Gi}
-  pod: {terminationGracePeriodSeconds: 60}
-  datacenters:
-    - {name: dc1, context: eu-west, racks: [{name: r1}]}
-    - {name: dc2, context: eu-west, racks: [{name: r1}]}
-`
+// twoDCSpec is realSpec with two one-node datacenters in one region:
+// dc2's node is its own seed, so it joins NORMAL without bootstrap and
+// holds no data, as the nodes of a datacenter ringops adds (#15).
+var twoDCSpec = strings.Replace(realSpec, "    - name: dc1\n      context: eu-west\n      racks: [{name: r1}, {name: r2}]\n",
+	"    - {name: dc1, context: eu-west, racks: [{name: r1}]}\n    - {name: dc2, context: eu-west, racks: [{name: r1}]}\n", 1)
 
 // TestSimulatorConformsOnRebuild holds the simulator's rebuild (#15) to a
 // real Cassandra 5.0 node, through ringops' own calls: the overload
@@ -52,6 +41,9 @@ func TestSimulatorConformsOnRebuild(t *testing.T) {
 		t.Skip("starts real Cassandra JVMs")
 	}
 	t.Parallel() // after the package's other tests: realcassandra.Exclusive serialises the real ones
+	if twoDCSpec == realSpec {
+		t.Fatal("realSpec changed: twoDCSpec no longer replaces its datacenters")
+	}
 	ro := env.RealOptions()
 	ro.Regions = []string{"eu-west"}
 	so := env.DefaultOptions()
