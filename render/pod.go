@@ -251,7 +251,11 @@ func (b *base) numTokens() (string, bool) {
 	}
 }
 
-// jvmOptions is JVM_EXTRA_OPTS: config.jvm-options, then the Jolokia agent,
+// ResetBootstrapProgress is in every pod's JVM options: see jvmOptions.
+const ResetBootstrapProgress = "-Dcassandra.reset_bootstrap_progress=false"
+
+// jvmOptions is JVM_EXTRA_OPTS: config.jvm-options, the bootstrap-progress
+// property (ResetBootstrapProgress), then the Jolokia agent,
 // whose options are in the file the init container wrote (never on the
 // command line, which every process sees and Cassandra logs at start).
 // With spec.jolokia.tls, a second agent from the same jar and options
@@ -264,6 +268,16 @@ func (b *base) jvmOptions() string {
 	if b.c.Spec.Config != nil {
 		opts = append(opts, b.c.Spec.Config.JVMOptions...)
 	}
+	// A rebuild (or a bootstrap resumed) sent again streams only what the
+	// node does not hold yet, as 3.11 and 4.x do. Without the property,
+	// Cassandra 5.0 refuses any rebuild of a node that already streamed
+	// some of its ranges ("Discovered existing bootstrap data and
+	// cassandra.reset_bootstrap_progress is not configured; aborting",
+	// 5.0.1 RangeStreamer.java:733-744), so a rebuild whose answer ringops
+	// did not see (it outlasted the call, or ringops restarted) could never
+	// be confirmed (#15; seen on real 5.0 nodes by test/e2e/realnodes'
+	// TestRealDatacenters). Earlier releases ignore it.
+	opts = append(opts, ResetBootstrapProgress)
 	if b.agentImage() != "" {
 		agent := "-javaagent:" + jolokiaAgentJar + "=config=" + jolokiaAgentConfig
 		opts = append(opts, agent)

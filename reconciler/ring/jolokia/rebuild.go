@@ -32,7 +32,10 @@ const RebuildStream = "Rebuild"
 // call is not held open longer than ExecTimeout, and no answer in time is
 // no failure: the rebuild runs on, and shows in the node's "Rebuild"
 // streams (ReadProgress). Sent again after it ended, it streams only what
-// is missing and answers at once when nothing is. done is true when
+// is missing and answers at once when nothing is (5.0 does so only with
+// -Dcassandra.reset_bootstrap_progress=false, which render gives every
+// pod; without it 5.0 refuses a node that already streamed ranges). done
+// is true when
 // Cassandra answered in time that it finished; an answer in time with an
 // exception is ErrRebuildFailed.
 func (o *Operations) Rebuild(ctx context.Context, n ring.Node, source string, keyspaces []string) (done bool, err error) {
