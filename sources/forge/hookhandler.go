@@ -1,8 +1,6 @@
 package forge
 
 import (
-	"github.com/ringops/ringops/internal/secret"
-
 	"encoding/json"
 	"errors"
 	"io"
@@ -11,6 +9,7 @@ import (
 	"slices"
 
 	"github.com/ringops/ringops/internal/redact"
+	"github.com/ringops/ringops/internal/secret"
 )
 
 // Triggerer is what a webhook pokes: git.Poller.Trigger.

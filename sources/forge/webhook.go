@@ -1,8 +1,6 @@
 package forge
 
 import (
-	"github.com/ringops/ringops/internal/secret"
-
 	"crypto/hmac"
 	"crypto/sha256"
 	"crypto/subtle"
@@ -10,6 +8,8 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+
+	"github.com/ringops/ringops/internal/secret"
 )
 
 // Webhook is one forge's side of its webhooks: how a delivery names its

@@ -1,11 +1,10 @@
 package github
 
 import (
-	"github.com/ringops/ringops/internal/secret"
-
 	"net/http"
 	"strings"
 
+	"github.com/ringops/ringops/internal/secret"
 	"github.com/ringops/ringops/sources/forge"
 )
 

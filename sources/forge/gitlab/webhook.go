@@ -1,10 +1,9 @@
 package gitlab
 
 import (
-	"github.com/ringops/ringops/internal/secret"
-
 	"net/http"
 
+	"github.com/ringops/ringops/internal/secret"
 	"github.com/ringops/ringops/sources/forge"
 )
 

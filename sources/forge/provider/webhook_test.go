@@ -1,8 +1,6 @@
 package provider_test
 
 import (
-	"github.com/ringops/ringops/internal/secret"
-
 	"bytes"
 	"context"
 	"crypto/hmac"
@@ -18,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ringops/ringops/internal/secret"
 	"github.com/ringops/ringops/sources/forge"
 	"github.com/ringops/ringops/sources/forge/provider"
 	"github.com/ringops/ringops/sources/git"
