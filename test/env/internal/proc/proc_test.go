@@ -1,11 +1,14 @@
 package proc
 
 import (
+	"bufio"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -69,21 +72,57 @@ func waitLog(t *testing.T, log, want string) {
 	}
 }
 
-// TestCPU: a process that spins for a while has used about that much
-// processor time, and never more than the wall time it ran.
+// TestCPU: CPU reads what the process itself counts with getrusage: the
+// child spins until it has used a known amount of processor time (however
+// loaded the machine is), prints its own count, and idles.
 func TestCPU(t *testing.T) {
-	cmd := exec.Command("bash", "-c", "end=$((SECONDS+1)); while [ $SECONDS -lt $end ]; do :; done; sleep 5")
+	cmd := exec.Command(os.Args[0], "-test.run=^TestSpinHelper$")
+	cmd.Env = append(os.Environ(), "PROC_TEST_SPIN=300ms")
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
-	start := time.Now()
-	time.Sleep(2500 * time.Millisecond)
+	line, err := bufio.NewReader(out).ReadString('\n')
+	if err != nil {
+		t.Fatalf("helper: %q, %v", line, err)
+	}
+	own, err := time.ParseDuration(strings.TrimSpace(line))
+	if err != nil {
+		t.Fatalf("helper: %q: %v", line, err)
+	}
 	used, err := CPU(cmd.Process.Pid)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if used < 200*time.Millisecond || used > time.Since(start) {
-		t.Errorf("a process that spun up to a second used %s of processor time in %s", used, time.Since(start))
+	// /proc truncates user and system time to ticks of 10 ms each; the idle
+	// child may add a little.
+	if used < own-20*time.Millisecond || used > own+100*time.Millisecond {
+		t.Errorf("CPU reads %s for a process that counts %s itself", used, own)
 	}
+}
+
+// TestSpinHelper is TestCPU's child: it burns PROC_TEST_SPIN of its own
+// processor time, prints what getrusage counts, and waits to be killed.
+func TestSpinHelper(t *testing.T) {
+	want, err := time.ParseDuration(os.Getenv("PROC_TEST_SPIN"))
+	if err != nil {
+		t.Skip("only run by TestCPU")
+	}
+	for {
+		var ru syscall.Rusage
+		if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+			t.Fatal(err)
+		}
+		if own := time.Duration(ru.Utime.Nano() + ru.Stime.Nano()); own >= want {
+			fmt.Println(own)
+			break
+		}
+		for i := 0; i < 1e6; i++ {
+		}
+	}
+	time.Sleep(time.Minute)
 }
