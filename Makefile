@@ -51,8 +51,8 @@ chart: controlplane helm ## lint, render and RBAC-check the Helm chart against a
 test: setup tools ## run every test, the local multi-region world and a real Gitea included
 	$(TOOLS_ENV) $(GO) test -count=1 -timeout 45m ./...
 
-test-keyspaces: setup tools ## the real-node scenario of --manage-keyspaces (a datacenter added and removed with its data; off by default, not in make test)
-	RINGOPS_E2E_KEYSPACES=1 $(TOOLS_ENV) $(GO) test -count=1 -timeout 60m -run 'TestRealDatacenters' -v ./test/e2e/realnodes
+test-keyspaces: setup tools ## only the real-node scenario of keyspaces (a datacenter added and removed with its data; also in make test)
+	$(TOOLS_ENV) $(GO) test -count=1 -timeout 60m -run 'TestRealDatacenters' -v ./test/e2e/realnodes
 
 bench: setup tools ## run the benchmarks (figures go to bench.txt; compare runs with benchstat)
 	$(TOOLS_ENV) $(GO) test -run=NONE -bench=. -benchmem -count=$${COUNT:-5} -timeout 60m $$($(GO) list ./... | grep -v /test/bench$$) | tee bench.txt

@@ -86,7 +86,7 @@ timeout or --timeout, 7 an API server unreachable.`,
 	fl.StringVar(&f.previous, "previous", "", "the cluster.yaml rolled out before: the change is validated against it")
 	fl.StringVar(&f.via, "via", "direct", "how to reach the Jolokia agents: direct (pod IP) or proxy (API server pod proxy)")
 	fl.StringVar(&f.credentials, "jolokia-credentials", "", "Jolokia credentials: a directory with files username and password, or a user:password file (default: the spec's Secret)")
-	fl.BoolVar(&f.keyspaces, "manage-keyspaces", false, "read and alter keyspace replication over CQL, rebuild new datacenters and clean up after lowered factors (#15)")
+	fl.BoolVar(&f.keyspaces, "manage-keyspaces", true, "read and alter keyspace replication over CQL, rebuild new datacenters and clean up after lowered factors; =false leaves replication to you")
 	fl.BoolVarP(&f.verbose, "verbose", "v", false, "print times, and the API requests made per region at the end")
 	return cmd
 }

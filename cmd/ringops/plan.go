@@ -19,7 +19,7 @@ type planFlags struct {
 	base, head string
 	format     string
 	maxBytes   int
-	// manageKeyspaces: plan as ringops apply/run --manage-keyspaces roll out.
+	// manageKeyspaces: plan as ringops apply/run roll out with --manage-keyspaces (the default).
 	manageKeyspaces bool
 }
 
@@ -74,7 +74,7 @@ change itself is refused: nothing of it would be applied), 3 other errors
 	fl.StringVar(&f.base, "base", "", "the revision the change is compared with (required), e.g. main or origin/main")
 	fl.StringVar(&f.head, "head", "HEAD", "the revision holding the change")
 	fl.StringVarP(&f.format, "format", "o", "text", "output: text, markdown or json (--output is the same flag)")
-	fl.BoolVar(&f.manageKeyspaces, "manage-keyspaces", false, "plan as ringops apply and run --manage-keyspaces roll out: keyspace replication changes, rebuilds of new datacenters, cleanups after lower factors")
+	fl.BoolVar(&f.manageKeyspaces, "manage-keyspaces", true, "plan keyspace replication changes, rebuilds of new datacenters and cleanups after lower factors, as ringops apply and run do; =false plans as they do with --manage-keyspaces=false")
 	fl.IntVar(&f.maxBytes, "max-bytes", review.DefaultMarkdownOptions().MaxBytes, "markdown: cut the diffs to keep the output under this size (0: no limit)")
 	fl.SetNormalizeFunc(func(_ *pflag.FlagSet, name string) pflag.NormalizedName {
 		if name == "output" {

@@ -134,7 +134,7 @@ the statuses are flushed, the leader Lease is released, exit 0.`,
 	fl.StringVar(&f.externalURL, "external-url", "", "URL users reach this daemon at; commit statuses link to it")
 	fl.StringVar(&f.logFormat, "log-format", "text", "log format: text or json")
 	fl.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn or error")
-	fl.BoolVar(&f.manageKeyspaces, "manage-keyspaces", false, "read and alter keyspace replication over CQL, rebuild new datacenters and clean up after lowered factors (#15)")
+	fl.BoolVar(&f.manageKeyspaces, "manage-keyspaces", true, "read and alter keyspace replication over CQL, rebuild new datacenters and clean up after lowered factors; =false leaves replication to you")
 	fl.BoolVar(&f.leaderElect, "leader-elect", false, "elect a leader on a Lease so that several replicas can run (only the leader acts)")
 	fl.StringVar(&f.leaderElectionNamespace, "leader-election-namespace", "", "namespace of the Lease (default: $POD_NAMESPACE)")
 	fl.StringVar(&f.leaderElectionID, "leader-election-id", "ringops", "name of the Lease")

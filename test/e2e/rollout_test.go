@@ -132,7 +132,16 @@ func newDatacenter(t *testing.T, s *scenario) {
 	r := harness.Ringops(t, limit, s.dir.applyArgs(s.w.Kubeconfig, "--wait")...)
 	require.Equal(t, 0, r.Code, "%s", r)
 	assert.Equal(t, []string{"orders-dc4-r1 0 -> 1", "orders-dc4-r2 0 -> 1"}, scales(r.Stdout), "%s", r)
-	assert.Empty(t, restarted(r.Stdout), "dc4's seeds enter no live seed list by themselves: no pod restarts:\n%s", r)
+	// ringops manages the keyspaces (the default): dc4 joins without
+	// bootstrap, gains the system keyspaces' replication, each node is
+	// rebuilt, and only then do its own pods restart, once each, without
+	// auto_bootstrap=false. dc4's seeds enter no other live seed list:
+	// no other pod restarts.
+	assert.Equal(t, []string{"orders-dc4-r1-0", "orders-dc4-r2-0"}, restarted(r.Stdout), "only dc4's pods restart, once each, after their rebuild:\n%s", r)
+	out := strings.Join(done(r.Stdout), "\n")
+	assert.Equal(t, 1, strings.Count(out, "AlterKeyspace system_auth:"), "dc4 joins the replication once:\n%s", r)
+	assert.Equal(t, 2, strings.Count(out, "] Rebuild orders-dc4-"), "each node of dc4 rebuilt once:\n%s", r)
+	assert.Less(t, strings.Index(out, "AlterKeyspace"), strings.Index(out, "] Rebuild "), "the replication before the rebuilds:\n%s", r)
 	assertCalm(t, s.m)
 	assertHealthy(t, s.w, s.dir.Dir, "orders", 10)
 }

@@ -10,9 +10,9 @@
 // new rack, a decommission, a configuration roll under a LOCAL_QUORUM
 // writer, a node killed); TestRealReplace replaces nodes that lost their
 // volume, a seed included, and checks the cleanup after growth;
-// TestRealDatacenters adds and removes a datacenter with its data under
-// --manage-keyspaces, and runs only with RINGOPS_E2E_KEYSPACES=1 (`make
-// test-keyspaces`). The steps of each test depend on each other: the
+// TestRealDatacenters adds and removes a datacenter with its data, its
+// keyspaces' replication altered by ringops (`make test-keyspaces` runs
+// it alone). The steps of each test depend on each other: the
 // first failure ends the test.
 //
 // One world serves the whole package (started by the first test that
