@@ -2,19 +2,16 @@ package render
 
 import (
 	"context"
-	"flag"
 	"os"
 	"path"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/ringops/ringops/internal/testkit/golden"
 	"github.com/ringops/ringops/schemas"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files testdata/<case>/want-<context>.yaml")
 
 // exampleRepo is the example repository users copy.
 const exampleRepo = "../clusters-example"
@@ -69,10 +66,10 @@ func TestGolden(t *testing.T) {
 			for _, m := range all {
 				file := filepath.Join(tc.want, "want-"+m.Context+".yaml")
 				rendered[file] = true
-				checkGolden(t, file, m.YAML())
+				golden.Assert(t, file, m.YAML())
 			}
 			for _, w := range wanted {
-				if !*update {
+				if !golden.Update() {
 					require.True(t, rendered[w], "%s: no such context in the cluster", w)
 				} else if !rendered[w] {
 					require.NoError(t, os.Remove(w))
@@ -80,31 +77,4 @@ func TestGolden(t *testing.T) {
 			}
 		})
 	}
-}
-
-func checkGolden(t *testing.T, file string, got []byte) {
-	t.Helper()
-	if *update {
-		require.NoError(t, os.WriteFile(file, got, 0o644))
-		return
-	}
-	want, err := os.ReadFile(file)
-	require.NoError(t, err, "run go test ./render -run TestGolden -update to create it")
-	if string(want) != string(got) {
-		t.Errorf("%s differs from the render (go test ./render -run TestGolden -update rewrites it):\n%s",
-			file, firstDifference(string(want), string(got)))
-	}
-}
-
-// firstDifference shows the first line that differs, with some context.
-func firstDifference(want, got string) string {
-	w, g := strings.Split(want, "\n"), strings.Split(got, "\n")
-	for i := 0; i < len(w) || i < len(g); i++ {
-		if i >= len(w) || i >= len(g) || w[i] != g[i] {
-			from := max(0, i-3)
-			return "want:\n" + strings.Join(w[from:min(len(w), i+3)], "\n") +
-				"\ngot:\n" + strings.Join(g[from:min(len(g), i+3)], "\n")
-		}
-	}
-	return ""
 }

@@ -1,7 +1,6 @@
 package review
 
 import (
-	"flag"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -10,9 +9,9 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-)
 
-var update = flag.Bool("update", false, "rewrite the golden files want.txt and want.md of testdata/pairs")
+	"github.com/ringops/ringops/internal/testkit/golden"
+)
 
 // goldenNow is when the goldens evaluate change windows: a Sunday noon,
 // UTC (13:00 in Paris).
@@ -81,19 +80,8 @@ func TestGoldenPairs(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			doc := comparePair(t, name)
 			assert.Equal(t, want, doc.Outcome, doc.Summary)
-			golden(t, filepath.Join("testdata", "pairs", name, "want.txt"), doc.Text())
-			golden(t, filepath.Join("testdata", "pairs", name, "want.md"), doc.Markdown(DefaultMarkdownOptions()))
+			golden.Assert(t, filepath.Join("testdata", "pairs", name, "want.txt"), doc.Text())
+			golden.Assert(t, filepath.Join("testdata", "pairs", name, "want.md"), doc.Markdown(DefaultMarkdownOptions()))
 		})
 	}
-}
-
-func golden(t *testing.T, file string, got []byte) {
-	t.Helper()
-	if *update {
-		require.NoError(t, os.WriteFile(file, got, 0o644))
-		return
-	}
-	want, err := os.ReadFile(file)
-	require.NoError(t, err, "run go test ./review -update to write the goldens")
-	assert.Equal(t, string(want), string(got), "%s differs; if the change is intended, run go test ./review -update and review the diff", file)
 }

@@ -2,35 +2,14 @@ package schemas
 
 import (
 	"errors"
-	"flag"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"sigs.k8s.io/yaml"
+
+	"github.com/ringops/ringops/internal/testkit/golden"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files (testdata/**/*.want, want.txt, cassandracluster.schema.json)")
-
-// golden compares got with the content of the file want, or rewrites the
-// file with -update.
-func golden(t *testing.T, want, got string) {
-	t.Helper()
-	if *update {
-		if err := os.WriteFile(want, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	b, err := os.ReadFile(want)
-	if err != nil {
-		t.Fatalf("%v (run go test ./schemas -update to create it)", err)
-	}
-	if string(b) != got {
-		t.Errorf("%s differs (run go test ./schemas -update to accept):\n--- want\n%s--- got\n%s", want, b, got)
-	}
-}
 
 // TestInvalid loads every testdata/invalid/<case>.yaml and compares the
 // errors, exactly as `ringops validate` prints them, with <case>.want.
@@ -52,7 +31,7 @@ func TestInvalid(t *testing.T) {
 			if !errors.As(err, &list) {
 				t.Fatalf("error is %T, not an ErrorList: %v", err, err)
 			}
-			golden(t, strings.TrimSuffix(f, ".yaml")+".want", err.Error()+"\n")
+			golden.AssertString(t, strings.TrimSuffix(f, ".yaml")+".want", err.Error()+"\n")
 		})
 	}
 }
@@ -77,7 +56,7 @@ func TestValid(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			golden(t, strings.TrimSuffix(f, ".yaml")+".want", string(out))
+			golden.AssertString(t, strings.TrimSuffix(f, ".yaml")+".want", string(out))
 		})
 	}
 }
@@ -107,7 +86,7 @@ func TestChange(t *testing.T) {
 			for _, w := range ChangeWarnings(prev, next) {
 				got += "warning: " + w.Error() + "\n"
 			}
-			golden(t, filepath.Join(dir, "want.txt"), got)
+			golden.AssertString(t, filepath.Join(dir, "want.txt"), got)
 		})
 	}
 }

@@ -12,6 +12,8 @@ import (
 	"testing"
 
 	"sigs.k8s.io/yaml"
+
+	"github.com/ringops/ringops/internal/testkit/golden"
 )
 
 // TestJSONSchemaFile fails when the checked-in schema differs from the
@@ -21,7 +23,7 @@ func TestJSONSchemaFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	golden(t, SchemaFile, string(got))
+	golden.AssertString(t, SchemaFile, string(got))
 }
 
 func TestJSONSchemaIsDeterministic(t *testing.T) {

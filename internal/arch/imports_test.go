@@ -61,6 +61,11 @@ var leaves = []string{"internal/contract", "internal/secret", "internal/redact"}
 // depend on go-git, which is sources/git's alone.
 var forges = []string{"sources/forge", "sources/forge/"}
 
+// testkit are the helpers of ringops' tests (the golden files with their
+// -update flag): only tests import them, never a package a binary is built
+// from.
+var testkit = []string{"internal/testkit/"}
+
 // goGit is the Git library only sources/git may depend on among the edges.
 var goGit = []string{"github.com/go-git/"}
 
@@ -132,6 +137,8 @@ func violations(graph map[string]pkg) []string {
 			dn, ok := local(dep)
 			switch {
 			case !ok:
+			case matches(dn, testkit) && !matches(name, testkit):
+				out = append(out, fmt.Sprintf("%s depends on the test kit %s: only tests import it", name, dn))
 			case matches(name, edges) && matches(dn, loop):
 				out = append(out, fmt.Sprintf("%s is an edge and depends on the loop %s", name, dn))
 			case rank(name) >= 0 && rank(dn) > rank(name):
@@ -255,6 +262,7 @@ func TestPackageRulesCatchPlantedImports(t *testing.T) {
 		{"reconciler/ring/jolokia", module + "sources/forge/github", "against the flow"},
 		{"internal/contract", "k8s.io/apimachinery/pkg/util/validation", "internal/contract is a leaf and depends on k8s.io/apimachinery/pkg/util/validation"},
 		{"internal/secret", module + "sources/git", "internal/secret is a leaf and depends on github.com/ringops/ringops/sources/git"},
+		{"cmd/ringops", module + "internal/testkit/golden", "cmd/ringops depends on the test kit internal/testkit/golden: only tests import it"},
 		{"sources/forge", "github.com/go-git/go-git/v5", "sources/forge is a forge client and depends on github.com/go-git/go-git/v5"},
 		{"sources/forge/github", "github.com/go-git/go-git/v5/plumbing", "sources/forge/github is a forge client and depends on github.com/go-git/"},
 	} {

@@ -2,15 +2,13 @@ package plan
 
 import (
 	"encoding/json"
-	"flag"
-	"os"
 	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/require"
-)
 
-var update = flag.Bool("update", false, "rewrite testdata/plan/<case>/want.txt")
+	"github.com/ringops/ringops/internal/testkit/golden"
+)
 
 // TestGolden plans every case of testdata/plan and compares the plan, as
 // describe renders it, with want.txt. Each case is planned twice, to check
@@ -27,14 +25,7 @@ func TestGolden(t *testing.T) {
 			got := describe(Next(d, o))
 			require.Equal(t, got, describe(Next(d, o)), "the plan is not deterministic")
 			require.Equal(t, before, snapshot(t, d, o), "planning changed its inputs")
-			file := filepath.Join(dir, "want.txt")
-			if *update {
-				require.NoError(t, os.WriteFile(file, []byte(got), 0o644))
-				return
-			}
-			want, err := os.ReadFile(file)
-			require.NoError(t, err, "run go test -run TestGolden -update to create it")
-			require.Equal(t, string(want), got)
+			golden.AssertString(t, filepath.Join(dir, "want.txt"), got)
 		})
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -13,9 +12,9 @@ import (
 	"testing"
 
 	"sigs.k8s.io/yaml"
-)
 
-var update = flag.Bool("update", false, "rewrite the golden files of testdata/assess")
+	"github.com/ringops/ringops/internal/testkit/golden"
+)
 
 // assessCase is testdata/assess/<case>/input.yaml. Every expected node with
 // an address answers a healthy view (all expected nodes live, NORMAL, one
@@ -127,19 +126,7 @@ func TestAssessGolden(t *testing.T) {
 			if err := WriteText(&got, r, TextOptions{Cluster: "orders", Datacenters: []string{"dc1", "dc2"}}); err != nil {
 				t.Fatal(err)
 			}
-			want := filepath.Join(dir, "want.txt")
-			if *update {
-				if err := os.WriteFile(want, got.Bytes(), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			b, err := os.ReadFile(want)
-			if err != nil {
-				t.Fatalf("%v (run go test -update)", err)
-			}
-			if got.String() != string(b) {
-				t.Errorf("status differs from %s (go test -update rewrites it)\n--- got\n%s\n--- want\n%s", want, got.String(), b)
-			}
+			golden.Assert(t, filepath.Join(dir, "want.txt"), got.Bytes())
 		})
 	}
 }

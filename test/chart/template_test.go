@@ -2,7 +2,6 @@ package chart
 
 import (
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -19,9 +18,9 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"sigs.k8s.io/yaml"
-)
 
-var update = flag.Bool("update", false, "rewrite testdata/<case>.golden.yaml and charts/ringops/remote-rbac.yaml")
+	"github.com/ringops/ringops/internal/testkit/golden"
+)
 
 // remoteRBACFile is the ready-to-apply remote-region RBAC: remoteRBACHeader
 // followed by the render of testdata/remote-values.yaml.
@@ -55,47 +54,12 @@ func TestTemplateGolden(t *testing.T) {
 	for name, r := range map[string]release{"minimal": minimal, "full": full, "inline": inline, "remote": remote} {
 		t.Run(name, func(t *testing.T) {
 			got := r.template(t)
-			checkGolden(t, filepath.Join("testdata", name+".golden.yaml"), got)
+			golden.AssertString(t, filepath.Join("testdata", name+".golden.yaml"), got)
 			if name == "remote" {
-				checkGolden(t, remoteRBACFile, remoteRBACHeader+got)
+				golden.AssertString(t, remoteRBACFile, remoteRBACHeader+got)
 			}
 		})
 	}
-}
-
-func checkGolden(t *testing.T, file, got string) {
-	t.Helper()
-	if *update {
-		if err := os.WriteFile(file, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(file)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create it)", err)
-	}
-	if string(want) != got {
-		t.Errorf("%s differs from the render (run with -update to accept):\n%s", file, firstDiff(string(want), got))
-	}
-}
-
-// firstDiff shows the first differing line with some context.
-func firstDiff(want, got string) string {
-	w, g := strings.Split(want, "\n"), strings.Split(got, "\n")
-	for i := 0; i < max(len(w), len(g)); i++ {
-		var wl, gl string
-		if i < len(w) {
-			wl = w[i]
-		}
-		if i < len(g) {
-			gl = g[i]
-		}
-		if wl != gl {
-			return fmt.Sprintf("line %d:\n  want %q\n  got  %q", i+1, wl, gl)
-		}
-	}
-	return "(equal lines, different ends)"
 }
 
 // objects decodes a multi-document render.
