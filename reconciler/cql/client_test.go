@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ringops/ringops/internal/testkit/wait"
 	"github.com/ringops/ringops/reconciler/cql"
 	"github.com/ringops/ringops/reconciler/ring/jolokia"
 	"github.com/ringops/ringops/test/env/cassandra"
@@ -118,17 +119,10 @@ func testOpts() cql.Options {
 	return o
 }
 
+// eventually waits up to 10 s for cond (wait.For).
 func eventually(t *testing.T, what string, cond func() error) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	var err error
-	for time.Now().Before(deadline) {
-		if err = cond(); err == nil {
-			return
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	t.Fatalf("%s: still not true after 10s: %v", what, err)
+	wait.For(t, 10*time.Second, what, cond)
 }
 
 func keyspace(t *testing.T, c *cql.Client, name string) cql.Keyspace {

@@ -11,6 +11,7 @@ import (
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/yaml"
 
+	"github.com/ringops/ringops/internal/testkit/wait"
 	"github.com/ringops/ringops/reconciler/kube"
 	"github.com/ringops/ringops/render"
 	"github.com/ringops/ringops/schemas"
@@ -90,22 +91,10 @@ func object(t testing.TB, doc string) *unstructured.Unstructured {
 	return u
 }
 
-// eventually polls cond until it holds, and fails the test with cond's
-// last explanation after timeout. The timeout bounds a wait for
-// controllers; it is not a performance assertion.
+// eventually waits for cond (wait.Until): the controllers' work.
 func eventually(t testing.TB, timeout time.Duration, what string, cond func(ctx context.Context) (bool, string)) {
 	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		ok, why := cond(t.Context())
-		if ok {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: still not the case after %s: %s", what, timeout, why)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	wait.Until(t, timeout, what, func() (bool, string) { return cond(t.Context()) })
 }
 
 func actions(results []kube.Result) map[string]string {

@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/ringops/ringops/internal/testkit/wait"
 	"github.com/ringops/ringops/sources/forge"
 	"github.com/ringops/ringops/sources/forge/forgetest"
 )
@@ -244,17 +245,11 @@ func TestFlushGivesUpWithTheCountWhenTheForgeStaysDown(t *testing.T) {
 	assert.True(t, strings.Contains(err.Error(), "1 statuses not posted"), err.Error())
 }
 
-// waitFor polls cond (at most 10s of real time): the worker runs in its
+// waitFor waits up to 10 s for cond (wait.Until): the worker runs in its
 // own goroutine.
 func waitFor(t *testing.T, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatal("condition not reached within 10s")
-		}
-		time.Sleep(time.Millisecond)
-	}
+	wait.Until(t, 10*time.Second, "the queue's worker", func() (bool, string) { return cond(), "not reached" })
 }
 
 func TestQueueLetsOtherContextsPassAStatusTheForgeKeepsFailing(t *testing.T) {

@@ -21,9 +21,9 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 )
 
-// wait bounds every wait of these tests; the world is fast, the machine may
+// waitLimit bounds every wait of these tests; the world is fast, the machine may
 // be busy.
-const wait = 90 * time.Second
+const waitLimit = 90 * time.Second
 
 // TestWorld brings up three regions and checks what a user of the world
 // relies on. Every process it started must be gone afterwards.
@@ -138,7 +138,7 @@ func testRBAC(t *testing.T, w *env.World) {
 	if _, err := r.Client.RbacV1().RoleBindings("default").Create(ctx, rb, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, wait, "service account bound to view can list pods", func() (bool, string) {
+	eventually(t, waitLimit, "service account bound to view can list pods", func() (bool, string) {
 		_, err := nobody.CoreV1().Pods("default").List(ctx, metav1.ListOptions{})
 		return err == nil, fmt.Sprint(err)
 	})
@@ -154,7 +154,7 @@ func testScheduler(t *testing.T, w *env.World) {
 	if _, err := r.Client.AppsV1().StatefulSets("default").Create(ctx, sts, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, wait, "9 pods ready on distinct nodes, 1 unschedulable", func() (bool, string) {
+	eventually(t, waitLimit, "9 pods ready on distinct nodes, 1 unschedulable", func() (bool, string) {
 		pods, err := r.Client.CoreV1().Pods("default").List(ctx, metav1.ListOptions{LabelSelector: "app=spread"})
 		if err != nil {
 			return false, err.Error()
@@ -200,7 +200,7 @@ func testCassandra(t *testing.T, w *env.World) {
 		waitView(t, ips[r1], c, "r2 unreachable from r1", func(v ringView) bool {
 			return v.Mode == "NORMAL" && slices.Equal(v.Unreachable, []string{ips[r2]}) && slices.Equal(v.Live, []string{ips[r1]})
 		})
-		eventually(t, wait, "r2 not ready, crash-looping", func() (bool, string) {
+		eventually(t, waitLimit, "r2 not ready, crash-looping", func() (bool, string) {
 			p, err := getPod(r.Client, c.Namespace, r2)
 			if err != nil {
 				return false, err.Error()
@@ -222,7 +222,7 @@ func testCassandra(t *testing.T, w *env.World) {
 		if err := r.Kubelet.Kill(c.Namespace, r1); err != nil {
 			t.Fatal(err)
 		}
-		eventually(t, wait, "r1 restarted and ready", func() (bool, string) {
+		eventually(t, waitLimit, "r1 restarted and ready", func() (bool, string) {
 			p, err := getPod(r.Client, c.Namespace, r1)
 			if err != nil {
 				return false, err.Error()
@@ -243,7 +243,7 @@ func testCassandra(t *testing.T, w *env.World) {
 		if err := r.Client.CoreV1().Pods(c.Namespace).Delete(ctx, r1, metav1.DeleteOptions{}); err != nil {
 			t.Fatal(err)
 		}
-		eventually(t, wait, "r1 recreated and ready", func() (bool, string) {
+		eventually(t, waitLimit, "r1 recreated and ready", func() (bool, string) {
 			p, err := getPod(r.Client, c.Namespace, r1)
 			if err != nil {
 				return false, err.Error()
@@ -289,7 +289,7 @@ func applyTiny(t *testing.T, client kubernetes.Interface, c tinyCluster) {
 	if _, err := client.CoreV1().Namespaces().Create(ctx, c.namespace(), metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, wait, "default service account in "+c.Namespace, func() (bool, string) {
+	eventually(t, waitLimit, "default service account in "+c.Namespace, func() (bool, string) {
 		_, err := client.CoreV1().ServiceAccounts(c.Namespace).Get(ctx, "default", metav1.GetOptions{})
 		return err == nil, fmt.Sprint(err)
 	})
@@ -317,7 +317,7 @@ func watchReadyOrder(t *testing.T, client kubernetes.Interface, ns string, n int
 	go func() {
 		defer w.Stop()
 		var order []string
-		timeout := time.After(wait)
+		timeout := time.After(waitLimit)
 		for len(order) < n {
 			select {
 			case ev, ok := <-w.ResultChan():
@@ -339,7 +339,7 @@ func watchReadyOrder(t *testing.T, client kubernetes.Interface, ns string, n int
 }
 
 func watchPod(t *testing.T, client kubernetes.Interface, ns, name string) <-chan watch.Event {
-	ctx, cancel := context.WithTimeout(t.Context(), wait)
+	ctx, cancel := context.WithTimeout(t.Context(), waitLimit)
 	t.Cleanup(cancel)
 	w, err := client.CoreV1().Pods(ns).Watch(ctx, metav1.ListOptions{FieldSelector: "metadata.name=" + name})
 	if err != nil {
@@ -364,7 +364,7 @@ func scale(t *testing.T, client kubernetes.Interface, ns, name string, replicas 
 func waitRingUp(t *testing.T, client kubernetes.Interface, c tinyCluster, pods ...string) map[string]string {
 	t.Helper()
 	ips := map[string]string{}
-	eventually(t, wait, "pods ready", func() (bool, string) {
+	eventually(t, waitLimit, "pods ready", func() (bool, string) {
 		for _, name := range pods {
 			p, err := getPod(client, c.Namespace, name)
 			if err != nil || !podReady(p) {
@@ -390,7 +390,7 @@ func waitRingUp(t *testing.T, client kubernetes.Interface, c tinyCluster, pods .
 
 func waitView(t *testing.T, ip string, c tinyCluster, what string, ok func(ringView) bool) {
 	t.Helper()
-	eventually(t, wait, what, func() (bool, string) {
+	eventually(t, waitLimit, what, func() (bool, string) {
 		v, err := readRing(ip, c.JolokiaPort, c.User, c.Password)
 		if err != nil {
 			return false, err.Error()
@@ -413,7 +413,7 @@ func testFaults(t *testing.T, w *env.World) {
 	if _, err := r.Client.CoreV1().Namespaces().Create(ctx, c.namespace(), metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, wait, "default service account", func() (bool, string) {
+	eventually(t, waitLimit, "default service account", func() (bool, string) {
 		_, err := r.Client.CoreV1().ServiceAccounts(c.Namespace).Get(ctx, "default", metav1.GetOptions{})
 		return err == nil, fmt.Sprint(err)
 	})
@@ -461,7 +461,7 @@ func testFaults(t *testing.T, w *env.World) {
 
 func waitContainer(t *testing.T, client kubernetes.Interface, ns, name, what string, ok func(*corev1.Pod) bool) {
 	t.Helper()
-	eventually(t, wait, name+": "+what, func() (bool, string) {
+	eventually(t, waitLimit, name+": "+what, func() (bool, string) {
 		p, err := getPod(client, ns, name)
 		if err != nil {
 			return false, err.Error()

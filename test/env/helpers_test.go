@@ -18,26 +18,14 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
+
+	"github.com/ringops/ringops/internal/testkit/wait"
 )
 
-// eventually polls cond until it holds; it fails the test with cond's last
-// explanation when timeout passes first. The timeout bounds a wait, it is
-// not a performance assertion.
+// eventually waits for cond (wait.Until).
 func eventually(t testing.TB, timeout time.Duration, what string, cond func() (bool, string)) {
 	t.Helper()
-	deadline := time.Now().Add(timeout)
-	last := ""
-	for {
-		ok, why := cond()
-		if ok {
-			return
-		}
-		last = why
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: still not the case after %s: %s", what, timeout, last)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	wait.Until(t, timeout, what, cond)
 }
 
 // ringView is what one node says about the ring, read over Jolokia.

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ringops/ringops/internal/testkit/wait"
 	"github.com/ringops/ringops/reconciler/ring"
 )
 
@@ -231,16 +232,10 @@ func (m *muxOps) Bulk(ctx context.Context, n ring.Node, reqs []Request) ([]Respo
 	return m.get(n).Bulk(ctx, n, reqs)
 }
 
-// waitFor polls cond until it holds; it fails the test after 10 s.
+// waitFor waits up to 10 s for cond (wait.Until).
 func waitFor(t *testing.T, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatal("condition never held")
-		}
-		time.Sleep(time.Millisecond)
-	}
+	wait.Until(t, 10*time.Second, "the condition", func() (bool, string) { return cond(), "it never held" })
 }
 
 func TestReleaseSeries(t *testing.T) {

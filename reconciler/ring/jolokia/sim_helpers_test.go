@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ringops/ringops/internal/testkit/wait"
 	"github.com/ringops/ringops/test/env/loopback"
 
 	"github.com/ringops/ringops/reconciler/ring"
@@ -168,20 +169,9 @@ func (r *simRing) ips(dcs ...string) []string {
 	return out
 }
 
-// eventually polls cond until it holds, failing the test after a minute
-// with cond's last description. It waits for convergence; it asserts no
-// speed.
+// eventually waits up to a minute for cond (wait.Until): the simulated
+// ring's convergence.
 func eventually(t testing.TB, what string, cond func() (bool, string)) {
 	t.Helper()
-	deadline := time.Now().Add(time.Minute)
-	last := ""
-	for time.Now().Before(deadline) {
-		ok, desc := cond()
-		if ok {
-			return
-		}
-		last = desc
-		time.Sleep(20 * time.Millisecond)
-	}
-	t.Fatalf("%s: never happened; last: %s", what, last)
+	wait.Until(t, time.Minute, what, cond)
 }

@@ -3,13 +3,14 @@ package harness
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ringops/ringops/internal/testkit/wait"
 )
 
 // Run is one finished ringops process.
@@ -75,30 +76,13 @@ func Lines(out string, subs ...string) []string {
 	return found
 }
 
-// fatalWait is an error that ends WaitFor at once.
-type fatalWait struct{ error }
+// Stop wraps err so that WaitFor fails at once with it (wait.Stop).
+func Stop(err error) error { return wait.Stop(err) }
 
-// Stop wraps err so that WaitFor fails at once with it.
-func Stop(err error) error { return fatalWait{err} }
-
-// WaitFor calls cond every 100 ms until it returns nil, and fails the
-// test with cond's last error when limit passes (a wait for the world,
-// not a timing assertion) or at once when cond returns Stop(err).
+// WaitFor calls cond until it returns nil, and fails the test with cond's
+// last error when limit passes (a wait for the world, not a timing
+// assertion) or at once when cond returns Stop(err): wait.For.
 func WaitFor(t *testing.T, limit time.Duration, what string, cond func() error) {
 	t.Helper()
-	deadline := time.Now().Add(limit)
-	for {
-		err := cond()
-		if err == nil {
-			return
-		}
-		var s fatalWait
-		if errors.As(err, &s) {
-			t.Fatalf("%s: %v", what, s.error)
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not after %s: %v", what, limit, err)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	wait.For(t, limit, what, cond)
 }

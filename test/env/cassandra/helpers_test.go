@@ -11,6 +11,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/ringops/ringops/internal/testkit/wait"
 )
 
 var (
@@ -220,18 +222,10 @@ func (a agent) health() (health, error) {
 	return h, nil
 }
 
-// eventually polls cond until it returns nil or the deadline passes.
+// eventually waits up to 10 s for cond (wait.For).
 func eventually(t *testing.T, what string, cond func() error) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	var err error
-	for time.Now().Before(deadline) {
-		if err = cond(); err == nil {
-			return
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	t.Fatalf("%s: still not true after 10s: %v", what, err)
+	wait.For(t, 10*time.Second, what, cond)
 }
 
 // healthIs polls a node until its health satisfies check.
