@@ -46,11 +46,17 @@ func plannerPods(t *testing.T, name, cluster string) []string {
 	steps, err := replay.Replay(sides[0].desired(), sides[1].desired(), contexts, goldenNow, replay.Options{ManageKeyspaces: manageKeyspaces(dir)})
 	require.NoError(t, err)
 	var pods []string
+	var last plan.Step
 	for _, s := range steps {
 		switch {
+		case s.Action == last.Action && s.Pod == last.Pod:
+			// the same operation asked again (it ran across plans)
 		case s.Action == plan.ScaleStatefulSet && s.To > s.From, s.Action == plan.Decommission, s.Action == plan.RestartPod,
 			s.Action == plan.Rebuild, s.Action == plan.Cleanup:
 			pods = append(pods, s.Pod)
+		}
+		if s.Disruptive() {
+			last = s
 		}
 	}
 	return pods
