@@ -108,3 +108,21 @@ func TestPlantedPlannerOrderChangesThePlan(t *testing.T) {
 	assert.NotContains(t, after, dc1)
 	assert.Equal(t, before, string(comparePair(t, "new-cluster").Text()), "the planner's own order again")
 }
+
+// TestPlantedPruneTimingChangesThePlan: a change of when the planner prunes
+// a region's objects (at once, rather than after the StatefulSets of the
+// datacenter removed there, through its test hook) changes what `ringops
+// plan` says, with no change to review.
+func TestPlantedPruneTimingChangesThePlan(t *testing.T) {
+	const when = "NetworkPolicy orders-jolokia (once the StatefulSets of dc3 are deleted)\n"
+	before := string(comparePair(t, "remove-dc").Text())
+	assert.Contains(t, before, when)
+
+	restore := plan.PlantPruneEarlyForTest()
+	defer restore()
+	after := string(comparePair(t, "remove-dc").Text())
+	restore()
+	assert.Contains(t, after, "NetworkPolicy orders-jolokia\n")
+	assert.NotContains(t, after, "once the StatefulSets")
+	assert.Equal(t, before, string(comparePair(t, "remove-dc").Text()), "the planner's own timing again")
+}

@@ -19,6 +19,7 @@ func (ch *change) operations() []Operation {
 		ops = append(ops, ch.newCluster())
 	}
 	steps, err := ch.replaySteps()
+	ch.steps = steps
 	ops = append(ops, ch.replayOps(steps)...)
 	if err != nil {
 		ops = append(ops, replayStopped(err))

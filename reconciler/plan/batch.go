@@ -29,12 +29,16 @@ func (v *view) batch() []Step {
 		if s, ok := v.recordStep(kc); ok { // replace (#16): the record of the nodes
 			steps = append(steps, s)
 		}
+		pruned := v.prune(kc)
+		if pruneEarly.Load() {
+			steps, pruned = append(steps, pruned...), nil
+		}
 		for _, r := range v.racks {
 			if r.ctx == kc {
 				steps = append(steps, v.rackBatch(r)...)
 			}
 		}
-		steps = append(steps, v.prune(kc)...)
+		steps = append(steps, pruned...)
 	}
 	return steps
 }
@@ -290,7 +294,7 @@ func sortedOrdinals[V any](m map[int32]V) []int32 {
 // removed datacenter is left there (its pods may still use them).
 func (v *view) prune(kc string) []Step {
 	for _, r := range v.racks {
-		if r.ctx == kc && r.orphan() {
+		if r.ctx == kc && r.orphan() && !pruneEarly.Load() {
 			return nil
 		}
 	}
