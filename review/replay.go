@@ -148,6 +148,8 @@ func (ch *change) replayOps(steps []plan.Step) []Operation {
 			ops = append(ops, rebuildOp(rn))
 		case plan.Cleanup:
 			ops = append(ops, ch.cleanupOp(rn))
+		case plan.RemoveNode:
+			ops = append(ops, ch.removalOps(rn)...)
 		case plan.RecreateStatefulSet:
 			ops = append(ops, ch.recreateOps(rn)...)
 		case plan.ExpandPVC:

@@ -3,11 +3,13 @@ package replay
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/ringops/ringops/reconciler/plan"
 	"github.com/ringops/ringops/reconciler/plan/sim"
+	"github.com/ringops/ringops/schemas"
 )
 
 // maxPlans bounds a run, maxWaits the plans in a row without a step: a
@@ -38,13 +40,25 @@ type Options struct {
 // Replay runs base (nil for a new cluster) from an empty world to its
 // convergence, then head from there, and returns the steps the planner
 // took for head, in order. contexts are every region of either side.
+//
+// A removal that head asks for in spec.operations and base does not is
+// replayed as the situation it is meant for: the named pod's node runs
+// with the host ID the request names, and its volume is lost once base
+// has converged (its node stays in the ring, down).
 func Replay(base, head *plan.Desired, contexts []string, now time.Time, opts Options) ([]plan.Step, error) {
 	w := sim.New(sim.Options{Cluster: head.Cluster.Metadata.Name, Start: now, HideKeyspaces: !opts.ManageKeyspaces,
 		Contexts: contexts})
+	asked := newRemovals(base, head)
+	for _, op := range asked {
+		w.SetHostID(op.RemoveNode, op.HostID)
+	}
 	if base != nil {
 		if _, err := Run(w, base); err != nil {
 			return nil, fmt.Errorf("base: %w", err)
 		}
+	}
+	for _, op := range asked {
+		w.LoseVolumeOf(op.RemoveNode)
 	}
 	steps, err := Run(w, head)
 	if err != nil {
@@ -86,6 +100,27 @@ func Run(w *sim.World, d *plan.Desired) ([]plan.Step, error) {
 		return steps, fmt.Errorf("%w: %s", ErrNoConvergence, p.Wait)
 	}
 	return steps, fmt.Errorf("%w after %d plans", ErrNoConvergence, maxPlans)
+}
+
+// newRemovals are the removals of dead nodes head's spec.operations asks
+// for and base's does not.
+func newRemovals(base, head *plan.Desired) []schemas.Operation {
+	if head.Cluster == nil {
+		return nil
+	}
+	var out []schemas.Operation
+	for _, op := range head.Cluster.Spec.Operations {
+		if op.RemoveNode == "" || op.HostID == "" {
+			continue
+		}
+		if base != nil && base.Cluster != nil && slices.ContainsFunc(base.Cluster.Spec.Operations, func(b schemas.Operation) bool {
+			return strings.EqualFold(b.HostID, op.HostID)
+		}) {
+			continue
+		}
+		out = append(out, op)
+	}
+	return out
 }
 
 // ungated is d with no change window and the rollout not paused.

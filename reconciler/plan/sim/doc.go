@@ -35,7 +35,9 @@
 //     half way through a step), InjectFault (nodes killed or
 //     partitioned, pods stuck Pending, API servers and Jolokia down,
 //     decommissions, bootstraps, upgradesstables, rebuilds and cleanups
-//     failing, CQL unreadable), LoseVolume, Heal;
+//     failing, CQL unreadable), LoseVolume (a random one) and
+//     LoseVolumeOf (a given pod's, with SetHostID: a removal asked in
+//     spec.operations), Heal;
 //   - people: Operator (does what a Blocked plan asks a human), User (the
 //     application's owners altering a keyspace ringops does not manage);
 //   - invariants: every step is checked against the ground truth as it

@@ -63,13 +63,45 @@ func (w *World) LoseVolume() {
 	if len(cands) < 3 {
 		return // a datacenter that loses every node is restored by a human, not by ringops
 	}
-	p := cands[w.ops.Intn(len(cands))]
+	w.loseVolume(cands[w.ops.Intn(len(cands))])
+}
+
+// LoseVolumeOf deletes the PVC of pod, whose node has joined the ring,
+// with the pod: its node stays in the ring, down. It reports whether
+// there was such a node.
+func (w *World) LoseVolumeOf(pod string) bool {
+	p := w.podNamed(pod)
+	if p == nil {
+		return false
+	}
+	if c := w.pvcOf(w.regionOf(pod), p); c == nil || !c.bootstrapped || c.decommissioned {
+		return false
+	}
+	w.loseVolume(p)
+	return true
+}
+
+func (w *World) loseVolume(p *podState) {
 	rg := w.regionOf(p.name)
 	c := w.pvcOf(rg, p)
-	w.ghosts = append(w.ghosts, &deadNode{host: hostIDOf(c.uid), address: p.ip, pod: p.name, region: rg.name, since: w.now})
+	w.ghosts = append(w.ghosts, &deadNode{host: w.hostID(c), address: p.ip, pod: p.name, region: rg.name, since: w.now})
 	delete(rg.pvcs, c.name)
 	p.deleting = 1
-	w.logf("fault: %s lost its volume (%s at %s stays in the ring, down)", p.name, hostIDOf(c.uid), p.ip)
+	w.logf("fault: %s lost its volume (%s at %s stays in the ring, down)", p.name, w.hostID(c), p.ip)
+}
+
+// SetHostID makes hostID the host ID of the node on pod's next new
+// volume, instead of one the world makes up: a removal asked in
+// spec.operations names a host ID. A volume made later for the pod (a
+// new node) has a host ID of its own.
+func (w *World) SetHostID(pod, hostID string) { w.hostIDs[pod] = hostID }
+
+// hostID is the host ID of the node on a volume.
+func (w *World) hostID(c *claim) string {
+	if c.hostID != "" {
+		return c.hostID
+	}
+	return hostIDOf(c.uid)
 }
 
 // recordLine is the record's line of a pod's ordinal, "" when none.

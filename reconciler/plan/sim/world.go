@@ -57,6 +57,7 @@ type World struct {
 	// the host IDs removenode was sent for.
 	ghosts     []*deadNode
 	removed    map[string]bool
+	hostIDs    map[string]string // by pod: SetHostID
 	uid        int
 	violations []string
 	log        []string
@@ -144,6 +145,8 @@ type claim struct {
 	// cleanupSeen: the last time a cleanup of the node was seen running
 	// (what the executor remembers, reconciler/progress.go).
 	cleanupSeen time.Time
+	// hostID is the node's host ID when SetHostID chose it.
+	hostID string
 }
 
 // releaseOf is the Cassandra series of a pod template's image.
@@ -209,7 +212,7 @@ func New(opts Options) *World {
 		rng: rand.New(rand.NewSource(opts.Seed)), ops: rand.New(rand.NewSource(opts.Seed + 1<<32)), now: opts.Start, began: opts.Start,
 		cluster: opts.Cluster, contexts: opts.Contexts, hideKeyspaces: opts.HideKeyspaces, regions: map[string]*kubeRegion{},
 		ks:      newSchemaState(opts.Seed, schema),
-		removed: map[string]bool{},
+		removed: map[string]bool{}, hostIDs: map[string]string{},
 	}
 }
 
@@ -564,7 +567,8 @@ func (w *World) createPod(rg *kubeRegion, sts string, s *statefulSet, ord int32,
 		}
 		rg.rv++
 		rg.pvcs[pvcName] = &claim{name: pvcName, dc: p.dc, rack: p.rack, uid: w.nextUID(), rv: rg.rv, size: size,
-			annotations: map[string]string{}}
+			annotations: map[string]string{}, hostID: w.hostIDs[p.name]}
+		delete(w.hostIDs, p.name)
 	}
 	w.logf("%s: controller creates %s at %s", rg.name, p.name, rev)
 }
@@ -747,7 +751,7 @@ func (w *World) observeRing(o *plan.Observed) plan.Ring {
 			if c != nil {
 				n.InRing = inRing(c, p)
 				if n.InRing && p.node != nil { // replace (#16): the record needs them
-					n.HostID, n.Address = hostIDOf(c.uid), p.ip
+					n.HostID, n.Address = w.hostID(c), p.ip
 				}
 				n.CleanupSeen = c.cleanupSeen
 				if n.CleanupRunning = p.running() && p.node.cleaningUp(); n.CleanupRunning {
