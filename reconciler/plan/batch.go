@@ -254,6 +254,8 @@ func (v *view) claimSize(r *rack) *resource.Quantity {
 	return want
 }
 
+// DataClaimSize is the storage request of a StatefulSet's "data" volume
+// claim template, nil when it has none.
 func DataClaimSize(u *unstructured.Unstructured) *resource.Quantity {
 	claims, _ := nested(u.Object, "spec", "volumeClaimTemplates").([]any)
 	for _, c := range claims {

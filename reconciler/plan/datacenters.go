@@ -272,6 +272,8 @@ func (v *view) withBootstrapOption(r *rack, tmpl any) any {
 
 const jvmEnv = "JVM_EXTRA_OPTS"
 
+// HasBootstrapOption reports whether a pod template's JVM_EXTRA_OPTS
+// makes its nodes join without bootstrap (JoinWithoutBootstrap).
 func HasBootstrapOption(tmpl any) bool {
 	for _, e := range envOf(tmpl) {
 		if m, ok := e.(map[string]any); ok && m["name"] == jvmEnv {

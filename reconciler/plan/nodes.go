@@ -69,6 +69,8 @@ type record struct {
 	removed map[string]*removedLine // by lower-case host ID
 }
 
+// RecordKey is the ObjectKey of the record of the nodes (replace, #16) of
+// cluster in namespace ns.
 func RecordKey(ns, cluster string) string {
 	return "/ConfigMap/" + ns + "/" + render.NodesConfigMap(cluster)
 }

@@ -247,6 +247,7 @@ func (v *view) settled() bool {
 	return true
 }
 
+// SplitSeeds is the entries of a seed list, none for "".
 func SplitSeeds(list string) []string {
 	if list == "" {
 		return nil

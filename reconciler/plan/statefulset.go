@@ -142,6 +142,8 @@ func seedsEntry(tmpl any) map[string]any {
 	return nil
 }
 
+// SeedsOf is the seed list (CASSANDRA_SEEDS) of a pod template's
+// cassandra container, and whether it has one.
 func SeedsOf(tmpl any) (string, bool) {
 	e := seedsEntry(tmpl)
 	if e == nil {
@@ -157,6 +159,7 @@ func setSeeds(tmpl any, seeds string) {
 	}
 }
 
+// ImageOf is the image of a pod template's cassandra container.
 func ImageOf(tmpl any) string {
 	s, _ := cassandraContainer(tmpl)["image"].(string)
 	return s
