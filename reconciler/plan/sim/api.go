@@ -3,7 +3,6 @@ package sim
 import (
 	"math/rand"
 	"slices"
-	"time"
 
 	"github.com/ringops/ringops/reconciler/plan"
 )
@@ -30,9 +29,6 @@ func (w *World) Tick() (plan.Plan, error) {
 	w.advance()
 	return p, err
 }
-
-// Now is the world's clock.
-func (w *World) Now() time.Time { return w.now }
 
 // Violations are the invariants the steps broke so far, in words.
 func (w *World) Violations() []string { return slices.Clone(w.violations) }
