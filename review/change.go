@@ -6,6 +6,7 @@ import (
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
+	"github.com/ringops/ringops/reconciler/plan"
 	"github.com/ringops/ringops/render"
 	"github.com/ringops/ringops/schemas"
 )
@@ -26,6 +27,8 @@ type change struct {
 	// replay updates in place and does nothing else to (no scale,
 	// restart, re-creation, decommission...): replayOps.
 	inPlace map[string]bool
+	// steps are the planner's steps in the replay (operations).
+	steps []plan.Step
 }
 
 // rackChange is one rack on both sides.

@@ -32,11 +32,13 @@
 //	      environment, resources, pod labels, any other field: what
 //	      differs between the rendered pod templates), the replication
 //	      changes (ALTER KEYSPACE), the rebuilds and cleanups, the
-//	      StatefulSets re-created and the PVCs grown;
-//	    then, from the specs: empty DCs removed, removals asked in
-//	      spec.operations, the seed list (render.Seeds) that comes and
-//	      goes (no restart of its own), PVCs deleted, objects created,
-//	      updated or pruned at once per region;
+//	      StatefulSets re-created and the PVCs grown, the dead nodes
+//	      removed as spec.operations asks (the replay loses the named
+//	      pod's volume once base has converged);
+//	    then, from the specs: empty DCs removed, the seed list
+//	      (render.Seeds) that comes and goes (no restart of its own),
+//	      PVCs deleted, objects created, updated or pruned at once per
+//	      region (pruned when the replay prunes them);
 //	    gates: spec.rollout.paused, and change windows evaluated at
 //	      Options.Now (the next opening). The replay leaves them out:
 //	      they hold steps back in time, never change their order.

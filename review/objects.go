@@ -3,9 +3,11 @@ package review
 import (
 	"fmt"
 	"reflect"
+	"slices"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
+	"github.com/ringops/ringops/reconciler/plan"
 	"github.com/ringops/ringops/render"
 )
 
@@ -100,12 +102,23 @@ func (ch *change) applyOps() []Operation {
 	return ops
 }
 
-// pruneWhen: objects of a region are pruned only once no StatefulSet of
-// a removed datacenter is left there (its pods may still use them).
+// pruneWhen: when the planner prunes the objects of a region in the
+// replay: after the StatefulSets it deletes there first (those of a
+// removed datacenter, whose pods may still use the objects).
 func (ch *change) pruneWhen(kc string) string {
-	for _, r := range ch.racks {
-		if r.removedDC && r.ctx == kc {
-			return " (once the StatefulSets of " + r.dc + " are deleted)"
+	var dcs []string
+	for _, s := range ch.steps {
+		switch {
+		case s.Context != kc:
+		case s.Action == plan.Prune:
+			if len(dcs) == 0 {
+				return ""
+			}
+			return " (once the StatefulSets of " + joinAnd(dcs) + " are deleted)"
+		case s.Action == plan.DeleteStatefulSet:
+			if r := ch.rackOfStep(s); r != nil && !slices.Contains(dcs, r.dc) {
+				dcs = append(dcs, r.dc)
+			}
 		}
 	}
 	return ""

@@ -56,12 +56,23 @@ func (ch *change) runs(steps []plan.Step) []*run {
 		}
 		r := ch.rackOfStep(s)
 		if n := len(out); n > 0 && out[n-1].action == a && sameRun(a, out[n-1].r, r) {
+			if resent(out[n-1], s) {
+				continue
+			}
 			out[n-1].steps = append(out[n-1].steps, s)
 			continue
 		}
 		out = append(out, &run{action: a, ctx: s.Context, r: r, steps: []plan.Step{s}})
 	}
 	return out
+}
+
+// resent: s asks the node of the run's last step for the same operation
+// again (a rebuild or cleanup that ran across plans, a decommission
+// retried): the same operation, which the run names once.
+func resent(rn *run, s plan.Step) bool {
+	last := rn.steps[len(rn.steps)-1]
+	return s.Pod != "" && s.Pod == last.Pod && s.Action == last.Action
 }
 
 // sameRun: restarts, re-creations, expansions and replication changes
@@ -137,6 +148,8 @@ func (ch *change) replayOps(steps []plan.Step) []Operation {
 			ops = append(ops, rebuildOp(rn))
 		case plan.Cleanup:
 			ops = append(ops, ch.cleanupOp(rn))
+		case plan.RemoveNode:
+			ops = append(ops, ch.removalOps(rn)...)
 		case plan.RecreateStatefulSet:
 			ops = append(ops, ch.recreateOps(rn)...)
 		case plan.ExpandPVC:

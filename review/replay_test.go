@@ -46,11 +46,17 @@ func plannerPods(t *testing.T, name, cluster string) []string {
 	steps, err := replay.Replay(sides[0].desired(), sides[1].desired(), contexts, goldenNow, replay.Options{ManageKeyspaces: manageKeyspaces(dir)})
 	require.NoError(t, err)
 	var pods []string
+	var last plan.Step
 	for _, s := range steps {
 		switch {
+		case s.Action == last.Action && s.Pod == last.Pod:
+			// the same operation asked again (it ran across plans)
 		case s.Action == plan.ScaleStatefulSet && s.To > s.From, s.Action == plan.Decommission, s.Action == plan.RestartPod,
 			s.Action == plan.Rebuild, s.Action == plan.Cleanup:
 			pods = append(pods, s.Pod)
+		}
+		if s.Disruptive() {
+			last = s
 		}
 	}
 	return pods
@@ -101,4 +107,22 @@ func TestPlantedPlannerOrderChangesThePlan(t *testing.T) {
 	assert.Contains(t, after, "6 bootstraps first, one at a time: "+planted+"\n")
 	assert.NotContains(t, after, dc1)
 	assert.Equal(t, before, string(comparePair(t, "new-cluster").Text()), "the planner's own order again")
+}
+
+// TestPlantedPruneTimingChangesThePlan: a change of when the planner prunes
+// a region's objects (at once, rather than after the StatefulSets of the
+// datacenter removed there, through its test hook) changes what `ringops
+// plan` says, with no change to review.
+func TestPlantedPruneTimingChangesThePlan(t *testing.T) {
+	const when = "NetworkPolicy orders-jolokia (once the StatefulSets of dc3 are deleted)\n"
+	before := string(comparePair(t, "remove-dc").Text())
+	assert.Contains(t, before, when)
+
+	restore := plan.PlantPruneEarlyForTest()
+	defer restore()
+	after := string(comparePair(t, "remove-dc").Text())
+	restore()
+	assert.Contains(t, after, "NetworkPolicy orders-jolokia\n")
+	assert.NotContains(t, after, "once the StatefulSets")
+	assert.Equal(t, before, string(comparePair(t, "remove-dc").Text()), "the planner's own timing again")
 }

@@ -9,6 +9,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
+	"github.com/ringops/ringops/reconciler/plan"
 	"github.com/ringops/ringops/render"
 )
 
@@ -21,15 +22,16 @@ type roll struct {
 
 // restartOp: the pods the planner restarts (rn), rack by rack in its
 // order, with the causes: what differs between the racks' rendered pod
-// templates; a rack of a datacenter new at head restarts once its join
-// without bootstrap is over. A seed list alone is no cause of the
-// planner's (seedOps); a rack it restarts for nothing else says so.
+// templates; for a rack whose nodes the replay joined without bootstrap,
+// the end of that join (the planner's restart drops the option). A seed
+// list alone is no cause of the planner's (seedOps); a rack it restarts
+// for nothing else says so.
 func (ch *change) restartOp(rn *run) Operation {
 	var rolls []roll
 	for _, r := range ch.racksOfRun(rn) {
 		var causes []string
 		switch {
-		case r.newDC:
+		case ch.endsJoinWithoutBootstrap(r, rn):
 			causes = []string{"end of the join without bootstrap (auto_bootstrap=false leaves the template)"}
 		case r.baseSTS != nil && r.headSTS != nil:
 			causes = restartCauses(r.baseSTS, r.headSTS)
@@ -53,6 +55,23 @@ func (ch *change) restartOp(rn *run) Operation {
 	op.Text = fmt.Sprintf("%s: rolling restart of %s in %s, one node at a time: %s", join(op.Causes, "; "),
 		plural(op.Nodes, "node"), plural(len(rolls), "rack"), rollOrder(rolls))
 	return op
+}
+
+// endsJoinWithoutBootstrap: in the replay, nodes of rack r joined
+// without bootstrap before the run, and the run restarts them on a
+// template without the option.
+func (ch *change) endsJoinWithoutBootstrap(r *rackChange, rn *run) bool {
+	joined := false
+	for _, s := range ch.steps {
+		if s.Action == plan.ScaleStatefulSet && ch.rackOfStep(s) == r && joinsWithoutBootstrap(s) {
+			joined = true
+		}
+		if s.Action == plan.RestartPod && slices.ContainsFunc(rn.steps, func(t plan.Step) bool { return t.Pod == s.Pod }) &&
+			ch.rackOfStep(s) == r {
+			return joined && !joinsWithoutBootstrap(s)
+		}
+	}
+	return false
 }
 
 // rollCauses is the union of the racks' causes, in order; a cause that

@@ -19,12 +19,13 @@ func (ch *change) operations() []Operation {
 		ops = append(ops, ch.newCluster())
 	}
 	steps, err := ch.replaySteps()
+	ch.steps = steps
 	ops = append(ops, ch.replayOps(steps)...)
 	if err != nil {
 		ops = append(ops, replayStopped(err))
 	}
 	ops = append(ops, ch.removedDatacenters()...)
-	ops = append(ops, ch.removalOps()...) // replace (#16)
+	ops = append(ops, ch.removalsNotTaken()...) // replace (#16)
 	ops = append(ops, ch.seedOps(ops)...)
 	ops = append(ops, ch.deletePVCsOp()...)
 	ops = append(ops, ch.applyOps()...)

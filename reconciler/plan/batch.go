@@ -29,12 +29,16 @@ func (v *view) batch() []Step {
 		if s, ok := v.recordStep(kc); ok { // replace (#16): the record of the nodes
 			steps = append(steps, s)
 		}
+		pruned := v.prune(kc)
+		if pruneEarly.Load() {
+			steps, pruned = append(steps, pruned...), nil
+		}
 		for _, r := range v.racks {
 			if r.ctx == kc {
 				steps = append(steps, v.rackBatch(r)...)
 			}
 		}
-		steps = append(steps, v.prune(kc)...)
+		steps = append(steps, pruned...)
 	}
 	return steps
 }
@@ -46,11 +50,11 @@ func (v *view) applyObjects(kc string) (Step, bool) {
 	var objs []*unstructured.Unstructured
 	var why []string
 	for _, want := range v.objects[kc] {
-		live := lc.byKey[objectKey(want)]
+		live := lc.byKey[ObjectKey(want)]
 		switch {
 		case live == nil:
 			why = append(why, want.GetKind()+" "+want.GetName()+" missing")
-		case coversObject(want, live):
+		case CoversObject(want, live):
 			continue
 		case live.GetAnnotations()[contract.AnnotationSpecHash] == want.GetAnnotations()[contract.AnnotationSpecHash]:
 			why = append(why, want.GetKind()+" "+want.GetName()+" changed by hand")
@@ -142,7 +146,7 @@ func (v *view) create(r *rack) Step {
 		n = max(n, ord+1)
 	}
 	u := v.write(r, n, n, v.createMarks(r)) // #15: a rack of a datacenter joining a running ring
-	seeds, _ := seedsOf(nested(u.Object, "spec", "template"))
+	seeds, _ := SeedsOf(nested(u.Object, "spec", "template"))
 	reason := "new rack " + r.label() + ", created empty; nodes join one at a time; " + v.seedsNote(seeds)
 	if n > 0 {
 		reason = "StatefulSet missing while " + plural(len(r.pods), "pod") + " of it run: re-created at " + itoa(int(n)) + " replicas to adopt them"
@@ -240,17 +244,19 @@ func (v *view) claimSize(r *rack) *resource.Quantity {
 	if r.orphan() || r.live == nil {
 		return nil
 	}
-	want := dataClaimSize(r.desired)
+	want := DataClaimSize(r.desired)
 	if want == nil {
 		return nil
 	}
-	if have := dataClaimSize(r.live.obj); have == nil || have.Cmp(*want) != 0 {
+	if have := DataClaimSize(r.live.obj); have == nil || have.Cmp(*want) != 0 {
 		return nil
 	}
 	return want
 }
 
-func dataClaimSize(u *unstructured.Unstructured) *resource.Quantity {
+// DataClaimSize is the storage request of a StatefulSet's "data" volume
+// claim template, nil when it has none.
+func DataClaimSize(u *unstructured.Unstructured) *resource.Quantity {
 	claims, _ := nested(u.Object, "spec", "volumeClaimTemplates").([]any)
 	for _, c := range claims {
 		m := asMap(c)
@@ -290,17 +296,17 @@ func sortedOrdinals[V any](m map[int32]V) []int32 {
 // removed datacenter is left there (its pods may still use them).
 func (v *view) prune(kc string) []Step {
 	for _, r := range v.racks {
-		if r.ctx == kc && r.orphan() {
+		if r.ctx == kc && r.orphan() && !pruneEarly.Load() {
 			return nil
 		}
 	}
 	want := map[string]bool{}
 	for _, u := range v.objects[kc] {
-		want[objectKey(u)] = true
+		want[ObjectKey(u)] = true
 	}
 	var steps []Step
 	for _, u := range v.live[kc].objects {
-		if want[objectKey(u)] || u.GetLabels()[contract.LabelManagedBy] != contract.ManagedBy || v.isRecord(u) {
+		if want[ObjectKey(u)] || u.GetLabels()[contract.LabelManagedBy] != contract.ManagedBy || v.isRecord(u) {
 			continue
 		}
 		steps = append(steps, Step{Action: Prune, Context: kc, Target: refOf(u),

@@ -112,10 +112,10 @@ func benchObserved(b *testing.B, d *Desired, scenario string) *Observed {
 			ss := &stsSpec{}
 			switch scenario {
 			case "rolling":
-				ss = &stsSpec{Partition: ptrTo(int32(3)), Updated: ptrTo(int32(0)),
+				ss = &stsSpec{Partition: new(int32(3)), Updated: new(int32(0)),
 					Annotations: map[string]string{contract.AnnotationChange: "image cassandra:4.1.4 -> cassandra:4.1.5"}}
 				if u.GetName() == d.Cluster.Metadata.Name+"-dc1-r1" {
-					ss.Partition, ss.Updated = ptrTo(int32(1)), ptrTo(int32(2))
+					ss.Partition, ss.Updated = new(int32(1)), new(int32(2))
 				}
 			case "staging":
 				ss.Drift = map[string]any{"spec.template.spec.containers.0.image": "cassandra:4.1.4"}

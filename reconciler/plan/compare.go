@@ -6,7 +6,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 )
 
-// covers reports whether live holds every field of want with an equal
+// Covers reports whether live holds every field of want with an equal
 // value: the live object may have more (defaults the API server filled
 // in, status, fields of other managers). It is how the planner sees
 // whether an object is as rendered, without knowing every default:
@@ -17,7 +17,7 @@ import (
 //   - numbers compare by value (int64, float64 and int mix);
 //   - strings are equal, or are quantities of the same value ("1000m" and
 //     "1", which the API server canonicalises).
-func covers(want, live any) bool {
+func Covers(want, live any) bool {
 	switch w := want.(type) {
 	case map[string]any:
 		l, ok := live.(map[string]any)
@@ -34,7 +34,7 @@ func covers(want, live any) bool {
 			return false
 		}
 		for i := range w {
-			if !covers(w[i], l[i]) {
+			if !Covers(w[i], l[i]) {
 				return false
 			}
 		}
@@ -64,7 +64,7 @@ func coversMap(w, l map[string]any) bool {
 			}
 			return false
 		}
-		if !covers(wv, lv) {
+		if !Covers(wv, lv) {
 			return false
 		}
 	}
@@ -124,7 +124,7 @@ func firstDifference(want, live any, path string) string {
 	case map[string]any:
 		l, _ := live.(map[string]any)
 		if l == nil {
-			if covers(want, live) {
+			if Covers(want, live) {
 				return ""
 			}
 			return path
@@ -142,7 +142,7 @@ func firstDifference(want, live any, path string) string {
 	case []any:
 		l, _ := live.([]any)
 		if len(l) != len(w) {
-			if covers(want, live) {
+			if Covers(want, live) {
 				return ""
 			}
 			return path
@@ -154,7 +154,7 @@ func firstDifference(want, live any, path string) string {
 		}
 		return ""
 	}
-	if covers(want, live) {
+	if Covers(want, live) {
 		return ""
 	}
 	return path

@@ -37,7 +37,7 @@ func TestCovers(t *testing.T) {
 		{"nested difference", map[string]any{"spec": map[string]any{"image": "c:1"}}, map[string]any{"spec": map[string]any{"image": "c:2"}}, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			require.Equal(t, tc.covered, covers(tc.want, tc.live))
+			require.Equal(t, tc.covered, Covers(tc.want, tc.live))
 		})
 	}
 }

@@ -262,7 +262,7 @@ func (v *view) withBootstrapOption(r *rack, tmpl any) any {
 		return tmpl
 	}
 	want := v.joinsWithoutBootstrap(r)
-	if hasBootstrapOption(tmpl) == want {
+	if HasBootstrapOption(tmpl) == want {
 		return tmpl
 	}
 	c := deepCopy(tmpl)
@@ -272,7 +272,9 @@ func (v *view) withBootstrapOption(r *rack, tmpl any) any {
 
 const jvmEnv = "JVM_EXTRA_OPTS"
 
-func hasBootstrapOption(tmpl any) bool {
+// HasBootstrapOption reports whether a pod template's JVM_EXTRA_OPTS
+// makes its nodes join without bootstrap (JoinWithoutBootstrap).
+func HasBootstrapOption(tmpl any) bool {
 	for _, e := range envOf(tmpl) {
 		if m, ok := e.(map[string]any); ok && m["name"] == jvmEnv {
 			s, _ := m["value"].(string)
@@ -522,7 +524,7 @@ func (v *view) finishMarks(r *rack) (Step, bool) {
 		return Step{}, false
 	}
 	why := fmt.Sprintf("every node of %s is done with its %s: markers removed", r.label(), strings.Join(what, " and "))
-	if !r.orphan() && hasBootstrapOption(nested(r.live.obj.Object, "spec", "template")) {
+	if !r.orphan() && HasBootstrapOption(nested(r.live.obj.Object, "spec", "template")) {
 		set[contract.AnnotationChange] = strings.TrimPrefix(r.live.annotations[contract.AnnotationChange]+", auto_bootstrap=false dropped", ", ")
 		why += "; " + JoinWithoutBootstrap + " leaves the template (staged: the rack rolls, so that no node joins without bootstrap later)"
 	}

@@ -38,11 +38,11 @@ func TestBootstrapOption(t *testing.T) {
 	tmpl := map[string]any{"spec": map[string]any{"containers": []any{map[string]any{"name": "cassandra", "env": []any{
 		map[string]any{"name": "CASSANDRA_DC", "value": "dc2"}, map[string]any{"name": "POD_IP"}}}}}}
 	setBootstrapOption(tmpl, true)
-	require.True(t, hasBootstrapOption(tmpl))
+	require.True(t, HasBootstrapOption(tmpl))
 	env := envOf(tmpl)
 	require.Equal(t, "JVM_EXTRA_OPTS", env[1].(map[string]any)["name"], "sorted by name: %v", env)
 	setBootstrapOption(tmpl, false)
-	require.False(t, hasBootstrapOption(tmpl))
+	require.False(t, HasBootstrapOption(tmpl))
 	require.Len(t, envOf(tmpl), 2, "the variable goes when it held the option alone")
 
 	env = envOf(tmpl)

@@ -245,4 +245,15 @@
 // long operations sent, never waited for), stop at the first error, and
 // call Next again. It decides nothing. Ring.Since, RingNode.NoProgressSince
 // and Ring.UpgradeSkew are its to keep and compute.
+//
+// # Where it is tested
+//
+// Golden cases (testdata/plan), and property tests (package plan_test:
+// property_test.go, lost_property_test.go, skew_property_test.go) that
+// drive Next through the simulated clusters of reconciler/plan/sim with
+// faults on, checking the rules above at every step. `ringops plan`
+// replays Next over the same world with no fault (reconciler/plan/replay).
+// The readers of the pod template that world and its checks share with
+// the planner (SeedsOf, ImageOf, HasBootstrapOption, Covers...) are
+// exported for it.
 package plan

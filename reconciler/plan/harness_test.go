@@ -401,7 +401,7 @@ func buildSTS(t testing.TB, oc *Context, kc, name string, ss *stsSpec, rendered 
 	}
 	if ss.Seeds != nil {
 		tmpl := nested(live.Object, "spec", "template")
-		rendered, _ := seedsOf(tmpl)
+		rendered, _ := SeedsOf(tmpl)
 		_, domain, _ := strings.Cut(rendered, ".")
 		domain, _, _ = strings.Cut(domain, ",")
 		var list []string
@@ -464,7 +464,7 @@ func buildPods(t testing.TB, oc *Context, sts *unstructured.Unstructured, n, upd
 	}
 	sort.Slice(ords, func(i, j int) bool { return ords[i] < ords[j] })
 	labels := sts.GetLabels()
-	seeds, _ := seedsOf(nested(sts.Object, "spec", "template"))
+	seeds, _ := SeedsOf(nested(sts.Object, "spec", "template"))
 	var out []*corev1.Pod
 	for _, ord := range ords {
 		ps := ss.Pods[itoa(int(ord))]
@@ -517,14 +517,14 @@ func buildPods(t testing.TB, oc *Context, sts *unstructured.Unstructured, n, upd
 // revision, stsSpec.PodImage otherwise.
 func podImageOf(sts *unstructured.Unstructured, updated bool, ss *stsSpec) string {
 	if updated {
-		return imageOf(nested(sts.Object, "spec", "template"))
+		return ImageOf(nested(sts.Object, "spec", "template"))
 	}
 	return ss.PodImage
 }
 
 func buildPVCs(oc *Context, sts *unstructured.Unstructured, n int32, ss *stsSpec) {
 	size := "1Gi"
-	if q := dataClaimSize(sts); q != nil {
+	if q := DataClaimSize(sts); q != nil {
 		size = q.String()
 	}
 	want := map[int32]*pvcSpec{}
@@ -694,7 +694,7 @@ func describe(p Plan) string {
 // seedPods is a seed list by pod names: "[orders-dc1-r1-0,orders-dc1-r2-0]".
 func seedPods(list string) string {
 	var pods []string
-	for _, s := range splitSeeds(list) {
+	for _, s := range SplitSeeds(list) {
 		pods = append(pods, render.SeedPod(s))
 	}
 	return "[" + strings.Join(pods, ",") + "]"
@@ -716,9 +716,9 @@ func describeObject(u *unstructured.Unstructured) string {
 	}
 	replicas, _ := nestedInt(u.Object, "spec", "replicas")
 	tmpl := nested(u.Object, "spec", "template")
-	seeds, _ := seedsOf(tmpl)
-	s += fmt.Sprintf(": replicas=%d partition=%d image=%s seeds=%s", replicas, partitionOf(u), imageOf(tmpl), seedPods(seeds))
-	if hasBootstrapOption(tmpl) {
+	seeds, _ := SeedsOf(tmpl)
+	s += fmt.Sprintf(": replicas=%d partition=%d image=%s seeds=%s", replicas, partitionOf(u), ImageOf(tmpl), seedPods(seeds))
+	if HasBootstrapOption(tmpl) {
 		s += " " + JoinWithoutBootstrap
 	}
 	if rv := u.GetResourceVersion(); rv != "" {
@@ -727,7 +727,7 @@ func describeObject(u *unstructured.Unstructured) string {
 	if t := nested(u.Object, "spec", "updateStrategy", "type"); t == "OnDelete" {
 		s += " updateStrategy=OnDelete"
 	}
-	if q := dataClaimSize(u); q != nil {
+	if q := DataClaimSize(u); q != nil {
 		s += " storage=" + q.String()
 	}
 	ann := u.GetAnnotations()

@@ -17,3 +17,18 @@ func PlantGrowOrderForTest() (restore func()) {
 	growLastOnTie.Store(true)
 	return func() { growLastOnTie.Store(false) }
 }
+
+// pruneEarly, when set, makes the planner prune a context's objects
+// first in its batch, and while StatefulSets of a removed datacenter are
+// left there: a planted change of when the planner prunes, for the same
+// kind of test. Never set outside tests.
+var pruneEarly atomic.Bool
+
+// PlantPruneEarlyForTest makes the planner prune the objects of a region
+// before the StatefulSets of a removed datacenter there are deleted,
+// until restore is called. For tests only; it affects every
+// planner of the process.
+func PlantPruneEarlyForTest() (restore func()) {
+	pruneEarly.Store(true)
+	return func() { pruneEarly.Store(false) }
+}

@@ -191,7 +191,7 @@ func (v *view) grow(racks []*rack) (*candidate, *Wait) {
 func (v *view) joinTemplate(r *rack, set map[string]string) (tmpl any, why string, w *Wait) {
 	pod := r.podName(r.live.replicas)
 	tmpl = v.templateFor(r)
-	live, _ := seedsOf(tmpl)
+	live, _ := SeedsOf(tmpl)
 	if v.seedsFit(live, pod) {
 		return tmpl, "", nil
 	}
@@ -204,10 +204,10 @@ func (v *view) joinTemplate(r *rack, set map[string]string) (tmpl any, why strin
 			"%s should join, but no node that has joined the ring is up to be its seed", pod)}
 	}
 	why = "; its seed list names " + pod + " itself, which would then skip its bootstrap"
-	if !slices.ContainsFunc(splitSeeds(live), func(s string) bool { return render.SeedPod(s) == pod }) {
+	if !slices.ContainsFunc(SplitSeeds(live), func(s string) bool { return render.SeedPod(s) == pod }) {
 		why = "; its seed list names no node that is up"
 	}
-	why += ": it gets the " + plural(len(splitSeeds(e)), "joined node") + " instead"
+	why += ": it gets the " + plural(len(SplitSeeds(e)), "joined node") + " instead"
 	if n := r.live.replicas; n > 0 {
 		why += fmt.Sprintf(", which the rack's %s take at their restart, after the topology change", plural(int(n), "other pod"))
 		change := r.live.annotations[contract.AnnotationChange]
@@ -216,7 +216,7 @@ func (v *view) joinTemplate(r *rack, set map[string]string) (tmpl any, why strin
 		}
 		set[contract.AnnotationChange] = change
 	}
-	return withSeeds(tmpl, e), why, nil
+	return WithSeeds(tmpl, e), why, nil
 }
 
 func (v *view) growReason(pick *rack, racks []*rack) string {

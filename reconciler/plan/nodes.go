@@ -69,7 +69,9 @@ type record struct {
 	removed map[string]*removedLine // by lower-case host ID
 }
 
-func recordKey(ns, cluster string) string {
+// RecordKey is the ObjectKey of the record of the nodes (replace, #16) of
+// cluster in namespace ns.
+func RecordKey(ns, cluster string) string {
 	return "/ConfigMap/" + ns + "/" + render.NodesConfigMap(cluster)
 }
 
@@ -85,7 +87,7 @@ func (v *view) record(kc string) *record {
 	}
 	rec := &record{ctx: kc, racks: map[string]map[int32]*nodeLine{}, dcs: map[string]time.Time{}, removed: map[string]*removedLine{}}
 	if lc := v.live[kc]; lc != nil {
-		rec.live = lc.byKey[recordKey(v.c.Metadata.Namespace, v.name)]
+		rec.live = lc.byKey[RecordKey(v.c.Metadata.Namespace, v.name)]
 	}
 	if rec.live != nil {
 		data, _ := rec.live.Object["data"].(map[string]any)

@@ -345,7 +345,7 @@ func (v *view) upgradeAcrossSeries() bool {
 		if r.live == nil || r.orphan() || r.nextRestart() < 0 {
 			continue
 		}
-		want := releaseSeries(imageOf(nested(r.live.obj.Object, "spec", "template")))
+		want := releaseSeries(ImageOf(nested(r.live.obj.Object, "spec", "template")))
 		for ord, p := range r.pods {
 			if ord < r.live.replicas && !r.updated(ord) {
 				if have := releaseSeries(podImage(p)); want != "" && have != "" && have != want {

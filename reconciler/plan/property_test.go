@@ -1,19 +1,62 @@
-package plan
+package plan_test
 
 import (
 	"context"
 	"fmt"
 	"maps"
+	"slices"
 	"strings"
 	"testing"
 	"testing/fstest"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/ringops/ringops/internal/contract"
+	"github.com/ringops/ringops/reconciler/plan"
+	"github.com/ringops/ringops/reconciler/plan/sim"
 	"github.com/ringops/ringops/render"
 	"github.com/ringops/ringops/schemas"
 )
+
+// The property tests drive the planner through the simulated clusters of
+// package sim, the world `ringops plan` replays the planner over, with
+// its faults on: random revisions (world.accept, mutate), faults
+// (sim.World.InjectFault), a human who does what the planner asks
+// (Operator), and the invariants the world checks at every step
+// (Violations).
+
+// world is a scenario's world: the simulated clusters, and the revisions
+// the scenario gives the planner.
+type world struct {
+	*sim.World
+	t        testing.TB
+	spec     *schemas.CassandraCluster // the revision rolled out (valid)
+	specText string                    // and as the scenario made it
+	desired  *plan.Desired
+	invalid  int // ticks an invalid revision is shown instead
+	renderer *render.Renderer
+}
+
+func newWorld(t testing.TB, seed int64) *world {
+	ks := sim.NewRingKeyspaces() // and orders, which the application created, and analytics, which ringops never manages
+	ks["orders"] = plan.Replication{Strategy: plan.NetworkTopology, Factors: map[string]int32{"dc1": 1}}
+	ks["analytics"] = plan.Replication{Strategy: plan.NetworkTopology, Factors: map[string]int32{"dc1": 1}}
+	return &world{t: t, renderer: render.New(render.DefaultOptions()), World: sim.New(sim.Options{Cluster: "orders",
+		Start: time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC), Seed: seed, Keyspaces: ks})}
+}
+
+func (w *world) revise(d *plan.Desired) {
+	w.desired = d
+	w.Revise(d)
+}
+
+// tick observes, plans, executes and lets the world move on; then the
+// application's owners may change an unmanaged keyspace.
+func (w *world) tick() plan.Plan {
+	p, _ := w.Tick()
+	w.User()
+	return p
+}
 
 // simSpec is a cluster spec in a form the generator mutates.
 // simSeries are the Cassandra release series the scenarios run, in
@@ -60,7 +103,7 @@ func (s simSpec) cluster() *schemas.CassandraCluster {
 		c.Spec.Rollout.Windows = []schemas.Window{{Schedule: "*/10 * * * *", Duration: "5m"}}
 	}
 	for _, d := range s.dcs {
-		dc := schemas.Datacenter{Name: d.name, Context: d.ctx, NodesPerRack: ptrTo(d.nodes)}
+		dc := schemas.Datacenter{Name: d.name, Context: d.ctx, NodesPerRack: new(d.nodes)}
 		for r := 1; r <= d.racks; r++ {
 			dc.Racks = append(dc.Racks, schemas.Rack{Name: fmt.Sprintf("r%d", r)})
 		}
@@ -72,20 +115,18 @@ func (s simSpec) cluster() *schemas.CassandraCluster {
 	return c
 }
 
-func ptrTo[T any](v T) *T { return &v }
-
 // accept makes s the revision, or shows it as an invalid revision for a
 // few ticks when it does not validate (against the last valid one).
-func (w *simWorld) accept(s simSpec) bool {
+func (w *world) accept(s simSpec) bool {
 	c := s.cluster()
 	err := c.Validate().Err()
 	if err == nil && w.spec != nil {
 		err = schemas.ValidateChange(w.spec, c).Err()
 	}
 	if err != nil {
-		w.logf("revision refused: %v", oneLine(err.Error()))
-		w.desired = &Desired{Name: "orders", Cluster: c, Invalid: err, Revision: "invalid"}
-		w.invalid = 2 + w.rng.Intn(6)
+		w.Logf("revision refused: %v", strings.ReplaceAll(strings.TrimSpace(err.Error()), "\n", "; "))
+		w.revise(&plan.Desired{Name: "orders", Cluster: c, Invalid: err, Revision: "invalid"})
+		w.invalid = 2 + w.Rand().Intn(6)
 		return false
 	}
 	ms := renderCache[s.String()]
@@ -96,9 +137,9 @@ func (w *simWorld) accept(s simSpec) bool {
 		}
 		renderCache[s.String()] = ms
 	}
-	w.spec = c
-	w.desired = &Desired{Cluster: c, Manifests: ms, Revision: fmt.Sprintf("r%d", w.uid)}
-	w.logf("revision %s: %s", w.desired.Revision, s)
+	w.spec, w.specText = c, s.String()
+	w.revise(&plan.Desired{Cluster: c, Manifests: ms, Revision: fmt.Sprintf("r%d", w.UIDs())})
+	w.Logf("revision %s: %s", w.desired.Revision, s)
 	return true
 }
 
@@ -119,31 +160,31 @@ func (s simSpec) String() string {
 // mutate returns a random change of s: scale, image, configuration,
 // datacenters and racks added or removed (once empty), storage growth,
 // pause, windows, PVC policy, or an invalid change (storage shrink).
-func (w *simWorld) mutate(s simSpec) simSpec {
+func (w *world) mutate(s simSpec) simSpec {
 	n := w.mutateTopology(s)
 	w.ksSpec(&n, true) // #15: orders' factors follow the nodes, and change
 	return n
 }
 
-func (w *simWorld) mutateTopology(s simSpec) simSpec {
+func (w *world) mutateTopology(s simSpec) simSpec {
 	n := simSpec{series: s.series, image: s.image, tokens: s.tokens, size: s.size, deleteOnDecom: s.deleteOnDecom,
 		paused: s.paused, window: s.window, dcs: append([]simDC(nil), s.dcs...),
 		orders: maps.Clone(s.orders), unmanagedSystem: s.unmanagedSystem}
-	i := w.rng.Intn(len(n.dcs))
+	i := w.Rand().Intn(len(n.dcs))
 	for j := len(n.dcs) - 1; j > 0; j-- {
-		if n.dcs[j].nodes == 0 && w.rng.Intn(3) == 0 {
+		if n.dcs[j].nodes == 0 && w.Rand().Intn(3) == 0 {
 			n.dcs = append(n.dcs[:j], n.dcs[j+1:]...) // remove an emptied datacenter
 			return n
 		}
 	}
-	switch w.rng.Intn(14) {
+	switch w.Rand().Intn(14) {
 	case 0, 1, 2:
 		lo := int32(0)
 		if i == 0 {
 			lo = 1
 		}
 		d := n.dcs[i]
-		d.nodes = max(lo, min(4, d.nodes+int32(w.rng.Intn(3))-1))
+		d.nodes = max(lo, min(4, d.nodes+int32(w.Rand().Intn(3))-1))
 		if d.allocatable() {
 			n.dcs[i] = d
 		}
@@ -151,7 +192,7 @@ func (w *simWorld) mutateTopology(s simSpec) simSpec {
 		n.image++
 		// An upgrade across release series, one at a time: an operator
 		// never starts the next while nodes still run the one before.
-		if n.series < len(simSeries)-1 && w.ops.Intn(3) == 0 && len(w.podSeries()) <= 1 {
+		if n.series < len(simSeries)-1 && w.OpsRand().Intn(3) == 0 && len(w.PodSeries()) <= 1 {
 			n.series, n.image = n.series+1, 1
 		}
 	case 4:
@@ -160,7 +201,7 @@ func (w *simWorld) mutateTopology(s simSpec) simSpec {
 		if len(n.dcs) < 3 {
 			k := len(n.dcs) + 1
 			d := simDC{name: fmt.Sprintf("dc%d", k), ctx: fmt.Sprintf("region-%d", k),
-				nodes: int32(1 + w.rng.Intn(2)), racks: 1 + w.rng.Intn(3)}
+				nodes: int32(1 + w.Rand().Intn(2)), racks: 1 + w.Rand().Intn(3)}
 			if !d.allocatable() {
 				d.racks = 3
 			}
@@ -187,7 +228,7 @@ func (w *simWorld) mutateTopology(s simSpec) simSpec {
 	case 9:
 		n.paused = !n.paused
 	case 10:
-		if w.rng.Intn(2) == 0 {
+		if w.Rand().Intn(2) == 0 {
 			n.window = !n.window
 		} else {
 			n.deleteOnDecom = !n.deleteOnDecom
@@ -202,154 +243,15 @@ func (w *simWorld) mutateTopology(s simSpec) simSpec {
 	return n
 }
 
-// podSeries is the release series every pod runs or will run: a node's
-// own, or for a pod whose container has not started yet (Pending, killed
-// before its first start) its template's. An operator waits for all of
-// them before the next series, not only for the running nodes.
-func (w *simWorld) podSeries() []string {
-	seen := map[string]bool{}
-	for _, rn := range w.regionNames() {
-		for _, p := range w.regions[rn].pods {
-			switch {
-			case p.node == nil:
-				seen[releaseOf(p.tmpl)] = true
-			case p.node.mode != "DECOMMISSIONED":
-				seen[p.node.release] = true
-			}
-		}
-	}
-	return sortedKeys(seen)
-}
-
-// tick observes, plans, executes and lets the world move on.
-func (w *simWorld) tick() Plan {
-	o := w.observe()
-	w.skewed = o.Ring.UpgradeSkew != ""
-	p := Next(w.desired, o)
-	w.execute(p)
-	w.advance()
-	w.ksUser() // #15
-	return p
-}
-
-func (w *simWorld) injectFault() {
-	switch w.rng.Intn(6) {
-	case 0:
-		var running []*simPod
-		for _, rn := range w.regionNames() {
-			for _, name := range sortedKeys(w.regions[rn].pods) {
-				if p := w.regions[rn].pods[name]; p.running() {
-					running = append(running, p)
-				}
-			}
-		}
-		if len(running) > 0 {
-			p := running[w.rng.Intn(len(running))]
-			if w.rng.Intn(2) == 0 {
-				p.node.partitioned = 2 + w.rng.Intn(6)
-				w.logf("fault: %s partitioned for %d ticks", p.name, p.node.partitioned)
-				break
-			}
-			p.node.killed, p.node.probeLag = 2+w.rng.Intn(6), 1+w.rng.Intn(3)
-			w.logf("fault: %s killed for %d ticks", p.name, p.node.killed)
-		}
-	case 1:
-		w.stuckNext = 3 + w.rng.Intn(40)
-	case 2:
-		if names := w.regionNames(); len(names) > 0 {
-			rg := w.regions[names[w.rng.Intn(len(names))]]
-			rg.down = 2 + w.rng.Intn(10)
-			w.logf("fault: %s API down for %d ticks", rg.name, rg.down)
-		}
-	case 3:
-		w.jolokiaDown = 2 + w.rng.Intn(5)
-		w.logf("fault: Jolokia down for %d ticks", w.jolokiaDown)
-	case 4:
-		w.failDecom = true
-	case 5:
-		switch w.ops.Intn(3) {
-		case 0:
-			w.failBoot = true
-		case 1:
-			w.failUp = true
-		default:
-			w.ksFault() // #15
-		}
-	}
-}
-
-// stuckPod reports whether a pod stays Pending (fault).
-func (w *simWorld) stuckPod() bool {
-	for _, rg := range w.regions {
-		for _, p := range rg.pods {
-			if p.stuck > 0 {
-				return true
-			}
-		}
-	}
-	return false
-}
-
-// heal ends every fault.
-func (w *simWorld) heal() {
-	w.faults, w.crashProb, w.stuckNext, w.failDecom, w.failBoot, w.failUp, w.jolokiaDown = false, 0, 0, false, false, false, 0
-	for _, rg := range w.regions {
-		rg.down = 0
-		for _, p := range rg.pods {
-			p.stuck = 0
-			if p.node != nil {
-				p.node.fail = false
-			}
-		}
-	}
-	w.ksHeal() // #15
-	w.logf("faults healed")
-}
-
-// operator does what the planner asks a human for: delete a PVC that
-// holds a decommissioned node in the way of a new one; let ringops try a
-// failed long operation again (the faults are healed).
-func (w *simWorld) operator(p Plan) {
-	if p.Wait.Reason != Blocked {
-		return
-	}
-	w.ksOperator(p) // #15
-	if _, rest, ok := strings.Cut(p.Wait.Message, "annotate statefulset "); ok {
-		name, _, _ := strings.Cut(rest, " ")
-		for _, rg := range w.regions {
-			if st := rg.sts[name]; st != nil {
-				ann := st.obj.GetAnnotations()
-				delete(ann, contract.AnnotationAttempt)
-				st.obj.SetAnnotations(ann)
-				rg.rv++
-				st.rv = rg.rv
-				w.logf("operator removes %s from %s", contract.AnnotationAttempt, name)
-			}
-		}
-		return
-	}
-	if !strings.Contains(p.Wait.Message, "holds the decommissioned node") {
-		return
-	}
-	for _, rg := range w.regions {
-		for name, c := range rg.pvcs {
-			if c.decommissioned && strings.Contains(p.Wait.Message, "PVC "+name+" ") {
-				delete(rg.pvcs, name)
-				w.logf("operator deletes PVC %s", name)
-			}
-		}
-	}
-}
-
 // scenario is one random run: a new cluster, then chaosTicks ticks of spec
 // changes and faults, then faults healed and no more changes: the run must
 // converge within convergeTicks, and no invariant may break on the way.
 func scenario(t *testing.T, seed int64, chaosTicks, convergeTicks int, seen map[string]int) {
 	w := newWorld(t, seed)
-	spec := simSpec{series: w.ops.Intn(2), image: 1, tokens: 16, size: 1, dcs: []simDC{{name: "dc1", ctx: "region-1",
-		nodes: int32(1 + w.rng.Intn(3)), racks: 1 + w.rng.Intn(3)}}}
-	if w.rng.Intn(2) == 0 {
-		spec.dcs = append(spec.dcs, simDC{name: "dc2", ctx: "region-2", nodes: int32(1 + w.rng.Intn(2)), racks: 1 + w.rng.Intn(2)})
+	spec := simSpec{series: w.OpsRand().Intn(2), image: 1, tokens: 16, size: 1, dcs: []simDC{{name: "dc1", ctx: "region-1",
+		nodes: int32(1 + w.Rand().Intn(3)), racks: 1 + w.Rand().Intn(3)}}}
+	if w.Rand().Intn(2) == 0 {
+		spec.dcs = append(spec.dcs, simDC{name: "dc2", ctx: "region-2", nodes: int32(1 + w.Rand().Intn(2)), racks: 1 + w.Rand().Intn(2)})
 	}
 	for i, d := range spec.dcs {
 		if !d.allocatable() {
@@ -360,18 +262,18 @@ func scenario(t *testing.T, seed int64, chaosTicks, convergeTicks int, seen map[
 	if !w.accept(spec) {
 		t.Fatalf("initial spec refused")
 	}
-	w.faults, w.crashProb = true, 0.05
+	w.SetFaults(true, 0.05)
 	valid := w.desired
 	for i := 0; i < chaosTicks; i++ {
 		if w.invalid > 0 {
 			if w.invalid--; w.invalid == 0 {
-				w.desired = valid
+				w.revise(valid)
 			}
-		} else if w.rng.Intn(25) == 0 {
+		} else if w.Rand().Intn(25) == 0 {
 			if next := w.mutate(spec); w.accept(next) {
 				spec, valid = next, w.desired
 			}
-		} else if w.stuckPod() && w.ops.Intn(8) == 0 {
+		} else if w.StuckPod() && w.OpsRand().Intn(8) == 0 {
 			// A pod stuck Pending gets its fix, a new template: the
 			// planner deletes the pod when the roll reaches it still
 			// Pending (RestartPod+DeletePod).
@@ -381,37 +283,43 @@ func scenario(t *testing.T, seed int64, chaosTicks, convergeTicks int, seen map[
 				spec, valid = next, w.desired
 			}
 		}
-		if w.rng.Intn(15) == 0 {
-			w.injectFault()
+		if w.Rand().Intn(15) == 0 {
+			w.InjectFault()
 		}
-		count(seen, w.tick(), w.skewed)
+		count(seen, w.tick(), w.Skewed())
 		failOn(t, w)
 	}
-	w.desired = valid
-	w.heal()
+	w.revise(valid)
+	w.Heal()
 	spec.paused, spec.window = false, false
 	if !w.accept(spec) {
 		t.Fatalf("seed %d: unpausing refused", seed)
 	}
-	var p Plan
-	for i := 0; i < convergeTicks; i++ {
+	w.run(t, seed, convergeTicks, seen, func(plan.Plan) {})
+}
+
+// run ticks until the plan is done, which must be true.
+func (w *world) run(t *testing.T, seed int64, limit int, seen map[string]int, human func(plan.Plan)) {
+	var p plan.Plan
+	for i := 0; i < limit; i++ {
 		p = w.tick()
-		count(seen, p, w.skewed)
+		count(seen, p, w.Skewed())
 		failOn(t, w)
-		w.operator(p)
+		w.Operator(p)
+		human(p)
 		if p.Done() {
-			if left := w.converged(); len(left) > 0 {
-				t.Fatalf("seed %d: the plan says converged, but: %s\n%s", seed, strings.Join(left, "; "), w.dump())
+			if left := w.Converged(); len(left) > 0 {
+				t.Fatalf("seed %d: the plan says converged, but: %s\n%s", seed, strings.Join(left, "; "), w.Dump())
 			}
 			return
 		}
 	}
-	t.Fatalf("seed %d: not converged after %d ticks; last plan: %s\nspec: %s\n%s", seed, convergeTicks, p, spec, w.dump())
+	t.Fatalf("seed %d: not converged after %d ticks; last plan: %s\nspec: %s\n%s", seed, limit, p, w.specText, w.Dump())
 }
 
-func failOn(t *testing.T, w *simWorld) {
-	if len(w.violations) > 0 {
-		t.Fatalf("invariant broken: %s\n%s", strings.Join(w.violations, "\n"), w.dump())
+func failOn(t *testing.T, w *world) {
+	if v := w.Violations(); len(v) > 0 {
+		t.Fatalf("invariant broken: %s\n%s", strings.Join(v, "\n"), w.Dump())
 	}
 }
 
@@ -431,14 +339,14 @@ func TestPropertyInvariants(t *testing.T) {
 	}
 	// The scenarios must exercise every action and every wait that the
 	// world can produce, else they prove little.
-	for a := ApplyObjects; a <= LastAction; a++ {
-		if a == ReplaceNode || a == RemoveNode {
+	for a := plan.ApplyObjects; a <= plan.LastAction; a++ {
+		if a == plan.ReplaceNode || a == plan.RemoveNode {
 			continue // lost volumes have their own scenarios: TestPropertyLostVolumes
 		}
 		require.NotZero(t, seen[a.String()], "no scenario executed %s", a)
 	}
-	for _, r := range []WaitReason{Converged, Blocked, RegionUnreachable, WaitingForRegion, RolloutInProgress,
-		RingUnhealthy, Settling, Paused, OutsideWindow} {
+	for _, r := range []plan.WaitReason{plan.Converged, plan.Blocked, plan.RegionUnreachable, plan.WaitingForRegion, plan.RolloutInProgress,
+		plan.RingUnhealthy, plan.Settling, plan.Paused, plan.OutsideWindow} {
 		require.NotZero(t, seen[r.String()], "no scenario waited with %s", r)
 	}
 	// "ScaleStatefulSet down, never joined" is no longer reached since #15,
@@ -456,7 +364,7 @@ func TestPropertyInvariants(t *testing.T) {
 
 // count records what a plan does, for the coverage check; skew: the ring
 // it was made against showed an upgrade skew.
-func count(seen map[string]int, p Plan, skew bool) {
+func count(seen map[string]int, p plan.Plan, skew bool) {
 	if len(p.Steps) == 0 {
 		seen[p.Wait.Reason.String()]++
 	}
@@ -467,25 +375,72 @@ func count(seen map[string]int, p Plan, skew bool) {
 			seen["RestartPod+DeletePod"]++
 		case s.MarkPVC != "":
 			seen["ScaleStatefulSet+MarkPVC"]++
-		case s.Action == ScaleStatefulSet && s.To < s.From && strings.Contains(s.Reason, "never joined"):
+		case s.Action == plan.ScaleStatefulSet && s.To < s.From && strings.Contains(s.Reason, "never joined"):
 			seen["ScaleStatefulSet down, never joined"]++
-		case s.Action == Decommission && strings.Contains(s.Reason, "; attempt "):
+		case s.Action == plan.Decommission && strings.Contains(s.Reason, "; attempt "):
 			seen["Decommission again"]++
-		case s.Action == ScaleStatefulSet && strings.Contains(s.Reason, "its seed list names"):
+		case s.Action == plan.ScaleStatefulSet && strings.Contains(s.Reason, "its seed list names"):
 			seen["ScaleStatefulSet+seed list"]++
-		case s.Action == UpdateStatefulSet && strings.Contains(s.Reason, "no seed of its list"):
+		case s.Action == plan.UpdateStatefulSet && strings.Contains(s.Reason, "no seed of its list"):
 			seen["UpdateStatefulSet seed list only"]++
-		case s.Action == ResumeBootstrap && !strings.Contains(s.Reason, "resume 1 of"):
+		case s.Action == plan.ResumeBootstrap && !strings.Contains(s.Reason, "resume 1 of"):
 			seen["ResumeBootstrap again"]++
-		case s.Action == Rebuild && strings.Contains(s.Reason, "; attempt "): // #15
+		case s.Action == plan.Rebuild && strings.Contains(s.Reason, "; attempt "): // #15
 			seen["Rebuild again"]++
-		case s.Action == Decommission && s.Force:
+		case s.Action == plan.Decommission && s.Force:
 			seen["Decommission forced"]++
-		case s.Action == ScaleStatefulSet && hasBootstrapOption(nested(s.Objects[0].Object, "spec", "template")) && s.To > s.From:
+		case s.Action == plan.ScaleStatefulSet && plan.HasBootstrapOption(s.Objects[0].Object["spec"].(map[string]any)["template"]) && s.To > s.From:
 			seen["ScaleStatefulSet without bootstrap"]++
 		}
-		if s.Action == RestartPod && skew {
+		if s.Action == plan.RestartPod && skew {
 			seen["RestartPod through an upgrade skew"]++
 		}
 	}
 }
+
+// ksSpec draws and keeps valid the keyspaces of a spec: orders' factor
+// in each datacenter at most its nodes (none where it has none);
+// sometimes the system keyspaces unmanaged.
+func (w *world) ksSpec(s *simSpec, change bool) {
+	if s.orders == nil {
+		s.orders = map[string]int32{}
+	}
+	for dc := range s.orders {
+		if !slices.ContainsFunc(s.dcs, func(d simDC) bool { return d.name == dc }) {
+			delete(s.orders, dc)
+		}
+	}
+	for _, d := range s.dcs {
+		n := d.nodes * int32(d.racks)
+		switch {
+		case n == 0:
+			delete(s.orders, d.name)
+		case s.orders[d.name] > n:
+			s.orders[d.name] = n
+		case change && w.KeyspacesRand().Intn(6) == 0:
+			s.orders[d.name] = int32(1 + w.KeyspacesRand().Intn(int(min(n, 3))))
+		}
+	}
+	if len(s.orders) == 0 {
+		s.orders[s.dcs[0].name] = 1
+	}
+	if change && w.KeyspacesRand().Intn(20) == 0 {
+		s.unmanagedSystem = !s.unmanagedSystem
+	}
+}
+
+func (s simSpec) keyspaces() []schemas.Keyspace {
+	if s.orders == nil {
+		return nil // replace's scenarios (#16) leave orders unmanaged
+	}
+	return []schemas.Keyspace{{Name: "orders", Replication: maps.Clone(s.orders)}}
+}
+
+func (s simSpec) systemKeyspaces() string {
+	if s.unmanagedSystem {
+		return schemas.SystemKeyspacesUnmanaged
+	}
+	return ""
+}
+
+func ordersString(f map[string]int32) string { return fmt.Sprint(f) }

@@ -54,5 +54,5 @@ func (v *view) atRest(r *rack) bool {
 		return false
 	}
 	d := v.diffSTS(r)
-	return d.immutable == "" && !d.other && covers(v.templateFor(r), nested(s.obj.Object, "spec", "template"))
+	return d.immutable == "" && !d.other && Covers(v.templateFor(r), nested(s.obj.Object, "spec", "template"))
 }

@@ -256,7 +256,7 @@ func (v *view) replaceObject(l *lostNode, what string) (*unstructured.Unstructur
 	default:
 		set[contract.AnnotationChange] = strings.TrimPrefix(change+", seed list of nodes up (every seed of "+l.pod+" is down)", ", ")
 	}
-	u := v.writeTemplate(r, withSeeds(v.templateFor(r), e), r.live.replicas, r.live.partition, set)
+	u := v.writeTemplate(r, WithSeeds(v.templateFor(r), e), r.live.replicas, r.live.partition, set)
 	specOf(u)["updateStrategy"] = map[string]any{"type": "OnDelete"}
 	return u, nil
 }
@@ -266,7 +266,7 @@ func (v *view) replaceObject(l *lostNode, what string) (*unstructured.Unstructur
 func (v *view) ownSeed(r *rack, ord int32) bool {
 	pod := r.podName(ord)
 	names := func(list string) bool {
-		return slices.ContainsFunc(splitSeeds(list), func(s string) bool { return render.SeedPod(s) == pod })
+		return slices.ContainsFunc(SplitSeeds(list), func(s string) bool { return render.SeedPod(s) == pod })
 	}
 	if p := r.pods[ord]; p != nil {
 		if list, ok := podSeeds(p); ok && names(list) {

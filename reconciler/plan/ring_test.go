@@ -17,9 +17,9 @@ func ringWorld(t *testing.T) *Observed {
 	t.Helper()
 	of := &obsFile{Contexts: map[string]*ctxSpec{
 		"eu-west": {StatefulSets: map[string]*stsSpec{
-			"orders-dc1-r1": {Replicas: ptrTo(int32(2)), ExtraPods: []int32{2}},
-			"orders-dc1-r2": {Replicas: ptrTo(int32(1))},
-			"orders-dc1-r3": {Replicas: ptrTo(int32(0))},
+			"orders-dc1-r1": {Replicas: new(int32(2)), ExtraPods: []int32{2}},
+			"orders-dc1-r2": {Replicas: new(int32(1))},
+			"orders-dc1-r3": {Replicas: new(int32(0))},
 		}},
 		"us-east": {Unreachable: "timeout"},
 	}}

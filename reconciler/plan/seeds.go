@@ -145,11 +145,11 @@ func (v *view) templateFor(r *rack) any {
 		if list == "" {
 			list = v.targetBut(r)
 		}
-		t = withSeeds(want, list)
+		t = WithSeeds(want, list)
 	} else {
-		t = withSeeds(want, v.keptSeeds(r))
-		if e := v.effectiveList(); e != "" && !covers(t, nested(r.live.obj.Object, "spec", "template")) {
-			t = withSeeds(want, e)
+		t = WithSeeds(want, v.keptSeeds(r))
+		if e := v.effectiveList(); e != "" && !Covers(t, nested(r.live.obj.Object, "spec", "template")) {
+			t = WithSeeds(want, e)
 		}
 	}
 	if v.tmplCache == nil {
@@ -191,7 +191,7 @@ func (v *view) keptSeeds(r *rack) string {
 
 // liveSeeds is the seed list of r's live template.
 func (v *view) liveSeeds(r *rack) string {
-	s, _ := seedsOf(nested(r.live.obj.Object, "spec", "template"))
+	s, _ := SeedsOf(nested(r.live.obj.Object, "spec", "template"))
 	return s
 }
 
@@ -213,7 +213,7 @@ func (v *view) targetBut(r *rack) string {
 // namesJoined reports whether a seed list names a node, other than pod,
 // that is joined and up.
 func (v *view) namesJoined(list, pod string) bool {
-	for _, s := range splitSeeds(list) {
+	for _, s := range SplitSeeds(list) {
 		if p := render.SeedPod(s); p != pod && v.seeds().joined[p] {
 			return true
 		}
@@ -226,7 +226,7 @@ func (v *view) namesJoined(list, pod string) bool {
 // node of a brand-new ring and in it.
 func (v *view) seedsFit(list, pod string) bool {
 	s := v.seeds()
-	if slices.ContainsFunc(splitSeeds(list), func(e string) bool { return render.SeedPod(e) == pod }) {
+	if slices.ContainsFunc(SplitSeeds(list), func(e string) bool { return render.SeedPod(e) == pod }) {
 		return s.brandNew && pod == s.first
 	}
 	return v.namesJoined(list, pod)
@@ -247,17 +247,18 @@ func (v *view) settled() bool {
 	return true
 }
 
-func splitSeeds(list string) []string {
+// SplitSeeds is the entries of a seed list, none for "".
+func SplitSeeds(list string) []string {
 	if list == "" {
 		return nil
 	}
 	return strings.Split(list, ",")
 }
 
-// withSeeds is tmpl with CASSANDRA_SEEDS set to list: tmpl itself when
+// WithSeeds is tmpl with CASSANDRA_SEEDS set to list: tmpl itself when
 // it has that list already, else a copy.
-func withSeeds(tmpl any, list string) any {
-	if s, ok := seedsOf(tmpl); ok && s == list {
+func WithSeeds(tmpl any, list string) any {
+	if s, ok := SeedsOf(tmpl); ok && s == list {
 		return tmpl
 	}
 	c := deepCopy(tmpl)
@@ -273,7 +274,7 @@ func (v *view) seedsNote(list string) string {
 	case s.brandNew && list == strings.Join(s.target[:min(1, len(s.target))], ","):
 		return "seed list: " + s.first + ", the cluster's first node, alone its own seed"
 	case list == v.effectiveList():
-		return "seed list: " + plural(len(splitSeeds(list)), "joined node")
+		return "seed list: " + plural(len(SplitSeeds(list)), "joined node")
 	}
 	return "seed list: the target seeds but its own pods, until nodes have joined"
 }

@@ -39,18 +39,18 @@ func (v *view) diffSTS(r *rack) stsDiff {
 	want, live := r.desired.Object, r.live.obj.Object
 	var d stsDiff
 	for _, f := range immutableFields {
-		if !covers(nested(want, "spec", f), nested(live, "spec", f)) {
+		if !Covers(nested(want, "spec", f), nested(live, "spec", f)) {
 			d.immutable = "spec." + f
 			break
 		}
 	}
 	wt, lt := nested(want, "spec", "template"), nested(live, "spec", "template")
-	if !covers(wt, lt) {
+	if !Covers(wt, lt) {
 		tmpl := v.templateFor(r)
-		if !covers(tmpl, lt) {
+		if !Covers(tmpl, lt) {
 			d.template = true
 			d.change = describeChange(tmpl, lt)
-			if covers(withSeeds(wt, v.liveSeeds(r)), lt) {
+			if Covers(WithSeeds(wt, v.liveSeeds(r)), lt) {
 				d.change += " (no seed of its list is up in the ring)"
 			}
 		}
@@ -66,11 +66,11 @@ func coversMutableSpec(want, live map[string]any) bool {
 		if plannerFields[k] || isImmutable(k) {
 			continue
 		}
-		if !covers(wv, ls[k]) {
+		if !Covers(wv, ls[k]) {
 			return false
 		}
 	}
-	return covers(nested(want, "spec", "updateStrategy", "type"), nested(live, "spec", "updateStrategy", "type"))
+	return Covers(nested(want, "spec", "updateStrategy", "type"), nested(live, "spec", "updateStrategy", "type"))
 }
 
 func isImmutable(field string) bool {
@@ -86,7 +86,7 @@ func isImmutable(field string) bool {
 // spec hash (a StatefulSet's covers its final replicas, which the planner
 // reaches one at a time).
 func coversMeta(want, live *unstructured.Unstructured, skipHash bool) bool {
-	if !covers(nested(want.Object, "metadata", "labels"), nested(live.Object, "metadata", "labels")) {
+	if !Covers(nested(want.Object, "metadata", "labels"), nested(live.Object, "metadata", "labels")) {
 		return false
 	}
 	wa, la := want.GetAnnotations(), live.GetAnnotations()
@@ -101,9 +101,9 @@ func coversMeta(want, live *unstructured.Unstructured, skipHash bool) bool {
 	return true
 }
 
-// coversObject reports whether a live object other than a StatefulSet is
+// CoversObject reports whether a live object other than a StatefulSet is
 // as rendered: labels, annotations and every top-level field but status.
-func coversObject(want, live *unstructured.Unstructured) bool {
+func CoversObject(want, live *unstructured.Unstructured) bool {
 	if !coversMeta(want, live, false) {
 		return false
 	}
@@ -112,7 +112,7 @@ func coversObject(want, live *unstructured.Unstructured) bool {
 		case "apiVersion", "kind", "metadata", "status":
 			continue
 		}
-		if !covers(wv, live.Object[k]) {
+		if !Covers(wv, live.Object[k]) {
 			return false
 		}
 	}
@@ -142,7 +142,9 @@ func seedsEntry(tmpl any) map[string]any {
 	return nil
 }
 
-func seedsOf(tmpl any) (string, bool) {
+// SeedsOf is the seed list (CASSANDRA_SEEDS) of a pod template's
+// cassandra container, and whether it has one.
+func SeedsOf(tmpl any) (string, bool) {
 	e := seedsEntry(tmpl)
 	if e == nil {
 		return "", false
@@ -157,7 +159,8 @@ func setSeeds(tmpl any, seeds string) {
 	}
 }
 
-func imageOf(tmpl any) string {
+// ImageOf is the image of a pod template's cassandra container.
+func ImageOf(tmpl any) string {
 	s, _ := cassandraContainer(tmpl)["image"].(string)
 	return s
 }
@@ -165,11 +168,11 @@ func imageOf(tmpl any) string {
 // describeChange says what differs between two pod templates, for humans.
 func describeChange(want, live any) string {
 	var parts []string
-	if wi, li := imageOf(want), imageOf(live); wi != li {
+	if wi, li := ImageOf(want), ImageOf(live); wi != li {
 		parts = append(parts, "image "+li+" -> "+wi)
 	}
-	ws, _ := seedsOf(want)
-	ls, _ := seedsOf(live)
+	ws, _ := SeedsOf(want)
+	ls, _ := SeedsOf(live)
 	if ws != ls {
 		parts = append(parts, "seed list "+seedCount(ls)+" -> "+seedCount(ws))
 	}
@@ -236,7 +239,7 @@ func (v *view) writeTemplate(r *rack, tmpl any, replicas, partition int32, set m
 	} else {
 		u = r.desired.DeepCopy()
 		specOf(u)["template"] = deepCopy(tmpl)
-		if r.live != nil && !covers(nested(u.Object, "spec", "template"), nested(r.live.obj.Object, "spec", "template")) {
+		if r.live != nil && !Covers(nested(u.Object, "spec", "template"), nested(r.live.obj.Object, "spec", "template")) {
 			partition = min(replicas, r.live.replicas)
 		}
 	}

@@ -261,7 +261,7 @@ func indexContext(oc *Context, name string) *liveContext {
 		if protectedKind(u) {
 			continue
 		}
-		lc.byKey[objectKey(u)] = u
+		lc.byKey[ObjectKey(u)] = u
 	}
 	for _, k := range sortedKeys(lc.byKey) {
 		lc.objects = append(lc.objects, lc.byKey[k])
@@ -295,8 +295,8 @@ func isStatefulSet(u *unstructured.Unstructured) bool {
 	return u.GetKind() == "StatefulSet" && strings.HasPrefix(u.GetAPIVersion(), "apps/")
 }
 
-// objectKey identifies an object in a context: group, kind, namespace, name.
-func objectKey(u *unstructured.Unstructured) string {
+// ObjectKey identifies an object in a context: group, kind, namespace, name.
+func ObjectKey(u *unstructured.Unstructured) string {
 	group, _, _ := strings.Cut(u.GetAPIVersion(), "/")
 	if !strings.Contains(u.GetAPIVersion(), "/") {
 		group = ""

@@ -1,27 +1,19 @@
-// Package replay runs the planner (reconciler/plan) over a simulated
-// world that keeps the clusters' contract, and records the steps it
-// takes. It is how `ringops plan` (review) shows the steps ringops will
-// take: the decisions (which node joins, leaves or restarts first, when
-// replication changes and nodes are rebuilt) come only from plan.Next;
-// this package only plays the part of the clusters.
+// Package replay runs the planner (reconciler/plan) over the simulated
+// clusters of package sim, with no fault, and records the steps it takes.
+// It is how `ringops plan` (review) shows the steps ringops will take: the
+// decisions (which node joins, leaves or restarts first, when replication
+// changes and nodes are rebuilt, when objects are pruned, which dead node
+// is removed) come only from plan.Next; package sim only plays the part
+// of the clusters, the same world the planner's property tests run with
+// faults on.
 //
-// The world (World) is fault-free and deterministic: API servers that
-// hold what is applied; a StatefulSet controller with the real one's
-// semantics (OrderedReady: one pod at a time, each waiting for the one
-// before to be Ready; scale-down from the highest ordinal; rolling
-// updates from the highest ordinal down to the partition); PVCs, one per
-// pod, kept when the pod goes; Cassandra nodes that start and turn NORMAL,
-// leave the ring when decommissioned, answer rebuilds and cleanups at
-// once; the keyspaces' replication as ALTER KEYSPACE leaves it (a new
-// ring's system keyspaces with SimpleStrategy 1, 3 and 2); a ring that is
-// healthy when every member is NORMAL.
+// Run drives one revision to convergence, a sim.Tick at a time:
 //
-// Run drives one revision to convergence:
-//
-//	observe ─▶ plan.Next ─▶ steps: record, execute ─▶ the world settles
+//	observe ─▶ plan.Next ─▶ steps: record, execute ─▶ the world moves on
 //	                    └─▶ a wait the world resolves (in progress,
-//	                        settling, unhealthy): time moves on
-//	                    └─▶ Converged: done; any other wait: an error
+//	                        settling, unhealthy): the world moves on
+//	                    └─▶ Converged: done; any other wait, a failed
+//	                        step or a broken rule: an error
 //
 // A replay of a change runs the base revision from an empty world to its
 // convergence (what the planner leaves behind, annotations included),

@@ -136,3 +136,26 @@ func TestReplayLeavesReplicationAloneUnlessManaged(t *testing.T) {
 		}
 	}
 }
+
+// TestReplayOfARemovalAsked: a removal new at head is replayed as the
+// situation it is for (the pod's node, with that host ID, lost its
+// volume): the planner removes that host ID once, through a live node,
+// then the pod joins as a new node; a removal base asked already is not
+// replayed again.
+func TestReplayOfARemovalAsked(t *testing.T) {
+	const host = "5d1e2f3a-9b8c-4d7e-a6f5-0123456789ab"
+	asked := strings.Replace(base, "  datacenters:", "  operations:\n    - {removeNode: orders-dc1-r2-1, hostID: "+host+"}\n  datacenters:", 1)
+	steps, err := replay.Replay(desired(t, base), desired(t, asked), []string{"eu-west", "us-east"}, now, replay.Options{ManageKeyspaces: true})
+	require.NoError(t, err)
+	var removed []string
+	for _, s := range steps {
+		if s.Action == plan.RemoveNode {
+			removed = append(removed, s.Pod+" "+s.HostID)
+		}
+	}
+	assert.Equal(t, []string{"orders-dc1-r2-1 " + host}, removed)
+
+	steps, err = replay.Replay(desired(t, asked), desired(t, asked), []string{"eu-west", "us-east"}, now, replay.Options{ManageKeyspaces: true})
+	require.NoError(t, err)
+	assert.Empty(t, disruptive(steps))
+}

@@ -1,10 +1,12 @@
-package plan
+package plan_test
 
 import (
 	"fmt"
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/ringops/ringops/reconciler/plan"
 )
 
 // TestSkewThenDatacenterEmptied: an upgrade across release series is
@@ -23,19 +25,19 @@ func TestSkewThenDatacenterEmptied(t *testing.T) {
 				{name: "dc2", ctx: "region-2", nodes: int32(1 + seed%2), racks: 1 + 2*int(seed/2%2)},
 				{name: "dc3", ctx: "region-3", nodes: 1, racks: 1}}}
 			require.True(t, w.accept(spec))
-			nobody := func(Plan) {}
+			nobody := func(plan.Plan) {}
 			w.run(t, seed, 600, map[string]int{}, nobody)
 			spec.series++
 			require.True(t, w.accept(spec))
-			for i := 0; i < 400 && !w.skewed; i++ {
+			for i := 0; i < 400 && !w.Skewed(); i++ {
 				p := w.tick()
 				failOn(t, w)
-				w.operator(p)
+				w.Operator(p)
 			}
-			require.True(t, w.skewed, "the upgrade shows its skew")
+			require.True(t, w.Skewed(), "the upgrade shows its skew")
 			spec.dcs[1+int(seed%2)].nodes = 0
 			if !w.accept(spec) {
-				t.Fatalf("refused: %s", w.log[len(w.log)-1])
+				t.Fatalf("refused: %s", w.LastLog())
 			}
 			w.run(t, seed, 1500, map[string]int{}, nobody)
 		})

@@ -1,4 +1,4 @@
-package plan
+package sim
 
 import (
 	"encoding/json"
@@ -12,26 +12,28 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/ringops/ringops/internal/contract"
+	"github.com/ringops/ringops/reconciler/plan"
 	"github.com/ringops/ringops/render"
 )
 
 // errCrash: the executor died half way through a step (fault).
 var errCrash = errors.New("executor crashed")
 
-// execute runs a plan's steps as the kube edge would, checking the
-// invariants before each; it stops at the first error.
-func (w *simWorld) execute(p Plan) {
+// Execute runs a plan's steps as the kube edge would, checking the
+// invariants before each; it stops at the first error, which it returns.
+func (w *World) Execute(p plan.Plan) error {
 	w.checkPlanShape(p)
 	for _, s := range p.Steps {
 		w.logf("step %s", s)
 		if err := w.exec(s); err != nil {
 			w.logf("  failed: %v", err)
-			return
+			return fmt.Errorf("%s: %w", s, err)
 		}
 	}
+	return nil
 }
 
-func (w *simWorld) checkPlanShape(p Plan) {
+func (w *World) checkPlanShape(p plan.Plan) {
 	if w.desired != nil && w.desired.Invalid != nil && len(p.Steps) > 0 {
 		w.violate("an invalid revision applies %d steps: %s", len(p.Steps), p)
 	}
@@ -46,9 +48,9 @@ func (w *simWorld) checkPlanShape(p Plan) {
 	}
 }
 
-func (w *simWorld) crash() bool { return w.crashProb > 0 && w.rng.Float64() < w.crashProb }
+func (w *World) crash() bool { return w.crashProb > 0 && w.rng.Float64() < w.crashProb }
 
-func (w *simWorld) exec(s Step) error {
+func (w *World) exec(s plan.Step) error {
 	rg := w.regions[s.Context]
 	if rg == nil {
 		rg = w.region(s.Context)
@@ -60,33 +62,33 @@ func (w *simWorld) exec(s Step) error {
 		w.checkDisruptive(s)
 	}
 	switch s.Action {
-	case ApplyObjects:
+	case plan.ApplyObjects:
 		for _, u := range s.Objects {
 			w.applyObject(rg, u)
 		}
-	case CreateStatefulSet, UpdateStatefulSet, ScaleStatefulSet, RestartPod, Decommission, ResumeBootstrap, UpgradeSSTables,
-		Cleanup, Rebuild:
+	case plan.CreateStatefulSet, plan.UpdateStatefulSet, plan.ScaleStatefulSet, plan.RestartPod, plan.Decommission, plan.ResumeBootstrap, plan.UpgradeSSTables,
+		plan.Cleanup, plan.Rebuild:
 		return w.execSTS(rg, s)
-	case AlterKeyspace: // #15
+	case plan.AlterKeyspace: // #15
 		return w.alter(rg, s)
-	case ReplaceNode: // replace (#16), sim_replace_test.go
+	case plan.ReplaceNode: // replace (#16), replace.go
 		return w.execReplace(rg, s)
-	case RemoveNode:
+	case plan.RemoveNode:
 		return w.execRemove(rg, s)
-	case RecreateStatefulSet:
+	case plan.RecreateStatefulSet:
 		return w.recreate(rg, s)
-	case DeleteStatefulSet:
+	case plan.DeleteStatefulSet:
 		return w.deleteSTS(rg, s)
-	case DeletePVC:
+	case plan.DeletePVC:
 		return w.deletePVC(rg, s)
-	case ExpandPVC:
+	case plan.ExpandPVC:
 		c := rg.pvcs[s.Target.Name]
 		if c == nil || itoa(int(c.rv)) != s.Target.ResourceVersion {
 			return errors.New("conflict")
 		}
 		rg.rv++
 		c.size, c.rv = s.Size, rg.rv
-	case Prune:
+	case plan.Prune:
 		switch s.Target.Kind {
 		case "StatefulSet", "Pod", "PersistentVolumeClaim":
 			w.violate("prune of %s %s", s.Target.Kind, s.Target.Name)
@@ -100,15 +102,15 @@ func (w *simWorld) exec(s Step) error {
 	return nil
 }
 
-func (w *simWorld) applyObject(rg *simRegion, u *unstructured.Unstructured) {
+func (w *World) applyObject(rg *kubeRegion, u *unstructured.Unstructured) {
 	live := u.DeepCopy()
 	rg.rv++
 	live.SetUID(types.UID("uid-" + live.GetName()))
 	live.SetResourceVersion(itoa(int(rg.rv)))
-	rg.objects[objectKey(live)] = live
+	rg.objects[plan.ObjectKey(live)] = live
 }
 
-func (w *simWorld) execSTS(rg *simRegion, s Step) error {
+func (w *World) execSTS(rg *kubeRegion, s plan.Step) error {
 	if s.MarkPVC != "" {
 		if c := rg.pvcs[s.MarkPVC]; c != nil {
 			c.annotations[contract.AnnotationDecommissioned] = w.now.Format("2006-01-02T15:04:05Z07:00")
@@ -123,31 +125,31 @@ func (w *simWorld) execSTS(rg *simRegion, s Step) error {
 		return err
 	}
 	switch s.Action {
-	case RestartPod:
+	case plan.RestartPod:
 		if s.DeletePod != "" {
 			return w.deletePod(rg, s)
 		}
-	case Decommission:
+	case plan.Decommission:
 		if w.crash() {
 			return errCrash
 		}
 		w.startDecommission(rg, s.Pod, s.Force)
-	case ResumeBootstrap:
+	case plan.ResumeBootstrap:
 		if w.crash() {
 			return errCrash
 		}
 		w.resumeBootstrap(rg, s.Pod)
-	case UpgradeSSTables:
+	case plan.UpgradeSSTables:
 		if w.crash() {
 			return errCrash
 		}
 		w.upgradeSSTables(rg, s.Pod)
-	case Rebuild: // #15
+	case plan.Rebuild: // #15
 		if w.crash() {
 			return errCrash
 		}
 		return w.startOp(rg, s)
-	case Cleanup: // one action: of every keyspace (#16), or of some (#15)
+	case plan.Cleanup: // one action: of every keyspace (#16), or of some (#15)
 		if w.crash() {
 			return errCrash
 		}
@@ -163,8 +165,8 @@ func (w *simWorld) execSTS(rg *simRegion, s Step) error {
 // datacenter) runs a few ticks, seen running (CleanupSeen); one of some
 // keyspaces (#15: a lower factor) runs as startOp's operations do, and
 // may answer within the call. Both show as a running cleanup
-// (simNode.cleaningUp: RingNode.CleanupRunning and Tasks).
-func (w *simWorld) cleanup(rg *simRegion, s Step) error {
+// (cassNode.cleaningUp: RingNode.CleanupRunning and Tasks).
+func (w *World) cleanup(rg *kubeRegion, s plan.Step) error {
 	p := rg.pods[s.Pod]
 	if !w.reachable(p) || p.node.mode != "NORMAL" {
 		w.logf("  cleanup of %s not sent", s.Pod)
@@ -187,11 +189,11 @@ func (w *simWorld) cleanup(rg *simRegion, s Step) error {
 }
 
 // cleaningUp: a cleanup runs on the node, whichever step asked it.
-func (n *simNode) cleaningUp() bool {
-	return n.cleaning > 0 || (n.op != nil && n.op.kind == TaskCleanup)
+func (n *cassNode) cleaningUp() bool {
+	return n.cleaning > 0 || (n.op != nil && n.op.kind == plan.TaskCleanup)
 }
 
-func (w *simWorld) deletePod(rg *simRegion, s Step) error {
+func (w *World) deletePod(rg *kubeRegion, s plan.Step) error {
 	p := rg.pods[s.Pod]
 	if p == nil || p.uid != s.DeletePod {
 		return errors.New("pod precondition failed")
@@ -204,12 +206,12 @@ func (w *simWorld) deletePod(rg *simRegion, s Step) error {
 }
 
 // reachable: the node's agent answers the operation.
-func (w *simWorld) reachable(p *simPod) bool {
+func (w *World) reachable(p *podState) bool {
 	return p != nil && p.running() && p.node.mode != "CRASHED" && p.node.mode != "STARTING" && w.jolokiaDown == 0
 }
 
 // busyElsewhere: another node joins or leaves (its view shows it).
-func (w *simWorld) busyElsewhere(p *simPod) bool {
+func (w *World) busyElsewhere(p *podState) bool {
 	for _, r := range w.regions {
 		for _, q := range r.pods {
 			if q != p && q.running() {
@@ -229,7 +231,7 @@ func (w *simWorld) busyElsewhere(p *simPod) bool {
 // view shows nobody else joining, leaving or down. Asked while its
 // decommission runs, 4.1 refuses and 5.0 returns; 3.11 would start a
 // second one: the planner must never ask then.
-func (w *simWorld) startDecommission(rg *simRegion, pod string, force bool) {
+func (w *World) startDecommission(rg *kubeRegion, pod string, force bool) {
 	p := rg.pods[pod]
 	if !w.reachable(p) {
 		w.logf("  decommission of %s not started", pod)
@@ -262,7 +264,7 @@ func (w *simWorld) startDecommission(rg *simRegion, pod string, force bool) {
 // resumeBootstrap: it streams again (5.0 stays JOINING_FAILED meanwhile),
 // whether or not a bootstrap streams already: the planner must never ask
 // while one does (everything would stream twice).
-func (w *simWorld) resumeBootstrap(rg *simRegion, pod string) {
+func (w *World) resumeBootstrap(rg *kubeRegion, pod string) {
 	p := rg.pods[pod]
 	if !w.reachable(p) || w.busyElsewhere(p) {
 		w.logf("  resume of %s not sent", pod)
@@ -282,7 +284,7 @@ func (w *simWorld) resumeBootstrap(rg *simRegion, pod string) {
 
 // upgradeSSTables is jolokia.Operations.UpgradeSSTables: a NORMAL node
 // rewrites its old sstables.
-func (w *simWorld) upgradeSSTables(rg *simRegion, pod string) {
+func (w *World) upgradeSSTables(rg *kubeRegion, pod string) {
 	p := rg.pods[pod]
 	if !w.reachable(p) || p.node.mode != "NORMAL" {
 		w.logf("  upgradesstables of %s not sent", pod)
@@ -298,7 +300,7 @@ func (w *simWorld) upgradeSSTables(rg *simRegion, pod string) {
 
 // applySTS is a server-side apply of a whole StatefulSet, with the
 // resourceVersion precondition the planner sets.
-func (w *simWorld) applySTS(rg *simRegion, u *unstructured.Unstructured, step Step) error {
+func (w *World) applySTS(rg *kubeRegion, u *unstructured.Unstructured, step plan.Step) error {
 	name := u.GetName()
 	cur := rg.sts[name]
 	if rv := u.GetResourceVersion(); rv != "" && (cur == nil || itoa(int(cur.rv)) != rv) {
@@ -310,10 +312,10 @@ func (w *simWorld) applySTS(rg *simRegion, u *unstructured.Unstructured, step St
 	rg.rv++
 	if cur == nil {
 		w.checkCreate(rg, name, int32(newReplicas))
-		if step.Action != RecreateStatefulSet {
+		if step.Action != plan.RecreateStatefulSet {
 			w.checkSeedsWritten(rg, name, obj)
 		}
-		rg.sts[name] = &simSTS{obj: obj, uid: w.nextUID(), rv: rg.rv, generation: 1, lag: w.lag(),
+		rg.sts[name] = &statefulSet{obj: obj, uid: w.nextUID(), rv: rg.rv, generation: 1, lag: w.lag(),
 			revisions: map[string]any{}, allowRestart: -1}
 		return nil
 	}
@@ -326,20 +328,20 @@ func (w *simWorld) applySTS(rg *simRegion, u *unstructured.Unstructured, step St
 	}
 	cur.obj, cur.rv = obj, rg.rv
 	cur.allowRestart = -1
-	if step.Action == RestartPod {
+	if step.Action == plan.RestartPod {
 		cur.allowRestart = step.To
 	}
 	return nil
 }
 
-func (w *simWorld) lag() int {
+func (w *World) lag() int {
 	if !w.faults {
 		return 0
 	}
 	return w.rng.Intn(3)
 }
 
-func (w *simWorld) recreate(rg *simRegion, s Step) error {
+func (w *World) recreate(rg *kubeRegion, s plan.Step) error {
 	cur := rg.sts[s.Target.Name]
 	if cur == nil || cur.uid != s.Target.UID || itoa(int(cur.rv)) != s.Target.ResourceVersion {
 		return errors.New("precondition failed")
@@ -359,7 +361,7 @@ func (w *simWorld) recreate(rg *simRegion, s Step) error {
 	return nil
 }
 
-func (w *simWorld) deleteSTS(rg *simRegion, s Step) error {
+func (w *World) deleteSTS(rg *kubeRegion, s plan.Step) error {
 	cur := rg.sts[s.Target.Name]
 	if cur == nil || cur.uid != s.Target.UID {
 		return errors.New("precondition failed")
@@ -372,7 +374,7 @@ func (w *simWorld) deleteSTS(rg *simRegion, s Step) error {
 	return nil
 }
 
-func (w *simWorld) deletePVC(rg *simRegion, s Step) error {
+func (w *World) deletePVC(rg *kubeRegion, s plan.Step) error {
 	c := rg.pvcs[s.Target.Name]
 	if c == nil || c.uid != s.Target.UID {
 		return errors.New("precondition failed")
@@ -391,7 +393,7 @@ func (w *simWorld) deletePVC(rg *simRegion, s Step) error {
 
 // checkCreate: a StatefulSet created over orphaned pods must adopt them
 // all (else the controller deletes the nodes above its replicas).
-func (w *simWorld) checkCreate(rg *simRegion, name string, replicas int32) {
+func (w *World) checkCreate(rg *kubeRegion, name string, replicas int32) {
 	for ord, p := range w.podsOf(rg, name) {
 		if ord >= replicas {
 			if c := w.pvcOf(rg, p); c != nil && c.bootstrapped && !c.decommissioned {
@@ -403,7 +405,7 @@ func (w *simWorld) checkCreate(rg *simRegion, name string, replicas int32) {
 
 // checkReplicas: replicas move by one; down only once the highest pod is
 // decommissioned or never joined.
-func (w *simWorld) checkReplicas(rg *simRegion, name string, from, to int32) {
+func (w *World) checkReplicas(rg *kubeRegion, name string, from, to int32) {
 	switch {
 	case to == from:
 	case to > from+1 || to < from-1:
@@ -420,9 +422,9 @@ func (w *simWorld) checkReplicas(rg *simRegion, name string, from, to int32) {
 // checkSeedStart: a node starts for the first time on new data while it
 // is in its own seed list, so it joins without bootstrapping (design rule
 // 10): only the first node of a ring that has no other node may.
-func (w *simWorld) checkSeedStart(rg *simRegion, p *simPod) {
+func (w *World) checkSeedStart(rg *kubeRegion, p *podState) {
 	if others := w.ringMembers(p.name); len(others) > 0 {
-		seeds, _ := seedsOf(p.tmpl)
+		seeds, _ := plan.SeedsOf(p.tmpl)
 		w.violate("%s: %s starts on an empty volume with itself in its seed list %s, so it skips its bootstrap and joins owning ranges without their data (the ring has %s)",
 			rg.name, p.name, seedPods(seeds), strings.Join(others, ", "))
 	}
@@ -430,7 +432,7 @@ func (w *simWorld) checkSeedStart(rg *simRegion, p *simPod) {
 
 // ringMembers lists the nodes in the ring (joined, not decommissioned),
 // but pod.
-func (w *simWorld) ringMembers(but string) []string {
+func (w *World) ringMembers(but string) []string {
 	var out []string
 	for _, rn := range w.regionNames() {
 		for _, name := range sortedKeys(w.regions[rn].pvcs) {
@@ -447,8 +449,8 @@ func (w *simWorld) ringMembers(but string) []string {
 // empty (the image then makes each node its own seed) and names no pod of
 // that StatefulSet whose node has not joined, unless the ring has no
 // node yet (the first node is its own seed).
-func (w *simWorld) checkSeedsWritten(rg *simRegion, name string, obj *unstructured.Unstructured) {
-	seeds, _ := seedsOf(nested(obj.Object, "spec", "template"))
+func (w *World) checkSeedsWritten(rg *kubeRegion, name string, obj *unstructured.Unstructured) {
+	seeds, _ := plan.SeedsOf(nested(obj.Object, "spec", "template"))
 	if seeds == "" {
 		w.violate("StatefulSet %s written with an empty seed list", name)
 		return
@@ -456,9 +458,9 @@ func (w *simWorld) checkSeedsWritten(rg *simRegion, name string, obj *unstructur
 	if len(w.ringMembers("")) == 0 {
 		return
 	}
-	for _, s := range splitSeeds(seeds) {
+	for _, s := range plan.SplitSeeds(seeds) {
 		pod := render.SeedPod(s)
-		if _, ok := ordinalOf(pod, name); !ok {
+		if !strings.HasPrefix(pod, name+"-") {
 			continue
 		}
 		if c := rg.pvcs[render.VolumeData+"-"+pod]; c == nil || !c.bootstrapped || c.decommissioned {
@@ -471,28 +473,28 @@ func (w *simWorld) checkSeedsWritten(rg *simRegion, name string, obj *unstructur
 // changes on an existing StatefulSet, the rest of the template changes
 // too, or the old list named no healthy node, or it named the node the
 // step makes join.
-func (w *simWorld) checkSeedChange(rg *simRegion, name string, old, new *unstructured.Unstructured, step Step) {
+func (w *World) checkSeedChange(rg *kubeRegion, name string, old, new *unstructured.Unstructured, step plan.Step) {
 	ot, nt := nested(old.Object, "spec", "template"), nested(new.Object, "spec", "template")
-	was, _ := seedsOf(ot)
-	is, _ := seedsOf(nt)
+	was, _ := plan.SeedsOf(ot)
+	is, _ := plan.SeedsOf(nt)
 	if was == is {
 		return
 	}
 	w.checkSeedsWritten(rg, name, new)
-	if hashOf(withSeeds(ot, is)) != hashOf(nt) {
+	if hashOf(plan.WithSeeds(ot, is)) != hashOf(nt) {
 		return // written for another change
 	}
-	if step.Action == ReplaceNode && nested(new.Object, "spec", "updateStrategy", "type") == "OnDelete" {
+	if step.Action == plan.ReplaceNode && nested(new.Object, "spec", "updateStrategy", "type") == "OnDelete" {
 		return // replace (#16): only the replaced pod, deleted, takes it now
 	}
 	joining := ""
-	if step.Action == ScaleStatefulSet && step.To > step.From {
+	if step.Action == plan.ScaleStatefulSet && step.To > step.From {
 		joining = step.Pod
 	}
-	if joining != "" && slices.ContainsFunc(splitSeeds(was), func(s string) bool { return render.SeedPod(s) == joining }) {
+	if joining != "" && slices.ContainsFunc(plan.SplitSeeds(was), func(s string) bool { return render.SeedPod(s) == joining }) {
 		return
 	}
-	for _, s := range splitSeeds(was) {
+	for _, s := range plan.SplitSeeds(was) {
 		pod := render.SeedPod(s)
 		if p := w.podNamed(pod); p != nil && p.healthy() {
 			if c := w.pvcOf(w.regionOf(pod), p); c != nil && c.bootstrapped {
@@ -504,7 +506,7 @@ func (w *simWorld) checkSeedChange(rg *simRegion, name string, old, new *unstruc
 	}
 }
 
-func (w *simWorld) podNamed(name string) *simPod {
+func (w *World) podNamed(name string) *podState {
 	for _, rg := range w.regions {
 		if p := rg.pods[name]; p != nil {
 			return p
@@ -513,7 +515,7 @@ func (w *simWorld) podNamed(name string) *simPod {
 	return nil
 }
 
-func (w *simWorld) regionOf(pod string) *simRegion {
+func (w *World) regionOf(pod string) *kubeRegion {
 	for _, rg := range w.regions {
 		if rg.pods[pod] != nil {
 			return rg
@@ -525,40 +527,40 @@ func (w *simWorld) regionOf(pod string) *simRegion {
 // checkDisruptive checks, against the ground truth, that a disruptive
 // step starts alone on a healthy ring (the step's own pod may be down when
 // the step restarts it), in rollout order.
-func (w *simWorld) checkDisruptive(s Step) {
+func (w *World) checkDisruptive(s plan.Step) {
 	except := ""
 	switch s.Action {
-	case RestartPod, ResumeBootstrap, Decommission:
+	case plan.RestartPod, plan.ResumeBootstrap, plan.Decommission:
 		if p := w.regions[s.Context].pods[s.Pod]; p != nil && !p.healthy() {
 			except = s.Pod // restarted, resumed or decommissioned again
 		}
-	case ReplaceNode, RemoveNode: // replace (#16): the lost pod and its dead node
+	case plan.ReplaceNode, plan.RemoveNode: // replace (#16): the lost pod and its dead node
 		except = s.Pod
 	}
 	excepts := []string{except}
 	switch {
-	case s.Action == RemoveNode || (s.Action == ReplaceNode && strings.Contains(s.Reason, "replace_address_first_boot")):
+	case s.Action == plan.RemoveNode || (s.Action == plan.ReplaceNode && strings.Contains(s.Reason, "replace_address_first_boot")):
 		excepts = append(excepts, w.heldPods(true)...) // pods held on a lost volume move no range
-	case s.Action == ReplaceNode, s.Action == ResumeBootstrap: // a bootstrap: only held pods with no node in the ring
+	case s.Action == plan.ReplaceNode, s.Action == plan.ResumeBootstrap: // a bootstrap: only held pods with no node in the ring
 		excepts = append(excepts, w.heldPods(false)...)
 	}
 	if busy := w.groundBusy(excepts...); len(busy) > 0 {
 		w.violate("disruptive step %q while: %s", s.String(), strings.Join(busy, "; "))
 	}
-	if series := w.groundSeries(); len(series) > 1 && s.Action != RestartPod {
+	if series := w.groundSeries(); len(series) > 1 && s.Action != plan.RestartPod {
 		w.violate("disruptive step %q while the ring runs %s: only the roll may go on", s.String(), strings.Join(series, " and "))
 	}
 	switch s.Action {
-	case ScaleStatefulSet:
+	case plan.ScaleStatefulSet:
 		w.checkGrowthOrder(s)
-	case RestartPod:
+	case plan.RestartPod:
 		w.checkRollOrder(s)
 	}
 	w.checkKeyspaceStep(s) // #15
 }
 
 // groundBusy lists what is in flight or unhealthy in the whole cluster.
-func (w *simWorld) groundBusy(excepts ...string) []string {
+func (w *World) groundBusy(excepts ...string) []string {
 	except := ""
 	if len(excepts) > 0 {
 		except = excepts[0]
@@ -615,7 +617,7 @@ func (w *simWorld) groundBusy(excepts ...string) []string {
 }
 
 // groundSeries lists the release series the running nodes run.
-func (w *simWorld) groundSeries() []string {
+func (w *World) groundSeries() []string {
 	seen := map[string]bool{}
 	for _, rn := range w.regionNames() {
 		for _, p := range w.regions[rn].pods {
@@ -630,7 +632,7 @@ func (w *simWorld) groundSeries() []string {
 // checkGrowthOrder: a node joins a datacenter only once every earlier
 // datacenter has all its nodes, and a rack grows to n+1 only once every
 // rack of the datacenter that should have n nodes has them.
-func (w *simWorld) checkGrowthOrder(s Step) {
+func (w *World) checkGrowthOrder(s plan.Step) {
 	dcs := w.spec.Spec.Datacenters
 	for i := range dcs {
 		dc := &dcs[i]
@@ -654,7 +656,7 @@ func (w *simWorld) checkGrowthOrder(s Step) {
 	}
 }
 
-func (w *simWorld) liveReplicas(kc, name string) int32 {
+func (w *World) liveReplicas(kc, name string) int32 {
 	rg := w.regions[kc]
 	if rg == nil || rg.sts[name] == nil {
 		return 0
@@ -665,7 +667,7 @@ func (w *simWorld) liveReplicas(kc, name string) int32 {
 
 // checkRollOrder: a rack restarts only once every rack before it (seed
 // datacenter first) runs its staged template on every pod.
-func (w *simWorld) checkRollOrder(s Step) {
+func (w *World) checkRollOrder(s plan.Step) {
 	for _, dc := range w.spec.Spec.Datacenters {
 		for _, r := range dc.Racks {
 			name := w.spec.StatefulSetName(dc.Name, r.Name)
@@ -688,17 +690,17 @@ func (w *simWorld) checkRollOrder(s Step) {
 
 // ---- convergence
 
-// converged checks the world against the revision: every rack at its
+// Converged checks the world against the revision: every rack at its
 // node count on the rendered template, every node NORMAL, nothing else.
-func (w *simWorld) converged() []string {
+func (w *World) Converged() []string {
 	var out []string
 	want := map[string]bool{}
 	for _, m := range w.desired.Manifests {
 		rg := w.regions[m.Context]
 		for _, u := range m.Objects {
-			want[m.Context+"/"+objectKey(u)] = true
-			if !isStatefulSet(u) {
-				if live := rg.objects[objectKey(u)]; live == nil || !coversObject(u, live) {
+			want[m.Context+"/"+plan.ObjectKey(u)] = true
+			if u.GetKind() != "StatefulSet" {
+				if live := rg.objects[plan.ObjectKey(u)]; live == nil || !plan.CoversObject(u, live) {
 					out = append(out, m.Context+": "+u.GetName()+" not as rendered")
 				}
 				continue
@@ -709,7 +711,7 @@ func (w *simWorld) converged() []string {
 	for _, rn := range w.regionNames() {
 		rg := w.regions[rn]
 		for k := range rg.objects {
-			if !want[rn+"/"+k] && k != recordKey("cassandra", w.cluster) { // the record is kept (replace, #16)
+			if !want[rn+"/"+k] && k != plan.RecordKey("cassandra", w.cluster) { // the record is kept (replace, #16)
 				out = append(out, rn+": "+k+" left over")
 			}
 		}
@@ -735,7 +737,7 @@ func (w *simWorld) converged() []string {
 	return out
 }
 
-func (w *simWorld) rackConverged(rg *simRegion, u *unstructured.Unstructured) []string {
+func (w *World) rackConverged(rg *kubeRegion, u *unstructured.Unstructured) []string {
 	s := rg.sts[u.GetName()]
 	if s == nil {
 		return []string{u.GetName() + " missing"}
@@ -748,12 +750,12 @@ func (w *simWorld) rackConverged(rg *simRegion, u *unstructured.Unstructured) []
 	// The seed list is the planner's: compare the rest, then check that
 	// the list names a node that is up.
 	lt := nested(s.obj.Object, "spec", "template")
-	seeds, _ := seedsOf(lt)
-	if !covers(withSeeds(nested(u.Object, "spec", "template"), seeds), lt) {
+	seeds, _ := plan.SeedsOf(lt)
+	if !plan.Covers(plan.WithSeeds(nested(u.Object, "spec", "template"), seeds), lt) {
 		out = append(out, u.GetName()+": template not as rendered")
 	}
 	up := false
-	for _, e := range splitSeeds(seeds) {
+	for _, e := range plan.SplitSeeds(seeds) {
 		if p := w.podNamed(render.SeedPod(e)); p != nil && p.healthy() {
 			up = true
 		}
@@ -769,7 +771,8 @@ func (w *simWorld) rackConverged(rg *simRegion, u *unstructured.Unstructured) []
 	return out
 }
 
-func (w *simWorld) dump() string {
+// Dump is the world's state and its recent log, for a failure's message.
+func (w *World) Dump() string {
 	var b strings.Builder
 	for _, rn := range w.regionNames() {
 		rg := w.regions[rn]

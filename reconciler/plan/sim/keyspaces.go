@@ -1,6 +1,7 @@
-package plan
+package sim
 
 import (
+	"errors"
 	"fmt"
 	"maps"
 	"math/rand"
@@ -8,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/ringops/ringops/internal/contract"
+	"github.com/ringops/ringops/reconciler/plan"
 	"github.com/ringops/ringops/render"
 	"github.com/ringops/ringops/schemas"
 )
@@ -37,9 +39,9 @@ import (
 //     replicates to its datacenter, and the managed replication is the
 //     spec's.
 
-type simKeyspaces struct {
+type schemaState struct {
 	rng      *rand.Rand
-	schema   map[string]Replication
+	schema   map[string]plan.Replication
 	lag      int  // ticks the ring shows a schema disagreement after an ALTER
 	cqlDown  int  // ticks CQL cannot be read (fault)
 	failOp   bool // the next rebuild or cleanup fails
@@ -47,52 +49,46 @@ type simKeyspaces struct {
 	epoch    int  // ALTERs so far: a cleanup is due again after one
 }
 
-// simOp is a rebuild or a cleanup running on a node.
-type simOp struct {
-	kind      string   // TaskRebuild, TaskCleanup
+// longOp is a rebuild or a cleanup running on a node.
+type longOp struct {
+	kind      string   // plan.TaskRebuild, plan.TaskCleanup
 	keyspaces []string // rebuilt keyspaces (nil: every one replicating to the node's datacenter)
 	ticks     int
 	fail      bool
 }
 
-func newSimKeyspaces(seed int64) *simKeyspaces {
-	return &simKeyspaces{rng: rand.New(rand.NewSource(seed + 2<<32)), schema: map[string]Replication{
-		"system_auth":        {Strategy: Simple, Factor: 1},
-		"system_distributed": {Strategy: Simple, Factor: 3},
-		"system_traces":      {Strategy: Simple, Factor: 2},
-		"orders":             {Strategy: NetworkTopology, Factors: map[string]int32{"dc1": 1}},
-		"analytics":          {Strategy: NetworkTopology, Factors: map[string]int32{"dc1": 1}},
-	}}
+func newSchemaState(seed int64, schema map[string]plan.Replication) *schemaState {
+	return &schemaState{rng: rand.New(rand.NewSource(seed + 2<<32)), schema: maps.Clone(schema)}
 }
 
 // replicatesTo: the keyspace places replicas in datacenter dc.
-func replicatesTo(r Replication, dc string) bool {
-	return r.Strategy == Simple || r.Factors[dc] > 0
+func replicatesTo(r plan.Replication, dc string) bool {
+	return r.Strategy == plan.Simple || r.Factors[dc] > 0
 }
 
 // observeKeyspaces is what the CQL edge reads: the schema, once a node
 // answers CQL.
-func (w *simWorld) observeKeyspaces() *Keyspaces {
+func (w *World) observeKeyspaces() *plan.Keyspaces {
 	k := w.ks
 	if k.cqlDown > 0 {
-		return &Keyspaces{Err: "datacenter dc1: read system_schema.keyspaces: unavailable: i/o timeout"}
+		return &plan.Keyspaces{Err: "datacenter dc1: read system_schema.keyspaces: unavailable: i/o timeout"}
 	}
 	for _, rn := range w.regionNames() {
 		for _, p := range w.regions[rn].pods {
 			if p.healthy() {
-				out := &Keyspaces{From: p.dc, Replication: map[string]Replication{}}
+				out := &plan.Keyspaces{From: p.dc, Replication: map[string]plan.Replication{}}
 				for name, r := range k.schema {
-					out.Replication[name] = Replication{Strategy: r.Strategy, Factor: r.Factor, Factors: maps.Clone(r.Factors)}
+					out.Replication[name] = plan.Replication{Strategy: r.Strategy, Factor: r.Factor, Factors: maps.Clone(r.Factors)}
 				}
 				return out
 			}
 		}
 	}
-	return &Keyspaces{Err: "cql: no node to contact"}
+	return &plan.Keyspaces{Err: "cql: no node to contact"}
 }
 
 // tickKeyspaces moves the keyspace faults on.
-func (w *simWorld) tickKeyspaces() {
+func (w *World) tickKeyspaces() {
 	if w.ks.lag > 0 {
 		w.ks.lag--
 	}
@@ -102,16 +98,16 @@ func (w *simWorld) tickKeyspaces() {
 }
 
 // alterLag is the schema disagreement right after an ALTER.
-func (w *simWorld) alterLag() []RingProblem {
+func (w *World) alterLag() []plan.RingProblem {
 	if w.ks.lag == 0 {
 		return nil
 	}
-	return []RingProblem{{Kind: "SchemaDisagreement", Text: "SchemaDisagreement: after ALTER KEYSPACE"}}
+	return []plan.RingProblem{{Kind: "SchemaDisagreement", Text: "SchemaDisagreement: after ALTER KEYSPACE"}}
 }
 
 // ringDCs are the datacenters with nodes in the ring (token owners), as
 // Cassandra validates NetworkTopologyStrategy's options.
-func (w *simWorld) ringDCs() map[string]int32 {
+func (w *World) ringDCs() map[string]int32 {
 	out := map[string]int32{}
 	for _, rn := range w.regionNames() {
 		rg := w.regions[rn]
@@ -126,7 +122,7 @@ func (w *simWorld) ringDCs() map[string]int32 {
 
 // rangeMovement names the nodes joining or leaving, and the rebuilds and
 // cleanups running.
-func (w *simWorld) rangeMovement() []string {
+func (w *World) rangeMovement() []string {
 	var out []string
 	for _, rn := range w.regionNames() {
 		for _, name := range sortedKeys(w.regions[rn].pods) {
@@ -140,7 +136,7 @@ func (w *simWorld) rangeMovement() []string {
 			case p.node.op != nil:
 				out = append(out, name+" "+p.node.op.kind)
 			case p.node.cleaning > 0: // a cleanup of every keyspace (#16)
-				out = append(out, name+" "+TaskCleanup)
+				out = append(out, name+" "+plan.TaskCleanup)
 			}
 		}
 	}
@@ -149,7 +145,7 @@ func (w *simWorld) rangeMovement() []string {
 
 // alter is the AlterKeyspace step: its StatefulSets, then the ALTERs, as
 // Cassandra 5.0 takes them.
-func (w *simWorld) alter(rg *simRegion, s Step) error {
+func (w *World) alter(rg *kubeRegion, s plan.Step) error {
 	for _, u := range s.Objects {
 		if err := w.applySTS(w.regions[s.Context], u, s); err != nil {
 			return err
@@ -159,8 +155,8 @@ func (w *simWorld) alter(rg *simRegion, s Step) error {
 		return errCrash
 	}
 	if busy := w.rangeMovement(); len(busy) > 0 {
-		w.violate("ALTER KEYSPACE %s during a range movement or an operation: %s", keyspaceNames(s.Keyspaces), strings.Join(busy, ", "))
-		return fmt.Errorf("Cannot alter RF while some endpoints are not in normal state")
+		w.violate("ALTER KEYSPACE %s during a range movement or an operation: %s", s.Keyspaces, strings.Join(busy, ", "))
+		return errors.New("alter keyspace: cassandra: Cannot alter RF while some endpoints are not in normal state")
 	}
 	dcs := w.ringDCs()
 	for _, k := range s.Keyspaces {
@@ -173,14 +169,14 @@ func (w *simWorld) alter(rg *simRegion, s Step) error {
 			for dc := range dcs {
 				if k.To[dc] == 0 {
 					w.violate("ALTER KEYSPACE system_auth leaves out %s, which has nodes (Cassandra refuses it)", dc)
-					return fmt.Errorf("Following datacenters have active nodes and must be present in replication options for keyspace system_auth: [%s]", dc)
+					return fmt.Errorf("alter keyspace %s: cassandra: Following datacenters have active nodes and must be present in replication options for keyspace system_auth: [%s]", k.Keyspace, dc)
 				}
 			}
 		}
 		if _, ok := w.ks.schema[k.Keyspace]; !ok {
-			return fmt.Errorf("Keyspace '%s' doesn't exist", k.Keyspace)
+			return fmt.Errorf("alter keyspace: cassandra: Keyspace '%s' doesn't exist", k.Keyspace)
 		}
-		w.ks.schema[k.Keyspace] = Replication{Strategy: NetworkTopology, Factors: maps.Clone(k.To)}
+		w.ks.schema[k.Keyspace] = plan.Replication{Strategy: plan.NetworkTopology, Factors: maps.Clone(k.To)}
 		w.ks.lag = 1
 		w.ks.epoch++
 		w.logf("  ALTER KEYSPACE %s", k)
@@ -191,24 +187,24 @@ func (w *simWorld) alter(rg *simRegion, s Step) error {
 // startOp is jolokia.Operations.Rebuild or Cleanup and Cassandra: it runs a
 // few ticks, or ends within the call (answered: the step's OnSuccess is
 // applied, as the executor does).
-func (w *simWorld) startOp(rg *simRegion, s Step) error {
+func (w *World) startOp(rg *kubeRegion, s plan.Step) error {
 	p := rg.pods[s.Pod]
 	if !w.reachable(p) || p.node.mode != "NORMAL" {
 		w.logf("  %s of %s not sent", s.Action, s.Pod)
 		return nil
 	}
-	kind := TaskRebuild
-	if s.Action == Cleanup {
-		kind = TaskCleanup
+	kind := plan.TaskRebuild
+	if s.Action == plan.Cleanup {
+		kind = plan.TaskCleanup
 	}
 	if p.node.op != nil {
 		w.violate("%s: %s sent while a %s runs", s.Pod, s.Action, p.node.op.kind)
-		return fmt.Errorf("Node is still rebuilding. Check nodetool netstats.")
+		return fmt.Errorf("%s %s: cassandra: Node is still rebuilding", s.Action, s.Pod)
 	}
-	if s.Action == Rebuild && s.Datacenter != "" && w.ringDCs()[s.Datacenter] == 0 {
-		return fmt.Errorf("Provided datacenter '%s' is not a valid datacenter", s.Datacenter)
+	if s.Action == plan.Rebuild && s.Datacenter != "" && w.ringDCs()[s.Datacenter] == 0 {
+		return fmt.Errorf("rebuild %s: cassandra: Provided datacenter '%s' is not a valid datacenter", s.Pod, s.Datacenter)
 	}
-	op := &simOp{kind: kind, ticks: w.ks.rng.Intn(4), fail: w.ks.failOp}
+	op := &longOp{kind: kind, ticks: w.ks.rng.Intn(4), fail: w.ks.failOp}
 	w.ks.failOp = false
 	for _, k := range s.Keyspaces {
 		op.keyspaces = append(op.keyspaces, k.Keyspace)
@@ -232,7 +228,7 @@ func (w *simWorld) startOp(rg *simRegion, s Step) error {
 
 // advanceOp moves a rebuild or a cleanup on: done, or failed (nothing
 // runs any more; the node's data is as it was).
-func (w *simWorld) advanceOp(rg *simRegion, p *simPod) {
+func (w *World) advanceOp(rg *kubeRegion, p *podState) {
 	op := p.node.op
 	if op == nil || p.node.killed > 0 {
 		return
@@ -250,12 +246,12 @@ func (w *simWorld) advanceOp(rg *simRegion, p *simPod) {
 
 // opDone: the work of op is done on the node already (a rebuild's
 // keyspaces are there, a cleanup ran since the last ALTER).
-func (w *simWorld) opDone(rg *simRegion, p *simPod, op *simOp) bool {
+func (w *World) opDone(rg *kubeRegion, p *podState, op *longOp) bool {
 	c := w.pvcOf(rg, p)
 	if c == nil {
 		return false
 	}
-	if op.kind == TaskCleanup {
+	if op.kind == plan.TaskCleanup {
 		return c.cleanedAt == w.ks.epoch
 	}
 	for name, r := range w.ks.schema {
@@ -266,12 +262,12 @@ func (w *simWorld) opDone(rg *simRegion, p *simPod, op *simOp) bool {
 	return true
 }
 
-func (w *simWorld) finishOp(rg *simRegion, p *simPod, op *simOp) {
+func (w *World) finishOp(rg *kubeRegion, p *podState, op *longOp) {
 	c := w.pvcOf(rg, p)
-	if c != nil && op.kind == TaskCleanup {
+	if c != nil && op.kind == plan.TaskCleanup {
 		c.cleanedAt = w.ks.epoch
 	}
-	if c == nil || op.kind != TaskRebuild {
+	if c == nil || op.kind != plan.TaskRebuild {
 		w.logf("%s: %s of %s done", rg.name, op.kind, p.name)
 		return
 	}
@@ -283,7 +279,7 @@ func (w *simWorld) finishOp(rg *simRegion, p *simPod, op *simOp) {
 	w.logf("%s: rebuild of %s done", rg.name, p.name)
 }
 
-func (c *simPVC) setData(ks string) {
+func (c *claim) setData(ks string) {
 	if c.data == nil {
 		c.data = map[string]bool{}
 	}
@@ -292,7 +288,7 @@ func (c *simPVC) setData(ks string) {
 
 // bootstrapped: a bootstrap streams the keyspaces replicating to the
 // node's datacenter.
-func (w *simWorld) bootstrapped(c *simPVC) {
+func (w *World) bootstrapped(c *claim) {
 	for name, r := range w.ks.schema {
 		if replicatesTo(r, c.dc) {
 			c.setData(name)
@@ -302,21 +298,21 @@ func (w *simWorld) bootstrapped(c *simPVC) {
 
 // opProgress is what the progress read shows of a node's rebuild or
 // cleanup.
-func (w *simWorld) opProgress(p *simPod, n *RingNode) {
+func (w *World) opProgress(p *podState, n *plan.RingNode) {
 	n.Tasks = []string{}
 	if op := p.node.op; op != nil {
 		n.Tasks = append(n.Tasks, op.kind)
 		n.NoProgressSince = w.now
 	}
-	if p.node.cleaning > 0 && !slices.Contains(n.Tasks, TaskCleanup) { // a cleanup of every keyspace (#16)
-		n.Tasks = append(n.Tasks, TaskCleanup)
+	if p.node.cleaning > 0 && !slices.Contains(n.Tasks, plan.TaskCleanup) { // a cleanup of every keyspace (#16)
+		n.Tasks = append(n.Tasks, plan.TaskCleanup)
 	}
 }
 
 // joinWithoutBootstrap starts a fresh node whose template turns
 // auto_bootstrap off: NORMAL at once, no data; only in a rack marked to
 // be rebuilt.
-func (w *simWorld) joinWithoutBootstrap(rg *simRegion, p *simPod, c *simPVC) {
+func (w *World) joinWithoutBootstrap(rg *kubeRegion, p *podState, c *claim) {
 	if st := rg.sts[p.sts]; st == nil || !strings.HasSuffix(st.obj.GetAnnotations()[contract.AnnotationRebuild], " *") {
 		w.violate("%s: %s joins without bootstrap outside a rack marked to be rebuilt", rg.name, p.name)
 	}
@@ -326,18 +322,18 @@ func (w *simWorld) joinWithoutBootstrap(rg *simRegion, p *simPod, c *simPVC) {
 }
 
 // checkKeyspaceStep checks a disruptive step of #15 against the truth.
-func (w *simWorld) checkKeyspaceStep(s Step) {
+func (w *World) checkKeyspaceStep(s plan.Step) {
 	switch s.Action {
-	case Rebuild:
+	case plan.Rebuild:
 		w.checkRebuild(s)
-	case Decommission:
+	case plan.Decommission:
 		w.checkDecommissionDC(s)
 	}
 }
 
 // checkRebuild: every managed keyspace that should replicate to the
 // node's datacenter does.
-func (w *simWorld) checkRebuild(s Step) {
+func (w *World) checkRebuild(s plan.Step) {
 	p := w.regions[s.Context].pods[s.Pod]
 	if p == nil {
 		return
@@ -352,14 +348,14 @@ func (w *simWorld) checkRebuild(s Step) {
 
 // checkDecommissionDC: a datacenter that leaves is out of every
 // replication (system_auth's 1 aside) before its nodes go.
-func (w *simWorld) checkDecommissionDC(s Step) {
+func (w *World) checkDecommissionDC(s plan.Step) {
 	p := w.regions[s.Context].pods[s.Pod]
 	if p == nil || w.dcTarget(p.dc) > 0 || strings.Contains(s.Reason, "; attempt ") {
 		return // a retry completes what an earlier revision started (rule 9)
 	}
 	for _, name := range sortedKeys(w.ks.schema) {
 		r := w.ks.schema[name]
-		if r.Strategy != NetworkTopology || r.Factors[p.dc] == 0 {
+		if r.Strategy != plan.NetworkTopology || r.Factors[p.dc] == 0 {
 			continue
 		}
 		if name != schemas.AuthKeyspace || r.Factors[p.dc] > 1 {
@@ -369,7 +365,7 @@ func (w *simWorld) checkDecommissionDC(s Step) {
 }
 
 // dcTarget is the nodes the revision asks of datacenter dc.
-func (w *simWorld) dcTarget(dc string) int32 {
+func (w *World) dcTarget(dc string) int32 {
 	for _, d := range w.spec.Spec.Datacenters {
 		if d.Name == dc {
 			return d.DatacenterNodes()
@@ -381,7 +377,7 @@ func (w *simWorld) dcTarget(dc string) int32 {
 // decommissionRefused is Cassandra 4.0+'s replication check of
 // decommission(false), and the check that force loses nothing but
 // system_auth's last replica of a datacenter that leaves.
-func (w *simWorld) decommissionRefused(p *simPod, force bool) bool {
+func (w *World) decommissionRefused(p *podState, force bool) bool {
 	if p.node.release == "3.11" && !force {
 		return false
 	}
@@ -392,7 +388,7 @@ func (w *simWorld) decommissionRefused(p *simPod, force bool) bool {
 	for _, name := range sortedKeys(w.ks.schema) {
 		r := w.ks.schema[name]
 		rf, n := r.Factors[p.dc], dcs[p.dc]
-		if r.Strategy == Simple {
+		if r.Strategy == plan.Simple {
 			rf, n = r.Factor, total
 		}
 		if rf == 0 || n > rf {
@@ -412,12 +408,12 @@ func (w *simWorld) decommissionRefused(p *simPod, force bool) bool {
 // keyspacesConverged: the managed replication is the spec's, every node
 // holds the data of the keyspaces replicating to its datacenter, no rack
 // owes work.
-func (w *simWorld) keyspacesConverged() []string {
+func (w *World) keyspacesConverged() []string {
 	var out []string
 	for _, k := range w.spec.ManagedKeyspaces() {
 		obs, ok := w.ks.schema[k.Name]
-		if ok && (obs.Strategy != NetworkTopology || !maps.Equal(obs.Factors, k.Replication)) {
-			out = append(out, fmt.Sprintf("%s is %s, not %s", k.Name, obs, factorsString(k.Replication)))
+		if ok && (obs.Strategy != plan.NetworkTopology || !maps.Equal(obs.Factors, k.Replication)) {
+			out = append(out, fmt.Sprintf("%s is %s, not %s", k.Name, obs, networkTopology(k.Replication)))
 		}
 	}
 	managed := map[string]bool{}
@@ -433,7 +429,7 @@ func (w *simWorld) keyspacesConverged() []string {
 				continue
 			}
 			for _, ks := range sortedKeys(w.ks.schema) {
-				if r := w.ks.schema[ks]; managed[ks] && r.Strategy == NetworkTopology && r.Factors[p.dc] > 0 && !c.data[ks] {
+				if r := w.ks.schema[ks]; managed[ks] && r.Strategy == plan.NetworkTopology && r.Factors[p.dc] > 0 && !c.data[ks] {
 					out = append(out, fmt.Sprintf("%s (%s) holds no data of %s, which replicates there (joined as %s)", name, p.dc, ks, c.joinedAs))
 				}
 			}
@@ -453,8 +449,8 @@ func (w *simWorld) keyspacesConverged() []string {
 // ksOperator does what a human asked to: take a datacenter out of the
 // replication of the keyspaces ringops does not manage, and lower those
 // that would make Cassandra refuse a decommission.
-func (w *simWorld) ksOperator(p Plan) {
-	if p.Wait.Reason != Blocked || !strings.Contains(p.Wait.Message, "does not manage") && !strings.Contains(p.Wait.Message, "refuses to decommission") {
+func (w *World) ksOperator(p plan.Plan) {
+	if p.Wait.Reason != plan.Blocked || !strings.Contains(p.Wait.Message, "does not manage") && !strings.Contains(p.Wait.Message, "refuses to decommission") {
 		return
 	}
 	managed := map[string]bool{}
@@ -468,21 +464,21 @@ func (w *simWorld) ksOperator(p Plan) {
 		r := w.ks.schema[name]
 		to := map[string]int32{}
 		for _, d := range w.spec.Spec.Datacenters {
-			if n := d.DatacenterNodes(); n > 1 && (r.Strategy == Simple || r.Factors[d.Name] > 0) {
+			if n := d.DatacenterNodes(); n > 1 && (r.Strategy == plan.Simple || r.Factors[d.Name] > 0) {
 				to[d.Name] = 1
 			}
 		}
 		if len(to) == 0 {
 			to[w.spec.Spec.Datacenters[0].Name] = 1
 		}
-		w.ks.schema[name] = Replication{Strategy: NetworkTopology, Factors: to}
-		w.logf("operator alters %s to %s", name, factorsString(to))
+		w.ks.schema[name] = plan.Replication{Strategy: plan.NetworkTopology, Factors: to}
+		w.logf("operator alters %s to %s", name, networkTopology(to))
 	}
 }
 
-// ksUser is what the application's owners do meanwhile: now and then
+// User is what the application's owners do meanwhile: now and then
 // analytics (unmanaged) gains a datacenter that has nodes.
-func (w *simWorld) ksUser() {
+func (w *World) User() {
 	if w.ks.rng.Intn(60) != 0 {
 		return
 	}
@@ -490,11 +486,11 @@ func (w *simWorld) ksUser() {
 	for _, d := range w.spec.Spec.Datacenters {
 		if dcs[d.Name] > 1 && d.DatacenterNodes() > 1 {
 			r := w.ks.schema["analytics"]
-			if r.Strategy == NetworkTopology && r.Factors[d.Name] == 0 && w.ks.rng.Intn(2) == 0 {
+			if r.Strategy == plan.NetworkTopology && r.Factors[d.Name] == 0 && w.ks.rng.Intn(2) == 0 {
 				r.Factors = maps.Clone(r.Factors)
 				r.Factors[d.Name] = 1
 				w.ks.schema["analytics"] = r
-				w.logf("user alters analytics to %s", factorsString(r.Factors))
+				w.logf("user alters analytics to %s", networkTopology(r.Factors))
 				return
 			}
 		}
@@ -502,7 +498,7 @@ func (w *simWorld) ksUser() {
 }
 
 // ksFault arms a fault of the keyspace steps.
-func (w *simWorld) ksFault() {
+func (w *World) ksFault() {
 	switch w.ks.rng.Intn(3) {
 	case 0:
 		w.ks.cqlDown = 1 + w.ks.rng.Intn(4)
@@ -512,51 +508,4 @@ func (w *simWorld) ksFault() {
 	}
 }
 
-func (w *simWorld) ksHeal() { w.ks.cqlDown, w.ks.failOp = 0, false }
-
-// ksSpec draws and keeps valid the keyspaces of a spec: orders' factor
-// in each datacenter at most its nodes (none where it has none);
-// sometimes the system keyspaces unmanaged.
-func (w *simWorld) ksSpec(s *simSpec, change bool) {
-	if s.orders == nil {
-		s.orders = map[string]int32{}
-	}
-	for dc := range s.orders {
-		if !slices.ContainsFunc(s.dcs, func(d simDC) bool { return d.name == dc }) {
-			delete(s.orders, dc)
-		}
-	}
-	for _, d := range s.dcs {
-		n := d.nodes * int32(d.racks)
-		switch {
-		case n == 0:
-			delete(s.orders, d.name)
-		case s.orders[d.name] > n:
-			s.orders[d.name] = n
-		case change && w.ks.rng.Intn(6) == 0:
-			s.orders[d.name] = int32(1 + w.ks.rng.Intn(int(min(n, 3))))
-		}
-	}
-	if len(s.orders) == 0 {
-		s.orders[s.dcs[0].name] = 1
-	}
-	if change && w.ks.rng.Intn(20) == 0 {
-		s.unmanagedSystem = !s.unmanagedSystem
-	}
-}
-
-func (s simSpec) keyspaces() []schemas.Keyspace {
-	if s.orders == nil {
-		return nil // replace's scenarios (#16) leave orders unmanaged
-	}
-	return []schemas.Keyspace{{Name: "orders", Replication: maps.Clone(s.orders)}}
-}
-
-func (s simSpec) systemKeyspaces() string {
-	if s.unmanagedSystem {
-		return schemas.SystemKeyspacesUnmanaged
-	}
-	return ""
-}
-
-func ordersString(f map[string]int32) string { return factorsString(f) }
+func (w *World) ksHeal() { w.ks.cqlDown, w.ks.failOp = 0, false }

@@ -1,16 +1,13 @@
-package plan
+package sim
 
 import (
 	"fmt"
 	"hash/fnv"
 	"strings"
-	"testing"
 	"time"
 
-	"github.com/stretchr/testify/require"
-
+	"github.com/ringops/ringops/reconciler/plan"
 	"github.com/ringops/ringops/render"
-	"github.com/ringops/ringops/schemas"
 )
 
 // The simulated world's lost volumes (replace, #16): a PVC deleted with
@@ -26,22 +23,22 @@ import (
 // once (TestPropertyTwoLostVolumes; in one rack too: the StatefulSet
 // controller creates no pod above one the gate holds).
 
-// simGhost is a dead node the ring keeps.
-type simGhost struct {
+// deadNode is a dead node the ring keeps.
+type deadNode struct {
 	host, address, pod, region string
 	since                      time.Time
 	leaving                    int // ticks left of a removenode in flight
 }
 
-// simHost is the host ID of the node on a volume, a UUID.
-func simHost(uid string) string {
+// hostIDOf is the host ID of the node on a volume, a UUID.
+func hostIDOf(uid string) string {
 	h := fnv.New32a()
 	h.Write([]byte(uid))
 	return fmt.Sprintf("%08x-0000-4000-8000-000000000000", h.Sum32())
 }
 
 // ghostOf is the ghost with a host ID.
-func (w *simWorld) ghostOf(host string) *simGhost {
+func (w *World) ghostOf(host string) *deadNode {
 	for _, g := range w.ghosts {
 		if strings.EqualFold(g.host, host) {
 			return g
@@ -50,10 +47,10 @@ func (w *simWorld) ghostOf(host string) *simGhost {
 	return nil
 }
 
-// loseVolume deletes a joined node's PVC with its pod: its node stays in
+// LoseVolume deletes a joined node's PVC with its pod: its node stays in
 // the ring, down.
-func (w *simWorld) loseVolume() {
-	var cands []*simPod
+func (w *World) LoseVolume() {
+	var cands []*podState
 	for _, rn := range w.regionNames() {
 		rg := w.regions[rn]
 		for _, name := range sortedKeys(rg.pods) {
@@ -66,18 +63,50 @@ func (w *simWorld) loseVolume() {
 	if len(cands) < 3 {
 		return // a datacenter that loses every node is restored by a human, not by ringops
 	}
-	p := cands[w.ops.Intn(len(cands))]
+	w.loseVolume(cands[w.ops.Intn(len(cands))])
+}
+
+// LoseVolumeOf deletes the PVC of pod, whose node has joined the ring,
+// with the pod: its node stays in the ring, down. It reports whether
+// there was such a node.
+func (w *World) LoseVolumeOf(pod string) bool {
+	p := w.podNamed(pod)
+	if p == nil {
+		return false
+	}
+	if c := w.pvcOf(w.regionOf(pod), p); c == nil || !c.bootstrapped || c.decommissioned {
+		return false
+	}
+	w.loseVolume(p)
+	return true
+}
+
+func (w *World) loseVolume(p *podState) {
 	rg := w.regionOf(p.name)
 	c := w.pvcOf(rg, p)
-	w.ghosts = append(w.ghosts, &simGhost{host: simHost(c.uid), address: p.ip, pod: p.name, region: rg.name, since: w.now})
+	w.ghosts = append(w.ghosts, &deadNode{host: w.hostID(c), address: p.ip, pod: p.name, region: rg.name, since: w.now})
 	delete(rg.pvcs, c.name)
 	p.deleting = 1
-	w.logf("fault: %s lost its volume (%s at %s stays in the ring, down)", p.name, simHost(c.uid), p.ip)
+	w.logf("fault: %s lost its volume (%s at %s stays in the ring, down)", p.name, w.hostID(c), p.ip)
+}
+
+// SetHostID makes hostID the host ID of the node on pod's next new
+// volume, instead of one the world makes up: a removal asked in
+// spec.operations names a host ID. A volume made later for the pod (a
+// new node) has a host ID of its own.
+func (w *World) SetHostID(pod, hostID string) { w.hostIDs[pod] = hostID }
+
+// hostID is the host ID of the node on a volume.
+func (w *World) hostID(c *claim) string {
+	if c.hostID != "" {
+		return c.hostID
+	}
+	return hostIDOf(c.uid)
 }
 
 // recordLine is the record's line of a pod's ordinal, "" when none.
-func (w *simWorld) recordLine(rg *simRegion, p *simPod) string {
-	u := rg.objects[recordKey("cassandra", w.cluster)]
+func (w *World) recordLine(rg *kubeRegion, p *podState) string {
+	u := rg.objects[plan.RecordKey("cassandra", w.cluster)]
 	if u == nil {
 		return ""
 	}
@@ -94,7 +123,7 @@ func (w *simWorld) recordLine(rg *simRegion, p *simPod) string {
 // gate is the pod's config init container: it holds a pod whose recorded
 // node lived on another volume until the record says what to do; it
 // returns the address to replace ("" for none) and whether it holds.
-func (w *simWorld) gate(rg *simRegion, p *simPod) (replace string, hold bool) {
+func (w *World) gate(rg *kubeRegion, p *podState) (replace string, hold bool) {
 	l, c := w.recordLine(rg, p), w.pvcOf(rg, p)
 	if l == "" || c == nil || strings.Contains(l, " pvc="+c.uid+" ") {
 		return "", false
@@ -112,7 +141,7 @@ func (w *simWorld) gate(rg *simRegion, p *simPod) (replace string, hold bool) {
 
 // startReplace: the node replaces the dead node at n.replacing, which
 // must still be in the ring and down, through a seed other than itself.
-func (w *simWorld) startReplace(rg *simRegion, p *simPod, pvc *simPVC, self, up bool) {
+func (w *World) startReplace(rg *kubeRegion, p *podState, pvc *claim, self, up bool) {
 	n := p.node
 	if self {
 		w.violate("%s: replaces %s with itself in its seed list (Cassandra refuses, or it would join with no data)", p.name, n.replacing)
@@ -131,7 +160,7 @@ func (w *simWorld) startReplace(rg *simRegion, p *simPod, pvc *simPVC, self, up 
 	w.logf("%s: %s replaces %s (JOINING)", rg.name, p.name, g.host)
 }
 
-func (w *simWorld) ghostByAddress(a string) *simGhost {
+func (w *World) ghostByAddress(a string) *deadNode {
 	for _, g := range w.ghosts {
 		if g.address == a {
 			return g
@@ -141,7 +170,7 @@ func (w *simWorld) ghostByAddress(a string) *simGhost {
 }
 
 // replaced: the replacement is done, the dead node gone.
-func (w *simWorld) replaced(p *simPod) {
+func (w *World) replaced(p *podState) {
 	if g := w.ghostByAddress(p.node.replacing); g != nil {
 		w.dropGhost(g)
 		w.logf("%s replaced %s", p.name, g.host)
@@ -149,7 +178,7 @@ func (w *simWorld) replaced(p *simPod) {
 	p.node.replacing = ""
 }
 
-func (w *simWorld) dropGhost(g *simGhost) {
+func (w *World) dropGhost(g *deadNode) {
 	for i, h := range w.ghosts {
 		if h == g {
 			w.ghosts = append(w.ghosts[:i], w.ghosts[i+1:]...)
@@ -159,8 +188,8 @@ func (w *simWorld) dropGhost(g *simGhost) {
 }
 
 // advanceGhosts moves removals on.
-func (w *simWorld) advanceGhosts() {
-	for _, g := range append([]*simGhost(nil), w.ghosts...) {
+func (w *World) advanceGhosts() {
+	for _, g := range append([]*deadNode(nil), w.ghosts...) {
 		if g.leaving > 0 {
 			if g.leaving--; g.leaving == 0 {
 				w.dropGhost(g)
@@ -171,20 +200,20 @@ func (w *simWorld) advanceGhosts() {
 }
 
 // ringGhosts adds the dead nodes to a ring: an endpoint no pod explains.
-func (w *simWorld) ringGhosts(rg *Ring) {
+func (w *World) ringGhosts(rg *plan.Ring) {
 	for _, g := range w.ghosts {
 		state := "DN"
 		if g.leaving > 0 {
 			state = "DL"
 		}
-		rg.Others = append(rg.Others, RingEndpoint{Address: g.address, HostID: g.host, State: nodeState(state), DownSince: g.since})
-		rg.Problems = append(rg.Problems, RingProblem{Kind: "UnknownNode", Nodes: []string{g.address}, Text: "UnknownNode: " + g.address})
+		rg.Others = append(rg.Others, plan.RingEndpoint{Address: g.address, HostID: g.host, State: nodeState(state), DownSince: g.since})
+		rg.Problems = append(rg.Problems, plan.RingProblem{Kind: "UnknownNode", Nodes: []string{g.address}, Text: "UnknownNode: " + g.address})
 	}
 }
 
 // heldPods lists the pods held by the gate (or, with ghosts, those of a
 // dead node still in the ring, held or not created).
-func (w *simWorld) heldPods(ghosts bool) []string {
+func (w *World) heldPods(ghosts bool) []string {
 	var out []string
 	for _, rn := range w.regionNames() {
 		rg := w.regions[rn]
@@ -209,7 +238,7 @@ func (w *simWorld) heldPods(ghosts bool) []string {
 // (OrderedReady) because a lower ordinal of their StatefulSet is held on
 // a lost volume, whose volume holds no node of the ring: they move no
 // range until the held pod is back.
-func (w *simWorld) behindHeld() []string {
+func (w *World) behindHeld() []string {
 	var out []string
 	for _, rn := range w.regionNames() {
 		rg := w.regions[rn]
@@ -235,7 +264,7 @@ func (w *simWorld) behindHeld() []string {
 	return out
 }
 
-func (w *simWorld) ghostOfPod(pod string) *simGhost {
+func (w *World) ghostOfPod(pod string) *deadNode {
 	for _, g := range w.ghosts {
 		if g.pod == pod {
 			return g
@@ -245,7 +274,7 @@ func (w *simWorld) ghostOfPod(pod string) *simGhost {
 }
 
 // groundGhosts lists the dead nodes as what is wrong, but pod's.
-func (w *simWorld) groundGhosts(except string) []string {
+func (w *World) groundGhosts(except string) []string {
 	var out []string
 	for _, g := range w.ghosts {
 		if g.pod != except {
@@ -257,7 +286,7 @@ func (w *simWorld) groundGhosts(except string) []string {
 
 // execReplace runs a ReplaceNode step: the StatefulSet, the record, the
 // pod deleted.
-func (w *simWorld) execReplace(rg *simRegion, s Step) error {
+func (w *World) execReplace(rg *kubeRegion, s plan.Step) error {
 	if len(s.Objects) < 2 {
 		w.violate("ReplaceNode %s without the record", s.Pod)
 		return nil
@@ -277,7 +306,7 @@ func (w *simWorld) execReplace(rg *simRegion, s Step) error {
 
 // execRemove runs a RemoveNode step: the record, the StatefulSet, then
 // removenode of a ghost, never of a live node, never twice.
-func (w *simWorld) execRemove(rg *simRegion, s Step) error {
+func (w *World) execRemove(rg *kubeRegion, s plan.Step) error {
 	w.applyObject(rg, s.Objects[0])
 	if len(s.Objects) > 1 {
 		if err := w.applySTS(rg, s.Objects[1], s); err != nil {
@@ -307,142 +336,11 @@ func (w *simWorld) execRemove(rg *simRegion, s Step) error {
 	return nil
 }
 
-func (w *simWorld) requested(host string) bool {
+func (w *World) requested(host string) bool {
 	for _, op := range w.spec.Spec.Operations {
 		if strings.EqualFold(op.HostID, host) {
 			return true
 		}
 	}
 	return false
-}
-
-// lostScenario: a converged cluster loses volumes, one at a time, among
-// other faults; when ringops says a dead node cannot be replaced (a
-// keyspace with one replica in the datacenter), the human does what it
-// says: asks for the removal of that host ID in spec.operations; and
-// sometimes asks for the removal of a dead node that ringops would
-// replace. The run must converge (every dead node replaced or removed,
-// every pod back), no invariant broken.
-func lostScenario(t *testing.T, seed int64, seen map[string]int, twoAtOnce bool) {
-	w := newWorld(t, seed)
-	spec := simSpec{series: 2, image: 1, tokens: 16, size: 1, dcs: []simDC{{name: "dc1", ctx: "region-1",
-		nodes: int32(2 + w.rng.Intn(2)), racks: 1 + w.rng.Intn(3)}}}
-	if w.rng.Intn(2) == 0 {
-		spec.dcs = append(spec.dcs, simDC{name: "dc2", ctx: "region-2", nodes: 2, racks: 1})
-	}
-	if !spec.dcs[0].allocatable() {
-		spec.dcs[0].racks = 3 // two racks of several nodes: Cassandra's token allocator refuses the second node of a rack
-	}
-	if w.ops.Intn(2) == 0 {
-		spec.extraKeyspaces = []schemas.Keyspace{{Name: "events", Replication: map[string]int32{"dc1": 1}}}
-	}
-	if !w.accept(spec) {
-		t.Fatalf("initial spec refused")
-	}
-	ask := func(g *simGhost) {
-		for _, op := range spec.removals {
-			if op.HostID == g.host {
-				return
-			}
-		}
-		spec.removals = append(spec.removals, schemas.Operation{RemoveNode: g.pod, HostID: g.host, Reason: "sim"})
-		if !w.accept(spec) {
-			t.Fatalf("seed %d: removal refused: %s", seed, w.log[len(w.log)-1])
-		}
-		w.logf("human asks for removenode %s (%s)", g.host, g.pod)
-	}
-	human := func(p Plan) {
-		for _, g := range w.ghosts {
-			if p.Wait.Reason == Blocked && strings.Contains(p.Wait.Message, "removeNode: "+g.pod+", hostID: "+g.host) {
-				ask(g)
-			}
-		}
-	}
-	w.run(t, seed, 600, seen, human)
-	for round := 0; round < 3; round++ {
-		w.loseVolume()
-		if twoAtOnce && w.ops.Intn(3) == 0 {
-			w.loseVolume() // a second one at once
-		}
-		for i := 0; i < 40; i++ {
-			if w.rng.Intn(12) == 0 {
-				w.injectFault()
-			}
-			if i == 1 && len(w.ghosts) > 0 && w.ops.Intn(4) == 0 {
-				ask(w.ghosts[0]) // a removal ringops would not need
-			}
-			p := w.tick()
-			count(seen, p, w.skewed)
-			failOn(t, w)
-			human(p)
-		}
-		w.heal()
-		w.run(t, seed, 1500, seen, human)
-		if len(w.ghosts) > 0 {
-			t.Fatalf("seed %d: converged with dead nodes in the ring: %v\n%s", seed, w.ghosts[0].host, w.dump())
-		}
-	}
-}
-
-// run ticks until the plan is done, which must be true.
-func (w *simWorld) run(t *testing.T, seed int64, limit int, seen map[string]int, human func(Plan)) {
-	var p Plan
-	for i := 0; i < limit; i++ {
-		p = w.tick()
-		count(seen, p, w.skewed)
-		failOn(t, w)
-		w.operator(p)
-		human(p)
-		if p.Done() {
-			if left := w.converged(); len(left) > 0 {
-				t.Fatalf("seed %d: the plan says converged, but: %s\n%s", seed, strings.Join(left, "; "), w.dump())
-			}
-			return
-		}
-	}
-	t.Fatalf("seed %d: not converged after %d ticks; last plan: %s\n%s", seed, limit, p, w.dump())
-}
-
-// TestPropertyLostVolumes runs lost-volume scenarios with fixed seeds:
-// one range movement at a time (a replacement counts as one), a replaced
-// seed never in its own seed list, removenode only of the host ID a
-// request names, once.
-func TestPropertyLostVolumes(t *testing.T) {
-	seeds := 16
-	if testing.Short() {
-		seeds = 4
-	}
-	seen := map[string]int{}
-	for seed := int64(1); seed <= int64(seeds); seed++ {
-		t.Run(fmt.Sprint(seed), func(t *testing.T) { lostScenario(t, seed, seen, false) })
-	}
-	t.Logf("seen: %v", seen)
-	if testing.Short() || t.Failed() {
-		return
-	}
-	for _, a := range []Action{ReplaceNode, RemoveNode} {
-		require.NotZero(t, seen[a.String()], "no scenario executed %s", a)
-	}
-}
-
-// TestPropertyTwoLostVolumes: the same with two volumes sometimes lost at
-// once (in one rack too). Seeds 17 to 53 used to find three deadlocks:
-// a replacement whose every seed was held on a lost volume stayed
-// STARTING (it now gets a seed list of nodes up); a removal, or a
-// replacement, waited for a pod the StatefulSet controller never creates
-// above a held one (the step's own dead pod may be missing; the ground
-// truth lets such pods be); and a replacement whose pod waits behind a
-// pod that must bootstrap as a new node (its dead node removed), which
-// Cassandra refuses while the other dead node owns ranges (Blocked, with
-// the removal to ask for). 200 seeds of both tests passed when written.
-func TestPropertyTwoLostVolumes(t *testing.T) {
-	seeds := 60
-	if testing.Short() {
-		seeds = 4
-	}
-	seen := map[string]int{}
-	for seed := int64(1); seed <= int64(seeds); seed++ {
-		t.Run(fmt.Sprint(seed), func(t *testing.T) { lostScenario(t, seed, seen, true) })
-	}
-	t.Logf("seen: %v", seen)
 }

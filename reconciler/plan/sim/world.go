@@ -1,61 +1,46 @@
-package plan
+package sim
 
 import (
 	"fmt"
 	"math/rand"
 	"slices"
 	"strings"
-	"testing"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/ringops/ringops/internal/contract"
 	"github.com/ringops/ringops/render"
 	"github.com/ringops/ringops/schemas"
 
+	"github.com/ringops/ringops/reconciler/plan"
 	"github.com/ringops/ringops/reconciler/ring"
 )
 
-// The property tests drive the planner through a small in-memory world:
-// API servers holding objects, a StatefulSet controller with the real
-// one's semantics (OrderedReady: one pod at a time, waiting for each to be
-// Ready, and nothing else while a pod is not Ready; rolling updates from
-// the highest ordinal down to the partition; scale-down from the highest
-// ordinal), pods, PVCs carrying each node's data, and a Cassandra ring
-// (a fresh node needs a live seed, joins, becomes NORMAL; a fresh node in
-// its own seed list, or with an empty one, joins NORMAL at once without
-// bootstrap, as Cassandra does, and its volume records it; decommission
-// leaves the ring; a decommissioned volume never starts again). Each node
-// runs the Cassandra release of its pod's image (3.11, 4.1 or 5.0): a
-// failed decommission leaves 3.11 and 4.1 LEAVING and 5.0
-// DECOMMISSION_FAILED, nothing running; a failed bootstrap leaves 3.11 and
-// 4.1 JOINING and 5.0 JOINING_FAILED until resumed; a ring of two release
-// series disagrees on its schema; a node restarted from 3.11 on 4.1 holds
-// old sstables until upgradesstables. Faults: nodes killed, pods that
-// never become Ready, API servers down, Jolokia unreadable, the controller
-// lagging, decommissions, bootstraps and upgradesstables failing, the
-// executor crashing half way through a step.
+// Tick is how far the world's clock moves in one tick.
+const Tick = 10 * time.Second
 
-const simTick = 10 * time.Second
-
-type simWorld struct {
-	t       testing.TB
+// World is the simulated clusters of one Cassandra cluster. See the
+// package documentation.
+type World struct {
 	rng     *rand.Rand
 	ops     *rand.Rand // the draws of the long operations' scenarios (series, faults), apart from rng's
 	now     time.Time
+	began   time.Time // the clock at the start
 	cluster string
+	// contexts are the regions the planner is told of besides the spec's.
+	contexts      []string
+	hideKeyspaces bool
 
-	regions map[string]*simRegion
+	regions map[string]*kubeRegion
 
-	spec     *schemas.CassandraCluster // the revision rolled out (valid)
-	desired  *Desired
-	invalid  int // ticks an invalid revision is shown instead
-	renderer *render.Renderer
+	spec    *schemas.CassandraCluster // the revision rolled out (valid)
+	desired *plan.Desired             // what the planner is given (the revision, or an invalid one)
 
 	jolokiaDown int
 	ringHealthy bool
@@ -68,27 +53,28 @@ type simWorld struct {
 	failBoot  bool // the next bootstrap fails
 	failUp    bool // the next upgradesstables stops half way
 	skewed    bool // the last observation showed an upgrade skew
-	// replace (#16), sim_replace_test.go: the dead nodes the ring keeps,
+	// replace (#16), replace.go: the dead nodes the ring keeps,
 	// the host IDs removenode was sent for.
-	ghosts     []*simGhost
+	ghosts     []*deadNode
 	removed    map[string]bool
+	hostIDs    map[string]string // by pod: SetHostID
 	uid        int
 	violations []string
 	log        []string
-	ks         *simKeyspaces // #15: sim_keyspaces_test.go
+	ks         *schemaState // #15: keyspaces.go
 }
 
-type simRegion struct {
+type kubeRegion struct {
 	name    string
 	down    int // ticks the API server stays unreachable
 	rv      int64
 	objects map[string]*unstructured.Unstructured
-	sts     map[string]*simSTS
-	pods    map[string]*simPod
-	pvcs    map[string]*simPVC
+	sts     map[string]*statefulSet
+	pods    map[string]*podState
+	pvcs    map[string]*claim
 }
 
-type simSTS struct {
+type statefulSet struct {
 	obj                     *unstructured.Unstructured // metadata and spec as applied
 	uid                     string
 	rv                      int64
@@ -96,25 +82,26 @@ type simSTS struct {
 	lag                     int
 	revisions               map[string]any
 	currentRev, updateRev   string
-	allowRestart            int32 // the ordinal a RestartPod sanctioned, -1 for none
+	allowRestart            int32 // the ordinal a plan.RestartPod sanctioned, -1 for none
 	revGen                  int64 // the generation updateRev was computed for
 }
 
-type simPod struct {
+type podState struct {
 	name, sts, dc, rack string
 	ord                 int32
 	created             time.Time
 	uid                 string
 	rev                 string
 	tmpl                any
-	pending             int // ticks before the container starts
-	stuck               int // ticks the pod stays Pending (fault)
-	deleting            int // ticks left terminating; 0 when not terminating
-	node                *simNode
+	spec                corev1.PodSpec // of tmpl, converted once
+	pending             int            // ticks before the container starts
+	stuck               int            // ticks the pod stays Pending (fault)
+	deleting            int            // ticks left terminating; 0 when not terminating
+	node                *cassNode
 	ip                  string
 }
 
-type simNode struct {
+type cassNode struct {
 	mode    string // STARTING, JOINING, NORMAL, LEAVING, DECOMMISSIONED, CRASHED, JOINING_FAILED, DECOMMISSION_FAILED
 	release string // the Cassandra series its image runs: 3.11, 4.1, 5.0
 	ticks   int
@@ -133,15 +120,15 @@ type simNode struct {
 	// (fault); it stays Ready.
 	partitioned int
 	// op is the rebuild or the cleanup of keyspaces running (#15).
-	op *simOp
+	op *longOp
 	// cleaning is the ticks left of a cleanup (replace, #16); replacing
 	// the address of the dead node it replaces (replace_address_first_boot).
 	cleaning  int
 	replacing string
 }
 
-// simPVC is a node's volume: the node's identity and data.
-type simPVC struct {
+// claim is a node's volume: the node's identity and data.
+type claim struct {
 	name, dc, rack string
 	uid            string
 	rv             int64
@@ -158,11 +145,13 @@ type simPVC struct {
 	// cleanupSeen: the last time a cleanup of the node was seen running
 	// (what the executor remembers, reconciler/progress.go).
 	cleanupSeen time.Time
+	// hostID is the node's host ID when SetHostID chose it.
+	hostID string
 }
 
 // releaseOf is the Cassandra series of a pod template's image.
 func releaseOf(tmpl any) string {
-	img := imageOf(tmpl)
+	img := plan.ImageOf(tmpl)
 	i := strings.LastIndexByte(img, ':')
 	if i < 0 {
 		return "4.1"
@@ -182,50 +171,86 @@ func formatOf(release string) string {
 	return "nb"
 }
 
-func newWorld(t testing.TB, seed int64) *simWorld {
-	return &simWorld{
-		t: t, rng: rand.New(rand.NewSource(seed)), ops: rand.New(rand.NewSource(seed + 1<<32)), now: time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC),
-		cluster: "orders", regions: map[string]*simRegion{}, renderer: render.New(render.DefaultOptions()),
-		ks:      newSimKeyspaces(seed),
-		removed: map[string]bool{},
+// Options are how a world starts.
+type Options struct {
+	// Cluster is the Cassandra cluster's name.
+	Cluster string
+	// Start is the world's clock at its start.
+	Start time.Time
+	// Seed seeds the world's draws: the faults InjectFault arms, how long
+	// rebuilds and cleanups run. The same seed and the same calls give the
+	// same world.
+	Seed int64
+	// Keyspaces is the ring's schema at the start (NewRingKeyspaces when
+	// nil); a keyspace is created by the application, never by ringops.
+	Keyspaces map[string]plan.Replication
+	// HideKeyspaces: the planner is given no keyspaces, as ringops
+	// without --manage-keyspaces.
+	HideKeyspaces bool
+	// Contexts are regions the planner is told of besides the revision's
+	// (a region a change removes).
+	Contexts []string
+}
+
+// NewRingKeyspaces is the schema of a new ring: its system keyspaces with
+// SimpleStrategy 1, 3 and 2.
+func NewRingKeyspaces() map[string]plan.Replication {
+	return map[string]plan.Replication{
+		"system_auth":        {Strategy: plan.Simple, Factor: 1},
+		"system_distributed": {Strategy: plan.Simple, Factor: 3},
+		"system_traces":      {Strategy: plan.Simple, Factor: 2},
 	}
 }
 
-func (w *simWorld) region(name string) *simRegion {
+// New is an empty world: no object, no node, faults off.
+func New(opts Options) *World {
+	schema := opts.Keyspaces
+	if schema == nil {
+		schema = NewRingKeyspaces()
+	}
+	return &World{
+		rng: rand.New(rand.NewSource(opts.Seed)), ops: rand.New(rand.NewSource(opts.Seed + 1<<32)), now: opts.Start, began: opts.Start,
+		cluster: opts.Cluster, contexts: opts.Contexts, hideKeyspaces: opts.HideKeyspaces, regions: map[string]*kubeRegion{},
+		ks:      newSchemaState(opts.Seed, schema),
+		removed: map[string]bool{}, hostIDs: map[string]string{},
+	}
+}
+
+func (w *World) region(name string) *kubeRegion {
 	rg := w.regions[name]
 	if rg == nil {
-		rg = &simRegion{name: name, objects: map[string]*unstructured.Unstructured{}, sts: map[string]*simSTS{},
-			pods: map[string]*simPod{}, pvcs: map[string]*simPVC{}}
+		rg = &kubeRegion{name: name, objects: map[string]*unstructured.Unstructured{}, sts: map[string]*statefulSet{},
+			pods: map[string]*podState{}, pvcs: map[string]*claim{}}
 		w.regions[name] = rg
 	}
 	return rg
 }
 
-func (w *simWorld) logf(format string, args ...any) {
-	w.log = append(w.log, fmt.Sprintf("t%04d ", int(w.now.Sub(time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC))/simTick))+fmt.Sprintf(format, args...))
+func (w *World) logf(format string, args ...any) {
+	w.log = append(w.log, fmt.Sprintf("t%04d ", int(w.now.Sub(w.began)/Tick))+fmt.Sprintf(format, args...))
 	if len(w.log) > 400 {
 		w.log = w.log[len(w.log)-300:]
 	}
 }
 
-func (w *simWorld) violate(format string, args ...any) {
+func (w *World) violate(format string, args ...any) {
 	msg := fmt.Sprintf(format, args...)
 	w.logf("VIOLATION %s", msg)
 	w.violations = append(w.violations, msg)
 }
 
-func (w *simWorld) nextUID() string {
+func (w *World) nextUID() string {
 	w.uid++
 	return fmt.Sprintf("uid-%d", w.uid)
 }
 
-func (w *simWorld) regionNames() []string { return sortedKeys(w.regions) }
+func (w *World) regionNames() []string { return sortedKeys(w.regions) }
 
 // ---- the Cassandra side
 
 // ready is the pod's Ready condition as the kubelet reports it: the
 // readiness probe notices a killed node only after a few periods.
-func (p *simPod) ready() bool {
+func (p *podState) ready() bool {
 	if p.deleting > 0 || p.node == nil || p.node.mode != "NORMAL" {
 		return false
 	}
@@ -234,28 +259,28 @@ func (p *simPod) ready() bool {
 
 // healthy is the truth: the node runs, NORMAL, and every other node sees
 // it.
-func (p *simPod) healthy() bool {
+func (p *podState) healthy() bool {
 	return p.deleting == 0 && p.node != nil && p.node.killed == 0 && p.node.mode == "NORMAL" && p.node.partitioned == 0
 }
 
-func (p *simPod) running() bool { return p.deleting == 0 && p.node != nil && p.node.killed == 0 }
+func (p *podState) running() bool { return p.deleting == 0 && p.node != nil && p.node.killed == 0 }
 
 // inRing reports whether the ring has the node of a volume: it finished
 // joining and did not leave, or it is joining and runs (a bootstrapping
 // node that dies owns nothing and is forgotten, as a fat client).
-func inRing(c *simPVC, p *simPod) bool {
+func inRing(c *claim, p *podState) bool {
 	return !c.decommissioned && (c.bootstrapped || (c.joined && p != nil && p.running()))
 }
 
-func (w *simWorld) pvcOf(rg *simRegion, p *simPod) *simPVC {
+func (w *World) pvcOf(rg *kubeRegion, p *podState) *claim {
 	return rg.pvcs[render.VolumeData+"-"+p.name]
 }
 
 // seedUp reports whether the pod is in its own seed list (the image's
 // entrypoint makes an empty list the node's own address) and whether a
 // seed of its template answers.
-func (w *simWorld) seedUp(p *simPod) (self, up bool) {
-	seeds, _ := seedsOf(p.tmpl)
+func (w *World) seedUp(p *podState) (self, up bool) {
+	seeds, _ := plan.SeedsOf(p.tmpl)
 	if seeds == "" {
 		return true, false
 	}
@@ -274,7 +299,7 @@ func (w *simWorld) seedUp(p *simPod) (self, up bool) {
 }
 
 // advancePod moves a pod and its node one tick on.
-func (w *simWorld) advancePod(rg *simRegion, p *simPod) {
+func (w *World) advancePod(rg *kubeRegion, p *podState) {
 	if p.deleting > 0 {
 		p.deleting--
 		if p.deleting == 0 {
@@ -296,7 +321,7 @@ func (w *simWorld) advancePod(rg *simRegion, p *simPod) {
 		if hold {
 			return
 		}
-		p.node = &simNode{mode: "STARTING", ticks: 1, release: releaseOf(p.tmpl), replacing: replace}
+		p.node = &cassNode{mode: "STARTING", ticks: 1, release: releaseOf(p.tmpl), replacing: replace}
 		return
 	}
 	w.advanceNode(rg, p)
@@ -304,7 +329,7 @@ func (w *simWorld) advancePod(rg *simRegion, p *simPod) {
 
 // start is a node's process start on its volume: a newer sstable format
 // than the volume's leaves old sstables to upgrade.
-func (w *simWorld) start(n *simNode, pvc *simPVC) {
+func (w *World) start(n *cassNode, pvc *claim) {
 	n.idle, n.stalled, n.upgrading, n.fail, n.startedAt = false, time.Time{}, 0, false, w.now
 	f := formatOf(n.release)
 	if pvc.format != "" && pvc.format < f {
@@ -315,7 +340,7 @@ func (w *simWorld) start(n *simNode, pvc *simPVC) {
 
 // failOp ends the node's failed bootstrap or decommission: nothing runs;
 // 5.0 says so in its mode.
-func (w *simWorld) failOp(rg *simRegion, p *simPod, failedMode string) {
+func (w *World) failOp(rg *kubeRegion, p *podState, failedMode string) {
 	n := p.node
 	n.fail, n.idle, n.stalled = false, true, w.now
 	if n.release == "5.0" {
@@ -325,7 +350,7 @@ func (w *simWorld) failOp(rg *simRegion, p *simPod, failedMode string) {
 }
 
 // advanceUpgrade moves an upgradesstables on.
-func (w *simWorld) advanceUpgrade(rg *simRegion, p *simPod, pvc *simPVC) {
+func (w *World) advanceUpgrade(rg *kubeRegion, p *podState, pvc *claim) {
 	n := p.node
 	if n.upgrading == 0 || n.killed > 0 {
 		return
@@ -342,7 +367,7 @@ func (w *simWorld) advanceUpgrade(rg *simRegion, p *simPod, pvc *simPVC) {
 	w.logf("%s: %s sstables upgraded", rg.name, p.name)
 }
 
-func (w *simWorld) advanceNode(rg *simRegion, p *simPod) {
+func (w *World) advanceNode(rg *kubeRegion, p *podState) {
 	n, pvc := p.node, w.pvcOf(rg, p)
 	if n.partitioned > 0 {
 		n.partitioned--
@@ -382,7 +407,7 @@ func (w *simWorld) advanceNode(rg *simRegion, p *simPod) {
 			w.start(n, pvc)
 		case n.replacing != "":
 			w.startReplace(rg, p, pvc, self, up)
-		case !self && up && hasBootstrapOption(p.tmpl): // #15: auto_bootstrap=false
+		case !self && up && plan.HasBootstrapOption(p.tmpl): // #15: auto_bootstrap=false
 			w.joinWithoutBootstrap(rg, p, pvc)
 		case self:
 			w.checkSeedStart(rg, p)
@@ -421,8 +446,8 @@ func (w *simWorld) advanceNode(rg *simRegion, p *simPod) {
 
 // ---- the StatefulSet controller
 
-func (w *simWorld) podsOf(rg *simRegion, sts string) map[int32]*simPod {
-	out := map[int32]*simPod{}
+func (w *World) podsOf(rg *kubeRegion, sts string) map[int32]*podState {
+	out := map[int32]*podState{}
 	for _, p := range rg.pods {
 		if p.sts == sts {
 			out[p.ord] = p
@@ -435,7 +460,7 @@ func revisionOf(name string, tmpl any) string { return name + "-" + hashOf(tmpl)
 
 // control is one pass of the StatefulSet controller (OrderedReady,
 // RollingUpdate with partition), as kube-controller-manager runs it.
-func (w *simWorld) control(rg *simRegion, name string, s *simSTS) {
+func (w *World) control(rg *kubeRegion, name string, s *statefulSet) {
 	if s.lag > 0 {
 		s.lag--
 		return
@@ -469,7 +494,7 @@ func (w *simWorld) control(rg *simRegion, name string, s *simSTS) {
 			return
 		}
 	}
-	for _, ord := range slices.Backward(sortedOrdinals(pods)) {
+	for _, ord := range slices.Backward(sortedKeys(pods)) {
 		if ord < int32(replicas) {
 			break
 		}
@@ -488,7 +513,7 @@ func (w *simWorld) control(rg *simRegion, name string, s *simSTS) {
 		p := pods[ord]
 		if p.rev != s.updateRev {
 			if s.allowRestart != ord {
-				w.violate("%s: the controller restarts %s although no RestartPod step sanctioned it (partition %d)", rg.name, p.name, partition)
+				w.violate("%s: the controller restarts %s although no plan.RestartPod step sanctioned it (partition %d)", rg.name, p.name, partition)
 			}
 			s.allowRestart = -1
 			p.deleting = 1
@@ -501,7 +526,7 @@ func (w *simWorld) control(rg *simRegion, name string, s *simSTS) {
 	}
 }
 
-func (w *simWorld) completeRollingUpdate(s *simSTS, replicas int32, pods map[int32]*simPod) {
+func (w *World) completeRollingUpdate(s *statefulSet, replicas int32, pods map[int32]*podState) {
 	if int32(len(pods)) != replicas {
 		return
 	}
@@ -515,17 +540,20 @@ func (w *simWorld) completeRollingUpdate(s *simSTS, replicas int32, pods map[int
 
 // checkRemoval: the controller only removes a node that left the ring or
 // never joined it.
-func (w *simWorld) checkRemoval(rg *simRegion, p *simPod) {
+func (w *World) checkRemoval(rg *kubeRegion, p *podState) {
 	if pvc := w.pvcOf(rg, p); pvc != nil && pvc.bootstrapped && !pvc.decommissioned {
 		w.violate("%s: pod %s removed by a scale-down while its node holds data in the ring (not decommissioned)", rg.name, p.name)
 	}
 }
 
-func (w *simWorld) createPod(rg *simRegion, sts string, s *simSTS, ord int32, rev string) {
+func (w *World) createPod(rg *kubeRegion, sts string, s *statefulSet, ord int32, rev string) {
 	labels := s.obj.GetLabels()
-	p := &simPod{name: sts + "-" + itoa(int(ord)), sts: sts, ord: ord, uid: w.nextUID(), rev: rev, created: w.now,
+	p := &podState{name: sts + "-" + itoa(int(ord)), sts: sts, ord: ord, uid: w.nextUID(), rev: rev, created: w.now,
 		tmpl: s.revisions[rev], pending: 1, dc: labels[contract.LabelDatacenter], rack: labels[contract.LabelRack]}
 	p.ip = fmt.Sprintf("127.%d.%d.%d", len(rg.name)%200, w.uid/250%250, w.uid%250+1)
+	if m, ok := nested(asMap(p.tmpl), "spec").(map[string]any); ok {
+		_ = runtime.DefaultUnstructuredConverter.FromUnstructured(m, &p.spec)
+	}
 	if w.stuckNext > 0 {
 		p.stuck, w.stuckNext = w.stuckNext, 0
 		w.logf("%s: pod %s will stay Pending %d ticks", rg.name, p.name, p.stuck)
@@ -534,19 +562,20 @@ func (w *simWorld) createPod(rg *simRegion, sts string, s *simSTS, ord int32, re
 	pvcName := render.VolumeData + "-" + p.name
 	if rg.pvcs[pvcName] == nil {
 		size := "1Gi"
-		if q := dataClaimSize(s.obj); q != nil {
+		if q := plan.DataClaimSize(s.obj); q != nil {
 			size = q.String()
 		}
 		rg.rv++
-		rg.pvcs[pvcName] = &simPVC{name: pvcName, dc: p.dc, rack: p.rack, uid: w.nextUID(), rv: rg.rv, size: size,
-			annotations: map[string]string{}}
+		rg.pvcs[pvcName] = &claim{name: pvcName, dc: p.dc, rack: p.rack, uid: w.nextUID(), rv: rg.rv, size: size,
+			annotations: map[string]string{}, hostID: w.hostIDs[p.name]}
+		delete(w.hostIDs, p.name)
 	}
 	w.logf("%s: controller creates %s at %s", rg.name, p.name, rev)
 }
 
 // advance moves the world one tick on.
-func (w *simWorld) advance() {
-	w.now = w.now.Add(simTick)
+func (w *World) advance() {
+	w.now = w.now.Add(Tick)
 	w.tickKeyspaces() // #15
 	w.advanceGhosts()
 	if w.jolokiaDown > 0 {
@@ -568,30 +597,39 @@ func (w *simWorld) advance() {
 
 // ---- observation, as the kube edge and the ring reader would make it
 
-func (w *simWorld) observe() *Observed {
-	o := &Observed{Now: w.now, Contexts: map[string]*Context{}}
+// Observe is the world as the kube edge, the ring reader and the CQL
+// edge show it to the planner.
+func (w *World) Observe() *plan.Observed {
+	o := &plan.Observed{Now: w.now, Contexts: map[string]*plan.Context{}}
 	for _, rn := range w.regionNames() {
 		rg := w.regions[rn]
 		if rg.down > 0 {
-			o.Contexts[rn] = &Context{Err: fmt.Errorf("dial tcp %s: connection refused", rn)}
+			o.Contexts[rn] = &plan.Context{Err: fmt.Errorf("dial tcp %s: connection refused", rn)}
 			continue
 		}
 		o.Contexts[rn] = w.observeRegion(rg)
 	}
+	for _, kc := range w.contexts {
+		if o.Contexts[kc] == nil {
+			o.Contexts[kc] = &plan.Context{}
+		}
+	}
 	if w.spec != nil {
 		for _, kc := range w.spec.Contexts() {
 			if o.Contexts[kc] == nil {
-				o.Contexts[kc] = &Context{}
+				o.Contexts[kc] = &plan.Context{}
 			}
 		}
 	}
 	o.Ring = w.observeRing(o)
-	o.Keyspaces = w.observeKeyspaces() // #15
+	if !w.hideKeyspaces {
+		o.Keyspaces = w.observeKeyspaces() // #15
+	}
 	return o
 }
 
-func (w *simWorld) observeRegion(rg *simRegion) *Context {
-	oc := &Context{}
+func (w *World) observeRegion(rg *kubeRegion) *plan.Context {
+	oc := &plan.Context{}
 	for _, k := range sortedKeys(rg.objects) {
 		oc.Objects = append(oc.Objects, rg.objects[k])
 	}
@@ -614,7 +652,7 @@ func (w *simWorld) observeRegion(rg *simRegion) *Context {
 	return oc
 }
 
-func (w *simWorld) stsObject(rg *simRegion, name string, s *simSTS) *unstructured.Unstructured {
+func (w *World) stsObject(rg *kubeRegion, name string, s *statefulSet) *unstructured.Unstructured {
 	// A shallow copy: the planner never modifies what it is given.
 	u := &unstructured.Unstructured{Object: map[string]any{}}
 	for k, v := range s.obj.Object {
@@ -643,7 +681,7 @@ func (w *simWorld) stsObject(rg *simRegion, name string, s *simSTS) *unstructure
 	return u
 }
 
-func (w *simWorld) podObject(rg *simRegion, p *simPod) corev1.Pod {
+func (w *World) podObject(rg *kubeRegion, p *podState) corev1.Pod {
 	ready := corev1.ConditionFalse
 	if p.ready() {
 		ready = corev1.ConditionTrue
@@ -652,11 +690,8 @@ func (w *simWorld) podObject(rg *simRegion, p *simPod) corev1.Pod {
 		ObjectMeta: metav1.ObjectMeta{Name: p.name, Namespace: "cassandra", UID: types.UID(p.uid), CreationTimestamp: metav1.NewTime(p.created),
 			Labels: map[string]string{contract.LabelCluster: w.cluster, contract.LabelManagedBy: contract.ManagedBy,
 				contract.LabelDatacenter: p.dc, contract.LabelRack: p.rack, contract.LabelRevision: p.rev}},
-		Spec:   corev1.PodSpec{Containers: []corev1.Container{{Name: render.ContainerCassandra, Image: imageOf(p.tmpl)}}},
+		Spec:   p.spec, // shared: the planner never modifies what it is given
 		Status: corev1.PodStatus{Phase: corev1.PodPending, Conditions: []corev1.PodCondition{{Type: corev1.PodReady, Status: ready}}},
-	}
-	if seeds, ok := seedsOf(p.tmpl); ok {
-		pod.Spec.Containers = []corev1.Container{{Name: render.ContainerCassandra, Env: []corev1.EnvVar{{Name: seedsEnv, Value: seeds}}}}
 	}
 	if p.node != nil {
 		pod.Status.Phase, pod.Status.PodIP = corev1.PodRunning, p.ip
@@ -670,14 +705,14 @@ func (w *simWorld) podObject(rg *simRegion, p *simPod) corev1.Pod {
 
 // observeRing judges the ring as ring.Assess would over Members: every
 // member Up and NORMAL, no other endpoint in the ring.
-func (w *simWorld) observeRing(o *Observed) Ring {
+func (w *World) observeRing(o *plan.Observed) plan.Ring {
 	if w.jolokiaDown > 0 {
-		return Ring{Summary: "every Jolokia agent timed out"}
+		return plan.Ring{Summary: "every Jolokia agent timed out"}
 	}
-	rg := Ring{Assessed: true, Nodes: map[string]RingNode{}}
+	rg := plan.Ring{Assessed: true, Nodes: map[string]plan.RingNode{}}
 	down := map[string]bool{}
 	members := map[string]bool{}
-	for _, m := range Members(w.cluster, o) {
+	for _, m := range plan.Members(w.cluster, o) {
 		members[m.Pod] = true
 		if prob := w.memberProblem(m); prob != nil {
 			rg.Problems = append(rg.Problems, *prob)
@@ -696,14 +731,14 @@ func (w *simWorld) observeRing(o *Observed) Ring {
 			if r.down > 0 || r.pods[pod] == nil {
 				who = "10.9.9." + itoa(len(pod)) // an endpoint no pod explains
 			}
-			rg.Problems = append(rg.Problems, RingProblem{Kind: "UnknownNode", Nodes: []string{who}, Text: "UnknownNode: " + who})
+			rg.Problems = append(rg.Problems, plan.RingProblem{Kind: "UnknownNode", Nodes: []string{who}, Text: "UnknownNode: " + who})
 		}
 		if r.down > 0 {
 			continue
 		}
 		for _, name := range sortedKeys(r.pods) {
 			p := r.pods[name]
-			n := RingNode{State: ring.StateUnknown, OldSSTables: -1}
+			n := plan.RingNode{State: ring.StateUnknown, OldSSTables: -1}
 			c := w.pvcOf(r, p)
 			if p.running() && p.node.mode != "CRASHED" {
 				n.Mode = ring.OperationMode(p.node.mode)
@@ -716,7 +751,7 @@ func (w *simWorld) observeRing(o *Observed) Ring {
 			if c != nil {
 				n.InRing = inRing(c, p)
 				if n.InRing && p.node != nil { // replace (#16): the record needs them
-					n.HostID, n.Address = simHost(c.uid), p.ip
+					n.HostID, n.Address = w.hostID(c), p.ip
 				}
 				n.CleanupSeen = c.cleanupSeen
 				if n.CleanupRunning = p.running() && p.node.cleaningUp(); n.CleanupRunning {
@@ -747,7 +782,7 @@ func (w *simWorld) observeRing(o *Observed) Ring {
 // gossipState is the letter nodetool prints for a node's state as the
 // others see it: its gossip status, which a failed bootstrap or
 // decommission leaves joining or leaving (5.0 as much as 3.11 and 4.1).
-func gossipState(n *simNode) string {
+func gossipState(n *cassNode) string {
 	if n != nil {
 		switch n.mode {
 		case "JOINING", "JOINING_FAILED":
@@ -761,7 +796,7 @@ func gossipState(n *simNode) string {
 
 // progressSince is since when a node's long operation has not moved: the
 // failure of a stalled one, now for one that runs (it moves every tick).
-func (w *simWorld) progressSince(n *simNode, c *simPVC) time.Time {
+func (w *World) progressSince(n *cassNode, c *claim) time.Time {
 	switch {
 	case n.idle || !n.stalled.IsZero():
 		return n.stalled
@@ -777,7 +812,7 @@ func (w *simWorld) progressSince(n *simNode, c *simPVC) time.Time {
 // series (the nodes on the newer one report another schema version until
 // every node runs it), and says it is an upgrade skew when it is the only
 // problem.
-func (w *simWorld) schemaSkew(problems []RingProblem) ([]RingProblem, string) {
+func (w *World) schemaSkew(problems []plan.RingProblem) ([]plan.RingProblem, string) {
 	bySeries := map[string][]string{}
 	for _, rn := range w.regionNames() {
 		for _, p := range w.regions[rn].pods {
@@ -793,18 +828,18 @@ func (w *simWorld) schemaSkew(problems []RingProblem) ([]RingProblem, string) {
 	newest := bySeries[series[len(series)-1]]
 	slices.Sort(newest)
 	only := len(problems) == 0 && len(series) == 2
-	problems = append(problems, RingProblem{Kind: "SchemaDisagreement", Nodes: newest, Text: "SchemaDisagreement: " + strings.Join(series, ", ")})
+	problems = append(problems, plan.RingProblem{Kind: "SchemaDisagreement", Nodes: newest, Text: "SchemaDisagreement: " + strings.Join(series, ", ")})
 	if !only {
 		return problems, ""
 	}
 	return problems, strings.Join(series, " and ")
 }
 
-func (w *simWorld) memberProblem(m Member) *RingProblem {
+func (w *World) memberProblem(m plan.Member) *plan.RingProblem {
 	r := w.regions[m.Context]
 	p := r.pods[m.Pod]
-	prob := func(kind string) *RingProblem {
-		return &RingProblem{Kind: kind, Nodes: []string{m.Pod}, Text: kind + ": " + m.Pod}
+	prob := func(kind string) *plan.RingProblem {
+		return &plan.RingProblem{Kind: kind, Nodes: []string{m.Pod}, Text: kind + ": " + m.Pod}
 	}
 	switch {
 	case p == nil || !p.running():
