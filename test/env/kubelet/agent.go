@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"fmt"
-	"path"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
@@ -39,7 +38,7 @@ func (k *Kubelet) jolokiaAgents(ctx context.Context, pod *corev1.Pod, c *corev1.
 	if len(args) == 0 {
 		return nil, nil
 	}
-	files, err := k.podFiles(ctx, pod, c)
+	files, lookup, err := k.podFiles(ctx, pod, c)
 	if err != nil {
 		return nil, err
 	}
@@ -63,8 +62,15 @@ func (k *Kubelet) jolokiaAgents(ctx context.Context, pod *corev1.Pod, c *corev1.
 		}
 		agent := JolokiaAgent{Options: opts, Files: map[string][]byte{}}
 		for _, key := range []string{"serverCert", "serverKey", "caCert", "keystore"} {
-			if b, ok := files[opts[key]]; ok {
-				agent.Files[opts[key]] = b
+			p := opts[key]
+			b, ok := files[p]
+			if !ok && p != "" {
+				if b, ok, err = lookup(p); err != nil {
+					return nil, err
+				}
+			}
+			if ok {
+				agent.Files[p] = b
 			}
 		}
 		out = append(out, agent)
@@ -73,55 +79,59 @@ func (k *Kubelet) jolokiaAgents(ctx context.Context, pod *corev1.Pod, c *corev1.
 }
 
 // podFiles are the files the container sees that the simulator can know:
-// those of its Secret and ConfigMap volumes, and those the init
-// containers' sh -c scripts write into the pod's volumes with the three
-// commands render's scripts use for the agent (render/pod.go,
-// agentScript): cat > / >> <file> <<'EOF' (a heredoc, taken literally),
-// cp <from> <to> (from a file known so far), mv <from> <to>. Any other
-// line (the user and password the script appends, the jar it copies) is
-// not run: the kubelet reads the credentials from their Secret itself.
-func (k *Kubelet) podFiles(ctx context.Context, pod *corev1.Pod, c *corev1.Container) (map[string][]byte, error) {
-	files := map[string][]byte{}
+// those the init containers' sh -c scripts write into the pod's volumes
+// with the three commands render's scripts use for the agent
+// (render/pod.go, agentScript): cat > / >> <file> <<'EOF' (a heredoc,
+// taken literally), cp <from> <to> (from a file written before or one of
+// the init container's Secret and ConfigMap volumes), mv <from> <to>. Any
+// other line (the user and password the script appends, the jar it
+// copies) is not run: the kubelet reads the credentials from their Secret
+// itself. lookup reads the container's own Secret and ConfigMap volumes,
+// for the paths the agents' options name.
+func (k *Kubelet) podFiles(ctx context.Context, pod *corev1.Pod, c *corev1.Container) (files map[string][]byte, lookup func(string) ([]byte, bool, error), err error) {
+	files = map[string][]byte{}
 	for i := range pod.Spec.InitContainers {
 		ic := &pod.Spec.InitContainers[i]
-		if err := k.mountedFiles(ctx, pod, ic.VolumeMounts, files); err != nil {
-			return nil, fmt.Errorf("init container %s: %w", ic.Name, err)
-		}
 		if len(ic.Command) >= 3 && (ic.Command[0] == "sh" || ic.Command[0] == "bash") && ic.Command[1] == "-c" {
-			runFileCommands(ic.Command[2], files)
+			if err := runFileCommands(ic.Command[2], files, k.mountLookup(ctx, pod, ic.VolumeMounts)); err != nil {
+				return nil, nil, fmt.Errorf("init container %s: %w", ic.Name, err)
+			}
 		}
 	}
-	if err := k.mountedFiles(ctx, pod, c.VolumeMounts, files); err != nil {
-		return nil, err
-	}
-	return files, nil
+	return files, k.mountLookup(ctx, pod, c.VolumeMounts), nil
 }
 
-// mountedFiles adds the files of the Secret and ConfigMap volumes
-// mounted by mounts. A Secret or ConfigMap that cannot be read fails the
-// pod's start, as its mount would.
-func (k *Kubelet) mountedFiles(ctx context.Context, pod *corev1.Pod, mounts []corev1.VolumeMount, files map[string][]byte) error {
-	for _, m := range mounts {
-		for _, v := range pod.Spec.Volumes {
-			if v.Name != m.Name {
+// mountLookup reads a path of a Secret or ConfigMap volume among mounts
+// (false: no such volume or key). A Secret or ConfigMap that cannot be
+// read fails the pod's start, as its mount would.
+func (k *Kubelet) mountLookup(ctx context.Context, pod *corev1.Pod, mounts []corev1.VolumeMount) func(string) ([]byte, bool, error) {
+	return func(p string) ([]byte, bool, error) {
+		for _, m := range mounts {
+			rel, ok := strings.CutPrefix(p, strings.TrimSuffix(m.MountPath, "/")+"/")
+			if !ok {
 				continue
 			}
-			data, items, err := k.volumeData(ctx, pod.Namespace, v)
-			if err != nil {
-				return err
-			}
-			for key, b := range data {
-				p := key
-				if len(items) > 0 {
-					if p = items[key]; p == "" {
-						continue
+			for _, v := range pod.Spec.Volumes {
+				if v.Name != m.Name {
+					continue
+				}
+				data, items, err := k.volumeData(ctx, pod.Namespace, v)
+				if err != nil {
+					return nil, false, err
+				}
+				for key, b := range data {
+					at := key
+					if len(items) > 0 {
+						at = items[key]
+					}
+					if at == rel {
+						return b, true, nil
 					}
 				}
-				files[path.Join(m.MountPath, p)] = b
 			}
 		}
+		return nil, false, nil
 	}
-	return nil
 }
 
 // volumeData is the content of a Secret or ConfigMap volume, with its
@@ -155,8 +165,9 @@ func (k *Kubelet) volumeData(ctx context.Context, ns string, v corev1.Volume) (m
 	return nil, nil, nil
 }
 
-// runFileCommands applies the heredoc, cp and mv lines of script to files.
-func runFileCommands(script string, files map[string][]byte) {
+// runFileCommands applies the heredoc, cp and mv lines of script to
+// files; lookup reads the files the script's container mounts.
+func runFileCommands(script string, files map[string][]byte, lookup func(string) ([]byte, bool, error)) error {
 	sc := bufio.NewScanner(strings.NewReader(script))
 	for sc.Scan() {
 		f := strings.Fields(sc.Text())
@@ -172,7 +183,14 @@ func runFileCommands(script string, files map[string][]byte) {
 			}
 			files[f[2]] = append(files[f[2]], body.String()...)
 		case len(f) == 3 && f[0] == "cp":
-			if b, ok := files[f[1]]; ok {
+			b, ok := files[f[1]]
+			if !ok {
+				var err error
+				if b, ok, err = lookup(f[1]); err != nil {
+					return err
+				}
+			}
+			if ok {
 				files[f[2]] = b
 			}
 		case len(f) == 3 && f[0] == "mv":
@@ -182,6 +200,7 @@ func runFileCommands(script string, files map[string][]byte) {
 			}
 		}
 	}
+	return nil
 }
 
 // readProperties reads a Java properties file as Properties.load does
