@@ -23,8 +23,10 @@ import (
 // the agent's options (AgentTLSFromOptions). Config builds the server's
 // TLS as Jolokia 2.6.0's JolokiaServer.createHttpsServer does
 // (agent/jvm/src/main/java/org/jolokia/jvmagent/JolokiaServer.java:435-466,
-// getKeyStore 508-530, updateKeyStoreFromPEM 539-566; the PEM reading in
-// KeyStoreUtil.updateWithServerCertificate and CryptoUtil).
+// getKeyStore :503-529, updateKeyStoreFromPEM :536-562; the PEM reading in
+// security/KeyStoreUtil.java updateWithServerCertificate :97-121 and
+// core's CryptoUtil; ClientCertAuthenticator in any-match with basic auth,
+// JolokiaServerConfig.java:533-565).
 type AgentTLS struct {
 	// ServerCert is the file serverCert names: every certificate of it, in
 	// PEM, is the chain served (the agent's own first). Nil: a self-signed
@@ -41,7 +43,7 @@ type AgentTLS struct {
 	CACert []byte
 	// ClientAuth is useSslClientAuthentication: the agent asks for a
 	// client certificate without requiring one (setWantClientAuth,
-	// JolokiaHttpsConfigurator.java:44-45), refuses the handshake of one
+	// JolokiaHttpsConfigurator.java:33-34), refuses the handshake of one
 	// that does not chain to caCert, and lets a request over a connection
 	// that presented a good one in without a password
 	// (ClientCertAuthenticator, in any-match with basic auth).
@@ -80,7 +82,7 @@ func AgentTLSFromOptions(opts map[string]string, read func(path string) ([]byte,
 	}
 	file := func(path, what string) ([]byte, error) {
 		b, err := read(path)
-		if err != nil { // getAndValidateFile, JolokiaServer.java:568-577
+		if err != nil { // getAndValidateFile, JolokiaServer.java:564-573
 			return nil, fmt.Errorf("%w: java.io.FileNotFoundException: No such %s %s: %w", ErrAgentStart, what, path, err)
 		}
 		return b, nil
@@ -168,7 +170,7 @@ func (t *AgentTLS) certificate() (tls.Certificate, error) {
 		// CryptoUtil.generatePrivateKey: KeyFactory.getInstance(algo) cannot read another algorithm's key.
 		return fail("java.security.spec.InvalidKeySpecException: serverKey %s is a %s key, serverKeyAlgorithm is %s", t.ServerKeyPath, got, algo)
 	}
-	if len(chain) == 1 && !publicMatches(key, chain[0].PublicKey) { // KeyStoreUtil.java:113-115
+	if len(chain) == 1 && !publicMatches(key, chain[0].PublicKey) { // KeyStoreUtil.java:113-115 (one certificate only)
 		return tls.Certificate{}, fmt.Errorf("%w: java.lang.IllegalArgumentException: Private key from %s and public key from %s do not match", ErrAgentStart, t.ServerKeyPath, t.ServerCertPath)
 	}
 	out := tls.Certificate{PrivateKey: key, Leaf: chain[0]}
