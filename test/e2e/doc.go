@@ -12,6 +12,11 @@
 // restarting at a time, replicas moving by one, the ring healthy at the
 // end of each change, and no API write on a converged cluster.
 //
+// TestJolokiaTLS and TestJolokiaRotation roll out clusters whose agents
+// serve HTTPS (spec.jolokia.tls): ringops reads the ring with the CA, and
+// names an untrusted certificate; a credentials rotation restarts the pods
+// one at a time while ringops reads old and new passwords alike.
+//
 // TestPropertyRollout does the same under random sequences of spec
 // changes and faults (seeds fixed; -e2e.seeds and -e2e.events for more).
 //

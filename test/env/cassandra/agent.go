@@ -2,6 +2,7 @@ package cassandra
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"net"
 	"net/http"
@@ -18,7 +19,9 @@ import (
 const AgentPath = jolokia.AgentContext
 
 // jolokiaState is the node's agent: the protocol handler over the node's
-// MBeans and its listener.
+// MBeans and its listeners (the agent's port, over HTTPS with
+// NodeConfig.JolokiaTLS, and the plain-HTTP one on the pod's loopback,
+// NodeConfig.JolokiaProbePort).
 type jolokiaState struct {
 	handler *jolokia.Handler
 	ctx     context.Context // cancelled when the process ends: ends requests
@@ -30,25 +33,45 @@ type jolokiaState struct {
 	serial   atomic.Bool // one request at a time (Faults.SerialJolokia)
 	serialMu sync.Mutex  // held by the request served when serial
 
-	mu     sync.Mutex
-	srv    *http.Server
-	url    string
-	refuse bool
-	ended  bool
+	mu       sync.Mutex
+	srvs     []*http.Server
+	addr     string      // the agent's host:port, once bound
+	tls      *tls.Config // nil: HTTP
+	startErr error       // why the agent on the port did not start
+	refuse   bool
+	ended    bool
 }
 
 // newAgent is the node's Jolokia agent, with basic auth when configured.
 func newAgent(n *Node) *jolokia.Handler {
 	return jolokia.NewHandler(n.Registry(), jolokia.Options{
-		User:     n.cfg.JolokiaUser,
-		Password: n.cfg.JolokiaPassword,
-		Delay:    n.faults.JolokiaDelay,
-		Version:  jolokia.Agent2Version, // the agent ringops injects
+		User:           n.cfg.JolokiaUser,
+		Password:       n.cfg.JolokiaPassword,
+		ClientCertAuth: n.cfg.JolokiaTLS != nil && n.cfg.JolokiaTLS.ClientAuth,
+		Delay:          n.faults.JolokiaDelay,
+		Version:        jolokia.Agent2Version, // the agent ringops injects
 	})
 }
 
+// agentTLS builds the agent's HTTPS when the pod asks for it; an error
+// (the agent would not start, jolokia.ErrAgentStart) leaves its port
+// closed while the node runs, as the JVM runs on without its agent.
+func (n *Node) agentTLS() {
+	j := &n.jolokia
+	switch {
+	case n.cfg.JolokiaAgentError != nil:
+		j.startErr = n.cfg.JolokiaAgentError
+	case n.cfg.JolokiaTLS != nil:
+		j.tls, j.startErr = n.cfg.JolokiaTLS.Config()
+	}
+	if j.startErr != nil {
+		j.startErr = fmt.Errorf("%s: jolokia: %w", n.cfg.name(), j.startErr)
+	}
+}
+
 // openJolokia binds IP:JolokiaPort (the same port again after a refusal)
-// and serves; while the agent refuses connections it only learns the port.
+// and the probe's listener, and serves; while the agent refuses
+// connections it only learns the port.
 func (n *Node) openJolokia() error {
 	j := &n.jolokia
 	j.mu.Lock()
@@ -56,38 +79,62 @@ func (n *Node) openJolokia() error {
 	if j.ended {
 		return fmt.Errorf("%s: jolokia: %w", n.cfg.name(), ErrStopped)
 	}
-	if j.srv != nil || (j.refuse && j.url != "") {
+	if j.srvs != nil || (j.refuse && j.addr != "") {
 		return nil
 	}
-	addr := net.JoinHostPort(n.cfg.IP, strconv.Itoa(n.cfg.JolokiaPort))
-	if j.url != "" {
-		addr = j.hostPort()
+	var lns []net.Listener
+	listen := func(addr string, cfg *tls.Config) (string, error) {
+		ln, err := net.Listen("tcp", addr)
+		if err != nil {
+			for _, l := range lns {
+				_ = l.Close()
+			}
+			return "", fmt.Errorf("%s: jolokia: listen %s: %w: %w", n.cfg.name(), addr, ErrAddressInUse, err)
+		}
+		bound := ln.Addr().String()
+		if cfg != nil {
+			ln = jolokia.NewAgentListener(ln, cfg)
+		}
+		lns = append(lns, ln)
+		return bound, nil
 	}
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return fmt.Errorf("%s: jolokia: listen %s: %w: %w", n.cfg.name(), addr, ErrAddressInUse, err)
+	if j.startErr == nil {
+		addr := j.addr
+		if addr == "" {
+			addr = net.JoinHostPort(n.cfg.IP, strconv.Itoa(n.cfg.JolokiaPort))
+		}
+		bound, err := listen(addr, j.tls)
+		if err != nil {
+			return err
+		}
+		j.addr = bound
 	}
-	j.url = fmt.Sprintf("http://%s%s", ln.Addr().String(), AgentPath)
+	if p := n.cfg.JolokiaProbePort; p != 0 {
+		if _, err := listen(net.JoinHostPort(n.cfg.IP, strconv.Itoa(p)), nil); err != nil {
+			return err
+		}
+	}
 	if j.refuse {
-		return ln.Close()
+		for _, l := range lns {
+			_ = l.Close()
+		}
+		return nil
 	}
-	srv := &http.Server{
-		Handler:           http.HandlerFunc(j.serve),
-		ReadHeaderTimeout: 10 * time.Second,
-		BaseContext:       func(net.Listener) context.Context { return j.ctx },
+	for _, ln := range lns {
+		srv := &http.Server{
+			Handler:           http.HandlerFunc(j.serve),
+			ReadHeaderTimeout: 10 * time.Second,
+			BaseContext:       func(net.Listener) context.Context { return j.ctx },
+			ConnContext:       jolokia.ConnContext,
+		}
+		j.srvs = append(j.srvs, srv)
+		n.sim.wg.Add(1)
+		go func() {
+			defer n.sim.wg.Done()
+			_ = srv.Serve(ln) // ends with ErrServerClosed
+		}()
 	}
-	j.srv = srv
-	n.sim.wg.Add(1)
-	go func() {
-		defer n.sim.wg.Done()
-		_ = srv.Serve(ln) // ends with ErrServerClosed
-	}()
 	return nil
-}
-
-func (j *jolokiaState) hostPort() string {
-	rest := j.url[len("http://"):]
-	return rest[:len(rest)-len(AgentPath)]
 }
 
 // serve counts the request so that closeJolokia can wait for it.
@@ -123,17 +170,30 @@ func (n *Node) closeJolokia() {
 }
 
 func (j *jolokiaState) shut() {
-	if j.srv != nil {
-		_ = j.srv.Close()
-		j.srv = nil
+	for _, srv := range j.srvs {
+		_ = srv.Close()
 	}
+	j.srvs = nil
 }
 
-// JolokiaURL returns the agent's URL, "http://IP:port/jolokia/".
+// JolokiaURL returns the agent's URL, "http://IP:port/jolokia/" or
+// "https://..." with NodeConfig.JolokiaTLS; "" when it did not start
+// (JolokiaError).
 func (n *Node) JolokiaURL() string {
 	n.jolokia.mu.Lock()
 	defer n.jolokia.mu.Unlock()
-	return n.jolokia.url
+	if n.jolokia.addr == "" {
+		return ""
+	}
+	return jolokia.AgentURL(n.jolokia.addr, n.jolokia.tls != nil)
+}
+
+// JolokiaError is why the agent on the port did not start (the node runs
+// on without it, as a JVM does), nil when it did.
+func (n *Node) JolokiaError() error {
+	n.jolokia.mu.Lock()
+	defer n.jolokia.mu.Unlock()
+	return n.jolokia.startErr
 }
 
 // RefuseJolokia closes (true) or reopens (false) the agent's listener:

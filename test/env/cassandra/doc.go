@@ -2,7 +2,10 @@
 // world (test/env): one ring per cluster name spanning every region, each
 // node a goroutine-free state machine driven by the Sim's gossip rounds,
 // each serving the real Jolokia protocol (test/env/jolokia) on its pod IP
-// with the MBeans a ring health checker reads. Test code only; never
+// with the MBeans a ring health checker reads: over HTTPS when its pod's
+// agent options say protocol=https (NodeConfig.JolokiaTLS; an agent that
+// cannot start leaves its port closed, JolokiaError), and in plain HTTP on
+// the probe's port (NodeConfig.JolokiaProbePort). Test code only; never
 // shipped in the binary.
 //
 // # A node's life

@@ -122,6 +122,7 @@ func (s *Sim) launch(cfg NodeConfig) (*Node, error) {
 		view: loadView(d), faults: s.podFaults[cfg.Namespace+"/"+cfg.Pod],
 	}
 	n.jolokia.handler = newAgent(n)
+	n.agentTLS()
 	n.jolokia.ctx, n.cancel = context.WithCancel(context.Background())
 	n.jolokia.refuse = n.faults.RefuseJolokia
 	n.jolokia.serial.Store(n.faults.SerialJolokia)

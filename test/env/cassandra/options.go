@@ -4,6 +4,8 @@ import (
 	"crypto/tls"
 	"fmt"
 	"time"
+
+	"github.com/ringops/ringops/test/env/jolokia"
 )
 
 // Options tune the simulation. Durations are wall-clock; tests use small ones.
@@ -143,6 +145,17 @@ type NodeConfig struct {
 	JolokiaPort int
 	// JolokiaUser and JolokiaPassword turn on basic auth when set.
 	JolokiaUser, JolokiaPassword string
+	// JolokiaTLS makes the agent on JolokiaPort serve HTTPS, as the JVM
+	// agent with protocol=https; nil: HTTP.
+	JolokiaTLS *jolokia.AgentTLS
+	// JolokiaAgentError, when set, is why the agent on JolokiaPort does
+	// not start (jolokia.ErrAgentStart): the node runs, its port is closed.
+	JolokiaAgentError error
+	// JolokiaProbePort, when not 0, is a second agent of the node's in
+	// plain HTTP (same MBeans, credentials and faults) on IP (the pod's
+	// loopback stands for it here): the listener render adds for the
+	// readiness probe with spec.jolokia.tls.
+	JolokiaProbePort int
 	// ReleaseVersion is the version this process runs (the image's tag),
 	// "" for Options.ReleaseVersion. A node restarted with another one (a
 	// new image) reports the new one: rings of mixed versions.

@@ -41,6 +41,9 @@ func (h *Handler) authenticate(w http.ResponseWriter, r *http.Request) bool {
 }
 
 func (h *Handler) check(user, pass string) bool {
+	if h.opts.User == "" {
+		return false // client certificates only
+	}
 	u := subtle.ConstantTimeCompare([]byte(user), []byte(h.opts.User))
 	p := subtle.ConstantTimeCompare([]byte(pass), []byte(h.opts.Password))
 	return u&p == 1

@@ -19,6 +19,13 @@
 //     JDK HTTP server's own 400/404 pages; basic auth as the agent's
 //     authenticator on Java 11 (401 with WWW-Authenticate: Basic
 //     realm="jolokia");
+//   - the 2.6.0 agent's HTTPS (protocol=https): AgentTLS, read from the
+//     agent's options (serverCert, serverKey, serverKeyAlgorithm, caCert,
+//     useSslClientAuthentication) and refusing to start where the agent
+//     does (ErrAgentStart), and NewAgentListener, which serves it as the
+//     JDK's HttpsServer (TLS 1.2 and 1.3; a plain-HTTP client gets its
+//     connection closed, no answer); checked by hand against the real
+//     agent on Java 17 (see tls_test.go), not by conformance_test.go;
 //   - Server, a Handler listening on one ip:port, with the faults the
 //     simulator needs: a delay before every answer (SetDelay) and refused
 //     connections (Stop, then Start again on the same address).

@@ -28,6 +28,10 @@ type Options struct {
 	// as the JVM agent's user= and password= options do.
 	User     string
 	Password string
+	// ClientCertAuth lets in, without a password, a request over an
+	// HTTPS connection that presented a client certificate the handshake
+	// verified (useSslClientAuthentication; AgentTLS, ConnContext).
+	ClientCertAuth bool
 	// Realm is the basic-auth realm; "jolokia" as the agent's default.
 	Realm string
 	// Delay holds every answer back (a slow agent); SetDelay changes it.
@@ -102,7 +106,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		jdkReject(w, http.StatusNotFound, "No context found for request")
 		return
 	}
-	if h.opts.User != "" && !h.authenticate(w, r) {
+	if h.opts.ClientCertAuth && peerCertified(r.Context()) {
+		h.serveAgent(w, r) // ClientCertAuthenticator, any-match with basic auth
+		return
+	}
+	if (h.opts.User != "" || h.opts.ClientCertAuth) && !h.authenticate(w, r) {
 		return
 	}
 	h.serveAgent(w, r)

@@ -19,12 +19,17 @@
 //     Cassandra node's data.
 //   - Kubelet: gives each pod bound to one of its nodes a unique loopback IP,
 //     starts its Cassandra container through the Runtime (the simulator) from
-//     the "cassandra" container's env (the pod contract of render/doc.go),
+//     the "cassandra" container's env (the pod contract of render/doc.go)
+//     and the Jolokia agents of its JVM_EXTRA_OPTS, with the options the
+//     agent's init script writes (agent.go: its heredocs, cp and mv read,
+//     not run),
 //     publishes the pod's IP in the Directory that resolves seed names, and
 //     keeps the pod status true: phase, IPs, container states and restart
 //     counts, and the Ready condition, which is True only while the node is
 //     NORMAL and its Jolokia agent answers a read of StorageService's
-//     OperationMode and NativeTransportRunning with NORMAL and true.
+//     OperationMode and NativeTransportRunning with NORMAL and true (on
+//     the plain-HTTP loopback agent when the pod has one, as the rendered
+//     probe reads it).
 //
 // The container lifecycle per pod:
 //

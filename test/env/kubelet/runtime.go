@@ -36,6 +36,10 @@ type Spec struct {
 	// jolokia-credentials (the injected agent's); empty means no
 	// authentication.
 	JolokiaUser, JolokiaPassword string
+	// JolokiaAgents are the Jolokia agents of JVM_EXTRA_OPTS with their
+	// options and files (the injected agent's: render's init container
+	// script read, not run); none for an image that runs its own.
+	JolokiaAgents []JolokiaAgent
 	// Image is the container's image (its tag says the Cassandra release).
 	Image string
 
