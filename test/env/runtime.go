@@ -2,6 +2,7 @@ package env
 
 import (
 	"context"
+	"strings"
 
 	"github.com/ringops/ringops/test/env/cassandra"
 	"github.com/ringops/ringops/test/env/kubelet"
@@ -20,6 +21,8 @@ func (s simRuntime) Start(ctx context.Context, spec kubelet.Spec) (kubelet.Conta
 		ClusterName: spec.ClusterName, DC: spec.DC, Rack: spec.Rack, Seeds: spec.Seeds,
 		JolokiaPort: spec.JolokiaPort, JolokiaUser: spec.JolokiaUser, JolokiaPassword: spec.JolokiaPassword,
 		ReleaseVersion: cassandra.ReleaseOfImage(spec.Image),
+		// cassandra-env.sh appends JVM_EXTRA_OPTS to the JVM's options, split at blanks.
+		JVMOptions: strings.Fields(spec.Env["JVM_EXTRA_OPTS"]),
 	})
 	if err != nil {
 		return nil, err

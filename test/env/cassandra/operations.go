@@ -163,6 +163,7 @@ func (n *Node) bootstrapTick(now time.Time) {
 	n.disk.bootstrapped = true
 	n.update(func(e *endpoint) { e.status = statusNormal })
 	n.finishReplacement() // replace.go
+	n.recordBootstrap()   // available.go
 }
 
 // resumeBootstrap is StorageService.resumeBootstrap: when the node is
