@@ -25,18 +25,35 @@ type ringToken struct {
 }
 
 // ownsTokens: the status of a node whose tokens are in the token metadata
-// (a joining node's are pending, not yet owned).
+// (a joining node's, and a replacement's at another address, are pending,
+// not yet owned).
 func (s status) ownsTokens() bool {
-	return s == statusNormal || s == statusLeaving || s == statusRemoving
+	return s == statusNormal || s == statusLeaving || s == statusRemoving || s == statusHibernate
 }
 
 // ring is the token metadata in the node's view, sorted; withSelf adds the
 // node's own tokens whatever its status (a bootstrap's ring once joined)
 // (mu held).
 func (n *Node) ring(withSelf bool) []ringToken {
+	return n.ringOf(func(e *endpoint) bool { return e.status.ownsTokens() || (withSelf && e.hostID == n.hostID) })
+}
+
+// ringAfter is the token metadata once the range movements under way are
+// done: the joining nodes own their tokens, a replacement the tokens of
+// the node it replaces, the leaving and removed nodes none (mu held).
+func (n *Node) ringAfter() []ringToken {
+	return n.ringOf(func(e *endpoint) bool {
+		return e.status == statusNormal || e.status == statusBoot || e.status == statusBootReplace || e.status == statusHibernate
+	})
+}
+
+// ringOf is the sorted tokens of the members of the view that in says;
+// of a token twice (a replacement and the node it replaces), the owner
+// that is not NORMAL (mu held).
+func (n *Node) ringOf(in func(*endpoint) bool) []ringToken {
 	var out []ringToken
 	for _, e := range n.view.members() {
-		if !e.status.ownsTokens() && !(withSelf && e.hostID == n.hostID) {
+		if !in(e) {
 			continue
 		}
 		for _, t := range e.tokens {
@@ -44,10 +61,36 @@ func (n *Node) ring(withSelf bool) []ringToken {
 		}
 	}
 	slices.SortFunc(out, func(a, b ringToken) int {
-		return cmp.Or(cmp.Compare(a.token, b.token), strings.Compare(a.owner.addr, b.owner.addr))
+		return cmp.Or(cmp.Compare(a.token, b.token), cmpBool(a.owner.status == statusNormal, b.owner.status == statusNormal), strings.Compare(a.owner.addr, b.owner.addr))
 	})
-	// A token twice (a replacement and the node it replaces): the first.
 	return slices.CompactFunc(out, func(a, b ringToken) bool { return a.token == b.token })
+}
+
+// replicates reports whether the node replicates the range of ring that
+// holds token t in keyspace ks.
+func (n *Node) replicates(ks keyspace, ring []ringToken, t int64) bool {
+	if len(ring) == 0 {
+		return false
+	}
+	i, _ := slices.BinarySearchFunc(ring, t, func(r ringToken, t int64) int { return cmp.Compare(r.token, t) })
+	return slices.ContainsFunc(replicasFrom(ks, ring, i%len(ring)), func(e *endpoint) bool { return e.hostID == n.hostID })
+}
+
+// hasPendingRanges is TokenMetadata.getPendingRanges(ks, self) not empty:
+// once the movements under way are done, the node replicates some range
+// of ks that it does not now (a node that joins; the neighbours of one
+// that leaves; never those of one that joins, which only lose ranges)
+// (mu held).
+func (n *Node) hasPendingRanges(ks keyspace) bool {
+	now, after := n.ring(false), n.ringAfter()
+	for _, r := range [][]ringToken{now, after} {
+		for _, t := range r { // each token ends an interval whose replicas are the same in both rings
+			if n.replicates(ks, after, t.token) && !n.replicates(ks, now, t.token) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // tokenValue is a Murmur3 token's value.
