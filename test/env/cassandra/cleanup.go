@@ -1,7 +1,6 @@
 package cassandra
 
 import (
-	"strconv"
 	"time"
 
 	"github.com/ringops/ringops/test/env/jolokia"
@@ -121,9 +120,7 @@ func (n *Node) cleanupCompactions(now time.Time) []map[string]string {
 	for _, t := range n.cleanups {
 		total := int64(t.end.Sub(t.start).Milliseconds()) + 1
 		done := min(total, int64(now.Sub(t.start).Milliseconds()))
-		out = append(out, map[string]string{"id": nameUUID("table/" + t.keyspace), "keyspace": t.keyspace, "columnfamily": "data",
-			"completed": strconv.FormatInt(done, 10), "total": strconv.FormatInt(total, 10), "taskType": CleanupTask,
-			"unit": "bytes", "compactionId": nameUUID("cleanup/" + t.keyspace + t.start.String())})
+		out = append(out, n.compactionInfo(CleanupTask, t.keyspace, nameUUID("cleanup/"+t.keyspace+t.start.String()), done, total))
 	}
 	return out
 }
