@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -11,6 +13,7 @@ import (
 
 	gocql "github.com/apache/cassandra-gocql-driver/v2"
 
+	"github.com/ringops/ringops/reconciler/ring"
 	"github.com/ringops/ringops/reconciler/ring/jolokia"
 	"github.com/ringops/ringops/test/env"
 	"github.com/ringops/ringops/test/env/cassandra"
@@ -44,7 +47,7 @@ func TestSimulatorConformsOnCleanup(t *testing.T) {
 	so := env.DefaultOptions()
 	so.Regions, so.NodesPerRegion = []string{"eu-west"}, 3
 	sc := *so.Cassandra
-	sc.BootstrapTime = 8 * time.Second
+	sc.BootstrapTime, sc.CleanupTime = 20*time.Second, 6*time.Second
 	sc.Keyspaces = append(slices.Clone(sc.Keyspaces), cassandra.Keyspace{Name: "cl", Replication: map[string]int{"dc1": 1}})
 	so.Cassandra = &sc
 	worlds := []*confWorld{newConfWorld(t, "real", env.Start(t, ro)), newConfWorld(t, "sim", env.Start(t, so))}
@@ -69,7 +72,7 @@ const (
 )
 
 var cleanupStates = []string{"keyspaces", "neighbour joining, raw", "neighbour joining, ringops",
-	"cleanup, ringops", "cleanup, raw", "cleanup of system", "cleanup of an unknown keyspace", "progress after"}
+	"cleanup, ringops", "cleaning up", "cleanup, raw", "cleanup of system", "cleanup of an unknown keyspace", "progress after"}
 
 // cleanupScenario runs the cleanup of TestSimulatorConformsOnCleanup in
 // one world, recording the answers in c.seen.
@@ -113,10 +116,21 @@ func cleanupScenario(t *testing.T, c *confWorld) {
 	slices.Sort(ks)
 	c.seen["keyspaces/"+pod] = fmt.Sprint(ks)
 	before := c.load(t, pod)
+	if c.w.Real != nil { // the cleanup lasts: 20 MiB to rewrite at 1 MiB/s
+		if out, err := c.w.Real.Node("eu-west", "cassandra", pod).Nodetool(t.Context(), "setcompactionthroughput", "1"); err != nil {
+			t.Fatalf("real: nodetool setcompactionthroughput 1: %v\n%s", err, out)
+		}
+	}
 	start := time.Now()
-	done, err := ops.Cleanup(t.Context(), n, 1, nil)
-	t.Logf("%s: ringops' cleanup of %s answered after %s", c.name, pod, time.Since(start).Round(100*time.Millisecond))
+	short := jolokia.NewOperations(jolokia.NewClient(direct, jolokia.DefaultOptions()), jolokia.OperationOptions{ExecTimeout: 2 * time.Second})
+	done, err := short.Cleanup(t.Context(), n, 1, nil)
 	c.seen["cleanup, ringops/"+pod] = fmt.Sprintf("done %t, error %v", done, err)
+	c.seen["cleaning up/"+pod] = cleaningUp(t, c, ops, n)
+	eventually(t, 10*time.Minute, c.name+": the cleanup of "+pod+" over", func() (bool, string) {
+		p, err := ops.ReadProgress(t.Context(), n)
+		return err == nil && p.CompactionsKnown && !p.CleaningUp(), fmt.Sprint(p, err)
+	})
+	t.Logf("%s: ringops' cleanup of %s over after %s", c.name, pod, time.Since(start).Round(100*time.Millisecond))
 	var answers []string
 	for _, k := range []string{"cl", "system_auth", "system_distributed", "system_traces"} {
 		answers = append(answers, k+": "+cleanup(k))
@@ -145,6 +159,70 @@ func cleanupScenario(t *testing.T, c *confWorld) {
 	}
 }
 
+// cleaningUp is what ringops' progress read shows of a cleanup under way,
+// twice 3 s apart, and the fields of the compaction as the agent gives
+// them: the tasks, the keyspace cleaned up, whether a table is named and
+// whether the work done grew (ringops' stall detection compares
+// Progress.Signature).
+func cleaningUp(t *testing.T, c *confWorld, ops *jolokia.Operations, n ring.Node) string {
+	t.Helper()
+	var first, second *jolokia.Progress
+	eventually(t, time.Minute, c.name+": a Cleanup compaction", func() (bool, string) {
+		p, err := ops.ReadProgress(t.Context(), n)
+		first = p
+		return err == nil && p.CleaningUp(), fmt.Sprint(p, err)
+	})
+	time.Sleep(3 * time.Second)
+	second, err := ops.ReadProgress(t.Context(), n)
+	if err != nil {
+		return err.Error()
+	}
+	var ks []string
+	named := true
+	for _, cp := range first.Compactions {
+		if cp.TaskType == jolokia.CleanupTask {
+			ks, named = append(ks, cp.Keyspace), named && cp.Table != ""
+		}
+	}
+	var fields []string
+	if list, err := c.post(t, n.Pod, []map[string]any{{"type": "read", "mbean": jolokia.CompactionManagerMBean, "attribute": "Compactions"}}); err == nil && len(list) > 0 {
+		t.Logf("%s: compactions while %s cleans up: %s", c.name, n.Pod, list[0]["value"])
+		var cs []map[string]string
+		_ = json.Unmarshal(list[0]["value"], &cs)
+		for _, cp := range cs[:min(1, len(cs))] {
+			for _, k := range slices.Sorted(maps.Keys(cp)) {
+				fields = append(fields, k+":"+valueKind(cp[k]))
+			}
+		}
+	}
+	return fmt.Sprintf("tasks %v, keyspaces %v, tables named %t, moved in 3 s %t (still cleaning up: %t); compaction fields %v",
+		first.Tasks(), ks, named, first.Signature() != second.Signature(), second.CleaningUp(), fields)
+}
+
+// valueKind is the shape of a CompactionInfo value: empty, a number, a
+// UUID, an sstable list, a data file, or text.
+func valueKind(v string) string {
+	switch {
+	case v == "":
+		return "empty"
+	case uuidRE.MatchString(v):
+		return "uuid"
+	case numberRE.MatchString(v):
+		return "number"
+	case pathRE.MatchString(v):
+		return "data file"
+	case sstablesRE.MatchString(v):
+		return "sstables"
+	}
+	return "text"
+}
+
+var (
+	numberRE   = regexp.MustCompile(`^-?\d+$`)
+	sstablesRE = regexp.MustCompile(`^\w+TableReader(:\w+)?\(path='[^']*'\)(,|$)`)
+	pathRE     = regexp.MustCompile(`^/\S+-Data\.db$`)
+)
+
 // joiningSeen: pod is in the JoiningNodes of a health read.
 func joiningSeen(a map[string]json.RawMessage, byIP map[string]string, pod string) bool {
 	var j []string
@@ -153,7 +231,8 @@ func joiningSeen(a map[string]json.RawMessage, byIP map[string]string, pod strin
 }
 
 // fillForCleanup writes rows [0, n) into keyspace cl, replicated once in
-// dc1, on its only node, and flushes them.
+// dc1, on its only node, then 20 MiB of uncompressed padding rows, and
+// flushes them.
 func fillForCleanup(t *testing.T, c *confWorld, n int) {
 	t.Helper()
 	_, byName := c.pods(t)
@@ -167,7 +246,13 @@ func fillForCleanup(t *testing.T, c *confWorld, n int) {
 	if err := s.CreateKeyspace(ctx, "cl", map[string]int{"dc1": 1}); err != nil {
 		t.Fatal(err)
 	}
+	if err := s.Exec(ctx, "ALTER TABLE cl.rows WITH compression = {'enabled': false}"); err != nil {
+		t.Fatal(err)
+	}
 	if err := s.Write(ctx, "cl", 0, n, gocql.One); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Fill(ctx, "cl", 1_000_000, 1_020_000, 1024, gocql.One); err != nil {
 		t.Fatal(err)
 	}
 	if out, err := c.w.Real.Node("eu-west", "cassandra", cleanupNode).Nodetool(ctx, "flush", "cl"); err != nil {
