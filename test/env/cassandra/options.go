@@ -161,7 +161,7 @@ type NodeConfig struct {
 	// JVMOptions are the JVM's options (the pod's JVM_EXTRA_OPTS, split
 	// at blanks); of them the node reads the system properties it acts
 	// on (-Dname=value, the last one winning as in Java):
-	// cassandra.reset_bootstrap_progress (rebuild.go).
+	// cassandra.reset_bootstrap_progress (available.go).
 	JVMOptions []string
 }
 
