@@ -155,7 +155,9 @@ func rebuildScenario(t *testing.T, c *confWorld) {
 	// (the call outlived its wait, or ringops restarted): with the
 	// property every pod gets (render.ResetBootstrapProgress) 5.0
 	// streams what is missing, here nothing.
+	again := time.Now()
 	c.seen["rebuilt again/"+dst] = c.execWait(t, dst, 10*time.Minute, jolokia.RebuildOperation, "dc1", nil, nil, nil)
+	t.Logf("%s: rebuilt again, with nothing missing: answered after %s", c.name, time.Since(again).Round(10*time.Millisecond))
 	eventually(t, time.Minute, c.name+": no stream left on "+dst, func() (bool, string) {
 		p, err := ops.ReadProgress(t.Context(), n)
 		return err == nil && len(p.Streams) == 0, fmt.Sprint(p, err)
