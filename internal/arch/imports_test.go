@@ -62,9 +62,12 @@ var leaves = []string{"internal/contract", "internal/secret", "internal/redact"}
 var forges = []string{"sources/forge", "sources/forge/"}
 
 // testkit are the helpers of ringops' tests (the golden files with their
-// -update flag): only tests import them, never a package a binary is built
-// from.
+// -update flag, the polling wait): only tests and the test tooling of
+// test/ import them, never a package the ringops binary is built from.
 var testkit = []string{"internal/testkit/"}
+
+// testTooling is the test module's code: worlds, harnesses, fixtures.
+var testTooling = []string{"test/"}
 
 // goGit is the Git library only sources/git may depend on among the edges.
 var goGit = []string{"github.com/go-git/"}
@@ -137,7 +140,7 @@ func violations(graph map[string]pkg) []string {
 			dn, ok := local(dep)
 			switch {
 			case !ok:
-			case matches(dn, testkit) && !matches(name, testkit):
+			case matches(dn, testkit) && !matches(name, testkit) && !matches(name, testTooling):
 				out = append(out, fmt.Sprintf("%s depends on the test kit %s: only tests import it", name, dn))
 			case matches(name, edges) && matches(dn, loop):
 				out = append(out, fmt.Sprintf("%s is an edge and depends on the loop %s", name, dn))

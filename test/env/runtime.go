@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/ringops/ringops/test/env/cassandra"
 	"github.com/ringops/ringops/test/env/jolokia"
@@ -24,6 +25,8 @@ func (s simRuntime) Start(ctx context.Context, spec kubelet.Spec) (kubelet.Conta
 		ClusterName: spec.ClusterName, DC: spec.DC, Rack: spec.Rack, Seeds: spec.Seeds,
 		JolokiaPort: spec.JolokiaPort, JolokiaUser: spec.JolokiaUser, JolokiaPassword: spec.JolokiaPassword,
 		ReleaseVersion: cassandra.ReleaseOfImage(spec.Image),
+		// cassandra-env.sh appends JVM_EXTRA_OPTS to the JVM's options, split at blanks.
+		JVMOptions: strings.Fields(spec.Env["JVM_EXTRA_OPTS"]),
 	}
 	simAgents(&cfg, spec)
 	n, err := s.sim.Start(ctx, cfg)

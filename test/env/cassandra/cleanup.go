@@ -1,7 +1,6 @@
 package cassandra
 
 import (
-	"strconv"
 	"time"
 
 	"github.com/ringops/ringops/test/env/jolokia"
@@ -35,8 +34,10 @@ func (n *Node) cleanupOperation() operation {
 }
 
 // forceKeyspaceCleanup is StorageService.forceKeyspaceCleanup (5.0.1
-// StorageService.java:4105-4124): it refuses a local system keyspace and a
-// node involved in a range movement (pending ranges), then drops the data
+// StorageService.java:4105-4124): it refuses a local system keyspace, a
+// node with pending ranges of the keyspace (one that joins or replaces,
+// or gains ranges of one that leaves: not the neighbours of one that
+// joins) and an unknown keyspace, then drops the data
 // of the ranges the node no longer owns, a CompactionManager task of type
 // "Cleanup" per table meanwhile, and answers 0 (SUCCESSFUL) once done.
 func (n *Node) forceKeyspaceCleanup(ks string) (any, error) {
@@ -46,12 +47,12 @@ func (n *Node) forceKeyspaceCleanup(ks string) (any, error) {
 	case ks == "system" || ks == "system_schema" || ks == "system_views" || ks == "system_virtual_schema":
 		s.mu.Unlock()
 		return nil, jmxErr(javaRuntime, "Cleanup of the system keyspace is neither necessary nor wise")
+	case n.pendingRanges(ks):
+		s.mu.Unlock()
+		return nil, jmxErr(javaRuntime, "Node is involved in cluster membership changes. Not safe to run cleanup.")
 	case !s.knownKeyspace(ks):
 		s.mu.Unlock()
 		return nil, jmxErr(javaIllegalArgument, "Keyspace %s does not exist", ks)
-	case n.pendingRanges():
-		s.mu.Unlock()
-		return nil, jmxErr(javaRuntime, "Node is involved in cluster membership changes. Not safe to run cleanup.")
 	}
 	now := time.Now()
 	t := &cleanupTask{keyspace: ks, start: now, end: now.Add(s.opts.CleanupTime), done: make(chan struct{})}
@@ -78,16 +79,16 @@ func (s *Sim) knownKeyspace(ks string) bool {
 	return false
 }
 
-// pendingRanges: the node itself or a member of its view joins, leaves,
-// replaces or is being removed, so its ranges are in flux (mu held).
-func (n *Node) pendingRanges() bool {
-	for _, e := range n.view.members() {
-		switch e.status {
-		case statusBoot, statusBootReplace, statusHibernate, statusLeaving, statusRemoving:
-			return true
+// pendingRanges reports whether the node has pending ranges of keyspace
+// name: it replicates more of it once the movements under way are done
+// (ranges.go), or it replaces a node (mu held).
+func (n *Node) pendingRanges(name string) bool {
+	for _, ks := range n.replicatedKeyspaces() {
+		if ks.name == name {
+			return n.hasPendingRanges(ks) || (n.replacee != nil && len(n.localRanges(ks, true)) > 0)
 		}
 	}
-	return n.mode != ModeNormal
+	return false
 }
 
 // cleanupTick ends the cleanups whose time is up (mu held).
@@ -119,9 +120,7 @@ func (n *Node) cleanupCompactions(now time.Time) []map[string]string {
 	for _, t := range n.cleanups {
 		total := int64(t.end.Sub(t.start).Milliseconds()) + 1
 		done := min(total, int64(now.Sub(t.start).Milliseconds()))
-		out = append(out, map[string]string{"id": nameUUID("table/" + t.keyspace), "keyspace": t.keyspace, "columnfamily": "data",
-			"completed": strconv.FormatInt(done, 10), "total": strconv.FormatInt(total, 10), "taskType": CleanupTask,
-			"unit": "bytes", "compactionId": nameUUID("cleanup/" + t.keyspace + t.start.String())})
+		out = append(out, n.compactionInfo(CleanupTask, t.keyspace, nameUUID("cleanup/"+t.keyspace+t.start.String()), done, total))
 	}
 	return out
 }

@@ -49,6 +49,17 @@
 // "Cleanup" compaction meanwhile (cleanup.go); Gossiper's
 // getEndpointDowntime says how long a member has been down.
 //
+// A Key also keeps the ranges its node streamed in, by keyspace
+// (available.go, placed as SimpleStrategy and NetworkTopologyStrategy
+// place replicas: ranges.go): a bootstrap records them, a rebuild
+// (rebuild.go) streams for BootstrapTime the ranges it lacks, then
+// records them, and answers at once when it lacks none. Sent to a 5.0
+// node that holds some, a rebuild is refused as 5.0 refuses it
+// ("Discovered existing bootstrap data ...", CASSANDRA-17679) unless
+// NodeConfig.JVMOptions set -Dcassandra.reset_bootstrap_progress (false:
+// streams what is missing; true: streams everything again); 3.11 and 4.x
+// stream what is missing.
+//
 // # Versions
 //
 // Each process runs one ReleaseVersion (NodeConfig.ReleaseVersion, else

@@ -1,7 +1,9 @@
 package cassandra
 
 import (
+	"fmt"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -94,11 +96,55 @@ func (n *Node) compactions() []map[string]string {
 	for _, u := range n.upgrades {
 		total := int64(u.end.Sub(u.start).Milliseconds()) + 1
 		done := min(total, int64(now.Sub(u.start).Milliseconds()))
-		out = append(out, map[string]string{"id": nameUUID("table/" + u.keyspace), "keyspace": u.keyspace, "columnfamily": "data",
-			"completed": strconv.FormatInt(done, 10), "total": strconv.FormatInt(total, 10), "taskType": "Upgrade sstables",
-			"unit": "bytes", "compactionId": nameUUID("upgrade/" + u.keyspace + u.start.String())})
+		out = append(out, n.compactionInfo("Upgrade sstables", u.keyspace, nameUUID("upgrade/"+u.keyspace+u.start.String()), done, total))
 	}
 	return append(out, n.cleanupCompactions(now)...)
+}
+
+// compactionInfo is CompactionInfo.asMap of a task on a table "data" of
+// keyspace ks, as the node's release gives it: 3.11.17's eight fields
+// (CompactionInfo.java:147-154); from 4.1.7 the sstables read (:157,
+// "BigTableReader(path='...')", 5.0 adding the format:
+// "BigTableReader:big(path='...')", SSTable.java:300-303); from 5.0.1 the
+// targetDirectory, the sstable written (:222-223); after 5.0.1
+// totalCompressed, total for uncompressed data (5.0.9's real node has it,
+// TestSimulatorConformsOnCleanup; the patch release that added it is not
+// checked).
+func (n *Node) compactionInfo(taskType, ks, id string, done, total int64) map[string]string {
+	m := map[string]string{"id": nameUUID("table/" + ks), "keyspace": ks, "columnfamily": "data",
+		"completed": strconv.FormatInt(done, 10), "total": strconv.FormatInt(total, 10), "taskType": taskType,
+		"unit": "bytes", "compactionId": id}
+	if n.version.legacy() {
+		return m
+	}
+	dir := "/var/lib/cassandra/data/" + ks + "/data-" + strings.ReplaceAll(m["id"], "-", "")
+	file := func(gen int) string {
+		return fmt.Sprintf("%s/%s-%d-big-Data.db", dir, sstableFormat(n.cfg.ReleaseVersion), gen)
+	}
+	if !n.version.fiveOh() {
+		m["sstables"] = "BigTableReader(path='" + file(1) + "')"
+		return m
+	}
+	m["sstables"] = "BigTableReader:big(path='" + file(1) + "')"
+	m["targetDirectory"] = file(2)
+	if major, minor := series(n.cfg.ReleaseVersion); major > 5 || minor > 0 || patchOf(n.cfg.ReleaseVersion) > 1 {
+		m["totalCompressed"] = m["total"]
+	}
+	return m
+}
+
+// patchOf is the patch number of a release ("5.0.9": 9; 0 when none).
+func patchOf(release string) int {
+	parts := strings.SplitN(release, ".", 3)
+	if len(parts) < 3 {
+		return 0
+	}
+	digits := parts[2]
+	if i := strings.IndexFunc(digits, func(r rune) bool { return r < '0' || r > '9' }); i >= 0 {
+		digits = digits[:i]
+	}
+	p, _ := strconv.Atoi(digits)
+	return p
 }
 
 // operationBeans are the MBeans of the long operations' progress.
@@ -163,6 +209,7 @@ func (n *Node) bootstrapTick(now time.Time) {
 	n.disk.bootstrapped = true
 	n.update(func(e *endpoint) { e.status = statusNormal })
 	n.finishReplacement() // replace.go
+	n.recordBootstrap()   // available.go
 }
 
 // resumeBootstrap is StorageService.resumeBootstrap: when the node is

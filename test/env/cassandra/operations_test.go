@@ -3,7 +3,9 @@ package cassandra
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 )
@@ -384,6 +386,26 @@ func TestReleaseOfImage(t *testing.T) {
 	} {
 		if got := ReleaseOfImage(image); got != want {
 			t.Errorf("ReleaseOfImage(%q) = %q, want %q", image, got, want)
+		}
+	}
+}
+
+// TestCompactionInfoFields: CompactionManager.Compactions entries carry
+// the fields of each release's CompactionInfo.asMap (3.11.17, 4.1.7 and
+// 5.0.1 source; 5.0.9 as its real node answers: TestSimulatorConformsOnCleanup).
+func TestCompactionInfoFields(t *testing.T) {
+	base := "columnfamily compactionId completed id keyspace taskType total unit"
+	for _, c := range []struct{ release, want string }{
+		{"3.11.17", base},
+		{"4.1.7", "columnfamily compactionId completed id keyspace sstables taskType total unit"},
+		{"5.0.1", "columnfamily compactionId completed id keyspace sstables targetDirectory taskType total unit"},
+		{"5.0.9", "columnfamily compactionId completed id keyspace sstables targetDirectory taskType total totalCompressed unit"},
+	} {
+		v, _ := VersionOf(c.release)
+		n := &Node{version: v, cfg: NodeConfig{ReleaseVersion: c.release}}
+		m := n.compactionInfo(CleanupTask, "orders", nameUUID("x"), 1, 2)
+		if got := strings.Join(slices.Sorted(maps.Keys(m)), " "); got != c.want {
+			t.Errorf("%s: fields %s, want %s", c.release, got, c.want)
 		}
 	}
 }

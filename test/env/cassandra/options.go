@@ -3,6 +3,7 @@ package cassandra
 import (
 	"crypto/tls"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/ringops/ringops/test/env/jolokia"
@@ -170,6 +171,25 @@ type NodeConfig struct {
 	// A new node of a datacenter whose racks are more than one but fewer
 	// than it fails to start when its rack already has a node (tokens.go).
 	TokenAllocationRF int
+	// JVMOptions are the JVM's options (the pod's JVM_EXTRA_OPTS, split
+	// at blanks); of them the node reads the system properties it acts
+	// on (-Dname=value, the last one winning as in Java):
+	// cassandra.reset_bootstrap_progress (available.go).
+	JVMOptions []string
+}
+
+// systemProperty is System.getProperty(name) for the JVMOptions: the value
+// of the last -Dname=value (-Dname alone is ""), ok false when none sets it.
+func (c NodeConfig) systemProperty(name string) (v string, ok bool) {
+	for _, o := range c.JVMOptions {
+		switch {
+		case o == "-D"+name:
+			v, ok = "", true
+		case strings.HasPrefix(o, "-D"+name+"="):
+			v, ok = strings.TrimPrefix(o, "-D"+name+"="), true
+		}
+	}
+	return v, ok
 }
 
 func (c NodeConfig) validate() error {

@@ -32,8 +32,10 @@ func (n *Node) rebuildOperations() []operation {
 
 // rebuild is StorageService.rebuild: one at a time ("Node is still
 // rebuilding. Check nodetool netstats."), from a datacenter of the ring
-// (else IllegalArgumentException), a "Rebuild" stream plan receiving
-// for BootstrapTime; the answer comes when it ends.
+// (else IllegalArgumentException), a "Rebuild" stream plan receiving the
+// missing ranges (rebuildWork) for BootstrapTime, after which they are
+// available; the answer comes when it ends, at once when nothing is
+// missing (a plan without sessions).
 func (n *Node) rebuild(src string) (any, error) {
 	s := n.sim
 	s.mu.Lock()
@@ -54,15 +56,21 @@ func (n *Node) rebuild(src string) (any, error) {
 			return nil, jmxErr(javaIllegalArgument, "Provided datacenter '%s' is not a valid datacenter, available datacenters are: %s", src, strings.Join(dcs, ","))
 		}
 	}
+	work, err := n.rebuildWork(src)
+	if err != nil || len(work) == 0 {
+		s.mu.Unlock()
+		return nil, err
+	}
 	plan := newStreamPlan("Rebuild", false, s.opts.BootstrapTime)
 	n.rebuilding = plan
 	s.mu.Unlock()
-	return nil, n.await(plan, s.opts.BootstrapTime, "rebuilding")
+	return nil, n.await(plan, s.opts.BootstrapTime, "rebuilding", func() { n.disk.addAvailable(work) })
 }
 
 // await waits d for an operation of the node, or for the node to stop,
-// then forgets it (the rebuild's stream plan).
-func (n *Node) await(op any, d time.Duration, what string) error {
+// then forgets it (the rebuild's stream plan); done runs once it ended
+// well (mu held).
+func (n *Node) await(op any, d time.Duration, what string, done func()) error {
 	t := time.NewTimer(d)
 	defer t.Stop()
 	var err error
@@ -76,6 +84,9 @@ func (n *Node) await(op any, d time.Duration, what string) error {
 	defer s.mu.Unlock()
 	if n.rebuilding == op {
 		n.rebuilding = nil
+	}
+	if err == nil {
+		done()
 	}
 	return err
 }

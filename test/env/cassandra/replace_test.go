@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -190,8 +191,9 @@ func TestRemoveNodeProgress(t *testing.T) {
 }
 
 // TestCleanup: forceKeyspaceCleanup shows as a Cleanup compaction until it
-// answers 0; a local system keyspace and a node whose ranges move are
-// refused.
+// answers 0; a local system keyspace and a node with pending ranges are
+// refused: one that joins, not its neighbour, which only loses ranges (as
+// on a real 5.0 node: TestSimulatorConformsOnCleanup).
 func TestCleanup(t *testing.T) {
 	opts := testOptions()
 	opts.CleanupTime = 500 * time.Millisecond
@@ -220,8 +222,45 @@ func TestCleanup(t *testing.T) {
 	}
 	cfg := w.cfg("pvc-b", "orders-dc1-r2-0", ip(145, 2), "dc1", "r2", "orders-dc1-r1-0")
 	w.sim.SetPodFaults(cfg.Namespace, cfg.Pod, Faults{NeverFinishJoining: true})
-	w.start(cfg)
-	wantJMXError(t, "joining", cleanup(a, "system_distributed"), javaRuntime, "Node is involved in cluster membership changes. Not safe to run cleanup.")
+	b := w.start(cfg)
+	wantJMXError(t, "joining", cleanup(b, "system_distributed"), javaRuntime, "Node is involved in cluster membership changes. Not safe to run cleanup.")
+	if r := cleanup(a, "system_distributed"); r.Status != 200 || string(r.Value) != "0" {
+		t.Errorf("the neighbour of a joining node: %+v", r)
+	}
+}
+
+// TestCleanupWhileLeaving: while a node leaves, the nodes that gain its
+// ranges have pending ranges, so their cleanup of a keyspace they do not
+// wholly replicate yet is refused; of one they do, it is not.
+func TestCleanupWhileLeaving(t *testing.T) {
+	opts := testOptions()
+	opts.DecommissionTime, opts.CleanupTime = 3*time.Second, 0
+	opts.Keyspaces = []Keyspace{{Name: "two", Replication: map[string]int{"dc1": 2}}}
+	w := newWorld(t, opts)
+	var nodes []*Node
+	for i, rack := range []string{"r1", "r2", "r3"} {
+		nodes = append(nodes, w.start(w.cfg("pvc-"+rack, "orders-dc1-"+rack+"-0", ip(147, i+1), "dc1", rack, "orders-dc1-r1-0")))
+		waitSettled(t, nodes...)
+	}
+	a, c := nodes[0], nodes[2]
+	cleanup := func(ks string) response {
+		r, _ := agentOf(a).one(execReq("forceKeyspaceCleanup(int,java.lang.String,[Ljava.lang.String;)", 1, ks, []string{}))
+		return r
+	}
+	done := execAsync(agentOf(c), execReq("decommission(boolean)", true))
+	healthIs(t, "c leaving", agentOf(a), func(h health) error {
+		if len(h.Leaving) != 1 {
+			return fmt.Errorf("leaving %v", h.Leaving)
+		}
+		return nil
+	})
+	wantJMXError(t, "two, factor 2 of 3 nodes", cleanup("two"), javaRuntime, "Node is involved in cluster membership changes. Not safe to run cleanup.")
+	if r := cleanup("system_distributed"); r.Status != 200 || string(r.Value) != "0" {
+		t.Errorf("system_distributed, factor 3 of 3 nodes: %+v", r)
+	}
+	if r := <-done; r.Status != 200 {
+		t.Fatalf("decommission: %+v", r)
+	}
 }
 
 func mustJSON(v any) string { b, _ := json.Marshal(v); return string(b) }

@@ -47,6 +47,9 @@ type disk struct {
 	cfg                    NodeConfig
 	format                 string         // the sstable format the node writes (release.go)
 	old                    map[string]int // sstables on an older format, by keyspace
+	// available are the ranges streamed in, by keyspace
+	// (system.available_ranges_v2; available.go).
+	available map[string]map[tokenRange]bool
 }
 
 // NodeStatus is the ground truth about one ring member, for tests.

@@ -44,7 +44,7 @@ type Spec struct {
 	Image string
 
 	// What a runtime that runs the pod for real needs (the simulator reads
-	// only the fields above).
+	// only the fields above, and JVM_EXTRA_OPTS of Env).
 
 	// Object is the pod as the kubelet first saw it (its spec does not
 	// change).
