@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"math/rand/v2"
 	"slices"
 	"strings"
 	"sync"
@@ -145,16 +146,18 @@ func eachRow(from, to int, f func(i int) bool) {
 
 // Fill writes rows [from, to) of ks with values of size bytes each (eight
 // writes in flight) at consistency cl: data enough that a node's load is
-// mostly its rows, not its system tables. Fill's rows are not those
-// Missing checks: fill a keyspace of their own.
+// mostly its rows, not its system tables. The values are random letters,
+// which no sstable compression shrinks much: a repeated letter compressed
+// to almost nothing, and a node's load was then mostly its system tables
+// after all. Fill's rows are not those Missing checks: fill a keyspace of
+// their own.
 func (s *Session) Fill(ctx context.Context, ks string, from, to, size int, cl gocql.Consistency) error {
-	pad := strings.Repeat("x", size)
 	var (
 		mu       sync.Mutex
 		firstErr error
 	)
 	eachRow(from, to, func(i int) bool {
-		q := s.s.Query(fmt.Sprintf("INSERT INTO %s.rows (id, v) VALUES (?, ?)", ks), i, pad).Consistency(cl).Idempotent(true)
+		q := s.s.Query(fmt.Sprintf("INSERT INTO %s.rows (id, v) VALUES (?, ?)", ks), i, letters(i, size)).Consistency(cl).Idempotent(true)
 		err := q.ExecContext(ctx)
 		if err == nil {
 			return true
@@ -231,4 +234,14 @@ func (s *Session) Exec(ctx context.Context, stmt string) error {
 		return fmt.Errorf("cql %s: %s: %w", s.DC, stmt, err)
 	}
 	return s.s.AwaitSchemaAgreement(ctx)
+}
+
+// letters are size random letters, the same for the same row.
+func letters(row, size int) string {
+	r := rand.New(rand.NewPCG(uint64(row), 0x72696e676f7073))
+	b := make([]byte, size)
+	for i := range b {
+		b[i] = 'a' + byte(r.IntN(26))
+	}
+	return string(b)
 }
