@@ -6,10 +6,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
-	"time"
 
-	gogit "github.com/go-git/go-git/v5"
-	"github.com/go-git/go-git/v5/plumbing/object"
+	"github.com/ringops/ringops/test/gitserver"
 )
 
 // BenchmarkPlanGit100Clusters is `ringops plan --base HEAD~1 -o json` in
@@ -17,11 +15,8 @@ import (
 // both revisions read with go-git, then review.Compare (which renders
 // the changed cluster only, see review.BenchmarkPlan100Clusters).
 func BenchmarkPlanGit100Clusters(b *testing.B) {
-	dir := b.TempDir()
-	repo, err := gogit.PlainInit(dir, false)
-	if err != nil {
-		b.Fatal(err)
-	}
+	repo := gitserver.NewRepo(b, gitserver.DefaultRepoOptions())
+	dir := repo.Work
 	write := func(i int, image string) {
 		name := fmt.Sprintf("c%03d", i)
 		p := filepath.Join(dir, "clusters", name, "cluster.yaml")
@@ -43,19 +38,7 @@ spec:
 			b.Fatal(err)
 		}
 	}
-	commit := func(msg string) {
-		wt, err := repo.Worktree()
-		if err != nil {
-			b.Fatal(err)
-		}
-		if err := wt.AddWithOptions(&gogit.AddOptions{All: true}); err != nil {
-			b.Fatal(err)
-		}
-		sig := &object.Signature{Name: "bench", Email: "b@example.com", When: time.Now()}
-		if _, err := wt.Commit(msg, &gogit.CommitOptions{Author: sig}); err != nil {
-			b.Fatal(err)
-		}
-	}
+	commit := func(msg string) { repo.Commit(msg) }
 	for i := range 100 {
 		write(i, "cassandra:4.1.4")
 	}

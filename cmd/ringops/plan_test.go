@@ -6,32 +6,27 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
-	gogit "github.com/go-git/go-git/v5"
-	"github.com/go-git/go-git/v5/plumbing/object"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/ringops/ringops/review"
+	"github.com/ringops/ringops/test/gitserver"
 )
 
-// gitRepo is a real Git repository in a temporary directory holding the
+// gitRepo is test/gitserver's Repo whose working clone (dir) holds the
 // example cluster at clusters/orders, committed once.
 type gitRepo struct {
-	t    *testing.T
-	dir  string
-	repo *gogit.Repository
-	n    int
+	*gitserver.Repo
+	t   *testing.T
+	dir string
 }
 
 func newGitRepo(t *testing.T) *gitRepo {
 	t.Helper()
-	dir := t.TempDir()
-	repo, err := gogit.PlainInit(dir, false)
-	require.NoError(t, err)
-	g := &gitRepo{t: t, dir: dir, repo: repo}
-	require.NoError(t, os.CopyFS(filepath.Join(dir, "clusters", "orders"), os.DirFS(example)))
+	r := gitserver.NewRepo(t, gitserver.DefaultRepoOptions())
+	g := &gitRepo{Repo: r, t: t, dir: r.Work}
+	require.NoError(t, os.CopyFS(filepath.Join(g.dir, "clusters", "orders"), os.DirFS(example)))
 	g.commit("add the orders cluster")
 	return g
 }
@@ -46,15 +41,10 @@ func (g *gitRepo) edit(file, old, new string) {
 	require.NoError(g.t, os.WriteFile(p, []byte(strings.Replace(string(data), old, new, 1)), 0o644))
 }
 
+// commit commits every change of the working clone.
 func (g *gitRepo) commit(msg string) {
 	g.t.Helper()
-	wt, err := g.repo.Worktree()
-	require.NoError(g.t, err)
-	require.NoError(g.t, wt.AddWithOptions(&gogit.AddOptions{All: true}))
-	g.n++
-	when := time.Date(2026, 3, 1, 12, g.n, 0, 0, time.UTC)
-	_, err = wt.Commit(msg, &gogit.CommitOptions{Author: &object.Signature{Name: "Reviewer", Email: "r@example.com", When: when}})
-	require.NoError(g.t, err)
+	g.Commit(msg)
 }
 
 const spec = "clusters/orders/cluster.yaml"
@@ -135,9 +125,7 @@ func TestPlanJSONDocument(t *testing.T) {
 		}
 	}
 	assert.Equal(t, 3, boots, "every rack of dc1 grows by one")
-	head, err := g.repo.Head()
-	require.NoError(t, err)
-	assert.Equal(t, head.Hash().String(), doc.Head.Commit)
+	assert.Equal(t, g.Head(), doc.Head.Commit)
 
 	code, _, errs = ringops(t, "plan", "--base", "HEAD~1", "--output", "yaml", g.dir)
 	assert.Equal(t, ExitUsage, code)

@@ -21,7 +21,7 @@ func benchWorld(b *testing.B) *git.Poller {
 	r.setRef("refs/pull/1/head", r.commit(main, edit(b, files, rackOverride, "nodes: 2"), "grow"))
 	srv := serveHTTP(b, r)
 	o := git.DefaultOptions()
-	o.URL, o.Timeout = srv.URL, 20*time.Second
+	o.URL, o.Timeout = srv.URL(), 20*time.Second
 	p, err := git.NewPoller(o)
 	if err != nil {
 		b.Fatal(err)

@@ -157,7 +157,7 @@ func TestHeadsThatDisappearAreForgotten(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, 3, c.Stats().Remembered)
 
-	w.repo.deleteRef(headRef(2))
+	w.repo.DeleteRef(headRef(2))
 	res, err := c.Check(t.Context(), w.repo.base())
 	require.NoError(t, err)
 	assert.Equal(t, 1, res.Forgotten)

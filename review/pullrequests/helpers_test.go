@@ -1,13 +1,9 @@
 package pullrequests_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io/fs"
-	"net/http"
-	"net/http/cgi"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path"
@@ -15,11 +11,11 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 
 	"github.com/ringops/ringops/sources/forge"
 	"github.com/ringops/ringops/sources/git"
+	"github.com/ringops/ringops/test/gitserver"
 )
 
 // The example repository's cluster, and the edits the tests make to it.
@@ -63,40 +59,17 @@ func edit(t testing.TB, files map[string]string, old, new string) map[string]str
 	return map[string]string{clusterFile: strings.Replace(spec, old, new, 1)}
 }
 
-// testRepo is a bare repository (what a forge serves) and a work tree that
-// makes commits and pushes refs into it over the file transport.
+// testRepo is test/gitserver's Repo (a bare repository, what a forge
+// serves, and a working clone that commits and pushes refs into it over
+// the file transport), with commits on any parent.
 type testRepo struct {
-	t          testing.TB
-	root, bare string
-	work       string
-	env        []string
+	*gitserver.Repo
+	t testing.TB
 }
 
 func newTestRepo(t testing.TB) *testRepo {
 	t.Helper()
-	if _, err := exec.LookPath("git"); err != nil {
-		t.Skip("git is not installed (apt-get install git)")
-	}
-	root, home := t.TempDir(), t.TempDir()
-	r := &testRepo{t: t, root: root, bare: filepath.Join(root, "repo.git"), work: filepath.Join(root, "work")}
-	r.env = append(os.Environ(), "HOME="+home, "GIT_CONFIG_NOSYSTEM=1", "GIT_CONFIG_GLOBAL="+filepath.Join(home, "gitconfig"),
-		"GIT_AUTHOR_NAME=Ada", "GIT_AUTHOR_EMAIL=ada@example.com", "GIT_COMMITTER_NAME=Ada",
-		"GIT_COMMITTER_EMAIL=ada@example.com", "GIT_TERMINAL_PROMPT=0")
-	r.run(root, "init", "-q", "--bare", "-b", "main", r.bare)
-	r.run(root, "init", "-q", "-b", "main", r.work)
-	return r
-}
-
-func (r *testRepo) run(dir string, args ...string) string {
-	r.t.Helper()
-	cmd := exec.Command("git", args...)
-	cmd.Dir, cmd.Env = dir, r.env
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		r.t.Fatalf("git %s: %v: %s", strings.Join(args, " "), err, stderr.String())
-	}
-	return strings.TrimSpace(stdout.String())
+	return &testRepo{Repo: gitserver.NewRepo(t, gitserver.DefaultRepoOptions()), t: t}
 }
 
 // commit makes a commit on top of parent ("" for the first) with files
@@ -104,32 +77,16 @@ func (r *testRepo) run(dir string, args ...string) string {
 func (r *testRepo) commit(parent string, files map[string]string, msg string) string {
 	r.t.Helper()
 	if parent != "" {
-		r.run(r.work, "checkout", "-q", "--detach", parent)
+		r.Git("checkout", "-q", "--detach", parent)
 	}
-	for p, content := range files {
-		full := filepath.Join(r.work, filepath.FromSlash(p))
-		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
-			r.t.Fatal(err)
-		}
-		if err := os.WriteFile(full, []byte(content), 0o644); err != nil {
-			r.t.Fatal(err)
-		}
-	}
-	r.run(r.work, "add", "-A")
-	r.run(r.work, "commit", "-q", "--allow-empty", "-m", msg)
-	return r.run(r.work, "rev-parse", "HEAD")
+	r.Write(files)
+	return r.Commit(msg)
 }
 
 // setRef points ref of the bare repository at hash.
 func (r *testRepo) setRef(ref, hash string) {
 	r.t.Helper()
-	r.run(r.work, "push", "-q", "--force", r.bare, hash+":"+ref)
-}
-
-// deleteRef removes ref from the bare repository.
-func (r *testRepo) deleteRef(ref string) {
-	r.t.Helper()
-	r.run(r.bare, "update-ref", "-d", ref)
+	r.PushRef(hash, ref)
 }
 
 // snapshot reads ref of the bare repository, as a poller would fetch it
@@ -139,7 +96,7 @@ func (r *testRepo) snapshot(ref string) (*git.Snapshot, error) {
 	if err != nil {
 		return nil, err
 	}
-	local, err := git.OpenLocal(r.work, git.Options{})
+	local, err := git.OpenLocal(r.Work, git.Options{})
 	if err != nil {
 		return nil, err
 	}
@@ -153,7 +110,7 @@ func (r *testRepo) snapshot(ref string) (*git.Snapshot, error) {
 
 // resolve returns the commit ref points to in the bare repository.
 func (r *testRepo) resolve(ref string) (string, error) {
-	out, err := exec.Command("git", "-C", r.bare, "rev-parse", "--verify", "-q", ref+"^{commit}").Output()
+	out, err := exec.Command("git", "-C", r.Bare, "rev-parse", "--verify", "-q", ref+"^{commit}").Output()
 	if err != nil {
 		return "", fmt.Errorf("%w: %s", git.ErrRefNotFound, ref)
 	}
@@ -190,7 +147,7 @@ func (f *fakeSource) Refs(_ context.Context, patterns ...string) ([]git.Revision
 	f.listings++
 	f.mu.Unlock()
 	var out []git.Revision
-	for _, line := range strings.Split(f.r.run(f.r.bare, "for-each-ref", "--format=%(refname) %(objectname)"), "\n") {
+	for _, line := range strings.Split(f.r.Git("-C", f.r.Bare, "for-each-ref", "--format=%(refname) %(objectname)"), "\n") {
 		ref, hash, ok := strings.Cut(line, " ")
 		if !ok {
 			continue
@@ -257,38 +214,9 @@ func (r *recorder) take() []forge.Status {
 	return out
 }
 
-// gitServer serves the test repository with git http-backend through
-// net/http/cgi on 127.0.0.1 and counts requests by kind.
-type gitServer struct {
-	URL         string
-	close       func()
-	infoRefs    atomic.Int64
-	uploadPacks atomic.Int64
-}
-
-const gitHTTPBackend = "/usr/lib/git-core/git-http-backend"
-
-func serveHTTP(t testing.TB, r *testRepo) *gitServer {
+// serveHTTP serves the test repository with test/gitserver's git
+// http-backend on 127.0.0.1, which counts requests by kind.
+func serveHTTP(t testing.TB, r *testRepo) *gitserver.HTTPServer {
 	t.Helper()
-	if _, err := os.Stat(gitHTTPBackend); err != nil {
-		t.Skipf("%s missing (apt-get install git)", gitHTTPBackend)
-	}
-	s := &gitServer{}
-	backend := &cgi.Handler{Path: gitHTTPBackend, Root: "/git",
-		Env: []string{"GIT_PROJECT_ROOT=" + r.root, "GIT_HTTP_EXPORT_ALL=1", "GIT_CONFIG_NOSYSTEM=1", "HOME=" + r.root}}
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		switch {
-		case strings.HasSuffix(req.URL.Path, "/info/refs"):
-			s.infoRefs.Add(1)
-		case req.Method == http.MethodPost && strings.HasSuffix(req.URL.Path, "/git-upload-pack"):
-			s.uploadPacks.Add(1)
-		}
-		backend.ServeHTTP(w, req)
-	}))
-	t.Cleanup(srv.Close)
-	s.URL, s.close = srv.URL+"/git/repo.git", srv.Close
-	return s
+	return gitserver.NewHTTP(t, r.Repo, gitserver.DefaultHTTPOptions())
 }
-
-// counts returns (ref advertisements, upload-pack requests) so far.
-func (s *gitServer) counts() (int64, int64) { return s.infoRefs.Load(), s.uploadPacks.Load() }

@@ -18,7 +18,7 @@ func TestCheckerOverARealGitServer(t *testing.T) {
 	w := newWorld(t)
 	srv := serveHTTP(t, w.repo)
 	o := git.DefaultOptions()
-	o.URL, o.Timeout = srv.URL, 20*time.Second
+	o.URL, o.Timeout = srv.URL(), 20*time.Second
 	poller, err := git.NewPoller(o)
 	require.NoError(t, err)
 	base, changed, err := poller.Poll(t.Context())
@@ -27,12 +27,12 @@ func TestCheckerOverARealGitServer(t *testing.T) {
 
 	rec := &recorder{}
 	c := newChecker(t, poller, rec, nil)
-	refs0, packs0 := srv.counts()
+	before := srv.Counts()
 	res, err := c.Check(t.Context(), poller.Current())
 	require.NoError(t, err)
-	refs1, packs1 := srv.counts()
-	assert.Equal(t, int64(3), packs1-packs0, "one fetch per head to check")
-	assert.Equal(t, 1+packs1-packs0, refs1-refs0, "one ref advertisement lists every head (each fetch then makes its own)")
+	first := srv.Counts().Sub(before)
+	assert.Equal(t, int64(3), first.Fetches, "one fetch per head to check")
+	assert.Equal(t, 1+first.Fetches, first.RefAdvertisements, "one ref advertisement lists every head (each fetch then makes its own)")
 	require.Len(t, res.Checked, 3)
 
 	got := map[string]forge.Status{}
@@ -47,13 +47,13 @@ func TestCheckerOverARealGitServer(t *testing.T) {
 
 	res, err = c.Check(t.Context(), poller.Current())
 	require.NoError(t, err)
-	refs2, packs2 := srv.counts()
+	second := srv.Counts().Sub(before).Sub(first)
 	assert.Empty(t, res.Checked)
-	assert.Equal(t, int64(1), refs2-refs1)
-	assert.Equal(t, int64(0), packs2-packs1, "nothing new: no fetch")
+	assert.Equal(t, int64(1), second.RefAdvertisements)
+	assert.Equal(t, int64(0), second.Fetches, "nothing new: no fetch")
 	assert.Empty(t, rec.take(), "nothing new: no status")
 
-	srv.close()
+	srv.Stop()
 	_, err = c.Check(t.Context(), poller.Current())
 	assert.ErrorIs(t, err, git.ErrUnreachable)
 	assert.Empty(t, rec.take())
