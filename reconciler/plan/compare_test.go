@@ -65,6 +65,11 @@ func TestDescribeChange(t *testing.T) {
 	require.Equal(t, "seed list 2 seeds -> 3 seeds", describeChange(tmpl("cassandra:4.1.4", "a.x,b.x,c.x", "h1"), old))
 	require.Equal(t, "configuration", describeChange(tmpl("cassandra:4.1.4", "a.x,b.x", "h2"), old))
 	require.Equal(t, "image cassandra:4.1.4 -> cassandra:4.1.5, configuration", describeChange(tmpl("cassandra:4.1.5", "a.x,b.x", "h2"), old))
+	// A rotation of the agent's credentials is named, also when a staged
+	// seed list rolls with it.
+	rotated := tmpl("cassandra:4.1.4", "a.x,b.x,c.x", "h1")
+	asMap(rotated)["metadata"].(map[string]any)["annotations"].(map[string]any)["ringops.dev/jolokia-rotate"] = "second"
+	require.Equal(t, "seed list 2 seeds -> 3 seeds, Jolokia credentials rotated", describeChange(rotated, old))
 }
 
 // TestFromLive: the object applied to a StatefulSet of a removed

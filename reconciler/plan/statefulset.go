@@ -181,6 +181,11 @@ func describeChange(want, live any) string {
 	if wh != lh {
 		parts = append(parts, "configuration")
 	}
+	wr := nested(asMap(want), "metadata", "annotations", contract.AnnotationRotate)
+	lr := nested(asMap(live), "metadata", "annotations", contract.AnnotationRotate)
+	if wr != lr {
+		parts = append(parts, "Jolokia credentials rotated")
+	}
 	if len(parts) == 0 {
 		return "pod template (" + firstDifference(want, live, "spec.template") + ")"
 	}
