@@ -232,6 +232,11 @@ func TestJolokiaRotation(t *testing.T) {
 	t.Logf("%s", ra)
 	require.Equal(t, 0, ra.Code, "the rotation rolled out: %s", ra)
 	assert.Len(t, restarted(ra.Stdout), 7, "every node restarts once, by a gated RestartPod step:\n%s", ra)
+	staged := harness.Lines(ra.Stdout, "UpdateStatefulSet")
+	assert.NotEmpty(t, staged, "the new template staged:\n%s", ra)
+	for _, l := range staged {
+		assert.Contains(t, l, "Jolokia credentials rotated", "the reason the pods roll is named")
+	}
 	assertRecreatedOnce(t, m, 7)
 	assertCalm(t, m)
 	assertHealthy(t, w, c.Dir, "rotated", 7)
