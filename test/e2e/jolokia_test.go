@@ -299,9 +299,17 @@ func agentRead(t *testing.T, ca []byte, ip string, c creds) (int, error) {
 	t.Helper()
 	pool := x509.NewCertPool()
 	require.True(t, pool.AppendCertsFromPEM(ca))
-	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{Proxy: nil, TLSClientConfig: &tls.Config{RootCAs: pool, ServerName: agentsName}}}
+	tr := &http.Transport{Proxy: nil, TLSClientConfig: &tls.Config{RootCAs: pool, ServerName: agentsName}}
+	return postRead(t, tr, "https://"+net.JoinHostPort(ip, "8778")+"/jolokia/", c)
+}
+
+// postRead posts the read to url with c's basic auth, and returns the
+// HTTP status.
+func postRead(t *testing.T, tr *http.Transport, url string, c creds) (int, error) {
+	t.Helper()
+	client := &http.Client{Timeout: 10 * time.Second, Transport: tr}
 	defer client.CloseIdleConnections()
-	req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, "https://"+net.JoinHostPort(ip, "8778")+"/jolokia/", strings.NewReader(readBody))
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, url, strings.NewReader(readBody))
 	require.NoError(t, err)
 	req.SetBasicAuth(c.user, c.password)
 	resp, err := client.Do(req)
@@ -323,15 +331,5 @@ func mustRead(t *testing.T, ca []byte, ip string, c creds) int {
 // plainRead posts the read over plain HTTP to hostPort.
 func plainRead(t *testing.T, hostPort string, c creds) (int, error) {
 	t.Helper()
-	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{Proxy: nil}}
-	defer client.CloseIdleConnections()
-	req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, "http://"+hostPort+"/jolokia/", strings.NewReader(readBody))
-	require.NoError(t, err)
-	req.SetBasicAuth(c.user, c.password)
-	resp, err := client.Do(req)
-	if err != nil {
-		return 0, err
-	}
-	_ = resp.Body.Close()
-	return resp.StatusCode, nil
+	return postRead(t, &http.Transport{Proxy: nil}, "http://"+hostPort+"/jolokia/", c)
 }
