@@ -235,29 +235,45 @@ func joiningSeen(a map[string]json.RawMessage, byIP map[string]string, pod strin
 // flushes them.
 func fillForCleanup(t *testing.T, c *confWorld, n int) {
 	t.Helper()
+	fillUncompressed(t, c, cleanupNode, "cl", n, gocql.One, []string{"flush", "cl"}).Close()
+}
+
+// fillUncompressed writes rows [0, n) into keyspace ks, replicated once in
+// dc1, through pod at cl, then 20 MiB of uncompressed padding rows (rows
+// 1,000,000 and on), and runs each nodetool command on pod's real node. It
+// returns the open session; the caller closes it.
+func fillUncompressed(t *testing.T, c *confWorld, pod, ks string, n int, cl gocql.Consistency, nodetool ...[]string) *cqldata.Session {
+	t.Helper()
 	_, byName := c.pods(t)
-	s, err := cqldata.Dial("dc1", byName[cleanupNode])
+	s, err := cqldata.Dial("dc1", byName[pod])
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer s.Close()
 	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Minute)
 	defer cancel()
-	if err := s.CreateKeyspace(ctx, "cl", map[string]int{"dc1": 1}); err != nil {
+	fail := func(err error) {
+		s.Close()
 		t.Fatal(err)
 	}
-	if err := s.Exec(ctx, "ALTER TABLE cl.rows WITH compression = {'enabled': false}"); err != nil {
-		t.Fatal(err)
+	if err := s.CreateKeyspace(ctx, ks, map[string]int{"dc1": 1}); err != nil {
+		fail(err)
 	}
-	if err := s.Write(ctx, "cl", 0, n, gocql.One); err != nil {
-		t.Fatal(err)
+	if err := s.Exec(ctx, "ALTER TABLE "+ks+".rows WITH compression = {'enabled': false}"); err != nil {
+		fail(err)
 	}
-	if err := s.Fill(ctx, "cl", 1_000_000, 1_020_000, 1024, gocql.One); err != nil {
-		t.Fatal(err)
+	if err := s.Write(ctx, ks, 0, n, cl); err != nil {
+		fail(err)
 	}
-	if out, err := c.w.Real.Node("eu-west", "cassandra", cleanupNode).Nodetool(ctx, "flush", "cl"); err != nil {
-		t.Fatalf("real: nodetool flush cl: %v\n%s", err, out)
+	if err := s.Fill(ctx, ks, 1_000_000, 1_020_000, 1024, cl); err != nil {
+		fail(err)
 	}
+	node := c.w.Real.Node("eu-west", "cassandra", pod)
+	for _, args := range nodetool {
+		if out, err := node.Nodetool(ctx, args...); err != nil {
+			fail(fmt.Errorf("real: nodetool %v: %v\n%s", args, err, out))
+		}
+	}
+	return s
 }
 
 // readAttr reads an attribute of StorageService on pod (null when the

@@ -295,33 +295,12 @@ func canonicalRefusal(s string, byIP map[string]string) string {
 // rebuild).
 func fillForRebuild(t *testing.T, c *confWorld, n int) {
 	t.Helper()
-	_, byName := c.pods(t)
-	s, err := cqldata.Dial("dc1", byName["tiny-dc1-r1-0"])
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := fillUncompressed(t, c, "tiny-dc1-r1-0", "rb", n, gocql.LocalOne, []string{"flush", "rb"},
+		[]string{"setinterdcstreamthroughput", "-m", "1"}, []string{"setinterdcstreamthroughput", "-e", "1"},
+		[]string{"setstreamthroughput", "-m", "1"}, []string{"setstreamthroughput", "-e", "1"})
 	defer s.Close()
 	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Minute)
 	defer cancel()
-	if err := s.CreateKeyspace(ctx, "rb", map[string]int{"dc1": 1}); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Exec(ctx, "ALTER TABLE rb.rows WITH compression = {'enabled': false}"); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Write(ctx, "rb", 0, n, gocql.LocalOne); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Fill(ctx, "rb", 1_000_000, 1_020_000, 1024, gocql.LocalOne); err != nil {
-		t.Fatal(err)
-	}
-	node := c.w.Real.Node("eu-west", "cassandra", "tiny-dc1-r1-0")
-	for _, args := range [][]string{{"flush", "rb"}, {"setinterdcstreamthroughput", "-m", "1"}, {"setinterdcstreamthroughput", "-e", "1"},
-		{"setstreamthroughput", "-m", "1"}, {"setstreamthroughput", "-e", "1"}} {
-		if out, err := node.Nodetool(ctx, args...); err != nil {
-			t.Fatalf("real: nodetool %v: %v\n%s", args, err, out)
-		}
-	}
 	if err := s.Exec(ctx, "ALTER KEYSPACE rb WITH replication = {'class': 'NetworkTopologyStrategy', 'dc1': 1, 'dc2': 1}"); err != nil {
 		t.Fatal(err)
 	}
