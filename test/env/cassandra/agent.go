@@ -35,9 +35,10 @@ type jolokiaState struct {
 
 	mu       sync.Mutex
 	srvs     []*http.Server
-	addr     string      // the agent's host:port, once bound
-	tls      *tls.Config // nil: HTTP
-	startErr error       // why the agent on the port did not start
+	addr     string       // the agent's host:port, once bound
+	tls      *tls.Config  // nil: HTTP
+	startErr error        // why the agent on the port did not start
+	deaf     net.Listener // the port of an agent that did not start: bound, never served
 	refuse   bool
 	ended    bool
 }
@@ -54,8 +55,11 @@ func newAgent(n *Node) *jolokia.Handler {
 }
 
 // agentTLS builds the agent's HTTPS when the pod asks for it; an error
-// (the agent would not start, jolokia.ErrAgentStart) leaves its port
-// closed while the node runs, as the JVM runs on without its agent.
+// (the agent would not start, jolokia.ErrAgentStart) leaves the node
+// running without its agent, as the JVM runs on. Its port stays bound and
+// is never served, as a real 2.6.0 agent leaves it (the JDK server was
+// created, never started): connections are taken, nothing answers
+// (test/env/jolokia TestRealAgentConforms).
 func (n *Node) agentTLS() {
 	j := &n.jolokia
 	switch {
@@ -108,6 +112,12 @@ func (n *Node) openJolokia() error {
 			return err
 		}
 		j.addr = bound
+	} else if j.deaf == nil && !j.refuse {
+		ln, err := net.Listen("tcp", net.JoinHostPort(n.cfg.IP, strconv.Itoa(n.cfg.JolokiaPort)))
+		if err != nil {
+			return fmt.Errorf("%s: jolokia: listen: %w: %w", n.cfg.name(), ErrAddressInUse, err)
+		}
+		j.deaf = ln
 	}
 	if p := n.cfg.JolokiaProbePort; p != 0 {
 		if _, err := listen(net.JoinHostPort(n.cfg.IP, strconv.Itoa(p)), nil); err != nil {
@@ -174,6 +184,10 @@ func (j *jolokiaState) shut() {
 		_ = srv.Close()
 	}
 	j.srvs = nil
+	if j.deaf != nil {
+		_ = j.deaf.Close()
+		j.deaf = nil
+	}
 }
 
 // JolokiaURL returns the agent's URL, "http://IP:port/jolokia/" or

@@ -150,7 +150,8 @@ type NodeConfig struct {
 	// agent with protocol=https; nil: HTTP.
 	JolokiaTLS *jolokia.AgentTLS
 	// JolokiaAgentError, when set, is why the agent on JolokiaPort does
-	// not start (jolokia.ErrAgentStart): the node runs, its port is closed.
+	// not start (jolokia.ErrAgentStart): the node runs, its port is bound
+	// and never answers, as a real agent's that did not start.
 	JolokiaAgentError error
 	// JolokiaProbePort, when not 0, is a second agent of the node's in
 	// plain HTTP (same MBeans, credentials and faults) on IP (the pod's

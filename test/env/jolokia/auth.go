@@ -49,8 +49,15 @@ func (h *Handler) check(user, pass string) bool {
 	return u&p == 1
 }
 
+// challenge answers 401 with the Basic challenge: the 2.x agent's
+// authenticator names UTF-8 as its charset (seen on the real 2.6.0 agent
+// on Java 17: TestRealAgentConforms), the 1.7.1 one does not.
 func (h *Handler) challenge(w http.ResponseWriter) {
-	w.Header().Set("WWW-Authenticate", `Basic realm="`+h.opts.Realm+`"`)
+	c := `Basic realm="` + h.opts.Realm + `"`
+	if strings.HasPrefix(h.opts.Version, "2.") {
+		c += `, charset="UTF-8"`
+	}
+	w.Header().Set("WWW-Authenticate", c)
 	w.WriteHeader(http.StatusUnauthorized)
 }
 

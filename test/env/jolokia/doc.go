@@ -18,14 +18,15 @@
 //     (text/plain; charset=utf-8, no-cache, CORS) and chunked answers; the
 //     JDK HTTP server's own 400/404 pages; basic auth as the agent's
 //     authenticator on Java 11 (401 with WWW-Authenticate: Basic
-//     realm="jolokia");
+//     realm="jolokia"; as a 2.x agent, with charset="UTF-8" added);
 //   - the 2.6.0 agent's HTTPS (protocol=https): AgentTLS, read from the
 //     agent's options (serverCert, serverKey, serverKeyAlgorithm, caCert,
 //     useSslClientAuthentication) and refusing to start where the agent
 //     does (ErrAgentStart), and NewAgentListener, which serves it as the
 //     JDK's HttpsServer (TLS 1.2 and 1.3; a plain-HTTP client gets its
-//     connection closed, no answer); checked by hand against the real
-//     agent on Java 17 (see tls_test.go), not by conformance_test.go;
+//     connection closed, no answer; a failed handshake closed with no
+//     alert); held to the real 2.6.0 agent on Java 17 by
+//     agent_real_test.go (the cached jar of test/tools/cassandra);
 //   - Server, a Handler listening on one ip:port, with the faults the
 //     simulator needs: a delay before every answer (SetDelay) and refused
 //     connections (Stop, then Start again on the same address).

@@ -16,6 +16,8 @@ import (
 	"math/big"
 	"net"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -141,7 +143,11 @@ func (t *AgentTLS) Config() (*tls.Config, error) {
 				pool.AddCert(c)
 			}
 		}
-		cfg.ClientCAs, cfg.ClientAuth = pool, tls.VerifyClientCertIfGiven
+		// The certificate is asked for, not required (setWantClientAuth),
+		// and checked by the agent listener after the handshake: a real
+		// agent resets the connection of a client whose certificate does
+		// not chain to caCert, where crypto/tls would send an alert.
+		cfg.ClientCAs, cfg.ClientAuth = pool, tls.RequestClientCert
 	}
 	return cfg, nil
 }
@@ -294,27 +300,78 @@ func (l *agentListener) Accept() (net.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &agentConn{Conn: tls.Server(c, l.cfg), raw: c}, nil
+	m := &quietConn{Conn: c}
+	return &agentConn{Conn: tls.Server(m, l.cfg), raw: m, cfg: l.cfg}, nil
 }
 
 // agentConn hides the *tls.Conn from net/http (which writes its 400 to a
-// plain-HTTP client), and ends a failed handshake by closing the socket.
+// plain-HTTP client), and ends a failed handshake by closing the socket
+// without a word, as the JDK's HttpsServer does.
 type agentConn struct {
 	*tls.Conn
-	raw net.Conn
+	raw  *quietConn
+	cfg  *tls.Config
+	once sync.Once
+	err  error
+}
+
+// handshake runs the TLS handshake once, then checks the client's
+// certificate, if it sent one, against the CAs the agent trusts
+// (ClientCAs, with RequestClientCert). A failed handshake (a client
+// offering only TLS 1.1, say) or a certificate that does not chain to
+// caCert, or is not for client authentication, closes the connection
+// with no alert: the client reads EOF (or a reset, when its request
+// arrived first), as from a real 2.6.0 agent on Java 17, where crypto/tls
+// would send an alert (TestRealAgentConforms).
+func (c *agentConn) handshake() error {
+	c.once.Do(func() {
+		c.raw.quiet.Store(true)
+		c.err = c.Handshake()
+		c.raw.quiet.Store(false)
+		if c.err != nil {
+			_ = c.raw.Close()
+			return
+		}
+		st := c.ConnectionState()
+		if len(st.PeerCertificates) == 0 || c.cfg == nil || c.cfg.ClientCAs == nil {
+			return
+		}
+		inter := x509.NewCertPool()
+		for _, ic := range st.PeerCertificates[1:] {
+			inter.AddCert(ic)
+		}
+		if _, err := st.PeerCertificates[0].Verify(x509.VerifyOptions{Roots: c.cfg.ClientCAs, Intermediates: inter, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}}); err != nil {
+			c.err = fmt.Errorf("client certificate: %w", err)
+			_ = c.raw.Close()
+		}
+	})
+	return c.err
+}
+
+// quietConn drops the TLS alerts crypto/tls writes in the clear while it
+// handshakes (records of content type 21): the JDK's HttpsServer closes a
+// failed handshake without sending its alert.
+type quietConn struct {
+	net.Conn
+	quiet atomic.Bool
+}
+
+func (q *quietConn) Write(b []byte) (int, error) {
+	if q.quiet.Load() && len(b) > 0 && b[0] == 21 {
+		return len(b), nil
+	}
+	return q.Conn.Write(b)
 }
 
 func (c *agentConn) Read(b []byte) (int, error) {
-	if err := c.Handshake(); err != nil {
-		_ = c.raw.Close()
+	if err := c.handshake(); err != nil {
 		return 0, err
 	}
 	return c.Conn.Read(b)
 }
 
 func (c *agentConn) Write(b []byte) (int, error) {
-	if err := c.Handshake(); err != nil {
-		_ = c.raw.Close()
+	if err := c.handshake(); err != nil {
 		return 0, err
 	}
 	return c.Conn.Write(b)
@@ -332,8 +389,8 @@ func ConnContext(ctx context.Context, c net.Conn) context.Context {
 }
 
 // peerCertified tells whether the request came over an agent listener's
-// connection that presented a client certificate (verified in the
-// handshake: VerifyClientCertIfGiven refuses the others).
+// connection that presented a client certificate (verified after the
+// handshake by agentConn: the others never reach the handler).
 func peerCertified(ctx context.Context) bool {
 	c, ok := ctx.Value(tlsStateKey{}).(*tls.Conn)
 	return ok && len(c.ConnectionState().PeerCertificates) > 0
