@@ -247,17 +247,7 @@ func TestRealAgentConforms(t *testing.T) {
 	_, strayKey := issue(t, ca, false)
 	certPath, keyPath, caPath := write("server.crt", cert), write("server.key", key), write("ca.crt", ca.CertPEM)
 	strayKeyPath := write("stray.key", strayKey)
-	clientCert := func(ca *TestCA) *tls.Certificate {
-		c, k, err := ca.Issue("ringops", nil, nil, true)
-		if err != nil {
-			t.Fatal(err)
-		}
-		pair, err := tls.X509KeyPair(c, k)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return &pair
-	}
+	clientCert := func(ca *TestCA) *tls.Certificate { return clientCertOf(t, ca) }
 	tls11 := httpsClient(ca.CertPEM, nil)
 	tls11.Transport.(*http.Transport).TLSClientConfig.MinVersion = tls.VersionTLS10 // crypto/tls refuses below 1.2 by itself
 	tls11.Transport.(*http.Transport).TLSClientConfig.MaxVersion = tls.VersionTLS11

@@ -44,6 +44,20 @@ func issue(t *testing.T, ca *TestCA, client bool) ([]byte, []byte) {
 	return c, k
 }
 
+// clientCertOf is a client certificate ("ringops") issued by ca.
+func clientCertOf(t *testing.T, ca *TestCA) *tls.Certificate {
+	t.Helper()
+	c, k, err := ca.Issue("ringops", nil, nil, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pair, err := tls.X509KeyPair(c, k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &pair
+}
+
 func httpsClient(ca []byte, cert *tls.Certificate) *http.Client {
 	pool := x509.NewCertPool()
 	pool.AppendCertsFromPEM(ca)
@@ -151,17 +165,7 @@ func TestAgentTLSClientCertificates(t *testing.T) {
 	}
 	addr := serveTLS(t, cfg, Options{User: "u", Password: "p", ClientCertAuth: at.ClientAuth})
 	url := AgentURL(addr, true) + "version"
-	clientCert := func(ca *TestCA) *tls.Certificate {
-		c, k, err := ca.Issue("ringops", nil, nil, true)
-		if err != nil {
-			t.Fatal(err)
-		}
-		pair, err := tls.X509KeyPair(c, k)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return &pair
-	}
+	clientCert := func(ca *TestCA) *tls.Certificate { return clientCertOf(t, ca) }
 	if code, err := tlsGet(httpsClient(ca.CertPEM, clientCert(ca)), url, "", ""); code != http.StatusOK {
 		t.Errorf("a client certificate from caCert: %d %v, want 200", code, err)
 	}
