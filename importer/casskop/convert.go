@@ -33,7 +33,7 @@ func convert(r ring, cms map[configMapKey]map[string]string) (*converted, []Refu
 	c := &conv{r: r, f: &findings{file: r.file, object: r.object}, comments: map[string]string{}, comps: map[string]*component{}, cms: cms}
 	for i := range r.regions {
 		rg := &r.regions[i]
-		cc, rf := decodeCC(r.file, rg.field, rg.raw)
+		cc, rf := decodeCC(r.file, rg.field, prune(r.version, rg.raw))
 		if rf != nil {
 			return nil, []Refusal{*rf}
 		}
@@ -53,7 +53,10 @@ func convert(r ring, cms map[configMapKey]map[string]string) (*converted, []Refu
 	}
 	files, err := c.files()
 	if err != nil {
-		return nil, []Refusal{{File: r.file, Problem: err.Error(), Fix: "report this to ringops: the import wrote a spec it cannot read"}}
+		return nil, []Refusal{{File: r.file, Problem: err.Error(), Fix: "report this to ringops: the import wrote a Component it cannot encode"}}
+	}
+	if len(c.refused) > 0 {
+		return nil, c.refused
 	}
 	return &converted{name: c.spec.Metadata.Name, files: files, findings: dedupe(c.baseFields(c.f.list)), sources: []string{r.file}}, nil
 }
@@ -133,6 +136,7 @@ func (c *conv) build() {
 	c.storage()
 	c.datacenters()
 	c.config()
+	c.tokenAllocation()
 	c.jolokia()
 	c.pod()
 	c.env()
@@ -614,9 +618,9 @@ func summarise(script string) string {
 // files writes the repository files of the ring.
 func (c *conv) files() (map[string][]byte, error) {
 	dir := path.Join("clusters", c.spec.Metadata.Name)
-	y, err := clusterYAML(c.spec, c.comments, c.r)
-	if err != nil {
-		return nil, err
+	y, ok := c.fitted()
+	if !ok {
+		return nil, nil
 	}
 	out := map[string][]byte{path.Join(dir, schemas.SpecFile): y}
 	for _, kctx := range c.contexts() {
@@ -629,9 +633,6 @@ func (c *conv) files() (map[string][]byte, error) {
 			return nil, err
 		}
 		out[path.Join(dir, "regions", kctx, "kustomization.yaml")] = b
-	}
-	if _, err := schemas.Parse(path.Join(dir, schemas.SpecFile), y); err != nil {
-		return nil, fmt.Errorf("the ringops spec written is invalid:\n%w", err)
 	}
 	return out, nil
 }

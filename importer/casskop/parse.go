@@ -179,6 +179,38 @@ func unknownFields(version string, raw map[string]any, prefix string) []string {
 	return out
 }
 
+// prune deletes from a CassandraCluster map (a copy) what unknownFields
+// lists, as the API server prunes it: encoding/json matches keys without
+// regard to case, and imagePullPolicy must not pass for imagepullpolicy.
+func prune(version string, raw map[string]any) map[string]any {
+	out := deepCopy(raw).(map[string]any)
+	k := known[version]
+	if k == nil {
+		k = known[groupV2]
+	}
+	spec, _ := out["spec"].(map[string]any)
+	pruneKeys(spec, k["spec"])
+	dcs, _ := dig(spec, "topology", "dc").([]any)
+	for _, d := range dcs {
+		dm, _ := d.(map[string]any)
+		pruneKeys(dm, k["dc"])
+		racks, _ := dm["rack"].([]any)
+		for _, r := range racks {
+			rm, _ := r.(map[string]any)
+			pruneKeys(rm, k["rack"])
+		}
+	}
+	return out
+}
+
+func pruneKeys(m map[string]any, known []string) {
+	for key := range m {
+		if !slices.Contains(known, key) {
+			delete(m, key)
+		}
+	}
+}
+
 func unknownKeys(m map[string]any, known []string, path string) []string {
 	var out []string
 	for _, key := range slices.Sorted(maps.Keys(m)) {
