@@ -5,6 +5,7 @@ import (
 	"maps"
 	"path"
 	"reflect"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -33,19 +34,17 @@ func convert(r ring, cms map[configMapKey]map[string]string) (*converted, []Refu
 	c := &conv{r: r, f: &findings{file: r.file, object: r.object}, comments: map[string]string{}, comps: map[string]*component{}, cms: cms}
 	for i := range r.regions {
 		rg := &r.regions[i]
-		cc, rf := decodeCC(r.file, rg.field, prune(r.version, rg.raw))
+		c.reportUnknown(rg.own, prefix(rg.field))
+		pruned := prune(r.version, rg.raw)
+		strictPrune(pruned, reflect.TypeFor[cassandraCluster](), "")
+		cc, rf := decodeCC(r.file, rg.field, pruned)
 		if rf != nil {
 			return nil, []Refusal{*rf}
 		}
 		rg.cc = cc
-		for _, u := range unknownFields(r.version, rg.own, prefix(rg.field)) {
-			c.unknown(u)
-		}
 	}
 	if r.base != nil {
-		for _, u := range unknownFields(r.version, r.base, "spec.base.") {
-			c.unknown(u)
-		}
+		c.reportUnknown(r.base, "spec.base.")
 	}
 	c.build()
 	if len(c.refused) > 0 {
@@ -74,6 +73,21 @@ func (c *conv) baseFields(list []Finding) []Finding {
 		}
 	}
 	return list
+}
+
+// reportUnknown reports the fields of raw (a CassandraCluster, or a
+// MultiCasskop's base or override) that CassKop's CRD does not declare,
+// as written (CassKop's names are case-sensitive).
+func (c *conv) reportUnknown(raw map[string]any, pre string) {
+	for _, u := range unknownFields(c.r.version, raw, pre) {
+		c.unknown(u)
+	}
+	for _, u := range strictPrune(prune(c.r.version, raw), reflect.TypeFor[cassandraCluster](), strings.TrimSuffix(pre, ".")) {
+		rel := strings.TrimPrefix(u, pre)
+		if !strings.HasPrefix(rel, "metadata.") && !strings.HasPrefix(rel, "status.") { // the server's, not CassKop's
+			c.unknown(u)
+		}
+	}
 }
 
 func prefix(field string) string {
@@ -365,6 +379,14 @@ func (c *conv) datacenters() {
 	nodes := *c.spec.Spec.NodesPerRack
 	for _, rg := range c.r.regions {
 		cc := rg.cc
+		if !contextName.MatchString(rg.context) || strings.Contains(rg.context, "..") || strings.HasSuffix(rg.context, "/") {
+			field, fix := rg.field, "rename the override key to the kube context ringops will use, e.g. eu-west"
+			if field == "" {
+				field, fix = "--context", "give a --context such as eu-west"
+			}
+			c.refuse(field, fmt.Sprintf("%q cannot name the directory regions/<context> ringops renders the region's Component from: letters, digits, '-', '_', '.', ':' and '/' between them only", rg.context), fix)
+			continue
+		}
 		if len(cc.Spec.Topology.DC) == 0 {
 			cc.Spec.Topology.DC = []dc{{Name: "dc1", Rack: []rack{{Name: "rack1"}}}}
 			c.f.note(prefix(rg.field)+"spec.topology", "none: CassKop's default, datacenter dc1 with rack rack1", "")
@@ -420,6 +442,10 @@ func (c *conv) datacenters() {
 			"the override keys became the kube contexts: name them so in your kubeconfig, or rename regions/<context> and the datacenters' context")
 	}
 }
+
+// contextName: what kustomize's in-memory file system accepts in a
+// directory name (kyaml filesys legalFileNamePattern), per segment.
+var contextName = regexp.MustCompile(`^[a-zA-Z0-9_.:-]+(/[a-zA-Z0-9_.:-]+)*$`)
 
 func (c *conv) contexts() []string {
 	var out []string

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"reflect"
 	"slices"
 	"strings"
 
@@ -338,6 +339,65 @@ func keysInOrder(n *yaml.Node, path ...string) []string {
 	var out []string
 	for i := 0; i+1 < len(cur.Content); i += 2 {
 		out = append(out, cur.Content[i].Value)
+	}
+	return out
+}
+
+// strictPrune deletes from raw (a decoded object) every key that no json
+// tag of t names exactly, recursively, and returns their paths:
+// encoding/json would match "Name" or "speC" without regard to case,
+// where the API server prunes or refuses them.
+func strictPrune(raw any, t reflect.Type, path string) []string {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	var out []string
+	switch t.Kind() {
+	case reflect.Struct:
+		m, ok := raw.(map[string]any)
+		if !ok {
+			return nil
+		}
+		fields := jsonFields(t)
+		for _, k := range slices.Sorted(maps.Keys(m)) {
+			ft, ok := fields[k]
+			if !ok {
+				delete(m, k)
+				out = append(out, joinField(path, k))
+				continue
+			}
+			out = append(out, strictPrune(m[k], ft, joinField(path, k))...)
+		}
+	case reflect.Map:
+		if m, ok := raw.(map[string]any); ok && t.Elem().Kind() != reflect.Interface {
+			for _, k := range slices.Sorted(maps.Keys(m)) {
+				out = append(out, strictPrune(m[k], t.Elem(), joinField(path, k))...)
+			}
+		}
+	case reflect.Slice:
+		if l, ok := raw.([]any); ok {
+			for i, e := range l {
+				out = append(out, strictPrune(e, t.Elem(), fmt.Sprintf("%s[%d]", path, i))...)
+			}
+		}
+	}
+	return out
+}
+
+// jsonFields maps the json names of t's fields (embedded structs
+// flattened) to their types.
+func jsonFields(t reflect.Type) map[string]reflect.Type {
+	out := map[string]reflect.Type{}
+	for i := range t.NumField() {
+		f := t.Field(i)
+		if f.Anonymous {
+			maps.Copy(out, jsonFields(f.Type))
+			continue
+		}
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if name != "" && name != "-" {
+			out[name] = f.Type
+		}
 	}
 	return out
 }

@@ -21,10 +21,18 @@ type object struct {
 }
 
 type objectMeta struct {
-	Name        string            `json:"name"`
-	Namespace   string            `json:"namespace"`
-	Labels      map[string]string `json:"labels"`
-	Annotations map[string]string `json:"annotations"`
+	Name         string            `json:"name"`
+	GenerateName string            `json:"generateName"`
+	UID          string            `json:"uid"`
+	Generation   any               `json:"generation"`
+	Version      string            `json:"resourceVersion"`
+	Created      any               `json:"creationTimestamp"`
+	Finalizers   []any             `json:"finalizers"`
+	Managed      []any             `json:"managedFields"`
+	Owners       []any             `json:"ownerReferences"`
+	Namespace    string            `json:"namespace"`
+	Labels       map[string]string `json:"labels"`
+	Annotations  map[string]string `json:"annotations"`
 }
 
 // cassandraCluster is a CassandraCluster of either version.
@@ -34,8 +42,15 @@ type cassandraCluster struct {
 	Status ccStatus `json:"status"`
 }
 
+// ccStatus: the seed list, and the rest of CassKop's status, not read.
 type ccStatus struct {
 	SeedList []string `json:"seedlist"`
+	Rest     any      `json:"phase"`
+	Action   any      `json:"lastClusterAction"`
+	Status   any      `json:"lastClusterActionStatus"`
+	Nodes    any      `json:"cassandraNodeStatus"`
+	Racks    any      `json:"cassandraRackStatus"`
+	Sub      any      `json:"initializingSubPhase"`
 }
 
 type localObjectReference struct {
@@ -88,6 +103,17 @@ type ccSpec struct {
 	KeyspaceCleanupThreads *int32                `json:"keyspaceCleanupThreads"`
 	JMXConfiguration       map[string]any        `json:"jmxConfiguration"`
 	Topology               topology              `json:"topology"`
+	// CassKop's probe settings (probeFields), reported as not carried.
+	LivenessFailureThreshold     any `json:"livenessFailureThreshold"`
+	LivenessHealthCheckPeriod    any `json:"livenessHealthCheckPeriod"`
+	LivenessHealthCheckTimeout   any `json:"livenessHealthCheckTimeout"`
+	LivenessInitialDelaySeconds  any `json:"livenessInitialDelaySeconds"`
+	LivenessSuccessThreshold     any `json:"livenessSuccessThreshold"`
+	ReadinessFailureThreshold    any `json:"readinessFailureThreshold"`
+	ReadinessHealthCheckPeriod   any `json:"readinessHealthCheckPeriod"`
+	ReadinessHealthCheckTimeout  any `json:"readinessHealthCheckTimeout"`
+	ReadinessInitialDelaySeconds any `json:"readinessInitialDelaySeconds"`
+	ReadinessSuccessThreshold    any `json:"readinessSuccessThreshold"`
 }
 
 type podPolicy struct {
@@ -96,6 +122,7 @@ type podPolicy struct {
 }
 
 type servicePolicy struct {
+	Labels      map[string]string `json:"labels"`
 	Annotations map[string]string `json:"annotations"`
 }
 
