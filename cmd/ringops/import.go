@@ -23,15 +23,18 @@ import (
 
 // importFlags are the flags of `ringops import`.
 type importFlags struct {
-	files   []string
-	out     string
-	context string
+	files       []string
+	out         string
+	context     string
+	fromCluster bool
+	kubeconfig  string
+	namespace   string
 }
 
 func newImportCommand() *cobra.Command {
 	var f importFlags
 	cmd := &cobra.Command{
-		Use:   "import -f FILE|DIR|- [-f ...] -o DIR [--context C]",
+		Use:   "import (-f FILE|DIR|- [-f ...] | --from-cluster [--context C] [-n NS]) -o DIR",
 		Short: "Write a ringops repository from CassKop / MultiCassKop manifests",
 		Long: `Import reads CassKop CassandraCluster (db.orange.com/v2 and v1alpha1) and
 MultiCassKop MultiCasskop manifests, with the ConfigMaps they reference
@@ -47,21 +50,36 @@ A MultiCasskop's override keys become the kube contexts, in the order they
 are written: the first is ringops' seed region. A CassandraCluster alone
 goes into --context.
 
+--from-cluster reads them through the kubeconfig instead: the
+CassandraClusters and MultiCasskops of --context (default: the current
+context; -n to read one namespace), then in every context a MultiCasskop's
+override names, its CassandraClusters; and the ConfigMaps they reference.
+
 What is written is checked as ringops validate and ringops render check it
 before anything is written. An existing clusters/<name> is never overwritten.
 
 Exit status: 0 everything carried, 1 carried with warnings (read IMPORT.md),
 2 refused (bad input, or DIR already holds the cluster): nothing written.`,
 		Example: `  ringops import -f casskop/ -o repo
-  kubectl get cassandraclusters,configmaps -o yaml | ringops import -f - -o repo --context eu-west`,
+  kubectl get cassandraclusters,configmaps -o yaml | ringops import -f - -o repo --context eu-west
+  ringops import --from-cluster --context eu-west -n cassandra -o repo`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if len(f.files) == 0 || f.out == "" {
-				return &usageError{fmt.Errorf("import needs -f and -o\nusage: %s", cmd.UseLine())}
+			if (len(f.files) == 0) == !f.fromCluster || f.out == "" {
+				return &usageError{fmt.Errorf("import needs -o, and -f or --from-cluster (not both)\nusage: %s", cmd.UseLine())}
 			}
-			inputs, err := readImportInputs(f.files, cmd.InOrStdin())
+			var inputs []casskop.Input
+			var err error
+			if f.fromCluster {
+				if !cmd.Flags().Changed("context") {
+					f.context = ""
+				}
+				inputs, f.context, err = readFromCluster(cmd.Context(), f)
+			} else {
+				inputs, err = readImportInputs(f.files, cmd.InOrStdin())
+			}
 			if err != nil {
-				return invalid(err)
+				return err
 			}
 			return runImport(cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr(), inputs, f)
 		},
@@ -69,12 +87,23 @@ Exit status: 0 everything carried, 1 carried with warnings (read IMPORT.md),
 	fl := cmd.Flags()
 	fl.StringArrayVarP(&f.files, "filename", "f", nil, "a manifest file, a directory of them (*.yaml, *.yml, *.json, recursively), or - for stdin; repeatable")
 	fl.StringVarP(&f.out, "output", "o", "", "directory to write the repository into (created if missing)")
-	fl.StringVar(&f.context, "context", "default", "kube context of a CassandraCluster no MultiCasskop places")
+	fl.StringVar(&f.context, "context", "default", "kube context of a CassandraCluster no MultiCasskop places; with --from-cluster, the context read (default: the current context)")
+	fl.BoolVar(&f.fromCluster, "from-cluster", false, "read CassKop's objects through the kubeconfig instead of files")
+	fl.StringVar(&f.kubeconfig, "kubeconfig", "", "kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)")
+	fl.StringVarP(&f.namespace, "namespace", "n", "", "with --from-cluster: the namespace to read (default: every namespace)")
 	return cmd
 }
 
 // readImportInputs reads the files, directories and stdin named by -f.
 func readImportInputs(names []string, stdin io.Reader) ([]casskop.Input, error) {
+	inputs, err := readImportFiles(names, stdin)
+	if err != nil {
+		return nil, invalid(err)
+	}
+	return inputs, nil
+}
+
+func readImportFiles(names []string, stdin io.Reader) ([]casskop.Input, error) {
 	var out []casskop.Input
 	for _, n := range names {
 		if n == "-" {

@@ -121,7 +121,7 @@ func inputNames(inputs []Input) string {
 func othersOf(others []Finding, file string) []Finding {
 	var out []Finding
 	for _, f := range others {
-		if f.File == file {
+		if f.File == file || f.attach == file {
 			out = append(out, f)
 		}
 	}
@@ -183,9 +183,9 @@ func classify(docs []doc, opts Options) ([]ring, map[configMapKey]map[string]str
 		}
 	}
 	for _, d := range ccs {
-		if covered(rings, d) {
+		if by := coveredBy(rings, d); by != nil {
 			others = append(others, Finding{Severity: Note, File: d.file, Object: kindCassandraCluster + " " + d.str("metadata", "name"), Field: "(object)",
-				What: "made by a MultiCasskop of the input: imported through it"})
+				What: "made by " + by.object + " of the input: imported through it", attach: by.file})
 			continue
 		}
 		kctx := d.context
@@ -200,10 +200,10 @@ func classify(docs []doc, opts Options) ([]ring, map[configMapKey]map[string]str
 	return rings, cms, others, refused
 }
 
-// covered reports whether a MultiCasskop of rings makes the
-// CassandraCluster d (same name and namespace as its base).
-func covered(rings []ring, d doc) bool {
-	for _, r := range rings {
+// coveredBy returns the MultiCasskop of rings that makes the
+// CassandraCluster d (same name and namespace as its base), nil if none.
+func coveredBy(rings []ring, d doc) *ring {
+	for i, r := range rings {
 		if !strings.HasPrefix(r.object, kindMultiCasskop) {
 			continue
 		}
@@ -214,10 +214,10 @@ func covered(rings []ring, d doc) bool {
 		}
 		dns := d.str("metadata", "namespace")
 		if dig(base, "metadata", "name") == d.str("metadata", "name") && (dns == "" || ns == "" || dns == ns) {
-			return true
+			return &rings[i]
 		}
 	}
-	return false
+	return nil
 }
 
 // multiRing reads a MultiCasskop: its base merged with each override, in
@@ -242,6 +242,9 @@ func multiRing(d doc) (ring, []Refusal) {
 	order := keysInOrder(d.node, "spec", "override")
 	if len(order) != len(overrides) {
 		order = slices.Sorted(maps.Keys(overrides))
+	}
+	if i := slices.Index(order, d.local); i > 0 {
+		order = append([]string{d.local}, slices.Delete(order, i, i+1)...)
 	}
 	if len(order) == 0 {
 		return r, []Refusal{{File: d.file, Field: "spec.override", Problem: "no kube cluster: Multi-CassKop creates a CassandraCluster only where an override names one",

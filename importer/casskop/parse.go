@@ -24,6 +24,11 @@ type Input struct {
 	// Context is the kube context a CassandraCluster of this input runs
 	// in (read from a cluster); "" for Options.Context.
 	Context string
+	// Local is the kube context a MultiCasskop of this input was read
+	// from: Multi-CassKop's local cluster, which it goes through first, so
+	// its override comes first (the seed region). The API server keeps no
+	// order of the override keys; a file's order is used without it.
+	Local string
 }
 
 // MaxInputSize bounds one input, as schemas bounds a cluster.yaml.
@@ -33,6 +38,7 @@ const MaxInputSize = 4 << 20
 type doc struct {
 	file    string
 	context string
+	local   string
 	raw     map[string]any
 	node    *yaml.Node // the document, for the order of a MultiCasskop's overrides
 }
@@ -87,12 +93,12 @@ func decodeInputs(inputs []Input) ([]doc, []Refusal) {
 				refused = append(refused, Refusal{File: in.Name, Problem: fmt.Sprintf("document %d: a %s, not a Kubernetes object", i, yamlKind(v)), Fix: "give manifests (apiVersion, kind, metadata, spec)"})
 				continue
 			}
-			d := doc{file: in.Name, context: in.Context, raw: m, node: &n}
+			d := doc{file: in.Name, context: in.Context, local: in.Local, raw: m, node: &n}
 			if d.str("kind") == "List" || strings.HasSuffix(d.str("kind"), "List") && d.raw["items"] != nil {
 				items, _ := m["items"].([]any)
 				for _, it := range items {
 					if im, ok := it.(map[string]any); ok {
-						docs = append(docs, doc{file: in.Name, context: in.Context, raw: im, node: listItemNode(&n, im)})
+						docs = append(docs, doc{file: in.Name, context: in.Context, local: in.Local, raw: im, node: listItemNode(&n, im)})
 					}
 				}
 				continue

@@ -35,6 +35,8 @@ type Finding struct {
 	Field    string // CassKop's field path, e.g. spec.autoPilot
 	What     string // what the import did with it
 	Action   string // what the user should do; "" for none
+
+	attach string // the file of the ring whose report lists it, when not File
 }
 
 func (f Finding) String() string {
