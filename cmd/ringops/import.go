@@ -12,13 +12,10 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"testing/fstest"
 
 	"github.com/spf13/cobra"
 
 	"github.com/ringops/ringops/importer/casskop"
-	"github.com/ringops/ringops/render"
-	"github.com/ringops/ringops/schemas"
 )
 
 // importFlags are the flags of `ringops import`.
@@ -180,7 +177,7 @@ func runImport(ctx context.Context, stdout, stderr io.Writer, inputs []casskop.I
 	if err != nil {
 		return err
 	}
-	if err := checkImported(ctx, res.Files); err != nil {
+	if err := casskop.Verify(ctx, res.Files); err != nil {
 		return &exitError{code: ExitInvalid, err: fmt.Errorf("import: the repository it would write does not validate, nothing written:\n%w", err)}
 	}
 	for _, name := range res.Clusters {
@@ -203,34 +200,6 @@ func runImport(ctx context.Context, stdout, stderr io.Writer, inputs []casskop.I
 		return &exitError{code: ExitChanges, err: fmt.Errorf("import: %d warnings: read IMPORT.md", n)}
 	}
 	return nil
-}
-
-// checkImported runs what ringops validate runs on every cluster of
-// files: the spec's parse and validation, then a render of every region.
-func checkImported(ctx context.Context, files map[string][]byte) error {
-	fsys := fstest.MapFS{}
-	for p, b := range files {
-		fsys[p] = &fstest.MapFile{Data: b, Mode: 0o644}
-	}
-	dirs, err := schemas.FindClusters(fsys, ".")
-	if err != nil {
-		return err
-	}
-	r := render.New(render.DefaultOptions())
-	var errs []error
-	for _, d := range dirs {
-		c, err := schemas.LoadFS(fsys, d)
-		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		for _, kc := range c.Contexts() {
-			if _, err := r.Render(ctx, fsys, d, c, kc); err != nil {
-				errs = append(errs, err)
-			}
-		}
-	}
-	return errors.Join(errs...)
 }
 
 // writeImported writes files below dir.

@@ -44,20 +44,8 @@ func (c *conv) rackConfigs() []rackConfig {
 }
 
 // mergeConfig merges src over dst: mappings key by key, anything else
-// replaced.
-func mergeConfig(dst, src map[string]any) {
-	for k, sv := range src {
-		if sm, ok := sv.(map[string]any); ok {
-			if dm, ok := dst[k].(map[string]any); ok {
-				mergeConfig(dm, sm)
-				continue
-			}
-			dst[k] = deepCopy(sm)
-			continue
-		}
-		dst[k] = deepCopy(sv)
-	}
-}
+// replaced (a zero value too).
+func mergeConfig(dst, src map[string]any) { mergeMaps(dst, src, true) }
 
 // config carries the config-builder sections every rack agrees on:
 // cassandra-yaml as it is, jvm-options as JVM flags; and CassKop's heap

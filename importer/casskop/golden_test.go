@@ -10,11 +10,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"testing/fstest"
 
 	"github.com/ringops/ringops/internal/testkit/golden"
-	"github.com/ringops/ringops/render"
-	"github.com/ringops/ringops/schemas"
 )
 
 const configMapSample = "cassandra-configmap-v1.yaml"
@@ -91,33 +88,7 @@ func checkRepository(t testing.TB, files map[string][]byte) {
 }
 
 func validateRepository(files map[string][]byte) error {
-	fsys := fstest.MapFS{}
-	for p, b := range files {
-		fsys[p] = &fstest.MapFile{Data: b, Mode: 0o644}
-	}
-	dirs, err := schemas.FindClusters(fsys, ".")
-	if err != nil {
-		return err
-	}
-	if len(dirs) == 0 {
-		return fmt.Errorf("no cluster.yaml written")
-	}
-	r := render.New(render.DefaultOptions())
-	for _, d := range dirs {
-		c, err := schemas.LoadFS(fsys, d)
-		if err != nil {
-			return err
-		}
-		for _, kc := range c.Contexts() {
-			if _, err := fs.Stat(fsys, render.RegionDir(d, kc)+"/kustomization.yaml"); err != nil {
-				return fmt.Errorf("%s: no Component for region %s: %w", d, kc, err)
-			}
-			if _, err := r.Render(context.Background(), fsys, d, c, kc); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
+	return Verify(context.Background(), files)
 }
 
 func dump(files map[string][]byte) string {

@@ -233,17 +233,21 @@ func unknownKeys(m map[string]any, known []string, path string) []string {
 // a scalar of src replaces dst's unless it is its type's zero value (an
 // empty string, 0, false, an empty list), which leaves dst's, except for
 // the fields CassKop declares as pointers. dst is modified.
-func merge(dst, src map[string]any) {
+func merge(dst, src map[string]any) { mergeMaps(dst, src, false) }
+
+// mergeMaps merges src into dst: mappings key by key, other values
+// replaced; a zero value (but a pointer field's) only when zeros is set.
+func mergeMaps(dst, src map[string]any, zeros bool) {
 	for k, sv := range src {
 		if sm, ok := sv.(map[string]any); ok {
 			if dm, ok := dst[k].(map[string]any); ok {
-				merge(dm, sm)
+				mergeMaps(dm, sm, zeros)
 				continue
 			}
 			dst[k] = deepCopy(sm)
 			continue
 		}
-		if isZero(sv) && !pointerFields[k] {
+		if !zeros && isZero(sv) && !pointerFields[k] {
 			continue
 		}
 		dst[k] = deepCopy(sv)

@@ -11,6 +11,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/dynamic"
 )
 
 // CassKop's kinds, read by `ringops import --from-cluster`.
@@ -25,16 +26,9 @@ var (
 // namespace) of context kctx, sorted by namespace and name. A kind the
 // API server does not serve (its CRD is not installed) lists nothing.
 func (m *Manager) ListKind(ctx context.Context, kctx string, gvk schema.GroupVersionKind, namespace string) ([]*unstructured.Unstructured, error) {
-	cc, err := m.context(kctx)
-	if err != nil {
+	ri, err := m.served(kctx, gvk, namespace)
+	if ri == nil || err != nil {
 		return nil, err
-	}
-	ri, err := cc.resource(gvk, namespace)
-	if meta.IsNoMatchError(err) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("context %s: %s: %w", kctx, gvk.Kind, err)
 	}
 	var out []*unstructured.Unstructured
 	opts := metav1.ListOptions{Limit: 500}
@@ -67,16 +61,9 @@ func (m *Manager) ListKind(ctx context.Context, kctx string, gvk schema.GroupVer
 // GetObject reads one object of kind gvk in context kctx; nil when there
 // is none (or the kind is not served).
 func (m *Manager) GetObject(ctx context.Context, kctx string, gvk schema.GroupVersionKind, namespace, name string) (*unstructured.Unstructured, error) {
-	cc, err := m.context(kctx)
-	if err != nil {
+	ri, err := m.served(kctx, gvk, namespace)
+	if ri == nil || err != nil {
 		return nil, err
-	}
-	ri, err := cc.resource(gvk, namespace)
-	if meta.IsNoMatchError(err) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("context %s: %s %s/%s: %w", kctx, gvk.Kind, namespace, name, err)
 	}
 	u, err := m.get(ctx, ri, name)
 	if apierrors.IsNotFound(err) {
@@ -86,4 +73,21 @@ func (m *Manager) GetObject(ctx context.Context, kctx string, gvk schema.GroupVe
 		return nil, fmt.Errorf("context %s: %s %s/%s: %w", kctx, gvk.Kind, namespace, name, classify(err))
 	}
 	return u, nil
+}
+
+// served is the client of kind gvk in namespace of context kctx; nil,
+// and no error, when the API server does not serve the kind.
+func (m *Manager) served(kctx string, gvk schema.GroupVersionKind, namespace string) (dynamic.ResourceInterface, error) {
+	cc, err := m.context(kctx)
+	if err != nil {
+		return nil, err
+	}
+	ri, err := cc.resource(gvk, namespace)
+	if meta.IsNoMatchError(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("context %s: %s: %w", kctx, gvk.Kind, err)
+	}
+	return ri, nil
 }
