@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -14,7 +15,10 @@ import (
 	"github.com/ringops/ringops/reconciler/kube"
 )
 
-var configMapKind = schema.GroupVersionKind{Version: "v1", Kind: "ConfigMap"}
+var (
+	configMapKind  = schema.GroupVersionKind{Version: "v1", Kind: "ConfigMap"}
+	deploymentKind = schema.GroupVersionKind{Group: "apps", Version: "v1", Kind: "Deployment"}
+)
 
 // readFromCluster reads CassKop's objects through the kubeconfig: the
 // CassandraClusters and MultiCasskops of the context f.context (default:
@@ -60,6 +64,9 @@ func readFromCluster(ctx context.Context, f importFlags) ([]casskop.Input, strin
 		}
 	}
 	if err := r.readConfigMaps(ctx); err != nil {
+		return nil, "", err
+	}
+	if err := r.readOperators(ctx); err != nil {
 		return nil, "", err
 	}
 	if len(r.inputs) == 0 {
@@ -148,6 +155,51 @@ func (r *clusterReader) add(kctx string, o *unstructured.Unstructured, placed bo
 	}
 	r.inputs = append(r.inputs, in)
 	return nil
+}
+
+// readOperators reads the Deployments of the namespaces read, in every
+// context read, that run a CassKop or Multi-CassKop image: the import
+// reports them (ringops must never act while one runs).
+func (r *clusterReader) readOperators(ctx context.Context) error {
+	namespaces := map[string]map[string]bool{} // context -> namespaces
+	for _, o := range append(append([]readObject(nil), r.clusters...), r.multis...) {
+		if namespaces[o.kctx] == nil {
+			namespaces[o.kctx] = map[string]bool{}
+		}
+		namespaces[o.kctx][o.obj.GetNamespace()] = true
+	}
+	for _, kctx := range slices.Sorted(maps.Keys(namespaces)) {
+		m, err := r.manager(kctx)
+		if err != nil {
+			return err
+		}
+		for _, ns := range slices.Sorted(maps.Keys(namespaces[kctx])) {
+			deps, err := m.ListKind(ctx, kctx, deploymentKind, ns)
+			if err != nil {
+				return err
+			}
+			for _, d := range deps {
+				if isOperator(d) {
+					if err := r.add(kctx, d, true); err != nil {
+						return err
+					}
+				}
+			}
+		}
+	}
+	return nil
+}
+
+func isOperator(d *unstructured.Unstructured) bool {
+	containers, _, _ := unstructured.NestedSlice(d.Object, "spec", "template", "spec", "containers")
+	for _, c := range containers {
+		if m, ok := c.(map[string]any); ok {
+			if img, _ := m["image"].(string); strings.Contains(strings.ToLower(img), "casskop") {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // readConfigMaps reads the ConfigMap (spec.configMapName) of every

@@ -88,6 +88,10 @@ func TestImportFromCluster(t *testing.T) {
 			"spec: {cassandraImage: cassandra:4.1.5, dataCapacity: 10Gi, configMapName: orders-config-v1, autoPilot: true, topology: {dc: [{name: "+dc+", rack: [{name: r1}]}]}}\n")
 		if r.Name == "eu-west" {
 			create(t, dyn, fromClusterMulti)
+			// Multi-CassKop's operator, scaled to 0 so that no pod of it
+			// starts in the world.
+			create(t, dyn, "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: multi-casskop, namespace: cassandra}\n"+
+				"spec: {replicas: 0, selector: {matchLabels: {app: mc}}, template: {metadata: {labels: {app: mc}}, spec: {containers: [{name: mc, image: orangeopensource/multi-casskop:v2.1.0}]}}}\n")
 		}
 	}
 	out := filepath.Join(t.TempDir(), "repo")
@@ -103,6 +107,7 @@ func TestImportFromCluster(t *testing.T) {
 	report := string(mustReadFile(t, filepath.Join(out, "clusters/orders/IMPORT.md")))
 	assert.Contains(t, report, "pre_run.sh", "the ConfigMap was read and its hook reported")
 	assert.Contains(t, report, "made by MultiCasskop orders-multi of the input", "the regions' CassandraClusters were read and recognised")
+	assert.Contains(t, report, "the CassKop operator (orangeopensource/multi-casskop:v2.1.0) is scaled to 0", "the operator's Deployment was read")
 	code, _, stderr = runMain("validate", out)
 	require.Equal(t, ExitOK, code, stderr)
 

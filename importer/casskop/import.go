@@ -121,7 +121,7 @@ func inputNames(inputs []Input) string {
 func othersOf(others []Finding, file string) []Finding {
 	var out []Finding
 	for _, f := range others {
-		if f.File == file || f.attach == file {
+		if f.File == file || f.attach == file || f.attach == "*" {
 			out = append(out, f)
 		}
 	}
@@ -174,6 +174,8 @@ func classify(docs []doc, opts Options) ([]ring, map[configMapKey]map[string]str
 			others = append(others, Finding{Severity: Warning, File: d.file, Object: kind + " " + name, Field: "(object)",
 				What:   "not imported: ringops takes no backups nor restores",
 				Action: "keep your backups running with the tool that takes them (Icarus, Medusa, snapshots); see README \"Coming from CassKop\""})
+		case kind == "Deployment" && operatorImage(d) != "":
+			others = append(others, operatorFinding(d))
 		case kind == "Secret":
 			others = append(others, Finding{Severity: Note, File: d.file, Object: "Secret " + name, Field: "(object)",
 				What: "not imported (Secrets stay in the clusters; their content is not read)"})
@@ -260,4 +262,40 @@ func multiRing(d doc) (ring, []Refusal) {
 		r.regions = append(r.regions, region{context: kctx, field: "spec.override." + kctx, raw: eff, own: ov})
 	}
 	return r, nil
+}
+
+// operatorImage is the CassKop or Multi-CassKop image a Deployment runs,
+// "" if none.
+func operatorImage(d doc) string {
+	containers, _ := dig(d.raw, "spec", "template", "spec", "containers").([]any)
+	for _, c := range containers {
+		img, _ := dig(c.(map[string]any), "image").(string)
+		if strings.Contains(strings.ToLower(img), "casskop") {
+			return img
+		}
+	}
+	return ""
+}
+
+// operatorFinding: a CassKop operator that still runs would fight ringops
+// over the objects; every cluster's report names it.
+func operatorFinding(d doc) Finding {
+	name, ns := d.str("metadata", "name"), d.str("metadata", "namespace")
+	f := Finding{File: d.file, Object: "Deployment " + ns + "/" + name, Field: "(object)", attach: "*"}
+	replicas := 1
+	if r, ok := dig(d.raw, "spec", "replicas").(int); ok {
+		replicas = r
+	}
+	ctx := ""
+	if d.context != "" {
+		ctx = "--context " + d.context + " "
+	}
+	if replicas == 0 {
+		f.Severity, f.What = Note, "the CassKop operator ("+operatorImage(d)+") is scaled to 0"
+		return f
+	}
+	f.Severity = Warning
+	f.What = fmt.Sprintf("the CassKop operator (%s) runs, %d replica(s): ringops must never act on a cluster it manages", operatorImage(d), replicas)
+	f.Action = fmt.Sprintf("keep it running until ringops can take the cluster over in place (README \"Coming from CassKop\"); then stop it first: kubectl %s-n %s scale deployment %s --replicas=0", ctx, ns, name)
+	return f
 }

@@ -236,3 +236,30 @@ func TestImportDropsReservedEntries(t *testing.T) {
 		t.Errorf("%d warnings, want 2:\n%s", res.Warnings(), findingsText(res))
 	}
 }
+
+// A CassKop operator Deployment among the inputs is named in every
+// cluster's report: running, a warning with how to stop it.
+func TestImportNamesRunningOperator(t *testing.T) {
+	dep := "---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: casskop, namespace: db}\n" +
+		"spec: {replicas: 1, template: {spec: {containers: [{name: casskop, image: orangeopensource/casskop:v2.1.0}]}}}\n"
+	res, err := Import([]Input{{Name: "in.yaml", Data: []byte(minimal)}, {Name: "operator.yaml", Data: []byte(dep)}}, DefaultOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var found *Finding
+	for i, f := range res.Findings {
+		if f.Object == "Deployment db/casskop" {
+			found = &res.Findings[i]
+		}
+	}
+	if found == nil || found.Severity != Warning || !strings.Contains(found.Action, "kubectl -n db scale deployment casskop --replicas=0") {
+		t.Fatalf("the running operator is not reported with how to stop it:\n%s", findingsText(res))
+	}
+	if !strings.Contains(string(res.Files["clusters/orders/IMPORT.md"]), "Deployment db/casskop") {
+		t.Error("IMPORT.md does not name the operator")
+	}
+	res, err = Import([]Input{{Name: "in.yaml", Data: []byte(minimal)}, {Name: "operator.yaml", Data: []byte(strings.Replace(dep, "replicas: 1", "replicas: 0", 1))}}, DefaultOptions())
+	if err != nil || res.Warnings() != 0 {
+		t.Fatalf("an operator scaled to 0 is no warning: %v\n%s", err, findingsText(res))
+	}
+}
