@@ -263,3 +263,14 @@ func TestImportNamesRunningOperator(t *testing.T) {
 		t.Fatalf("an operator scaled to 0 is no warning: %v\n%s", err, findingsText(res))
 	}
 }
+
+// Two rings of one name (the samples are all cassandra-demo) cannot share
+// a repository: refused, naming both files.
+func TestImportRefusesOneNameTwice(t *testing.T) {
+	a, b := readFile(t, "testdata/samples/cc-local.yaml"), readFile(t, "testdata/samples/cassandracluster.yaml")
+	_, err := Import([]Input{{Name: "a.yaml", Data: a}, {Name: "b.yaml", Data: b}}, DefaultOptions())
+	var re *RefusedError
+	if !errors.As(err, &re) || !strings.Contains(err.Error(), "b.yaml: metadata.name: \"cassandra-demo\" is also the name of the cluster of a.yaml") {
+		t.Fatalf("want a refusal naming both files, got %v", err)
+	}
+}
