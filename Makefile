@@ -60,9 +60,10 @@ bench: setup tools ## run the benchmarks (figures go to bench.txt; compare runs 
 bench-daemon: setup tools ## the daemon holding CLUSTERS (default 100) clusters x 3 regions: about 7 minutes (figures in bench-daemon.txt)
 	$(TOOLS_ENV) $(GO) test -run=NONE -bench=DaemonHolding -benchtime=1x -count=$${COUNT:-1} -timeout 60m ./test/bench -args -clusters $${CLUSTERS:-100} | tee bench-daemon.txt
 
-fuzz: ## fuzz the spec parser, then rendering with Components, FUZZTIME each (default 60s)
+fuzz: ## fuzz the spec parser, rendering with Components, then the CassKop import, FUZZTIME each (default 60s)
 	$(GO) test -run=NONE -fuzz=FuzzParse -fuzztime=$${FUZZTIME:-60s} ./schemas
 	$(GO) test -run=NONE -fuzz=FuzzRenderComponent -fuzztime=$${FUZZTIME:-60s} ./render
+	$(GO) test -run=NONE -fuzz=FuzzImport -fuzztime=$${FUZZTIME:-60s} ./importer/casskop
 
 lint: ## gofmt, go vet, staticcheck, govulncheck (when its database can be reached)
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi

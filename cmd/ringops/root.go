@@ -89,6 +89,7 @@ region first, one safe step at a time, gated on ring health read over Jolokia.`,
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err} })
 	root.AddCommand(
 		newApplyCommand(),
+		newImportCommand(),
 		newDiffCommand(),
 		newPlanCommand(),
 		newRenderCommand(),

@@ -25,8 +25,9 @@ type pkg struct {
 }
 
 // pure are the packages of the pure middle: the planner with its replay
-// world, and review, which describes the planner's replay.
-var pure = []string{"schemas", "render", "reconciler/ring", "reconciler/plan", "reconciler/plan/", "review"}
+// world, review, which describes the planner's replay, and the CassKop
+// importer (manifests in, files out).
+var pure = []string{"schemas", "render", "reconciler/ring", "reconciler/plan", "reconciler/plan/", "review", "importer/casskop"}
 
 // ioOfRingops are ringops' packages that do I/O (or drive those that do):
 // a prefix ends with "/", else the path is exact.

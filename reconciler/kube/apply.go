@@ -50,7 +50,8 @@ func (m *Manager) Apply(ctx context.Context, kctx string, objs ...*unstructured.
 //
 // A live object ringops did not create (without the managed-by label) is
 // never taken over unless obj carries contract.AnnotationAdopt (spec.adopt):
-// ErrNotOwned, nothing written. An object carrying metadata.resourceVersion
+// ErrNotOwned, nothing written. One CassKop made is never taken over (its
+// adoption in place is #20's, not done yet): ErrNotOwned. An object carrying metadata.resourceVersion
 // is applied only over that version: if the live object changed (or is
 // gone) the error wraps ErrConflict. A change to immutable fields fails the dry-run with an error
 // wrapping ErrImmutable; nothing is recreated here (see
@@ -82,6 +83,10 @@ func (m *Manager) ApplyObject(ctx context.Context, kctx string, obj *unstructure
 		return finished(res, Created, out), nil
 	case err != nil:
 		return fail("read", err)
+	case !ownedByRingops(live) && madeByCassKop(live) != "":
+		return fail("apply", fmt.Errorf("%w: made by CassKop (%s); ringops does not take CassKop's objects over in place yet, spec.adopt or not "+
+			"(its StatefulSets select their pods by CassKop's labels, and a selector cannot change: re-created, they would orphan the running pods): "+
+			"keep this cluster on CassKop for now (README: Coming from CassKop)", ErrNotOwned, madeByCassKop(live)))
 	case !ownedByRingops(live) && obj.GetAnnotations()[contract.AnnotationAdopt] != "true":
 		return fail("apply", fmt.Errorf("%w (no %s=%s label): set spec.adopt: true to take it over, or remove it", ErrNotOwned, contract.LabelManagedBy, contract.ManagedBy))
 	}
@@ -97,6 +102,20 @@ func (m *Manager) ApplyObject(ctx context.Context, kctx string, obj *unstructure
 		return fail("apply", err)
 	}
 	return finished(res, Configured, out), nil
+}
+
+// madeByCassKop says how a live object shows CassKop made it (its labels,
+// or an owner CassandraCluster of db.orange.com), "" if it does not.
+func madeByCassKop(live *unstructured.Unstructured) string {
+	for _, o := range live.GetOwnerReferences() {
+		if o.Kind == "CassandraCluster" && strings.HasPrefix(o.APIVersion, "db.orange.com/") {
+			return "owner CassandraCluster " + o.Name
+		}
+	}
+	if live.GetLabels()["app"] == "cassandracluster" {
+		return "label app=cassandracluster"
+	}
+	return ""
 }
 
 // ownedByRingops tells whether ringops created (or adopted) a live object.

@@ -372,6 +372,23 @@ func testTakeover(t *testing.T, f *fixture, client kubernetes.Interface) {
 	if err != nil || r.Action != kube.Configured || r.Object.GetLabels()["app.kubernetes.io/managed-by"] != "ringops" {
 		t.Fatalf("adopt: %v, %v", r, err)
 	}
+
+	// CassKop's objects are refused even with spec.adopt (#20): taken
+	// over, its Service and StatefulSets would stop selecting its pods.
+	casskop := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "orders-casskop", Namespace: ns,
+		Labels: map[string]string{"app": "cassandracluster", "cassandracluster": "orders"}}}
+	live, err = client.CoreV1().ConfigMaps(ns).Create(t.Context(), casskop, metav1.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ours.SetName("orders-casskop")
+	_, err = f.manager.ApplyObject(t.Context(), region, ours)
+	if !errors.Is(err, kube.ErrNotOwned) || !strings.Contains(err.Error(), "made by CassKop (label app=cassandracluster)") {
+		t.Fatalf("adopt of an object CassKop made: %v, want ErrNotOwned naming CassKop", err)
+	}
+	if again, err := client.CoreV1().ConfigMaps(ns).Get(t.Context(), "orders-casskop", metav1.GetOptions{}); err != nil || again.ResourceVersion != live.ResourceVersion {
+		t.Fatalf("the refused adoption wrote: %v, %v", again, err)
+	}
 }
 
 func waitPodAndClaim(t *testing.T, client kubernetes.Interface, ns, podName, claimName string) (*corev1.Pod, *corev1.PersistentVolumeClaim) {
