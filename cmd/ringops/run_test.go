@@ -61,6 +61,7 @@ func TestRunSettingsRefused(t *testing.T) {
 		"missing config":    {args: []string{"--config", filepath.Join(dir, "nope.yaml")}, want: "--config"},
 		"bad log format":    {args: []string{"--repo", "https://x/y.git", "--log-format", "xml"}, want: "--log-format"},
 		"negative interval": {args: []string{"--repo", "https://x/y.git", "--interval", "-1s"}, want: "--interval must be positive"},
+		"api on the main listener": {args: []string{"--repo", "https://x/y.git", "--api-address", ":8080"}, want: "--api-address :8080 is --http-address too"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			for k, v := range tc.env {
