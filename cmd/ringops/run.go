@@ -347,6 +347,7 @@ func setUpDaemon(ctx context.Context, log *slog.Logger, f runFlags) (*daemonSetu
 	opts := daemon.DefaultOptions()
 	opts.Path, opts.Contexts, opts.ExternalURL = f.path, contexts, strings.TrimSuffix(f.externalURL, "/")
 	opts.ShutdownGrace, opts.OnSpec, opts.Logger, opts.Metrics = f.shutdownGrace, onSpec, log, s.metrics
+	opts.ManageKeyspaces = f.manageKeyspaces
 	if f.prValidation {
 		if opts.PullRequests, err = s.newPullRequests(); err != nil {
 			return nil, err
