@@ -15,6 +15,7 @@ import (
 
 	"github.com/ringops/ringops/internal/secret"
 	"github.com/ringops/ringops/reconciler/daemon"
+	"github.com/ringops/ringops/reconciler/daemon/page"
 	"github.com/ringops/ringops/sources/forge"
 	"github.com/ringops/ringops/sources/forge/provider"
 )
@@ -54,12 +55,25 @@ func newServer(addr string, h http.Handler) *http.Server {
 		ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second}
 }
 
-// apiMux serves what shows the clusters (topology, addresses): guarded.
+// apiMux serves what shows the clusters (topology, addresses): the JSON
+// API, the status page and its events. Guarded.
 func (h *httpServer) apiMux() *http.ServeMux {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /api/v1/clusters", h.clusters)
 	mux.HandleFunc("GET /api/v1/clusters/{name}", h.cluster)
+	o := page.DefaultOptions()
+	o.CommitURL, o.Leading = h.s.commitURL(), h.s.leading
+	page.New(h.s.daemon, o).Register(mux)
 	return mux
+}
+
+// commitURL is the forge's web page of a commit, as a template.
+func (s *daemonSetup) commitURL() string {
+	kind := s.target.Kind
+	if kind == "" && s.f.forge != "" {
+		kind, _ = forge.ParseKind(s.f.forge)
+	}
+	return forge.CommitURLTemplate(s.f.repo, kind)
 }
 
 // serve listens on every address, then serves until close; it returns
