@@ -286,7 +286,7 @@ func TestOptionalObjects(t *testing.T) {
 	}
 	want := map[string][]string{
 		"minimal": {"ClusterRole", "ClusterRoleBinding", "Deployment", "PodDisruptionBudget", "Role", "RoleBinding", "Service", "ServiceAccount"},
-		"full": {"ClusterRole", "ClusterRoleBinding", "Deployment", "Ingress", "PodDisruptionBudget", "Role", "RoleBinding",
+		"full": {"ClusterRole", "ClusterRoleBinding", "ConfigMap", "Deployment", "Ingress", "PodDisruptionBudget", "PrometheusRule", "Role", "RoleBinding",
 			"Service", "ServiceAccount", "ServiceMonitor"},
 		"inline": {"Deployment", "Role", "RoleBinding", "Secret", "Service", "ServiceAccount"},
 		"remote": {"ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding", "Secret", "ServiceAccount"},
