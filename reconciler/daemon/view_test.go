@@ -121,3 +121,20 @@ func TestSubjectsAreBounded(t *testing.T) {
 	_, ok := s.by["A"]
 	require.False(t, ok)
 }
+
+// TestWaitTextIsTheStatus: the wait the page shows is the status posted
+// for the region waited on; a cluster-wide wait shows the first region
+// not done; steps and convergence show none.
+func TestWaitTextIsTheStatus(t *testing.T) {
+	regions := []RegionState{
+		{Context: "ringops/orders/eu-west", State: "success", Description: "eu-west: 3 nodes UN, ring healthy at abcdef0"},
+		{Context: "ringops/orders/us-east", State: "pending", Description: "us-east: settling: ring healthy since 12:01:03, 10s"},
+		{Context: "ringops/orders/ap-south", State: "pending", Description: "queued behind us-east: settling"},
+	}
+	settling := plan.Plan{Wait: plan.Wait{Reason: plan.Settling, Context: "us-east"}}
+	require.Equal(t, regions[1].Description, waitText("orders", settling, regions))
+	clusterWide := plan.Plan{Wait: plan.Wait{Reason: plan.RingUnhealthy}}
+	require.Equal(t, regions[1].Description, waitText("orders", clusterWide, regions))
+	require.Empty(t, waitText("orders", plan.Plan{Steps: []plan.Step{{}}}, regions))
+	require.Empty(t, waitText("orders", plan.Plan{Wait: plan.Wait{Reason: plan.Converged}}, regions))
+}

@@ -385,7 +385,7 @@ func (w *worker) observe(o *plan.Observed, p plan.Plan, events []reconciler.Even
 	for pod, n := range o.Ring.Nodes {
 		w.st.Nodes[pod] = n.State.String()
 	}
-	w.st.Steps, w.st.WaitText = nil, ""
+	w.st.Steps = nil
 	if len(p.Steps) > 0 {
 		w.st.Wait, w.st.Plan = "", p.String()
 		for _, s := range p.Steps {
@@ -393,7 +393,6 @@ func (w *worker) observe(o *plan.Observed, p plan.Plan, events []reconciler.Even
 		}
 	} else {
 		w.st.Wait, w.st.Plan = p.Wait.Reason.String(), p.Wait.String()
-		w.st.WaitText = forge.CleanDescription(waitDescription(p.Wait.Context, p.Wait))
 	}
 	w.st.RingNodes = ringView(p.Cluster, o, p)
 	w.st.Timeline, w.lastStep = timeline(w.st.Timeline, w.lastStep, events)
@@ -499,6 +498,7 @@ func (w *worker) report(ctx context.Context, t *reconciler.Target, o *plan.Obser
 	}
 	w.mu.Lock()
 	w.st.Regions, w.st.State = regions, state
+	w.st.WaitText = waitText(name, p, regions)
 	if state != "pending" {
 		endRevision(w.st.History, rev, state, time.Now())
 	}
@@ -507,6 +507,28 @@ func (w *worker) report(ctx context.Context, t *reconciler.Target, o *plan.Obser
 	}
 	w.mu.Unlock()
 	w.d.changes.notify()
+}
+
+// waitText is the wait of a plan without steps as its commit status says
+// it: the description of the region waited on (the first still pending
+// when the wait is the cluster's), "" while steps run or all is done.
+func waitText(cluster string, p plan.Plan, regions []RegionState) string {
+	if len(p.Steps) > 0 || p.Wait.Reason == plan.Converged {
+		return ""
+	}
+	var first string
+	for _, r := range regions {
+		if r.State == forge.StateSuccess.String() {
+			continue
+		}
+		if p.Wait.Context != "" && r.Context == forge.RegionContext(cluster, p.Wait.Context) {
+			return r.Description
+		}
+		if first == "" {
+			first = r.Description
+		}
+	}
+	return first
 }
 
 // latch keeps a region done for its revision once it was: a pending
