@@ -204,7 +204,7 @@ func (f *runFlags) check() error {
 	if f.resync <= 0 {
 		errs = append(errs, "--resync-interval must be positive")
 	}
-	if f.apiAddress != "" && f.apiAddress == f.httpAddress {
+	if f.apiAddress != "" && f.apiAddress == f.httpAddress && !strings.HasSuffix(f.apiAddress, ":0") {
 		errs = append(errs, fmt.Sprintf("--api-address %s is --http-address too: give the API a listener of its own, or leave --api-address empty", f.apiAddress))
 	}
 	if f.kubeQPS <= 0 || f.kubeBurst <= 0 {

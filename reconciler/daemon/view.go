@@ -50,6 +50,8 @@ type TimelineEntry struct {
 	At      time.Time `json:"at"`
 	Context string    `json:"context"`
 	Step    string    `json:"step"`
+	// Pod is the node the step is about, "" for none.
+	Pod string `json:"pod,omitempty"`
 	// Result: ok, unchanged or failed.
 	Result string `json:"result"`
 	// Waited is how long, in seconds, the step waited for its gate: from
@@ -77,11 +79,22 @@ var disagreements = []string{"Unreachable", "NotInRing", "HostIDConflict"}
 
 // ringView draws the ring of an observation: the nodes the StatefulSets
 // hold (plan.Members), sorted by context, datacenter, rack and ordinal.
-func ringView(cluster string, o *plan.Observed, p plan.Plan) []NodeView {
+// The nodes of the plan's steps are in flight; while the plan waits for a
+// step in progress (a node joining, leaving, restarting), so is the node
+// of the last step of the timeline.
+func ringView(cluster string, o *plan.Observed, p plan.Plan, tl []TimelineEntry) []NodeView {
 	inFlight := map[string]bool{}
 	for _, s := range p.Steps {
 		if s.Pod != "" {
 			inFlight[s.Pod] = true
+		}
+	}
+	if len(p.Steps) == 0 && p.Wait.Reason == plan.RolloutInProgress {
+		for i := len(tl) - 1; i >= 0; i-- {
+			if tl[i].Pod != "" {
+				inFlight[tl[i].Pod] = true
+				break
+			}
 		}
 	}
 	differ := map[string]string{}
@@ -125,7 +138,7 @@ func timeline(tl []TimelineEntry, last time.Time, events []reconciler.Event) ([]
 		if ev.Kind != reconciler.StepDone && ev.Kind != reconciler.StepFailed {
 			continue
 		}
-		e := TimelineEntry{At: ev.At, Context: ev.Step.Context, Step: ev.Step.String(), Result: stepResult(ev)}
+		e := TimelineEntry{At: ev.At, Context: ev.Step.Context, Step: ev.Step.String(), Pod: ev.Step.Pod, Result: stepResult(ev)}
 		if !last.IsZero() && ev.At.After(last) {
 			e.Waited = ev.At.Sub(last).Seconds()
 		}
@@ -154,7 +167,8 @@ func stepResult(ev reconciler.Event) string {
 
 // toCome is what the replay of the revision (review's replay of the
 // planner) has after the last step of the timeline that it has too: all
-// of it when none matches.
+// of it when none matches. replayed holds no ApplyObjects step (the
+// replay's records carry its simulated host IDs).
 func toCome(replayed []string, tl []TimelineEntry) []string {
 	from := 0
 	for i := len(tl) - 1; i >= 0 && from == 0; i-- {

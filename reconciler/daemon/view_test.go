@@ -44,7 +44,7 @@ func TestRingView(t *testing.T) {
 		{Kind: "NodeJoining", Nodes: []string{"orders-dc1-r1-1"}, Text: "joining"},
 	}}}
 	p := plan.Plan{Cluster: "orders", Steps: []plan.Step{{Context: "eu-west", Pod: "orders-dc1-r1-1"}}}
-	got := ringView("orders", o, p)
+	got := ringView("orders", o, p, nil)
 	var pods []string
 	for _, n := range got {
 		pods = append(pods, n.Pod)
@@ -58,6 +58,13 @@ func TestRingView(t *testing.T) {
 	require.Equal(t, "??", got[2].State)
 	require.Equal(t, "127.0.0.9", got[2].Address)
 	require.Equal(t, "orders-dc2-r1-0 is down for orders-dc1-r1-0", got[3].Disagreement)
+
+	waiting := plan.Plan{Cluster: "orders", Wait: plan.Wait{Reason: plan.RolloutInProgress}}
+	tl := []TimelineEntry{{Pod: "orders-dc1-r1-1"}, {Step: "apply ConfigMap"}}
+	got = ringView("orders", o, waiting, tl)
+	require.True(t, got[1].InFlight, "the node of the step in progress while the plan waits for it")
+	got = ringView("orders", o, plan.Plan{Cluster: "orders", Wait: plan.Wait{Reason: plan.Settling}}, tl)
+	require.False(t, got[1].InFlight, "settling: no step in flight")
 }
 
 // TestTimelineWaits: each step says how long it waited since the one

@@ -263,9 +263,11 @@ func (w *worker) replay(ctx context.Context, base, head *plan.Desired, contexts 
 		if err != nil {
 			w.log.Debug("no replay of the change for the status page", "revision", rev, "err", err)
 		}
-		words := make([]string, len(steps))
-		for i, s := range steps {
-			words[i] = s.String()
+		words := make([]string, 0, len(steps))
+		for _, s := range steps {
+			if s.Action != plan.ApplyObjects { // the replay's records name its simulated host IDs
+				words = append(words, s.String())
+			}
 		}
 		w.mu.Lock()
 		if w.st.Revision == rev {
@@ -394,8 +396,8 @@ func (w *worker) observe(o *plan.Observed, p plan.Plan, events []reconciler.Even
 	} else {
 		w.st.Wait, w.st.Plan = p.Wait.Reason.String(), p.Wait.String()
 	}
-	w.st.RingNodes = ringView(p.Cluster, o, p)
 	w.st.Timeline, w.lastStep = timeline(w.st.Timeline, w.lastStep, events)
+	w.st.RingNodes = ringView(p.Cluster, o, p, w.st.Timeline)
 	if w.replayed != nil {
 		w.st.ToCome = toCome(w.replayed, w.st.Timeline)
 	}
