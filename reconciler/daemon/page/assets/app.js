@@ -84,7 +84,7 @@
       (n.disagreement ? '<span class="flag" title="' + esc(n.disagreement) + '">⚠ views differ</span>' : "") +
       '<span class="state">' + esc(n.state) + '</span> <span class="pod">' + esc(n.pod) + "</span>" +
       '<div class="line">' + esc(n.address || "no address") + (n.load ? " · " + esc(n.load) : "") + "</div>" +
-      '<div class="line" title="host ID">' + esc(n.hostID || "no host ID") + "</div></div>";
+      '<div class="line" title="host ID ' + esc(n.hostID) + '">' + esc(n.hostID || "no host ID") + "</div></div>";
   }
 
   function clusterView(name) {
