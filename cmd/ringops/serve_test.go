@@ -30,7 +30,7 @@ func (idleEngine) Observe(context.Context, *reconciler.Target) (*plan.Observed, 
 	return nil, nil
 }
 func (idleEngine) Execute(context.Context, plan.Plan) ([]reconciler.Event, error) { return nil, nil }
-func (idleEngine) Wait(context.Context, *reconciler.Target, plan.Plan) error    { return nil }
+func (idleEngine) Wait(context.Context, *reconciler.Target, plan.Plan) error      { return nil }
 
 func testServer(t *testing.T, apiAddress string) (main, api http.Handler) {
 	t.Helper()
