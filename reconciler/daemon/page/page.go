@@ -115,7 +115,9 @@ func Size() (int, error) {
 // events streams the daemon's state as server-sent events.
 func (p *Page) events(w http.ResponseWriter, r *http.Request) {
 	rc := http.NewResponseController(w)
-	_ = rc.SetWriteDeadline(time.Time{}) // a stream outlives the server's WriteTimeout
+	// A stream outlives the server's ReadTimeout and WriteTimeout.
+	_ = rc.SetReadDeadline(time.Time{})
+	_ = rc.SetWriteDeadline(time.Time{})
 	h := w.Header()
 	h.Set("Content-Type", "text/event-stream")
 	h.Set("Cache-Control", "no-cache")

@@ -224,3 +224,28 @@ func TestStreamSendsNothingUnchanged(t *testing.T) {
 	require.NoError(t, err)
 	require.Zero(t, n, "the overview's stream sends no timeline")
 }
+
+// TestEventsOutliveTheServersTimeouts: a stream stays open past the
+// server's read and write timeouts (the daemon's are 30 s).
+func TestEventsOutliveTheServersTimeouts(t *testing.T) {
+	src := newFakeSource(rolling("orders", 1))
+	mux := http.NewServeMux()
+	o := DefaultOptions()
+	o.MinInterval = time.Millisecond
+	New(src, o).Register(mux)
+	srv := httptest.NewUnstartedServer(mux)
+	srv.Config.ReadTimeout, srv.Config.WriteTimeout = 50*time.Millisecond, 50*time.Millisecond
+	srv.Start()
+	t.Cleanup(srv.Close)
+	s := open(t, srv.URL+"/api/v1/events")
+	_, _ = s.next(t) // source
+	_, _ = s.next(t) // orders
+	time.Sleep(200 * time.Millisecond) // past both timeouts
+	src.set(func(cs []daemon.ClusterState) []daemon.ClusterState {
+		cs[0].WaitText = "later"
+		return cs
+	})
+	name, data := s.next(t)
+	require.Equal(t, "summary", name)
+	require.Contains(t, data, `"waitText":"later"`)
+}
