@@ -238,8 +238,8 @@ func TestEventsOutliveTheServersTimeouts(t *testing.T) {
 	srv.Start()
 	t.Cleanup(srv.Close)
 	s := open(t, srv.URL+"/api/v1/events")
-	_, _ = s.next(t) // source
-	_, _ = s.next(t) // orders
+	_, _ = s.next(t)                   // source
+	_, _ = s.next(t)                   // orders
 	time.Sleep(200 * time.Millisecond) // past both timeouts
 	src.set(func(cs []daemon.ClusterState) []daemon.ClusterState {
 		cs[0].WaitText = "later"
