@@ -40,6 +40,7 @@
   function shown(c) {
     if (c.state === "success") return "converged";
     if (c.state === "failure") return c.invalid && c.invalid.length ? "invalid" : "failed";
+    if (["Blocked", "Paused", "OutsideWindow", "RegionUnreachable"].indexOf(c.wait) >= 0) return "blocked";
     return c.wait && c.wait !== "Converged" ? "waiting" : "rolling";
   }
 
