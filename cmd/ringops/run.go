@@ -44,6 +44,7 @@ type runFlags struct {
 
 	httpAddress, externalURL string
 	apiAddress, apiTokenFile string
+	ringLoad                 bool
 	logFormat, logLevel      string
 
 	leaderElect                           bool
@@ -135,6 +136,7 @@ the statuses are flushed, the leader Lease is released, exit 0.`,
 	fl.StringVar(&f.via, "via", "direct", "how to reach the Jolokia agents: direct (pod IP) or proxy (API server pod proxy)")
 	fl.StringVar(&f.httpAddress, "http-address", ":8080", "address of the HTTP listener (health, metrics, webhooks; the API and status page too unless --api-address)")
 	fl.StringVar(&f.apiAddress, "api-address", "", "address of a listener of its own for the API (/api/v1/), the status page (/) and its events; \"\" serves them on --http-address")
+	fl.BoolVar(&f.ringLoad, "ring-load", true, "read each node's load with its ring view (StorageService.LoadMap, one attribute more per health read) for the status page; the gates do not need it")
 	fl.StringVar(&f.apiTokenFile, "api-token-file", "", "file holding the bearer token the API, the status page and its events ask for (read on every request, never logged); without it they are open to whoever reaches their listener")
 	fl.StringVar(&f.externalURL, "external-url", "", "URL users reach this daemon at; commit statuses link to it")
 	fl.StringVar(&f.logFormat, "log-format", "text", "log format: text or json")
@@ -326,7 +328,9 @@ func setUpDaemon(ctx context.Context, log *slog.Logger, f runFlags) (*daemonSetu
 	if err != nil {
 		return nil, err
 	}
-	jc := jolokia.NewClient(router, jolokia.DefaultOptions())
+	jo := jolokia.DefaultOptions()
+	jo.ReadLoad = f.ringLoad
+	jc := jolokia.NewClient(router, jo)
 	s.engine, err = reconciler.New(reconciler.Clients{Kube: manager, Ring: jc,
 		Operations: jolokia.NewOperations(jc, jolokia.DefaultOperationOptions()), Schema: cqlSchema(s.clients, f.manageKeyspaces),
 		Renderer: render.New(render.DefaultOptions()), Secrets: secretKeeper(s.clients, manager, secrets)}, engineOptions(f))
