@@ -1,6 +1,7 @@
 package daemon
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"sync"
@@ -52,6 +53,8 @@ type TimelineEntry struct {
 	Step    string    `json:"step"`
 	// Pod is the node the step is about, "" for none.
 	Pod string `json:"pod,omitempty"`
+	// key tells the step from others without its words (stepKey).
+	key string
 	// Result: ok, unchanged or failed.
 	Result string `json:"result"`
 	// Waited is how long, in seconds, the step waited for its gate: from
@@ -138,7 +141,8 @@ func timeline(tl []TimelineEntry, last time.Time, events []reconciler.Event) ([]
 		if ev.Kind != reconciler.StepDone && ev.Kind != reconciler.StepFailed {
 			continue
 		}
-		e := TimelineEntry{At: ev.At, Context: ev.Step.Context, Step: ev.Step.String(), Pod: ev.Step.Pod, Result: stepResult(ev)}
+		e := TimelineEntry{At: ev.At, Context: ev.Step.Context, Step: ev.Step.String(), Pod: ev.Step.Pod, Result: stepResult(ev),
+			key: stepKey(ev.Step)}
 		if !last.IsZero() && ev.At.After(last) {
 			e.Waited = ev.At.Sub(last).Seconds()
 		}
@@ -165,22 +169,33 @@ func stepResult(ev reconciler.Event) string {
 	return "ok"
 }
 
+// replayedStep is a step of the replay of a revision: its words and key.
+type replayedStep struct{ words, key string }
+
+// stepKey tells a step from others by what it does and to what, not by
+// its words (a reason names times and host IDs, which differ between the
+// replay and the rollout).
+func stepKey(s plan.Step) string {
+	return fmt.Sprintf("%s|%s|%s/%s|%s|%d|%d|%s", s.Action, s.Context, s.Target.Kind, s.Target.Name, s.Pod, s.From, s.To, s.HostID)
+}
+
 // toCome is what the replay of the revision (review's replay of the
 // planner) has after the last step of the timeline that it has too: all
 // of it when none matches. replayed holds no ApplyObjects step (the
 // replay's records carry its simulated host IDs).
-func toCome(replayed []string, tl []TimelineEntry) []string {
+func toCome(replayed []replayedStep, tl []TimelineEntry) []string {
 	from := 0
 	for i := len(tl) - 1; i >= 0 && from == 0; i-- {
-		if j := slices.Index(replayed, tl[i].Step); j >= 0 {
+		if j := slices.IndexFunc(replayed, func(r replayedStep) bool { return r.key == tl[i].key }); j >= 0 {
 			from = j + 1
 		}
 	}
-	out := replayed[from:]
-	if len(out) > maxToCome {
-		out = out[:maxToCome]
+	rest := replayed[from:]
+	out := make([]string, 0, min(len(rest), maxToCome))
+	for _, r := range rest[:min(len(rest), maxToCome)] {
+		out = append(out, r.words)
 	}
-	return slices.Clone(out)
+	return out
 }
 
 // begin records a new revision in a history: the one rolling before it

@@ -92,12 +92,42 @@ func TestTimelineWaits(t *testing.T) {
 	require.Equal(t, t0.Add(100*time.Second), tl[0].At)
 }
 
+// TestToCome: the steps of the replay after the last one the rollout
+// took, told apart by what they do, not their words (a cleanup's reason
+// names when the node joined, in the replay and in the rollout alike).
 func TestToCome(t *testing.T) {
-	replayed := []string{"a", "b", "c", "d"}
-	require.Equal(t, replayed, toCome(replayed, nil))
-	require.Equal(t, []string{"c", "d"}, toCome(replayed, []TimelineEntry{{Step: "a"}, {Step: "b"}, {Step: "apply Service"}}),
-		"a step the replay does not have (drift) does not hide the rest")
-	require.Empty(t, toCome(replayed, []TimelineEntry{{Step: "d"}}))
+	scale := func(sts string) plan.Step {
+		return plan.Step{Action: plan.ScaleStatefulSet, Context: "eu-west", Target: plan.ObjectRef{Kind: "StatefulSet", Name: sts}, From: 1, To: 2}
+	}
+	cleanup := func(pod, when string) plan.Step {
+		return plan.Step{Action: plan.Cleanup, Context: "eu-west", Pod: pod, Reason: "a node joined at " + when}
+	}
+	var replayed []replayedStep
+	for _, s := range []plan.Step{scale("r1"), scale("r2"), cleanup("r1-0", "13:10:46Z"), cleanup("r2-0", "13:10:46Z")} {
+		replayed = append(replayed, replayedStep{words: s.String(), key: stepKey(s)})
+	}
+	words := func(from int) []string {
+		var out []string
+		for _, r := range replayed[from:] {
+			out = append(out, r.words)
+		}
+		return out
+	}
+	at := time.Date(2026, 12, 7, 13, 0, 0, 0, time.UTC)
+	took := func(steps ...plan.Step) []TimelineEntry {
+		var evs []reconciler.Event
+		for _, s := range steps {
+			evs = append(evs, reconciler.Event{Kind: reconciler.StepDone, At: at, Step: s})
+		}
+		tl, _ := timeline(nil, at, evs)
+		return tl
+	}
+	require.Equal(t, words(0), toCome(replayed, nil))
+	require.Equal(t, words(2), toCome(replayed, took(scale("r1"), scale("r2"), plan.Step{Action: plan.ApplyObjects, Context: "eu-west"})),
+		"a step the replay does not have (a record, drift) does not hide the rest")
+	require.Equal(t, words(3), toCome(replayed, took(scale("r1"), scale("r2"), cleanup("r1-0", "13:02:18Z"))),
+		"the cleanup done, whatever time its reason names")
+	require.Empty(t, toCome(replayed, took(cleanup("r2-0", "13:02:19Z"))))
 }
 
 func TestHistory(t *testing.T) {

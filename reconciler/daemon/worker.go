@@ -44,7 +44,7 @@ type worker struct {
 	// For the status page (w.mu): the replay of the revision taken last
 	// (its steps in words), when the step before the timeline's last ended.
 	base     *plan.Desired // the last valid revision's, the replay's base (worker goroutine only)
-	replayed []string
+	replayed []replayedStep
 	lastStep time.Time
 }
 
@@ -263,16 +263,18 @@ func (w *worker) replay(ctx context.Context, base, head *plan.Desired, contexts 
 		if err != nil {
 			w.log.Debug("no replay of the change for the status page", "revision", rev, "err", err)
 		}
-		words := make([]string, 0, len(steps))
+		words := make([]replayedStep, 0, len(steps))
 		for _, s := range steps {
 			if s.Action != plan.ApplyObjects { // the replay's records name its simulated host IDs
-				words = append(words, s.String())
+				words = append(words, replayedStep{words: s.String(), key: stepKey(s)})
 			}
 		}
 		w.mu.Lock()
 		if w.st.Revision == rev {
 			w.replayed = words
-			w.st.ToCome = toCome(words, w.st.Timeline)
+			if w.st.Wait != plan.Converged.String() {
+				w.st.ToCome = toCome(words, w.st.Timeline)
+			}
 		}
 		w.mu.Unlock()
 		w.d.changes.notify()
@@ -398,7 +400,10 @@ func (w *worker) observe(o *plan.Observed, p plan.Plan, events []reconciler.Even
 	}
 	w.st.Timeline, w.lastStep = timeline(w.st.Timeline, w.lastStep, events)
 	w.st.RingNodes = ringView(p.Cluster, o, p, w.st.Timeline)
-	if w.replayed != nil {
+	switch {
+	case len(p.Steps) == 0 && p.Wait.Reason == plan.Converged:
+		w.st.ToCome = nil
+	case w.replayed != nil:
 		w.st.ToCome = toCome(w.replayed, w.st.Timeline)
 	}
 	if err == nil {

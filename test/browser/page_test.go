@@ -52,7 +52,7 @@ spec:
 // region, simulated Cassandra, Git over HTTP) from one node per rack to
 // two: the page, its events and /api/v1 answer 401 without the token;
 // a browser logs in through the page's form, behind a path prefix; the
-// cluster's ring shows two nodes per rack; a joining node's cell turns
+// cluster's ring shows two nodes per rack, each with its load; a joining node's cell turns
 // from UJ to UN with no reload; the wait shown is the status posted for
 // its region. Screenshots at three moments are kept (their paths are
 // printed).
@@ -94,6 +94,7 @@ func TestStatusPageDuringARollout(t *testing.T) {
 	second := repo.Commit("shop: a second node in every rack")
 	repo.Push()
 	run(t, ctx, chromedp.Navigate(base+"/#/shop"), chromedp.WaitVisible(chromedp.CSS(`.rack`)))
+	waitJS[bool](t, ctx, "the steps to come (the planner's replay of the change)", `document.querySelectorAll("ol.tocome li").length > 0`)
 	jsValue[bool](t, ctx, `window.__noReload = true`)
 
 	joining := waitJS[string](t, ctx, "a node joining (UJ), marked in flight", `(document.querySelector('.node.inflight[data-state="UJ"]')||{}).dataset?.pod || ""`)
@@ -106,10 +107,14 @@ func TestStatusPageDuringARollout(t *testing.T) {
 
 	waitFor(t, "the second revision rolled out", func() error { return api.converged(second) })
 	waitJS[bool](t, ctx, "the page at rest: converged, six UN nodes", `document.querySelector("h2 .badge")?.textContent === "converged" &&
-		document.querySelectorAll('.node[data-state="UN"]').length === 6 && !document.querySelector(".node.inflight")`)
+		document.querySelectorAll('.node[data-state="UN"]').length === 6 && !document.querySelector(".node.inflight") &&
+		!document.querySelector("ol.tocome li")`)
 	perRack := jsValue[map[string]int](t, ctx, `Object.fromEntries([...document.querySelectorAll('.rack')].map(r => [r.dataset.dc+"/"+r.dataset.rack, r.querySelectorAll('.node').length]))`)
 	if want := map[string]int{"dc1/r1": 2, "dc1/r2": 2, "dc1/r3": 2}; fmt.Sprint(perRack) != fmt.Sprint(want) {
 		t.Errorf("nodes per rack on the page: %v, want %v", perRack, want)
+	}
+	if loads := jsValue[[]string](t, ctx, `[...document.querySelectorAll('.node .line:first-of-type')].map(l => l.textContent)`); !allHaveLoad(loads) {
+		t.Errorf("a node's cell shows no load (address · load): %q", loads)
 	}
 	screenshot(t, ctx, filepath.Join(shots, "3-cluster-converged.png"))
 	if !jsValue[bool](t, ctx, `window.__noReload === true`) {
@@ -121,6 +126,16 @@ func TestStatusPageDuringARollout(t *testing.T) {
 	fmt.Printf("browser test: %.0f s (world, build, two revisions); screenshots:\n  %s\n", time.Since(began).Seconds(),
 		strings.Join([]string{filepath.Join(shots, "1-overview-converged.png"), filepath.Join(shots, "2-cluster-node-joining.png"),
 			filepath.Join(shots, "3-cluster-converged.png")}, "\n  "))
+}
+
+// allHaveLoad: every "address · load" line has a load.
+func allHaveLoad(lines []string) bool {
+	for _, l := range lines {
+		if _, load, ok := strings.Cut(l, " · "); !ok || load == "" {
+			return false
+		}
+	}
+	return len(lines) > 0
 }
 
 // checkWaitIsTheStatus: while the cluster waits, the wait on the page is
