@@ -16,12 +16,13 @@ CONTROLPLANE_BUILD := test/env/tools/controlplane/build.sh
 GITEA_BUILD := test/tools/gitea/build.sh
 HELM_BUILD := test/tools/helm/build.sh
 # promtool from github.com/prometheus/prometheus, to check the chart's alerts
-# (about 14 minutes of CPU cold).
+# (about 14 minutes of CPU cold: not part of `tools`; test/chart uses it when
+# it is cached, `make chart` builds it).
 PROMTOOL_BUILD := test/tools/promtool/build.sh
 # Apache Cassandra 5.0 and the Jolokia JVM agent, resolved with Maven from
 # Maven Central (about 70 MB, under a minute cold) for the real nodes.
 CASSANDRA_BUILD := test/tools/cassandra/build.sh
-TOOLS_ENV = RINGOPS_CONTROLPLANE_DIR="$$($(CONTROLPLANE_BUILD))" RINGOPS_GITEA_DIR="$$($(GITEA_BUILD))" RINGOPS_HELM_DIR="$$($(HELM_BUILD))" RINGOPS_PROMTOOL_DIR="$$($(PROMTOOL_BUILD))" RINGOPS_CASSANDRA_DIR="$$($(CASSANDRA_BUILD))"
+TOOLS_ENV = RINGOPS_CONTROLPLANE_DIR="$$($(CONTROLPLANE_BUILD))" RINGOPS_GITEA_DIR="$$($(GITEA_BUILD))" RINGOPS_HELM_DIR="$$($(HELM_BUILD))" RINGOPS_CASSANDRA_DIR="$$($(CASSANDRA_BUILD))"
 
 .PHONY: help setup build test test-browser test-keyspaces bench bench-daemon lint fmt fuzz tools controlplane gitea helm promtool cassandra chart sandbox sandbox-down demo clean
 
@@ -34,7 +35,7 @@ build: ## build bin/ringops
 setup: ## install the Debian packages the tests and the demo need (once; needs root)
 	@scripts/setup.sh
 
-tools: controlplane gitea helm promtool cassandra ## build (or reuse) every cached test tool
+tools: controlplane gitea helm cassandra ## build (or reuse) every cached test tool
 
 controlplane: ## build (or reuse) the cached kube-apiserver and kube-controller-manager
 	@$(CONTROLPLANE_BUILD) >/dev/null
