@@ -15,12 +15,16 @@ LDFLAGS := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 CONTROLPLANE_BUILD := test/env/tools/controlplane/build.sh
 GITEA_BUILD := test/tools/gitea/build.sh
 HELM_BUILD := test/tools/helm/build.sh
+# promtool from github.com/prometheus/prometheus, to check the chart's alerts
+# (about 14 minutes of CPU cold: not part of `tools`; test/chart uses it when
+# it is cached, `make chart` builds it).
+PROMTOOL_BUILD := test/tools/promtool/build.sh
 # Apache Cassandra 5.0 and the Jolokia JVM agent, resolved with Maven from
 # Maven Central (about 70 MB, under a minute cold) for the real nodes.
 CASSANDRA_BUILD := test/tools/cassandra/build.sh
 TOOLS_ENV = RINGOPS_CONTROLPLANE_DIR="$$($(CONTROLPLANE_BUILD))" RINGOPS_GITEA_DIR="$$($(GITEA_BUILD))" RINGOPS_HELM_DIR="$$($(HELM_BUILD))" RINGOPS_CASSANDRA_DIR="$$($(CASSANDRA_BUILD))"
 
-.PHONY: help setup build test test-keyspaces bench bench-daemon lint fmt fuzz tools controlplane gitea helm cassandra chart sandbox sandbox-down demo clean
+.PHONY: help setup build test test-browser test-keyspaces bench bench-daemon lint fmt fuzz tools controlplane gitea helm promtool cassandra chart sandbox sandbox-down demo clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 16
@@ -42,14 +46,21 @@ gitea: ## build (or reuse) the cached Gitea server
 helm: ## build (or reuse) the cached helm CLI, from helm.sh/helm/v3
 	@$(HELM_BUILD) >/dev/null
 
+promtool: ## build (or reuse) the cached promtool, from github.com/prometheus/prometheus
+	@$(PROMTOOL_BUILD) >/dev/null
+
 cassandra: ## resolve (or reuse) the cached Cassandra 5.0 and Jolokia agent jars, from Maven Central
 	@$(CASSANDRA_BUILD) >/dev/null
 
-chart: controlplane helm ## lint, render and RBAC-check the Helm chart against a real API server
-	RINGOPS_CONTROLPLANE_DIR="$$($(CONTROLPLANE_BUILD))" RINGOPS_HELM_DIR="$$($(HELM_BUILD))" $(GO) test -count=1 ./test/chart/
+chart: controlplane helm promtool ## lint, render and RBAC-check the Helm chart against a real API server; promtool on its alerts
+	RINGOPS_CONTROLPLANE_DIR="$$($(CONTROLPLANE_BUILD))" RINGOPS_HELM_DIR="$$($(HELM_BUILD))" RINGOPS_PROMTOOL_DIR="$$($(PROMTOOL_BUILD))" $(GO) test -count=1 ./test/chart/
 
-test: setup tools ## run every test, the local multi-region world and a real Gitea included
+test: setup tools ## run every test, the local multi-region world and a real Gitea included, then the browser test
 	$(TOOLS_ENV) $(GO) test -count=1 -timeout 45m ./...
+	$(TOOLS_ENV) $(GO) -C test/browser test -count=1 -timeout 10m ./...
+
+test-browser: setup controlplane ## only the status page in headless Chromium during a rollout (its own module, test/browser; about 90 s)
+	RINGOPS_CONTROLPLANE_DIR="$$($(CONTROLPLANE_BUILD))" $(GO) -C test/browser test -count=1 -timeout 10m -v ./...
 
 test-keyspaces: setup tools ## only the real-node scenario of keyspaces (a datacenter added and removed with its data; also in make test)
 	$(TOOLS_ENV) $(GO) test -count=1 -timeout 60m -run 'TestRealDatacenters' -v ./test/e2e/realnodes

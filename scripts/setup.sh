@@ -4,7 +4,8 @@
 # json-simple) and a JDK for the conformance test, Maven for the real
 # Cassandra nodes (test/tools/cassandra), openssh-server and git for
 # the Git source's SSH path, gcc for Gitea's sqlite, iproute2 for the
-# network-namespace test of the pod proxy, curl for the demo. Needs root (or
+# network-namespace test of the pod proxy, curl for the demo, chromium for
+# the status page's browser test (test/browser). Needs root (or
 # sudo) only when something is missing. Safe to run again: it does nothing
 # when all is there.
 set -euo pipefail
@@ -19,6 +20,7 @@ command -v javac >/dev/null || need+=(default-jdk-headless)
 command -v mvn >/dev/null || need+=(maven) # resolves Cassandra 5.0 from Maven Central (test/tools/cassandra)
 command -v gcc >/dev/null || need+=(gcc)
 command -v ip >/dev/null || need+=(iproute2)
+command -v chromium >/dev/null || need+=(chromium) # headless, drives the status page (test/browser)
 if [ ${#need[@]} -gt 0 ]; then
   sudo=""
   [ "$(id -u)" = 0 ] || sudo="sudo"

@@ -43,6 +43,8 @@ type runFlags struct {
 	via                          string
 
 	httpAddress, externalURL string
+	apiAddress, apiTokenFile string
+	ringLoad                 bool
 	logFormat, logLevel      string
 
 	leaderElect                           bool
@@ -91,10 +93,12 @@ the command line wins, then the variable, then the file. Git credentials
 come from RINGOPS_GIT_* (see the README); secrets are read from files and
 never logged.
 
-HTTP (--http-address): /healthz, /readyz, /metrics (Prometheus),
-/api/v1/clusters (the state of every cluster, as JSON), and the push
-webhooks /hooks/github, /hooks/gitlab, /hooks/gitea (with
---webhook-secret-file).
+HTTP (--http-address): /healthz, /readyz, /metrics (Prometheus), and
+the push webhooks /hooks/github, /hooks/gitlab, /hooks/gitea (with
+--webhook-secret-file). The clusters' topology and addresses are shown by
+/api/v1/clusters (JSON): on --http-address, or on --api-address alone
+when it is set; with --api-token-file only to requests that carry
+"Authorization: Bearer <token>" (401 otherwise).
 
 SIGTERM or SIGINT: the step in flight is finished (at most --shutdown-grace),
 the statuses are flushed, the leader Lease is released, exit 0.`,
@@ -130,7 +134,10 @@ the statuses are flushed, the leader Lease is released, exit 0.`,
 	fl.Float32Var(&f.kubeQPS, "kube-qps", 50, "requests per second to each API server (client-side limit, shared by every cluster)")
 	fl.IntVar(&f.kubeBurst, "kube-burst", 100, "burst of requests to each API server")
 	fl.StringVar(&f.via, "via", "direct", "how to reach the Jolokia agents: direct (pod IP) or proxy (API server pod proxy)")
-	fl.StringVar(&f.httpAddress, "http-address", ":8080", "address of the HTTP listener (health, metrics, webhooks, API)")
+	fl.StringVar(&f.httpAddress, "http-address", ":8080", "address of the HTTP listener (health, metrics, webhooks; the API and status page too unless --api-address)")
+	fl.StringVar(&f.apiAddress, "api-address", "", "address of a listener of its own for the API (/api/v1/), the status page (/) and its events; \"\" serves them on --http-address")
+	fl.BoolVar(&f.ringLoad, "ring-load", true, "read each node's load with its ring view (StorageService.LoadMap, one attribute more per health read) for the status page; the gates do not need it")
+	fl.StringVar(&f.apiTokenFile, "api-token-file", "", "file holding the bearer token the API, the status page and its events ask for (read on every request, never logged); without it they are open to whoever reaches their listener")
 	fl.StringVar(&f.externalURL, "external-url", "", "URL users reach this daemon at; commit statuses link to it")
 	fl.StringVar(&f.logFormat, "log-format", "text", "log format: text or json")
 	fl.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn or error")
@@ -198,6 +205,9 @@ func (f *runFlags) check() error {
 	}
 	if f.resync <= 0 {
 		errs = append(errs, "--resync-interval must be positive")
+	}
+	if f.apiAddress != "" && f.apiAddress == f.httpAddress && !strings.HasSuffix(f.apiAddress, ":0") {
+		errs = append(errs, fmt.Sprintf("--api-address %s is --http-address too: give the API a listener of its own, or leave --api-address empty", f.apiAddress))
 	}
 	if f.kubeQPS <= 0 || f.kubeBurst <= 0 {
 		errs = append(errs, "--kube-qps and --kube-burst must be positive")
@@ -318,7 +328,9 @@ func setUpDaemon(ctx context.Context, log *slog.Logger, f runFlags) (*daemonSetu
 	if err != nil {
 		return nil, err
 	}
-	jc := jolokia.NewClient(router, jolokia.DefaultOptions())
+	jo := jolokia.DefaultOptions()
+	jo.ReadLoad = f.ringLoad
+	jc := jolokia.NewClient(router, jo)
 	s.engine, err = reconciler.New(reconciler.Clients{Kube: manager, Ring: jc,
 		Operations: jolokia.NewOperations(jc, jolokia.DefaultOperationOptions()), Schema: cqlSchema(s.clients, f.manageKeyspaces),
 		Renderer: render.New(render.DefaultOptions()), Secrets: secretKeeper(s.clients, manager, secrets)}, engineOptions(f))
@@ -339,6 +351,7 @@ func setUpDaemon(ctx context.Context, log *slog.Logger, f runFlags) (*daemonSetu
 	opts := daemon.DefaultOptions()
 	opts.Path, opts.Contexts, opts.ExternalURL = f.path, contexts, strings.TrimSuffix(f.externalURL, "/")
 	opts.ShutdownGrace, opts.OnSpec, opts.Logger, opts.Metrics = f.shutdownGrace, onSpec, log, s.metrics
+	opts.ManageKeyspaces = f.manageKeyspaces
 	if f.prValidation {
 		if opts.PullRequests, err = s.newPullRequests(); err != nil {
 			return nil, err
@@ -354,7 +367,11 @@ func setUpDaemon(ctx context.Context, log *slog.Logger, f runFlags) (*daemonSetu
 	}
 	s.server = newHTTPServer(s, log)
 	log.Info("ringops run", "version", version, "repo", f.repo, "ref", s.poller.Ref(), "path", f.path,
-		"contexts", contexts, "git_credentials", git.AuthFromEnv(), "forge", s.queue != nil, "leader_elect", f.leaderElect)
+		"contexts", contexts, "git_credentials", git.AuthFromEnv(), "forge", s.queue != nil, "leader_elect", f.leaderElect,
+		"api_token", f.apiTokenFile != "", "api_address", f.apiAddress)
+	if f.apiTokenFile == "" {
+		log.Warn("the API and the status page show the clusters' topology and addresses to whoever reaches their listener: give --api-token-file, or a private --api-address")
+	}
 	return s, nil
 }
 

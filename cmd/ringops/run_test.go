@@ -52,15 +52,16 @@ func TestRunSettingsRefused(t *testing.T) {
 		env  map[string]string
 		want string
 	}{
-		"no repo":           {want: "--repo is required"},
-		"unknown key":       {args: []string{"--config", cfg}, want: "unknown settings brnach"},
-		"bad env value":     {args: []string{"--repo", "https://x/y.git"}, env: map[string]string{"RINGOPS_INTERVAL": "soon"}, want: "RINGOPS_INTERVAL"},
-		"pr without token":  {args: []string{"--repo", "https://x/y.git", "--pr-validation"}, want: "--pr-validation needs a forge token"},
-		"bad via":           {args: []string{"--repo", "https://x/y.git", "--via", "ssh"}, want: `--via "ssh"`},
-		"bad forge":         {args: []string{"--repo", "https://x/y.git", "--forge", "sourcehut"}, want: "--forge"},
-		"missing config":    {args: []string{"--config", filepath.Join(dir, "nope.yaml")}, want: "--config"},
-		"bad log format":    {args: []string{"--repo", "https://x/y.git", "--log-format", "xml"}, want: "--log-format"},
-		"negative interval": {args: []string{"--repo", "https://x/y.git", "--interval", "-1s"}, want: "--interval must be positive"},
+		"no repo":                  {want: "--repo is required"},
+		"unknown key":              {args: []string{"--config", cfg}, want: "unknown settings brnach"},
+		"bad env value":            {args: []string{"--repo", "https://x/y.git"}, env: map[string]string{"RINGOPS_INTERVAL": "soon"}, want: "RINGOPS_INTERVAL"},
+		"pr without token":         {args: []string{"--repo", "https://x/y.git", "--pr-validation"}, want: "--pr-validation needs a forge token"},
+		"bad via":                  {args: []string{"--repo", "https://x/y.git", "--via", "ssh"}, want: `--via "ssh"`},
+		"bad forge":                {args: []string{"--repo", "https://x/y.git", "--forge", "sourcehut"}, want: "--forge"},
+		"missing config":           {args: []string{"--config", filepath.Join(dir, "nope.yaml")}, want: "--config"},
+		"bad log format":           {args: []string{"--repo", "https://x/y.git", "--log-format", "xml"}, want: "--log-format"},
+		"negative interval":        {args: []string{"--repo", "https://x/y.git", "--interval", "-1s"}, want: "--interval must be positive"},
+		"api on the main listener": {args: []string{"--repo", "https://x/y.git", "--api-address", ":8080"}, want: "--api-address :8080 is --http-address too"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			for k, v := range tc.env {

@@ -15,17 +15,20 @@ import (
 
 	"github.com/ringops/ringops/internal/secret"
 	"github.com/ringops/ringops/reconciler/daemon"
+	"github.com/ringops/ringops/reconciler/daemon/page"
 	"github.com/ringops/ringops/sources/forge"
 	"github.com/ringops/ringops/sources/forge/provider"
 )
 
-// httpServer is the daemon's one listener: health, metrics, webhooks and
-// the JSON view of the clusters.
+// httpServer is the daemon's listeners: health, metrics and webhooks on
+// --http-address; the JSON view of the clusters on the same listener, or
+// on --api-address alone when it is set, behind the bearer token of
+// --api-token-file when there is one.
 type httpServer struct {
-	s     *daemonSetup
-	log   *slog.Logger
-	srv   *http.Server
-	ready atomic.Bool
+	s       *daemonSetup
+	log     *slog.Logger
+	servers []*http.Server // the main listener first
+	ready   atomic.Bool
 }
 
 func newHTTPServer(s *daemonSetup, log *slog.Logger) *httpServer {
@@ -34,24 +37,72 @@ func newHTTPServer(s *daemonSetup, log *slog.Logger) *httpServer {
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
 	mux.HandleFunc("GET /readyz", h.readyz)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.metrics.Registry, promhttp.HandlerOpts{}))
-	mux.HandleFunc("GET /api/v1/clusters", h.clusters)
-	mux.HandleFunc("GET /api/v1/clusters/{name}", h.cluster)
 	for _, wh := range provider.Webhooks() {
 		mux.Handle("/hooks/"+string(wh.Kind()), h.webhook(wh))
 	}
-	h.srv = &http.Server{Addr: s.f.httpAddress, Handler: mux, ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second}
+	api := tokenGuard{file: s.f.apiTokenFile, log: log}.wrap(h.apiMux())
+	h.servers = append(h.servers, newServer(s.f.httpAddress, mux))
+	if s.f.apiAddress == "" {
+		mux.Handle("/", api)
+	} else {
+		h.servers = append(h.servers, newServer(s.f.apiAddress, api))
+	}
 	return h
 }
 
-func (h *httpServer) serve() error {
-	ln, err := net.Listen("tcp", h.srv.Addr)
-	if err != nil {
-		return err
+func newServer(addr string, h http.Handler) *http.Server {
+	return &http.Server{Addr: addr, Handler: h, ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second}
+}
+
+// apiMux serves what shows the clusters (topology, addresses): the JSON
+// API, the status page and its events. Guarded.
+func (h *httpServer) apiMux() *http.ServeMux {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /api/v1/clusters", h.clusters)
+	mux.HandleFunc("GET /api/v1/clusters/{name}", h.cluster)
+	o := page.DefaultOptions()
+	o.CommitURL, o.Leading = h.s.commitURL(), h.s.leading
+	page.New(h.s.daemon, o).Register(mux)
+	return mux
+}
+
+// commitURL is the forge's web page of a commit, as a template.
+func (s *daemonSetup) commitURL() string {
+	kind := s.target.Kind
+	if kind == "" && s.f.forge != "" {
+		kind, _ = forge.ParseKind(s.f.forge)
 	}
-	h.log.Info("http listening", "address", ln.Addr().String())
-	if err := h.srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
-		return err
+	return forge.CommitURLTemplate(s.f.repo, kind)
+}
+
+// serve listens on every address, then serves until close; it returns
+// the first listener's error.
+func (h *httpServer) serve() error {
+	lns := make([]net.Listener, 0, len(h.servers))
+	for i, srv := range h.servers {
+		ln, err := net.Listen("tcp", srv.Addr)
+		if err != nil {
+			for _, l := range lns {
+				_ = l.Close()
+			}
+			return err
+		}
+		lns = append(lns, ln)
+		what := "http listening"
+		if i > 0 {
+			what = "api listening"
+		}
+		h.log.Info(what, "address", ln.Addr().String(), "token", h.s.f.apiTokenFile != "")
+	}
+	errs := make(chan error, len(lns))
+	for i, ln := range lns {
+		go func() { errs <- h.servers[i].Serve(ln) }()
+	}
+	for range lns {
+		if err := <-errs; !errors.Is(err, http.ErrServerClosed) {
+			return err
+		}
 	}
 	return nil
 }
@@ -61,7 +112,9 @@ func (h *httpServer) setReady() { h.ready.Store(true) }
 func (h *httpServer) close() {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	_ = h.srv.Shutdown(ctx)
+	for _, srv := range h.servers {
+		_ = srv.Shutdown(ctx)
+	}
 }
 
 // readyz: the handlers, the Git source and the kube clients are set up

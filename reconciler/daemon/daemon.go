@@ -80,6 +80,9 @@ type Options struct {
 	Logger *slog.Logger
 	// Metrics, when set, are updated.
 	Metrics *Metrics
+	// ManageKeyspaces is the engine's setting, for the replay of each new
+	// revision that tells the status page the steps still to come.
+	ManageKeyspaces bool
 }
 
 // DefaultOptions returns the defaults.
@@ -122,6 +125,9 @@ type Daemon struct {
 	snapshot *git.Snapshot
 	prWake   chan struct{}
 	wg       sync.WaitGroup
+	subjects subjects
+	changes  *changes
+	replays  chan struct{} // one replay at a time, daemon-wide
 }
 
 // SourceState is what the daemon knows of its source, for /api/v1.
@@ -136,6 +142,8 @@ type SourceState struct {
 	Error string `json:"error,omitempty"`
 	// Refused is the last revision refused (signature), with Error.
 	Refused string `json:"refused,omitempty"`
+	// Subject is the first line of the revision's commit message.
+	Subject string `json:"subject,omitempty"`
 	// Clusters are the cluster directories of the revision.
 	Clusters []string `json:"clusters"`
 }
@@ -146,7 +154,8 @@ func New(src Source, engine Engine, rep Reporter, opts Options) (*Daemon, error)
 		return nil, errors.New("daemon: a source and an engine are required")
 	}
 	opts = opts.withDefaults()
-	d := &Daemon{src: src, engine: engine, opts: opts, log: opts.Logger, workers: map[string]*worker{}, prWake: make(chan struct{}, 1)}
+	d := &Daemon{src: src, engine: engine, opts: opts, log: opts.Logger, workers: map[string]*worker{}, prWake: make(chan struct{}, 1),
+		changes: newChanges(), replays: make(chan struct{}, 1)}
 	d.board = newBoard(rep, opts.ExternalURL, opts.Logger)
 	return d, nil
 }
@@ -192,6 +201,7 @@ func (d *Daemon) handle(ctx context.Context, r git.Result) {
 		d.source.Error = r.Err.Error()
 	}
 	d.mu.Unlock()
+	defer d.changes.notify()
 	switch r.Outcome {
 	case git.Changed:
 		d.revision(ctx, r.Snapshot)
@@ -273,6 +283,8 @@ func (d *Daemon) revision(ctx context.Context, snap *git.Snapshot) {
 	d.board.begin(ctx, rev, regionsOf(srcs, d.previousSpecs()))
 	d.mu.Lock()
 	d.snapshot = snap
+	d.subjects.add(rev, firstLine(snap.Commit.Message))
+	d.source.Subject = firstLine(snap.Commit.Message)
 	d.source.Revision, d.source.Commit, d.source.Refused = snap.Revision.String(), rev, ""
 	d.source.Clusters = dirs
 	for dir, w := range d.workers {
@@ -406,6 +418,17 @@ func (d *Daemon) Clusters() []ClusterState {
 		return strings.Compare(a.Dir, b.Dir)
 	})
 	return out
+}
+
+// Changed returns a channel closed at the next change of what Clusters
+// or Source return (the status page's events wait on it).
+func (d *Daemon) Changed() <-chan struct{} { return d.changes.changed() }
+
+// subject is the commit subject of a recent revision ("" if unknown).
+func (d *Daemon) subject(rev string) string {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.subjects.by[rev]
 }
 
 func firstLine(s string) string {

@@ -36,4 +36,13 @@
 //
 // A cluster whose directory disappears from the repository is no longer
 // managed: its worker stops, and nothing is deleted.
+//
+// For the status page (package page) each worker also keeps, in memory
+// and bounded, what a person watching wants and the clusters do not hold:
+// the ring per node as observed (NodeView), the rollout's timeline (the
+// last 200 steps of the revision, each with the time its gate made it
+// wait), the steps still to come (the planner's replay of the change, as
+// the review shows it, run in the background one at a time), and the
+// last 10 revisions with their outcome and duration. None of it is read
+// back to decide; Changed tells the page's event streams that it moved.
 package daemon

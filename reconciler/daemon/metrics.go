@@ -1,6 +1,8 @@
 package daemon
 
 import (
+	"regexp"
+	"slices"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -25,6 +27,8 @@ type Metrics struct {
 	headRevision  *prometheus.GaugeVec // ref, revision
 	prChecks      prometheus.Counter
 	webhooks      prometheus.Counter
+
+	collectors []prometheus.Collector // every one registered
 }
 
 // NewMetrics registers the daemon's metrics, with the Go runtime and
@@ -58,7 +62,7 @@ func NewMetrics() *Metrics {
 	m.prChecks = prometheus.NewCounter(prometheus.CounterOpts{Name: "ringops_pullrequest_checks_total", Help: "Passes over the pull-request heads."})
 	m.webhooks = prometheus.NewCounter(prometheus.CounterOpts{Name: "ringops_webhooks_total",
 		Help: "Verified push webhooks that asked for a poll (relayed to the leader when received by a standby)."})
-	m.Registry.MustRegister(m.webhooks, m.revision, m.steps, m.waits, m.waiting, m.gateLatency, m.ringNodes, m.polls, m.pollDuration,
+	m.Register(m.webhooks, m.revision, m.steps, m.waits, m.waiting, m.gateLatency, m.ringNodes, m.polls, m.pollDuration,
 		m.renderSeconds, m.errors, m.leader, m.headRevision, m.prChecks,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
@@ -94,7 +98,41 @@ func (m *Metrics) Error(component string) {
 func (m *Metrics) Register(cs ...prometheus.Collector) {
 	if m != nil {
 		m.Registry.MustRegister(cs...)
+		m.collectors = append(m.collectors, cs...)
 	}
+}
+
+var fqName = regexp.MustCompile(`fqName: "([^"]+)"`)
+
+// Names lists the names of the series the registry exports, sorted, each
+// histogram's as scraped (_bucket, _sum, _count), whether or not a series
+// exists yet: what dashboards and alerts may name.
+func (m *Metrics) Names() []string {
+	var out []string
+	for _, c := range m.collectors {
+		ch := make(chan *prometheus.Desc, 64)
+		go func() {
+			c.Describe(ch)
+			close(ch)
+		}()
+		_, histogram := c.(prometheus.Histogram)
+		if _, ok := c.(*prometheus.HistogramVec); ok {
+			histogram = true
+		}
+		for d := range ch {
+			sm := fqName.FindStringSubmatch(d.String())
+			if sm == nil {
+				continue
+			}
+			if histogram {
+				out = append(out, sm[1]+"_bucket", sm[1]+"_sum", sm[1]+"_count")
+			} else {
+				out = append(out, sm[1])
+			}
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
 }
 
 func (m *Metrics) poll(outcome string, d time.Duration) {

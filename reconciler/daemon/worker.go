@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -12,6 +13,7 @@ import (
 	"github.com/ringops/ringops/reconciler"
 	"github.com/ringops/ringops/reconciler/kube"
 	"github.com/ringops/ringops/reconciler/plan"
+	"github.com/ringops/ringops/reconciler/plan/replay"
 	"github.com/ringops/ringops/schemas"
 	"github.com/ringops/ringops/sources/forge"
 )
@@ -38,6 +40,12 @@ type worker struct {
 	// done holds, by context, the last success status of a region in the
 	// rollout of the revision taken last (worker goroutine only): see latch.
 	done map[string]forge.Status
+
+	// For the status page (w.mu): the replay of the revision taken last
+	// (its steps in words), when the step before the timeline's last ended.
+	base     *plan.Desired // the last valid revision's, the replay's base (worker goroutine only)
+	replayed []replayedStep
+	lastStep time.Time
 }
 
 // ClusterState is what the daemon shows of one cluster (GET /api/v1/clusters).
@@ -64,6 +72,29 @@ type ClusterState struct {
 	// LastError is the last failed observation or step.
 	LastError string    `json:"lastError,omitempty"`
 	Updated   time.Time `json:"updated,omitzero"`
+
+	// Subject is the first line of Revision's commit message.
+	Subject string `json:"subject,omitempty"`
+	// RolledOut is the last revision that reached success in every
+	// region (since the daemon started).
+	RolledOut string `json:"rolledOut,omitempty"`
+	// WaitText is the wait in the words of the commit statuses
+	// ("eu-west: settling: ..."), "" while steps run.
+	WaitText string `json:"waitText,omitempty"`
+	// Steps are the current plan's steps in words (the steps in flight).
+	Steps []string `json:"steps,omitempty"`
+	// RingNodes are the ring's nodes, one per pod the StatefulSets hold.
+	RingNodes []NodeView `json:"ringNodes,omitempty"`
+	// ToCome are the steps still to come, from the planner's replay of
+	// the change (as the review shows it), when there was a revision
+	// before this one.
+	ToCome []string `json:"toCome,omitempty"`
+	// Timeline are the steps of this revision's rollout so far (the last
+	// 200).
+	Timeline []TimelineEntry `json:"timeline,omitempty"`
+	// History are the last revisions given to the cluster, the current
+	// last.
+	History []RevisionOutcome `json:"history,omitempty"`
 }
 
 // RegionState is one region's status.
@@ -124,8 +155,13 @@ func (w *worker) state() ClusterState {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	s := w.st
-	s.Invalid = append([]string(nil), s.Invalid...)
-	s.Regions = append([]RegionState(nil), s.Regions...)
+	s.Invalid = slices.Clone(s.Invalid)
+	s.Regions = slices.Clone(s.Regions)
+	s.Steps = slices.Clone(s.Steps)
+	s.RingNodes = slices.Clone(s.RingNodes)
+	s.ToCome = slices.Clone(s.ToCome)
+	s.Timeline = slices.Clone(s.Timeline)
+	s.History = slices.Clone(s.History)
 	return s
 }
 
@@ -179,13 +215,17 @@ func (w *worker) prepare(ctx context.Context, src *reconciler.Source) *reconcile
 	rev := src.Revision
 	name := t.Name()
 	w.done = nil // a revision taken (again) starts with no region done
+	subject, now := w.d.subject(rev), time.Now()
 	w.mu.Lock()
-	w.st = ClusterState{Name: name, Dir: w.dir, Revision: rev, State: "pending", Updated: time.Now()}
+	w.st = ClusterState{Name: name, Dir: w.dir, Revision: rev, State: "pending", Updated: now, Subject: subject,
+		RolledOut: w.st.RolledOut, History: beginRevision(w.st.History, rev, subject, now)}
+	w.replayed, w.lastStep = nil, now
 	if t.Desired.Invalid == nil && src.Cluster != nil {
 		w.last = src.Cluster
 	}
 	prev := w.last
 	w.mu.Unlock()
+	defer w.d.changes.notify()
 	if m := w.d.opts.Metrics; m != nil {
 		m.revision.DeletePartialMatch(map[string]string{"cluster": name})
 		m.revision.WithLabelValues(name, rev).Set(1)
@@ -198,7 +238,47 @@ func (w *worker) prepare(ctx context.Context, src *reconciler.Source) *reconcile
 		w.d.opts.OnSpec(src.Cluster)
 	}
 	w.log.Info("rolling out", "cluster", name, "revision", rev)
+	if w.base != nil {
+		w.replay(ctx, w.base, &t.Desired, t.Contexts, rev)
+	}
+	w.base = &t.Desired
 	return t
+}
+
+// replay runs the planner's replay of the change from base to head (as
+// the review does), in the background, one replay daemon-wide at a time,
+// for the steps still to come on the status page. It never delays the
+// rollout; a replay that fails leaves the list empty.
+func (w *worker) replay(ctx context.Context, base, head *plan.Desired, contexts []string, rev string) {
+	w.d.wg.Add(1)
+	go func() {
+		defer w.d.wg.Done()
+		select {
+		case w.d.replays <- struct{}{}:
+		case <-ctx.Done():
+			return
+		}
+		defer func() { <-w.d.replays }()
+		steps, err := replay.Replay(base, head, contexts, time.Now(), replay.Options{ManageKeyspaces: w.d.opts.ManageKeyspaces})
+		if err != nil {
+			w.log.Debug("no replay of the change for the status page", "revision", rev, "err", err)
+		}
+		words := make([]replayedStep, 0, len(steps))
+		for _, s := range steps {
+			if s.Action != plan.ApplyObjects { // the replay's records name its simulated host IDs
+				words = append(words, replayedStep{words: s.String(), key: stepKey(s)})
+			}
+		}
+		w.mu.Lock()
+		if w.st.Revision == rev {
+			w.replayed = words
+			if w.st.Wait != plan.Converged.String() {
+				w.st.ToCome = toCome(words, w.st.Timeline)
+			}
+		}
+		w.mu.Unlock()
+		w.d.changes.notify()
+	}()
 }
 
 // invalid reports a revision that is applied nowhere.
@@ -212,6 +292,7 @@ func (w *worker) invalid(ctx context.Context, t *reconciler.Target, src *reconci
 	}
 	w.mu.Lock()
 	w.st.State, w.st.Invalid = "failure", texts
+	endRevision(w.st.History, src.Revision, "invalid", time.Now())
 	w.mu.Unlock()
 	var regions []RegionState
 	var statuses []forge.Status
@@ -265,6 +346,7 @@ func (w *worker) failed(ctx context.Context, what string, err error) {
 	w.mu.Lock()
 	w.st.LastError = what + ": " + err.Error()
 	w.mu.Unlock()
+	w.d.changes.notify()
 }
 
 // sleep waits until woken (a new revision, or stop) or ctx's end.
@@ -307,10 +389,22 @@ func (w *worker) observe(o *plan.Observed, p plan.Plan, events []reconciler.Even
 	for pod, n := range o.Ring.Nodes {
 		w.st.Nodes[pod] = n.State.String()
 	}
+	w.st.Steps = nil
 	if len(p.Steps) > 0 {
 		w.st.Wait, w.st.Plan = "", p.String()
+		for _, s := range p.Steps {
+			w.st.Steps = append(w.st.Steps, s.String())
+		}
 	} else {
 		w.st.Wait, w.st.Plan = p.Wait.Reason.String(), p.Wait.String()
+	}
+	w.st.Timeline, w.lastStep = timeline(w.st.Timeline, w.lastStep, events)
+	w.st.RingNodes = ringView(p.Cluster, o, p, w.st.Timeline)
+	switch {
+	case len(p.Steps) == 0 && p.Wait.Reason == plan.Converged:
+		w.st.ToCome = nil
+	case w.replayed != nil:
+		w.st.ToCome = toCome(w.replayed, w.st.Timeline)
 	}
 	if err == nil {
 		w.st.LastError = ""
@@ -411,7 +505,37 @@ func (w *worker) report(ctx context.Context, t *reconciler.Target, o *plan.Obser
 	}
 	w.mu.Lock()
 	w.st.Regions, w.st.State = regions, state
+	w.st.WaitText = waitText(name, p, regions)
+	if state != "pending" {
+		endRevision(w.st.History, rev, state, time.Now())
+	}
+	if state == "success" {
+		w.st.RolledOut = rev
+	}
 	w.mu.Unlock()
+	w.d.changes.notify()
+}
+
+// waitText is the wait of a plan without steps as its commit status says
+// it: the description of the region waited on (the first still pending
+// when the wait is the cluster's), "" while steps run or all is done.
+func waitText(cluster string, p plan.Plan, regions []RegionState) string {
+	if len(p.Steps) > 0 || p.Wait.Reason == plan.Converged {
+		return ""
+	}
+	var first string
+	for _, r := range regions {
+		if r.State == forge.StateSuccess.String() {
+			continue
+		}
+		if p.Wait.Context != "" && r.Context == forge.RegionContext(cluster, p.Wait.Context) {
+			return r.Description
+		}
+		if first == "" {
+			first = r.Description
+		}
+	}
+	return first
 }
 
 // latch keeps a region done for its revision once it was: a pending

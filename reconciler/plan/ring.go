@@ -120,7 +120,7 @@ func FromResult(res ring.Result, since time.Time) Ring {
 		}
 		rg.Nodes[st.Node.Pod] = RingNode{Mode: st.Mode, State: st.State,
 			InRing: st.State != ring.StateUnknown || st.HostID != "", OldSSTables: -1,
-			HostID: st.HostID, Address: ring.NormalizeEndpoint(st.Node.IP)}
+			HostID: st.HostID, Address: ring.NormalizeEndpoint(st.Node.IP), Load: st.Load}
 	}
 	rg.Assessed = queried || len(res.Nodes) == 0
 	for _, r := range res.Reasons {

@@ -154,6 +154,10 @@ type RingNode struct {
 	// HostID and Address are the node's host ID and address in the ring
 	// (its own view's, else the first that has it); "" when none has it.
 	HostID, Address string
+	// Load is the node's data size as the ring reports it (its own
+	// view's, else the first that has it), "" when none does: for
+	// display only.
+	Load string
 	// DownSince is since when the node has been down, as a live node's
 	// failure detector says (jolokia.Operations.Downtime); zero when it is up
 	// or nobody could say. The executor computes it.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -118,37 +119,41 @@ func createSecret(t *testing.T, a *applier, namespace, name string, data map[str
 	}
 }
 
-// installServiceMonitorCRD installs a stand-in for the Prometheus Operator's
-// ServiceMonitor CRD (same group, version, kind and scope; no schema), so
-// that the ServiceMonitor's dry-run checks what can be checked offline: that
-// its apiVersion, kind and namespace address a namespaced resource.
-func installServiceMonitorCRD(t *testing.T, a *applier) {
+// installMonitoringCRDs installs stand-ins for the Prometheus Operator's
+// ServiceMonitor and PrometheusRule CRDs (same group, version, kinds and
+// scope; no schema), so that their dry-runs check what can be checked
+// offline: that their apiVersion, kind and namespace address a namespaced
+// resource.
+func installMonitoringCRDs(t *testing.T, a *applier) {
 	t.Helper()
-	crd := &unstructured.Unstructured{Object: map[string]any{
-		"apiVersion": "apiextensions.k8s.io/v1",
-		"kind":       "CustomResourceDefinition",
-		"metadata":   map[string]any{"name": "servicemonitors.monitoring.coreos.com"},
-		"spec": map[string]any{
-			"group": "monitoring.coreos.com",
-			"scope": "Namespaced",
-			"names": map[string]any{"plural": "servicemonitors", "singular": "servicemonitor", "kind": "ServiceMonitor", "listKind": "ServiceMonitorList"},
-			"versions": []any{map[string]any{
-				"name": "v1", "served": true, "storage": true,
-				"schema": map[string]any{"openAPIV3Schema": map[string]any{"type": "object", "x-kubernetes-preserve-unknown-fields": true}},
-			}},
-		},
-	}}
-	if err := a.apply(t.Context(), crd, false); err != nil {
-		t.Fatal(err)
-	}
-	// Wait until the API server serves the resource, then forget discovery.
-	gvr := a.dyn.Resource(schema.GroupVersionResource{Group: "monitoring.coreos.com", Version: "v1", Resource: "servicemonitors"}).Namespace("default")
-	err := wait.PollUntilContextTimeout(t.Context(), 200*time.Millisecond, time.Minute, true, func(ctx context.Context) (bool, error) {
-		_, err := gvr.List(ctx, metav1.ListOptions{Limit: 1})
-		return err == nil, ignoreNotFound(err)
-	})
-	if err != nil {
-		t.Fatalf("ServiceMonitor CRD not served: %v", err)
+	for _, kind := range []string{"ServiceMonitor", "PrometheusRule"} {
+		plural := strings.ToLower(kind) + "s"
+		crd := &unstructured.Unstructured{Object: map[string]any{
+			"apiVersion": "apiextensions.k8s.io/v1",
+			"kind":       "CustomResourceDefinition",
+			"metadata":   map[string]any{"name": plural + ".monitoring.coreos.com"},
+			"spec": map[string]any{
+				"group": "monitoring.coreos.com",
+				"scope": "Namespaced",
+				"names": map[string]any{"plural": plural, "singular": strings.ToLower(kind), "kind": kind, "listKind": kind + "List"},
+				"versions": []any{map[string]any{
+					"name": "v1", "served": true, "storage": true,
+					"schema": map[string]any{"openAPIV3Schema": map[string]any{"type": "object", "x-kubernetes-preserve-unknown-fields": true}},
+				}},
+			},
+		}}
+		if err := a.apply(t.Context(), crd, false); err != nil {
+			t.Fatal(err)
+		}
+		// Wait until the API server serves the resource, then forget discovery.
+		gvr := a.dyn.Resource(schema.GroupVersionResource{Group: "monitoring.coreos.com", Version: "v1", Resource: plural}).Namespace("default")
+		err := wait.PollUntilContextTimeout(t.Context(), 200*time.Millisecond, time.Minute, true, func(ctx context.Context) (bool, error) {
+			_, err := gvr.List(ctx, metav1.ListOptions{Limit: 1})
+			return err == nil, ignoreNotFound(err)
+		})
+		if err != nil {
+			t.Fatalf("%s CRD not served: %v", kind, err)
+		}
 	}
 	a.mapper.(meta.ResettableRESTMapper).Reset()
 }

@@ -82,6 +82,8 @@ func TestValuesRefused(t *testing.T) {
 		{"webhook without a secret", "", []string{"webhook.enabled=true"}, "unsigned hooks are refused"},
 		{"ingress without webhooks", "", []string{"ingress.enabled=true", "ingress.host=h.example.com"}, "set webhook.enabled too"},
 		{"ingress without a host", "", []string{"webhook.enabled=true", "webhook.secret=s", "ingress.enabled=true"}, "ingress.host is required"},
+		{"api token without a token", "", []string{"api.token.enabled=true"}, "api.token.enabled needs api.token.existingSecret or api.token.value"},
+		{"api on the port of webhooks and metrics", "", []string{"api.port=8080"}, "at '/api/port'"},
 		{"in-cluster region without namespaces", "", []string{"cassandra.namespaces=null"}, "cassandra.namespaces is empty"},
 	}
 	for _, tc := range cases {

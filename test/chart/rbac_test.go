@@ -204,8 +204,8 @@ func TestRBACOnAPIServer(t *testing.T) {
 	w := env.Start(t, env.Options{Regions: []string{"eu-west"}, NodesPerRegion: 1})
 	region := w.Region("eu-west")
 	a := newApplier(t, region.Config)
-	createNamespaces(t, a, "ringops", "ringops-mini", "ringops-remote", "cassandra", "cassandra-analytics")
-	installServiceMonitorCRD(t, a)
+	createNamespaces(t, a, "ringops", "ringops-mini", "ringops-remote", "cassandra", "cassandra-analytics", "monitoring")
+	installMonitoringCRDs(t, a)
 	createSecret(t, a, "cassandra", "jolokia-auth", map[string]string{"username": "jolokia", "password": "s3cret"})
 	createSecret(t, a, "cassandra", "not-jolokia", map[string]string{"password": "other"})
 

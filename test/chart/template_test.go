@@ -177,13 +177,14 @@ func secretValues(t *testing.T, file string) []string {
 		Regions struct{ Kubeconfig struct{ Content string } }
 		Forge   struct{ Token string }
 		Webhook struct{ Secret string }
+		API     struct{ Token struct{ Value string } }
 	}
 	if err := yaml.Unmarshal(b, &v); err != nil {
 		t.Fatal(err)
 	}
 	var out []string
 	for _, s := range []string{v.Git.Auth.SSHPrivateKey, v.Git.Auth.SSHPassphrase, v.Git.Auth.Token,
-		v.Regions.Kubeconfig.Content, v.Forge.Token, v.Webhook.Secret} {
+		v.Regions.Kubeconfig.Content, v.Forge.Token, v.Webhook.Secret, v.API.Token.Value} {
 		if s != "" {
 			out = append(out, s)
 		}
@@ -244,11 +245,14 @@ func checkSecurity(t *testing.T, pod corev1.PodSpec, c corev1.Container) {
 
 func checkProbesAndPort(t *testing.T, c corev1.Container) {
 	t.Helper()
-	if len(c.Ports) != 1 || c.Ports[0].ContainerPort != 8080 || c.Ports[0].Name != "http" {
-		t.Errorf("ports %v, want http 8080", c.Ports)
+	if len(c.Ports) != 2 || c.Ports[0].ContainerPort != 8080 || c.Ports[0].Name != "http" || c.Ports[1].Name != "api" {
+		t.Errorf("ports %v, want http 8080 and api", c.Ports)
 	}
 	if !slices.Contains(c.Args, "--http-address=:8080") {
 		t.Error("the daemon is not told to listen on :8080")
+	}
+	if len(c.Ports) == 2 && !slices.Contains(c.Args, fmt.Sprintf("--api-address=:%d", c.Ports[1].ContainerPort)) {
+		t.Error("the daemon is not told to serve the API and page on the api port")
 	}
 	for probe, want := range map[*corev1.Probe]string{c.LivenessProbe: "/healthz", c.ReadinessProbe: "/readyz", c.StartupProbe: "/healthz"} {
 		if probe == nil || probe.HTTPGet == nil || probe.HTTPGet.Path != want || probe.HTTPGet.Port.String() != "http" {
@@ -282,7 +286,7 @@ func TestOptionalObjects(t *testing.T) {
 	}
 	want := map[string][]string{
 		"minimal": {"ClusterRole", "ClusterRoleBinding", "Deployment", "PodDisruptionBudget", "Role", "RoleBinding", "Service", "ServiceAccount"},
-		"full": {"ClusterRole", "ClusterRoleBinding", "Deployment", "Ingress", "PodDisruptionBudget", "Role", "RoleBinding",
+		"full": {"ClusterRole", "ClusterRoleBinding", "ConfigMap", "Deployment", "Ingress", "PodDisruptionBudget", "PrometheusRule", "Role", "RoleBinding",
 			"Service", "ServiceAccount", "ServiceMonitor"},
 		"inline": {"Deployment", "Role", "RoleBinding", "Secret", "Service", "ServiceAccount"},
 		"remote": {"ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding", "Secret", "ServiceAccount"},

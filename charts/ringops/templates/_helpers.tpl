@@ -85,6 +85,10 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- default (printf "%s-webhook" (include "ringops.fullname" .)) .Values.webhook.existingSecret }}
 {{- end }}
 
+{{- define "ringops.apiSecretName" -}}
+{{- default (printf "%s-api" (include "ringops.fullname" .)) .Values.api.token.existingSecret }}
+{{- end }}
+
 {{/* "true" when a kubeconfig for remote regions is given. */}}
 {{- define "ringops.hasKubeconfig" -}}
 {{- if or .Values.regions.kubeconfig.existingSecret .Values.regions.kubeconfig.content }}true{{ end }}
@@ -153,6 +157,9 @@ render with a message that names the value to set.
 {{- end }}
 {{- if and $v.ingress.enabled (not $v.webhook.enabled) }}
 {{- fail "ingress.enabled exposes the webhooks: set webhook.enabled too" }}
+{{- end }}
+{{- if and $v.api.token.enabled (not (or $v.api.token.existingSecret $v.api.token.value)) }}
+{{- fail "api.token.enabled needs api.token.existingSecret or api.token.value (the bearer token)" }}
 {{- end }}
 {{- if and $v.ingress.enabled (not $v.ingress.host) }}
 {{- fail "ingress.host is required when ingress.enabled" }}
