@@ -36,6 +36,7 @@ type World struct {
 	// contexts are the regions the planner is told of besides the spec's.
 	contexts      []string
 	hideKeyspaces bool
+	planner       Planner
 
 	regions map[string]*kubeRegion
 
@@ -190,7 +191,12 @@ type Options struct {
 	// Contexts are regions the planner is told of besides the revision's
 	// (a region a change removes).
 	Contexts []string
+	// Planner plans each tick; nil: plan.Next.
+	Planner Planner
 }
+
+// Planner is plan.Next's signature: what a world runs each tick.
+type Planner func(d *plan.Desired, o *plan.Observed) plan.Plan
 
 // NewRingKeyspaces is the schema of a new ring: its system keyspaces with
 // SimpleStrategy 1, 3 and 2.
@@ -208,7 +214,11 @@ func New(opts Options) *World {
 	if schema == nil {
 		schema = NewRingKeyspaces()
 	}
-	return &World{
+	planner := opts.Planner
+	if planner == nil {
+		planner = plan.Next
+	}
+	return &World{planner: planner,
 		rng: rand.New(rand.NewSource(opts.Seed)), ops: rand.New(rand.NewSource(opts.Seed + 1<<32)), now: opts.Start, began: opts.Start,
 		cluster: opts.Cluster, contexts: opts.Contexts, hideKeyspaces: opts.HideKeyspaces, regions: map[string]*kubeRegion{},
 		ks:      newSchemaState(opts.Seed, schema),
