@@ -251,7 +251,7 @@ func indexContext(oc *Context, name string) *liveContext {
 		pvcs:  map[string]*corev1.PersistentVolumeClaim{},
 	}
 	for _, u := range oc.Objects {
-		if u == nil || u.GetLabels()[contract.LabelCluster] != name {
+		if u == nil || metaString(asMap(nested(u.Object, "metadata", "labels")), contract.LabelCluster) != name {
 			continue
 		}
 		if isStatefulSet(u) {
