@@ -149,8 +149,12 @@ func (v *view) templateFor(r *rack) any {
 		t = WithSeeds(want, list)
 	} else {
 		t = WithSeeds(want, v.keptSeeds(r))
-		if e := v.effectiveList(); e != "" && !Covers(t, nested(r.live.obj.Object, "spec", "template")) {
-			t = WithSeeds(want, e)
+		if e := v.effectiveList(); e != "" {
+			if Covers(t, nested(r.live.obj.Object, "spec", "template")) {
+				v.noteTemplateLive(r)
+			} else {
+				t = WithSeeds(want, e)
+			}
 		}
 	}
 	if v.tmplCache == nil {
@@ -158,6 +162,14 @@ func (v *view) templateFor(r *rack) any {
 	}
 	v.tmplCache[r] = t
 	return t
+}
+
+// noteTemplateLive notes that templateFor(r) covers the live template.
+func (v *view) noteTemplateLive(r *rack) {
+	if v.tmplLive == nil {
+		v.tmplLive = map[*rack]bool{}
+	}
+	v.tmplLive[r] = true
 }
 
 // podsSeeds is the seed list the pods of a rack run with (the lowest

@@ -46,7 +46,7 @@ func (v *view) diffSTS(r *rack) stsDiff {
 	}
 	wt, lt := nested(want, "spec", "template"), nested(live, "spec", "template")
 	// The planner's template first: the live one's, mostly.
-	if tmpl := v.templateFor(r); !Covers(tmpl, lt) && !Covers(wt, lt) {
+	if tmpl := v.templateFor(r); !v.tmplLive[r] && !Covers(tmpl, lt) && !Covers(wt, lt) {
 		d.template = true
 		d.change = describeChange(tmpl, lt)
 		if Covers(WithSeeds(wt, v.liveSeeds(r)), lt) {
