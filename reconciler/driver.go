@@ -74,8 +74,12 @@ type DriverOptions struct {
 	ShutdownGrace time.Duration
 	// Interrupt, when set, ends the drive (EndInterrupted) between two
 	// turns, in a wait or in a backoff, never in a step: the daemon's new
-	// revision.
+	// revision. One that comes while a turn's steps run is held until
+	// they are done (OnHeld, Turn.Interrupted), then ends the drive.
 	Interrupt <-chan struct{}
+	// OnHeld, when set, is told at once of an Interrupt that came while
+	// p's steps run: the steps go on, the drive ends once they are done.
+	OnHeld func(ctx context.Context, p plan.Plan)
 	// OnTurn, when set, sees every turn once its steps are executed.
 	OnTurn func(ctx context.Context, turn Turn)
 	// Logger, when set, logs what the drive does on its own (a step
@@ -126,6 +130,9 @@ type Turn struct {
 	// Stuck: the same steps came back IdleRepeats times with nothing
 	// written (Plan says which).
 	Stuck bool
+	// Interrupted: Interrupt came while the steps ran (OnHeld); the
+	// drive ends after this turn.
+	Interrupted bool
 }
 
 // End is why a drive ended.
@@ -215,6 +222,9 @@ func (d *Driver) Drive(ctx context.Context, t *Target) Outcome {
 		case ctx.Err() != nil:
 			out.End, out.Err = EndCanceled, ctx.Err()
 			return out
+		case turn.Interrupted:
+			out.End, out.Plan = EndInterrupted, turn.Plan
+			return out
 		case turn.Err != nil:
 			failures++
 			if end, ok := d.retry(ctx, failures, turn.Err); !ok {
@@ -262,8 +272,8 @@ func (d *Driver) turn(ctx context.Context, t *Target, idle *idleSteps) Turn {
 		return turn
 	}
 	p := plan.Next(&t.Desired, o)
-	events, err := d.execute(ctx, p)
-	turn := Turn{Target: t, Observed: o, Plan: p, Events: events, Err: err}
+	events, held, err := d.execute(ctx, p)
+	turn := Turn{Target: t, Observed: o, Plan: p, Events: events, Err: err, Interrupted: held}
 	if err == nil && len(p.Steps) > 0 && idle.stuck(p, events, d.opts.IdleRepeats) {
 		turn.Stuck = true
 		turn.Plan = stuckPlan(p)
@@ -288,31 +298,55 @@ func stuckPlan(p plan.Plan) plan.Plan {
 }
 
 // execute runs p's steps; with ShutdownGrace, once ctx ends they get that
-// long more to finish.
-func (d *Driver) execute(ctx context.Context, p plan.Plan) ([]Event, error) {
-	if len(p.Steps) == 0 || d.opts.ShutdownGrace <= 0 {
-		return d.engine.Execute(ctx, p)
+// long more to finish. An Interrupt that comes meanwhile is held (OnHeld)
+// and reported (held) once the steps are done: it never cuts them.
+func (d *Driver) execute(ctx context.Context, p plan.Plan) (events []Event, held bool, err error) {
+	if len(p.Steps) == 0 {
+		events, err = d.engine.Execute(ctx, p)
+		return events, false, err
 	}
-	ectx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	ectx := ctx
+	cancel := context.CancelFunc(func() {})
+	if d.opts.ShutdownGrace > 0 {
+		ectx, cancel = context.WithCancel(context.WithoutCancel(ctx))
+	}
 	defer cancel()
-	done := make(chan struct{})
-	defer close(done)
-	go func() {
+	done, watched := make(chan struct{}), make(chan bool)
+	go func() { watched <- d.watchStep(ctx, p, done, cancel) }()
+	events, err = d.engine.Execute(ectx, p)
+	close(done)
+	return events, <-watched, err
+}
+
+// watchStep runs beside a turn's steps until done: it holds an Interrupt
+// (OnHeld) and, with ShutdownGrace, gives the steps that long once ctx
+// ends before cancel. It reports whether it held an Interrupt.
+func (d *Driver) watchStep(ctx context.Context, p plan.Plan, done <-chan struct{}, cancel context.CancelFunc) (held bool) {
+	interrupt, stopping := d.opts.Interrupt, ctx.Done()
+	if d.opts.ShutdownGrace <= 0 {
+		stopping = nil // the steps take ctx as it is
+	}
+	var grace <-chan time.Time
+	for {
 		select {
 		case <-done:
-			return
-		case <-ctx.Done():
-		}
-		if d.opts.Logger != nil {
-			d.opts.Logger.Info("stopping: finishing the step in flight", "grace", d.opts.ShutdownGrace)
-		}
-		select {
-		case <-done:
-		case <-time.After(d.opts.ShutdownGrace):
+			return held
+		case <-interrupt:
+			held, interrupt = true, nil
+			if d.opts.OnHeld != nil {
+				d.opts.OnHeld(ctx, p)
+			}
+		case <-stopping:
+			stopping = nil
+			if d.opts.Logger != nil {
+				d.opts.Logger.Info("stopping: finishing the step in flight", "grace", d.opts.ShutdownGrace)
+			}
+			grace = time.After(d.opts.ShutdownGrace)
+		case <-grace:
+			grace = nil
 			cancel()
 		}
-	}()
-	return d.engine.Execute(ectx, p)
+	}
 }
 
 // ends says whether the mode ends on p.

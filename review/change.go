@@ -7,6 +7,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/ringops/ringops/reconciler/plan"
+	"github.com/ringops/ringops/reconciler/plan/replay"
 	"github.com/ringops/ringops/render"
 	"github.com/ringops/ringops/schemas"
 )
@@ -16,7 +17,7 @@ import (
 type change struct {
 	base, head *side // base is nil for a new cluster
 	now        time.Time
-	keyspaces  bool // Options.ManageKeyspaces
+	replay     replay.Options // Options.ManageKeyspaces and Planner
 	racks      []*rackChange
 	// topology: nodes join or leave somewhere (a rack's count changes,
 	// or a rack is new); template changes roll afterwards.
@@ -43,8 +44,8 @@ type rackChange struct {
 // label is "<context> <dc> <rack>".
 func (r *rackChange) label() string { return r.ctx + " " + r.dc + " " + r.rack }
 
-func newChange(base, head *side, now time.Time, keyspaces bool) *change {
-	ch := &change{base: base, head: head, now: now, keyspaces: keyspaces}
+func newChange(base, head *side, now time.Time, opts replay.Options) *change {
+	ch := &change{base: base, head: head, now: now, replay: opts}
 	ch.matchRacks()
 	for _, r := range ch.racks {
 		if r.inHead && (!r.inBase || r.base != r.head) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/ringops/ringops/reconciler/plan/replay"
 	"github.com/ringops/ringops/render"
 	"github.com/ringops/ringops/schemas"
 )
@@ -58,7 +59,7 @@ func (c *comparer) changed(ctx context.Context, p pair) (*Cluster, error) {
 	if len(cl.Refused) > 0 {
 		return cl, nil
 	}
-	ch := newChange(base, head, c.opts.Now, c.opts.ManageKeyspaces)
+	ch := newChange(base, head, c.opts.Now, replay.Options{ManageKeyspaces: c.opts.ManageKeyspaces, Planner: c.opts.Planner})
 	cl.Operations = ch.operations()
 	cl.Contexts = ch.diffs(c.opts.ContextLines)
 	if len(cl.Operations) == 0 && len(cl.Contexts) == 0 {

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ringops/ringops/reconciler/plan/sim"
 	"github.com/ringops/ringops/render"
 	"github.com/ringops/ringops/schemas"
 )
@@ -49,6 +50,9 @@ type Options struct {
 	// datacenters and cleans up after lower factors as ringops then does;
 	// false, replication is left alone, as ringops leaves it.
 	ManageKeyspaces bool
+	// Planner is the planner whose steps are described; nil: plan.Next,
+	// the one ringops applies with.
+	Planner sim.Planner
 }
 
 // DefaultOptions: the whole repository, a fresh renderer, the current

@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ringops/ringops/internal/testkit/golden"
+	"github.com/ringops/ringops/reconciler/plan/sim"
 )
 
 // goldenNow is when the goldens evaluate change windows: a Sunday noon,
@@ -53,10 +54,17 @@ func manageKeyspaces(dir string) bool {
 
 func comparePair(t testing.TB, name string) *Document {
 	t.Helper()
+	return comparePairWith(t, name, nil)
+}
+
+// comparePairWith is comparePair describing planner's steps (nil: plan.Next).
+func comparePairWith(t testing.TB, name string, planner sim.Planner) *Document {
+	t.Helper()
 	dir := filepath.Join("testdata", "pairs", name)
 	opts := DefaultOptions()
 	opts.Now = goldenNow
 	opts.ManageKeyspaces = manageKeyspaces(dir)
+	opts.Planner = planner
 	doc, err := Compare(t.Context(), Tree{Revision{Name: "main"}, dirFS(filepath.Join(dir, "base"))},
 		Tree{Revision{Name: "topic"}, dirFS(filepath.Join(dir, "head"))}, opts)
 	require.NoError(t, err)

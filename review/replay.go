@@ -33,7 +33,7 @@ func (s *side) desired() *plan.Desired {
 // replaySteps are the steps the planner takes from base's convergence to
 // head's, and why the replay stopped short, if it did.
 func (ch *change) replaySteps() ([]plan.Step, error) {
-	return replay.Replay(ch.base.desired(), ch.head.desired(), ch.contexts(), ch.now, replay.Options{ManageKeyspaces: ch.keyspaces})
+	return replay.Replay(ch.base.desired(), ch.head.desired(), ch.contexts(), ch.now, ch.replay)
 }
 
 // run is consecutive steps of one kind in one datacenter (one kind

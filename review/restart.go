@@ -6,11 +6,7 @@ import (
 	"reflect"
 	"slices"
 
-	"k8s.io/apimachinery/pkg/api/resource"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-
 	"github.com/ringops/ringops/reconciler/plan"
-	"github.com/ringops/ringops/render"
 )
 
 // roll is one rack whose pods restart.
@@ -175,7 +171,7 @@ func (ch *change) storageOps(rn *run) []Operation {
 	for _, s := range rn.steps {
 		from := "?"
 		if r := ch.rackOfStep(s); r != nil && r.baseSTS != nil {
-			if b := claimSize(r.baseSTS); b != nil {
+			if b := plan.DataClaimSize(r.baseSTS); b != nil {
 				from = b.String()
 			}
 		}
@@ -197,24 +193,6 @@ func (ch *change) storageOps(rn *run) []Operation {
 func (ch *change) deletePVCsOp() []Operation {
 	if ch.base != nil && !ch.base.spec.Spec.Storage.DeleteOnDecommission && ch.head.spec.Spec.Storage.DeleteOnDecommission {
 		return []Operation{{Kind: DeletePVCs, Text: "storage.deleteOnDecommission turned on: the PVCs of nodes decommissioned earlier and still present (annotated ringops.dev/decommissioned) are deleted"}}
-	}
-	return nil
-}
-
-// claimSize is the storage request of the "data" volume claim template.
-func claimSize(sts *unstructured.Unstructured) *resource.Quantity {
-	vcts, _ := nested(sts.Object, "spec", "volumeClaimTemplates").([]any)
-	for _, v := range vcts {
-		m, _ := v.(map[string]any)
-		if nested(m, "metadata", "name") != render.VolumeData {
-			continue
-		}
-		s, _ := nested(m, "spec", "resources", "requests", "storage").(string)
-		q, err := resource.ParseQuantity(s)
-		if err != nil {
-			return nil
-		}
-		return &q
 	}
 	return nil
 }

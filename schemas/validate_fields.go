@@ -269,7 +269,7 @@ func (v *validator) window(p string, w Window) {
 }
 
 func (v *validator) schedule(field, spec string) {
-	sched, err := parseSchedule(spec)
+	sched, err := ParseSchedule(spec)
 	if err != nil {
 		v.add(field, "%q is not a cron schedule (%v); use 5 fields (minute hour day-of-month month day-of-week), e.g. \"0 1 * * *\", or a descriptor such as @daily", truncate(spec, 60), err)
 		return
@@ -279,9 +279,10 @@ func (v *validator) schedule(field, spec string) {
 	}
 }
 
-// parseSchedule parses a 5-field cron expression or descriptor, turning a
-// panic of the cron parser into an error.
-func parseSchedule(spec string) (s cron.Schedule, err error) {
+// ParseSchedule parses a change window's schedule, a 5-field cron
+// expression or descriptor, turning a panic of the cron parser into an
+// error: what validation accepts is what the planner reads.
+func ParseSchedule(spec string) (s cron.Schedule, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			s, err = nil, fmt.Errorf("%v", r)

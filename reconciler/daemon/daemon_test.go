@@ -3,6 +3,7 @@ package daemon
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"os"
@@ -276,8 +277,14 @@ func TestNewRevisionWaitsForTheStepInFlight(t *testing.T) {
 	first := w.push("first", nil)
 	require.Equal(t, first, <-w.engine.entered)
 	second := w.push("second", editSpec(t, "image: cassandra:5.0.9", "image: cassandra:5.0.10"))
-	time.Sleep(300 * time.Millisecond) // give a wrong implementation the time to take it
+	// The worker has seen the new revision while the step runs
+	// (ringops_worker_wakeups_total{outcome="held"}): the step goes on.
+	require.Eventually(t, func() bool { return wakeups(t, w.d.opts.Metrics, "held") == 1 }, 10*time.Second, time.Millisecond)
 	require.NotContains(t, w.engine.events(), "prepare "+short(second), "a new revision was taken while a step was in flight")
+	require.NotContains(t, w.engine.events(), "execute "+short(first)+" end", "the step in flight was cut")
+	w.engine.mu.Lock()
+	require.NoError(t, w.engine.execCtx[0].Err(), "the step in flight was cancelled")
+	w.engine.mu.Unlock()
 	close(hold)
 	require.Eventually(t, func() bool {
 		return containsInOrder(w.engine.events(), "execute "+short(first)+" end", "prepare "+short(second), "execute "+short(second)+" start")
@@ -286,6 +293,7 @@ func TestNewRevisionWaitsForTheStepInFlight(t *testing.T) {
 	s, ok := w.rep.latest(second, "ringops/orders/eu-west")
 	require.True(t, ok)
 	require.Equal(t, forge.StatePending, s.State)
+	require.Zero(t, wakeups(t, w.d.opts.Metrics, "none"))
 }
 
 func containsInOrder(log []string, want ...string) bool {
@@ -473,23 +481,31 @@ func TestBoardPostsOneSummaryForAPass(t *testing.T) {
 
 // TestWaitsAreCutOnlyByANewRevision: a plan that waits waits until a new
 // revision comes, once per revision (a wake-up that outlived its revision
-// would turn every later wait into a busy loop).
+// would turn every later wait into a busy loop). A worker woken counts
+// the wake-up (ringops_worker_wakeups_total) before it plans again, so
+// once the third revision's wait has begun, every cut of the two waits
+// before it is counted.
 func TestWaitsAreCutOnlyByANewRevision(t *testing.T) {
 	w := newWorld(t)
+	waited := make(chan plan.Plan, 64)
 	w.engine.mu.Lock()
-	w.engine.unreachable = true
+	w.engine.unreachable, w.engine.waited = true, waited
 	w.engine.mu.Unlock()
-	waits := func() int {
-		w.engine.mu.Lock()
-		defer w.engine.mu.Unlock()
-		return w.engine.waits
+	var revisions, waits []string
+	for i, edit := range []func(string){nil,
+		editSpec(t, "image: cassandra:5.0.9", "image: cassandra:5.0.10"),
+		editSpec(t, "image: cassandra:5.0.10", "image: cassandra:5.0.11")} {
+		rev := w.push(fmt.Sprintf("revision %d", i+1), edit)
+		revisions = append(revisions, rev)
+		for p := range waited { // until the first wait of rev
+			waits = append(waits, p.Revision)
+			if p.Revision == rev {
+				break
+			}
+		}
 	}
-	w.push("first", nil)
-	require.Eventually(t, func() bool { return waits() == 1 }, 10*time.Second, 10*time.Millisecond)
-	w.push("second", editSpec(t, "image: cassandra:5.0.9", "image: cassandra:5.0.10"))
-	require.Eventually(t, func() bool { return waits() == 2 }, 10*time.Second, 10*time.Millisecond)
-	time.Sleep(300 * time.Millisecond)
-	require.Equal(t, 2, waits(), "a wait was cut short without a new revision")
+	require.Zero(t, wakeups(t, w.d.opts.Metrics, "none"), "a wait was cut short without a new revision")
+	require.Equal(t, revisions, waits, "one wait per revision")
 }
 
 // TestTwoDirectoriesOfOneRingAreRefused: a second directory declaring the
@@ -555,6 +571,26 @@ func TestSameStepsWithNothingWrittenDoNotSpin(t *testing.T) {
 	require.Equal(t, forge.StateFailure, s.State)
 	require.Contains(t, s.Description, "blocked: the same steps come back with nothing for the API servers to change")
 	require.Equal(t, []string{"Blocked"}, waitingReasons(t, w.d.opts.Metrics, "orders"))
+}
+
+// wakeups is ringops_worker_wakeups_total{outcome}.
+func wakeups(t *testing.T, m *Metrics, outcome string) float64 {
+	t.Helper()
+	families, err := m.Registry.Gather()
+	require.NoError(t, err)
+	for _, f := range families {
+		if f.GetName() != "ringops_worker_wakeups_total" {
+			continue
+		}
+		for _, mt := range f.GetMetric() {
+			for _, l := range mt.GetLabel() {
+				if l.GetName() == "outcome" && l.GetValue() == outcome {
+					return mt.GetCounter().GetValue()
+				}
+			}
+		}
+	}
+	return 0
 }
 
 // waitingReasons are the reasons ringops_cluster_waiting is 1 for, for cluster.

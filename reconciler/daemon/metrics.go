@@ -23,6 +23,7 @@ type Metrics struct {
 	pollDuration  *prometheus.HistogramVec // outcome
 	renderSeconds prometheus.Histogram
 	errors        *prometheus.CounterVec // component
+	wakeups       *prometheus.CounterVec // outcome
 	leader        prometheus.Gauge
 	headRevision  *prometheus.GaugeVec // ref, revision
 	prChecks      prometheus.Counter
@@ -56,6 +57,9 @@ func NewMetrics() *Metrics {
 		Help: "Duration of the preparation of a cluster's revision (change validation and render of every region).", Buckets: prometheus.ExponentialBuckets(0.005, 2.5, 10)})
 	m.errors = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "ringops_errors_total",
 		Help: "Errors, by component (git, observe, step, forge, pullrequests)."}, []string{"component"})
+	m.wakeups = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "ringops_worker_wakeups_total",
+		Help: "Cluster workers woken between two plans, by outcome: a new revision taken (revision); none to take (none: a wake-up that outlived its revision). held counts the revisions that came while a step ran and waited for it to finish."},
+		[]string{"outcome"})
 	m.leader = prometheus.NewGauge(prometheus.GaugeOpts{Name: "ringops_leader", Help: "1 while this replica leads (acts), 0 on a standby."})
 	m.headRevision = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "ringops_source_revision_info",
 		Help: "The revision of the followed ref last accepted (value 1)."}, []string{"ref", "revision"})
@@ -63,7 +67,7 @@ func NewMetrics() *Metrics {
 	m.webhooks = prometheus.NewCounter(prometheus.CounterOpts{Name: "ringops_webhooks_total",
 		Help: "Verified push webhooks that asked for a poll (relayed to the leader when received by a standby)."})
 	m.Register(m.webhooks, m.revision, m.steps, m.waits, m.waiting, m.gateLatency, m.ringNodes, m.polls, m.pollDuration,
-		m.renderSeconds, m.errors, m.leader, m.headRevision, m.prChecks,
+		m.renderSeconds, m.errors, m.wakeups, m.leader, m.headRevision, m.prChecks,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -139,5 +143,12 @@ func (m *Metrics) poll(outcome string, d time.Duration) {
 	if m != nil {
 		m.polls.WithLabelValues(outcome).Inc()
 		m.pollDuration.WithLabelValues(outcome).Observe(d.Seconds())
+	}
+}
+
+// Wakeup counts a worker woken (outcome revision, held or none).
+func (m *Metrics) wakeup(outcome string) {
+	if m != nil {
+		m.wakeups.WithLabelValues(outcome).Inc()
 	}
 }

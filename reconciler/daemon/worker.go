@@ -179,16 +179,54 @@ func (w *worker) run(ctx context.Context) {
 		}
 	}()
 	var t *reconciler.Target
+	woken := false
 	for ctx.Err() == nil {
-		if src := w.take(); src != nil {
+		src := w.take()
+		if woken {
+			w.woke(src)
+		}
+		if src != nil {
 			t = w.prepare(ctx, src)
 		}
 		if t == nil || t.Desired.Invalid != nil {
 			w.sleep(ctx) // until the next revision
+			woken = true
 			continue
 		}
-		w.driver().Drive(ctx, t) // ends on a new revision (w.wake) or ctx's end
+		out := w.driver().Drive(ctx, t) // ends on a new revision (w.wake) or ctx's end
+		woken = out.End == reconciler.EndInterrupted
 	}
+}
+
+// woke counts a wake-up (ringops_worker_wakeups_total): with the revision
+// it brought, or none. A wake-up with none is a wake-up that outlived its
+// revision (logged: it would make every wait a busy loop); the stop's is
+// not counted.
+func (w *worker) woke(src *reconciler.Source) {
+	select {
+	case <-w.stopped:
+		return
+	default:
+	}
+	if src != nil {
+		w.d.opts.Metrics.wakeup("revision")
+		return
+	}
+	w.d.opts.Metrics.wakeup("none")
+	w.log.Warn("woken with no new revision to take; planning again")
+}
+
+// held is told of a new revision that came while a step runs: it is
+// taken once the step is done (ringops_worker_wakeups_total{outcome="held"}).
+func (w *worker) held(_ context.Context, p plan.Plan) {
+	w.d.opts.Metrics.wakeup("held")
+	w.mu.Lock()
+	next := ""
+	if w.pending != nil {
+		next = w.pending.Revision
+	}
+	w.mu.Unlock()
+	w.log.Info("new revision: taken once the step in flight is done", "revision", next, "step", p.String())
 }
 
 // driver drives one revision: it follows the cluster (never ends on a
@@ -202,6 +240,7 @@ func (w *worker) driver() *reconciler.Driver {
 	o.Interrupt = w.wake
 	o.Logger = w.log
 	o.OnTurn = w.turn
+	o.OnHeld = w.held
 	return reconciler.NewDriver(w.d.engine, o)
 }
 

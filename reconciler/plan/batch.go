@@ -30,9 +30,6 @@ func (v *view) batch() []Step {
 			steps = append(steps, s)
 		}
 		pruned := v.prune(kc)
-		if pruneEarly.Load() {
-			steps, pruned = append(steps, pruned...), nil
-		}
 		for _, r := range v.racks {
 			if r.ctx == kc {
 				steps = append(steps, v.rackBatch(r)...)
@@ -296,7 +293,7 @@ func sortedOrdinals[V any](m map[int32]V) []int32 {
 // removed datacenter is left there (its pods may still use them).
 func (v *view) prune(kc string) []Step {
 	for _, r := range v.racks {
-		if r.ctx == kc && r.orphan() && !pruneEarly.Load() {
+		if r.ctx == kc && r.orphan() {
 			return nil
 		}
 	}

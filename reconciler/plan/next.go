@@ -157,8 +157,7 @@ func (v *view) decommissionInFlight(r *rack) (*candidate, *Wait) {
 func (v *view) grow(racks []*rack) (*candidate, *Wait) {
 	var pick *rack
 	for _, r := range racks {
-		if !r.orphan() && r.live.replicas < r.target && (pick == nil || r.live.replicas < pick.live.replicas ||
-			(growLastOnTie.Load() && r.live.replicas > 0 && r.live.replicas == pick.live.replicas)) { // hook.go
+		if !r.orphan() && r.live.replicas < r.target && (pick == nil || r.live.replicas < pick.live.replicas) {
 			pick = r
 		}
 	}

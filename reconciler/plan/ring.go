@@ -43,9 +43,10 @@ func Members(cluster string, o *Observed) []Member {
 		for _, name := range sortedKeys(lc.sts) {
 			u := lc.sts[name]
 			s := readSTS(u)
+			labels := u.GetLabels()
 			for ord := int32(0); ord < s.replicas; ord++ {
 				m := Member{Context: kc, Namespace: u.GetNamespace(), Pod: name + "-" + itoa(int(ord)),
-					Datacenter: u.GetLabels()[contract.LabelDatacenter], Rack: u.GetLabels()[contract.LabelRack], Ordinal: ord}
+					Datacenter: labels[contract.LabelDatacenter], Rack: labels[contract.LabelRack], Ordinal: ord}
 				if p := lc.pods[m.Pod]; p != nil {
 					m.IP, m.Port = p.Status.PodIP, jolokiaPort(p)
 				}

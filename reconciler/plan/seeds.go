@@ -1,6 +1,7 @@
 package plan
 
 import (
+	"maps"
 	"slices"
 	"strings"
 
@@ -148,8 +149,12 @@ func (v *view) templateFor(r *rack) any {
 		t = WithSeeds(want, list)
 	} else {
 		t = WithSeeds(want, v.keptSeeds(r))
-		if e := v.effectiveList(); e != "" && !Covers(t, nested(r.live.obj.Object, "spec", "template")) {
-			t = WithSeeds(want, e)
+		if e := v.effectiveList(); e != "" {
+			if Covers(t, nested(r.live.obj.Object, "spec", "template")) {
+				v.noteTemplateLive(r)
+			} else {
+				t = WithSeeds(want, e)
+			}
 		}
 	}
 	if v.tmplCache == nil {
@@ -157,6 +162,14 @@ func (v *view) templateFor(r *rack) any {
 	}
 	v.tmplCache[r] = t
 	return t
+}
+
+// noteTemplateLive notes that templateFor(r) covers the live template.
+func (v *view) noteTemplateLive(r *rack) {
+	if v.tmplLive == nil {
+		v.tmplLive = map[*rack]bool{}
+	}
+	v.tmplLive[r] = true
 }
 
 // podsSeeds is the seed list the pods of a rack run with (the lowest
@@ -256,13 +269,39 @@ func SplitSeeds(list string) []string {
 }
 
 // WithSeeds is tmpl with CASSANDRA_SEEDS set to list: tmpl itself when
-// it has that list already, else a copy.
+// it has that list already (or no such variable), else a copy of the
+// maps and lists on the way to the variable that shares everything else
+// with tmpl (neither is ever modified: write a deepCopy).
 func WithSeeds(tmpl any, list string) any {
-	if s, ok := SeedsOf(tmpl); ok && s == list {
+	if s, ok := SeedsOf(tmpl); !ok || s == list {
 		return tmpl
 	}
-	c := deepCopy(tmpl)
-	setSeeds(c, list)
+	t := asMap(tmpl)
+	spec := asMap(t["spec"])
+	containers, _ := spec["containers"].([]any)
+	for i, c := range containers { // as cassandraContainer and seedsEntry find it
+		ctr, ok := c.(map[string]any)
+		if !ok || ctr["name"] != render.ContainerCassandra {
+			continue
+		}
+		env := slices.Clone(ctr["env"].([]any))
+		for j, e := range env {
+			if m, ok := e.(map[string]any); ok && m["name"] == seedsEnv {
+				env[j] = withKey(m, "value", list)
+				break
+			}
+		}
+		containers = slices.Clone(containers)
+		containers[i] = withKey(ctr, "env", env)
+		break
+	}
+	return withKey(t, "spec", withKey(spec, "containers", containers))
+}
+
+// withKey is a shallow copy of m with k set to v.
+func withKey(m map[string]any, k string, v any) map[string]any {
+	c := maps.Clone(m)
+	c[k] = v
 	return c
 }
 

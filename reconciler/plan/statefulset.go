@@ -45,14 +45,12 @@ func (v *view) diffSTS(r *rack) stsDiff {
 		}
 	}
 	wt, lt := nested(want, "spec", "template"), nested(live, "spec", "template")
-	if !Covers(wt, lt) {
-		tmpl := v.templateFor(r)
-		if !Covers(tmpl, lt) {
-			d.template = true
-			d.change = describeChange(tmpl, lt)
-			if Covers(WithSeeds(wt, v.liveSeeds(r)), lt) {
-				d.change += " (no seed of its list is up in the ring)"
-			}
+	// The planner's template first: the live one's, mostly.
+	if tmpl := v.templateFor(r); !v.tmplLive[r] && !Covers(tmpl, lt) && !Covers(wt, lt) {
+		d.template = true
+		d.change = describeChange(tmpl, lt)
+		if Covers(WithSeeds(wt, v.liveSeeds(r)), lt) {
+			d.change += " (no seed of its list is up in the ring)"
 		}
 	}
 	d.other = !coversMeta(r.desired, r.live.obj, true) || !coversMutableSpec(want, live)
@@ -89,16 +87,24 @@ func coversMeta(want, live *unstructured.Unstructured, skipHash bool) bool {
 	if !Covers(nested(want.Object, "metadata", "labels"), nested(live.Object, "metadata", "labels")) {
 		return false
 	}
-	wa, la := want.GetAnnotations(), live.GetAnnotations()
+	wa, _ := nested(want.Object, "metadata", "annotations").(map[string]any)
+	la, _ := nested(live.Object, "metadata", "annotations").(map[string]any)
 	for k, v := range wa {
 		if skipHash && k == contract.AnnotationSpecHash {
 			continue
 		}
-		if la[k] != v {
+		if ws, _ := v.(string); metaString(la, k) != ws {
 			return false
 		}
 	}
 	return true
+}
+
+// metaString is m[k] as GetLabels and GetAnnotations read it ("" when
+// missing), without copying m.
+func metaString(m map[string]any, k string) string {
+	s, _ := m[k].(string)
+	return s
 }
 
 // CoversObject reports whether a live object other than a StatefulSet is

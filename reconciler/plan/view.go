@@ -40,9 +40,12 @@ type view struct {
 
 	healthTimeout, settle time.Duration
 
-	seedCache *seedState         // computed once, by seeds
-	tmplCache map[*rack]any      // computed once per rack, by templateFor
-	records   map[string]*record // replace (#16): parsed once per context, by record
+	seedCache *seedState    // computed once, by seeds
+	tmplCache map[*rack]any // computed once per rack, by templateFor
+	// tmplLive: templateFor found that its template covers the rack's
+	// live one (Covers), which diffSTS needs to know again.
+	tmplLive map[*rack]bool
+	records  map[string]*record // replace (#16): parsed once per context, by record
 }
 
 // liveContext is one reachable context's live state, indexed.
@@ -251,7 +254,7 @@ func indexContext(oc *Context, name string) *liveContext {
 		pvcs:  map[string]*corev1.PersistentVolumeClaim{},
 	}
 	for _, u := range oc.Objects {
-		if u == nil || u.GetLabels()[contract.LabelCluster] != name {
+		if u == nil || metaString(asMap(nested(u.Object, "metadata", "labels")), contract.LabelCluster) != name {
 			continue
 		}
 		if isStatefulSet(u) {

@@ -38,7 +38,7 @@ func windowOpen(windows []schemas.Window, now time.Time) (bool, time.Time, error
 }
 
 func parseWindow(w schemas.Window) (cron.Schedule, time.Duration, *time.Location, error) {
-	sched, err := parseSchedule(w.Schedule)
+	sched, err := schemas.ParseSchedule(w.Schedule)
 	if err != nil {
 		return nil, 0, nil, fmt.Errorf("schedule %q: %w", w.Schedule, err)
 	}
@@ -51,17 +51,6 @@ func parseWindow(w schemas.Window) (cron.Schedule, time.Duration, *time.Location
 		return nil, 0, nil, fmt.Errorf("time zone %q: %w", w.TimeZone, err)
 	}
 	return sched, d, loc, nil
-}
-
-// parseSchedule parses a 5-field cron expression or descriptor, turning
-// a panic of the cron parser into an error.
-func parseSchedule(spec string) (s cron.Schedule, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			s, err = nil, fmt.Errorf("%v", r)
-		}
-	}()
-	return cron.ParseStandard(spec)
 }
 
 // locations caches time zones: time.LoadLocation reads the zone database

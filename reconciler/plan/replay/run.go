@@ -35,6 +35,9 @@ type Options struct {
 	// datacenters and cleans up after lower factors; false, it leaves
 	// replication alone, as ringops does without the flag.
 	ManageKeyspaces bool
+	// Planner is the planner replayed; nil: plan.Next, the one ringops
+	// applies with.
+	Planner sim.Planner
 }
 
 // Replay runs base (nil for a new cluster) from an empty world to its
@@ -47,7 +50,7 @@ type Options struct {
 // has converged (its node stays in the ring, down).
 func Replay(base, head *plan.Desired, contexts []string, now time.Time, opts Options) ([]plan.Step, error) {
 	w := sim.New(sim.Options{Cluster: head.Cluster.Metadata.Name, Start: now, HideKeyspaces: !opts.ManageKeyspaces,
-		Contexts: contexts})
+		Contexts: contexts, Planner: opts.Planner})
 	asked := newRemovals(base, head)
 	for _, op := range asked {
 		w.SetHostID(op.RemoveNode, op.HostID)

@@ -18,13 +18,13 @@ func (w *World) Revise(d *plan.Desired) {
 	}
 }
 
-// Tick observes, plans with plan.Next, executes the plan's steps
+// Tick observes, plans (Options.Planner: plan.Next), executes the plan's steps
 // (checking the invariants) and moves the world one tick on. It returns
 // the plan, and the error of the step that failed, if one did.
 func (w *World) Tick() (plan.Plan, error) {
 	o := w.Observe()
 	w.skewed = o.Ring.UpgradeSkew != ""
-	p := plan.Next(w.desired, o)
+	p := w.planner(w.desired, o)
 	err := w.Execute(p)
 	w.advance()
 	return p, err

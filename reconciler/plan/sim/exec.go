@@ -322,7 +322,7 @@ func (w *World) applySTS(rg *kubeRegion, u *unstructured.Unstructured, step plan
 	oldReplicas, _ := nestedInt(cur.obj.Object, "spec", "replicas")
 	w.checkReplicas(rg, name, int32(oldReplicas), int32(newReplicas))
 	w.checkSeedChange(rg, name, cur.obj, obj, step)
-	if hashOf(cur.obj.Object["spec"]) != hashOf(obj.Object["spec"]) {
+	if !sameJSON(cur.obj.Object["spec"], obj.Object["spec"]) {
 		cur.generation++
 		cur.lag = w.lag()
 	}
@@ -481,7 +481,7 @@ func (w *World) checkSeedChange(rg *kubeRegion, name string, old, new *unstructu
 		return
 	}
 	w.checkSeedsWritten(rg, name, new)
-	if hashOf(plan.WithSeeds(ot, is)) != hashOf(nt) {
+	if !sameJSON(plan.WithSeeds(ot, is), nt) {
 		return // written for another change
 	}
 	if step.Action == plan.ReplaceNode && nested(new.Object, "spec", "updateStrategy", "type") == "OnDelete" {
@@ -680,7 +680,7 @@ func (w *World) checkRollOrder(s plan.Step) {
 				continue
 			}
 			for _, p := range w.podsOf(rg, name) {
-				if p.rev != revisionOf(name, nested(st.obj.Object, "spec", "template")) {
+				if p.rev != st.templateRevision(name) {
 					w.violate("%s restarts while earlier rack %s still has %s on an old template", s.Target.Name, name, p.name)
 				}
 			}
@@ -764,7 +764,7 @@ func (w *World) rackConverged(rg *kubeRegion, u *unstructured.Unstructured) []st
 		out = append(out, fmt.Sprintf("%s: its seed list [%s] names no node that is up", u.GetName(), seedPods(seeds)))
 	}
 	for _, p := range w.podsOf(rg, u.GetName()) {
-		if p.rev != revisionOf(u.GetName(), lt) {
+		if p.rev != s.templateRevision(u.GetName()) {
 			out = append(out, p.name+" on an old template")
 		}
 	}

@@ -46,6 +46,63 @@ func nestedInt(obj map[string]any, path ...string) (int64, bool) {
 	return 0, false
 }
 
+// sameJSON reports whether a and b, unstructured content (maps, slices,
+// strings, numbers, booleans, nil), encode to the same JSON: hashOf(a) ==
+// hashOf(b), without encoding either.
+func sameJSON(a, b any) bool {
+	if null(a) || null(b) {
+		return null(a) && null(b)
+	}
+	switch a := a.(type) {
+	case map[string]any:
+		b, ok := b.(map[string]any)
+		if !ok || len(a) != len(b) {
+			return false
+		}
+		for k, v := range a {
+			if w, ok := b[k]; !ok || !sameJSON(v, w) {
+				return false
+			}
+		}
+		return true
+	case []any:
+		b, ok := b.([]any)
+		if !ok || len(a) != len(b) {
+			return false
+		}
+		for i := range a {
+			if !sameJSON(a[i], b[i]) {
+				return false
+			}
+		}
+		return true
+	case string, bool:
+		return a == b
+	case int64:
+		if b, ok := b.(int64); ok {
+			return a == b
+		}
+	case float64:
+		if b, ok := b.(float64); ok {
+			return a == b
+		}
+	}
+	return hashOf(a) == hashOf(b) // numbers of two types, or another type: as encoded
+}
+
+// null reports whether v encodes to JSON null.
+func null(v any) bool {
+	switch v := v.(type) {
+	case nil:
+		return true
+	case map[string]any:
+		return v == nil
+	case []any:
+		return v == nil
+	}
+	return false
+}
+
 func hashOf(v any) string {
 	b, _ := json.Marshal(v)
 	sum := sha256.Sum256(b)

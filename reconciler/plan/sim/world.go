@@ -36,6 +36,7 @@ type World struct {
 	// contexts are the regions the planner is told of besides the spec's.
 	contexts      []string
 	hideKeyspaces bool
+	planner       Planner
 
 	regions map[string]*kubeRegion
 
@@ -72,6 +73,10 @@ type kubeRegion struct {
 	sts     map[string]*statefulSet
 	pods    map[string]*podState
 	pvcs    map[string]*claim
+	// shownPods and shownPVCs are the last observation's (observePods,
+	// observePVCs).
+	shownPods shown[podShown, corev1.Pod]
+	shownPVCs shown[pvcShown, corev1.PersistentVolumeClaim]
 }
 
 type statefulSet struct {
@@ -82,8 +87,10 @@ type statefulSet struct {
 	lag                     int
 	revisions               map[string]any
 	currentRev, updateRev   string
-	allowRestart            int32 // the ordinal a plan.RestartPod sanctioned, -1 for none
-	revGen                  int64 // the generation updateRev was computed for
+	allowRestart            int32  // the ordinal a plan.RestartPod sanctioned, -1 for none
+	revGen                  int64  // the generation updateRev was computed for
+	tmplRev                 string // templateRevision, for generation tmplRevGen
+	tmplRevGen              int64
 }
 
 type podState struct {
@@ -99,6 +106,7 @@ type podState struct {
 	deleting            int            // ticks left terminating; 0 when not terminating
 	node                *cassNode
 	ip                  string
+	labels              map[string]string // as observed (podObject)
 }
 
 type cassNode struct {
@@ -147,6 +155,9 @@ type claim struct {
 	cleanupSeen time.Time
 	// hostID is the node's host ID when SetHostID chose it.
 	hostID string
+	// shown is the claim as observed, made for shownSize (pvcObject).
+	shown     *corev1.PersistentVolumeClaim
+	shownSize string
 }
 
 // releaseOf is the Cassandra series of a pod template's image.
@@ -190,7 +201,12 @@ type Options struct {
 	// Contexts are regions the planner is told of besides the revision's
 	// (a region a change removes).
 	Contexts []string
+	// Planner plans each tick; nil: plan.Next.
+	Planner Planner
 }
+
+// Planner is plan.Next's signature: what a world runs each tick.
+type Planner func(d *plan.Desired, o *plan.Observed) plan.Plan
 
 // NewRingKeyspaces is the schema of a new ring: its system keyspaces with
 // SimpleStrategy 1, 3 and 2.
@@ -208,7 +224,11 @@ func New(opts Options) *World {
 	if schema == nil {
 		schema = NewRingKeyspaces()
 	}
-	return &World{
+	planner := opts.Planner
+	if planner == nil {
+		planner = plan.Next
+	}
+	return &World{planner: planner,
 		rng: rand.New(rand.NewSource(opts.Seed)), ops: rand.New(rand.NewSource(opts.Seed + 1<<32)), now: opts.Start, began: opts.Start,
 		cluster: opts.Cluster, contexts: opts.Contexts, hideKeyspaces: opts.HideKeyspaces, regions: map[string]*kubeRegion{},
 		ks:      newSchemaState(opts.Seed, schema),
@@ -458,6 +478,16 @@ func (w *World) podsOf(rg *kubeRegion, sts string) map[int32]*podState {
 
 func revisionOf(name string, tmpl any) string { return name + "-" + hashOf(tmpl)[:10] }
 
+// templateRevision is revisionOf the StatefulSet's template, as it is
+// now: computed once a generation (its spec, template included, changes
+// only with a new generation).
+func (s *statefulSet) templateRevision(name string) string {
+	if s.tmplRev == "" || s.tmplRevGen != s.generation {
+		s.tmplRev, s.tmplRevGen = revisionOf(name, nested(s.obj.Object, "spec", "template")), s.generation
+	}
+	return s.tmplRev
+}
+
 // control is one pass of the StatefulSet controller (OrderedReady,
 // RollingUpdate with partition), as kube-controller-manager runs it.
 func (w *World) control(rg *kubeRegion, name string, s *statefulSet) {
@@ -629,27 +659,88 @@ func (w *World) Observe() *plan.Observed {
 }
 
 func (w *World) observeRegion(rg *kubeRegion) *plan.Context {
-	oc := &plan.Context{}
+	oc := &plan.Context{Objects: make([]*unstructured.Unstructured, 0, len(rg.objects)+len(rg.sts))}
 	for _, k := range sortedKeys(rg.objects) {
 		oc.Objects = append(oc.Objects, rg.objects[k])
 	}
 	for _, name := range sortedKeys(rg.sts) {
 		oc.Objects = append(oc.Objects, w.stsObject(rg, name, rg.sts[name]))
 	}
-	for _, name := range sortedKeys(rg.pods) {
-		oc.Pods = append(oc.Pods, w.podObject(rg, rg.pods[name]))
+	oc.Pods, oc.PVCs = w.observePods(rg), w.observePVCs(rg)
+	return oc
+}
+
+// shown is the last observation of a region's pods or claims (V), made
+// of what each shows (K).
+type shown[K comparable, V any] struct {
+	key  []K
+	vals []V
+}
+
+// observe is the observation of key: the last one again when key is the
+// same and again allows it (the planner never modifies what it is given),
+// else made with build and kept.
+func (s *shown[K, V]) observe(key []K, again bool, build func(K) V) []V {
+	if again && s.vals != nil && slices.Equal(key, s.key) {
+		return s.vals
 	}
+	s.key, s.vals = key, make([]V, len(key))
+	for i, k := range key {
+		s.vals[i] = build(k)
+	}
+	return s.vals
+}
+
+// podShown is what a pod's observation is made of (podObject), but the
+// clock: a pod being deleted shows it.
+type podShown struct {
+	pod                      *podState
+	ready, running, deleting bool
+}
+
+func (w *World) observePods(rg *kubeRegion) []corev1.Pod {
+	key := make([]podShown, 0, len(rg.pods))
+	deleting := false
+	for _, name := range sortedKeys(rg.pods) {
+		p := rg.pods[name]
+		key = append(key, podShown{pod: p, ready: p.ready(), running: p.node != nil, deleting: p.deleting > 0})
+		deleting = deleting || p.deleting > 0
+	}
+	return rg.shownPods.observe(key, !deleting, func(k podShown) corev1.Pod { return w.podObject(rg, k.pod) })
+}
+
+// pvcShown is what a claim's observation is made of (pvcObject).
+type pvcShown struct {
+	claim *claim
+	rv    int64
+	size  string
+}
+
+func (w *World) observePVCs(rg *kubeRegion) []corev1.PersistentVolumeClaim {
+	key := make([]pvcShown, 0, len(rg.pvcs))
 	for _, name := range sortedKeys(rg.pvcs) {
 		c := rg.pvcs[name]
-		oc.PVCs = append(oc.PVCs, corev1.PersistentVolumeClaim{
-			ObjectMeta: metav1.ObjectMeta{Name: c.name, Namespace: "cassandra", UID: types.UID(c.uid), ResourceVersion: itoa(int(c.rv)),
-				Annotations: c.annotations, Labels: map[string]string{contract.LabelCluster: w.cluster,
-					contract.LabelDatacenter: c.dc, contract.LabelRack: c.rack}},
+		key = append(key, pvcShown{claim: c, rv: c.rv, size: c.size})
+	}
+	return rg.shownPVCs.observe(key, true, func(k pvcShown) corev1.PersistentVolumeClaim { return w.pvcObject(k.claim) })
+}
+
+// pvcObject is a claim as the API server shows it. Its labels and size
+// are made once (and again when the size changes): the planner never
+// modifies what it is given.
+func (w *World) pvcObject(c *claim) corev1.PersistentVolumeClaim {
+	if c.shown == nil || c.shownSize != c.size {
+		c.shown = &corev1.PersistentVolumeClaim{
+			ObjectMeta: metav1.ObjectMeta{Name: c.name, Namespace: "cassandra", UID: types.UID(c.uid),
+				Labels: map[string]string{contract.LabelCluster: w.cluster, contract.LabelDatacenter: c.dc, contract.LabelRack: c.rack}},
 			Spec: corev1.PersistentVolumeClaimSpec{Resources: corev1.VolumeResourceRequirements{
 				Requests: corev1.ResourceList{corev1.ResourceStorage: resource.MustParse(c.size)}}},
-		})
+		}
+		c.shownSize = c.size
 	}
-	return oc
+	pvc := *c.shown
+	pvc.ResourceVersion, pvc.Annotations = itoa(int(c.rv)), c.annotations
+	return pvc
 }
 
 func (w *World) stsObject(rg *kubeRegion, name string, s *statefulSet) *unstructured.Unstructured {
@@ -686,10 +777,13 @@ func (w *World) podObject(rg *kubeRegion, p *podState) corev1.Pod {
 	if p.ready() {
 		ready = corev1.ConditionTrue
 	}
+	if p.labels == nil { // shared: the planner never modifies what it is given
+		p.labels = map[string]string{contract.LabelCluster: w.cluster, contract.LabelManagedBy: contract.ManagedBy,
+			contract.LabelDatacenter: p.dc, contract.LabelRack: p.rack, contract.LabelRevision: p.rev}
+	}
 	pod := corev1.Pod{
 		ObjectMeta: metav1.ObjectMeta{Name: p.name, Namespace: "cassandra", UID: types.UID(p.uid), CreationTimestamp: metav1.NewTime(p.created),
-			Labels: map[string]string{contract.LabelCluster: w.cluster, contract.LabelManagedBy: contract.ManagedBy,
-				contract.LabelDatacenter: p.dc, contract.LabelRack: p.rack, contract.LabelRevision: p.rev}},
+			Labels: p.labels},
 		Spec:   p.spec, // shared: the planner never modifies what it is given
 		Status: corev1.PodStatus{Phase: corev1.PodPending, Conditions: []corev1.PodCondition{{Type: corev1.PodReady, Status: ready}}},
 	}
