@@ -55,9 +55,13 @@ cassandra: ## resolve (or reuse) the cached Cassandra 5.0 and Jolokia agent jars
 chart: controlplane helm promtool ## lint, render and RBAC-check the Helm chart against a real API server; promtool on its alerts
 	RINGOPS_CONTROLPLANE_DIR="$$($(CONTROLPLANE_BUILD))" RINGOPS_HELM_DIR="$$($(HELM_BUILD))" RINGOPS_PROMTOOL_DIR="$$($(PROMTOOL_BUILD))" $(GO) test -count=1 ./test/chart/
 
-test: setup tools ## run every test, the local multi-region world and a real Gitea included, then the browser test
-	$(TOOLS_ENV) $(GO) test -count=1 -timeout 45m ./...
-	$(TOOLS_ENV) $(GO) -C test/browser test -count=1 -timeout 10m ./...
+# The browser test (its own module) runs beside the main suite, whose long
+# pole is the real Cassandra nodes: its output follows the suite's.
+test: setup tools ## run every test, the local multi-region world and a real Gitea included, and the browser test beside them
+	@log=$$(mktemp); $(TOOLS_ENV) $(GO) -C test/browser test -count=1 -timeout 15m ./... >"$$log" 2>&1 & bpid=$$!; \
+	$(TOOLS_ENV) $(GO) test -count=1 -timeout 45m ./...; rc=$$?; \
+	wait $$bpid; brc=$$?; echo "== test/browser (exit $$brc)"; cat "$$log"; rm -f "$$log"; \
+	[ $$rc -eq 0 ] && [ $$brc -eq 0 ]
 
 test-browser: setup controlplane ## only the status page in headless Chromium during a rollout (its own module, test/browser; about 90 s)
 	RINGOPS_CONTROLPLANE_DIR="$$($(CONTROLPLANE_BUILD))" $(GO) -C test/browser test -count=1 -timeout 10m -v ./...
