@@ -151,7 +151,35 @@ func TestComponentBuildErrorNamesRepositoryPaths(t *testing.T) {
 	}), DefaultOptions())
 	require.ErrorIs(t, err, ErrBuild)
 	assert.Contains(t, err.Error(), regionDir+"/absent.yaml", "kustomize's message speaks of the repository's files")
-	assert.NotContains(t, err.Error(), "'/regions/", "no path of the in-memory overlay")
+	assert.NotContains(t, err.Error(), componentDir, "no path of the in-memory overlay")
+}
+
+// TestComponentOfAnyContextName: a kube context named as kubeadm names
+// them ("kubernetes-admin@kubernetes") has its Component applied. The
+// overlay used to put it under /regions/<context>, a directory name
+// kustomize's in-memory filesystem refuses ("illegal name ... in
+// directory creation"), so validate and render failed on it.
+func TestComponentOfAnyContextName(t *testing.T) {
+	const ctx = "kubernetes-admin@kubernetes"
+	spec := strings.ReplaceAll(ordersSpec, "context: eu-west", "context: "+ctx)
+	require.NotEqual(t, ordersSpec, spec)
+	c, err := schemas.Parse("clusters/orders/cluster.yaml", []byte(spec))
+	require.NoError(t, err)
+	fsys := fstest.MapFS{
+		"clusters/orders/cluster.yaml": {Data: []byte(spec)},
+		"clusters/orders/regions/" + ctx + "/kustomization.yaml": {Data: []byte(componentHeader +
+			"commonAnnotations: {example.com/region: admin}\n")},
+	}
+	m, err := New(DefaultOptions()).Render(context.Background(), fsys, "clusters/orders", c, ctx)
+	require.NoError(t, err)
+	var sts int
+	for _, u := range m.Objects {
+		if u.GetKind() == "StatefulSet" {
+			sts++
+			assert.Equal(t, "admin", u.GetAnnotations()["example.com/region"], "the Component of %s applied to %s", ctx, u.GetName())
+		}
+	}
+	assert.Equal(t, 2, sts, "one StatefulSet per rack")
 }
 
 func TestComponentLimits(t *testing.T) {

@@ -17,7 +17,10 @@ const (
 	overlayRoot  = "/"
 	baseDir      = "/base"
 	baseFile     = "objects.yaml"
-	regionsDir   = "/regions"
+	// componentDir holds the region's Component in the overlay: a fixed
+	// name, as kustomize's in-memory filesystem refuses directory names
+	// a kube context may have ("admin@prod").
+	componentDir = "/ringops-region"
 	topKustomize = "kustomization.yaml"
 )
 
@@ -39,15 +42,15 @@ func krustyOptions() *krusty.Options {
 
 // overlay builds the in-memory filesystem kustomize runs on:
 //
-//	/kustomization.yaml      resources: [base], components: [regions/<context>]
+//	/kustomization.yaml      resources: [base], components: [region]
 //	/base/kustomization.yaml resources: [objects.yaml]
 //	/base/objects.yaml       the generated objects
-//	/regions/<context>/...   the region's Component, when there is one
-func overlay(baseYAML []byte, comp *component, kubeContext string) (filesys.FileSystem, error) {
+//	/ringops-region/...      the region's Component (clusters/<name>/regions/<context>/), when there is one
+func overlay(baseYAML []byte, comp *component) (filesys.FileSystem, error) {
 	fsys := filesys.MakeFsInMemory()
 	top := "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n- base\n"
 	if comp != nil {
-		top += "components:\n- regions/" + kubeContext + "\n"
+		top += "components:\n- " + strings.TrimPrefix(componentDir, "/") + "\n"
 	}
 	files := map[string][]byte{
 		path.Join(overlayRoot, topKustomize): []byte(top),
@@ -56,7 +59,7 @@ func overlay(baseYAML []byte, comp *component, kubeContext string) (filesys.File
 	}
 	if comp != nil {
 		for rel, data := range comp.files {
-			files[path.Join(regionsDir, kubeContext, rel)] = data
+			files[path.Join(componentDir, rel)] = data
 		}
 	}
 	for p, data := range files {
@@ -113,7 +116,7 @@ func (e *rewrittenError) Unwrap() error { return e.err }
 
 // buildError wraps a failed build of a Component in ErrBuild, naming the
 // repository's files rather than the overlay's.
-func buildError(err error, comp *component, kubeContext string) error {
-	msg := strings.ReplaceAll(err.Error(), path.Join(regionsDir, kubeContext), comp.dir)
+func buildError(err error, comp *component) error {
+	msg := strings.ReplaceAll(err.Error(), componentDir, comp.dir)
 	return fmt.Errorf("%w: %w", ErrBuild, &rewrittenError{msg: msg, err: err})
 }

@@ -218,7 +218,7 @@ func build(ctx context.Context, b *base, comp *component, kubeContext string, op
 	case ctx.Err() != nil:
 		return nil, err
 	case comp != nil:
-		return nil, fileErr(comp.file(), "", buildError(err, comp, kubeContext))
+		return nil, fileErr(comp.file(), "", buildError(err, comp))
 	default:
 		return nil, fmt.Errorf("%w: %w", ErrBuild, err)
 	}
@@ -246,7 +246,7 @@ func prepare(b *base, comp *component, kubeContext string) (*prepared, error) {
 	if err != nil {
 		return nil, err
 	}
-	mem, err := overlay(baseYAML, comp, kubeContext)
+	mem, err := overlay(baseYAML, comp)
 	if err != nil {
 		return nil, err
 	}

@@ -225,14 +225,25 @@ func (v *validator) statefulSetNames() {
 // context checks a kube context name, which also names the directory
 // regions/<context>/ of the region's Component.
 func (v *validator) context(field, ctx string) {
-	switch {
-	case ctx == "":
+	if ctx == "" {
 		v.add(field, "required: the kube context (region) this datacenter runs in, e.g. eu-west")
-	case strings.ContainsFunc(ctx, func(r rune) bool { return r == ' ' || r == '\t' || r == '\n' || r == '\r' || isControl(r) }):
-		v.add(field, "%q is not a valid kube context name: it contains whitespace or a control character", ctx)
-	case !isLocalDir(ctx):
-		v.add(field, "%q cannot be used as a context name: it names the directory regions/<context>/, which must stay inside regions/ (no leading /, no . or .. segments)", ctx)
+	} else if msg := ContextProblem(ctx); msg != "" {
+		v.add(field, "%s", msg)
 	}
+}
+
+// ContextProblem says why a kube context name cannot name a datacenter's
+// region ("" when it can): it names the directory regions/<context>/ of
+// the cluster, so it must be a clean relative path, without whitespace or
+// control characters.
+func ContextProblem(ctx string) string {
+	switch {
+	case strings.ContainsFunc(ctx, func(r rune) bool { return r == ' ' || r == '\t' || r == '\n' || r == '\r' || isControl(r) }):
+		return fmt.Sprintf("%q is not a valid kube context name: it contains whitespace or a control character", ctx)
+	case !isLocalDir(ctx):
+		return fmt.Sprintf("%q cannot be used as a context name: it names the directory regions/<context>/, which must stay inside regions/ (no leading /, no . or .. segments)", ctx)
+	}
+	return ""
 }
 
 // isLocalDir reports whether p is a clean relative path below its parent.

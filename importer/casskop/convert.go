@@ -5,7 +5,6 @@ import (
 	"maps"
 	"path"
 	"reflect"
-	"regexp"
 	"slices"
 	"strings"
 
@@ -379,12 +378,15 @@ func (c *conv) datacenters() {
 	nodes := *c.spec.Spec.NodesPerRack
 	for _, rg := range c.r.regions {
 		cc := rg.cc
-		if !contextName.MatchString(rg.context) || strings.Contains(rg.context, "..") || strings.HasSuffix(rg.context, "/") {
+		if msg := schemas.ContextProblem(rg.context); rg.context == "" || msg != "" {
 			field, fix := rg.field, "rename the override key to the kube context ringops will use, e.g. eu-west"
 			if field == "" {
 				field, fix = "--context", "give a --context such as eu-west"
 			}
-			c.refuse(field, fmt.Sprintf("%q cannot name the directory regions/<context> ringops renders the region's Component from: letters, digits, '-', '_', '.', ':' and '/' between them only", rg.context), fix)
+			if msg == "" {
+				msg = "an empty kube context cannot name a region"
+			}
+			c.refuse(field, msg, fix)
 			continue
 		}
 		if len(cc.Spec.Topology.DC) == 0 {
@@ -442,10 +444,6 @@ func (c *conv) datacenters() {
 			"the override keys became the kube contexts: name them so in your kubeconfig, or rename regions/<context> and the datacenters' context")
 	}
 }
-
-// contextName: what kustomize's in-memory file system accepts in a
-// directory name (kyaml filesys legalFileNamePattern), per segment.
-var contextName = regexp.MustCompile(`^[a-zA-Z0-9_.:-]+(/[a-zA-Z0-9_.:-]+)*$`)
 
 func (c *conv) contexts() []string {
 	var out []string
