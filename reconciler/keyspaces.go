@@ -159,7 +159,8 @@ func (s *CQLSchema) Keyspaces(ctx context.Context, at SchemaTarget) ([]cql.Keysp
 	if err != nil {
 		return nil, err
 	}
-	return c.Keyspaces(ctx)
+	ks, err := c.Keyspaces(ctx)
+	return ks, s.refused(at, c, err)
 }
 
 // Alter implements Schema.
@@ -168,7 +169,8 @@ func (s *CQLSchema) Alter(ctx context.Context, at SchemaTarget, keyspace string,
 	if err != nil {
 		return nil, err
 	}
-	return c.AlterReplication(ctx, keyspace, factors)
+	w, err := c.AlterReplication(ctx, keyspace, factors)
+	return w, s.refused(at, c, err)
 }
 
 // SchemaVersions implements Schema.
@@ -177,7 +179,26 @@ func (s *CQLSchema) SchemaVersions(ctx context.Context, at SchemaTarget) (cql.Ve
 	if err != nil {
 		return nil, err
 	}
-	return c.SchemaVersions(ctx)
+	v, err := c.SchemaVersions(ctx)
+	return v, s.refused(at, c, err)
+}
+
+// refused drops client c of at when its credentials were refused, so
+// that the next call reads them again (a Secret changed or created since,
+// nodes restarted with PasswordAuthenticator), and returns err.
+func (s *CQLSchema) refused(at SchemaTarget, c *cql.Client, err error) error {
+	if !errors.Is(err, cql.ErrUnauthorized) {
+		return err
+	}
+	id := at.Cluster.Metadata.Name + "/" + at.Context + "/" + at.DC
+	s.mu.Lock()
+	if s.clients[id] == c {
+		delete(s.clients, id)
+		delete(s.keys, id)
+		go c.Close()
+	}
+	s.mu.Unlock()
+	return err
 }
 
 // schemaTargets are the datacenters to ask over CQL, the preferred one
