@@ -50,8 +50,8 @@ func (s RoleSetup) String() string {
 // password) exists in the ring behind contacts (nodes of datacenter dc),
 // and that the default superuser no longer logs in with its well-known
 // password. It first tries the default superuser: if it logs in, it
-// creates own (CREATE ROLE IF NOT EXISTS, then ALTER ROLE for the
-// password, as the role may exist from an earlier try), then logs in as
+// creates own (CREATE ROLE; ALTER ROLE for the password only if the role
+// exists from an earlier try and does not log in), then logs in as
 // own and disables the default one (ALTER ROLE cassandra WITH PASSWORD =
 // <newPassword> AND SUPERUSER = false AND LOGIN = false: Cassandra lets
 // no role change its own superuser status). If the default superuser is
@@ -67,7 +67,7 @@ func EnsureRole(ctx context.Context, dc string, contacts []string, opts Options,
 		def.Close()
 		return NoAuthentication, nil
 	case err == nil:
-		err = def.createRole(ctx, own)
+		err = def.createRole(ctx, dc, contacts, opts, own)
 		def.Close()
 		if err != nil {
 			return 0, err
@@ -94,15 +94,28 @@ func EnsureRole(ctx context.Context, dc string, contacts []string, opts Options,
 	return RoleCreated, nil
 }
 
-// createRole creates own through a superuser's client, or sets its
-// password and status if it exists.
-func (c *Client) createRole(ctx context.Context, own jolokia.Credentials) error {
-	opts := fmt.Sprintf("SUPERUSER = true AND LOGIN = true AND PASSWORD = %s", quoteString(own.Password))
+// createRole creates own through a superuser's client; if it exists (an
+// earlier try stopped before the default superuser was disabled) and does
+// not log in with its password, it sets its password and status. Cassandra
+// 5.0.9 refuses to change a role's password twice within 5 s ("Password
+// for role ringops can only be changed every 5000ms"), so the password is
+// set once, by CREATE ROLE, when that creates the role.
+func (c *Client) createRole(ctx context.Context, dc string, contacts []string, opts Options, own jolokia.Credentials) error {
+	with := fmt.Sprintf("SUPERUSER = true AND LOGIN = true AND PASSWORD = %s", quoteString(own.Password))
 	name := quoteString(own.Username)
-	if err := c.exec(ctx, "create role "+own.Username, "CREATE ROLE IF NOT EXISTS "+name+" WITH "+opts, own.Password); err != nil {
+	err := c.exec(ctx, "create role "+own.Username, "CREATE ROLE "+name+" WITH "+with, own.Password)
+	if !errors.Is(err, ErrRefused) || !strings.Contains(err.Error(), "already exists") {
 		return err
 	}
-	return c.exec(ctx, "alter role "+own.Username, "ALTER ROLE "+name+" WITH "+opts, own.Password)
+	self, _, err := loginAs(ctx, dc, contacts, opts, own)
+	if err == nil {
+		self.Close()
+		return nil
+	}
+	if !errors.Is(err, ErrUnauthorized) {
+		return err
+	}
+	return c.exec(ctx, "alter role "+own.Username, "ALTER ROLE "+name+" WITH "+with, own.Password)
 }
 
 // loginAs opens a session as creds; asked says whether the node asked

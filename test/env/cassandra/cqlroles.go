@@ -17,7 +17,11 @@ package cassandra
 // Cassandra 5.0.1 (CreateRoleStatement, AlterRoleStatement,
 // DropRoleStatement, RoleOptions): PASSWORD only with PasswordAuthenticator,
 // superuser status changed only by a superuser and never on one's own role.
-// Not simulated: GRANT, LIST ROLES, role membership, HASHED_PASSWORD,
+// As 5.0.9 does (found on the real node; not in 5.0.1), a role's password
+// is changed at most once every 5 s (passwordInterval), counted from the
+// CREATE or ALTER ROLE that set it; the refusal's error code is taken to
+// be a server error (0x0000), as the driver saw it as one of the
+// unavailable kind. Not simulated: GRANT, LIST ROLES, role membership, HASHED_PASSWORD,
 // OPTIONS, ACCESS TO DATACENTERS, permissions other than superuser.
 
 import (
@@ -28,6 +32,10 @@ import (
 
 // defaultSuperuser is the role setupDefaultRole creates.
 const defaultSuperuser = "cassandra"
+
+// passwordInterval is the least time between two changes of a role's
+// password by CREATE or ALTER ROLE.
+const passwordInterval = 5 * time.Second
 
 // passwordAuth reports whether the node runs PasswordAuthenticator.
 func (n *Node) passwordAuth() bool {
@@ -189,7 +197,7 @@ func (n *Node) runRole(s *roleStmt, sess *session) (result, *cqlError) {
 		}
 		r := &CQLRole{Superuser: super != nil && *super, NoLogin: login == nil || !*login}
 		if password != nil {
-			r.Password = *password
+			r.Password, r.passwordAt = *password, time.Now()
 		}
 		roles[s.name] = r
 	case "ALTER":
@@ -211,6 +219,9 @@ func (n *Node) runRole(s *roleStmt, sess *session) (result, *cqlError) {
 		if !sess.superuser() && (sess.user != s.name || login != nil) {
 			return unauthorized(fmt.Sprintf("User %s does not have sufficient privileges to perform the requested operation", sess.user))
 		}
+		if password != nil && time.Since(role.passwordAt) < passwordInterval {
+			return result{}, &cqlError{code: errServer, msg: fmt.Sprintf("Password for role %s can only be changed every %dms.", s.name, passwordInterval.Milliseconds())}
+		}
 		if super != nil {
 			role.Superuser = *super
 		}
@@ -218,7 +229,7 @@ func (n *Node) runRole(s *roleStmt, sess *session) (result, *cqlError) {
 			role.NoLogin = !*login
 		}
 		if password != nil {
-			role.Password = *password
+			role.Password, role.passwordAt = *password, time.Now()
 		}
 	case "DROP":
 		if !exists {

@@ -48,6 +48,9 @@ func TestCQLRolesFromCassandraYAML(t *testing.T) {
 	if err := admin.Query("CREATE ROLE ringops WITH LOGIN = true").Exec(); requestCode(err) != errInvalid || !strings.Contains(err.Error(), "ringops already exists") {
 		t.Errorf("create an existing role: %v", err)
 	}
+	if err := admin.Query("ALTER ROLE ringops WITH PASSWORD = 'other'").Exec(); requestCode(err) != errServer || !strings.Contains(err.Error(), "Password for role ringops can only be changed every 5000ms.") {
+		t.Errorf("a password changed again within 5 s (5.0.9): %v", err)
+	}
 	if err := admin.Query("ALTER ROLE cassandra WITH SUPERUSER = false").Exec(); requestCode(err) != errUnauthorized {
 		t.Errorf("alter one's own superuser status: %v", err)
 	}

@@ -43,6 +43,7 @@ import (
 	"net"
 	"strconv"
 	"sync"
+	"time"
 )
 
 // DefaultCQLPort is the port of a node's CQL server (native_transport_port).
@@ -56,6 +57,8 @@ type CQLRole struct {
 	Superuser bool
 	// NoLogin: the role may not log in (LOGIN = false).
 	NoLogin bool
+	// passwordAt is when CREATE or ALTER ROLE last set the password.
+	passwordAt time.Time
 }
 
 // passwordAuthenticator is the class a node names in AUTHENTICATE.
