@@ -21,7 +21,7 @@ import (
 // CQLRoleName is the role ringops creates for itself when
 // spec.cql.authentication is Password and spec.cql.credentialsSecret
 // names none.
-const CQLRoleName = "ringops"
+const CQLRoleName = render.CQLRoleName
 
 // KeepCQLSecret creates, in kube context kctx, the Secret of ringops' own
 // CQL role (render.CQLCredentials, <cluster>-cql) when the spec wants one

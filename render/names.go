@@ -91,6 +91,10 @@ var AuthSettings = map[string]string{
 	"role_manager":  "CassandraRoleManager",
 }
 
+// CQLRoleName is the CQL role ringops creates for itself, whose password
+// CQLSecretName holds.
+const CQLRoleName = "ringops"
+
 // CQLSecretName is the Secret ringops keeps, in every region, with the
 // credentials of its own CQL role when spec.cql.authentication is
 // Password and spec.cql.credentialsSecret names none.
