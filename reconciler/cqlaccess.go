@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/ringops/ringops/reconciler/cql"
@@ -13,24 +14,31 @@ import (
 
 // CQLOptions are the options of a CQL client of a defaulted cluster's
 // nodes in kube context kctx: port 9042, the credentials of
-// spec.cql.credentialsSecret as read in that region (through the
-// router's cache), and, with spec.cql.tls, the CA read from its Secret or
-// ConfigMap in that region. Errors name the Secret or ConfigMap, never
-// their content.
+// render.CQLCredentials (spec.cql.credentialsSecret, else ringops' own
+// <cluster>-cql with authentication Password) as read in that region
+// (through the router's cache), and, with spec.cql.tls, the CA read from
+// its Secret or ConfigMap in that region. ringops' own Secret not yet
+// created there (its first StatefulSet write in the region creates it)
+// leaves the credentials out: the nodes then still run without
+// authentication. Errors name the Secret or ConfigMap, never their
+// content.
 func (r *SecretRouter) CQLOptions(ctx context.Context, c *schemas.CassandraCluster, kctx string) (cql.Options, error) {
 	opts := cql.DefaultOptions()
 	opts.Port = int(render.CQLPort)
+	ns := c.Metadata.Namespace
+	if name, managed := render.CQLCredentials(c); name != "" {
+		creds, err := r.Credentials(ctx, kctx, ns, name)
+		switch {
+		case managed && apierrors.IsNotFound(err):
+		case err != nil:
+			return opts, fmt.Errorf("cql credentials: %w", err)
+		default:
+			opts.Credentials = &creds
+		}
+	}
 	spec := c.Spec.CQL
 	if spec == nil {
 		return opts, nil
-	}
-	ns := c.Metadata.Namespace
-	if spec.CredentialsSecret != "" {
-		creds, err := r.Credentials(ctx, kctx, ns, spec.CredentialsSecret)
-		if err != nil {
-			return opts, fmt.Errorf("cql credentials: %w", err)
-		}
-		opts.Credentials = &creds
 	}
 	if spec.TLS != nil {
 		ctx, cancel := context.WithTimeout(ctx, r.opts.Timeout)

@@ -31,6 +31,9 @@ import (
 // before a pod may need it.
 type SecretKeeper interface {
 	KeepJolokiaSecret(ctx context.Context, c *schemas.CassandraCluster, kctx string) (kube.Result, error)
+	// KeepCQLSecret keeps the Secret of ringops' own CQL role
+	// (render.CQLCredentials) there.
+	KeepCQLSecret(ctx context.Context, c *schemas.CassandraCluster, kctx string) (kube.Result, error)
 }
 
 // SecretWriter applies the Secret: *kube.Manager (server-side apply as
@@ -196,10 +199,12 @@ func rotateToken(c *schemas.CassandraCluster) string {
 	return ""
 }
 
-// keepSecrets keeps the agents' Secret in the step's context before a
-// step that writes a StatefulSet there (Clients.Secrets), so that pods
-// find it and a rotation's new password is there before the restart it
-// causes. Its result, when it wrote, comes first in the step's.
+// keepSecrets keeps the agents' Secret and that of ringops' CQL role in
+// the step's context before a step that writes a StatefulSet there
+// (Clients.Secrets), so that pods find it, a rotation's new password is
+// there before the restart it causes, and the CQL role's password is
+// there before a node of that region may ask for it. Their results, when
+// they wrote, come first in the step's.
 func (e *Engine) keepSecrets(ctx context.Context, cluster string, s plan.Step) ([]kube.Result, error) {
 	if e.secrets == nil || !writesStatefulSet(s) {
 		return nil, nil
@@ -211,7 +216,12 @@ func (e *Engine) keepSecrets(ctx context.Context, cluster string, s plan.Step) (
 	if t == nil || t.Desired.Cluster == nil {
 		return nil, nil
 	}
-	return one(e.secrets.KeepJolokiaSecret(ctx, t.Desired.Cluster, s.Context))
+	out, err := one(e.secrets.KeepJolokiaSecret(ctx, t.Desired.Cluster, s.Context))
+	if err != nil {
+		return out, err
+	}
+	cq, err := one(e.secrets.KeepCQLSecret(ctx, t.Desired.Cluster, s.Context))
+	return append(out, cq...), err
 }
 
 func writesStatefulSet(s plan.Step) bool {

@@ -237,6 +237,11 @@ func (k *recordingKeeper) KeepJolokiaSecret(_ context.Context, c *schemas.Cassan
 	return kube.Result{Context: kctx, Ref: kube.Ref{Kind: "Secret", Name: c.Metadata.Name + "-jolokia"}, Action: kube.Created}, nil
 }
 
+// KeepCQLSecret records nothing: the specs here keep no CQL role.
+func (k *recordingKeeper) KeepCQLSecret(context.Context, *schemas.CassandraCluster, string) (kube.Result, error) {
+	return kube.Result{}, nil
+}
+
 // TestExecuteKeepsTheSecretBeforeAStatefulSet: the Secret is kept in the
 // step's region before any write of a StatefulSet (its pods mount it; a
 // rotation must precede the restart), and a failure fails the step

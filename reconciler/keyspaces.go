@@ -13,6 +13,7 @@ import (
 	"github.com/ringops/ringops/reconciler/cql"
 	"github.com/ringops/ringops/reconciler/kube"
 	"github.com/ringops/ringops/reconciler/plan"
+	"github.com/ringops/ringops/render"
 	"github.com/ringops/ringops/schemas"
 )
 
@@ -37,6 +38,9 @@ type SchemaTarget struct {
 	Context  string
 	DC       string
 	Contacts []string
+	// RingHealthy is the verdict of the observation the target comes
+	// from: ringops creates its CQL role only on a healthy ring.
+	RingHealthy bool
 }
 
 // CQLSchema is Schema over the native protocol (reconciler/cql), with the
@@ -45,13 +49,27 @@ type SchemaTarget struct {
 // session is reused across observations, every few hundred milliseconds
 // while a rollout waits); a client of other contacts replaces it. Close
 // releases them.
+//
+// With ringops' own CQL role (render.CQLCredentials managed), the first
+// client of a cluster first makes sure of the role (cql.EnsureRole: created
+// through the default superuser, which is then disabled), once per
+// cluster and process, and only when the observation found the ring
+// healthy; Roles is told what was done.
 type CQLSchema struct {
 	Router *SecretRouter
+	// Roles, when set, is told each cluster's role setup that did
+	// something (cql.RoleCreated), for the log and the events.
+	Roles func(cluster string, setup cql.RoleSetup)
 
 	mu      sync.Mutex
 	clients map[string]*cql.Client // by cluster/context/dc
 	keys    map[string]string      // by cluster/context/dc: its contacts
+	roles   map[string]bool        // by cluster: role ensured
 }
+
+// ErrRoleNotReady: ringops' CQL role is not made sure of yet (the ring
+// is not healthy, or the nodes do not ask for credentials yet).
+var ErrRoleNotReady = errors.New("cql role not ready")
 
 var _ Schema = (*CQLSchema)(nil)
 
@@ -67,6 +85,9 @@ func (s *CQLSchema) client(ctx context.Context, at SchemaTarget) (*cql.Client, e
 	s.mu.Unlock()
 	opts, err := s.Router.CQLOptions(ctx, at.Cluster, at.Context)
 	if err != nil {
+		return nil, err
+	}
+	if err := s.ensureRole(ctx, at, opts); err != nil {
 		return nil, err
 	}
 	n, err := cql.New(at.DC, at.Contacts, opts)
@@ -85,6 +106,43 @@ func (s *CQLSchema) client(ctx context.Context, at SchemaTarget) (*cql.Client, e
 	return n, nil
 }
 
+// ensureRole makes sure of ringops' own role before the first client of
+// a cluster whose spec wants it. Without credentials (ringops' Secret not
+// yet in that region) or on nodes that ask none, the client goes on
+// without, as the nodes still let it in.
+func (s *CQLSchema) ensureRole(ctx context.Context, at SchemaTarget, opts cql.Options) error {
+	name := at.Cluster.Metadata.Name
+	if _, managed := render.CQLCredentials(at.Cluster); !managed || opts.Credentials == nil {
+		return nil
+	}
+	s.mu.Lock()
+	done := s.roles[name]
+	s.mu.Unlock()
+	if done {
+		return nil
+	}
+	if !at.RingHealthy {
+		return fmt.Errorf("datacenter %s: %w: waiting for a healthy ring to make sure of role %s", at.DC, ErrRoleNotReady, opts.Credentials.Username)
+	}
+	setup, err := cql.EnsureRole(ctx, at.DC, at.Contacts, opts, *opts.Credentials, newRandomPassword)
+	if err != nil {
+		return err
+	}
+	if setup == cql.NoAuthentication {
+		return nil // checked again once the nodes ask for credentials
+	}
+	s.mu.Lock()
+	if s.roles == nil {
+		s.roles = map[string]bool{}
+	}
+	s.roles[name] = true
+	s.mu.Unlock()
+	if setup == cql.RoleCreated && s.Roles != nil {
+		s.Roles(name, setup)
+	}
+	return nil
+}
+
 // Close closes every client.
 func (s *CQLSchema) Close() {
 	s.mu.Lock()
@@ -101,7 +159,8 @@ func (s *CQLSchema) Keyspaces(ctx context.Context, at SchemaTarget) ([]cql.Keysp
 	if err != nil {
 		return nil, err
 	}
-	return c.Keyspaces(ctx)
+	ks, err := c.Keyspaces(ctx)
+	return ks, s.refused(at, c, err)
 }
 
 // Alter implements Schema.
@@ -110,7 +169,8 @@ func (s *CQLSchema) Alter(ctx context.Context, at SchemaTarget, keyspace string,
 	if err != nil {
 		return nil, err
 	}
-	return c.AlterReplication(ctx, keyspace, factors)
+	w, err := c.AlterReplication(ctx, keyspace, factors)
+	return w, s.refused(at, c, err)
 }
 
 // SchemaVersions implements Schema.
@@ -119,7 +179,26 @@ func (s *CQLSchema) SchemaVersions(ctx context.Context, at SchemaTarget) (cql.Ve
 	if err != nil {
 		return nil, err
 	}
-	return c.SchemaVersions(ctx)
+	v, err := c.SchemaVersions(ctx)
+	return v, s.refused(at, c, err)
+}
+
+// refused drops client c of at when its credentials were refused, so
+// that the next call reads them again (a Secret changed or created since,
+// nodes restarted with PasswordAuthenticator), and returns err.
+func (s *CQLSchema) refused(at SchemaTarget, c *cql.Client, err error) error {
+	if !errors.Is(err, cql.ErrUnauthorized) {
+		return err
+	}
+	id := at.Cluster.Metadata.Name + "/" + at.Context + "/" + at.DC
+	s.mu.Lock()
+	if s.clients[id] == c {
+		delete(s.clients, id)
+		delete(s.keys, id)
+		go c.Close()
+	}
+	s.mu.Unlock()
+	return err
 }
 
 // schemaTargets are the datacenters to ask over CQL, the preferred one
@@ -137,7 +216,7 @@ func schemaTargets(t *Target, o *plan.Observed, prefer string) []SchemaTarget {
 		}
 		at := byDC[m.Datacenter]
 		if at == nil {
-			at = &SchemaTarget{Cluster: c, Context: m.Context, DC: m.Datacenter}
+			at = &SchemaTarget{Cluster: c, Context: m.Context, DC: m.Datacenter, RingHealthy: o.Ring.Healthy}
 			byDC[m.Datacenter] = at
 		}
 		at.Contacts = append(at.Contacts, m.IP)

@@ -211,15 +211,25 @@ func (b *base) configMap() *corev1.ConfigMap {
 }
 
 // overrides is the content of cassandra-overrides.yaml: a comment, then
-// spec.config.cassandra-yaml with its keys sorted (nothing when empty, so
-// that appending it leaves cassandra.yaml valid).
+// spec.config.cassandra-yaml with its keys sorted, and with
+// authentication Password the settings of AuthSettings that
+// cassandra-yaml does not set (nothing when empty, so that appending it
+// leaves cassandra.yaml valid).
 func (b *base) overrides() string {
 	s := "# ringops: spec.config.cassandra-yaml of cluster " + b.c.Metadata.Name + "\n"
-	cfg := b.c.Spec.Config
-	if cfg == nil || len(cfg.CassandraYAML) == 0 {
+	settings := map[string]any{}
+	if b.c.CQLAuthentication() == schemas.CQLAuthPassword {
+		for k, v := range AuthSettings {
+			settings[k] = v
+		}
+	}
+	if cfg := b.c.Spec.Config; cfg != nil {
+		maps.Copy(settings, cfg.CassandraYAML) // the user's own win (validated to agree)
+	}
+	if len(settings) == 0 {
 		return s
 	}
-	y, err := yaml.Marshal(cfg.CassandraYAML)
+	y, err := yaml.Marshal(settings)
 	if err != nil { // values come from YAML: they always marshal
 		panic(fmt.Sprintf("render: config.cassandra-yaml: %v", err))
 	}

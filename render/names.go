@@ -80,6 +80,41 @@ func JolokiaCredentials(c *schemas.CassandraCluster) (secret string, managed boo
 	return name, false
 }
 
+// AuthSettings are the cassandra.yaml settings of spec.cql.authentication
+// Password (a spec's own cassandra-yaml values win): logins checked
+// against system_auth.roles, permissions against GRANTs, roles managed by
+// CREATE ROLE. The short class names are those every release since 2.2
+// takes, 5.0's parameterized authenticator included.
+var AuthSettings = map[string]string{
+	"authenticator": "PasswordAuthenticator",
+	"authorizer":    "CassandraAuthorizer",
+	"role_manager":  "CassandraRoleManager",
+}
+
+// CQLRoleName is the CQL role ringops creates for itself, whose password
+// CQLSecretName holds.
+const CQLRoleName = "ringops"
+
+// CQLSecretName is the Secret ringops keeps, in every region, with the
+// credentials of its own CQL role when spec.cql.authentication is
+// Password and spec.cql.credentialsSecret names none.
+func CQLSecretName(cluster string) string { return cluster + "-cql" }
+
+// CQLCredentials is the Secret (keys username and password) of the
+// credentials ringops logs in with over CQL to a defaulted cluster, in
+// every region: the one spec.cql.credentialsSecret names, else, with
+// authentication Password, CQLSecretName, which ringops keeps (managed)
+// and whose role it creates. "" when authentication is None.
+func CQLCredentials(c *schemas.CassandraCluster) (secret string, managed bool) {
+	if c.CQLAuthentication() != schemas.CQLAuthPassword {
+		return "", false
+	}
+	if q := c.Spec.CQL; q != nil && q.CredentialsSecret != "" {
+		return q.CredentialsSecret, false
+	}
+	return CQLSecretName(c.Metadata.Name), true
+}
+
 // ConfigMapName is the name of a cluster's configuration ConfigMap.
 func ConfigMapName(cluster string) string { return cluster + "-config" }
 

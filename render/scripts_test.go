@@ -220,3 +220,41 @@ func TestConfigScriptWithoutOverrides(t *testing.T) {
 	require.NoError(t, yaml.Unmarshal([]byte("a: 1\n"+data), &got))
 	assert.Equal(t, map[string]any{"a": 1}, got, "no overrides: appending them changes nothing")
 }
+
+// TestOverridesOfAuthentication: authentication Password puts
+// PasswordAuthenticator, CassandraAuthorizer and CassandraRoleManager into
+// cassandra.yaml, a setting of the spec's own cassandra-yaml winning;
+// None puts nothing there (the image's AllowAllAuthenticator).
+func TestOverridesOfAuthentication(t *testing.T) {
+	read := func(extra string) map[string]any {
+		var got map[string]any
+		require.NoError(t, yaml.Unmarshal([]byte(renderConfigMapData(t, extra)), &got))
+		return got
+	}
+	assert.Equal(t, map[string]any{"authenticator": "PasswordAuthenticator", "authorizer": "CassandraAuthorizer", "role_manager": "CassandraRoleManager"},
+		read("  cql: {authentication: Password}\n"))
+	assert.Equal(t, map[string]any{"authenticator": "PasswordAuthenticator", "authorizer": "AllowAllAuthorizer", "role_manager": "CassandraRoleManager"},
+		read("  cql: {authentication: Password}\n  config: {cassandra-yaml: {authorizer: AllowAllAuthorizer}}\n"))
+	assert.Empty(t, read("  cql: {authentication: None}\n"))
+	assert.Equal(t, map[string]any{"authenticator": "PasswordAuthenticator", "authorizer": "CassandraAuthorizer", "role_manager": "CassandraRoleManager"},
+		read("  cql: {credentialsSecret: cql-admin}\n"), "credentials say the nodes authenticate")
+}
+
+func TestCQLCredentials(t *testing.T) {
+	for _, tc := range []struct {
+		cql     *schemas.CQL
+		secret  string
+		managed bool
+	}{
+		{nil, "", false},
+		{&schemas.CQL{Authentication: schemas.CQLAuthNone}, "", false},
+		{&schemas.CQL{Authentication: schemas.CQLAuthPassword}, "orders-cql", true},
+		{&schemas.CQL{Authentication: schemas.CQLAuthPassword, CredentialsSecret: "cql-admin"}, "cql-admin", false},
+	} {
+		c := &schemas.CassandraCluster{Metadata: schemas.ObjectMeta{Name: "orders"}}
+		c.Spec.CQL = tc.cql
+		s, m := CQLCredentials(c)
+		assert.Equal(t, tc.secret, s, "%+v", tc.cql)
+		assert.Equal(t, tc.managed, m, "%+v", tc.cql)
+	}
+}

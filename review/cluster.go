@@ -49,6 +49,11 @@ func (c *comparer) changed(ctx context.Context, p pair) (*Cluster, error) {
 			cl.Notes = append(cl.Notes, w.Error())
 		}
 	}
+	var baseSpec *schemas.CassandraCluster
+	if base != nil {
+		baseSpec = base.spec
+	}
+	cl.Notes = append(cl.Notes, cqlAuthNotes(baseSpec, headSpec)...)
 	head := &side{dir: p.headDir, spec: headSpec}
 	var err error
 	head.manifests, problems, err = renderAll(ctx, c.opts.Renderer, c.head, p.headDir, headSpec)

@@ -29,6 +29,7 @@ func ValidateChange(prev, next *CassandraCluster) ErrorList {
 	ch.tokens()
 	ch.releasePath()
 	ch.datacenters()
+	ch.cqlAuth()
 	return ch.errs.sorted()
 }
 

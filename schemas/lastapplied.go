@@ -22,7 +22,8 @@ const maxLastApplied = 256 << 10
 // recorded), the storage, num_tokens, the
 // datacenters' names, contexts and racks with their node counts, and the
 // managed keyspaces (spec.keyspaces, and systemKeyspaces unless it is the
-// default). It is what ringops
+// default), and the CQL authentication the nodes run (CQLAuthentication,
+// always written). It is what ringops
 // records in the clusters (EncodeLastApplied), so that a restarted daemon
 // and `ringops apply` validate a change against what was rolled out.
 func (c *CassandraCluster) ChangeBasis() *CassandraCluster {
@@ -45,6 +46,7 @@ func (c *CassandraCluster) ChangeBasis() *CassandraCluster {
 	for _, k := range c.Spec.Keyspaces {
 		s.Keyspaces = append(s.Keyspaces, Keyspace{Name: k.Name, Replication: maps.Clone(k.Replication)})
 	}
+	s.CQL = &CQL{Authentication: c.CQLAuthentication()}
 	if c.Spec.SystemKeyspaces != DefaultSystemKeyspaces {
 		s.SystemKeyspaces = c.Spec.SystemKeyspaces // the default is left out, as Default puts it back
 	}
@@ -78,6 +80,13 @@ func DecodeLastApplied(s string) (*CassandraCluster, error) {
 	}
 	if c.APIVersion != APIVersion || c.Kind != Kind || c.Metadata.Name == "" {
 		return nil, fmt.Errorf("%w: not a %s %s", ErrLastApplied, APIVersion, Kind)
+	}
+	if c.Spec.CQL == nil || c.Spec.CQL.Authentication == "" {
+		// Recorded before spec.cql.authentication existed: the nodes were
+		// rolled out with the image's AllowAllAuthenticator (or with a
+		// cassandra-yaml authenticator the record did not keep; the
+		// change then has to say so).
+		c.Spec.CQL = &CQL{Authentication: CQLAuthNone}
 	}
 	c.Default()
 	return c, nil

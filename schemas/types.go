@@ -134,7 +134,8 @@ type NetworkPeer struct {
 // CQL says how ringops reaches the nodes over the native protocol (port
 // 9042, contacted by pod IP, one datacenter at a time).
 type CQL struct {
-	CredentialsSecret string  `json:"credentialsSecret,omitempty" doc:"Secret (keys username, password) in the cluster's namespace, in every region, holding a role allowed to ALTER the managed keyspaces (PasswordAuthenticator). Empty: no authentication."`
+	Authentication    string  `json:"authentication,omitempty" enum:"Password,None" doc:"Password: the nodes run PasswordAuthenticator, CassandraAuthorizer and CassandraRoleManager (cassandra.yaml), and every CQL client needs a role; without credentialsSecret ringops creates its own superuser role ringops, keeps its password in the Secret <name>-cql of each region, and disables the default superuser cassandra. None: AllowAllAuthenticator, anyone who reaches port 9042 may do anything. Default: what spec.config.cassandra-yaml.authenticator says, else Password when credentialsSecret is set, else None. A running cluster is never switched by leaving this field out: write the value."`
+	CredentialsSecret string  `json:"credentialsSecret,omitempty" doc:"Secret (keys username, password) in the cluster's namespace, in every region, holding a role of yours allowed to ALTER the managed keyspaces (authentication: Password); ringops then creates no role. Empty: with authentication Password, the Secret <name>-cql ringops keeps; with None, no credentials."`
 	TLS               *CQLTLS `json:"tls,omitempty" doc:"Connect with TLS (client_encryption_options enabled on the nodes). Unset: plain connections."`
 }
 

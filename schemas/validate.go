@@ -94,6 +94,7 @@ func (v *validator) spec() {
 	v.config()
 	v.jolokia()
 	v.cql()
+	v.cqlAuth()
 	v.rollout()
 	v.pod()
 	v.env()

@@ -18,6 +18,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/ringops/ringops/reconciler"
+	"github.com/ringops/ringops/reconciler/cql"
 	"github.com/ringops/ringops/reconciler/daemon"
 	"github.com/ringops/ringops/reconciler/daemon/leader"
 	"github.com/ringops/ringops/reconciler/kube"
@@ -515,5 +516,11 @@ func cqlSchema(clients *kube.Clients, manage bool) reconciler.Schema {
 	if !manage {
 		return nil
 	}
-	return &reconciler.CQLSchema{Router: reconciler.NewSecretRouter(clients, reconciler.SecretRouterOptions{})}
+	return &reconciler.CQLSchema{Router: reconciler.NewSecretRouter(clients, reconciler.SecretRouterOptions{}), Roles: logRoleSetup}
+}
+
+// logRoleSetup logs ringops' own CQL role being created (never its
+// password).
+func logRoleSetup(cluster string, setup cql.RoleSetup) {
+	slog.Info("created CQL role "+reconciler.CQLRoleName+"; disabled the default superuser "+cql.DefaultSuperuser.Username, "cluster", cluster, "setup", setup.String())
 }

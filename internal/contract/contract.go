@@ -28,6 +28,9 @@ const (
 	// CredentialsJolokia is the value of LabelCredentials on the agents'
 	// Secret.
 	CredentialsJolokia = "jolokia"
+	// CredentialsCQL is the value of LabelCredentials on the Secret of
+	// ringops' own CQL role, <cluster>-cql.
+	CredentialsCQL = "cql"
 
 	// LabelRevision is the label the StatefulSet controller puts on each
 	// pod: the controller revision the pod was created from.

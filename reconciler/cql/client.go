@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	gocql "github.com/apache/cassandra-gocql-driver/v2"
@@ -54,6 +55,7 @@ type Client struct {
 	session *gocql.Session
 	dialing *attempt // the session being opened, if any
 	closed  bool
+	asked   *atomic.Bool // set when a node asks for credentials (EnsureRole); nil: not recorded
 }
 
 // attempt is one opening of the driver's session.
@@ -129,6 +131,9 @@ func (c *Client) cluster(obs *connectErrors) *gocql.ClusterConfig {
 	cfg.ConnectObserver = obs
 	if c.opts.Credentials != nil {
 		cfg.Authenticator = gocql.PasswordAuthenticator{Username: c.opts.Credentials.Username, Password: c.opts.Credentials.Password}
+		if c.asked != nil {
+			cfg.Authenticator = askedAuthenticator{cfg.Authenticator, c.asked}
+		}
 	}
 	if c.opts.TLS != nil {
 		cfg.SslOpts = &gocql.SslOptions{Config: c.opts.TLS, EnableHostVerification: !c.opts.TLS.InsecureSkipVerify}

@@ -24,6 +24,8 @@ type simRing struct {
 	block int
 	sim   *cassandra.Sim
 	nodes map[string]*cassandra.Node // by IP
+	// authenticator is the nodes' cassandra.yaml authenticator.
+	authenticator string
 }
 
 func fastOptions() cassandra.Options {
@@ -38,12 +40,19 @@ func fastOptions() cassandra.Options {
 
 func startRing(t *testing.T, opts cassandra.Options) *simRing {
 	t.Helper()
+	return startRingAuth(t, opts, "")
+}
+
+// startRingAuth is startRing with nodes whose cassandra.yaml names
+// authenticator.
+func startRingAuth(t *testing.T, opts cassandra.Options, authenticator string) *simRing {
+	t.Helper()
 	b, err := loopback.Reserve()
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = b.Release() })
-	r := &simRing{t: t, block: b.B, sim: cassandra.New(opts, nil), nodes: map[string]*cassandra.Node{}}
+	r := &simRing{t: t, block: b.B, sim: cassandra.New(opts, nil), nodes: map[string]*cassandra.Node{}, authenticator: authenticator}
 	t.Cleanup(r.sim.Close)
 	for _, n := range []struct{ dc, rack string }{{"dc1", "r1"}, {"dc1", "r2"}, {"dc1", "r3"}, {"dc2", "r1"}} {
 		r.start(n.dc, n.rack)
@@ -84,6 +93,7 @@ func (r *simRing) start(dc, rack string) *cassandra.Node {
 	n, err := r.sim.Start(ctx, cassandra.NodeConfig{
 		Key: ip, Pod: "orders-" + dc + "-" + rack + "-0", Namespace: "cassandra", IP: ip,
 		ClusterName: "orders", DC: dc, Rack: rack, Seeds: []string{r.ip("dc1", "r1"), ip}, // its own seed: NORMAL at once
+		Authenticator: r.authenticator,
 	})
 	if err != nil {
 		r.t.Fatalf("start %s: %v", ip, err)

@@ -14,7 +14,9 @@
 //
 // Credentials (PasswordAuthenticator) are jolokia.Credentials, read from a
 // Secret per region by the caller (reconciler.SecretRouter); they print as
-// "user:***" and never reach an error or a log. TLS is a *tls.Config, see
+// "user:***" and never reach an error or a log. EnsureRole creates
+// ringops' own role through the default superuser cassandra/cassandra and
+// then disables that one (roles.go). TLS is a *tls.Config, see
 // TLSConfig: the nodes' certificates chain to a CA, and carry a given name
 // when one is given.
 //

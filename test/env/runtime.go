@@ -25,6 +25,7 @@ func (s simRuntime) Start(ctx context.Context, spec kubelet.Spec) (kubelet.Conta
 		ClusterName: spec.ClusterName, DC: spec.DC, Rack: spec.Rack, Seeds: spec.Seeds,
 		JolokiaPort: spec.JolokiaPort, JolokiaUser: spec.JolokiaUser, JolokiaPassword: spec.JolokiaPassword,
 		ReleaseVersion: cassandra.ReleaseOfImage(spec.Image),
+		Authenticator:  spec.Authenticator,
 		// cassandra-env.sh appends JVM_EXTRA_OPTS to the JVM's options, split at blanks.
 		JVMOptions: strings.Fields(spec.Env["JVM_EXTRA_OPTS"]),
 	}

@@ -314,7 +314,7 @@ func TestCQLAlterKeyspaceRules(t *testing.T) {
 		{"ALTER KEYSPACE system_traces WITH replication = {'dc1': 1}", "Missing replication strategy class"},
 		{"ALTER KEYSPACE system_traces WITH replication = {'class': 'LocalStrategy'}", "Unable to use given strategy class: LocalStrategy is reserved for internal use."},
 		{"ALTER KEYSPACE system WITH durable_writes = false", "system keyspace is not user-modifiable."},
-		{"DROP KEYSPACE system_traces", "the simulated node runs only SELECT, ALTER KEYSPACE, CREATE KEYSPACE and USE; not: DROP KEYSPACE system_traces"},
+		{"DROP KEYSPACE system_traces", "the simulated node runs only SELECT, ALTER KEYSPACE, CREATE KEYSPACE, USE and CREATE, ALTER and DROP ROLE; not: DROP KEYSPACE system_traces"},
 		{"SELECT * FROM system.nothing", "table nothing does not exist"},
 		{"SELECT nothing FROM system.local", "Undefined column name nothing in table system.local"},
 	} {

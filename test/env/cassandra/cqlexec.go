@@ -62,6 +62,8 @@ func (n *Node) execute(st statement, values [][]byte, sess *session) (result, *c
 			return n.createKeyspace(s, sess)
 		}
 		return n.alterKeyspace(s, sess)
+	case *roleStmt:
+		return n.runRole(s, sess)
 	case *useStmt:
 		if _, ok := n.schemaKeyspaces()[s.keyspace]; !ok {
 			return result{}, invalid("Keyspace '%s' does not exist", s.keyspace)

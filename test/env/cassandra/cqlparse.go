@@ -244,15 +244,26 @@ func parseStatement(q string) (statement, *cqlError) {
 	case p.keyword("SELECT"):
 		return p.selectStmt()
 	case p.keyword("ALTER"):
+		if p.keyword("ROLE") {
+			return p.roleStmt("ALTER")
+		}
 		if err := p.expectKeyword("KEYSPACE"); err != nil {
 			return nil, unsupported(q)
 		}
 		return p.keyspaceStmt(false)
 	case p.keyword("CREATE"):
+		if p.keyword("ROLE") {
+			return p.roleStmt("CREATE")
+		}
 		if !p.keyword("KEYSPACE") && !p.keyword("SCHEMA") {
 			return nil, unsupported(q)
 		}
 		return p.keyspaceStmt(true)
+	case p.keyword("DROP"):
+		if !p.keyword("ROLE") {
+			return nil, unsupported(q)
+		}
+		return p.roleStmt("DROP")
 	case p.keyword("USE"):
 		ks, err := p.ident("a keyspace name")
 		if err != nil {
@@ -266,7 +277,7 @@ func parseStatement(q string) (statement, *cqlError) {
 // unsupported: a statement the simulation does not run. Cassandra would;
 // the error says it is the simulator that refuses.
 func unsupported(q string) *cqlError {
-	return invalid("the simulated node runs only SELECT, ALTER KEYSPACE, CREATE KEYSPACE and USE; not: %s", truncateText(q, 80))
+	return invalid("the simulated node runs only SELECT, ALTER KEYSPACE, CREATE KEYSPACE, USE and CREATE, ALTER and DROP ROLE; not: %s", truncateText(q, 80))
 }
 
 func truncateText(s string, n int) string {

@@ -11,8 +11,8 @@ package cassandra
 // ringops sends:
 //
 //   - OPTIONS/SUPPORTED, STARTUP/READY, REGISTER/READY (no event is ever
-//     pushed), AUTHENTICATE with PasswordAuthenticator when
-//     Options.CQLRoles is set (AUTH_RESPONSE/AUTH_SUCCESS);
+//     pushed), AUTHENTICATE with PasswordAuthenticator when the node
+//     runs it (AUTH_RESPONSE/AUTH_SUCCESS; cqlroles.go);
 //   - QUERY, PREPARE and EXECUTE of SELECT on system.local, system.peers,
 //     system.peers_v2 (not on 3.x), system_schema.keyspaces (the node's own
 //     schema) and the other system_schema tables, empty (cqltables.go);
@@ -22,7 +22,8 @@ package cassandra
 //     cqlexec.go): no ALTER while a member of the coordinator's view is not
 //     NORMAL (4.0 and later), datacenters Cassandra does not know refused,
 //     system_auth in every datacenter with nodes, "0" takes a datacenter
-//     out, replication_factor expands; USE.
+//     out, replication_factor expands; USE; CREATE, ALTER and DROP ROLE
+//     (cqlroles.go).
 //
 // A schema change is a new version of the ring's schema, held by the
 // coordinator at once and by every other node reached at the next gossip
@@ -30,7 +31,8 @@ package cassandra
 // own schema. Not simulated: compression, protocols other than 4 (a v5
 // request is refused in its own version, so drivers fall back), tables
 // and their data, DROP, BATCH, paging (one page), tracing, events,
-// schema_change pushes to REGISTERed clients, roles in system_auth.
+// schema_change pushes to REGISTERed clients, GRANT and the
+// system_auth tables.
 
 import (
 	"bufio"
@@ -41,6 +43,7 @@ import (
 	"net"
 	"strconv"
 	"sync"
+	"time"
 )
 
 // DefaultCQLPort is the port of a node's CQL server (native_transport_port).
@@ -49,8 +52,13 @@ const DefaultCQLPort = 9042
 // CQLRole is a role of PasswordAuthenticator (Options.CQLRoles).
 type CQLRole struct {
 	Password string
-	// Superuser roles may change the schema; others only read.
+	// Superuser roles may change the schema and the roles; others only
+	// read.
 	Superuser bool
+	// NoLogin: the role may not log in (LOGIN = false).
+	NoLogin bool
+	// passwordAt is when CREATE or ALTER ROLE last set the password.
+	passwordAt time.Time
 }
 
 // passwordAuthenticator is the class a node names in AUTHENTICATE.
@@ -288,7 +296,7 @@ func (cc *cqlConn) startup(f frame, r *reader) (frame, *cqlError) {
 		return frame{}, &cqlError{code: errProtocol, msg: "CQL_VERSION is mandatory"}
 	}
 	cc.started = true
-	if len(cc.n.sim.opts.CQLRoles) == 0 {
+	if !cc.n.passwordAuth() {
 		cc.authed = true
 		return reply(f, opReady, nil), nil
 	}
@@ -305,12 +313,14 @@ func (cc *cqlConn) authenticate(f frame, r *reader) (frame, *cqlError) {
 		return frame{}, &cqlError{code: errBadCredentials, msg: "Credential format error: username or password is empty or contains NUL(\\0) character"}
 	}
 	user, pass := string(parts[1]), string(parts[2])
-	role, ok := cc.n.sim.opts.CQLRoles[user]
-	if !ok || role.Password != pass {
-		return frame{}, &cqlError{code: errBadCredentials, msg: fmt.Sprintf("Provided username %s and/or password are incorrect", user)}
+	cc.n.sim.mu.Lock()
+	role, cerr := cc.n.login(user, pass)
+	cc.n.sim.mu.Unlock()
+	if cerr != nil {
+		return frame{}, cerr
 	}
 	cc.authed = true
-	cc.sess.user, cc.sess.role = user, &role
+	cc.sess.user, cc.sess.role = user, role
 	w := &writer{}
 	w.bytes(nil)
 	return reply(f, opAuthSuccess, w.b), nil

@@ -59,9 +59,15 @@ type Options struct {
 	// CQLPort is the port of every node's CQL server on its IP (cql*.go):
 	// 0 is DefaultCQLPort (9042), a negative port runs none.
 	CQLPort int
-	// CQLRoles turn on PasswordAuthenticator: the roles every ring knows,
-	// by name. Empty: AllowAllAuthenticator (no authentication).
+	// CQLRoles turn on PasswordAuthenticator on every node, whatever its
+	// NodeConfig.Authenticator: the roles every ring starts with, by name.
+	// Empty: each node's NodeConfig.Authenticator decides, and a ring
+	// gets the default superuser cassandra/cassandra (cqlroles.go).
 	CQLRoles map[string]CQLRole
+	// SuperuserSetupDelay is how long after a node's native transport
+	// starts a ring without roles gets the default superuser (Cassandra's
+	// superuser_setup_delay_ms, 10 s). 0: at once.
+	SuperuserSetupDelay time.Duration
 	// CQLTLS, when set, makes the CQL servers speak TLS only
 	// (client_encryption_options enabled, not optional).
 	CQLTLS *tls.Config
@@ -88,6 +94,7 @@ func DefaultOptions() Options {
 		SeedTimeout:          3 * time.Second,
 		FatClientTimeout:     3 * time.Second,
 		NativeTransportDelay: 100 * time.Millisecond,
+		SuperuserSetupDelay:  500 * time.Millisecond,
 		ReleaseVersion:       "5.0.9",
 		NumTokens:            16,
 	}
@@ -142,6 +149,10 @@ type NodeConfig struct {
 	// Seeds come from CASSANDRA_SEEDS (comma-split): DNS names resolved with
 	// the Resolver, or plain IPs.
 	Seeds []string
+	// Authenticator is cassandra.yaml's authenticator (the class name, or
+	// 5.0's class_name): PasswordAuthenticator makes the node ask clients
+	// for credentials; "" or any other: AllowAllAuthenticator (cqlroles.go).
+	Authenticator string
 	// JolokiaPort is the agent's port; 0 picks a free one (see Node.JolokiaURL).
 	JolokiaPort int
 	// JolokiaUser and JolokiaPassword turn on basic auth when set.

@@ -24,8 +24,9 @@ type Sim struct {
 	cut       map[[2]string]bool
 	podFaults map[string]Faults // armed faults by "namespace/pod"
 	genSeq    int64
-	schemas   map[string]string // cluster name -> agreed schema version
-	ksSchemas *schemaEpochs     // keyspaces and schema changes (cqlschema.go)
+	schemas   map[string]string              // cluster name -> agreed schema version
+	ksSchemas *schemaEpochs                  // keyspaces and schema changes (cqlschema.go)
+	roles     map[string]map[string]*CQLRole // cluster name -> system_auth.roles (cqlroles.go)
 
 	quit chan struct{}
 	wg   sync.WaitGroup

@@ -71,6 +71,9 @@ func (k *Kubelet) spec(ctx context.Context, pod *corev1.Pod, c *corev1.Container
 	if s.JolokiaAgents, err = k.jolokiaAgents(ctx, pod, c, env); err != nil {
 		return Spec{}, err
 	}
+	if s.Authenticator, err = k.authenticator(ctx, pod); err != nil {
+		return Spec{}, err
+	}
 	for _, seed := range strings.Split(env[envSeeds], ",") {
 		if seed = strings.TrimSpace(seed); seed != "" {
 			s.Seeds = append(s.Seeds, seed)

@@ -42,6 +42,10 @@ type Spec struct {
 	JolokiaAgents []JolokiaAgent
 	// Image is the container's image (its tag says the Cassandra release).
 	Image string
+	// Authenticator is cassandra.yaml's authenticator as the init
+	// containers set it from the ConfigMap of render's overrides (the class
+	// name; "" for the image's AllowAllAuthenticator).
+	Authenticator string
 
 	// What a runtime that runs the pod for real needs (the simulator reads
 	// only the fields above, and JVM_EXTRA_OPTS of Env).
