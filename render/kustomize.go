@@ -14,9 +14,9 @@ import (
 
 // Paths of the in-memory overlay.
 const (
-	overlayRoot  = "/"
-	baseDir      = "/base"
-	baseFile     = "objects.yaml"
+	overlayRoot = "/"
+	baseDir     = "/base"
+	baseFile    = "objects.yaml"
 	// componentDir holds the region's Component in the overlay: a fixed
 	// name, as kustomize's in-memory filesystem refuses directory names
 	// a kube context may have ("admin@prod").
