@@ -243,7 +243,9 @@ func runDaemon(parent context.Context, stderr io.Writer, f runFlags) error {
 	defer stop()
 	log := newLogger(stderr, f)
 	slog.SetDefault(log)
-	ctx, changed := watchKubeconfig(ctx, log, f.kubeconfig, 30*time.Second)
+	kubeconfigTicker := time.NewTicker(30 * time.Second)
+	defer kubeconfigTicker.Stop()
+	ctx, changed := watchKubeconfig(ctx, log, f.kubeconfig, kubeconfigTicker.C)
 	s, err := setUpDaemon(ctx, log, f)
 	if err != nil {
 		return &exitError{code: ExitError, err: err}
@@ -258,8 +260,10 @@ func runDaemon(parent context.Context, stderr io.Writer, f runFlags) error {
 
 // watchKubeconfig ends ctx when the kubeconfig file's content changes (a
 // rotated Secret): the daemon then stops like on SIGTERM and exits
-// non-zero to be restarted, rather than go on with stale credentials.
-func watchKubeconfig(ctx context.Context, log *slog.Logger, path string, every time.Duration) (context.Context, func() bool) {
+// non-zero to be restarted, rather than go on with stale credentials. It
+// reads the file again at every tick; a tick is taken only once the
+// previous read is done.
+func watchKubeconfig(ctx context.Context, log *slog.Logger, path string, ticks <-chan time.Time) (context.Context, func() bool) {
 	if path == "" {
 		return ctx, func() bool { return false }
 	}
@@ -270,13 +274,11 @@ func watchKubeconfig(ctx context.Context, log *slog.Logger, path string, every t
 	ctx, cancel := context.WithCancel(ctx)
 	var changed atomic.Bool
 	go func() {
-		t := time.NewTicker(every)
-		defer t.Stop()
 		for {
 			select {
 			case <-ctx.Done():
 				return
-			case <-t.C:
+			case <-ticks:
 			}
 			now, err := os.ReadFile(path)
 			if err == nil && !bytes.Equal(now, first) {

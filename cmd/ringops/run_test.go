@@ -78,15 +78,32 @@ func TestKubeconfigChangeStopsTheDaemon(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "kubeconfig")
 	require.NoError(t, os.WriteFile(path, []byte("apiVersion: v1\nkind: Config\n"), 0o600))
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	ctx, changed := watchKubeconfig(context.Background(), log, path, 10*time.Millisecond)
-	time.Sleep(50 * time.Millisecond)
+	ticks := make(chan time.Time) // unbuffered: a tick is taken once the previous read is done
+	tick := func() bool {
+		select {
+		case ticks <- time.Now():
+			return true
+		case <-time.After(10 * time.Second):
+			return false
+		}
+	}
+	ctx, changed := watchKubeconfig(context.Background(), log, path, ticks)
+	for i := range 3 { // the third read is done when the fourth tick is taken
+		require.True(t, tick(), "tick %d not taken", i+1)
+	}
+	require.True(t, tick(), "the watcher stopped on an unchanged kubeconfig")
 	require.NoError(t, ctx.Err(), "an unchanged kubeconfig stops nothing")
 	require.False(t, changed())
 	require.NoError(t, os.WriteFile(path, []byte("apiVersion: v1\nkind: Config\nusers: []\n"), 0o600))
-	select {
-	case <-ctx.Done():
-	case <-time.After(10 * time.Second):
-		t.Fatal("a changed kubeconfig did not stop the daemon")
+	// The read in progress, or the next one, sees the change.
+	deadline := time.After(10 * time.Second)
+	for ctx.Err() == nil {
+		select {
+		case ticks <- time.Now():
+		case <-ctx.Done():
+		case <-deadline:
+			t.Fatal("a changed kubeconfig did not stop the daemon")
+		}
 	}
 	require.True(t, changed())
 }
