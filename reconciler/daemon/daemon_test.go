@@ -212,17 +212,45 @@ type world struct {
 	d      *Daemon
 	cancel context.CancelFunc
 	done   chan error
+	logs   *logRecorder
+}
+
+// logRecorder is a slog.Handler keeping the messages logged, so that a
+// test can wait for the daemon to say what it is doing.
+type logRecorder struct {
+	mu   sync.Mutex
+	msgs []string
+}
+
+func (l *logRecorder) Enabled(context.Context, slog.Level) bool { return true }
+func (l *logRecorder) WithAttrs([]slog.Attr) slog.Handler       { return l }
+func (l *logRecorder) WithGroup(string) slog.Handler            { return l }
+func (l *logRecorder) Handle(_ context.Context, r slog.Record) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.msgs = append(l.msgs, r.Message)
+	return nil
+}
+
+// waitLog waits until the daemon has logged msg.
+func (w *world) waitLog(msg string) {
+	w.t.Helper()
+	require.Eventually(w.t, func() bool {
+		w.logs.mu.Lock()
+		defer w.logs.mu.Unlock()
+		return slices.Contains(w.logs.msgs, msg)
+	}, 10*time.Second, 5*time.Millisecond, "the daemon did not log %q", msg)
 }
 
 func newWorld(t *testing.T) *world {
 	repo := gitserver.NewRepo(t, gitserver.DefaultRepoOptions())
 	repo.CopyDir(filepath.Join("..", "..", "clusters-example"), ".")
 	repo.Commit("example")
-	w := &world{t: t, repo: repo, src: newFakeSource(), engine: newFakeEngine(), rep: &reporter{}}
+	w := &world{t: t, repo: repo, src: newFakeSource(), engine: newFakeEngine(), rep: &reporter{}, logs: &logRecorder{}}
 	opts := DefaultOptions()
 	opts.Path = "clusters"
 	opts.ShutdownGrace = 5 * time.Second
-	opts.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	opts.Logger = slog.New(w.logs)
 	opts.Metrics = NewMetrics()
 	d, err := New(w.src, w.engine, w.rep, opts)
 	require.NoError(t, err)
@@ -317,18 +345,21 @@ func TestInvalidRevisionFailsAndAppliesNothing(t *testing.T) {
 			return ok && s.State == forge.StateFailure && strings.Contains(s.Description, "imagePullPolicy")
 		}, 10*time.Second, 20*time.Millisecond, "context %s", c)
 	}
-	require.Never(t, func() bool {
-		return slicesContainsPrefix(w.engine.events(), "execute")
-	}, 500*time.Millisecond, 50*time.Millisecond, "an invalid revision executed steps")
 	cs := w.d.Clusters()
 	require.Len(t, cs, 1)
 	require.Equal(t, "failure", cs[0].State)
 	require.NotEmpty(t, cs[0].Invalid)
 
-	// Fixed, rolled out; broken again: the failure goes on every region
-	// of the spec rolled out before, and nothing of it is executed.
+	// Fixed, rolled out: a worker takes its revisions in order, so by the
+	// time the fix executes, the invalid revision would have executed
+	// before it if it ever did.
 	good := w.push("fixed", editSpec(t, "IfNotPresnt", "IfNotPresent"))
 	require.Eventually(t, func() bool { return slices.Contains(w.engine.events(), "execute "+short(good)+" start") }, 10*time.Second, 10*time.Millisecond)
+	require.False(t, slicesContainsPrefix(w.engine.events(), "execute "+short(bad)), "an invalid revision executed steps: %v", w.engine.events())
+
+	// Broken again: the failure goes on every region of the spec rolled
+	// out before, and nothing of it is executed (checked once the next
+	// fix has executed).
 	bad = w.push("a typo again", editSpec(t, "imagePullPolicy: IfNotPresent", "imagePullPolicy: IfNotPresnt"))
 	for _, c := range []string{"ringops/orders/eu-west", "ringops/orders/us-east", "ringops/orders/ap-south", forge.SummaryContext} {
 		require.Eventually(t, func() bool {
@@ -336,9 +367,9 @@ func TestInvalidRevisionFailsAndAppliesNothing(t *testing.T) {
 			return ok && s.State == forge.StateFailure
 		}, 10*time.Second, 20*time.Millisecond, "context %s", c)
 	}
-	require.Never(t, func() bool {
-		return slices.Contains(w.engine.events(), "execute "+short(bad)+" start")
-	}, 500*time.Millisecond, 50*time.Millisecond, "an invalid revision executed steps")
+	again := w.push("fixed again", editSpec(t, "IfNotPresnt", "IfNotPresent"))
+	require.Eventually(t, func() bool { return slices.Contains(w.engine.events(), "execute "+short(again)+" start") }, 10*time.Second, 10*time.Millisecond)
+	require.False(t, slicesContainsPrefix(w.engine.events(), "execute "+short(bad)), "an invalid revision executed steps: %v", w.engine.events())
 }
 
 func slicesContainsPrefix(l []string, prefix string) bool {
@@ -393,10 +424,13 @@ func TestShutdownFinishesTheStepInFlight(t *testing.T) {
 	first := w.push("first", nil)
 	require.Equal(t, first, <-w.engine.entered)
 	w.cancel()
+	// The shutdown has reached the step's driver (a Run that did not wait
+	// for its workers has returned by then): Run is still waiting.
+	w.waitLog("stopping: finishing the step in flight")
 	select {
 	case <-w.done:
 		t.Fatal("Run returned with a step in flight")
-	case <-time.After(300 * time.Millisecond):
+	default:
 	}
 	w.engine.mu.Lock()
 	execCtx := w.engine.execCtx[0]
