@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -15,6 +16,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/dynamic"
 
+	"github.com/ringops/ringops/internal/testkit/wait"
 	"github.com/ringops/ringops/reconciler/ring"
 	"github.com/ringops/ringops/render"
 	"github.com/ringops/ringops/test/env"
@@ -182,19 +184,17 @@ func TestStatusWorld(t *testing.T) {
 // waitStatus runs status until cond holds on its exit code and output.
 func waitStatus(t *testing.T, args []string, what string, cond func(code int, out string) bool) string {
 	t.Helper()
-	deadline := time.Now().Add(3 * time.Minute)
-	var code int
-	var out, errOut string
-	for time.Now().Before(deadline) {
-		code, out, errOut = runMain(args...)
-		if cond(code, out) {
-			t.Logf("ringops %s: exit %d\n%s%s", strings.Join(args, " "), code, out, errOut)
-			return out
+	var out string
+	wait.Until(t, 3*time.Minute, what+": never happened", func() (bool, string) {
+		code, o, errOut := runMain(args...)
+		out = o
+		if !cond(code, o) {
+			return false, fmt.Sprintf("last exit %d:\n%s\n%s", code, o, errOut)
 		}
-		time.Sleep(200 * time.Millisecond)
-	}
-	t.Fatalf("%s: never happened; last exit %d:\n%s\n%s", what, code, out, errOut)
-	return ""
+		t.Logf("ringops %s: exit %d\n%s%s", strings.Join(args, " "), code, o, errOut)
+		return true, ""
+	})
+	return out
 }
 
 func lineOf(out, pod string) string {
