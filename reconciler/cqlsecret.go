@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"fmt"
-	"maps"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -86,14 +85,7 @@ func (k *JolokiaSecrets) cqlCredentials(ctx context.Context, c *schemas.Cassandr
 
 func cqlSecret(c *schemas.CassandraCluster, name string, creds jolokia.Credentials) *unstructured.Unstructured {
 	b64 := base64.StdEncoding.EncodeToString
-	labels := map[string]any{}
-	for k, v := range c.Metadata.Labels {
-		labels[k] = v
-	}
-	maps.Copy(labels, map[string]any{
-		contract.LabelName: contract.AppName, contract.LabelInstance: c.Metadata.Name, contract.LabelManagedBy: contract.ManagedBy,
-		contract.LabelCluster: c.Metadata.Name, contract.LabelCredentials: contract.CredentialsCQL,
-	})
+	labels := credentialsLabels(c, contract.CredentialsCQL)
 	return &unstructured.Unstructured{Object: map[string]any{
 		"apiVersion": "v1",
 		"kind":       "Secret",

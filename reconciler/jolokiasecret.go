@@ -163,14 +163,7 @@ func (k *JolokiaSecrets) secret(c *schemas.CassandraCluster, name, token string,
 		data[jolokia.SecretPreviousUsernameKey] = b64([]byte(previous.Username))
 		data[jolokia.SecretPreviousPasswordKey] = b64([]byte(previous.Password))
 	}
-	labels := map[string]any{}
-	for k, v := range c.Metadata.Labels {
-		labels[k] = v
-	}
-	maps.Copy(labels, map[string]any{
-		contract.LabelName: contract.AppName, contract.LabelInstance: c.Metadata.Name, contract.LabelManagedBy: contract.ManagedBy,
-		contract.LabelCluster: c.Metadata.Name, contract.LabelCredentials: contract.CredentialsJolokia,
-	})
+	labels := credentialsLabels(c, contract.CredentialsJolokia)
 	return &unstructured.Unstructured{Object: map[string]any{
 		"apiVersion": "v1",
 		"kind":       "Secret",
@@ -231,4 +224,19 @@ func writesStatefulSet(s plan.Step) bool {
 		}
 	}
 	return false
+}
+
+// credentialsLabels are the labels of a credentials Secret ringops keeps
+// (kind: contract.CredentialsJolokia or CredentialsCQL): the cluster's own
+// labels, then ringops' (which win).
+func credentialsLabels(c *schemas.CassandraCluster, kind string) map[string]any {
+	labels := map[string]any{}
+	for k, v := range c.Metadata.Labels {
+		labels[k] = v
+	}
+	maps.Copy(labels, map[string]any{
+		contract.LabelName: contract.AppName, contract.LabelInstance: c.Metadata.Name, contract.LabelManagedBy: contract.ManagedBy,
+		contract.LabelCluster: c.Metadata.Name, contract.LabelCredentials: kind,
+	})
+	return labels
 }
