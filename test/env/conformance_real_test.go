@@ -424,7 +424,8 @@ var (
 
 // canonical is a pod's health answer with every endpoint named by its pod
 // ("gone" for an address no pod has now), host IDs, schema versions and
-// loads replaced by their shape, one attribute per line, sorted.
+// loads replaced by their shape (of LoadMap, the pod's own entry only),
+// one attribute per line, sorted.
 func (c *confWorld) canonical(t *testing.T, pod string) string {
 	t.Helper()
 	byIP, _ := c.pods(t)
@@ -466,6 +467,14 @@ func (c *confWorld) canonical(t *testing.T, pod string) string {
 				case "EndpointToHostId":
 					v = shape(v, uuidRE, "uuid")
 				case "LoadMap":
+					// Only the node's own load is compared: a peer's
+					// comes with its gossiped LOAD, which a real node
+					// that just restarted may not have yet (seen in CI:
+					// the restarted node's LoadMap held itself alone,
+					// its peer already live).
+					if name(ep) != pod {
+						continue
+					}
 					v = shape(v, loadRE, "load")
 				}
 				kv = append(kv, name(ep)+"="+v)
