@@ -65,19 +65,12 @@ const errEmptyToken = tokenError("the file is empty")
 // allowed reports whether r carries the token or a cookie made from it.
 func allowed(r *http.Request, tok secret.Secret) bool {
 	if given, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok {
-		return equalSecret([]byte(strings.TrimSpace(given)), tok)
+		return tok.Equal([]byte(strings.TrimSpace(given)))
 	}
 	if c, err := r.Cookie(sessionCookie); err == nil {
 		return subtle.ConstantTimeCompare([]byte(c.Value), []byte(sessionValue(tok))) == 1
 	}
 	return false
-}
-
-// equalSecret compares in constant time, the lengths included (both are
-// hashed first).
-func equalSecret(given []byte, tok secret.Secret) bool {
-	a, b := sha256.Sum256(given), sha256.Sum256(tok)
-	return subtle.ConstantTimeCompare(a[:], b[:]) == 1
 }
 
 func sessionValue(tok secret.Secret) string {
@@ -104,7 +97,7 @@ func deny(w http.ResponseWriter, r *http.Request) {
 // path prefix.
 func (g tokenGuard) login(w http.ResponseWriter, r *http.Request, tok secret.Secret) {
 	r.Body = http.MaxBytesReader(w, r.Body, 4096)
-	if err := r.ParseForm(); err != nil || !equalSecret([]byte(strings.TrimSpace(r.PostForm.Get("token"))), tok) {
+	if err := r.ParseForm(); err != nil || !tok.Equal([]byte(strings.TrimSpace(r.PostForm.Get("token")))) {
 		g.log.Warn("status page login refused", "remote", r.RemoteAddr)
 		seeOther(w, "./?failed")
 		return

@@ -8,6 +8,8 @@ package secret
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"crypto/subtle"
 	"fmt"
 	"log/slog"
 	"os"
@@ -40,4 +42,11 @@ func ReadFile(path string) (Secret, error) {
 // space dropped (empty when unset).
 func FromEnv(name string) Secret {
 	return Secret(bytes.TrimSpace([]byte(os.Getenv(name))))
+}
+
+// Equal reports whether given is the secret, in constant time: both are
+// hashed first, so that the comparison does not leak the length either.
+func (s Secret) Equal(given []byte) bool {
+	a, b := sha256.Sum256(given), sha256.Sum256(s)
+	return subtle.ConstantTimeCompare(a[:], b[:]) == 1
 }

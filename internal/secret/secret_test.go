@@ -43,3 +43,12 @@ func TestReadFile(t *testing.T) {
 		t.Errorf("FromEnv = %q, want tok", string(s))
 	}
 }
+
+func TestEqual(t *testing.T) {
+	s := Secret("s3cret")
+	for given, want := range map[string]bool{"s3cret": true, "s3cre": false, "s3cret ": false, "": false, "S3cret": false} {
+		if got := s.Equal([]byte(given)); got != want {
+			t.Errorf("Equal(%q) = %v, want %v", given, got, want)
+		}
+	}
+}
