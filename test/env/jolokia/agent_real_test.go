@@ -157,9 +157,13 @@ func ask(c *http.Client, url, user, pass string) outcome {
 			return outcome{Err: "tls alert: " + alert.Error()}
 		case strings.Contains(err.Error(), "remote error: tls: "):
 			return outcome{Err: "tls alert: " + err.Error()[strings.Index(err.Error(), "remote error: tls: ")+len("remote error: tls: "):]}
-		case errors.Is(err, syscall.ECONNRESET) || errors.Is(err, io.EOF) || strings.HasSuffix(err.Error(), "EOF"):
-			// A reset or an EOF, by the race between the agent's close
-			// and the client's request.
+		case errors.Is(err, syscall.ECONNRESET) || errors.Is(err, io.EOF) || strings.HasSuffix(err.Error(), "EOF") ||
+			strings.HasSuffix(err.Error(), "server closed idle connection"):
+			// A reset, an EOF, or net/http's "server closed idle
+			// connection" (the close read before the request went out:
+			// with TLS 1.3 the client's handshake ends before the agent
+			// has judged its certificate), by the race between the
+			// agent's close and the client's request.
 			return outcome{Err: "closed without an answer"}
 		}
 		return outcome{Err: err.Error()}
