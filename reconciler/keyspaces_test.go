@@ -45,6 +45,7 @@ func TestCQLSchemaReusesClients(t *testing.T) {
 	defer s.Close()
 	c := &schemas.CassandraCluster{}
 	c.Metadata.Name = "orders"
+	c.Spec.CQL = &schemas.CQL{Authentication: schemas.CQLAuthNone} // no Secret to read
 	at := SchemaTarget{Cluster: c, Context: "eu-west", DC: "dc1", Contacts: []string{"10.0.0.1", "10.0.0.2"}}
 	a, err := s.client(t.Context(), at)
 	require.NoError(t, err)

@@ -191,6 +191,9 @@ concurrent_reads: 32
 	var got map[string]any
 	require.NoError(t, yaml.Unmarshal(merged, &got), "cassandra.yaml stays valid YAML, each key once:\n%s", merged)
 	assert.Equal(t, map[string]any{
+		"authenticator":         "PasswordAuthenticator", // authentication Password, the default
+		"authorizer":            "CassandraAuthorizer",
+		"role_manager":          "CassandraRoleManager",
 		"cluster_name":          "Test Cluster",
 		"num_tokens":            16,
 		"concurrent_reads":      32,
@@ -215,7 +218,7 @@ func renderConfigMapData(t *testing.T, extra string) string {
 }
 
 func TestConfigScriptWithoutOverrides(t *testing.T) {
-	data := renderConfigMapData(t, "")
+	data := renderConfigMapData(t, "  cql: {authentication: None}\n")
 	var got map[string]any
 	require.NoError(t, yaml.Unmarshal([]byte("a: 1\n"+data), &got))
 	assert.Equal(t, map[string]any{"a": 1}, got, "no overrides: appending them changes nothing")
@@ -246,7 +249,7 @@ func TestCQLCredentials(t *testing.T) {
 		secret  string
 		managed bool
 	}{
-		{nil, "", false},
+		{nil, "orders-cql", true}, // Password, the default
 		{&schemas.CQL{Authentication: schemas.CQLAuthNone}, "", false},
 		{&schemas.CQL{Authentication: schemas.CQLAuthPassword}, "orders-cql", true},
 		{&schemas.CQL{Authentication: schemas.CQLAuthPassword, CredentialsSecret: "cql-admin"}, "cql-admin", false},

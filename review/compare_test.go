@@ -128,8 +128,9 @@ func TestBaseThatDoesNotLoad(t *testing.T) {
 	require.Len(t, doc.Clusters, 1)
 	cl := doc.Clusters[0]
 	assert.Equal(t, Changes, doc.Outcome, "a head that fixes a broken base is not refused")
-	require.Len(t, cl.Notes, 1)
+	require.Len(t, cl.Notes, 2, "the base that does not load, and the CQL role of a cluster taken as new")
 	assert.Contains(t, cl.Notes[0], "at base, this cluster does not load (clusters/c000/cluster.yaml:1:")
+	assert.Contains(t, cl.Notes[1], "creates CQL role ringops")
 }
 
 func TestRefusedClusterHasNoOperations(t *testing.T) {

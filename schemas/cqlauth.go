@@ -15,7 +15,7 @@ const (
 	// DefaultCQLAuthentication is what a spec that says nothing (neither
 	// spec.cql.authentication nor spec.config.cassandra-yaml.authenticator)
 	// gets.
-	DefaultCQLAuthentication = CQLAuthNone
+	DefaultCQLAuthentication = CQLAuthPassword
 )
 
 // CQLAuthentication is the spec's CQL authentication, CQLAuthPassword or

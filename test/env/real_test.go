@@ -27,6 +27,11 @@ import (
 )
 
 // realSpec is a one-datacenter, two-rack cluster as ringops renders it.
+// Its CQL authentication is None: these tests apply the rendered objects
+// without ringops' engine, which would create its CQL role (the tests
+// read and write rows without credentials; authentication has its own
+// tests: test/env/cassandra cqlroles_test.go, test/e2e cql_test.go,
+// test/e2e/realnodes real_auth_test.go).
 const realSpec = `apiVersion: ringops.dev/v1alpha1
 kind: CassandraCluster
 metadata: {name: tiny, namespace: cassandra}
@@ -35,6 +40,7 @@ spec:
   nodesPerRack: 1
   seedsPerDatacenter: 1
   storage: {size: 1Gi}
+  cql: {authentication: None}
   pod: {terminationGracePeriodSeconds: 60}
   datacenters:
     - name: dc1

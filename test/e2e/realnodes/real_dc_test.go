@@ -13,6 +13,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/ringops/ringops/reconciler/cql"
+	"github.com/ringops/ringops/reconciler/ring/jolokia"
 	"github.com/ringops/ringops/test/e2e/harness"
 )
 
@@ -211,7 +212,10 @@ func replication(t *testing.T, c *realCluster, dc string) map[string]cql.Replica
 			ips = append(ips, p.Status.PodIP)
 		}
 	}
-	cl, err := cql.New(dc, ips, cql.DefaultOptions())
+	opts := cql.DefaultOptions()
+	user, password := c.cqlCredentials(t)
+	opts.Credentials = &jolokia.Credentials{Username: user, Password: password}
+	cl, err := cql.New(dc, ips, opts)
 	if err != nil {
 		t.Fatal(err)
 	}

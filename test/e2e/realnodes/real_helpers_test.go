@@ -208,10 +208,11 @@ func (c *realCluster) session(t *testing.T, dc string) *cqldata.Session {
 	if len(hosts) == 0 {
 		t.Fatalf("no pod of %s has an IP", dc)
 	}
+	user, password := c.cqlCredentials(t)
 	var s *cqldata.Session
 	var err error
 	for range 10 { // a node that just turned Ready may take a moment to accept CQL
-		if s, err = cqldata.Dial(dc, hosts...); err == nil {
+		if s, err = cqldata.DialAs(dc, user, password, hosts...); err == nil {
 			t.Cleanup(s.Close)
 			return s
 		}
@@ -219,6 +220,17 @@ func (c *realCluster) session(t *testing.T, dc string) *cqldata.Session {
 	}
 	t.Fatal(err)
 	return nil
+}
+
+// cqlCredentials are those of the Secret <cluster>-cql ringops keeps
+// (CQL authentication Password, the default), read in the seed region.
+func (c *realCluster) cqlCredentials(t *testing.T) (user, password string) {
+	t.Helper()
+	s, err := c.w.Regions()[0].Client.CoreV1().Secrets("cassandra").Get(t.Context(), c.name+"-cql", metav1.GetOptions{})
+	if err != nil {
+		t.Fatalf("the CQL credentials ringops keeps: %v", err)
+	}
+	return string(s.Data["username"]), string(s.Data["password"])
 }
 
 // node returns the running JVM of a pod of the cluster.

@@ -32,9 +32,19 @@ type Session struct {
 }
 
 // Dial connects to the nodes at hosts (IP addresses; port 9042) of
-// datacenter dc; only dc's nodes coordinate its queries.
+// datacenter dc; only dc's nodes coordinate its queries. It sends no
+// credentials: for nodes with AllowAllAuthenticator.
 func Dial(dc string, hosts ...string) (*Session, error) {
+	return DialAs(dc, "", "", hosts...)
+}
+
+// DialAs is Dial logging in as user with password (PasswordAuthenticator,
+// e.g. the role of ringops' Secret <cluster>-cql); user "": none.
+func DialAs(dc, user, password string, hosts ...string) (*Session, error) {
 	c := gocql.NewCluster(hosts...)
+	if user != "" {
+		c.Authenticator = gocql.PasswordAuthenticator{Username: user, Password: password}
+	}
 	c.Port = 9042
 	c.Timeout = 10 * time.Second
 	c.ConnectTimeout = 10 * time.Second
