@@ -529,7 +529,7 @@ func (w *worker) report(ctx context.Context, t *reconciler.Target, o *plan.Obser
 	var statuses []forge.Status
 	states := map[forge.State]int{}
 	for _, kc := range c.Contexts() {
-		s := w.latch(regionStatus(rev, name, kc, o, p, done[kc], events))
+		s := w.latch(regionStatus(rev, name, kc, o, p, done[kc], events), stepsIn(p, kc))
 		states[s.State]++
 		regions = append(regions, RegionState{Context: s.Context, State: s.State.String(), Description: forge.CleanDescription(s.Description)})
 		statuses = append(statuses, s)
@@ -539,7 +539,9 @@ func (w *worker) report(ctx context.Context, t *reconciler.Target, o *plan.Obser
 	switch {
 	case states[forge.StateFailure] > 0:
 		state = "failure"
-	case states[forge.StateSuccess] == len(regions):
+	case states[forge.StateSuccess] == len(regions) && len(p.Steps) == 0:
+		// Not while a step runs anywhere: a latched region's success
+		// says its part is done, not that the revision is.
 		state = "success"
 	}
 	w.mu.Lock()
@@ -582,11 +584,15 @@ func waitText(cluster string, p plan.Plan, regions []RegionState) string {
 // that success. plan.RegionsDone asks for a healthy ring, and another
 // region's node joining or leaving leaves the ring unhealthy for a while;
 // that does not undo this region's part, and a commit status must not go
-// from success back to pending. A failure goes through (and ends the latch).
-func (w *worker) latch(s forge.Status) forge.Status {
+// from success back to pending. But work found later in the region itself
+// (stepsHere: a step of the plan there, e.g. a cleanup owed once a node
+// joined) does undo it: the status says so, rather than a success while
+// its nodes are still being worked on. A failure goes through (and ends
+// the latch).
+func (w *worker) latch(s forge.Status, stepsHere bool) forge.Status {
 	prev, ok := w.done[s.Context]
 	switch {
-	case ok && prev.Revision == s.Revision && s.State == forge.StatePending:
+	case ok && prev.Revision == s.Revision && s.State == forge.StatePending && !stepsHere:
 		return prev
 	case s.State == forge.StateSuccess:
 		if w.done == nil {
@@ -597,6 +603,11 @@ func (w *worker) latch(s forge.Status) forge.Status {
 		delete(w.done, s.Context)
 	}
 	return s
+}
+
+// stepsIn reports whether p has a step in kube context kc.
+func stepsIn(p plan.Plan, kc string) bool {
+	return slices.ContainsFunc(p.Steps, func(s plan.Step) bool { return s.Context == kc })
 }
 
 // regionStatus is the status of one region after a pass.
