@@ -11,6 +11,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/ringops/ringops/test/e2e/harness"
+	"github.com/ringops/ringops/test/env"
 )
 
 // cqlLogin opens a CQL session on the node at ip as user (none: no
@@ -27,27 +28,22 @@ func cqlLogin(ip, dc string, c *creds) (*gocql.Session, error) {
 	return cfg.CreateSession()
 }
 
-// TestCQLAuthentication rolls out the cluster "authed" with
-// spec.cql.authentication: Password and no credentialsSecret: every
-// node runs PasswordAuthenticator (its rendered cassandra.yaml), ringops
-// keeps the Secret authed-cql (user ringops, one password in every
-// region), creates its role through the default superuser and disables
-// that one, and manages the system keyspaces' replication logged in as
-// ringops. A client without credentials, or with cassandra/cassandra, is
-// refused.
-func TestCQLAuthentication(t *testing.T) {
-	w := sharedWorld(t)
-	c := copyExample(t, "authed")
-	c.Edit(t, "settle: 10s", "settle: 1s",
-		"  # ringops talks CQL (port 9042", "  cql: {authentication: Password}\n  # ringops talks CQL (port 9042")
-	r := harness.Ringops(t, limit, c.applyArgs(w.Kubeconfig, "--wait")...)
-	require.Equal(t, 0, r.Code, "%s", r)
-	assertHealthy(t, w, c.Dir, "authed", 7)
+// assertAuthenticated checks a cluster rolled out with the default
+// spec.cql.authentication (Password) and no credentialsSecret, r being
+// its bootstrap's output: every node runs PasswordAuthenticator (its
+// rendered cassandra.yaml), ringops keeps the Secret <cluster>-cql (user
+// ringops, one password in every region), created its role through the
+// default superuser and disabled that one, and manages the system
+// keyspaces' replication logged in as ringops (system_auth replicates
+// wantAuth). A client without credentials, or with cassandra/cassandra,
+// is refused on every node.
+func assertAuthenticated(t *testing.T, w *env.World, r harness.Run, cluster string, nodes int, wantAuth map[string]string) {
+	t.Helper()
 	assert.Contains(t, r.Stdout, "AlterKeyspace system_auth", "ringops managed the replication, logged in as its role:\n%s", r)
 
 	var own *creds
 	for _, rg := range w.Regions() {
-		s, err := rg.Client.CoreV1().Secrets("cassandra").Get(t.Context(), "authed-cql", metav1.GetOptions{})
+		s, err := rg.Client.CoreV1().Secrets("cassandra").Get(t.Context(), cluster+"-cql", metav1.GetOptions{})
 		require.NoError(t, err, "region %s", rg.Name)
 		got := creds{string(s.Data["username"]), string(s.Data["password"])}
 		assert.Equal(t, "ringops", got.user)
@@ -56,8 +52,8 @@ func TestCQLAuthentication(t *testing.T) {
 		}
 		assert.Equal(t, *own, got, "region %s: one role, one password", rg.Name)
 	}
-	pods := clusterPods(t, w, "authed")
-	require.Len(t, pods, 7)
+	pods := clusterPods(t, w, cluster)
+	require.Len(t, pods, nodes)
 	for _, p := range pods {
 		dc := strings.Split(p.name, "-")[1]
 		_, err := cqlLogin(p.ip, dc, nil)
@@ -70,5 +66,5 @@ func TestCQLAuthentication(t *testing.T) {
 	defer s.Close()
 	var repl map[string]string
 	require.NoError(t, s.Query("SELECT replication FROM system_schema.keyspaces WHERE keyspace_name = 'system_auth'").Scan(&repl))
-	assert.Equal(t, map[string]string{"class": "org.apache.cassandra.locator.NetworkTopologyStrategy", "dc1": "3", "dc2": "2", "dc3": "2"}, repl)
+	assert.Equal(t, wantAuth, repl)
 }

@@ -23,7 +23,8 @@ const limit = 5 * time.Minute
 
 // TestExampleRollout takes the example cluster through its life, each
 // change a commit rolled out by `ringops apply --wait` and checked
-// against the simulator's ground truth: bootstrap from nothing, a second
+// against the simulator's ground truth: bootstrap from nothing (CQL
+// authentication on by default), a second
 // run that writes nothing, a scale-up in us-east, a scale-down by
 // decommission in ap-south, an image change and a new datacenter.
 func TestExampleRollout(t *testing.T) {
@@ -70,6 +71,7 @@ func bootstrap(t *testing.T, s *scenario) {
 	}
 	assertCalm(t, s.m)
 	assertHealthy(t, s.w, example, "orders", 7)
+	assertAuthenticated(t, s.w, r, "orders", 7, map[string]string{"class": "org.apache.cassandra.locator.NetworkTopologyStrategy", "dc1": "3", "dc2": "2", "dc3": "2"})
 }
 
 func secondRun(t *testing.T, s *scenario) {

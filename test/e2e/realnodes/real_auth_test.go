@@ -1,14 +1,16 @@
 package realnodes
 
 import (
-	"os"
-	"path/filepath"
+	"fmt"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	gocql "github.com/apache/cassandra-gocql-driver/v2"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/ringops/ringops/test/e2e/harness"
 )
 
 // login opens a CQL session on the node at ip as user:password (user "":
@@ -24,51 +26,51 @@ func login(ip, dc, user, password string) (*gocql.Session, error) {
 	return cfg.CreateSession()
 }
 
-// TestRealAuthentication (#21): on a real 5.0 node, a fresh ring with
-// spec.cql.authentication: Password comes up with PasswordAuthenticator
-// (ringops' rendered cassandra.yaml); ringops keeps the Secret auth-cql,
-// creates its role ringops through the default superuser Cassandra
-// creates 10 s after start (superuser_setup_delay_ms), disables that one,
-// and manages system_auth's replication logged in as ringops. A client
-// without credentials is refused, and so is cassandra/cassandra. One node:
-// about two minutes.
-func TestRealAuthentication(t *testing.T) {
-	w := realWorld(t)
-	c := newRealCluster(t, w, "auth")
-	c.write(t, "", realDC{Name: "dc1", Context: "eu-west", RF: 1, Racks: []int{1}})
-	spec := filepath.Join(c.dir, "cluster.yaml")
-	b, err := os.ReadFile(spec)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(spec, []byte(strings.Replace(string(b), "  datacenters:\n", "  cql: {authentication: Password}\n  datacenters:\n", 1)), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	r := c.apply(t, 15*time.Minute)
+// checkAuthenticated (#21): a cluster of real 5.0 nodes rolled out with
+// the default spec.cql.authentication (Password), r being its
+// bootstrap's output, came up with PasswordAuthenticator (ringops'
+// rendered cassandra.yaml); ringops keeps the Secret <cluster>-cql in
+// every region, created its role ringops through the default superuser
+// Cassandra creates at start (superuser_setup_delay_ms), disabled that
+// one, and manages system_auth's replication logged in as ringops
+// (wantAuth: its factor per datacenter). On every node a client without
+// credentials is refused, and so is cassandra/cassandra.
+func checkAuthenticated(t *testing.T, c *realCluster, r harness.Run, wantAuth map[string]int) {
+	t.Helper()
 	if !strings.Contains(r.Stdout, "AlterKeyspace system_auth") {
 		t.Errorf("ringops did not alter system_auth:\n%s", lastLines(r.Stdout, 30))
 	}
-
-	s, err := w.Region("eu-west").Client.CoreV1().Secrets("cassandra").Get(t.Context(), "auth-cql", metav1.GetOptions{})
-	if err != nil {
-		t.Fatal(err)
+	user, password := "", ""
+	for _, rg := range c.w.Regions() {
+		s, err := rg.Client.CoreV1().Secrets("cassandra").Get(t.Context(), c.name+"-cql", metav1.GetOptions{})
+		if err != nil {
+			t.Fatalf("region %s: %v", rg.Name, err)
+		}
+		u, p := string(s.Data["username"]), string(s.Data["password"])
+		if u != "ringops" || len(p) < 32 {
+			t.Errorf("region %s: secret %s-cql: user %q, a password of %d characters", rg.Name, c.name, u, len(p))
+		}
+		if user != "" && (u != user || p != password) {
+			t.Errorf("region %s: secret %s-cql differs from another region's: one role, one password", rg.Name, c.name)
+		}
+		user, password = u, p
 	}
-	user, password := string(s.Data["username"]), string(s.Data["password"])
-	if user != "ringops" || len(password) < 32 {
-		t.Errorf("secret auth-cql: user %q, a password of %d characters", user, len(password))
+	for dc := range wantAuth {
+		for _, p := range c.pods(t, dc) {
+			ip := p.Status.PodIP
+			if _, err := login(ip, dc, "", ""); err == nil || !strings.Contains(err.Error(), "authentication required") {
+				t.Errorf("%s: a client without credentials: %v", p.Name, err)
+			}
+			if _, err := login(ip, dc, "cassandra", "cassandra"); err == nil || !strings.Contains(err.Error(), "Provided username cassandra and/or password are incorrect") {
+				t.Errorf("%s: the default superuser: %v", p.Name, err)
+			}
+		}
 	}
 	pods := c.pods(t, "dc1")
-	if len(pods) != 1 || pods[0].Status.PodIP == "" {
-		t.Fatalf("pods of dc1: %v", podNames(pods))
+	if len(pods) == 0 {
+		t.Fatal("no pod in dc1")
 	}
-	ip := pods[0].Status.PodIP
-	if _, err := login(ip, "dc1", "", ""); err == nil || !strings.Contains(err.Error(), "authentication required") {
-		t.Errorf("a client without credentials: %v", err)
-	}
-	if _, err := login(ip, "dc1", "cassandra", "cassandra"); err == nil || !strings.Contains(err.Error(), "Provided username cassandra and/or password are incorrect") {
-		t.Errorf("the default superuser: %v", err)
-	}
-	own, err := login(ip, "dc1", user, password)
+	own, err := login(pods[0].Status.PodIP, "dc1", user, password)
 	if err != nil {
 		t.Fatalf("ringops' role: %v", err)
 	}
@@ -84,7 +86,11 @@ func TestRealAuthentication(t *testing.T) {
 	if err := own.Query("SELECT replication FROM system_schema.keyspaces WHERE keyspace_name = 'system_auth'").Scan(&repl); err != nil {
 		t.Fatal(err)
 	}
-	if repl["class"] != "org.apache.cassandra.locator.NetworkTopologyStrategy" || repl["dc1"] != "1" {
-		t.Errorf("system_auth: %v", repl)
+	want := map[string]string{"class": "org.apache.cassandra.locator.NetworkTopologyStrategy"}
+	for dc, rf := range wantAuth {
+		want[dc] = strconv.Itoa(rf)
+	}
+	if fmt.Sprint(repl) != fmt.Sprint(want) {
+		t.Errorf("system_auth replicates %v, want %v", repl, want)
 	}
 }

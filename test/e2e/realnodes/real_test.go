@@ -68,8 +68,9 @@ func TestRealNodes(t *testing.T) {
 		{"bootstrap of three regions, seed region first", func(t *testing.T) {
 			c.write(t, "", dc1, dc2, dc3)
 			start := time.Now()
-			c.apply(t, 15*time.Minute)
+			r := c.apply(t, 15*time.Minute)
 			t.Logf("5 nodes bootstrapped in %s", time.Since(start).Round(time.Second))
+			checkAuthenticated(t, c, r, map[string]int{"dc1": 3, "dc2": 1, "dc3": 1})
 			ready, created := c.podTimes(t)
 			for _, p := range []string{"tills-dc2-r1-0", "tills-dc3-r1-0"} {
 				for _, seed := range []string{"tills-dc1-r1-0", "tills-dc1-r2-0", "tills-dc1-r3-0"} {
