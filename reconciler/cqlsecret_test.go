@@ -16,6 +16,7 @@ import (
 
 	"github.com/ringops/ringops/internal/contract"
 	"github.com/ringops/ringops/reconciler/kube"
+	"github.com/ringops/ringops/reconciler/ring/jolokia"
 	"github.com/ringops/ringops/schemas"
 )
 
@@ -98,4 +99,115 @@ func TestKeepCQLSecret(t *testing.T) {
 		assert.Zero(t, res, "%+v", q)
 	}
 	assert.Len(t, w.calls, 2)
+}
+
+// failingWriter fails the writes into the contexts of fail, once each.
+type failingWriter struct {
+	*regionWriter
+	fail map[string]bool
+}
+
+func (w *failingWriter) ApplyObject(ctx context.Context, kctx string, obj *unstructured.Unstructured) (kube.Result, error) {
+	if w.fail[kctx] {
+		delete(w.fail, kctx)
+		return kube.Result{}, errors.New("the API server is gone")
+	}
+	return w.regionWriter.ApplyObject(ctx, kctx, obj)
+}
+
+// TestRotateCQLSecrets: a new spec.cql.rotate token gives every region's
+// <name>-cql one new password, the one before kept as previous-*, and the
+// token; a write that fails leaves the rotation to the next try, which
+// copies the new password of the region written (never a third one) and
+// writes only the region behind; a region that cannot be read stops a
+// rotation due, and nothing else.
+func TestRotateCQLSecrets(t *testing.T) {
+	apis := map[string]*fakeAPI{"eu-west": {objects: map[string]any{}}, "us-east": {objects: map[string]any{}}}
+	cfgs := map[string]*rest.Config{}
+	for kctx, api := range apis {
+		srv := httptest.NewServer(api)
+		t.Cleanup(srv.Close)
+		cfgs[kctx] = &rest.Config{Host: srv.URL}
+	}
+	gone := httptest.NewServer(nil)
+	gone.Close()
+	cfgs["ap-south"] = &rest.Config{Host: gone.URL}
+	clients, err := kube.NewClientsFromConfigs(cfgs)
+	require.NoError(t, err)
+	w := &failingWriter{regionWriter: &regionWriter{apis: apis}, fail: map[string]bool{}}
+	var changed []string
+	keeper := NewJolokiaSecrets(clients, w, JolokiaSecretsOptions{Changed: func(kctx, _, _ string) { changed = append(changed, kctx) }})
+	c := &schemas.CassandraCluster{Metadata: schemas.ObjectMeta{Name: "orders", Namespace: "cassandra"}}
+	c.Spec.CQL = &schemas.CQL{Authentication: schemas.CQLAuthPassword}
+	c.Spec.Datacenters = []schemas.Datacenter{{Name: "dc1", Context: "eu-west"}, {Name: "dc2", Context: "us-east"}}
+	ctx := t.Context()
+	for _, kctx := range []string{"eu-west", "us-east"} {
+		_, err := keeper.KeepCQLSecret(ctx, c, kctx)
+		require.NoError(t, err)
+	}
+	first := string(w.live("eu-west").Data["password"])
+	writes := len(w.calls)
+
+	own, prev, wrote, err := keeper.RotateCQLSecrets(ctx, c)
+	require.NoError(t, err)
+	assert.False(t, wrote, "no token, no rotation")
+	assert.Equal(t, first, own.Password)
+	assert.Nil(t, prev)
+	assert.Len(t, w.calls, writes)
+
+	c.Spec.CQL.Rotate = "2026-12-07"
+	w.fail["us-east"] = true
+	_, _, wrote, err = keeper.RotateCQLSecrets(ctx, c)
+	require.Error(t, err, "us-east could not be written")
+	assert.NotContains(t, err.Error(), first)
+	assert.True(t, wrote, "eu-west was")
+	eu := w.live("eu-west")
+	second := string(eu.Data["password"])
+	assert.NotEqual(t, first, second)
+	assert.Len(t, second, 32)
+	assert.Equal(t, first, string(eu.Data["previous-password"]))
+	assert.Equal(t, "ringops", string(eu.Data["previous-username"]))
+	assert.Equal(t, "2026-12-07", eu.Annotations[contract.AnnotationCQLRotate])
+	assert.Equal(t, first, string(w.live("us-east").Data["password"]), "us-east is behind")
+
+	calls := len(w.calls)
+	own, prev, wrote, err = keeper.RotateCQLSecrets(ctx, c)
+	require.NoError(t, err)
+	assert.True(t, wrote)
+	assert.Equal(t, calls+1, len(w.calls), "only the region behind is written: %v", w.calls)
+	assert.Equal(t, jolokia.Credentials{Username: "ringops", Password: second}, own)
+	require.NotNil(t, prev)
+	assert.Equal(t, first, prev.Password)
+	us := w.live("us-east")
+	assert.Equal(t, eu.Data, us.Data, "one password, one previous, in every region")
+	assert.Equal(t, "2026-12-07", us.Annotations[contract.AnnotationCQLRotate])
+	assert.Equal(t, []string{"eu-west", "us-east"}, changed[len(changed)-2:], "the router is told of each Secret written")
+
+	_, _, wrote, err = keeper.RotateCQLSecrets(ctx, c)
+	require.NoError(t, err)
+	assert.False(t, wrote, "at the token: nothing to write")
+
+	// A region that cannot be read: nothing stops while no rotation is
+	// due; a rotation waits for it.
+	c.Spec.Datacenters = append(c.Spec.Datacenters, schemas.Datacenter{Name: "dc3", Context: "ap-south"})
+	own, _, _, err = keeper.RotateCQLSecrets(ctx, c)
+	require.NoError(t, err)
+	assert.Equal(t, second, own.Password)
+	c.Spec.CQL.Rotate = "2027-01-01"
+	calls = len(w.calls)
+	_, _, _, err = keeper.RotateCQLSecrets(ctx, c)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "context ap-south")
+	assert.Len(t, w.calls, calls, "nothing written while a region cannot be read")
+
+	// A region added later gets the Secret at the token, copied.
+	c.Spec.Datacenters = c.Spec.Datacenters[:2]
+	c.Spec.CQL.Rotate = "2026-12-07"
+	apis["eu-west"].mu.Lock()
+	delete(apis["eu-west"].objects, cqlSecretPath)
+	apis["eu-west"].mu.Unlock()
+	_, err = keeper.KeepCQLSecret(ctx, c, "eu-west")
+	require.NoError(t, err)
+	assert.Equal(t, us.Data, w.live("eu-west").Data)
+	assert.Equal(t, "2026-12-07", w.live("eu-west").Annotations[contract.AnnotationCQLRotate])
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/ringops/ringops/reconciler/cql"
 	"github.com/ringops/ringops/reconciler/kube"
 	"github.com/ringops/ringops/reconciler/plan"
+	"github.com/ringops/ringops/reconciler/ring/jolokia"
 	"github.com/ringops/ringops/render"
 	"github.com/ringops/ringops/schemas"
 )
@@ -54,17 +55,30 @@ type SchemaTarget struct {
 // client of a cluster first makes sure of the role (cql.EnsureRole: created
 // through the default superuser, which is then disabled), once per
 // cluster and process, and only when the observation found the ring
-// healthy; Roles is told what was done.
+// healthy; Roles is told what was done. A new spec.cql.rotate token makes
+// it sure of the role again, first rotating its password (Rotator).
 type CQLSchema struct {
 	Router *SecretRouter
+	// Rotator, when set, rotates the Secrets of ringops' own role to the
+	// spec's spec.cql.rotate token before the role is made sure of
+	// (*JolokiaSecrets, telling Router of each Secret it writes); nil:
+	// the password is never rotated.
+	Rotator CQLRotator
 	// Roles, when set, is told each cluster's role setup that did
-	// something (cql.RoleCreated), for the log and the events.
+	// something (cql.RoleCreated, cql.PasswordChanged), for the log and
+	// the events.
 	Roles func(cluster string, setup cql.RoleSetup)
 
 	mu      sync.Mutex
 	clients map[string]*cql.Client // by cluster/context/dc
 	keys    map[string]string      // by cluster/context/dc: its contacts
-	roles   map[string]bool        // by cluster: role ensured
+	roles   map[string]string      // by cluster: the spec.cql.rotate token its role was made sure of at
+}
+
+// CQLRotator rotates the Secrets of ringops' own CQL role:
+// *JolokiaSecrets.
+type CQLRotator interface {
+	RotateCQLSecrets(ctx context.Context, c *schemas.CassandraCluster) (own jolokia.Credentials, previous *jolokia.Credentials, wrote bool, err error)
 }
 
 // ErrRoleNotReady: ringops' CQL role is not made sure of yet (the ring
@@ -87,8 +101,15 @@ func (s *CQLSchema) client(ctx context.Context, at SchemaTarget) (*cql.Client, e
 	if err != nil {
 		return nil, err
 	}
-	if err := s.ensureRole(ctx, at, opts); err != nil {
+	changed, err := s.ensureRole(ctx, at, opts)
+	if err != nil {
 		return nil, err
+	}
+	if changed { // the Secret rotated: its new password, read again
+		s.drop(at.Cluster.Metadata.Name)
+		if opts, err = s.Router.CQLOptions(ctx, at.Cluster, at.Context); err != nil {
+			return nil, err
+		}
 	}
 	n, err := cql.New(at.DC, at.Contacts, opts)
 	if err != nil {
@@ -107,40 +128,68 @@ func (s *CQLSchema) client(ctx context.Context, at SchemaTarget) (*cql.Client, e
 }
 
 // ensureRole makes sure of ringops' own role before the first client of
-// a cluster whose spec wants it. Without credentials (ringops' Secret not
-// yet in that region) or on nodes that ask none, the client goes on
-// without, as the nodes still let it in.
-func (s *CQLSchema) ensureRole(ctx context.Context, at SchemaTarget, opts cql.Options) error {
+// a cluster whose spec wants it, and again at each new spec.cql.rotate
+// token: the Secrets rotated first (Rotator), then the role given the new
+// password (cql.EnsureRole, logged in with the previous one). changed
+// says the password changed (the clients made before hold the old one).
+// Without credentials (ringops' Secret not yet in that region) or on
+// nodes that ask none, the client goes on without, as the nodes still
+// let it in.
+func (s *CQLSchema) ensureRole(ctx context.Context, at SchemaTarget, opts cql.Options) (changed bool, err error) {
 	name := at.Cluster.Metadata.Name
 	if _, managed := render.CQLCredentials(at.Cluster); !managed || opts.Credentials == nil {
-		return nil
+		return false, nil
 	}
+	token := cqlRotateToken(at.Cluster)
 	s.mu.Lock()
-	done := s.roles[name]
+	done, ensured := s.roles[name]
 	s.mu.Unlock()
-	if done {
-		return nil
+	if ensured && done == token {
+		return false, nil
 	}
 	if !at.RingHealthy {
-		return fmt.Errorf("datacenter %s: %w: waiting for a healthy ring to make sure of role %s", at.DC, ErrRoleNotReady, opts.Credentials.Username)
+		return false, fmt.Errorf("datacenter %s: %w: waiting for a healthy ring to make sure of role %s", at.DC, ErrRoleNotReady, opts.Credentials.Username)
 	}
-	setup, err := cql.EnsureRole(ctx, at.DC, at.Contacts, opts, *opts.Credentials, newRandomPassword)
+	own, previous := *opts.Credentials, (*jolokia.Credentials)(nil)
+	if s.Rotator != nil {
+		cur, prev, wrote, err := s.Rotator.RotateCQLSecrets(ctx, at.Cluster)
+		if err != nil {
+			return wrote, fmt.Errorf("datacenter %s: role %s: %w", at.DC, own.Username, err)
+		}
+		if cur.Username != "" {
+			own, previous, changed = cur, prev, wrote
+		}
+	}
+	setup, err := cql.EnsureRole(ctx, at.DC, at.Contacts, opts, own, previous, newRandomPassword)
 	if err != nil {
-		return err
+		return changed, err
 	}
 	if setup == cql.NoAuthentication {
-		return nil // checked again once the nodes ask for credentials
+		return changed, nil // checked again once the nodes ask for credentials
 	}
 	s.mu.Lock()
 	if s.roles == nil {
-		s.roles = map[string]bool{}
+		s.roles = map[string]string{}
 	}
-	s.roles[name] = true
+	s.roles[name] = token
 	s.mu.Unlock()
-	if setup == cql.RoleCreated && s.Roles != nil {
+	if (setup == cql.RoleCreated || setup == cql.PasswordChanged) && s.Roles != nil {
 		s.Roles(name, setup)
 	}
-	return nil
+	return changed || setup == cql.PasswordChanged, nil
+}
+
+// drop closes and forgets the clients of cluster.
+func (s *CQLSchema) drop(cluster string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for id, c := range s.clients {
+		if strings.HasPrefix(id, cluster+"/") {
+			go c.Close()
+			delete(s.clients, id)
+			delete(s.keys, id)
+		}
+	}
 }
 
 // Close closes every client.
@@ -185,7 +234,8 @@ func (s *CQLSchema) SchemaVersions(ctx context.Context, at SchemaTarget) (cql.Ve
 
 // refused drops client c of at when its credentials were refused, so
 // that the next call reads them again (a Secret changed or created since,
-// nodes restarted with PasswordAuthenticator), and returns err.
+// nodes restarted with PasswordAuthenticator) and makes sure of the role
+// again, and returns err.
 func (s *CQLSchema) refused(at SchemaTarget, c *cql.Client, err error) error {
 	if !errors.Is(err, cql.ErrUnauthorized) {
 		return err
@@ -197,6 +247,7 @@ func (s *CQLSchema) refused(at SchemaTarget, c *cql.Client, err error) error {
 		delete(s.keys, id)
 		go c.Close()
 	}
+	delete(s.roles, at.Cluster.Metadata.Name) // made sure of again: a rotation a region missed is finished
 	s.mu.Unlock()
 	return err
 }

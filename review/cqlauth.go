@@ -10,7 +10,7 @@ import (
 // cqlAuthNotes say what a change of CQL authentication does that no
 // operation shows: the nodes' authenticator switched by the roll, and
 // ringops' own role created, the default superuser disabled (base nil: a
-// new cluster).
+// new cluster), its password rotated.
 func cqlAuthNotes(base, head *schemas.CassandraCluster) []string {
 	var notes []string
 	was, wasManaged := schemas.CQLAuthNone, false
@@ -25,9 +25,21 @@ func cqlAuthNotes(base, head *schemas.CassandraCluster) []string {
 	case base != nil && was == schemas.CQLAuthPassword && now == schemas.CQLAuthNone:
 		notes = append(notes, "turns CQL authentication off: the roll restarts every node with AllowAllAuthenticator; anyone who reaches port 9042 may do anything")
 	}
-	if secret, managed := render.CQLCredentials(head); managed && !wasManaged {
+	secret, managed := render.CQLCredentials(head)
+	if managed && !wasManaged {
 		notes = append(notes, fmt.Sprintf("creates CQL role %s (password in the Secret %s of each region) through the default superuser cassandra, then disables cassandra (LOGIN = false, SUPERUSER = false, a random password)",
 			render.CQLRoleName, secret))
 	}
+	if managed && wasManaged && cqlRotate(base) != cqlRotate(head) {
+		notes = append(notes, fmt.Sprintf("rotates the password of CQL role %s: a new one in the Secret %s of each region (the one before kept as previous-password), then ALTER ROLE; no node restarts; applications logging in as %s must read the Secret again",
+			render.CQLRoleName, secret, render.CQLRoleName))
+	}
 	return notes
+}
+
+func cqlRotate(c *schemas.CassandraCluster) string {
+	if c.Spec.CQL != nil {
+		return c.Spec.CQL.Rotate
+	}
+	return ""
 }

@@ -23,6 +23,9 @@ func TestCQLAuthNotes(t *testing.T) {
 		{"switched on", spec("None"), spec("Password"), []string{"turns CQL authentication on", "creates CQL role ringops"}},
 		{"switched off", spec("Password"), spec("None"), []string{"turns CQL authentication off"}},
 		{"unchanged", spec("Password"), spec("Password"), nil},
+		{"password rotated", spec("Password"), rotated(spec("Password"), "2026-12-07"), []string{"rotates the password of CQL role ringops: a new one in the Secret orders-cql"}},
+		{"rotated again", rotated(spec("Password"), "2026-12-07"), rotated(spec("Password"), "2027-01-15"), []string{"rotates the password"}},
+		{"token unchanged", rotated(spec("Password"), "2026-12-07"), rotated(spec("Password"), "2026-12-07"), nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got := cqlAuthNotes(tc.base, tc.head)
@@ -36,4 +39,9 @@ func TestCQLAuthNotes(t *testing.T) {
 			}
 		})
 	}
+}
+
+func rotated(c *schemas.CassandraCluster, token string) *schemas.CassandraCluster {
+	c.Spec.CQL.Rotate = token
+	return c
 }

@@ -84,6 +84,16 @@ func (v *validator) cqlAuth() {
 	if q := c.Spec.CQL; q != nil && q.Authentication != "" {
 		v.enum("spec.cql.authentication", q.Authentication, CQL{}, "authentication")
 	}
+	if q := c.Spec.CQL; q != nil && q.Rotate != "" {
+		switch {
+		case q.CredentialsSecret != "":
+			v.add("spec.cql.rotate", "rotates the password of the role ringops keeps, but credentialsSecret names a role of yours: change its password and the Secret %s yourself, and remove rotate", q.CredentialsSecret)
+		case c.CQLAuthentication() == CQLAuthNone:
+			v.add("spec.cql.rotate", "rotates the password of the role ringops keeps, but authentication is None (no role, no login): remove rotate, or set spec.cql.authentication: Password")
+		case len(q.Rotate) > maxRotateToken || strings.ContainsFunc(q.Rotate, func(r rune) bool { return r < ' ' || r > '~' }):
+			v.add("spec.cql.rotate", "%q: use at most %d printable ASCII characters, e.g. a date", truncate(q.Rotate, 80), maxRotateToken)
+		}
+	}
 	if q := c.Spec.CQL; q != nil && q.CredentialsSecret != "" && q.Authentication == CQLAuthNone {
 		v.add("spec.cql.credentialsSecret", "names credentials, but authentication is None (AllowAllAuthenticator: no login): set spec.cql.authentication: Password, or remove credentialsSecret")
 	}

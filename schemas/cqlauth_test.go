@@ -26,6 +26,10 @@ func TestCQLAuthentication(t *testing.T) {
 		{name: "yaml other class", yaml: "com.example.LdapAuthenticator", want: CQLAuthNone, valid: "spec.config.cassandra-yaml.authenticator"},
 		{name: "none with credentials", cql: &CQL{Authentication: "None", CredentialsSecret: "cql-admin"}, want: CQLAuthNone, valid: "spec.cql.credentialsSecret"},
 		{name: "not an enum value", cql: &CQL{Authentication: "password"}, want: "password", valid: "spec.cql.authentication"},
+		{name: "rotate ringops' role", cql: &CQL{Rotate: "2026-12-07"}, want: CQLAuthPassword},
+		{name: "rotate a role of yours", cql: &CQL{CredentialsSecret: "cql-admin", Rotate: "2026-12-07"}, want: CQLAuthPassword, valid: "spec.cql.rotate"},
+		{name: "rotate without authentication", cql: &CQL{Authentication: "None", Rotate: "2026-12-07"}, want: CQLAuthNone, valid: "spec.cql.rotate"},
+		{name: "rotate token not printable", cql: &CQL{Rotate: "a\nb"}, want: CQLAuthPassword, valid: "spec.cql.rotate"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := cluster("o", map[string][]string{"dc1": {"r1"}}, "dc1")

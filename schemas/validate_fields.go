@@ -211,7 +211,8 @@ func (v *validator) jolokia() {
 	v.jolokiaNetworkPolicy(j.NetworkPolicy)
 }
 
-// maxRotateToken bounds spec.jolokia.rotate (an annotation value).
+// maxRotateToken bounds spec.jolokia.rotate and spec.cql.rotate (annotation
+// values).
 const maxRotateToken = 128
 
 func (v *validator) rollout() {

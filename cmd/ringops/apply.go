@@ -172,7 +172,7 @@ func newApplyRun(ctx context.Context, stderr io.Writer, out *progress, cd *clust
 	}
 	jc := jolokia.NewClient(router, jolokia.DefaultOptions())
 	engine, err := reconciler.New(reconciler.Clients{Kube: manager, Ring: jc,
-		Operations: jolokia.NewOperations(jc, jolokia.DefaultOperationOptions()), Schema: cqlSchema(clients, f.keyspaces),
+		Operations: jolokia.NewOperations(jc, jolokia.DefaultOperationOptions()), Schema: cqlSchema(clients, manager, f.keyspaces),
 		Renderer: render.New(render.DefaultOptions()), Secrets: secretKeeper(clients, manager, secrets),
 		Events: out.event}, reconciler.DefaultOptions())
 	if err != nil {

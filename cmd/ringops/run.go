@@ -335,7 +335,7 @@ func setUpDaemon(ctx context.Context, log *slog.Logger, f runFlags) (*daemonSetu
 	jo.ReadLoad = f.ringLoad
 	jc := jolokia.NewClient(router, jo)
 	s.engine, err = reconciler.New(reconciler.Clients{Kube: manager, Ring: jc,
-		Operations: jolokia.NewOperations(jc, jolokia.DefaultOperationOptions()), Schema: cqlSchema(s.clients, f.manageKeyspaces),
+		Operations: jolokia.NewOperations(jc, jolokia.DefaultOperationOptions()), Schema: cqlSchema(s.clients, manager, f.manageKeyspaces),
 		Renderer: render.New(render.DefaultOptions()), Secrets: secretKeeper(s.clients, manager, secrets)}, engineOptions(f))
 	if err != nil {
 		return nil, err
@@ -513,16 +513,24 @@ func engineOptions(f runFlags) reconciler.Options {
 
 // cqlSchema is the engine's CQL edge when keyspaces are managed (nil
 // otherwise: the planner then leaves replication alone), with the CQL
-// credentials and CA read in each region.
-func cqlSchema(clients *kube.Clients, manage bool) reconciler.Schema {
+// credentials and CA read in each region; it rotates the password of
+// ringops' own role (spec.cql.rotate), writing its Secrets through
+// manager.
+func cqlSchema(clients *kube.Clients, manager *kube.Manager, manage bool) reconciler.Schema {
 	if !manage {
 		return nil
 	}
-	return &reconciler.CQLSchema{Router: reconciler.NewSecretRouter(clients, reconciler.SecretRouterOptions{}), Roles: logRoleSetup}
+	r := reconciler.NewSecretRouter(clients, reconciler.SecretRouterOptions{})
+	return &reconciler.CQLSchema{Router: r, Roles: logRoleSetup,
+		Rotator: reconciler.NewJolokiaSecrets(clients, manager, reconciler.JolokiaSecretsOptions{Changed: r.Forget})}
 }
 
-// logRoleSetup logs ringops' own CQL role being created (never its
-// password).
+// logRoleSetup logs ringops' own CQL role being created, or its password
+// changed (never the password).
 func logRoleSetup(cluster string, setup cql.RoleSetup) {
+	if setup == cql.PasswordChanged {
+		slog.Info("rotated the password of CQL role "+reconciler.CQLRoleName, "cluster", cluster, "setup", setup.String())
+		return
+	}
 	slog.Info("created CQL role "+reconciler.CQLRoleName+"; disabled the default superuser "+cql.DefaultSuperuser.Username, "cluster", cluster, "setup", setup.String())
 }

@@ -64,6 +64,9 @@ const (
 	// start); on the Secret ringops keeps, the token its password was made
 	// for.
 	AnnotationRotate = Prefix + "jolokia-rotate"
+	// AnnotationCQLRotate is spec.cql.rotate on the Secret of ringops'
+	// own CQL role: the token its password was made for.
+	AnnotationCQLRotate = Prefix + "cql-rotate"
 )
 
 // Annotations the planner writes on the objects of its steps, so that the

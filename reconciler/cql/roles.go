@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"sync/atomic"
+	"time"
 
 	gocql "github.com/apache/cassandra-gocql-driver/v2"
 
@@ -32,6 +33,10 @@ const (
 	// is AllowAllAuthenticator, e.g. a node not yet restarted with
 	// PasswordAuthenticator): there is no role to create yet.
 	NoAuthentication
+	// PasswordChanged: the role did not log in with its password but did
+	// with the previous one (a rotation: the Secret written, the role not
+	// yet altered); logged in so, it was given its password (ALTER ROLE).
+	PasswordChanged
 )
 
 func (s RoleSetup) String() string {
@@ -42,6 +47,8 @@ func (s RoleSetup) String() string {
 		return "role created, default superuser disabled"
 	case NoAuthentication:
 		return "no authentication"
+	case PasswordChanged:
+		return "password changed"
 	}
 	return fmt.Sprintf("RoleSetup(%d)", int(s))
 }
@@ -55,9 +62,11 @@ func (s RoleSetup) String() string {
 // own and disables the default one (ALTER ROLE cassandra WITH PASSWORD =
 // <newPassword> AND SUPERUSER = false AND LOGIN = false: Cassandra lets
 // no role change its own superuser status). If the default superuser is
-// refused, own must log in (else the error wraps ErrUnauthorized). The
-// passwords never appear in an error.
-func EnsureRole(ctx context.Context, dc string, contacts []string, opts Options, own jolokia.Credentials, newPassword func() (string, error)) (RoleSetup, error) {
+// refused, own must log in; if it does not and previous (the password
+// before a rotation) is given, previous must, and through it own's
+// password is set (ALTER ROLE own WITH PASSWORD); else the error wraps
+// ErrUnauthorized. The passwords never appear in an error.
+func EnsureRole(ctx context.Context, dc string, contacts []string, opts Options, own jolokia.Credentials, previous *jolokia.Credentials, newPassword func() (string, error)) (RoleSetup, error) {
 	if own.Username == DefaultSuperuser.Username {
 		return 0, fmt.Errorf("datacenter %s: role %s: %w: the role to ensure is the default superuser", dc, own.Username, ErrRefused)
 	}
@@ -76,6 +85,12 @@ func EnsureRole(ctx context.Context, dc string, contacts []string, opts Options,
 		return 0, err
 	}
 	self, _, err := loginAs(ctx, dc, contacts, opts, own)
+	if err != nil && def == nil && errors.Is(err, ErrUnauthorized) && previous != nil && *previous != own {
+		if perr := changePassword(ctx, dc, contacts, opts, *previous, own); perr != nil {
+			return 0, fmt.Errorf("%w; nor does the previous password of the rotation: %w", err, perr)
+		}
+		return PasswordChanged, nil
+	}
 	if err != nil {
 		return 0, fmt.Errorf("%w (nor does the default superuser %s log in: Cassandra creates it superuser_setup_delay_ms, 10 s, after a node of a ring without roles starts; if it was disabled, create the role with the password of the Secret, or name a role of yours in spec.cql.credentialsSecret)", err, DefaultSuperuser.Username)
 	}
@@ -116,6 +131,42 @@ func (c *Client) createRole(ctx context.Context, dc string, contacts []string, o
 		return err
 	}
 	return c.exec(ctx, "alter role "+own.Username, "ALTER ROLE "+name+" WITH "+with, own.Password)
+}
+
+// changePassword logs in as previous and sets own's password (ALTER
+// ROLE), then waits until own logs in: each node keeps the credentials it
+// checked for credentials_validity (2 s by default), so a node asked
+// right after the change may still hold the previous ones. Cassandra
+// refuses a second change of a role's password within 5 s ("can only be
+// changed every 5000ms"): that error is returned, for a later try.
+func changePassword(ctx context.Context, dc string, contacts []string, opts Options, previous, own jolokia.Credentials) error {
+	old, _, err := loginAs(ctx, dc, contacts, opts, previous)
+	if err != nil {
+		return err
+	}
+	stmt := fmt.Sprintf("ALTER ROLE %s WITH PASSWORD = %s", quoteString(own.Username), quoteString(own.Password))
+	err = old.exec(ctx, "set the password of role "+own.Username, stmt, own.Password)
+	old.Close()
+	if err != nil {
+		return err
+	}
+	const settle = 15 * time.Second
+	deadline := time.Now().Add(settle)
+	for {
+		self, _, err := loginAs(ctx, dc, contacts, opts, own)
+		if err == nil {
+			self.Close()
+			return nil
+		}
+		if !errors.Is(err, ErrUnauthorized) || time.Now().After(deadline) {
+			return fmt.Errorf("after ALTER ROLE: %w", err)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(500 * time.Millisecond):
+		}
+	}
 }
 
 // loginAs opens a session as creds; asked says whether the node asked

@@ -8,6 +8,7 @@ import (
 	gocql "github.com/apache/cassandra-gocql-driver/v2"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/ringops/ringops/test/e2e/harness"
@@ -67,4 +68,49 @@ func assertAuthenticated(t *testing.T, w *env.World, r harness.Run, cluster stri
 	var repl map[string]string
 	require.NoError(t, s.Query("SELECT replication FROM system_schema.keyspaces WHERE keyspace_name = 'system_auth'").Scan(&repl))
 	assert.Equal(t, wantAuth, repl)
+}
+
+// rotateCQL gives spec.cql.rotate a token: ringops writes a new password
+// into orders-cql of every region (the one before kept as
+// previous-password, the token as an annotation) and sets it on its
+// role, logged in with the one before; no step is carried out and no pod
+// is replaced; the new password logs in, the old one is refused.
+func rotateCQL(t *testing.T, s *scenario) {
+	secret := func(rg string) *corev1.Secret {
+		sec, err := s.w.Region(rg).Client.CoreV1().Secrets("cassandra").Get(t.Context(), "orders-cql", metav1.GetOptions{})
+		require.NoError(t, err, "region %s", rg)
+		return sec
+	}
+	old := string(secret("eu-west").Data["password"])
+	pods := clusterPods(t, s.w, "orders")
+	s.dir.Edit(t, "  # ringops talks CQL (port 9042", "  cql: {rotate: \"2026-12-07\"}\n  # ringops talks CQL (port 9042")
+	r := harness.Ringops(t, limit, s.dir.applyArgs(s.w.Kubeconfig, "--wait", "-v")...)
+	require.Equal(t, 0, r.Code, "%s", r)
+	assert.Equal(t, 3, writes(t, r), "a rotation writes the three Secrets orders-cql, nothing else:\n%s", r)
+	next := string(secret("eu-west").Data["password"])
+	assert.NotEqual(t, old, next, "a new password")
+	for _, rg := range []string{"eu-west", "us-east", "ap-south"} {
+		now := secret(rg)
+		assert.Equal(t, next, string(now.Data["password"]), "region %s: one password in every region", rg)
+		assert.Equal(t, old, string(now.Data["previous-password"]), "region %s: the one before kept", rg)
+		assert.Equal(t, "2026-12-07", now.Annotations["ringops.dev/cql-rotate"], "region %s", rg)
+	}
+	uids := func(ps []pod) []string {
+		var out []string
+		for _, p := range ps {
+			out = append(out, p.uid)
+		}
+		return out
+	}
+	assert.ElementsMatch(t, uids(pods), uids(clusterPods(t, s.w, "orders")), "no pod replaced")
+	for _, p := range pods {
+		if !strings.HasPrefix(p.name, "orders-dc1-") {
+			continue
+		}
+		if c, err := cqlLogin(p.ip, "dc1", &creds{"ringops", next}); assert.NoError(t, err, "%s: the new password", p) {
+			c.Close()
+		}
+		_, err := cqlLogin(p.ip, "dc1", &creds{"ringops", old})
+		assert.Error(t, err, "%s: the old password still logs in", p)
+	}
 }

@@ -25,7 +25,8 @@ const limit = 5 * time.Minute
 // change a commit rolled out by `ringops apply --wait` and checked
 // against the simulator's ground truth: bootstrap from nothing (CQL
 // authentication on by default), a second
-// run that writes nothing, a scale-up in us-east, a scale-down by
+// run that writes nothing, a rotation of ringops' CQL password, a
+// scale-up in us-east, a scale-down by
 // decommission in ap-south, an image change and a new datacenter.
 func TestExampleRollout(t *testing.T) {
 	w := sharedWorld(t)
@@ -36,6 +37,7 @@ func TestExampleRollout(t *testing.T) {
 	}{
 		{"bootstrap from nothing, seed datacenter first", bootstrap},
 		{"a second run writes nothing", secondRun},
+		{"the CQL password rotated, no node restarted", rotateCQL},
 		{"scale-up in us-east", scaleUp},
 		{"scale-down by decommission in ap-south", scaleDown},
 		{"image change rolled rack by rack", imageChange},

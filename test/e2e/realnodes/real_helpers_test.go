@@ -43,6 +43,8 @@ type realCluster struct {
 	dir  string
 	prev string
 	n    int
+	// rotate is spec.cql.rotate ("": unset).
+	rotate string
 }
 
 // realSpec is the spec of the real-node scenarios; %s are filled by
@@ -144,7 +146,11 @@ func (c *realCluster) write(t *testing.T, yamlConfig string, dcs ...realDC) {
 	if yamlConfig != "" {
 		config += ", " + yamlConfig
 	}
-	fmt.Fprintf(&b, realSpecHead, c.name, config)
+	head := fmt.Sprintf(realSpecHead, c.name, config)
+	if c.rotate != "" {
+		head = strings.Replace(head, "  datacenters:\n", fmt.Sprintf("  cql: {rotate: %q}\n  datacenters:\n", c.rotate), 1)
+	}
+	b.WriteString(head)
 	for _, dc := range dcs {
 		fmt.Fprintf(&b, "    - name: %s\n      context: %s\n      dnsDomain: %s.%s.db.example.com\n      replicationFactor: %d\n      racks:\n",
 			dc.Name, dc.Context, dc.Name, c.name, dc.RF)

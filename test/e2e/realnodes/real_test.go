@@ -94,6 +94,13 @@ func TestRealNodes(t *testing.T) {
 				readAll(t, dc, ks1)
 			}
 		}},
+		{"the CQL password rotated: no restart, the old one refused", func(t *testing.T) {
+			checkRotation(t, c, func() {
+				c.rotate = "2026-12-07"
+				c.write(t, "", dc1, dc2, dc3)
+			})
+			readAll(t, "dc1", ks1)
+		}},
 		{"growth by one node: the new node holds its data", func(t *testing.T) {
 			dc2.Racks = []int{2}
 			c.write(t, "", dc1, dc2, dc3)
