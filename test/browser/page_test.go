@@ -19,17 +19,24 @@ import (
 	"testing"
 	"time"
 
+	gocql "github.com/apache/cassandra-gocql-driver/v2"
 	"github.com/chromedp/chromedp"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/ringops/ringops/test/env"
+	"github.com/ringops/ringops/test/env/cqldata"
+	"github.com/ringops/ringops/test/env/realcassandra"
 	"github.com/ringops/ringops/test/gitserver"
 )
 
-// limit bounds each wait for the simulated world: a wait, not a
-// performance assertion.
-const limit = 2 * time.Minute
+// limit bounds each wait for the world of real Cassandra nodes: a wait,
+// not a performance assertion.
+const limit = 10 * time.Minute
 
-// spec is a cluster of one datacenter, three racks of `nodes` nodes.
+// spec is a cluster of one datacenter, two racks of `nodes` nodes, each a
+// real Cassandra 5.0 JVM; CQL authentication is on (the default).
+// replicationFactor 2: Cassandra's token allocator refuses a node when
+// a datacenter has fewer racks than its factor (and more than one).
 func spec(nodes int) string {
 	return fmt.Sprintf(`apiVersion: ringops.dev/v1alpha1
 kind: CassandraCluster
@@ -39,23 +46,31 @@ spec:
   nodesPerRack: %d
   seedsPerDatacenter: 1
   storage: {size: 1Gi}
-  rollout: {healthTimeout: 5m, settle: 2s}
+  pod: {terminationGracePeriodSeconds: 60}
+  rollout: {healthTimeout: 10m, settle: 2s}
   datacenters:
     - name: dc1
       context: eu-west
-      racks: [{name: r1}, {name: r2}, {name: r3}]
+      replicationFactor: 2
+      racks: [{name: r1}, {name: r2}]
 `, nodes)
 }
 
+// ks holds the rows written before the growth and read back after it:
+// one replica per row, so that a node that joined without its data
+// loses rows.
+const ks = "page_rf1"
+
 // TestStatusPageDuringARollout drives the status page in headless
 // Chromium while the daemon grows a cluster of the local world (one
-// region, simulated Cassandra, Git over HTTP) from one node per rack to
-// two: the page, its events and /api/v1 answer 401 without the token;
+// region, real Cassandra 5.0 nodes, Git over HTTP) from one node per rack
+// to two: the page, its events and /api/v1 answer 401 without the token;
 // a browser logs in through the page's form, behind a path prefix; the
-// cluster's ring shows two nodes per rack, each with its load; a joining node's cell turns
-// from UJ to UN with no reload; the wait shown is the status posted for
-// its region. Screenshots at three moments are kept (their paths are
-// printed).
+// cluster's ring shows two nodes per rack, each with its load; a joining
+// node's cell turns from UJ to UN with no reload; the wait shown is the
+// status posted for its region; rows written before the growth are all
+// read back after it. Screenshots at three moments are kept (their paths
+// are printed).
 func TestStatusPageDuringARollout(t *testing.T) {
 	began := time.Now()
 	chrome, err := exec.LookPath("chromium")
@@ -66,7 +81,7 @@ func TestStatusPageDuringARollout(t *testing.T) {
 	w := startWorld(t)
 	repo := gitserver.NewRepo(t, gitserver.DefaultRepoOptions())
 	repo.Write(map[string]string{"clusters/shop/cluster.yaml": spec(1)})
-	first := repo.Commit("shop: three racks of one node")
+	first := repo.Commit("shop: two racks of one node")
 	repo.Push()
 	git := gitserver.NewHTTP(t, repo, gitserver.HTTPOptions{})
 	token := "browser-test-token-7f3a"
@@ -81,6 +96,8 @@ func TestStatusPageDuringARollout(t *testing.T) {
 		}
 	}
 	waitFor(t, "the first revision rolled out", func() error { return api.converged(first) })
+	const rows = 500
+	writeRows(t, w, rows)
 
 	base := behindPrefix(t, api.base, "/ringops")
 	ctx := browser(t, chrome)
@@ -106,11 +123,11 @@ func TestStatusPageDuringARollout(t *testing.T) {
 	checkWaitIsTheStatus(t, ctx, api)
 
 	waitFor(t, "the second revision rolled out", func() error { return api.converged(second) })
-	waitJS[bool](t, ctx, "the page at rest: converged, six UN nodes", `document.querySelector("h2 .badge")?.textContent === "converged" &&
-		document.querySelectorAll('.node[data-state="UN"]').length === 6 && !document.querySelector(".node.inflight") &&
+	waitJS[bool](t, ctx, "the page at rest: converged, four UN nodes", `document.querySelector("h2 .badge")?.textContent === "converged" &&
+		document.querySelectorAll('.node[data-state="UN"]').length === 4 && !document.querySelector(".node.inflight") &&
 		!document.querySelector("ol.tocome li")`)
 	perRack := jsValue[map[string]int](t, ctx, `Object.fromEntries([...document.querySelectorAll('.rack')].map(r => [r.dataset.dc+"/"+r.dataset.rack, r.querySelectorAll('.node').length]))`)
-	if want := map[string]int{"dc1/r1": 2, "dc1/r2": 2, "dc1/r3": 2}; fmt.Sprint(perRack) != fmt.Sprint(want) {
+	if want := map[string]int{"dc1/r1": 2, "dc1/r2": 2}; fmt.Sprint(perRack) != fmt.Sprint(want) {
 		t.Errorf("nodes per rack on the page: %v, want %v", perRack, want)
 	}
 	if loads := jsValue[[]string](t, ctx, `[...document.querySelectorAll('.node .line:first-of-type')].map(l => l.textContent)`); !allHaveLoad(loads) {
@@ -120,6 +137,7 @@ func TestStatusPageDuringARollout(t *testing.T) {
 	if !jsValue[bool](t, ctx, `window.__noReload === true`) {
 		t.Error("the page was reloaded during the rollout")
 	}
+	readRows(t, w, rows)
 	if strings.Contains(d.out.String(), token) {
 		t.Error("the daemon logged the API token")
 	}
@@ -186,15 +204,22 @@ func buildRingops(t *testing.T) string {
 	return bin
 }
 
-// startWorld starts one region with slow enough bootstraps (5 s) for a
-// joining node to be seen.
+// startWorld starts one region whose Cassandra pods are real Cassandra
+// 5.0 JVMs, once the machine's real-Cassandra lock is held (the main
+// suite's real-node tests run beside this module's: on two cores, JVMs of
+// two processes starting at once time each other out). The lock is held
+// until the test ends, after the world has stopped.
 func startWorld(t *testing.T) *env.World {
 	t.Helper()
-	o := env.DefaultOptions()
-	o.Regions, o.NodesPerRegion = []string{"eu-west"}, 6
-	c := env.TestCassandraOptions()
-	c.BootstrapTime = 5 * time.Second
-	o.Cassandra = &c
+	release, err := realcassandra.Exclusive(t.Context(), func() {
+		t.Logf("waiting for another test process's real Cassandra nodes (lock %s)", realcassandra.LockFile)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(release)
+	o := env.RealOptions()
+	o.Regions, o.NodesPerRegion = []string{"eu-west"}, 4
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	w, err := env.StartWorld(ctx, o)
@@ -203,6 +228,53 @@ func startWorld(t *testing.T) *env.World {
 	}
 	t.Cleanup(func() { _ = w.Stop() })
 	return w
+}
+
+// cql opens a session on dc1's nodes as ringops' role (the Secret
+// shop-cql it keeps).
+func cql(t *testing.T, w *env.World) *cqldata.Session {
+	t.Helper()
+	r := w.Region("eu-west")
+	sec, err := r.Client.CoreV1().Secrets("cassandra").Get(t.Context(), "shop-cql", metav1.GetOptions{})
+	must(t, err)
+	pods, err := r.Client.CoreV1().Pods("cassandra").List(t.Context(), metav1.ListOptions{LabelSelector: "ringops.dev/cluster=shop"})
+	must(t, err)
+	var ips []string
+	for _, p := range pods.Items {
+		if p.Status.PodIP != "" {
+			ips = append(ips, p.Status.PodIP)
+		}
+	}
+	s, err := cqldata.DialAs("dc1", string(sec.Data["username"]), string(sec.Data["password"]), ips...)
+	must(t, err)
+	t.Cleanup(s.Close)
+	return s
+}
+
+// writeRows creates ks (one replica in dc1) and writes rows [0, n) to it.
+func writeRows(t *testing.T, w *env.World, n int) {
+	t.Helper()
+	s := cql(t, w)
+	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Minute)
+	defer cancel()
+	must(t, s.CreateKeyspace(ctx, ks, map[string]int{"dc1": 1}))
+	must(t, s.Write(ctx, ks, 0, n, gocql.LocalOne))
+}
+
+// readRows reads rows [0, n) of ks back at LOCAL_ONE: with one replica,
+// a row whose range moved to a node that joined without streaming it is
+// missing.
+func readRows(t *testing.T, w *env.World, n int) {
+	t.Helper()
+	s := cql(t, w)
+	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Minute)
+	defer cancel()
+	missing, err := s.Missing(ctx, ks, 0, n, gocql.LocalOne)
+	if len(missing) > 0 || err != nil {
+		t.Errorf("%d of %d rows not readable after the growth (first: %v; error: %v)", len(missing), n, missing[:min(10, len(missing))], err)
+	} else {
+		t.Logf("all %d rows written before the growth read back after it", n)
+	}
 }
 
 // daemon is `ringops run`, its log in memory.
