@@ -9,6 +9,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/ringops/ringops/internal/contract"
+	"github.com/ringops/ringops/internal/jsontree"
 	"github.com/ringops/ringops/render"
 )
 
@@ -25,8 +26,8 @@ var envCauses = map[string]string{
 // StatefulSet differs between base and head; nil when it does not (the
 // pods then do not restart).
 func restartCauses(base, head *unstructured.Unstructured) []string {
-	bt, _ := deepCopyValue(nested(base.Object, "spec", "template")).(map[string]any)
-	ht, _ := deepCopyValue(nested(head.Object, "spec", "template")).(map[string]any)
+	bt, _ := jsontree.Copy(nested(base.Object, "spec", "template")).(map[string]any)
+	ht, _ := jsontree.Copy(nested(head.Object, "spec", "template")).(map[string]any)
 	if reflect.DeepEqual(bt, ht) {
 		return nil
 	}
@@ -251,24 +252,6 @@ func deleteNested(obj map[string]any, path ...string) {
 	if ok {
 		delete(parent, path[len(path)-1])
 	}
-}
-
-func deepCopyValue(v any) any {
-	switch t := v.(type) {
-	case map[string]any:
-		m := make(map[string]any, len(t))
-		for k, e := range t {
-			m[k] = deepCopyValue(e)
-		}
-		return m
-	case []any:
-		l := make([]any, len(t))
-		for i, e := range t {
-			l[i] = deepCopyValue(e)
-		}
-		return l
-	}
-	return v
 }
 
 // unionKeys returns the keys of both maps, sorted.

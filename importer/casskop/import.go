@@ -6,6 +6,8 @@ import (
 	"path"
 	"slices"
 	"strings"
+
+	"github.com/ringops/ringops/internal/jsontree"
 )
 
 // Options are Import's settings.
@@ -257,7 +259,7 @@ func multiRing(d doc) (ring, []Refusal) {
 		if !ok && overrides[kctx] != nil {
 			return r, []Refusal{{File: d.file, Field: "spec.override." + kctx, Problem: "not a mapping", Fix: "an override is a partial CassandraCluster (spec: ...)"}}
 		}
-		eff := deepCopy(base).(map[string]any)
+		eff := jsontree.Copy(base).(map[string]any)
 		merge(eff, ov)
 		r.regions = append(r.regions, region{context: kctx, field: "spec.override." + kctx, raw: eff, own: ov})
 	}

@@ -12,6 +12,8 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/ringops/ringops/internal/jsontree"
 )
 
 // Input is one manifest file (one or more YAML documents, or a v1 List).
@@ -190,7 +192,7 @@ func unknownFields(version string, raw map[string]any, prefix string) []string {
 // lists, as the API server prunes it: encoding/json matches keys without
 // regard to case, and imagePullPolicy must not pass for imagepullpolicy.
 func prune(version string, raw map[string]any) map[string]any {
-	out := deepCopy(raw).(map[string]any)
+	out := jsontree.Copy(raw).(map[string]any)
 	k := known[version]
 	if k == nil {
 		k = known[groupV2]
@@ -244,13 +246,13 @@ func mergeMaps(dst, src map[string]any, zeros bool) {
 				mergeMaps(dm, sm, zeros)
 				continue
 			}
-			dst[k] = deepCopy(sm)
+			dst[k] = jsontree.Copy(sm)
 			continue
 		}
 		if !zeros && isZero(sv) && !pointerFields[k] {
 			continue
 		}
-		dst[k] = deepCopy(sv)
+		dst[k] = jsontree.Copy(sv)
 	}
 }
 
@@ -270,24 +272,6 @@ func isZero(v any) bool {
 		return len(x) == 0
 	}
 	return false
-}
-
-func deepCopy(v any) any {
-	switch x := v.(type) {
-	case map[string]any:
-		out := make(map[string]any, len(x))
-		for k, e := range x {
-			out[k] = deepCopy(e)
-		}
-		return out
-	case []any:
-		out := make([]any, len(x))
-		for i, e := range x {
-			out[i] = deepCopy(e)
-		}
-		return out
-	}
-	return v
 }
 
 // listItemNode finds the node of a List item by its name (for the order

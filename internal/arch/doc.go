@@ -14,7 +14,7 @@
 //     nor cmd;
 //   - the leaves every stage shares (internal/contract: the label and
 //     annotation contract; internal/secret: the redacting secret;
-//     internal/redact) import only the standard library;
+//     internal/redact; internal/jsontree) import only the standard library;
 //   - the forge clients (sources/forge/...) do not depend on go-git;
 //   - nothing imports against the flow sources/git -> schemas -> render ->
 //     plan (and the ring model) -> kube / Jolokia / CQL -> forge: a stage

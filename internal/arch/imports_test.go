@@ -52,11 +52,12 @@ var edges = []string{"reconciler/kube", "reconciler/ring/jolokia", "reconciler/c
 var loop = []string{"reconciler", "reconciler/daemon", "reconciler/daemon/", "cmd/"}
 
 // leaves are shared by every stage and edge (the label and annotation
-// contract, the redacting secret, the text redactor): they import only the
+// contract, the redacting secret, the text redactor, the copy of decoded
+// trees): they import only the
 // standard library, so that importing one pulls in nothing else (no
 // kustomize into an edge that names a label, no go-git into a forge client
 // that holds a token).
-var leaves = []string{"internal/contract", "internal/secret", "internal/redact"}
+var leaves = []string{"internal/contract", "internal/secret", "internal/redact", "internal/jsontree"}
 
 // forges are the forge clients: they speak HTTP to a forge's API, and never
 // depend on go-git, which is sources/git's alone.

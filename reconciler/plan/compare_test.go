@@ -6,6 +6,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ringops/ringops/internal/contract"
+	"github.com/ringops/ringops/internal/jsontree"
 )
 
 func TestCovers(t *testing.T) {
@@ -46,7 +47,7 @@ func TestFirstDifference(t *testing.T) {
 	want := map[string]any{"spec": map[string]any{"containers": []any{
 		map[string]any{"name": "cassandra", "env": []any{map[string]any{"name": "A", "value": "1"}}},
 	}}}
-	live := deepCopy(want).(map[string]any)
+	live := jsontree.Copy(want).(map[string]any)
 	require.Equal(t, "", firstDifference(want, live, "spec.template"))
 	live["spec"].(map[string]any)["containers"].([]any)[0].(map[string]any)["env"].([]any)[0].(map[string]any)["value"] = "2"
 	require.Equal(t, "spec.template.spec.containers[cassandra].env[A].value", firstDifference(want, live, "spec.template"))

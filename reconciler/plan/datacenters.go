@@ -11,6 +11,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/ringops/ringops/internal/contract"
+	"github.com/ringops/ringops/internal/jsontree"
 	"github.com/ringops/ringops/reconciler/ring"
 )
 
@@ -265,7 +266,7 @@ func (v *view) withBootstrapOption(r *rack, tmpl any) any {
 	if HasBootstrapOption(tmpl) == want {
 		return tmpl
 	}
-	c := deepCopy(tmpl)
+	c := jsontree.Copy(tmpl)
 	setBootstrapOption(c, want)
 	return c
 }

@@ -7,6 +7,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/ringops/ringops/internal/contract"
+	"github.com/ringops/ringops/internal/jsontree"
 	"github.com/ringops/ringops/render"
 )
 
@@ -210,24 +211,6 @@ func asMap(v any) map[string]any {
 	return m
 }
 
-func deepCopy(v any) any {
-	switch t := v.(type) {
-	case map[string]any:
-		m := make(map[string]any, len(t))
-		for k, e := range t {
-			m[k] = deepCopy(e)
-		}
-		return m
-	case []any:
-		l := make([]any, len(t))
-		for i, e := range t {
-			l[i] = deepCopy(e)
-		}
-		return l
-	}
-	return v
-}
-
 // write is the StatefulSet object of a step on rack r: the rendered
 // object (or, for a removed datacenter, the live one) with the replicas,
 // the partition, the state annotations carried over and changed by set
@@ -249,7 +232,7 @@ func (v *view) writeTemplate(r *rack, tmpl any, replicas, partition int32, set m
 		u = fromLive(r.live.obj)
 	} else {
 		u = r.desired.DeepCopy()
-		specOf(u)["template"] = deepCopy(tmpl)
+		specOf(u)["template"] = jsontree.Copy(tmpl)
 		if r.live != nil && !Covers(nested(u.Object, "spec", "template"), nested(r.live.obj.Object, "spec", "template")) {
 			partition = min(replicas, r.live.replicas)
 		}

@@ -10,7 +10,6 @@ import (
 	"strings"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/runtime"
 
 	"github.com/ringops/ringops/reconciler/plan"
 	"github.com/ringops/ringops/reconciler/ring"
@@ -22,8 +21,6 @@ func itoa(i int) string { return strconv.Itoa(i) }
 func sortedKeys[K interface{ ~string | ~int32 }, V any](m map[K]V) []K {
 	return slices.Sorted(maps.Keys(m))
 }
-
-func deepCopy(v any) any { return runtime.DeepCopyJSONValue(v) }
 
 // nested is the value at a path of maps, nil if absent.
 func nested(obj map[string]any, path ...string) any {

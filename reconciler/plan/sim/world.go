@@ -15,6 +15,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/ringops/ringops/internal/contract"
+	"github.com/ringops/ringops/internal/jsontree"
 	"github.com/ringops/ringops/render"
 	"github.com/ringops/ringops/schemas"
 
@@ -500,7 +501,7 @@ func (w *World) control(rg *kubeRegion, name string, s *statefulSet) {
 		s.updateRev, s.revGen = revisionOf(name, tmpl), s.generation
 	}
 	if s.revisions[s.updateRev] == nil {
-		s.revisions[s.updateRev] = deepCopy(tmpl)
+		s.revisions[s.updateRev] = jsontree.Copy(tmpl)
 	}
 	if s.currentRev == "" {
 		s.currentRev = s.updateRev
