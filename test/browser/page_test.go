@@ -34,9 +34,10 @@ import (
 const limit = 10 * time.Minute
 
 // spec is a cluster of one datacenter, two racks of `nodes` nodes, each a
-// real Cassandra 5.0 JVM; CQL authentication is on (the default).
-// replicationFactor 2: Cassandra's token allocator refuses a node when
-// a datacenter has fewer racks than its factor (and more than one).
+// real Cassandra 5.0 JVM; CQL authentication is on (the default). Tokens
+// are allocated for 2 replicas: with fewer racks than that factor (3 by
+// default) and more than one, Cassandra refuses a second node in a rack,
+// and ringops refuses the spec.
 func spec(nodes int) string {
 	return fmt.Sprintf(`apiVersion: ringops.dev/v1alpha1
 kind: CassandraCluster
@@ -46,6 +47,8 @@ spec:
   nodesPerRack: %d
   seedsPerDatacenter: 1
   storage: {size: 1Gi}
+  config:
+    cassandra-yaml: {allocate_tokens_for_local_replication_factor: 2}
   pod: {terminationGracePeriodSeconds: 60}
   rollout: {healthTimeout: 10m, settle: 2s}
   datacenters:
