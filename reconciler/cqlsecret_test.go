@@ -46,19 +46,27 @@ func (w *regionWriter) live(kctx string) *corev1.Secret {
 	return s
 }
 
+// regionAPIs serves an empty fake API server per kube context, and their
+// client configurations.
+func regionAPIs(t *testing.T, contexts ...string) (map[string]*fakeAPI, map[string]*rest.Config) {
+	t.Helper()
+	apis, cfgs := map[string]*fakeAPI{}, map[string]*rest.Config{}
+	for _, kctx := range contexts {
+		api := &fakeAPI{objects: map[string]any{}}
+		srv := httptest.NewServer(api)
+		t.Cleanup(srv.Close)
+		apis[kctx], cfgs[kctx] = api, &rest.Config{Host: srv.URL}
+	}
+	return apis, cfgs
+}
+
 // TestKeepCQLSecret: with authentication Password and no credentialsSecret
 // ringops creates <name>-cql, user ringops and a random password, in the
 // first region, copies it into the next (one role, one password), leaves
 // it alone once there, refuses one it did not create, and keeps none for
 // a spec with its own Secret or without authentication.
 func TestKeepCQLSecret(t *testing.T) {
-	apis := map[string]*fakeAPI{"eu-west": {objects: map[string]any{}}, "us-east": {objects: map[string]any{}}}
-	cfgs := map[string]*rest.Config{}
-	for kctx, api := range apis {
-		srv := httptest.NewServer(api)
-		t.Cleanup(srv.Close)
-		cfgs[kctx] = &rest.Config{Host: srv.URL}
-	}
+	apis, cfgs := regionAPIs(t, "eu-west", "us-east")
 	clients, err := kube.NewClientsFromConfigs(cfgs)
 	require.NoError(t, err)
 	w := &regionWriter{apis: apis}
@@ -122,13 +130,7 @@ func (w *failingWriter) ApplyObject(ctx context.Context, kctx string, obj *unstr
 // writes only the region behind; a region that cannot be read stops a
 // rotation due, and nothing else.
 func TestRotateCQLSecrets(t *testing.T) {
-	apis := map[string]*fakeAPI{"eu-west": {objects: map[string]any{}}, "us-east": {objects: map[string]any{}}}
-	cfgs := map[string]*rest.Config{}
-	for kctx, api := range apis {
-		srv := httptest.NewServer(api)
-		t.Cleanup(srv.Close)
-		cfgs[kctx] = &rest.Config{Host: srv.URL}
-	}
+	apis, cfgs := regionAPIs(t, "eu-west", "us-east")
 	gone := httptest.NewServer(nil)
 	gone.Close()
 	cfgs["ap-south"] = &rest.Config{Host: gone.URL}

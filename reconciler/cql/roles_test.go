@@ -12,16 +12,24 @@ import (
 	"github.com/ringops/ringops/reconciler/ring/jolokia"
 )
 
+// passwordRing starts a simulated ring with PasswordAuthenticator whose
+// default superuser appears after 200 ms, and returns it with the
+// contacts of its dc1.
+func passwordRing(t *testing.T) (*simRing, []string) {
+	t.Helper()
+	opts := fastOptions()
+	opts.SuperuserSetupDelay = 200 * time.Millisecond
+	r := startRingAuth(t, opts, "PasswordAuthenticator")
+	return r, []string{r.ip("dc1", "r1"), r.ip("dc1", "r2")}
+}
+
 // TestEnsureRole: on a fresh ring with PasswordAuthenticator, the role is
 // created through the default superuser, which is then disabled; a second
 // run finds the role ready; a client with the role's credentials reads
 // and one without is refused.
 func TestEnsureRole(t *testing.T) {
-	opts := fastOptions()
-	opts.SuperuserSetupDelay = 200 * time.Millisecond
-	r := startRingAuth(t, opts, "PasswordAuthenticator")
+	r, contacts := passwordRing(t)
 	ctx := context.Background()
-	contacts := []string{r.ip("dc1", "r1"), r.ip("dc1", "r2")}
 	own := jolokia.Credentials{Username: "ringops", Password: "s3cr'et"}
 	discarded := func() (string, error) { return "discarded-password", nil }
 
@@ -67,11 +75,8 @@ func TestEnsureRole(t *testing.T) {
 // refused, and a second run finds the role ready. A previous password
 // the role never had does not get in.
 func TestEnsureRoleRotation(t *testing.T) {
-	opts := fastOptions()
-	opts.SuperuserSetupDelay = 200 * time.Millisecond
-	r := startRingAuth(t, opts, "PasswordAuthenticator")
+	r, contacts := passwordRing(t)
 	ctx := context.Background()
-	contacts := []string{r.ip("dc1", "r1"), r.ip("dc1", "r2")}
 	old := jolokia.Credentials{Username: "ringops", Password: "old-s3cret"}
 	next := jolokia.Credentials{Username: "ringops", Password: "new-s3cret"}
 	discarded := func() (string, error) { return "discarded-password", nil }
