@@ -92,7 +92,7 @@ func cqlStateOf(s *corev1.Secret) (cqlState, error) {
 // skipped: the role's password is checked when ringops logs in
 // (EnsureRole), which names the Secret to mend.
 func (k *JolokiaSecrets) cqlCredentials(ctx context.Context, c *schemas.CassandraCluster, name, kctx string) (cqlState, error) {
-	token := cqlRotateToken(c)
+	token := c.CQLRotate()
 	var found *cqlState
 	for _, other := range c.Contexts() {
 		if other == kctx {
@@ -144,7 +144,7 @@ func (k *JolokiaSecrets) RotateCQLSecrets(ctx context.Context, c *schemas.Cassan
 	if !managed {
 		return jolokia.Credentials{}, nil, false, nil
 	}
-	ns, token := c.Metadata.Namespace, cqlRotateToken(c)
+	ns, token := c.Metadata.Namespace, c.CQLRotate()
 	type region struct {
 		kctx string
 		live *corev1.Secret
@@ -211,13 +211,6 @@ func (k *JolokiaSecrets) RotateCQLSecrets(ctx context.Context, c *schemas.Cassan
 		}
 	}
 	return at.creds, at.previous, wrote, nil
-}
-
-func cqlRotateToken(c *schemas.CassandraCluster) string {
-	if c.Spec.CQL != nil {
-		return c.Spec.CQL.Rotate
-	}
-	return ""
 }
 
 func cqlSecret(c *schemas.CassandraCluster, name string, st cqlState) *unstructured.Unstructured {

@@ -140,7 +140,7 @@ func (s *CQLSchema) ensureRole(ctx context.Context, at SchemaTarget, opts cql.Op
 	if _, managed := render.CQLCredentials(at.Cluster); !managed || opts.Credentials == nil {
 		return false, nil
 	}
-	token := cqlRotateToken(at.Cluster)
+	token := at.Cluster.CQLRotate()
 	s.mu.Lock()
 	done, ensured := s.roles[name]
 	s.mu.Unlock()

@@ -30,16 +30,9 @@ func cqlAuthNotes(base, head *schemas.CassandraCluster) []string {
 		notes = append(notes, fmt.Sprintf("creates CQL role %s (password in the Secret %s of each region) through the default superuser cassandra, then disables cassandra (LOGIN = false, SUPERUSER = false, a random password)",
 			render.CQLRoleName, secret))
 	}
-	if managed && wasManaged && cqlRotate(base) != cqlRotate(head) {
+	if managed && wasManaged && base.CQLRotate() != head.CQLRotate() {
 		notes = append(notes, fmt.Sprintf("rotates the password of CQL role %s: a new one in the Secret %s of each region (the one before kept as previous-password), then ALTER ROLE; no node restarts; applications logging in as %s must read the Secret again",
 			render.CQLRoleName, secret, render.CQLRoleName))
 	}
 	return notes
-}
-
-func cqlRotate(c *schemas.CassandraCluster) string {
-	if c.Spec.CQL != nil {
-		return c.Spec.CQL.Rotate
-	}
-	return ""
 }

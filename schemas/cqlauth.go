@@ -41,6 +41,15 @@ func (c *CassandraCluster) CQLAuthentication() string {
 	return DefaultCQLAuthentication
 }
 
+// CQLRotate is spec.cql.rotate, the token of the password of ringops' own
+// CQL role ("" when unset).
+func (c *CassandraCluster) CQLRotate() string {
+	if c.Spec.CQL != nil {
+		return c.Spec.CQL.Rotate
+	}
+	return ""
+}
+
 // cqlAuthWritten reports whether the spec says which authentication it
 // wants, in spec.cql.authentication or
 // spec.config.cassandra-yaml.authenticator.
