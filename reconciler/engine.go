@@ -28,6 +28,9 @@ type Kube interface {
 	ExpandPVC(ctx context.Context, kctx string, target kube.Ref, size string) (kube.Result, error)
 	MarkPVCDecommissioned(ctx context.Context, kctx, namespace, name string, at time.Time) (kube.Result, error)
 	DeletePod(ctx context.Context, kctx, namespace, name, uid string) (kube.Result, error)
+	// #20: adoption of what CassKop made
+	AdoptStatefulSet(ctx context.Context, kctx string, obj *unstructured.Unstructured) (kube.Result, error)
+	DeleteCassKopObject(ctx context.Context, kctx string, target kube.Ref) (kube.Result, error)
 }
 
 var _ Kube = (*kube.Manager)(nil)

@@ -83,6 +83,10 @@ func (e *Engine) do(ctx context.Context, cluster string, s plan.Step) ([]kube.Re
 		return one(e.kube.DeleteStatefulSet(ctx, s.Context, target))
 	case plan.Prune:
 		return one(e.kube.Prune(ctx, s.Context, target))
+	case plan.AdoptStatefulSet: // #20
+		return one(e.kube.AdoptStatefulSet(ctx, s.Context, s.Objects[0]))
+	case plan.DeleteCassKopObject:
+		return one(e.kube.DeleteCassKopObject(ctx, s.Context, target))
 	}
 	return nil, fmt.Errorf("step %s: %w: unknown action", s.Action, ErrBadStep)
 }
@@ -92,7 +96,7 @@ func checkStep(s plan.Step) error {
 	switch s.Action {
 	case plan.ApplyObjects, plan.CreateStatefulSet, plan.UpdateStatefulSet, plan.ScaleStatefulSet,
 		plan.RestartPod, plan.Decommission, plan.ResumeBootstrap, plan.UpgradeSSTables, plan.RecreateStatefulSet,
-		plan.ReplaceNode, plan.RemoveNode, plan.Rebuild, plan.Cleanup:
+		plan.ReplaceNode, plan.RemoveNode, plan.Rebuild, plan.Cleanup, plan.AdoptStatefulSet:
 		if len(s.Objects) == 0 || s.Objects[0] == nil {
 			return fmt.Errorf("step %s %s: %w: no object to apply", s.Action, s.Target.Name, ErrBadStep)
 		}

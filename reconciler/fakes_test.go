@@ -93,6 +93,15 @@ func (f *fakeKube) DeleteStatefulSet(_ context.Context, kctx string, target kube
 	return f.result(kctx, target, kube.Deleted, f.record("DeleteStatefulSet", kctx+" "+refText(target)))
 }
 
+func (f *fakeKube) AdoptStatefulSet(_ context.Context, kctx string, obj *unstructured.Unstructured) (kube.Result, error) {
+	err := f.record("AdoptStatefulSet", kctx+" "+obj.GetName()+" rv="+obj.GetResourceVersion())
+	return f.result(kctx, kube.RefOf(obj), kube.Configured, err)
+}
+
+func (f *fakeKube) DeleteCassKopObject(_ context.Context, kctx string, target kube.Ref) (kube.Result, error) {
+	return f.result(kctx, target, kube.Deleted, f.record("DeleteCassKopObject", kctx+" "+refText(target)))
+}
+
 func (f *fakeKube) Prune(_ context.Context, kctx string, target kube.Ref) (kube.Result, error) {
 	return f.result(kctx, target, kube.Deleted, f.record("Prune", kctx+" "+refText(target)))
 }

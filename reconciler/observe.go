@@ -22,7 +22,7 @@ func (e *Engine) Observe(ctx context.Context, t *Target) (*plan.Observed, error)
 	if t.Desired.Invalid != nil || t.Desired.Cluster == nil {
 		return o, nil
 	}
-	q := kube.Query{Cluster: t.Name(), Namespace: t.Namespace, Contexts: t.Contexts, Kinds: t.Kinds}
+	q := kube.Query{Cluster: t.Name(), Namespace: t.Namespace, Contexts: t.Contexts, Kinds: t.Kinds, Adopt: t.Desired.Cluster.Spec.Adopt}
 	for kc, obs := range e.kube.Observe(ctx, q) {
 		o.Contexts[kc] = (*plan.Context)(obs)
 	}

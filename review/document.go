@@ -194,6 +194,11 @@ const (
 	// Rebuild: nodes stream their ranges from another datacenter, one at
 	// a time (#15).
 	Rebuild OperationKind = "Rebuild"
+	// Adopt: a new cluster with spec.adopt takes over the StatefulSets of
+	// its names that CassKop made, in place: their pods keep running (no
+	// restart), CassKop's pod template until a change needs a restart
+	// (#20).
+	Adopt OperationKind = "Adopt"
 )
 
 func (k OperationKind) String() string { return string(k) }

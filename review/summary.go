@@ -45,7 +45,7 @@ func clusterSummary(cl *Cluster) string {
 			if op.Kind == AddDatacenter {
 				counts[Bootstrap] += op.Nodes
 			}
-		case Recreate:
+		case Recreate, Adopt:
 			counts[op.Kind] += len(op.Objects)
 		case Decommission:
 			counts[op.Kind] += op.Nodes
@@ -64,6 +64,7 @@ func clusterSummary(cl *Cluster) string {
 		}
 	}
 	add(counts[NewCluster], "new cluster")
+	add(counts[Adopt], "adopts "+plural(counts[Adopt], "StatefulSet")+", 0 restarts")
 	add(counts[AddDatacenter], "+"+plural(counts[AddDatacenter], "DC"))
 	add(counts[RemoveDatacenter], "-"+plural(counts[RemoveDatacenter], "DC"))
 	add(counts[Bootstrap], plural(counts[Bootstrap], "bootstrap"))
@@ -73,7 +74,7 @@ func clusterSummary(cl *Cluster) string {
 	add(counts[Recreate], plural(counts[Recreate], "StatefulSet")+" re-created")
 	add(counts[ExpandStorage], plural(counts[ExpandStorage], "PVC")+" grown")
 	add(counts[RemoveNode], plural(counts[RemoveNode], "removenode")) // replace (#16); a cleanup follows a bootstrap, listed with it
-	if counts[Bootstrap]+counts[Decommission]+counts[RollingRestart]+counts[RemoveNode] == 0 {
+	if counts[Bootstrap]+counts[Decommission]+counts[RollingRestart]+counts[RemoveNode]+counts[Adopt] == 0 {
 		objects := 0
 		for _, c := range cl.Contexts {
 			objects += len(c.Objects)

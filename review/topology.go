@@ -18,11 +18,15 @@ func (ch *change) operations() []Operation {
 	if ch.base == nil {
 		ops = append(ops, ch.newCluster())
 	}
-	steps, err := ch.replaySteps()
-	ch.steps = steps
-	ops = append(ops, ch.replayOps(steps)...)
-	if err != nil {
-		ops = append(ops, replayStopped(err))
+	if ch.base == nil && ch.head.spec.Spec.Adopt {
+		ops = append(ops, ch.adoptCluster()) // #20: nothing joins
+	} else {
+		steps, err := ch.replaySteps()
+		ch.steps = steps
+		ops = append(ops, ch.replayOps(steps)...)
+		if err != nil {
+			ops = append(ops, replayStopped(err))
+		}
 	}
 	ops = append(ops, ch.removedDatacenters()...)
 	ops = append(ops, ch.removalsNotTaken()...) // replace (#16)
@@ -38,8 +42,31 @@ func (ch *change) newCluster() Operation {
 	for i := range s.Spec.Datacenters {
 		nodes += s.Spec.Datacenters[i].DatacenterNodes()
 	}
-	return Operation{Kind: NewCluster, Nodes: int(nodes), Text: fmt.Sprintf("new cluster %s (namespace %s): %s, %s in %s; created empty, then its nodes join one at a time, seed DC first",
-		s.Metadata.Name, s.Metadata.Namespace, plural(len(s.Spec.Datacenters), "DC"), plural(int(nodes), "node"), joinAnd(s.Contexts()))}
+	how := "created empty, then its nodes join one at a time, seed DC first"
+	if s.Spec.Adopt {
+		how = "spec.adopt: taken over where it runs"
+	}
+	return Operation{Kind: NewCluster, Nodes: int(nodes), Text: fmt.Sprintf("new cluster %s (namespace %s): %s, %s in %s; %s",
+		s.Metadata.Name, s.Metadata.Namespace, plural(len(s.Spec.Datacenters), "DC"), plural(int(nodes), "node"), joinAnd(s.Contexts()), how)}
+}
+
+// adoptCluster: a new cluster with spec.adopt, written by ringops import
+// for a ring CassKop runs: its StatefulSets are taken over in place.
+func (ch *change) adoptCluster() Operation {
+	s := ch.head.spec
+	op := Operation{Kind: Adopt}
+	for _, dc := range s.Spec.Datacenters {
+		for _, rk := range dc.Racks {
+			op.Objects = append(op.Objects, "StatefulSet "+s.StatefulSetName(dc.Name, rk.Name))
+			op.Racks = append(op.Racks, dc.Context+" "+dc.Name+" "+rk.Name)
+		}
+	}
+	op.Text = fmt.Sprintf("adopts %s in place where CassKop runs them, 0 restarts: their pods keep running and get ringops' labels; "+
+		"CassKop's pod template stays until a change needs a restart, then the racks roll one pod at a time, gated; "+
+		"its PodDisruptionBudget %s gives way to ringops' own. Nothing is adopted while CassKop's operator runs. "+
+		"A StatefulSet that does not run is created and its nodes join as in a new cluster (ringops diff, with the regions' credentials, shows which run)",
+		plural(len(op.Objects), "StatefulSet"), s.Metadata.Name)
+	return op
 }
 
 // addDatacenter: the nodes of a datacenter new at head join (rn), or

@@ -10,7 +10,9 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/yaml"
 
+	"github.com/ringops/ringops/internal/contract"
 	"github.com/ringops/ringops/reconciler/kube"
+	"github.com/ringops/ringops/reconciler/plan"
 	"github.com/ringops/ringops/render"
 	"github.com/ringops/ringops/review"
 )
@@ -83,11 +85,15 @@ func runDiff(ctx context.Context, stdout io.Writer, dir string, f diffFlags) err
 	}
 	changed := false
 	for _, ms := range all {
-		results, err := m.DryRun(ctx, ms.Context, ms.Objects...)
+		objs, adoptions, err := adoptedObjects(ctx, m, ms.Context, ms.Objects)
 		if err != nil {
 			return err
 		}
-		if printDryRun(stdout, ms.Context, results) {
+		results, err := m.DryRun(ctx, ms.Context, objs...)
+		if err != nil {
+			return err
+		}
+		if printDryRun(stdout, ms.Context, results, adoptions) {
 			changed = true
 		}
 	}
@@ -97,16 +103,81 @@ func runDiff(ctx context.Context, stdout io.Writer, dir string, f diffFlags) err
 	return nil
 }
 
+// adoption is what the apply of a StatefulSet CassKop made, or ringops
+// adopted from it, does to its pods (#20).
+type adoption struct {
+	first   bool // CassKop's still: the apply adopts it
+	pinned  bool // its pod template stays the one it runs
+	pods    int  // its replicas
+	comment string
+}
+
+// adoptedObjects replaces each rendered StatefulSet whose live one CassKop
+// made (not labelled for ringops) or ringops adopted by what the planner
+// applies over it (plan.AdoptedStatefulSet), and says what that does.
+func adoptedObjects(ctx context.Context, m *kube.Manager, kc string, objs []*unstructured.Unstructured) ([]*unstructured.Unstructured, map[string]adoption, error) {
+	out := make([]*unstructured.Unstructured, 0, len(objs))
+	adoptions := map[string]adoption{}
+	for _, u := range objs {
+		if u.GetKind() != "StatefulSet" {
+			out = append(out, u)
+			continue
+		}
+		live, err := m.GetObject(ctx, kc, u.GroupVersionKind(), u.GetNamespace(), u.GetName())
+		if err != nil {
+			return nil, nil, err
+		}
+		theirs := live != nil && live.GetLabels()[contract.LabelManagedBy] != contract.ManagedBy &&
+			live.GetLabels()[contract.CassKopLabelApp] == contract.CassKopApp
+		if live == nil || !(theirs || live.GetAnnotations()[contract.AnnotationAdopted] != "") {
+			out = append(out, u)
+			continue
+		}
+		obj, pinned := plan.AdoptedStatefulSet(u, live)
+		replicas, _, _ := unstructured.NestedInt64(live.Object, "spec", "replicas")
+		a := adoption{first: theirs, pinned: pinned, pods: int(replicas)}
+		switch {
+		case theirs:
+			a.comment = fmt.Sprintf("adopted from CassKop in place: its selector, claim templates and pod template kept, ringops' labels added to the template and, in place, to its %d pods: 0 restarts; the pod template stays CassKop's until a change needs a restart", replicas)
+		case pinned:
+			a.comment = "adopted from CassKop: it keeps the pod template it runs, the spec changes nothing that needs a restart"
+		default:
+			a.comment = fmt.Sprintf("adopted from CassKop: the spec changes the pod template, its %d pods roll to ringops' template one at a time, gated", replicas)
+		}
+		if theirs { // the adoption's own write: no pod is to restart on it
+			spec, _ := obj.Object["spec"].(map[string]any)
+			spec["replicas"] = replicas
+			spec["updateStrategy"] = map[string]any{"type": "RollingUpdate", "rollingUpdate": map[string]any{"partition": replicas}}
+		}
+		adoptions[u.GetName()] = a
+		out = append(out, obj)
+	}
+	return out, adoptions, nil
+}
+
 // printDryRun prints the diff of every object that would change, then the
 // context's counts; it reports whether anything would change.
-func printDryRun(w io.Writer, kc string, results []kube.DryRunResult) bool {
+func printDryRun(w io.Writer, kc string, results []kube.DryRunResult, adoptions map[string]adoption) bool {
 	counts := map[kube.Action]int{}
+	adopted, restarts := 0, 0
 	for _, r := range results {
 		counts[r.Action]++
+		a, isAdoption := adoptions[r.Ref.Name]
+		if isAdoption && r.Ref.Kind == "StatefulSet" {
+			if a.first {
+				adopted++
+			}
+			if !a.pinned && r.Action != kube.Unchanged {
+				restarts += a.pods
+			}
+		}
 		if r.Action == kube.Unchanged {
 			continue
 		}
 		fmt.Fprintf(w, "# %s: %s %s: %s\n", kc, r.Ref.Kind, r.Ref.Name, dryRunVerb(r))
+		if isAdoption && r.Ref.Kind == "StatefulSet" {
+			fmt.Fprintf(w, "# %s\n", a.comment)
+		}
 		if r.Note != "" {
 			fmt.Fprintf(w, "# %s\n", r.Note)
 		}
@@ -122,6 +193,11 @@ func printDryRun(w io.Writer, kc string, results []kube.DryRunResult) bool {
 		if counts[a] > 0 {
 			parts = append(parts, fmt.Sprintf("%d %s", counts[a], strings.ToLower(dryRunVerb(kube.DryRunResult{Action: a}))))
 		}
+	}
+	if adopted > 0 {
+		parts = append(parts, fmt.Sprintf("adopts %s, %s", plural(adopted, "StatefulSet"), plural(restarts, "restart")))
+	} else if restarts > 0 {
+		parts = append(parts, plural(restarts, "restart")+" (adopted pod template left)")
 	}
 	fmt.Fprintf(w, "%s: %s\n", kc, strings.Join(parts, ", "))
 	return counts[kube.Created]+counts[kube.Configured]+counts[kube.Recreated] > 0
@@ -146,4 +222,12 @@ func objectYAML(u *unstructured.Unstructured) []byte {
 		return []byte(fmt.Sprintf("# %v\n", err))
 	}
 	return b
+}
+
+// plural is "1 pod", "2 pods", "0 restarts".
+func plural(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return fmt.Sprintf("%d %ss", n, word)
 }

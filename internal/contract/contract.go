@@ -37,6 +37,19 @@ const (
 	LabelRevision = "controller-revision-hash"
 )
 
+// CassKop's labels (Orange's operator, which ringops adopts clusters
+// from, #20): on its StatefulSets, their selectors and pods, and on its
+// Service and PodDisruptionBudget, app=cassandracluster and
+// cassandracluster=<cluster>.
+const (
+	CassKopLabelApp     = "app"
+	CassKopApp          = "cassandracluster"
+	CassKopLabelCluster = "cassandracluster"
+	// AdoptedFromCassKop is the value of AnnotationAdopted on what ringops
+	// took over from CassKop.
+	AdoptedFromCassKop = "CassKop"
+)
+
 // Annotations render writes.
 const (
 	// AnnotationSpecHash is on every rendered object: the SHA-256 (hex) of
@@ -67,6 +80,19 @@ const (
 	// AnnotationCQLRotate is spec.cql.rotate on the Secret of ringops'
 	// own CQL role: the token its password was made for.
 	AnnotationCQLRotate = Prefix + "cql-rotate"
+	// AnnotationAdopted is on a StatefulSet ringops took over in place
+	// from another operator: who made it ("CassKop"). Its selector and
+	// volumeClaimTemplates, which cannot change, stay that operator's
+	// for good; ringops' pod labels are added to its template and pods.
+	AnnotationAdopted = Prefix + "adopted"
+	// AnnotationAdoptedTemplate is on an adopted StatefulSet while it
+	// still runs the pod template the other operator wrote: the
+	// TemplateHash of the template ringops rendered when it adopted it.
+	// As long as the rendered template hashes the same (the spec changed
+	// nothing that needs a restart), the adopted template is kept, so
+	// that the takeover restarts no pod; then the rack rolls to ringops'
+	// template as for any change, and the annotation goes.
+	AnnotationAdoptedTemplate = Prefix + "adopted-template"
 )
 
 // Annotations the planner writes on the objects of its steps, so that the

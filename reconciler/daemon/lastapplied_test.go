@@ -104,6 +104,12 @@ func (m *memKube) RecreateStatefulSet(_ context.Context, kctx string, target kub
 func (m *memKube) DeleteStatefulSet(_ context.Context, kctx string, target kube.Ref) (kube.Result, error) {
 	return kube.Result{Context: kctx, Ref: target, Action: kube.Skipped}, nil
 }
+func (m *memKube) AdoptStatefulSet(_ context.Context, kctx string, obj *unstructured.Unstructured) (kube.Result, error) {
+	return kube.Result{Context: kctx, Ref: kube.RefOf(obj), Action: kube.Skipped}, nil
+}
+func (m *memKube) DeleteCassKopObject(_ context.Context, kctx string, target kube.Ref) (kube.Result, error) {
+	return kube.Result{Context: kctx, Ref: target, Action: kube.Skipped}, nil
+}
 func (m *memKube) Prune(_ context.Context, kctx string, target kube.Ref) (kube.Result, error) {
 	return kube.Result{Context: kctx, Ref: target, Action: kube.Skipped}, nil
 }

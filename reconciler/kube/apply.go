@@ -50,8 +50,9 @@ func (m *Manager) Apply(ctx context.Context, kctx string, objs ...*unstructured.
 //
 // A live object ringops did not create (without the managed-by label) is
 // never taken over unless obj carries contract.AnnotationAdopt (spec.adopt):
-// ErrNotOwned, nothing written. One CassKop made is never taken over (its
-// adoption in place is #20's, not done yet): ErrNotOwned. An object carrying metadata.resourceVersion
+// ErrNotOwned, nothing written. With it, an owner reference to CassKop's
+// CassandraCluster is removed first (dropCassKopOwners), so that deleting
+// that object no longer deletes this one. An object carrying metadata.resourceVersion
 // is applied only over that version: if the live object changed (or is
 // gone) the error wraps ErrConflict. A change to immutable fields fails the dry-run with an error
 // wrapping ErrImmutable; nothing is recreated here (see
@@ -83,12 +84,22 @@ func (m *Manager) ApplyObject(ctx context.Context, kctx string, obj *unstructure
 		return finished(res, Created, out), nil
 	case err != nil:
 		return fail("read", err)
-	case !ownedByRingops(live) && madeByCassKop(live) != "":
-		return fail("apply", fmt.Errorf("%w: made by CassKop (%s); ringops does not take CassKop's objects over in place yet, spec.adopt or not "+
-			"(its StatefulSets select their pods by CassKop's labels, and a selector cannot change: re-created, they would orphan the running pods): "+
-			"keep this cluster on CassKop for now (README: Coming from CassKop)", ErrNotOwned, madeByCassKop(live)))
+	case !ownedByRingops(live) && madeByCassKop(live) != "" && obj.GetAnnotations()[contract.AnnotationAdopt] != "true":
+		return fail("apply", fmt.Errorf("%w: made by CassKop (%s): set spec.adopt: true to take it over in place (ringops import writes it; README: Coming from CassKop)",
+			ErrNotOwned, madeByCassKop(live)))
 	case !ownedByRingops(live) && obj.GetAnnotations()[contract.AnnotationAdopt] != "true":
 		return fail("apply", fmt.Errorf("%w (no %s=%s label): set spec.adopt: true to take it over, or remove it", ErrNotOwned, contract.LabelManagedBy, contract.ManagedBy))
+	}
+	if obj.GetAnnotations()[contract.AnnotationAdopt] == "true" {
+		if ref.ResourceVersion != "" && ref.ResourceVersion != live.GetResourceVersion() {
+			return fail("apply", fmt.Errorf("%w: resourceVersion %s, observed %s", ErrConflict, live.GetResourceVersion(), ref.ResourceVersion))
+		}
+		if live, err = m.dropCassKopOwners(ctx, ri, live); err != nil {
+			return fail("remove CassKop's owner reference", err)
+		}
+		if ref.ResourceVersion != "" { // the version observed, but for that write
+			body.SetResourceVersion(live.GetResourceVersion())
+		}
 	}
 	dry, err := m.apply(ctx, ri, body, true)
 	if err != nil {

@@ -32,6 +32,14 @@ type Observation struct {
 	Pods []corev1.Pod
 	// PVCs are the cluster's PersistentVolumeClaims, sorted by name.
 	PVCs []corev1.PersistentVolumeClaim
+	// With Query.Adopt (#20), what CassKop made for the cluster and ringops
+	// has not taken over yet (CassKopSelector): Foreign its StatefulSets,
+	// Services and PodDisruptionBudgets, sorted as Objects, ForeignPods
+	// its pods; Operators the CassKop or Multi-CassKop operators that run
+	// in the namespace (CassKopOperators).
+	Foreign     []*unstructured.Unstructured
+	ForeignPods []corev1.Pod
+	Operators   []string
 }
 
 // Query says what Observe reads.
@@ -46,6 +54,9 @@ type Query struct {
 	// Kinds are read besides ObservedKinds: kinds a region Component adds,
 	// so that they can be pruned too.
 	Kinds []schema.GroupVersionKind
+	// Adopt (spec.adopt) reads what CassKop made for the cluster too:
+	// Observation.Foreign, ForeignPods and Operators.
+	Adopt bool
 }
 
 // ObservedKinds are the kinds every Observe lists: what render produces
@@ -123,7 +134,13 @@ func (m *Manager) observe(ctx context.Context, kctx string, q Query) *Observatio
 	if err != nil {
 		return &Observation{Err: err}
 	}
-	return &Observation{Objects: objs, Pods: pods, PVCs: pvcs}
+	obs := &Observation{Objects: objs, Pods: pods, PVCs: pvcs}
+	if q.Adopt {
+		if err := m.observeCassKop(ctx, cc, q, obs); err != nil {
+			return &Observation{Err: err}
+		}
+	}
+	return obs
 }
 
 func (m *Manager) listObjects(ctx context.Context, cc *contextClient, q Query) ([]*unstructured.Unstructured, error) {

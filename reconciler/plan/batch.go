@@ -23,6 +23,11 @@ func (v *view) batch() []Step {
 		if !v.reachable(kc) {
 			continue
 		}
+		for _, r := range v.racks { // #20: the pods get ringops' labels before the Service selects by them
+			if r.ctx == kc && r.adopting() {
+				steps = append(steps, v.adopt(r))
+			}
+		}
 		if s, ok := v.applyObjects(kc); ok {
 			steps = append(steps, s)
 		}
@@ -31,11 +36,12 @@ func (v *view) batch() []Step {
 		}
 		pruned := v.prune(kc)
 		for _, r := range v.racks {
-			if r.ctx == kc {
+			if r.ctx == kc && !r.adopting() {
 				steps = append(steps, v.rackBatch(r)...)
 			}
 		}
 		steps = append(steps, pruned...)
+		steps = append(steps, v.dropCassKop(kc)...)
 	}
 	return steps
 }
@@ -49,6 +55,8 @@ func (v *view) applyObjects(kc string) (Step, bool) {
 	for _, want := range v.objects[kc] {
 		live := lc.byKey[ObjectKey(want)]
 		switch {
+		case live == nil && lc.foreign[ObjectKey(want)] != nil:
+			why = append(why, want.GetKind()+" "+want.GetName()+" adopted from CassKop")
 		case live == nil:
 			why = append(why, want.GetKind()+" "+want.GetName()+" missing")
 		case CoversObject(want, live):

@@ -244,14 +244,32 @@ const (
 	// time is no failure (the planner follows the node's streams); an
 	// answer that it failed is the step's error. Disruptive.
 	Rebuild
+
+	// The actions of the adoption of a ring CassKop made (#20, adopt.go):
+
+	// AdoptStatefulSet: server-side apply Objects[0] over Target, a
+	// StatefulSet CassKop made (its owner reference to the
+	// CassandraCluster removed first): its selector, claim templates and
+	// pod template kept, ringops' pod labels added, partition at its
+	// replicas; then, once the controller has named the update revision,
+	// label each of its pods in place with the template's labels and that
+	// revision, and their claims with ringops' claim labels
+	// (kube.AdoptStatefulSet). Nothing restarts. Non-disruptive.
+	AdoptStatefulSet
+	// DeleteCassKopObject: delete Target (precondition UID), an object
+	// CassKop made that ringops replaces by one of its own (its
+	// PodDisruptionBudget), once every StatefulSet of the context is
+	// adopted. Non-disruptive.
+	DeleteCassKopObject
 )
 
 var actionNames = [...]string{"", "ApplyObjects", "CreateStatefulSet", "UpdateStatefulSet", "ScaleStatefulSet",
 	"RestartPod", "Decommission", "DeletePVC", "ExpandPVC", "RecreateStatefulSet", "DeleteStatefulSet", "Prune",
-	"ResumeBootstrap", "UpgradeSSTables", "ReplaceNode", "RemoveNode", "Cleanup", "AlterKeyspace", "Rebuild"}
+	"ResumeBootstrap", "UpgradeSSTables", "ReplaceNode", "RemoveNode", "Cleanup", "AlterKeyspace", "Rebuild",
+	"AdoptStatefulSet", "DeleteCassKopObject"}
 
 // LastAction is the last of the actions, for loops over all of them.
-const LastAction = Rebuild
+const LastAction = DeleteCassKopObject
 
 func (a Action) String() string {
 	if int(a) < len(actionNames) && a > 0 {

@@ -30,6 +30,9 @@ func Next(d *Desired, o *Observed) Plan {
 			return v.wait(Wait{Reason: Blocked, Context: r.ctx, Message: "the rendered objects of " + r.ctx + " lack StatefulSet " + r.name})
 		}
 	}
+	if w := v.adoptionWait(); w != nil { // #20: CassKop's operator still runs
+		return v.wait(*w)
+	}
 	if steps := v.batch(); len(steps) > 0 {
 		return Plan{Cluster: v.name, Revision: d.Revision, Steps: steps}
 	}

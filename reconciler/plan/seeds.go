@@ -138,7 +138,10 @@ func (v *view) templateFor(r *rack) any {
 	// #15: auto_bootstrap=false while a new datacenter joins (datacenters.go)
 	want := v.withBootstrapOption(r, nested(r.desired.Object, "spec", "template"))
 	var t any
-	if r.live == nil {
+	switch {
+	case r.pinned(): // #20: an adopted template is kept as it runs, seeds included
+		t = want
+	case r.live == nil:
 		list, ok := podsSeeds(r) // re-created over its pods: theirs, so that none restarts for it
 		if !ok {
 			list = v.effectiveList()
@@ -147,7 +150,7 @@ func (v *view) templateFor(r *rack) any {
 			list = v.targetBut(r)
 		}
 		t = WithSeeds(want, list)
-	} else {
+	default:
 		t = WithSeeds(want, v.keptSeeds(r))
 		if e := v.effectiveList(); e != "" {
 			if Covers(t, nested(r.live.obj.Object, "spec", "template")) {
@@ -196,6 +199,9 @@ func podsSeeds(r *rack) (string, bool) {
 func (v *view) keptSeeds(r *rack) string {
 	live := v.liveSeeds(r)
 	e := v.effectiveList()
+	if live == "" { // #20: an adopted template that kept its seeds elsewhere
+		return e
+	}
 	if e == "" || live == e || r.live.replicas == 0 || v.namesJoined(live, "") || !v.settled() {
 		return live
 	}

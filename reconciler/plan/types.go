@@ -69,6 +69,15 @@ type Context struct {
 	// PVCs are the cluster's PersistentVolumeClaims (same label: the
 	// volumeClaimTemplate carries it).
 	PVCs []corev1.PersistentVolumeClaim
+	// With spec.adopt (#20), what CassKop made for the cluster and ringops
+	// has not taken over yet (labels app=cassandracluster,
+	// cassandracluster=<name>): Foreign its StatefulSets, Services and
+	// PodDisruptionBudgets, ForeignPods its pods; Operators the CassKop
+	// operators running in the namespace, each described with how to stop
+	// it (adoption waits for them).
+	Foreign     []*unstructured.Unstructured
+	ForeignPods []corev1.Pod
+	Operators   []string
 }
 
 // Ring is the verdict on the ring, built from a ring.Result by FromResult

@@ -55,6 +55,11 @@ type liveContext struct {
 	sts     map[string]*unstructured.Unstructured
 	pods    map[string]*corev1.Pod
 	pvcs    map[string]*corev1.PersistentVolumeClaim
+	// #20 (adopt.go): what CassKop made and ringops has not adopted yet
+	foreign     map[string]*unstructured.Unstructured // by ObjectKey, StatefulSets aside
+	foreignSTS  map[string]*unstructured.Unstructured // by name
+	foreignPods []corev1.Pod
+	operators   []string
 }
 
 // rack is one StatefulSet: a desired rack, or a live StatefulSet of a
@@ -68,6 +73,7 @@ type rack struct {
 	target    int32  // nodes the revision asks for (0 for orphans)
 	desired   *unstructured.Unstructured
 	live      *liveSTS
+	foreign   *unstructured.Unstructured // #20: CassKop's StatefulSet, while live is nil
 	pods      map[int32]*corev1.Pod
 	pvcs      map[int32]*corev1.PersistentVolumeClaim
 }
@@ -181,6 +187,9 @@ func (v *view) buildRacks(stsDesired map[string]*unstructured.Unstructured) {
 				r.target = *rk.Nodes
 			}
 			v.attach(r)
+			if r.desired != nil {
+				v.adoptDesired(r)
+			}
 			seen[dc.Context+"/"+name] = true
 			v.racks = append(v.racks, r)
 		}
@@ -212,6 +221,8 @@ func (v *view) attach(r *rack) {
 	r.reachable = true
 	if u := lc.sts[r.name]; u != nil {
 		r.live = readSTS(u)
+	} else if !r.orphan() {
+		r.foreign = lc.foreignSTS[r.name]
 	}
 	r.pods = map[int32]*corev1.Pod{}
 	for name, p := range lc.pods {
@@ -281,6 +292,7 @@ func indexContext(oc *Context, name string) *liveContext {
 			lc.pvcs[pvc.Name] = pvc
 		}
 	}
+	indexForeign(lc, oc)
 	return lc
 }
 

@@ -1,0 +1,323 @@
+package kube
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"maps"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/selection"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/dynamic"
+
+	"github.com/ringops/ringops/internal/contract"
+)
+
+// Adoption in place of what CassKop made (#20). CassKop names its objects
+// as ringops does (StatefulSets <cluster>-<dc>-<rack>, the headless
+// Service <cluster>), so spec.adopt takes them over by name: an apply
+// moves their fields to ringops and drops CassKop's owner references
+// (ApplyObject), AdoptStatefulSet labels the running pods in place, and
+// DeleteCassKopObject removes what ringops replaces by an object of its
+// own (the PodDisruptionBudget <cluster>). The planner says when.
+
+// foreignKinds are the kinds of CassKop's objects Observe reads with
+// Query.Adopt.
+var foreignKinds = []schema.GroupVersionKind{ObservedKinds[1], ObservedKinds[2], ObservedKinds[3]}
+
+// CassKopSelector selects what CassKop made for cluster and ringops has
+// not taken over: app=cassandracluster, cassandracluster=<cluster>, and
+// not app.kubernetes.io/managed-by=ringops.
+func CassKopSelector(cluster string) labels.Selector {
+	s := labels.SelectorFromSet(labels.Set{contract.CassKopLabelApp: contract.CassKopApp, contract.CassKopLabelCluster: cluster})
+	notOurs, err := labels.NewRequirement(contract.LabelManagedBy, selection.NotEquals, []string{contract.ManagedBy})
+	if err != nil { // a constant, valid key and value
+		panic(err)
+	}
+	return s.Add(*notOurs)
+}
+
+// observeCassKop fills obs.Foreign, ForeignPods and Operators.
+func (m *Manager) observeCassKop(ctx context.Context, cc *contextClient, q Query, obs *Observation) error {
+	selector := CassKopSelector(q.Cluster).String()
+	for _, gvk := range foreignKinds {
+		rctx, cancel := m.call(ctx)
+		list, err := cc.dyn.Resource(observedResources[gvk]).Namespace(q.Namespace).List(rctx, metav1.ListOptions{LabelSelector: selector})
+		cancel()
+		if err != nil {
+			return fmt.Errorf("context %s: list CassKop's %s in %s: %w", cc.name, gvk.Kind, q.Namespace, err)
+		}
+		for i := range list.Items {
+			u := &list.Items[i]
+			u.SetGroupVersionKind(gvk)
+			u.SetManagedFields(nil)
+			obs.Foreign = append(obs.Foreign, u)
+		}
+	}
+	sortObjects(obs.Foreign)
+	rctx, cancel := m.call(ctx)
+	pods, err := cc.typed.CoreV1().Pods(q.Namespace).List(rctx, metav1.ListOptions{LabelSelector: selector})
+	cancel()
+	if err != nil {
+		return fmt.Errorf("context %s: list CassKop's pods in %s: %w", cc.name, q.Namespace, err)
+	}
+	for i := range pods.Items {
+		pods.Items[i].ManagedFields = nil
+	}
+	obs.ForeignPods = pods.Items
+	if len(obs.Foreign) == 0 && len(obs.ForeignPods) == 0 {
+		return nil // nothing left to adopt: whether CassKop runs no longer matters
+	}
+	obs.Operators, err = m.cassKopOperators(ctx, cc, q.Namespace)
+	return err
+}
+
+// cassKopOperators describes the Deployments of namespace that run
+// CassKop or Multi-CassKop (a container image naming casskop) with
+// replicas: while one runs it writes the objects back as it wants them,
+// and an adoption would fight it.
+func (m *Manager) cassKopOperators(ctx context.Context, cc *contextClient, namespace string) ([]string, error) {
+	rctx, cancel := m.call(ctx)
+	defer cancel()
+	list, err := cc.typed.AppsV1().Deployments(namespace).List(rctx, metav1.ListOptions{})
+	if err != nil {
+		return nil, fmt.Errorf("context %s: list deployments in %s (is CassKop's operator running?): %w", cc.name, namespace, err)
+	}
+	var out []string
+	for i := range list.Items {
+		d := &list.Items[i]
+		if image := cassKopImage(d); image != "" && (d.Spec.Replicas == nil || *d.Spec.Replicas > 0) {
+			replicas := int32(1)
+			if d.Spec.Replicas != nil {
+				replicas = *d.Spec.Replicas
+			}
+			out = append(out, fmt.Sprintf("deployment %s/%s runs %s (%d replicas); stop it: kubectl --context %s -n %s scale deployment %s --replicas=0",
+				d.Namespace, d.Name, image, replicas, cc.name, d.Namespace, d.Name))
+		}
+	}
+	return out, nil
+}
+
+// cassKopImage is the image of a Deployment's container that runs CassKop
+// or Multi-CassKop, "" if none does.
+func cassKopImage(d *appsv1.Deployment) string {
+	for _, c := range d.Spec.Template.Spec.Containers {
+		if strings.Contains(strings.ToLower(c.Image), "casskop") {
+			return c.Image
+		}
+	}
+	return ""
+}
+
+// dropCassKopOwners removes from live the owner references to CassKop's
+// CassandraCluster (precondition: live's resourceVersion), so that
+// deleting the CassandraCluster no longer deletes what ringops adopted.
+// It returns the object as written, or live when it had none.
+func (m *Manager) dropCassKopOwners(ctx context.Context, ri dynamic.ResourceInterface, live *unstructured.Unstructured) (*unstructured.Unstructured, error) {
+	var kept []metav1.OwnerReference
+	for _, o := range live.GetOwnerReferences() {
+		if !isCassKopOwner(o) {
+			kept = append(kept, o)
+		}
+	}
+	if len(kept) == len(live.GetOwnerReferences()) {
+		return live, nil
+	}
+	if kept == nil {
+		kept = []metav1.OwnerReference{}
+	}
+	patch, err := json.Marshal([]map[string]any{
+		{"op": "test", "path": "/metadata/resourceVersion", "value": live.GetResourceVersion()},
+		{"op": "replace", "path": "/metadata/ownerReferences", "value": kept},
+	})
+	if err != nil {
+		return nil, err
+	}
+	rctx, cancel := m.call(ctx)
+	defer cancel()
+	out, err := ri.Patch(rctx, live.GetName(), types.JSONPatchType, patch, metav1.PatchOptions{FieldManager: m.opts.FieldManager})
+	if apierrors.IsInvalid(err) && strings.Contains(err.Error(), "test") {
+		return nil, fmt.Errorf("%w: changed while its CassKop owner was removed", ErrConflict)
+	}
+	return out, err
+}
+
+func isCassKopOwner(o metav1.OwnerReference) bool {
+	return o.Kind == "CassandraCluster" && strings.HasPrefix(o.APIVersion, "db.orange.com/")
+}
+
+// AdoptStatefulSet takes over a StatefulSet CassKop made, with no pod
+// restart. obj is the StatefulSet to apply (contract.AnnotationAdopt set):
+// CassKop's selector and volumeClaimTemplates, CassKop's pod template
+// with ringops' pod labels added, and a partition at its replicas, so
+// that the StatefulSet controller restarts nothing. Once the controller
+// has seen it (observedGeneration, a new update revision for the labels),
+// each pod of the StatefulSet still on the revision CassKop wrote gets
+// the template's labels and that update revision in place (a label
+// change: nothing restarts; its spec is the revision's spec already), and
+// each of their claims ringops' claim labels, so that ringops observes
+// them. A pod on any other revision (a CassKop rollout left halfway) is
+// left to the planner's roll. Errors read "context <kctx>: StatefulSet
+// <name>: ...".
+func (m *Manager) AdoptStatefulSet(ctx context.Context, kctx string, obj *unstructured.Unstructured) (Result, error) {
+	res, err := m.ApplyObject(ctx, kctx, obj)
+	if err != nil {
+		return res, err
+	}
+	ref := res.Ref
+	fail := func(op string, err error) (Result, error) {
+		return res, fmt.Errorf("context %s: %s: %s: %w", kctx, ref, op, classify(err))
+	}
+	cc, err := m.context(kctx)
+	if err != nil {
+		return res, err
+	}
+	sts, err := m.waitRevision(ctx, cc, ref)
+	if err != nil {
+		return fail("wait for the controller", err)
+	}
+	podLabels := maps.Clone(sts.Spec.Template.Labels)
+	podLabels[contract.LabelRevision] = sts.Status.UpdateRevision
+	claimLabels := map[string]string{}
+	for _, k := range []string{contract.LabelName, contract.LabelInstance, contract.LabelManagedBy, contract.LabelCluster, contract.LabelDatacenter, contract.LabelRack} {
+		if v, ok := sts.Spec.Template.Labels[k]; ok {
+			claimLabels[k] = v
+		}
+	}
+	selector, err := metav1.LabelSelectorAsSelector(sts.Spec.Selector)
+	if err != nil {
+		return fail("selector", err)
+	}
+	rctx, cancel := m.call(ctx)
+	pods, err := cc.typed.CoreV1().Pods(ref.Namespace).List(rctx, metav1.ListOptions{LabelSelector: selector.String()})
+	cancel()
+	if err != nil {
+		return fail("list pods", err)
+	}
+	for i := range pods.Items {
+		p := &pods.Items[i]
+		ord, ok := strings.CutPrefix(p.Name, ref.Name+"-")
+		if _, err := strconv.Atoi(ord); !ok || err != nil {
+			continue
+		}
+		if rev := p.Labels[contract.LabelRevision]; rev != sts.Status.CurrentRevision && rev != sts.Status.UpdateRevision {
+			continue
+		}
+		if err := m.labelInPlace(ctx, cc.dyn.Resource(podsResource).Namespace(p.Namespace), p.Name, p.ResourceVersion, podLabels); err != nil {
+			return fail("label pod "+p.Name, err)
+		}
+		claim := "data-" + p.Name
+		rctx, cancel := m.call(ctx)
+		pvc, err := cc.typed.CoreV1().PersistentVolumeClaims(p.Namespace).Get(rctx, claim, metav1.GetOptions{})
+		cancel()
+		if apierrors.IsNotFound(err) {
+			continue
+		}
+		if err != nil {
+			return fail("read claim "+claim, err)
+		}
+		if err := m.labelInPlace(ctx, cc.dyn.Resource(claimsResource).Namespace(p.Namespace), claim, pvc.ResourceVersion, claimLabels); err != nil {
+			return fail("label claim "+claim, err)
+		}
+	}
+	return res, nil
+}
+
+// labelInPlace merges set into an object's labels (a merge patch,
+// precondition its resourceVersion): nothing restarts for a label.
+func (m *Manager) labelInPlace(ctx context.Context, ri dynamic.ResourceInterface, name, resourceVersion string, set map[string]string) error {
+	patch, err := json.Marshal(map[string]any{"metadata": map[string]any{"labels": set, "resourceVersion": resourceVersion}})
+	if err != nil {
+		return err
+	}
+	rctx, cancel := m.call(ctx)
+	defer cancel()
+	_, err = ri.Patch(rctx, name, types.MergePatchType, patch, metav1.PatchOptions{FieldManager: m.opts.FieldManager})
+	return err
+}
+
+// waitRevision waits until the StatefulSet controller has seen the
+// StatefulSet's generation and named its update revision.
+func (m *Manager) waitRevision(ctx context.Context, cc *contextClient, ref Ref) (*appsv1.StatefulSet, error) {
+	ctx, cancel := context.WithTimeout(ctx, m.opts.WaitTimeout)
+	defer cancel()
+	tick := time.NewTicker(m.opts.PollInterval)
+	defer tick.Stop()
+	for {
+		rctx, rcancel := m.call(ctx)
+		sts, err := cc.typed.AppsV1().StatefulSets(ref.Namespace).Get(rctx, ref.Name, metav1.GetOptions{})
+		rcancel()
+		last := "not yet"
+		switch {
+		case err != nil:
+			last = err.Error()
+		case string(sts.UID) != ref.UID && ref.UID != "":
+			return nil, fmt.Errorf("%w: replaced (uid %s, applied %s)", ErrConflict, sts.UID, ref.UID)
+		case sts.Status.ObservedGeneration >= sts.Generation && sts.Status.UpdateRevision != "":
+			return sts, nil
+		}
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("%w (%s)", ctx.Err(), last)
+		case <-tick.C:
+		}
+	}
+}
+
+// DeleteCassKopObject deletes target, an object CassKop made that ringops
+// replaces by one of its own (CassKop's PodDisruptionBudget <cluster>: a
+// pod under two budgets cannot be evicted), precondition target.UID. It
+// refuses, with ErrNotPrunable, anything ringops renders or did not see
+// CassKop make (CassKop's labels or owner), and StatefulSets, pods and
+// PVCs. Gone already: Skipped.
+func (m *Manager) DeleteCassKopObject(ctx context.Context, kctx string, target Ref) (Result, error) {
+	res := Result{Context: kctx, Ref: target}
+	fail := func(err error) (Result, error) {
+		return res, fmt.Errorf("context %s: %s: delete CassKop's: %w", kctx, target, err)
+	}
+	gvk := schema.FromAPIVersionAndKind(target.APIVersion, target.Kind)
+	switch {
+	case slices.Contains(neverPruned, gvk.GroupKind()):
+		return fail(fmt.Errorf("%w: a %s is adopted, never deleted", ErrNotPrunable, target.Kind))
+	case target.UID == "":
+		return fail(fmt.Errorf("%w: the observed uid is required", ErrInvalidRequest))
+	}
+	cc, err := m.context(kctx)
+	if err != nil {
+		return res, err
+	}
+	ri, err := cc.resource(gvk, target.Namespace)
+	if err != nil {
+		return fail(err)
+	}
+	live, err := m.get(ctx, ri, target.Name)
+	if skip, err := checkLive(target, live, err); err != nil {
+		return fail(err)
+	} else if skip {
+		res.Action = Skipped
+		return res, nil
+	}
+	if ownedByRingops(live) || madeByCassKop(live) == "" {
+		return fail(fmt.Errorf("%w: not CassKop's", ErrNotPrunable))
+	}
+	rctx, cancel := m.call(ctx)
+	defer cancel()
+	background := metav1.DeletePropagationBackground
+	err = ri.Delete(rctx, target.Name, metav1.DeleteOptions{PropagationPolicy: &background, Preconditions: preconditions(target)})
+	return deleted(res, err, fail)
+}
+
+var (
+	podsResource   = schema.GroupVersionResource{Version: "v1", Resource: "pods"}
+	claimsResource = schema.GroupVersionResource{Version: "v1", Resource: "persistentvolumeclaims"}
+)

@@ -1,0 +1,247 @@
+package plan
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"maps"
+	"strings"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"github.com/ringops/ringops/internal/contract"
+	"github.com/ringops/ringops/internal/jsontree"
+)
+
+// Adoption in place of a ring CassKop made (#20), with spec.adopt.
+//
+// CassKop names its StatefulSets and headless Service as ringops does, so
+// a rack whose StatefulSet CassKop made (Context.Foreign) is taken over
+// by name, with no pod restart:
+//
+//	CassKop's ──AdoptStatefulSet: its selector and volumeClaimTemplates (immutable) and its
+//	           pod template kept, ringops' pod labels added, partition = replicas;
+//	           its pods and claims labelled in place──▶ adopted, template pinned
+//	pinned ──the rendered template hashes as at adoption──▶ pinned (CassKop's template applied)
+//	pinned ──a change that needs a restart (image, configuration, ...)──▶ the usual
+//	           staged roll to ringops' template (with CassKop's selector labels), rack by rack, gated
+//
+// The pin is contract.AnnotationAdoptedTemplate: the TemplateHash of the
+// template ringops rendered when it adopted the rack. Its objects other
+// than StatefulSets are adopted by name in the same batch, after the
+// racks (the Service selects the pods by ringops' labels once they have
+// them); CassKop's PodDisruptionBudget <cluster>, which ringops replaces
+// by one per datacenter, is deleted once every rack of the context is
+// adopted (a pod under two budgets cannot be evicted). Nothing is adopted
+// while a CassKop operator runs in the namespace (Context.Operators): it
+// would write the objects back.
+
+// TemplateHash is what pins an adopted pod template: the SHA-256 (first 16
+// hex digits) of a rendered pod template's JSON, its seed list blanked
+// (the seeds follow the ring, not the spec).
+func TemplateHash(tmpl any) string {
+	b, err := json.Marshal(WithSeeds(tmpl, ""))
+	if err != nil { // decoded JSON: it always encodes
+		panic(fmt.Sprintf("plan: template hash: %v", err))
+	}
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:8])
+}
+
+// indexForeign indexes a context's Foreign objects: StatefulSets by name,
+// the others by ObjectKey.
+func indexForeign(lc *liveContext, oc *Context) {
+	lc.foreign = map[string]*unstructured.Unstructured{}
+	lc.foreignSTS = map[string]*unstructured.Unstructured{}
+	for _, u := range oc.Foreign {
+		if u == nil {
+			continue
+		}
+		if isStatefulSet(u) {
+			lc.foreignSTS[u.GetName()] = u
+		} else {
+			lc.foreign[ObjectKey(u)] = u
+		}
+	}
+	lc.foreignPods = oc.ForeignPods
+	lc.operators = oc.Operators
+}
+
+// adopting reports whether r's StatefulSet is CassKop's, not adopted yet.
+func (r *rack) adopting() bool { return r.live == nil && r.foreign != nil }
+
+// adoptDesired makes r's desired StatefulSet one that fits the adopted
+// (or to be adopted) live one (AdoptedStatefulSet).
+func (v *view) adoptDesired(r *rack) {
+	switch {
+	case r.foreign != nil:
+		r.desired, _ = AdoptedStatefulSet(r.desired, r.foreign)
+	case r.live != nil && r.live.annotations[contract.AnnotationAdopted] != "":
+		r.desired, _ = AdoptedStatefulSet(r.desired, r.live.obj)
+	}
+}
+
+// AdoptedStatefulSet is the StatefulSet ringops applies over live, one
+// it adopted or CassKop made (not labelled for ringops), instead of
+// rendered: live's selector and volumeClaimTemplates, which cannot
+// change; then, when live is CassKop's, or the pin on it holds (the
+// rendered template hashes as when it was adopted), live's pod template
+// with the rendered template's labels added (pinned, no pod restarts);
+// else the rendered template with the selector's labels added (a
+// template must match its selector): the rack rolls to it.
+func AdoptedStatefulSet(rendered, live *unstructured.Unstructured) (_ *unstructured.Unstructured, pinned bool) {
+	want := rendered.DeepCopy()
+	spec := specOf(want)
+	spec["selector"] = jsontree.Copy(nested(live.Object, "spec", "selector"))
+	claims, _ := jsontree.Copy(nested(live.Object, "spec", "volumeClaimTemplates")).([]any)
+	for _, c := range claims {
+		if m, ok := c.(map[string]any); ok {
+			delete(m, "status")
+		}
+	}
+	spec["volumeClaimTemplates"] = claims
+	tmpl := nested(rendered.Object, "spec", "template")
+	ann := want.GetAnnotations()
+	if ann == nil {
+		ann = map[string]string{}
+	}
+	liveAnn := live.GetAnnotations()
+	ann[contract.AnnotationAdopted] = valueOr(liveAnn[contract.AnnotationAdopted], contract.AdoptedFromCassKop)
+	hash := TemplateHash(tmpl)
+	theirs := metaString(asMap(nested(live.Object, "metadata", "labels")), contract.LabelManagedBy) != contract.ManagedBy
+	if pinned = theirs || liveAnn[contract.AnnotationAdoptedTemplate] == hash; pinned {
+		kept := asMap(jsontree.Copy(nested(live.Object, "spec", "template")))
+		addLabels(kept, templateLabels(tmpl))
+		spec["template"] = kept
+		ann[contract.AnnotationAdoptedTemplate] = hash
+	} else {
+		ours := asMap(jsontree.Copy(tmpl))
+		sel, _ := nested(live.Object, "spec", "selector", "matchLabels").(map[string]any)
+		addLabels(ours, sel)
+		spec["template"] = ours
+	}
+	want.SetAnnotations(ann)
+	return want, pinned
+}
+
+// pinned reports whether r's desired StatefulSet keeps an adopted pod
+// template.
+func (r *rack) pinned() bool {
+	return r.desired != nil && r.desired.GetAnnotations()[contract.AnnotationAdoptedTemplate] != ""
+}
+
+func templateLabels(tmpl any) map[string]any {
+	l, _ := nested(asMap(tmpl), "metadata", "labels").(map[string]any)
+	return l
+}
+
+// addLabels adds labels to a pod template's metadata.labels.
+func addLabels(tmpl map[string]any, labels map[string]any) {
+	if len(labels) == 0 {
+		return
+	}
+	meta := asMap(tmpl["metadata"])
+	if meta == nil {
+		meta = map[string]any{}
+		tmpl["metadata"] = meta
+	}
+	l := asMap(meta["labels"])
+	if l == nil {
+		l = map[string]any{}
+		meta["labels"] = l
+	}
+	maps.Copy(l, labels)
+}
+
+func valueOr(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
+
+// adopt is the step that takes r's StatefulSet over from CassKop.
+func (v *view) adopt(r *rack) Step {
+	n, _ := nestedInt(r.foreign.Object, "spec", "replicas")
+	u := v.writeTemplate(r, nested(r.desired.Object, "spec", "template"), int32(n), int32(n), nil)
+	u.SetResourceVersion(r.foreign.GetResourceVersion())
+	pods := v.foreignPodsOf(r)
+	return Step{Action: AdoptStatefulSet, Context: r.ctx, Target: refOf(r.foreign), Objects: []*unstructured.Unstructured{u},
+		From: int32(n), To: int32(n),
+		Reason: fmt.Sprintf("adopts CassKop's StatefulSet %s in place: %s labelled for ringops, 0 restarts; CassKop's pod template stays until a change needs a restart",
+			r.name, plural(len(pods), "running pod"))}
+}
+
+// foreignPodsOf names the pods of r's StatefulSet that CassKop's labels
+// still select (not labelled for ringops yet).
+func (v *view) foreignPodsOf(r *rack) []string {
+	lc := v.live[r.ctx]
+	if lc == nil {
+		return nil
+	}
+	var out []string
+	for _, p := range lc.foreignPods {
+		if _, ok := ordinalOf(p.Name, r.name); ok {
+			out = append(out, p.Name)
+		}
+	}
+	return out
+}
+
+// adoptionWait: racks of kc are CassKop's still while a CassKop operator
+// runs there. Nothing is adopted until it is stopped.
+func (v *view) adoptionWait() *Wait {
+	for _, kc := range v.contexts {
+		lc := v.live[kc]
+		if lc == nil || len(lc.operators) == 0 || (len(lc.foreignSTS) == 0 && len(lc.foreign) == 0) {
+			continue
+		}
+		return &Wait{Reason: Blocked, Context: kc, Message: "ringops adopts CassKop's objects of " + v.name + " in " + kc +
+			" in place once CassKop's operator is stopped, so that the two do not write them in turn: " + strings.Join(lc.operators, "; ")}
+	}
+	return nil
+}
+
+// adoptObjects is the step that deletes what CassKop made in kc and
+// ringops replaces by objects of its own (its PodDisruptionBudget), once
+// no rack of kc is left to adopt.
+func (v *view) dropCassKop(kc string) []Step {
+	lc := v.live[kc]
+	for _, r := range v.racks {
+		if r.ctx == kc && r.adopting() {
+			return nil
+		}
+	}
+	var steps []Step
+	for _, k := range sortedKeys(lc.foreign) {
+		u := lc.foreign[k]
+		if u.GetKind() != "PodDisruptionBudget" || v.rendered(kc, k) {
+			continue
+		}
+		steps = append(steps, Step{Action: DeleteCassKopObject, Context: kc, Target: refOf(u),
+			Reason: "CassKop's PodDisruptionBudget " + u.GetName() + " goes: ringops' own covers the adopted pods (a pod under two budgets cannot be evicted)"})
+	}
+	return steps
+}
+
+// rendered reports whether the revision renders the object of key in kc.
+func (v *view) rendered(kc, key string) bool {
+	for _, u := range v.objects[kc] {
+		if ObjectKey(u) == key {
+			return true
+		}
+	}
+	return false
+}
+
+// Adoptions counts the StatefulSets a plan's steps adopt from CassKop and
+// their running pods, for `ringops plan` and `ringops diff`.
+func Adoptions(steps []Step) (statefulSets int) {
+	for _, s := range steps {
+		if s.Action == AdoptStatefulSet {
+			statefulSets++
+		}
+	}
+	return statefulSets
+}
