@@ -96,10 +96,11 @@ func checkAccess(t *testing.T, client kubernetes.Interface, sa serviceAccount, a
 
 // cassandraAccess is the README's table of what ringops does in a Cassandra
 // namespace: the requests allowed, and requests on the same resources that
-// ringops never makes (denied). deletePVC: cassandra.storage.deleteOnDecommission.
+// ringops never makes (denied). deletePVC: cassandra.storage.deleteOnDecommission;
+// adopt: cassandra.adoptFromCassKop (list Deployments, patch pods).
 // Reading and patching Secrets depends on cassandra.clusters: each case
 // checks it.
-func cassandraAccess(ns string, deletePVC bool) (allowed, denied []access) {
+func cassandraAccess(ns string, deletePVC, adopt bool) (allowed, denied []access) {
 	all := func(group, resource string, verbs, not string) {
 		for _, v := range strings.Fields(verbs) {
 			allowed = append(allowed, access{verb: v, group: group, resource: resource, namespace: ns})
@@ -113,7 +114,11 @@ func cassandraAccess(ns string, deletePVC bool) (allowed, denied []access) {
 	all("", "services", apply, "deletecollection")
 	all("", "configmaps", apply, "deletecollection")
 	all("policy", "poddisruptionbudgets", apply, "deletecollection")
-	all("", "pods", "get list watch delete", "create update patch deletecollection")
+	if adopt {
+		all("", "pods", "get list watch delete patch", "create update deletecollection")
+	} else {
+		all("", "pods", "get list watch delete", "create update patch deletecollection")
+	}
 	if deletePVC {
 		all("", "persistentvolumeclaims", "get list watch patch delete", "create update deletecollection")
 	} else {
@@ -121,7 +126,11 @@ func cassandraAccess(ns string, deletePVC bool) (allowed, denied []access) {
 	}
 	all("networking.k8s.io", "networkpolicies", apply, "deletecollection")
 	all("", "secrets", "create", "list watch update delete deletecollection")
-	all("apps", "deployments", "", "get create patch")
+	if adopt {
+		all("apps", "deployments", "list", "get watch create update patch delete")
+	} else {
+		all("apps", "deployments", "", "list get watch create update patch delete")
+	}
 	all("", "serviceaccounts", "", "get create")
 	all("rbac.authorization.k8s.io", "roles", "", "get create escalate bind")
 	all("rbac.authorization.k8s.io", "rolebindings", "", "create")
@@ -260,14 +269,14 @@ func checkHelmInstall(t *testing.T, w *env.World) {
 }
 
 // checkFull: two Cassandra namespaces, two Jolokia Secrets, the pod proxy,
-// namespace creation and an extra rule; the whole render passes a
-// server-side dry-run.
+// namespace creation, PVC deletion, the adoption of CassKop's clusters and an
+// extra rule; the whole render passes a server-side dry-run.
 func checkFull(t *testing.T, region *env.Region, a *applier) {
 	applyRendered(t, a, objects(t, full.template(t)))
 	sa := serviceAccount{"ringops", "ringops-daemon"}
 	var allowed, denied []access
 	for _, ns := range []string{"cassandra", "cassandra-analytics"} {
-		al, de := cassandraAccess(ns, true)
+		al, de := cassandraAccess(ns, true, true)
 		allowed, denied = append(allowed, al...), append(denied, de...)
 		for _, s := range []string{"jolokia-auth", "jolokia-auth-analytics"} {
 			allowed = append(allowed, access{verb: "get", resource: "secrets", namespace: ns, name: s})
@@ -294,12 +303,12 @@ func checkMinimal(t *testing.T, region *env.Region, a *applier) {
 	mini := release{"mini", "ringops-mini", "minimal-values.yaml"}
 	applyRendered(t, a, objects(t, mini.template(t)))
 	sa := serviceAccount{"ringops-mini", "mini-ringops"}
-	allowed, denied := cassandraAccess("cassandra", false)
+	allowed, denied := cassandraAccess("cassandra", false, false)
 	allowed = append(allowed, access{verb: "get", resource: "namespaces", name: "cassandra"})
 	// No cassandra.clusters: the Secrets ringops keeps are not known by
 	// name, and RBAC cannot select them by label (README).
 	allowed = append(allowed, keptSecret("cassandra", "not-jolokia")...)
-	analytics, _ := cassandraAccess("cassandra-analytics", false)
+	analytics, _ := cassandraAccess("cassandra-analytics", false, false)
 	denied = append(denied, analytics...)
 	denied = append(denied,
 		access{verb: "get", resource: "secrets", namespace: "cassandra-analytics", name: "orders-jolokia"},
@@ -332,7 +341,7 @@ func checkRemote(t *testing.T, region *env.Region, a *applier) {
 	}
 	applyRendered(t, a, objs, "Secret")
 	sa := serviceAccount{"ringops-remote", "ringops"}
-	allowed, denied := cassandraAccess("cassandra", false)
+	allowed, denied := cassandraAccess("cassandra", false, false)
 	allowed = append(allowed,
 		access{verb: "get", resource: "secrets", namespace: "cassandra", name: "jolokia-auth"},
 		access{verb: "get", resource: "namespaces", name: "cassandra"})

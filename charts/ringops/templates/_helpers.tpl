@@ -209,6 +209,17 @@ render with a message that names the value to set.
 - apiGroups: [""]
   resources: ["pods"]
   verbs: ["get", "list", "watch", "delete"]
+{{- if .Values.cassandra.adoptFromCassKop }}
+# Adoption in place of clusters CassKop ran (cassandra.adoptFromCassKop):
+# list Deployments, to refuse while CassKop's operator runs; patch pods, to
+# add ringops' labels to the running pods without a restart.
+- apiGroups: ["apps"]
+  resources: ["deployments"]
+  verbs: ["list"]
+- apiGroups: [""]
+  resources: ["pods"]
+  verbs: ["patch"]
+{{- end }}
 # The NetworkPolicy <cluster>-jolokia of the agent port (rendered unless
 # spec.jolokia.networkPolicy.enabled is false): apply and prune.
 - apiGroups: ["networking.k8s.io"]
