@@ -144,11 +144,14 @@ func (c *conv) build() {
 		s.ImagePullPolicy = defaultPullPolicy
 		c.comment("spec.imagePullPolicy", "CassKop's default, Always (ringops' is IfNotPresent)")
 	}
+	s.Adopt = true
+	c.comment("spec.adopt", "take CassKop's running StatefulSets, Service and pods over in place, with no restart (README: Coming from CassKop)")
 	c.nodes()
 	c.resourcesOf()
 	c.storage()
 	c.datacenters()
 	c.config()
+	c.cqlAuthentication()
 	c.tokenAllocation()
 	c.jolokia()
 	c.pod()
@@ -271,6 +274,25 @@ func first(a, b string) string {
 		return a
 	}
 	return b
+}
+
+// cqlAuthentication writes down the authentication the running ring has,
+// so that adopting it changes nothing: ringops' default for a spec that
+// says nothing is Password, while CassKop leaves Cassandra's
+// AllowAllAuthenticator unless config.cassandra-yaml names another.
+func (c *conv) cqlAuthentication() {
+	s := &c.spec.Spec
+	if cfg := s.Config; cfg != nil {
+		if a, ok := cfg.CassandraYAML["authenticator"]; ok {
+			if c.spec.CQLAuthentication() == schemas.CQLAuthPassword {
+				c.f.warn("spec.config.cassandra-yaml.authenticator", fmt.Sprintf("%v: ringops logs in as cassandra/cassandra once to create its own CQL role ringops (password in the Secret %s-cql of each region), then disables the default superuser cassandra", a, c.spec.Metadata.Name),
+					"if your clients or tools log in as cassandra, give them roles of their own first; or set spec.cql.credentialsSecret to a Secret (keys username, password) of a superuser role you keep, and ringops uses it instead")
+			}
+			return
+		}
+	}
+	s.CQL = &schemas.CQL{Authentication: schemas.CQLAuthNone}
+	c.comment("spec.cql", "the ring runs Cassandra's default AllowAllAuthenticator (config.cassandra-yaml names none); switching to Password is a change of every client, and restarts every node: a commit of its own")
 }
 
 // jolokia: CassKop's imageJolokiaSecret has ringops' keys (username,

@@ -114,12 +114,11 @@ func reportMarkdown(name string, sources []string, list []Finding) []byte {
 	fmt.Fprintf(&b, "Written by `ringops import` from %s. It lists every CassKop field that\n", strings.Join(sources, ", "))
 	b.WriteString("ringops does not carry, or carries differently, and what to do about it.\n")
 	b.WriteString("Delete this file once you have gone through it.\n\n")
-	b.WriteString("**Before `ringops apply`:** ringops does not take CassKop's running objects over in\n" +
-		"place yet (issue #20): `ringops apply` refuses every object CassKop made, whatever\n" +
-		"`spec.adopt` says, because CassKop's StatefulSets and Service select the pods by\n" +
-		"CassKop's labels and a StatefulSet's selector cannot change. Keep the cluster on\n" +
-		"CassKop, with its operator running, and use this repository to review\n" +
-		"(`ringops validate`, `ringops render`) until then; see README \"Coming from CassKop\".\n\n")
+	b.WriteString("**Before `ringops apply`:** `spec.adopt: true` takes CassKop's running StatefulSets,\n" +
+		"Service and pods over in place, with no restart: CassKop's pod template stays until a\n" +
+		"change needs a restart. Stop CassKop's operator first (ringops waits while it runs),\n" +
+		"settle the items below, and check with `ringops diff` that it says \"adopts N\n" +
+		"StatefulSets, 0 restarts\"; see README \"Coming from CassKop\".\n\n")
 	var warns, notes []Finding
 	for _, f := range sortFindings(list) {
 		if f.Severity == Warning {

@@ -213,7 +213,7 @@ func (m *Manager) AdoptStatefulSet(ctx context.Context, kctx string, obj *unstru
 		if rev := p.Labels[contract.LabelRevision]; rev != sts.Status.CurrentRevision && rev != sts.Status.UpdateRevision {
 			continue
 		}
-		if err := m.labelInPlace(ctx, cc.dyn.Resource(podsResource).Namespace(p.Namespace), p.Name, p.ResourceVersion, podLabels); err != nil {
+		if err := m.labelInPlace(ctx, cc.dyn.Resource(podsResource).Namespace(p.Namespace), p.Name, string(p.UID), podLabels); err != nil {
 			return fail("label pod "+p.Name, err)
 		}
 		claim := "data-" + p.Name
@@ -226,7 +226,7 @@ func (m *Manager) AdoptStatefulSet(ctx context.Context, kctx string, obj *unstru
 		if err != nil {
 			return fail("read claim "+claim, err)
 		}
-		if err := m.labelInPlace(ctx, cc.dyn.Resource(claimsResource).Namespace(p.Namespace), claim, pvc.ResourceVersion, claimLabels); err != nil {
+		if err := m.labelInPlace(ctx, cc.dyn.Resource(claimsResource).Namespace(p.Namespace), claim, string(pvc.UID), claimLabels); err != nil {
 			return fail("label claim "+claim, err)
 		}
 	}
@@ -234,9 +234,10 @@ func (m *Manager) AdoptStatefulSet(ctx context.Context, kctx string, obj *unstru
 }
 
 // labelInPlace merges set into an object's labels (a merge patch,
-// precondition its resourceVersion): nothing restarts for a label.
-func (m *Manager) labelInPlace(ctx context.Context, ri dynamic.ResourceInterface, name, resourceVersion string, set map[string]string) error {
-	patch, err := json.Marshal(map[string]any{"metadata": map[string]any{"labels": set, "resourceVersion": resourceVersion}})
+// precondition its uid: the same object, whatever the kubelet wrote into
+// its status since): nothing restarts for a label.
+func (m *Manager) labelInPlace(ctx context.Context, ri dynamic.ResourceInterface, name, uid string, set map[string]string) error {
+	patch, err := json.Marshal(map[string]any{"metadata": map[string]any{"labels": set, "uid": uid}})
 	if err != nil {
 		return err
 	}

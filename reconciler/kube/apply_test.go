@@ -229,6 +229,7 @@ func TestApply(t *testing.T) {
 	t.Run("ImmutableAndRecreate", func(t *testing.T) { testRecreate(t, f, client) })
 	t.Run("RecreateDryRunsTheReplacement", func(t *testing.T) { testRecreateInvalid(t, f, client) })
 	t.Run("NoTakeoverWithoutAdopt", func(t *testing.T) { testTakeover(t, f, client) })
+	t.Run("AdoptCassKop", func(t *testing.T) { testAdoptCassKop(t, f, client) })
 	t.Run("Prune", func(t *testing.T) { testPrune(t, f, client) })
 	t.Run("PVCs", func(t *testing.T) { testPVCs(t, f, client) })
 	t.Run("DeleteStatefulSet", func(t *testing.T) { testDeleteStatefulSet(t, f, client) })
@@ -379,8 +380,8 @@ func testTakeover(t *testing.T, f *fixture, client kubernetes.Interface) {
 		t.Fatalf("adopt: %v, %v", r, err)
 	}
 
-	// CassKop's objects are refused even with spec.adopt (#20): taken
-	// over, its Service and StatefulSets would stop selecting its pods.
+	// CassKop's objects are refused without spec.adopt, and say how to
+	// adopt them (#20; testAdoptCassKop adopts them).
 	casskop := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "orders-casskop", Namespace: ns,
 		Labels: map[string]string{"app": "cassandracluster", "cassandracluster": "orders"}}}
 	live, err = client.CoreV1().ConfigMaps(ns).Create(t.Context(), casskop, metav1.CreateOptions{})
@@ -388,9 +389,10 @@ func testTakeover(t *testing.T, f *fixture, client kubernetes.Interface) {
 		t.Fatal(err)
 	}
 	ours.SetName("orders-casskop")
+	ours.SetAnnotations(nil)
 	_, err = f.manager.ApplyObject(t.Context(), region, ours)
-	if !errors.Is(err, kube.ErrNotOwned) || !strings.Contains(err.Error(), "made by CassKop (label app=cassandracluster)") {
-		t.Fatalf("adopt of an object CassKop made: %v, want ErrNotOwned naming CassKop", err)
+	if !errors.Is(err, kube.ErrNotOwned) || !strings.Contains(err.Error(), "made by CassKop (label app=cassandracluster): set spec.adopt: true") {
+		t.Fatalf("apply over an object CassKop made: %v, want ErrNotOwned naming CassKop", err)
 	}
 	if again, err := client.CoreV1().ConfigMaps(ns).Get(t.Context(), "orders-casskop", metav1.GetOptions{}); err != nil || again.ResourceVersion != live.ResourceVersion {
 		t.Fatalf("the refused adoption wrote: %v, %v", again, err)

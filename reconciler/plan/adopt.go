@@ -136,9 +136,10 @@ func templateLabels(tmpl any) map[string]any {
 	return l
 }
 
-// addLabels adds labels to a pod template's metadata.labels.
+// addLabels adds labels to a pod template's metadata.labels; a nil
+// template stays nil.
 func addLabels(tmpl map[string]any, labels map[string]any) {
-	if len(labels) == 0 {
+	if len(labels) == 0 || tmpl == nil {
 		return
 	}
 	meta := asMap(tmpl["metadata"])

@@ -103,6 +103,11 @@ type ctxSpec struct {
 	StatefulSets map[string]*stsSpec       `json:"statefulsets"`
 	// Record is the data of the record <cluster>-nodes (replace, #16).
 	Record map[string]string `json:"record"`
+	// #20: CassKop's Service and PodDisruptionBudget <cluster> in
+	// Context.Foreign (the rendered Service then missing from Objects),
+	// and the CassKop operators running (Context.Operators).
+	CassKopObjects bool     `json:"casskopObjects"`
+	Operators      []string `json:"operators"`
 }
 
 // stsSpec is a live StatefulSet: rendered from desired.yaml or
@@ -132,6 +137,11 @@ type stsSpec struct {
 	Seeds []string `json:"seeds"`
 	// NoBootstrap puts JoinWithoutBootstrap into the live template (#15).
 	NoBootstrap bool `json:"noBootstrap"`
+	// CassKop (#20): "theirs", the StatefulSet as CassKop made it
+	// (Context.Foreign; its pods ForeignPods, its claims unlabelled);
+	// "pinned", as ringops adopted it, pinned to the template it is
+	// rendered from (from).
+	CassKop string `json:"casskop"`
 }
 
 type podSpec struct {
@@ -264,6 +274,10 @@ func buildContext(t testing.TB, cluster, kc string, cs *ctxSpec, rendered map[st
 		u.SetLabels(map[string]string{contract.LabelCluster: cluster, contract.LabelManagedBy: contract.ManagedBy})
 		oc.Objects = append(oc.Objects, serverCopy(u))
 	}
+	if cs.CassKopObjects {
+		buildCassKopObjects(oc, cluster)
+	}
+	oc.Operators = cs.Operators
 	for _, name := range sortedKeys(cs.StatefulSets) {
 		buildSTS(t, oc, kc, name, cs.StatefulSets[name], rendered)
 	}
@@ -413,6 +427,9 @@ func buildSTS(t testing.TB, oc *Context, kc, name string, ss *stsSpec, rendered 
 	if ss.NoBootstrap {
 		setBootstrapOption(nested(live.Object, "spec", "template"), true)
 	}
+	if ss.CassKop != "" {
+		live = cassKopSTS(t, src, live, ss.CassKop)
+	}
 	n := int32(replicas)
 	updated := n
 	if ss.Updated != nil {
@@ -444,9 +461,109 @@ func buildSTS(t testing.TB, oc *Context, kc, name string, ss *stsSpec, rendered 
 		"updatedReplicas": int64(upd), "currentRevision": currentRev, "updateRevision": updateRev,
 		"availableReplicas": int64(ready),
 	}
-	if !ss.Absent {
+	switch {
+	case ss.CassKop == "theirs":
+		oc.Foreign = append(oc.Foreign, live)
+		foreignPods(oc, name)
+	case !ss.Absent:
 		oc.Objects = append(oc.Objects, live)
 	}
+}
+
+// cassKopLabels are CassKop's labels of a rack's StatefulSet, selector
+// and pods.
+func cassKopLabels(cluster, dc, rack string) map[string]string {
+	return map[string]string{contract.CassKopLabelApp: contract.CassKopApp, contract.CassKopLabelCluster: cluster,
+		"dc-rack": dc + "-" + rack, "cassandraclusters.db.orange.com.dc": dc, "cassandraclusters.db.orange.com.rack": rack}
+}
+
+// cassKopSTS is a live StatefulSet (from rendered) made CassKop's (how is
+// stsSpec.CassKop): CassKop's labels and selector, its seeds in the
+// bootstrap init container, no ringops annotation; then, but for
+// "theirs", as ringops adopts it.
+func cassKopSTS(t testing.TB, rendered, live *unstructured.Unstructured, how string) *unstructured.Unstructured {
+	t.Helper()
+	l := live.GetLabels()
+	theirs := live.DeepCopy()
+	ck := cassKopLabels(l[contract.LabelCluster], l[contract.LabelDatacenter], l[contract.LabelRack])
+	anyLabels := map[string]any{}
+	for k, v := range ck {
+		anyLabels[k] = v
+	}
+	theirs.SetLabels(ck)
+	theirs.SetAnnotations(map[string]string{"banzaicloud.com/last-applied": "{}"})
+	setPath(t, theirs.Object, "spec.selector", map[string]any{"matchLabels": anyLabels})
+	tmpl := asMap(nested(theirs.Object, "spec", "template"))
+	seeds, _ := SeedsOf(tmpl)
+	setPath(t, tmpl, "metadata", map[string]any{"labels": anyLabels})
+	ctr := cassandraContainer(tmpl)
+	var env []any
+	for _, e := range ctr["env"].([]any) {
+		if e.(map[string]any)["name"] != seedsEnv {
+			env = append(env, e)
+		}
+	}
+	ctr["env"] = env
+	setPath(t, tmpl, "spec.initContainers", []any{map[string]any{"name": "bootstrap", "image": "orangeopensource/cassandra-bootstrap:0.1.9",
+		"env": []any{map[string]any{"name": seedsEnv, "value": seeds}}}})
+	for _, c := range nested(theirs.Object, "spec", "volumeClaimTemplates").([]any) {
+		setPath(t, c.(map[string]any), "metadata.labels", anyLabels)
+	}
+	if how == "theirs" {
+		return theirs
+	}
+	adopted, pinned := AdoptedStatefulSet(rendered, theirs)
+	require.True(t, pinned)
+	out := serverCopy(adopted)
+	out.Object["spec"].(map[string]any)["replicas"] = nested(live.Object, "spec", "replicas")
+	if up := nested(live.Object, "spec", "updateStrategy"); up != nil {
+		out.Object["spec"].(map[string]any)["updateStrategy"] = up
+	}
+	return out
+}
+
+// foreignPods moves the pods and claims of StatefulSet name to
+// ForeignPods (with CassKop's labels only) and out of PVCs.
+func foreignPods(oc *Context, name string) {
+	var pods []corev1.Pod
+	for _, p := range oc.Pods {
+		if _, ok := ordinalOf(p.Name, name); !ok {
+			pods = append(pods, p)
+			continue
+		}
+		ck := cassKopLabels(p.Labels[contract.LabelCluster], p.Labels[contract.LabelDatacenter], p.Labels[contract.LabelRack])
+		ck[contract.LabelRevision] = p.Labels[contract.LabelRevision]
+		p.Labels = ck
+		oc.ForeignPods = append(oc.ForeignPods, p)
+	}
+	oc.Pods = pods
+	var pvcs []corev1.PersistentVolumeClaim
+	for _, c := range oc.PVCs {
+		if _, ok := ordinalOf(c.Name, render.VolumeData+"-"+name); !ok {
+			pvcs = append(pvcs, c)
+		}
+	}
+	oc.PVCs = pvcs
+}
+
+// buildCassKopObjects puts CassKop's Service and PodDisruptionBudget
+// <cluster> into Foreign, and takes the rendered Service out of Objects.
+func buildCassKopObjects(oc *Context, cluster string) {
+	var objs []*unstructured.Unstructured
+	for _, u := range oc.Objects {
+		if u.GetKind() != "Service" || u.GetName() != cluster {
+			objs = append(objs, u)
+		}
+	}
+	oc.Objects = objs
+	labels := map[string]any{contract.CassKopLabelApp: contract.CassKopApp, contract.CassKopLabelCluster: cluster}
+	svc := &unstructured.Unstructured{Object: map[string]any{"apiVersion": "v1", "kind": "Service",
+		"metadata": map[string]any{"name": cluster, "namespace": "cassandra", "labels": labels},
+		"spec":     map[string]any{"clusterIP": "None", "selector": labels}}}
+	pdb := &unstructured.Unstructured{Object: map[string]any{"apiVersion": "policy/v1", "kind": "PodDisruptionBudget",
+		"metadata": map[string]any{"name": cluster, "namespace": "cassandra", "labels": labels},
+		"spec":     map[string]any{"maxUnavailable": int64(1), "selector": map[string]any{"matchLabels": labels}}}}
+	oc.Foreign = append(oc.Foreign, serverCopy(svc), serverCopy(pdb))
 }
 
 func hashOf(v any) string {

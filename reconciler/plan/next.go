@@ -190,6 +190,9 @@ func (v *view) grow(racks []*rack) (*candidate, *Wait) {
 func (v *view) joinTemplate(r *rack, set map[string]string) (tmpl any, why string, w *Wait) {
 	pod := r.podName(r.live.replicas)
 	tmpl = v.templateFor(r)
+	if r.pinned() { // #20: the adopted template keeps its seeds where it has them (CassKop: its bootstrap container)
+		return tmpl, "; it joins on the adopted pod template, with that template's seeds", nil
+	}
 	live, _ := SeedsOf(tmpl)
 	if v.seedsFit(live, pod) {
 		return tmpl, "", nil

@@ -50,6 +50,9 @@ func (v *view) diffSTS(r *rack) stsDiff {
 	if tmpl := v.templateFor(r); !v.tmplLive[r] && !Covers(tmpl, lt) && !Covers(wt, lt) {
 		d.template = true
 		d.change = describeChange(tmpl, lt)
+		if r.live.annotations[contract.AnnotationAdoptedTemplate] != "" { // #20: the pin broke
+			d.change = "from " + valueOr(r.live.annotations[contract.AnnotationAdopted], "the adopted") + "'s pod template to ringops' (" + d.change + ")"
+		}
 		if Covers(WithSeeds(wt, v.liveSeeds(r)), lt) {
 			d.change += " (no seed of its list is up in the ring)"
 		}
