@@ -72,7 +72,12 @@ func TestRealAdoption(t *testing.T) {
 				selectors[sts.Name] = live.Spec.Selector
 			}
 		}},
-		{"rows at RF 2 written and read back", func(t *testing.T) {
+		{"rows at RF 2 written and read back, logged in as CassKop leaves it", func(t *testing.T) {
+			for _, p := range k.pods(t) {
+				if _, err := login(p.Status.PodIP, "dc1", "", ""); err == nil || !strings.Contains(err.Error(), "authentication required") {
+					t.Errorf("%s: a client without credentials: %v; want it refused (PasswordAuthenticator, as the CassandraCluster's config says)", p.Name, err)
+				}
+			}
 			s := k.session(t)
 			ctx, cancel := context.WithTimeout(t.Context(), 5*time.Minute)
 			defer cancel()
