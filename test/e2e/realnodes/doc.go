@@ -12,8 +12,11 @@
 // volume, a seed included, and checks the cleanup after growth;
 // TestRealDatacenters adds and removes a datacenter with its data, its
 // keyspaces' replication altered by ringops (`make test-keyspaces` runs
-// it alone). The steps of each test depend on each other: the
-// first failure ends the test.
+// it alone); TestRealAdoption makes a ring the way CassKop makes one
+// (its CassandraCluster, then its controller's objects), imports it with
+// `ringops import --from-cluster` and checks that ringops takes it over
+// in place without a pod restart, then rolls it to a new image. The steps
+// of each test depend on each other: the first failure ends the test.
 //
 // One world serves the whole package (started by the first test that
 // needs it, stopped by TestMain, kept with its logs on failure); each

@@ -265,6 +265,11 @@ func nodetoolStatus(t *testing.T, n *realcassandra.Container) (map[string]nodeto
 	if err != nil {
 		t.Fatal(err)
 	}
+	return parseNodetoolStatus(out), out
+}
+
+// parseNodetoolStatus reads the node rows of a `nodetool status`, by address.
+func parseNodetoolStatus(out string) map[string]nodetoolRow {
 	rows := map[string]nodetoolRow{}
 	for _, l := range strings.Split(out, "\n") {
 		f := strings.Fields(l)
@@ -274,7 +279,7 @@ func nodetoolStatus(t *testing.T, n *realcassandra.Container) (map[string]nodeto
 		// UN  127.x.y.z  114.7 KiB  16  100.0%  <host id>  r1
 		rows[f[1]] = nodetoolRow{State: f[0], Address: f[1], Load: f[2] + " " + f[3], HostID: f[len(f)-2], Rack: f[len(f)-1]}
 	}
-	return rows, out
+	return rows
 }
 
 // statusNode is a node of `ringops status -o json`.

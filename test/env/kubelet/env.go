@@ -122,6 +122,17 @@ func (k *Kubelet) agentCredentials(ctx context.Context, pod *corev1.Pod) (string
 	return "", "", nil
 }
 
+// hostIP is the IP of the node named node (its InternalIP), "" for a
+// node that is not one of this kubelet's.
+func (k *Kubelet) hostIP(node string) string {
+	for i := range k.opts.Nodes {
+		if k.nodeName(i) == node {
+			return k.opts.NodeIPs.IP(i)
+		}
+	}
+	return ""
+}
+
 // gracePeriod is the pod's terminationGracePeriodSeconds (30 s when unset,
 // as in Kubernetes).
 func gracePeriod(pod *corev1.Pod) time.Duration {
@@ -265,7 +276,7 @@ func (k *Kubelet) envValue(ctx context.Context, pod *corev1.Pod, e corev1.EnvVar
 		}
 		return v, nil
 	case from.FieldRef != nil:
-		return fieldValue(pod, from.FieldRef.FieldPath, ip)
+		return fieldValue(pod, from.FieldRef.FieldPath, ip, k.hostIP(pod.Spec.NodeName))
 	}
 	return "", nil
 }
@@ -278,7 +289,9 @@ func optional(opt *bool, err error) error {
 	return err
 }
 
-func fieldValue(pod *corev1.Pod, path, ip string) (string, error) {
+// fieldValue is a downward-API field of the pod, whose IP is ip on the
+// node of IP hostIP.
+func fieldValue(pod *corev1.Pod, path, ip, hostIP string) (string, error) {
 	switch path {
 	case "metadata.name":
 		return pod.Name, nil
@@ -290,8 +303,10 @@ func fieldValue(pod *corev1.Pod, path, ip string) (string, error) {
 		return pod.Spec.NodeName, nil
 	case "spec.serviceAccountName":
 		return pod.Spec.ServiceAccountName, nil
-	case "status.podIP":
+	case "status.podIP", "status.podIPs":
 		return ip, nil
+	case "status.hostIP", "status.hostIPs":
+		return hostIP, nil
 	}
 	if label, ok := strings.CutPrefix(path, "metadata.labels['"); ok {
 		return pod.Labels[strings.TrimSuffix(label, "']")], nil

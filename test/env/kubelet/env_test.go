@@ -58,3 +58,27 @@ func TestAgentCredentials(t *testing.T) {
 		})
 	}
 }
+
+// TestFieldValue: the downward API's fields a pod's env can name, CassKop's
+// among them (status.hostIP, the node's labels of the pod).
+func TestFieldValue(t *testing.T) {
+	p := pod("db", "kop-dc1-r1-0", map[string]string{"cassandraclusters.db.orange.com.rack": "r1"}, nil)
+	p.Spec.NodeName = "eu-west-node-1"
+	for path, want := range map[string]string{
+		"metadata.name": "kop-dc1-r1-0",
+		"metadata.labels['cassandraclusters.db.orange.com.rack']": "r1",
+		"spec.nodeName":  "eu-west-node-1",
+		"status.podIP":   "127.0.1.2",
+		"status.podIPs":  "127.0.1.2",
+		"status.hostIP":  "127.0.0.12",
+		"status.hostIPs": "127.0.0.12",
+	} {
+		got, err := fieldValue(p, path, "127.0.1.2", "127.0.0.12")
+		if err != nil || got != want {
+			t.Errorf("fieldValue(%s) = %q, %v; want %q", path, got, err, want)
+		}
+	}
+	if _, err := fieldValue(p, "status.phase", "127.0.1.2", "127.0.0.12"); !errors.Is(err, errConfig) {
+		t.Errorf("an unsupported field: err = %v, want errConfig", err)
+	}
+}

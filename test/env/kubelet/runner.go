@@ -55,11 +55,7 @@ func newRunner(k *Kubelet, pod *corev1.Pod) *runner {
 		uid: pod.UID, node: pod.Spec.NodeName, pod: pod.DeepCopy(),
 		signal: make(chan struct{}, 1), done: make(chan struct{}),
 	}
-	for i := range k.opts.Nodes {
-		if k.nodeName(i) == r.node {
-			r.hostIP = k.opts.NodeIPs.IP(i)
-		}
-	}
+	r.hostIP = k.hostIP(r.node)
 	return r
 }
 

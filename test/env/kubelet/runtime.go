@@ -116,6 +116,9 @@ type Runtime interface {
 // Names, as a pod of region R resolves them (Hosts):
 //
 //	<pod>.<subdomain>.<namespace>.svc.cluster.local   pods of R only (cluster DNS)
+//	<pod>.<subdomain>.<namespace>                     the same, as a pod's search list
+//	                                                  (svc.cluster.local) completes it:
+//	                                                  CassKop's seeds are such names
 //	<pod>.<hostname>                                  pods of every region whose
 //	                                                  headless Service <subdomain>
 //	                                                  carries the annotation
@@ -246,6 +249,10 @@ func (d *Directory) Hosts(region string) []Host {
 			}
 			if e.region == region {
 				add(pod+"."+e.subdomain+"."+e.namespace+".svc."+ClusterDomain, e.ip)
+				// A pod resolves <pod>.<service>.<namespace> through the
+				// search list of its resolv.conf (ndots 5: svc.cluster.local
+				// is tried first); a hosts file has no search list.
+				add(pod+"."+e.subdomain+"."+e.namespace, e.ip)
 			}
 			for _, h := range d.services[serviceKey{e.region, e.namespace, e.subdomain}] {
 				add(pod+"."+strings.TrimSuffix(h, "."), e.ip)

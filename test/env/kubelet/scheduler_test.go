@@ -118,6 +118,7 @@ func TestDirectoryHosts(t *testing.T) {
 	d.SetService("eu-west", "cassandra", "orders", []string{"dc1.orders.db.example.com"}) // unchanged
 	want := []Host{
 		{"orders-dc1-r1-0.dc1.orders.db.example.com", "127.20.1.1"},
+		{"orders-dc2-r1-0.orders.cassandra", "127.20.2.1"},
 		{"orders-dc2-r1-0.orders.cassandra.svc.cluster.local", "127.20.2.1"},
 	}
 	if got := d.Hosts("us-east"); !slices.Equal(got, want) {
@@ -127,14 +128,15 @@ func TestDirectoryHosts(t *testing.T) {
 		t.Errorf("%d change notifications, want 3", changes)
 	}
 	d.Delete("eu-west", "cassandra", "orders-dc1-r1-0", "127.20.1.1")
-	if got := d.Hosts("us-east"); len(got) != 1 {
+	if got := d.Hosts("us-east"); len(got) != 2 {
 		t.Errorf("after delete: Hosts(us-east) = %v", got)
 	}
 }
 
 // TestDirectoryLookup: Lookup resolves exactly the names of the region's
-// hosts file (cluster DNS of the region, external-DNS names of every
-// region), as a real node does through it; a name under a domain nobody
+// hosts file (cluster DNS of the region, with and without the search
+// list's svc.cluster.local, external-DNS names of every region), as a
+// real node does through it; a name under a domain nobody
 // publishes, or another region's cluster DNS name, resolves nowhere.
 func TestDirectoryLookup(t *testing.T) {
 	d := NewDirectory()
@@ -145,6 +147,9 @@ func TestDirectoryLookup(t *testing.T) {
 		region, host, want string
 	}{
 		{"eu-west", "orders-dc1-r1-0.orders.cassandra.svc.cluster.local", "127.20.1.1"},
+		{"eu-west", "orders-dc1-r1-0.orders.cassandra", "127.20.1.1"}, // the search list's svc.cluster.local
+		{"us-east", "orders-dc1-r1-0.orders.cassandra", ""},           // not from another region
+		{"eu-west", "orders-dc1-r1-0.orders", ""},                     // only from the pod's namespace: not in a region's file
 		{"eu-west", "orders-dc2-r1-0.dc2.orders.db.example.com", "127.20.2.1"},
 		{"us-east", "orders-dc2-r1-0.dc2.orders.db.example.com", "127.20.2.1"},
 		{"us-east", "orders-dc1-r1-0.orders.cassandra.svc.cluster.local", ""}, // another region's cluster DNS
