@@ -129,6 +129,11 @@ func adoptedObjects(ctx context.Context, m *kube.Manager, kc string, objs []*uns
 		}
 		theirs := live != nil && live.GetLabels()[contract.LabelManagedBy] != contract.ManagedBy &&
 			live.GetLabels()[contract.CassKopLabelApp] == contract.CassKopApp
+		if theirs && u.GetAnnotations()[contract.AnnotationAdopt] != "true" {
+			adoptions[u.GetName()] = adoption{comment: "made by CassKop: ringops apply refuses it without spec.adopt: true, which takes it over in place"}
+			out = append(out, u)
+			continue
+		}
 		if live == nil || !(theirs || live.GetAnnotations()[contract.AnnotationAdopted] != "") {
 			out = append(out, u)
 			continue
@@ -163,7 +168,7 @@ func printDryRun(w io.Writer, kc string, results []kube.DryRunResult, adoptions 
 	for _, r := range results {
 		counts[r.Action]++
 		a, isAdoption := adoptions[r.Ref.Name]
-		if isAdoption && r.Ref.Kind == "StatefulSet" {
+		if isAdoption && r.Ref.Kind == "StatefulSet" && a.pods > 0 {
 			if a.first {
 				adopted++
 			}
