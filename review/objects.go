@@ -83,7 +83,9 @@ func (ch *change) applyOps() []Operation {
 			}
 		}
 		var parts []string
-		if len(created) > 0 {
+		if len(created) > 0 && ch.base == nil && ch.head.spec.Spec.Adopt { // #20
+			parts = append(parts, "created, or adopted where CassKop made them, "+objectList(created, " (adopted with their pods, or created empty)"))
+		} else if len(created) > 0 {
 			parts = append(parts, "created "+objectList(created, " (empty)"))
 		}
 		if len(updated) > 0 {

@@ -322,3 +322,47 @@ var (
 	podsResource   = schema.GroupVersionResource{Version: "v1", Resource: "pods"}
 	claimsResource = schema.GroupVersionResource{Version: "v1", Resource: "persistentvolumeclaims"}
 )
+
+// leavesAdoptedTemplate: obj is an adopted StatefulSet that moves off the
+// pod template it was adopted with (live has the pin, obj does not).
+func leavesAdoptedTemplate(obj, live *unstructured.Unstructured) bool {
+	return obj.GetKind() == "StatefulSet" && obj.GetAnnotations()[contract.AnnotationAdopted] != "" &&
+		obj.GetAnnotations()[contract.AnnotationAdoptedTemplate] == "" && live.GetAnnotations()[contract.AnnotationAdoptedTemplate] != ""
+}
+
+// replaceAdoptedTemplate writes obj's pod template, replicas, update
+// strategy, labels and annotations over live with an update (PUT,
+// precondition live's resourceVersion), its managed fields cleared. A
+// server-side apply cannot do it: the fields CassKop wrote into the
+// template (its init containers, probes, volumes, sidecars) belong to
+// CassKop's field manager, and an apply keeps what another manager owns,
+// so that CassKop's exec probe and ringops' TCP probe would meet in one
+// container (invalid). The apply that follows takes every field it sets.
+// With dryRun nothing is written.
+func (m *Manager) replaceAdoptedTemplate(ctx context.Context, ri dynamic.ResourceInterface, live, obj *unstructured.Unstructured, dryRun bool) (*unstructured.Unstructured, error) {
+	u := live.DeepCopy()
+	delete(u.Object, "status")
+	for _, f := range []string{"template", "replicas", "updateStrategy"} {
+		if v, ok := obj.Object["spec"].(map[string]any)[f]; ok {
+			u.Object["spec"].(map[string]any)[f] = v
+		}
+	}
+	labels := live.GetLabels()
+	if labels == nil {
+		labels = map[string]string{}
+	}
+	maps.Copy(labels, obj.GetLabels())
+	u.SetLabels(labels)
+	ann := live.GetAnnotations()
+	delete(ann, contract.AnnotationAdoptedTemplate)
+	maps.Copy(ann, obj.GetAnnotations())
+	u.SetAnnotations(ann)
+	u.SetManagedFields([]metav1.ManagedFieldsEntry{{}}) // clears them
+	opts := metav1.UpdateOptions{FieldManager: m.opts.FieldManager}
+	if dryRun {
+		opts.DryRun = []string{metav1.DryRunAll}
+	}
+	rctx, cancel := m.call(ctx)
+	defer cancel()
+	return ri.Update(rctx, u, opts)
+}

@@ -15,6 +15,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
@@ -221,6 +222,53 @@ func testAdoptCassKop(t *testing.T, f *fixture, client kubernetes.Interface) {
 	if _, err := f.manager.DeleteCassKopObject(t.Context(), region, ours); !errors.Is(err, kube.ErrNotPrunable) {
 		t.Fatalf("delete of an adopted Service through DeleteCassKopObject: %v, want ErrNotPrunable", err)
 	}
+	// A change that needs a restart: the rendered template replaces
+	// CassKop's whole (its init container and exec probe, which CassKop's
+	// field manager owns, go; an apply alone would keep them beside
+	// ringops' TCP probe: invalid), staged behind the partition.
+	cur, err := client.AppsV1().StatefulSets(ns).Get(t.Context(), "orders-dc1-r1", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	changed := rendered.DeepCopy()
+	containers, _, _ := unstructured.NestedSlice(changed.Object, "spec", "template", "spec", "containers")
+	c0 := containers[0].(map[string]any)
+	c0["image"] = "cassandra:4.1.6"
+	c0["livenessProbe"] = map[string]any{"tcpSocket": map[string]any{"port": int64(7000)}}
+	unstructured.SetNestedSlice(changed.Object, containers, "spec", "template", "spec", "containers")
+	curU := &unstructured.Unstructured{}
+	if curU.Object, err = runtimeToUnstructured(cur); err != nil {
+		t.Fatal(err)
+	}
+	moved, pinned := plan.AdoptedStatefulSet(changed, curU)
+	if pinned {
+		t.Fatal("a new image keeps the adopted template")
+	}
+	unstructured.SetNestedField(moved.Object, map[string]any{"type": "RollingUpdate", "rollingUpdate": map[string]any{"partition": int64(2)}}, "spec", "updateStrategy")
+	moved.SetResourceVersion(cur.ResourceVersion)
+	if dry, err := f.manager.DryRun(t.Context(), region, moved); err != nil || dry[0].Action != kube.Configured {
+		t.Fatalf("dry run of the move to ringops' template: %v, %v", dry, err)
+	}
+	if r, err := f.manager.ApplyObject(t.Context(), region, moved); err != nil || r.Action != kube.Configured {
+		t.Fatalf("move to ringops' template: %v, %v", r, err)
+	}
+	cur, err = client.AppsV1().StatefulSets(ns).Get(t.Context(), "orders-dc1-r1", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := cur.Spec.Template.Spec
+	if len(tmpl.InitContainers) != 0 || tmpl.Containers[0].LivenessProbe == nil || tmpl.Containers[0].LivenessProbe.Exec != nil ||
+		tmpl.Containers[0].Image != "cassandra:4.1.6" || cur.Annotations[contract.AnnotationAdoptedTemplate] != "" ||
+		cur.Spec.Selector.MatchLabels["dc-rack"] != "dc1-r1" || *cur.Spec.UpdateStrategy.RollingUpdate.Partition != 2 {
+		t.Fatalf("after the move to ringops' template: init containers %v, probe %+v, image %s, annotations %v, selector %v",
+			tmpl.InitContainers, tmpl.Containers[0].LivenessProbe, tmpl.Containers[0].Image, cur.Annotations, cur.Spec.Selector)
+	}
+	for name, p := range podsByName(t, client, ns) {
+		if p.UID != before[name].UID {
+			t.Errorf("pod %s restarted by the staged template", name)
+		}
+	}
+
 	if _, err := dyn.Resource(cassandraClusters).Namespace(ns).Get(t.Context(), "orders", metav1.GetOptions{}); err != nil {
 		t.Fatal(err)
 	}
@@ -255,6 +303,8 @@ func cassKopStatefulSet(t *testing.T, ns string, owner []metav1.OwnerReference) 
 	seeds := c.Env[3]
 	c.Env = c.Env[:3]
 	s.Spec.Template.Spec.InitContainers = []corev1.Container{{Name: "bootstrap", Image: "cassandra:4.1.5", Command: []string{"true"}, Env: []corev1.EnvVar{seeds}}}
+	c.LivenessProbe = &corev1.Probe{ProbeHandler: corev1.ProbeHandler{Exec: &corev1.ExecAction{Command: []string{"/etc/cassandra/liveness-probe.sh"}}},
+		InitialDelaySeconds: 120}
 	return &s
 }
 
@@ -309,4 +359,14 @@ func installCassKopCRD(t *testing.T, dyn dynamic.Interface) {
 	if _, err := dyn.Resource(crds).Create(t.Context(), u, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
 		t.Fatal(err)
 	}
+}
+
+// runtimeToUnstructured is a typed object as the dynamic client reads it.
+func runtimeToUnstructured(obj *appsv1.StatefulSet) (map[string]any, error) {
+	u, err := runtime.DefaultUnstructuredConverter.ToUnstructured(obj)
+	if err != nil {
+		return nil, err
+	}
+	u["apiVersion"], u["kind"] = "apps/v1", "StatefulSet"
+	return u, nil
 }

@@ -101,11 +101,24 @@ func (m *Manager) ApplyObject(ctx context.Context, kctx string, obj *unstructure
 			body.SetResourceVersion(live.GetResourceVersion())
 		}
 	}
+	replaced := false
+	if leavesAdoptedTemplate(obj, live) { // #20: CassKop's template fields go with it
+		replaced = true
+		if ref.ResourceVersion != "" && ref.ResourceVersion != live.GetResourceVersion() {
+			return fail("apply", fmt.Errorf("%w: resourceVersion %s, observed %s", ErrConflict, live.GetResourceVersion(), ref.ResourceVersion))
+		}
+		if live, err = m.replaceAdoptedTemplate(ctx, ri, live, obj, false); err != nil {
+			return fail("replace the adopted pod template", err)
+		}
+		// The update held the precondition; the controller writes the
+		// status of the new revision at once, so the apply has none.
+		body.SetResourceVersion("")
+	}
 	dry, err := m.apply(ctx, ri, body, true)
 	if err != nil {
 		return fail("dry-run apply", err)
 	}
-	if equivalent(dry, live) {
+	if equivalent(dry, live) && !replaced {
 		return finished(res, Unchanged, live), nil
 	}
 	out, err := m.apply(ctx, ri, body, false)

@@ -79,7 +79,12 @@ func (m *Manager) dryRunObject(ctx context.Context, cc *contextClient, obj *unst
 		res.Live = forDiff(live)
 		res.Ref.UID, res.Ref.ResourceVersion = string(live.GetUID()), live.GetResourceVersion()
 	}
-	dry, err := m.apply(ctx, ri, applyBody(obj), true)
+	var dry *unstructured.Unstructured
+	if live != nil && leavesAdoptedTemplate(obj, live) { // #20: as ApplyObject writes it
+		dry, err = m.replaceAdoptedTemplate(ctx, ri, live, obj, true)
+	} else {
+		dry, err = m.apply(ctx, ri, applyBody(obj), true)
+	}
 	if res.Action == Created && isMissingNamespace(err, obj.GetNamespace()) {
 		res.Applied = forDiff(obj)
 		res.Note = "namespace " + obj.GetNamespace() + " does not exist yet: shown as rendered"
