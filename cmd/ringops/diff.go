@@ -143,11 +143,11 @@ func adoptedObjects(ctx context.Context, m *kube.Manager, kc string, objs []*uns
 		a := adoption{first: theirs, pinned: pinned, pods: int(replicas)}
 		switch {
 		case theirs:
-			a.comment = fmt.Sprintf("adopted from CassKop in place: its selector, claim templates and pod template kept, ringops' labels added to the template and, in place, to its %d pods: 0 restarts; the pod template stays CassKop's until a change needs a restart", replicas)
+			a.comment = fmt.Sprintf("adopted from CassKop in place: its selector, claim templates and pod template kept, ringops' labels added to the template and, in place, to its %s: 0 restarts; the pod template stays CassKop's until a change needs a restart", plural(int(replicas), "pod"))
 		case pinned:
 			a.comment = "adopted from CassKop: it keeps the pod template it runs, the spec changes nothing that needs a restart"
 		default:
-			a.comment = fmt.Sprintf("adopted from CassKop: the spec changes the pod template, its %d pods roll to ringops' template one at a time, gated", replicas)
+			a.comment = fmt.Sprintf("adopted from CassKop: the spec changes the pod template, its %s roll to ringops' template one at a time, gated", plural(int(replicas), "pod"))
 		}
 		if theirs { // the adoption's own write: no pod is to restart on it
 			spec, _ := obj.Object["spec"].(map[string]any)
