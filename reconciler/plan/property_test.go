@@ -77,6 +77,8 @@ type simSpec struct {
 	unmanagedSystem bool
 	removals        []schemas.Operation // spec.operations (replace, #16)
 	extraKeyspaces  []schemas.Keyspace  // replace (#16): managed keyspaces besides orders
+	adopt           bool                // #20: spec.adopt
+	reads           int                 // #20: cassandra.yaml's concurrent_reads, unset when 0 (a configuration change)
 }
 
 type simDC struct {
@@ -97,6 +99,10 @@ func (s simSpec) cluster() *schemas.CassandraCluster {
 	c.Spec.Image = fmt.Sprintf("cassandra:%s.%d", simSeries[s.series], s.image)
 	c.Spec.Storage = schemas.Storage{Size: fmt.Sprintf("%dGi", s.size), DeleteOnDecommission: s.deleteOnDecom}
 	c.Spec.Config = &schemas.Config{CassandraYAML: map[string]any{"num_tokens": s.tokens}}
+	if s.reads > 0 {
+		c.Spec.Config.CassandraYAML["concurrent_reads"] = s.reads
+	}
+	c.Spec.Adopt = s.adopt
 	c.Spec.Rollout = &schemas.Rollout{HealthTimeout: "3m", Settle: "10s", Paused: s.paused}
 	c.Spec.Keyspaces, c.Spec.SystemKeyspaces = s.keyspaces(), s.systemKeyspaces() // #15
 	if s.window {
@@ -152,9 +158,13 @@ func (s simSpec) String() string {
 	for _, d := range s.dcs {
 		dcs = append(dcs, fmt.Sprintf("%s@%s %dx%d", d.name, d.ctx, d.racks, d.nodes))
 	}
-	return fmt.Sprintf("image %s.%d tokens %d size %dGi deleteOnDecom %v paused %v window %v [%s] orders %s unmanagedSystem %v",
+	out := fmt.Sprintf("image %s.%d tokens %d size %dGi deleteOnDecom %v paused %v window %v [%s] orders %s unmanagedSystem %v",
 		simSeries[s.series], s.image, s.tokens, s.size, s.deleteOnDecom, s.paused, s.window, strings.Join(dcs, ", "),
 		ordersString(s.orders), s.unmanagedSystem)
+	if s.adopt {
+		out += fmt.Sprintf(" adopt reads %d", s.reads)
+	}
+	return out
 }
 
 // mutate returns a random change of s: scale, image, configuration,
@@ -169,7 +179,7 @@ func (w *world) mutate(s simSpec) simSpec {
 func (w *world) mutateTopology(s simSpec) simSpec {
 	n := simSpec{series: s.series, image: s.image, tokens: s.tokens, size: s.size, deleteOnDecom: s.deleteOnDecom,
 		paused: s.paused, window: s.window, dcs: append([]simDC(nil), s.dcs...),
-		orders: maps.Clone(s.orders), unmanagedSystem: s.unmanagedSystem}
+		orders: maps.Clone(s.orders), unmanagedSystem: s.unmanagedSystem, adopt: s.adopt, reads: s.reads}
 	i := w.Rand().Intn(len(n.dcs))
 	for j := len(n.dcs) - 1; j > 0; j-- {
 		if n.dcs[j].nodes == 0 && w.Rand().Intn(3) == 0 {
@@ -262,6 +272,12 @@ func scenario(t *testing.T, seed int64, chaosTicks, convergeTicks int, seen map[
 	if !w.accept(spec) {
 		t.Fatalf("initial spec refused")
 	}
+	w.chaos(t, seed, spec, chaosTicks, convergeTicks, seen)
+}
+
+// chaos runs chaosTicks ticks of random spec changes and faults from
+// spec, then heals the faults, unpauses, and runs to convergence.
+func (w *world) chaos(t *testing.T, seed int64, spec simSpec, chaosTicks, convergeTicks int, seen map[string]int) {
 	w.SetFaults(true, 0.05)
 	valid := w.desired
 	for i := 0; i < chaosTicks; i++ {

@@ -15,6 +15,7 @@ func (w *World) Revise(d *plan.Desired) {
 	w.desired = d
 	if d.Invalid == nil {
 		w.spec = d.Cluster
+		w.pinRendered() // #20
 	}
 }
 

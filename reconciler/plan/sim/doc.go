@@ -22,7 +22,13 @@
 // its schema; a node restarted from 3.11 on 4.1 holds old sstables until
 // upgradesstables. The keyspaces' replication is what ALTER KEYSPACE
 // leaves (keyspaces.go); a lost volume leaves its dead node in the ring
-// until it is replaced or removed (replace.go).
+// until it is replaced or removed (replace.go). A world may start with a
+// ring CassKop made, which spec.adopt takes over (casskop.go): its
+// objects, pods and claims carry CassKop's labels only, and the planner
+// sees them as kube.Observe shows them with Query.Adopt. Pods and claims
+// carry the labels the controller gives them (their templates' and, for
+// claims, the selector's); the planner sees those labelled
+// ringops.dev/cluster=<cluster>, as kube.Observe selects them.
 //
 // A world moves a tick (Tick) at a time:
 //
@@ -31,8 +37,10 @@
 // and its hooks are those a scenario needs:
 //
 //   - Revise: the revision the planner is given (valid or not);
+//   - SeedCassKop, StopCassKop: a ring CassKop made, its operator (#20);
 //   - faults: SetFaults (the controller lagging, the executor crashing
-//     half way through a step), InjectFault (nodes killed or
+//     half way through a step), CrashIn (the next step of an action
+//     crashing at a given point), InjectFault (nodes killed or
 //     partitioned, pods stuck Pending, API servers and Jolokia down,
 //     decommissions, bootstraps, upgradesstables, rebuilds and cleanups
 //     failing, CQL unreadable), LoseVolume (a random one) and
@@ -41,7 +49,8 @@
 //   - people: Operator (does what a Blocked plan asks a human), User (the
 //     application's owners altering a keyspace ringops does not manage);
 //   - invariants: every step is checked against the ground truth as it
-//     is executed (Violations); Converged checks the end state.
+//     is executed (Violations); Converged checks the end state; Restarts
+//     counts the pods restarted by rolls and RestartPod steps.
 //
 // With no fault armed, a world is deterministic: the same revisions give
 // the same steps.

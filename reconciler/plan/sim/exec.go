@@ -25,7 +25,11 @@ func (w *World) Execute(p plan.Plan) error {
 	w.checkPlanShape(p)
 	for _, s := range p.Steps {
 		w.logf("step %s", s)
-		if err := w.exec(s); err != nil {
+		err := w.exec(s)
+		if rg := w.regions[s.Context]; rg != nil {
+			w.checkService(rg) // #20
+		}
+		if err != nil {
 			w.logf("  failed: %v", err)
 			return fmt.Errorf("%s: %w", s, err)
 		}
@@ -48,7 +52,26 @@ func (w *World) checkPlanShape(p plan.Plan) {
 	}
 }
 
-func (w *World) crash() bool { return w.crashProb > 0 && w.rng.Float64() < w.crashProb }
+func (w *World) crash() bool {
+	if c := &w.crashAt; c.n > 0 && c.action == w.stepAction {
+		if c.n--; c.n == 0 {
+			w.logf("  crash (asked)")
+			return true
+		}
+	}
+	return w.crashProb > 0 && w.rng.Float64() < w.crashProb
+}
+
+// crashPoint: the step of action crashes at its n-th crash point.
+type crashPoint struct {
+	action plan.Action
+	n      int
+}
+
+// CrashIn makes the next step of action a crash half way, at its n-th
+// point where the executor may crash (1 for the first), whether or not
+// faults are on.
+func (w *World) CrashIn(a plan.Action, n int) { w.crashAt = crashPoint{action: a, n: n} }
 
 func (w *World) exec(s plan.Step) error {
 	rg := w.regions[s.Context]
@@ -58,14 +81,21 @@ func (w *World) exec(s plan.Step) error {
 	if rg.down > 0 {
 		return fmt.Errorf("%s unreachable", s.Context)
 	}
+	w.stepAction = s.Action
 	if s.Disruptive() {
 		w.checkDisruptive(s)
 	}
 	switch s.Action {
 	case plan.ApplyObjects:
 		for _, u := range s.Objects {
-			w.applyObject(rg, u)
+			if err := w.applyObject(rg, u, s); err != nil {
+				return err
+			}
 		}
+	case plan.AdoptStatefulSet: // #20, casskop.go
+		return w.execAdopt(rg, s)
+	case plan.DeleteCassKopObject:
+		return w.execDeleteCassKop(rg, s)
 	case plan.CreateStatefulSet, plan.UpdateStatefulSet, plan.ScaleStatefulSet, plan.RestartPod, plan.Decommission, plan.ResumeBootstrap, plan.UpgradeSSTables,
 		plan.Cleanup, plan.Rebuild:
 		return w.execSTS(rg, s)
@@ -102,12 +132,28 @@ func (w *World) exec(s plan.Step) error {
 	return nil
 }
 
-func (w *World) applyObject(rg *kubeRegion, u *unstructured.Unstructured) {
+// applyObject is a server-side apply of an object other than a
+// StatefulSet. One ringops did not make is taken over only with
+// spec.adopt (#20): its labels and annotations merged, its owner
+// references dropped, its UID kept.
+func (w *World) applyObject(rg *kubeRegion, u *unstructured.Unstructured, s plan.Step) error {
+	key := plan.ObjectKey(u)
 	live := u.DeepCopy()
+	uid := types.UID("uid-" + live.GetName())
+	if old := rg.objects[key]; old != nil && !w.managed(old.GetLabels()) {
+		if u.GetAnnotations()[contract.AnnotationAdopt] != "true" {
+			return fmt.Errorf("%s %s: %w", u.GetKind(), u.GetName(), errNotOwned)
+		}
+		if w.cassKops(old.GetLabels()) {
+			w.checkOperator(rg, s, u.GetKind()+" "+u.GetName())
+		}
+		live, uid = takeOver(old, u), old.GetUID()
+	}
 	rg.rv++
-	live.SetUID(types.UID("uid-" + live.GetName()))
+	live.SetUID(uid)
 	live.SetResourceVersion(itoa(int(rg.rv)))
-	rg.objects[plan.ObjectKey(live)] = live
+	rg.objects[key] = live
+	return nil
 }
 
 func (w *World) execSTS(rg *kubeRegion, s plan.Step) error {
@@ -202,6 +248,7 @@ func (w *World) deletePod(rg *kubeRegion, s plan.Step) error {
 		w.violate("RestartPod deletes %s, which is Ready", p.name)
 	}
 	p.deleting = 1
+	w.restarted(rg, p, "RestartPod") // #20
 	return nil
 }
 
@@ -309,6 +356,9 @@ func (w *World) applySTS(rg *kubeRegion, u *unstructured.Unstructured, step plan
 	obj := u.DeepCopy()
 	obj.SetResourceVersion("")
 	newReplicas, _ := nestedInt(obj.Object, "spec", "replicas")
+	if cur != nil && !w.managed(cur.obj.GetLabels()) { // #20: only AdoptStatefulSet takes CassKop's over
+		return fmt.Errorf("statefulset %s: %w", name, errNotOwned)
+	}
 	rg.rv++
 	if cur == nil {
 		w.checkCreate(rg, name, int32(newReplicas))
@@ -322,6 +372,7 @@ func (w *World) applySTS(rg *kubeRegion, u *unstructured.Unstructured, step plan
 	oldReplicas, _ := nestedInt(cur.obj.Object, "spec", "replicas")
 	w.checkReplicas(rg, name, int32(oldReplicas), int32(newReplicas))
 	w.checkSeedChange(rg, name, cur.obj, obj, step)
+	w.checkPinnedTemplate(rg, name, cur.obj, obj, step) // #20
 	if !sameJSON(cur.obj.Object["spec"], obj.Object["spec"]) {
 		cur.generation++
 		cur.lag = w.lag()
@@ -347,7 +398,8 @@ func (w *World) recreate(rg *kubeRegion, s plan.Step) error {
 		return errors.New("precondition failed")
 	}
 	w.checkSeedChange(rg, s.Target.Name, cur.obj, s.Objects[0], s)
-	delete(rg.sts, s.Target.Name) // orphan: pods and PVCs stay
+	w.checkPinnedTemplate(rg, s.Target.Name, cur.obj, s.Objects[0], s) // #20
+	delete(rg.sts, s.Target.Name)                                      // orphan: pods and PVCs stay
 	if w.crash() {
 		return errCrash
 	}
@@ -424,7 +476,7 @@ func (w *World) checkReplicas(rg *kubeRegion, name string, from, to int32) {
 // 10): only the first node of a ring that has no other node may.
 func (w *World) checkSeedStart(rg *kubeRegion, p *podState) {
 	if others := w.ringMembers(p.name); len(others) > 0 {
-		seeds, _ := plan.SeedsOf(p.tmpl)
+		seeds := podSeeds(p.tmpl)
 		w.violate("%s: %s starts on an empty volume with itself in its seed list %s, so it skips its bootstrap and joins owning ranges without their data (the ring has %s)",
 			rg.name, p.name, seedPods(seeds), strings.Join(others, ", "))
 	}
@@ -725,6 +777,7 @@ func (w *World) Converged() []string {
 		out = append(out, busy...)
 	}
 	out = append(out, w.keyspacesConverged()...) // #15
+	out = append(out, w.cassKopConverged()...)   // #20
 	for _, rn := range w.regionNames() {
 		rg := w.regions[rn]
 		for _, name := range sortedKeys(rg.pods) {
@@ -751,9 +804,10 @@ func (w *World) rackConverged(rg *kubeRegion, u *unstructured.Unstructured) []st
 	// the list names a node that is up.
 	lt := nested(s.obj.Object, "spec", "template")
 	seeds, _ := plan.SeedsOf(lt)
-	if !plan.Covers(plan.WithSeeds(nested(u.Object, "spec", "template"), seeds), lt) {
+	if !plan.Covers(plan.WithSeeds(expectedTemplate(u, s.obj), seeds), lt) { // #20: or as adopted
 		out = append(out, u.GetName()+": template not as rendered")
 	}
+	seeds = podSeeds(lt) // #20: CassKop's template has them elsewhere
 	up := false
 	for _, e := range plan.SplitSeeds(seeds) {
 		if p := w.podNamed(render.SeedPod(e)); p != nil && p.healthy() {

@@ -132,3 +132,36 @@ func asMap(v any) map[string]any {
 func networkTopology(f map[string]int32) plan.Replication {
 	return plan.Replication{Strategy: plan.NetworkTopology, Factors: f}
 }
+
+// firstDiff names the first path where a and b differ, for messages.
+func firstDiff(a, b any) string { return diffAt(a, b, "") }
+
+func diffAt(a, b any, path string) string {
+	am, aok := a.(map[string]any)
+	bm, bok := b.(map[string]any)
+	if aok && bok {
+		keys := map[string]bool{}
+		for k := range am {
+			keys[k] = true
+		}
+		for k := range bm {
+			keys[k] = true
+		}
+		for _, k := range sortedKeys(keys) {
+			if !sameJSON(am[k], bm[k]) {
+				return diffAt(am[k], bm[k], path+"."+k)
+			}
+		}
+		return path
+	}
+	al, aok := a.([]any)
+	bl, bok := b.([]any)
+	if aok && bok && len(al) == len(bl) {
+		for i := range al {
+			if !sameJSON(al[i], bl[i]) {
+				return diffAt(al[i], bl[i], path+"."+itoa(i))
+			}
+		}
+	}
+	return strings.TrimPrefix(path, ".")
+}

@@ -294,7 +294,9 @@ func (w *World) execReplace(rg *kubeRegion, s plan.Step) error {
 	if err := w.applySTS(rg, s.Objects[0], s); err != nil {
 		return err
 	}
-	w.applyObject(rg, s.Objects[1])
+	if err := w.applyObject(rg, s.Objects[1], s); err != nil {
+		return err
+	}
 	if w.crash() {
 		return errCrash
 	}
@@ -307,7 +309,9 @@ func (w *World) execReplace(rg *kubeRegion, s plan.Step) error {
 // execRemove runs a RemoveNode step: the record, the StatefulSet, then
 // removenode of a ghost, never of a live node, never twice.
 func (w *World) execRemove(rg *kubeRegion, s plan.Step) error {
-	w.applyObject(rg, s.Objects[0])
+	if err := w.applyObject(rg, s.Objects[0], s); err != nil {
+		return err
+	}
 	if len(s.Objects) > 1 {
 		if err := w.applySTS(rg, s.Objects[1], s); err != nil {
 			return err

@@ -48,13 +48,15 @@ type World struct {
 	ringHealthy bool
 	ringSince   time.Time
 
-	faults    bool
-	crashProb float64
-	stuckNext int  // the next pod created stays Pending this many ticks
-	failDecom bool // the next decommission fails
-	failBoot  bool // the next bootstrap fails
-	failUp    bool // the next upgradesstables stops half way
-	skewed    bool // the last observation showed an upgrade skew
+	faults     bool
+	crashProb  float64
+	crashAt    crashPoint  // CrashIn
+	stepAction plan.Action // the step being executed
+	stuckNext  int         // the next pod created stays Pending this many ticks
+	failDecom  bool        // the next decommission fails
+	failBoot   bool        // the next bootstrap fails
+	failUp     bool        // the next upgradesstables stops half way
+	skewed     bool        // the last observation showed an upgrade skew
 	// replace (#16), replace.go: the dead nodes the ring keeps,
 	// the host IDs removenode was sent for.
 	ghosts     []*deadNode
@@ -64,6 +66,9 @@ type World struct {
 	violations []string
 	log        []string
 	ks         *schemaState // #15: keyspaces.go
+	// #20, casskop.go: the ring CassKop made; the restarts per pod
+	cassKop  *cassKopState
+	restarts map[string]int
 }
 
 type kubeRegion struct {
@@ -107,7 +112,8 @@ type podState struct {
 	deleting            int            // ticks left terminating; 0 when not terminating
 	node                *cassNode
 	ip                  string
-	labels              map[string]string // as observed (podObject)
+	labels              map[string]string // as the API server holds them: the template's and the revision
+	labelsV             int               // bumped when labels change in place (#20), for observePods
 }
 
 type cassNode struct {
@@ -156,6 +162,10 @@ type claim struct {
 	cleanupSeen time.Time
 	// hostID is the node's host ID when SetHostID chose it.
 	hostID string
+	// labels are the claim's as the controller made them (its claim
+	// template's and the selector's); nil: ringops' (#20: CassKop's claims
+	// lack them, and ringops does not see them).
+	labels map[string]string
 	// shown is the claim as observed, made for shownSize (pvcObject).
 	shown     *corev1.PersistentVolumeClaim
 	shownSize string
@@ -301,7 +311,7 @@ func (w *World) pvcOf(rg *kubeRegion, p *podState) *claim {
 // entrypoint makes an empty list the node's own address) and whether a
 // seed of its template answers.
 func (w *World) seedUp(p *podState) (self, up bool) {
-	seeds, _ := plan.SeedsOf(p.tmpl)
+	seeds := podSeeds(p.tmpl) // #20: CassKop's template has them in an init container
 	if seeds == "" {
 		return true, false
 	}
@@ -548,6 +558,7 @@ func (w *World) control(rg *kubeRegion, name string, s *statefulSet) {
 			}
 			s.allowRestart = -1
 			p.deleting = 1
+			w.restarted(rg, p, "the controller's rolling update") // #20
 			w.logf("%s: controller restarts %s for the update", rg.name, p.name)
 			return
 		}
@@ -578,9 +589,13 @@ func (w *World) checkRemoval(rg *kubeRegion, p *podState) {
 }
 
 func (w *World) createPod(rg *kubeRegion, sts string, s *statefulSet, ord int32, rev string) {
-	labels := s.obj.GetLabels()
+	labels := podLabelsOf(s.revisions[rev], rev)
+	dc, rack := labels[contract.LabelDatacenter], labels[contract.LabelRack]
+	if dc == "" { // #20: a template CassKop made
+		dc, rack = labels[cassKopLabelDC], labels[cassKopLabelRack]
+	}
 	p := &podState{name: sts + "-" + itoa(int(ord)), sts: sts, ord: ord, uid: w.nextUID(), rev: rev, created: w.now,
-		tmpl: s.revisions[rev], pending: 1, dc: labels[contract.LabelDatacenter], rack: labels[contract.LabelRack]}
+		tmpl: s.revisions[rev], pending: 1, dc: dc, rack: rack, labels: labels}
 	p.ip = fmt.Sprintf("127.%d.%d.%d", len(rg.name)%200, w.uid/250%250, w.uid%250+1)
 	if m, ok := nested(asMap(p.tmpl), "spec").(map[string]any); ok {
 		_ = runtime.DefaultUnstructuredConverter.FromUnstructured(m, &p.spec)
@@ -598,7 +613,7 @@ func (w *World) createPod(rg *kubeRegion, sts string, s *statefulSet, ord int32,
 		}
 		rg.rv++
 		rg.pvcs[pvcName] = &claim{name: pvcName, dc: p.dc, rack: p.rack, uid: w.nextUID(), rv: rg.rv, size: size,
-			annotations: map[string]string{}, hostID: w.hostIDs[p.name]}
+			annotations: map[string]string{}, hostID: w.hostIDs[p.name], labels: claimLabelsOf(s.obj)}
 		delete(w.hostIDs, p.name)
 	}
 	w.logf("%s: controller creates %s at %s", rg.name, p.name, rev)
@@ -623,6 +638,7 @@ func (w *World) advance() {
 		for _, name := range sortedKeys(rg.sts) {
 			w.control(rg, name, rg.sts[name])
 		}
+		w.checkService(rg) // #20: the pods the controller made
 	}
 }
 
@@ -659,15 +675,24 @@ func (w *World) Observe() *plan.Observed {
 	return o
 }
 
+// observeRegion is a region as kube.Observe reads it: the objects
+// labelled for ringops and the cluster (kube.ObjectSelector), the pods and
+// claims labelled for the cluster (kube.ClusterSelector), and with
+// spec.adopt what CassKop made (observeCassKop).
 func (w *World) observeRegion(rg *kubeRegion) *plan.Context {
 	oc := &plan.Context{Objects: make([]*unstructured.Unstructured, 0, len(rg.objects)+len(rg.sts))}
 	for _, k := range sortedKeys(rg.objects) {
-		oc.Objects = append(oc.Objects, rg.objects[k])
+		if u := rg.objects[k]; w.managed(u.GetLabels()) {
+			oc.Objects = append(oc.Objects, u)
+		}
 	}
 	for _, name := range sortedKeys(rg.sts) {
-		oc.Objects = append(oc.Objects, w.stsObject(rg, name, rg.sts[name]))
+		if s := rg.sts[name]; w.managed(s.obj.GetLabels()) {
+			oc.Objects = append(oc.Objects, w.stsObject(rg, name, s))
+		}
 	}
 	oc.Pods, oc.PVCs = w.observePods(rg), w.observePVCs(rg)
+	w.observeCassKop(rg, oc) // #20
 	return oc
 }
 
@@ -697,6 +722,7 @@ func (s *shown[K, V]) observe(key []K, again bool, build func(K) V) []V {
 type podShown struct {
 	pod                      *podState
 	ready, running, deleting bool
+	labelsV                  int
 }
 
 func (w *World) observePods(rg *kubeRegion) []corev1.Pod {
@@ -704,7 +730,10 @@ func (w *World) observePods(rg *kubeRegion) []corev1.Pod {
 	deleting := false
 	for _, name := range sortedKeys(rg.pods) {
 		p := rg.pods[name]
-		key = append(key, podShown{pod: p, ready: p.ready(), running: p.node != nil, deleting: p.deleting > 0})
+		if !w.ours(p.labels) {
+			continue // #20: CassKop's (observeCassKop)
+		}
+		key = append(key, podShown{pod: p, ready: p.ready(), running: p.node != nil, deleting: p.deleting > 0, labelsV: p.labelsV})
 		deleting = deleting || p.deleting > 0
 	}
 	return rg.shownPods.observe(key, !deleting, func(k podShown) corev1.Pod { return w.podObject(rg, k.pod) })
@@ -721,6 +750,9 @@ func (w *World) observePVCs(rg *kubeRegion) []corev1.PersistentVolumeClaim {
 	key := make([]pvcShown, 0, len(rg.pvcs))
 	for _, name := range sortedKeys(rg.pvcs) {
 		c := rg.pvcs[name]
+		if c.labels != nil && !w.ours(c.labels) {
+			continue // #20: CassKop's
+		}
 		key = append(key, pvcShown{claim: c, rv: c.rv, size: c.size})
 	}
 	return rg.shownPVCs.observe(key, true, func(k pvcShown) corev1.PersistentVolumeClaim { return w.pvcObject(k.claim) })
@@ -731,9 +763,12 @@ func (w *World) observePVCs(rg *kubeRegion) []corev1.PersistentVolumeClaim {
 // modifies what it is given.
 func (w *World) pvcObject(c *claim) corev1.PersistentVolumeClaim {
 	if c.shown == nil || c.shownSize != c.size {
+		labels := c.labels
+		if labels == nil {
+			labels = map[string]string{contract.LabelCluster: w.cluster, contract.LabelDatacenter: c.dc, contract.LabelRack: c.rack}
+		}
 		c.shown = &corev1.PersistentVolumeClaim{
-			ObjectMeta: metav1.ObjectMeta{Name: c.name, Namespace: "cassandra", UID: types.UID(c.uid),
-				Labels: map[string]string{contract.LabelCluster: w.cluster, contract.LabelDatacenter: c.dc, contract.LabelRack: c.rack}},
+			ObjectMeta: metav1.ObjectMeta{Name: c.name, Namespace: "cassandra", UID: types.UID(c.uid), Labels: labels},
 			Spec: corev1.PersistentVolumeClaimSpec{Resources: corev1.VolumeResourceRequirements{
 				Requests: corev1.ResourceList{corev1.ResourceStorage: resource.MustParse(c.size)}}},
 		}
@@ -778,13 +813,9 @@ func (w *World) podObject(rg *kubeRegion, p *podState) corev1.Pod {
 	if p.ready() {
 		ready = corev1.ConditionTrue
 	}
-	if p.labels == nil { // shared: the planner never modifies what it is given
-		p.labels = map[string]string{contract.LabelCluster: w.cluster, contract.LabelManagedBy: contract.ManagedBy,
-			contract.LabelDatacenter: p.dc, contract.LabelRack: p.rack, contract.LabelRevision: p.rev}
-	}
 	pod := corev1.Pod{
 		ObjectMeta: metav1.ObjectMeta{Name: p.name, Namespace: "cassandra", UID: types.UID(p.uid), CreationTimestamp: metav1.NewTime(p.created),
-			Labels: p.labels},
+			Labels: p.labels}, // shared: the planner never modifies what it is given
 		Spec:   p.spec, // shared: the planner never modifies what it is given
 		Status: corev1.PodStatus{Phase: corev1.PodPending, Conditions: []corev1.PodCondition{{Type: corev1.PodReady, Status: ready}}},
 	}
@@ -823,8 +854,11 @@ func (w *World) observeRing(o *plan.Observed) plan.Ring {
 				continue
 			}
 			who := pod
-			if r.down > 0 || r.pods[pod] == nil {
+			switch p := r.pods[pod]; {
+			case r.down > 0 || p == nil:
 				who = "10.9.9." + itoa(len(pod)) // an endpoint no pod explains
+			case !w.ours(p.labels):
+				who = p.ip // #20: a pod ringops does not see
 			}
 			rg.Problems = append(rg.Problems, plan.RingProblem{Kind: "UnknownNode", Nodes: []string{who}, Text: "UnknownNode: " + who})
 		}
@@ -833,6 +867,9 @@ func (w *World) observeRing(o *plan.Observed) plan.Ring {
 		}
 		for _, name := range sortedKeys(r.pods) {
 			p := r.pods[name]
+			if !w.ours(p.labels) {
+				continue // #20: the ring reader knows the pods ringops sees
+			}
 			n := plan.RingNode{State: ring.StateUnknown, OldSSTables: -1}
 			c := w.pvcOf(r, p)
 			if p.running() && p.node.mode != "CRASHED" {
