@@ -23,6 +23,8 @@ import (
 //	CassKop's ──AdoptStatefulSet: its selector and volumeClaimTemplates (immutable) and its
 //	           pod template kept, ringops' pod labels added, partition = replicas;
 //	           its pods and claims labelled in place──▶ adopted, template pinned
+//	adopted, pods left unlabelled (the executor stopped between the apply and the labels)
+//	           ──AdoptStatefulSet again, over the live template──▶ adopted
 //	pinned ──the rendered template hashes as at adoption──▶ pinned (CassKop's template applied)
 //	pinned ──a change that needs a restart (image, configuration, ...)──▶ the usual
 //	           staged roll to ringops' template (with CassKop's selector labels), rack by rack, gated
@@ -68,8 +70,31 @@ func indexForeign(lc *liveContext, oc *Context) {
 	lc.operators = oc.Operators
 }
 
-// adopting reports whether r's StatefulSet is CassKop's, not adopted yet.
-func (r *rack) adopting() bool { return r.live == nil && r.foreign != nil }
+// adopting reports whether r's StatefulSet is to be adopted: CassKop's
+// still, or adopted with pods left to label (unlabelled).
+func (r *rack) adopting() bool { return (r.live == nil && r.foreign != nil) || r.unlabelled != "" }
+
+// leftToLabel names a pod of r's adopted StatefulSet that CassKop's labels
+// still select, on the live current or update revision: the executor
+// stopped between the apply of an AdoptStatefulSet and the labels of the
+// pods (a crash, the controller slow to name the revision), which
+// kube.AdoptStatefulSet puts on such pods. "" when none. Until they have
+// them, ringops does not see those pods, its Service would not select
+// them, and nothing else may be done to the rack: AdoptStatefulSet again.
+func (r *rack) leftToLabel(lc *liveContext) string {
+	if r.live == nil || r.live.annotations[contract.AnnotationAdopted] == "" {
+		return ""
+	}
+	for _, p := range lc.foreignPods {
+		if _, ok := ordinalOf(p.Name, r.name); !ok {
+			continue
+		}
+		if rev := p.Labels[contract.LabelRevision]; rev != "" && (rev == r.live.currentRev || rev == r.live.updateRev) {
+			return p.Name
+		}
+	}
+	return ""
+}
 
 // adoptDesired makes r's desired StatefulSet one that fits the adopted
 // (or to be adopted) live one (AdoptedStatefulSet).
@@ -162,12 +187,22 @@ func valueOr(s, def string) string {
 	return s
 }
 
-// adopt is the step that takes r's StatefulSet over from CassKop.
+// adopt is the step that takes r's StatefulSet over from CassKop, or
+// finishes the adoption of one whose pods are left to label: the same
+// apply, over its live template (the one those pods run: the adoption
+// kept CassKop's) and partition, then the labels.
 func (v *view) adopt(r *rack) Step {
+	pods := v.foreignPodsOf(r)
+	if r.foreign == nil {
+		u := v.writeTemplate(r, nested(r.live.obj.Object, "spec", "template"), r.live.replicas, r.live.partition, nil)
+		return Step{Action: AdoptStatefulSet, Context: r.ctx, Target: refOf(r.live.obj), Objects: []*unstructured.Unstructured{u},
+			From: r.live.replicas, To: r.live.replicas,
+			Reason: fmt.Sprintf("finishes the adoption of StatefulSet %s in place: %s not labelled for ringops yet (the last adoption stopped half way), 0 restarts",
+				r.name, plural(len(pods), "running pod"))}
+	}
 	n, _ := nestedInt(r.foreign.Object, "spec", "replicas")
 	u := v.writeTemplate(r, nested(r.desired.Object, "spec", "template"), int32(n), int32(n), nil)
 	u.SetResourceVersion(r.foreign.GetResourceVersion())
-	pods := v.foreignPodsOf(r)
 	return Step{Action: AdoptStatefulSet, Context: r.ctx, Target: refOf(r.foreign), Objects: []*unstructured.Unstructured{u},
 		From: int32(n), To: int32(n),
 		Reason: fmt.Sprintf("adopts CassKop's StatefulSet %s in place: %s labelled for ringops, 0 restarts; CassKop's pod template stays until a change needs a restart",
@@ -195,7 +230,7 @@ func (v *view) foreignPodsOf(r *rack) []string {
 func (v *view) adoptionWait() *Wait {
 	for _, kc := range v.contexts {
 		lc := v.live[kc]
-		if lc == nil || len(lc.operators) == 0 || (len(lc.foreignSTS) == 0 && len(lc.foreign) == 0) {
+		if lc == nil || len(lc.operators) == 0 || (len(lc.foreignSTS) == 0 && len(lc.foreign) == 0 && len(lc.foreignPods) == 0) {
 			continue
 		}
 		return &Wait{Reason: Blocked, Context: kc, Message: "ringops adopts CassKop's objects of " + v.name + " in " + kc +

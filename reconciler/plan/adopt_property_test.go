@@ -1,6 +1,7 @@
 package plan_test
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -39,4 +40,27 @@ func adoptWorld(t *testing.T, seed int64, spec simSpec, operator bool) *world {
 		t.Fatalf("refused: %s", w.LastLog())
 	}
 	return w
+}
+
+// TestAdoptResumedAfterACrash: the executor dies after it applied an
+// adopted StatefulSet, before or while it labels its pods. The adoption
+// must be carried out still: the pods labelled before ringops' Service
+// selects by ringops' labels and before CassKop's PodDisruptionBudget
+// goes, and no pod restarted. (It used to stop there: the StatefulSet
+// was ringops' already, so the planner no longer adopted it, applied the
+// Service, which then selected none of the pods ringops could not see,
+// deleted the budget, and waited forever for pods "not created yet".)
+func TestAdoptResumedAfterACrash(t *testing.T) {
+	for _, point := range []int{2, 3} { // 1 is before the apply: nothing written but the owner references
+		t.Run(fmt.Sprint(point), func(t *testing.T) {
+			spec := simSpec{series: 1, image: 1, tokens: 16, size: 1, dcs: []simDC{{name: "dc1", ctx: "region-1", nodes: 3, racks: 1}}}
+			w := adoptWorld(t, 1, spec, false)
+			w.CrashIn(plan.AdoptStatefulSet, point)
+			seen := map[string]int{}
+			w.run(t, 1, 300, seen, func(plan.Plan) {})
+			if r := w.Restarts(); len(r) > 0 || seen[plan.AdoptStatefulSet.String()] != 2 {
+				t.Fatalf("restarts %v, seen %v\n%s", r, seen, w.Dump())
+			}
+		})
+	}
 }

@@ -74,8 +74,11 @@ type rack struct {
 	desired   *unstructured.Unstructured
 	live      *liveSTS
 	foreign   *unstructured.Unstructured // #20: CassKop's StatefulSet, while live is nil
-	pods      map[int32]*corev1.Pod
-	pvcs      map[int32]*corev1.PersistentVolumeClaim
+	// unlabelled is a pod of an adopted live StatefulSet left to label
+	// (#20, leftToLabel).
+	unlabelled string
+	pods       map[int32]*corev1.Pod
+	pvcs       map[int32]*corev1.PersistentVolumeClaim
 }
 
 func (r *rack) orphan() bool { return r.desired == nil }
@@ -221,6 +224,7 @@ func (v *view) attach(r *rack) {
 	r.reachable = true
 	if u := lc.sts[r.name]; u != nil {
 		r.live = readSTS(u)
+		r.unlabelled = r.leftToLabel(lc)
 	} else if !r.orphan() {
 		r.foreign = lc.foreignSTS[r.name]
 	}

@@ -508,7 +508,8 @@ func (w *World) execAdopt(rg *kubeRegion, s plan.Step) error {
 }
 
 // checkAdoption: an adoption keeps the pod template but for labels, the
-// replicas, and a partition at them: nothing restarts.
+// replicas, and, when it adds labels to the template, a partition at
+// them: nothing restarts.
 func (w *World) checkAdoption(rg *kubeRegion, cur *statefulSet, u *unstructured.Unstructured) {
 	name := u.GetName()
 	lt, nt := asMap(nested(cur.obj.Object, "spec", "template")), asMap(nested(u.Object, "spec", "template"))
@@ -523,7 +524,7 @@ func (w *World) checkAdoption(rg *kubeRegion, cur *statefulSet, u *unstructured.
 	had, _ := nestedInt(cur.obj.Object, "spec", "replicas")
 	replicas, _ := nestedInt(u.Object, "spec", "replicas")
 	partition, _ := nestedInt(u.Object, "spec", "updateStrategy", "rollingUpdate", "partition")
-	if replicas != had || partition < replicas {
+	if replicas != had || (partition < replicas && !sameJSON(lt, nt)) {
 		w.violate("%s: AdoptStatefulSet writes %s at %d replicas (it had %d), partition %d", rg.name, name, replicas, had, partition)
 	}
 }
