@@ -71,29 +71,55 @@ func indexForeign(lc *liveContext, oc *Context) {
 }
 
 // adopting reports whether r's StatefulSet is to be adopted: CassKop's
-// still, or adopted with pods left to label (unlabelled).
+// still, or adopted with pods or claims left to label (unlabelled).
 func (r *rack) adopting() bool { return (r.live == nil && r.foreign != nil) || r.unlabelled != "" }
 
-// leftToLabel names a pod of r's adopted StatefulSet that CassKop's labels
-// still select, on the live current or update revision: the executor
-// stopped between the apply of an AdoptStatefulSet and the labels of the
-// pods (a crash, the controller slow to name the revision), which
-// kube.AdoptStatefulSet puts on such pods. "" when none. Until they have
-// them, ringops does not see those pods, its Service would not select
-// them, and nothing else may be done to the rack: AdoptStatefulSet again.
+// leftToLabel says what of r's adopted StatefulSet kube.AdoptStatefulSet
+// is to label for ringops still, "" when nothing:
+//
+//   - a pod CassKop's labels still select, on the live current or update
+//     revision: the executor stopped between the apply of an
+//     AdoptStatefulSet and the labels of the pods (a crash, the
+//     controller slow to name the revision). Until it has them, ringops
+//     does not see it, its Service would not select it, and nothing else
+//     may be done to the rack.
+//   - the claim of a pod of it that ringops does not see: the
+//     StatefulSet keeps CassKop's claim template (it cannot change), so
+//     the controller makes the claim of a new node with CassKop's labels
+//     only. Unseen, it would not be recorded with its node, nor marked
+//     when its node is decommissioned (a later node would start on it,
+//     which Cassandra refuses), nor grown. Labelled once no pod is left
+//     on an older current revision: the executor labels those with the
+//     update revision, which only an adoption, whose template they run,
+//     may do.
 func (r *rack) leftToLabel(lc *liveContext) string {
-	if r.live == nil || r.live.annotations[contract.AnnotationAdopted] == "" {
+	s := r.live
+	if s == nil || s.annotations[contract.AnnotationAdopted] == "" {
 		return ""
 	}
 	for _, p := range lc.foreignPods {
 		if _, ok := ordinalOf(p.Name, r.name); !ok {
 			continue
 		}
-		if rev := p.Labels[contract.LabelRevision]; rev != "" && (rev == r.live.currentRev || rev == r.live.updateRev) {
-			return p.Name
+		if rev := p.Labels[contract.LabelRevision]; rev != "" && (rev == s.currentRev || rev == s.updateRev) {
+			return "pod " + p.Name + " not labelled for ringops yet (the last adoption stopped half way)"
 		}
 	}
-	return ""
+	if s.observedGen < s.generation || s.updateRev == "" {
+		return ""
+	}
+	var claim string
+	for _, ord := range sortedOrdinals(r.pods) {
+		p := r.pods[ord]
+		rev := p.Labels[contract.LabelRevision]
+		switch {
+		case s.currentRev != s.updateRev && rev == s.currentRev:
+			return "" // a roll first (a terminating pod too: the executor would label it)
+		case ord < s.replicas && p.DeletionTimestamp == nil && r.pvcs[ord] == nil && claim == "" && (rev == s.currentRev || rev == s.updateRev):
+			claim = "the claim of " + p.Name + " made from CassKop's claim template (without ringops' labels)" // else its roll first: the executor labels it then
+		}
+	}
+	return claim
 }
 
 // adoptDesired makes r's desired StatefulSet one that fits the adopted
@@ -197,8 +223,7 @@ func (v *view) adopt(r *rack) Step {
 		u := v.writeTemplate(r, nested(r.live.obj.Object, "spec", "template"), r.live.replicas, r.live.partition, nil)
 		return Step{Action: AdoptStatefulSet, Context: r.ctx, Target: refOf(r.live.obj), Objects: []*unstructured.Unstructured{u},
 			From: r.live.replicas, To: r.live.replicas,
-			Reason: fmt.Sprintf("finishes the adoption of StatefulSet %s in place: %s not labelled for ringops yet (the last adoption stopped half way), 0 restarts",
-				r.name, plural(len(pods), "running pod"))}
+			Reason: fmt.Sprintf("adopted StatefulSet %s labelled again in place: %s, 0 restarts", r.name, r.unlabelled)}
 	}
 	n, _ := nestedInt(r.foreign.Object, "spec", "replicas")
 	u := v.writeTemplate(r, nested(r.desired.Object, "spec", "template"), int32(n), int32(n), nil)

@@ -2,9 +2,12 @@ package plan_test
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"testing"
 
+	"github.com/ringops/ringops/internal/contract"
 	"github.com/ringops/ringops/reconciler/plan"
 	"github.com/ringops/ringops/reconciler/plan/sim"
 )
@@ -62,5 +65,53 @@ func TestAdoptResumedAfterACrash(t *testing.T) {
 				t.Fatalf("restarts %v, seen %v\n%s", r, seen, w.Dump())
 			}
 		})
+	}
+}
+
+// TestAdoptedRackGrowsAndShrinks: a node added to an adopted rack gets its
+// claim from CassKop's claim template, which the StatefulSet keeps (it
+// cannot change): CassKop's labels only. ringops must label it all the
+// same: unseen, its node would not be recorded, nor its volume marked
+// when it is decommissioned (the next node of that ordinal would start
+// on it, which Cassandra refuses). No pod restarts, and the adopted
+// template stays.
+func TestAdoptedRackGrowsAndShrinks(t *testing.T) {
+	spec := simSpec{series: 1, image: 1, tokens: 16, size: 1, adopt: true, dcs: []simDC{{name: "dc1", ctx: "region-1", nodes: 2, racks: 1}}}
+	w := adoptWorld(t, 1, spec, false)
+	nobody := func(plan.Plan) {}
+	w.run(t, 1, 300, map[string]int{}, nobody)
+	for _, n := range []int32{3, 2, 3} {
+		spec.dcs[0].nodes = n
+		w.ksSpec(&spec, false)
+		if !w.accept(spec) {
+			t.Fatalf("refused: %s", w.LastLog())
+		}
+		w.run(t, 1, 600, map[string]int{}, nobody)
+	}
+	if r := w.Restarts(); len(r) > 0 {
+		t.Fatalf("restarts: %v", r)
+	}
+	w.checkPinned(t, 1, true)
+}
+
+// checkPinned: every StatefulSet adopted keeps CassKop's pod template (its
+// pin), or none does (it rolled to ringops' template); nothing of
+// CassKop's is left to adopt.
+func (w *world) checkPinned(t *testing.T, seed int64, want bool) {
+	o := w.Observe()
+	for _, kc := range slices.Sorted(maps.Keys(o.Contexts)) {
+		oc := o.Contexts[kc]
+		if len(oc.Foreign) > 0 || len(oc.ForeignPods) > 0 {
+			t.Fatalf("seed %d: %s: CassKop's objects left: %d, pods %d\n%s", seed, kc, len(oc.Foreign), len(oc.ForeignPods), w.Dump())
+		}
+		for _, u := range oc.Objects {
+			ann := u.GetAnnotations()
+			if u.GetKind() != "StatefulSet" || ann[contract.AnnotationAdopted] == "" {
+				continue
+			}
+			if pinned := ann[contract.AnnotationAdoptedTemplate] != ""; pinned != want {
+				t.Fatalf("seed %d: %s: StatefulSet %s pinned %v, want %v\n%s", seed, kc, u.GetName(), pinned, want, w.Dump())
+			}
+		}
 	}
 }

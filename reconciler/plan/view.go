@@ -224,7 +224,6 @@ func (v *view) attach(r *rack) {
 	r.reachable = true
 	if u := lc.sts[r.name]; u != nil {
 		r.live = readSTS(u)
-		r.unlabelled = r.leftToLabel(lc)
 	} else if !r.orphan() {
 		r.foreign = lc.foreignSTS[r.name]
 	}
@@ -240,6 +239,7 @@ func (v *view) attach(r *rack) {
 			r.pvcs[ord] = pvc
 		}
 	}
+	r.unlabelled = r.leftToLabel(lc) // #20
 }
 
 // ordinalOf parses "<prefix>-<ordinal>".
