@@ -8,10 +8,12 @@ import (
 	"maps"
 	"strings"
 
+	"k8s.io/apimachinery/pkg/api/resource"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/ringops/ringops/internal/contract"
 	"github.com/ringops/ringops/internal/jsontree"
+	"github.com/ringops/ringops/render"
 )
 
 // Adoption in place of a ring CassKop made (#20), with spec.adopt.
@@ -136,22 +138,22 @@ func (v *view) adoptDesired(r *rack) {
 // AdoptedStatefulSet is the StatefulSet ringops applies over live, one
 // it adopted or CassKop made (not labelled for ringops), instead of
 // rendered: live's selector and volumeClaimTemplates, which cannot
-// change; then, when live is CassKop's, or the pin on it holds (the
-// rendered template hashes as when it was adopted), live's pod template
-// with the rendered template's labels added (pinned, no pod restarts);
-// else the rendered template with the selector's labels added (a
-// template must match its selector): the rack rolls to it.
+// change (but, once adopted, the data claim's storage request grows to
+// the rendered one: the StatefulSet is re-created for it and its claims
+// grown, as any rack's); then, when live is CassKop's, or the pin on it
+// holds (the rendered template hashes as when it was adopted), live's pod
+// template with the rendered template's labels added (pinned, no pod
+// restarts); else the rendered template with the selector's labels added
+// (a template must match its selector): the rack rolls to it.
 func AdoptedStatefulSet(rendered, live *unstructured.Unstructured) (_ *unstructured.Unstructured, pinned bool) {
 	want := rendered.DeepCopy()
 	spec := specOf(want)
 	spec["selector"] = jsontree.Copy(nested(live.Object, "spec", "selector"))
-	claims, _ := jsontree.Copy(nested(live.Object, "spec", "volumeClaimTemplates")).([]any)
-	for _, c := range claims {
-		if m, ok := c.(map[string]any); ok {
-			delete(m, "status")
-		}
+	theirs := metaString(asMap(nested(live.Object, "metadata", "labels")), contract.LabelManagedBy) != contract.ManagedBy
+	spec["volumeClaimTemplates"] = liveClaims(live)
+	if !theirs {
+		spec["volumeClaimTemplates"] = grownClaims(liveClaims(live), DataClaimSize(rendered))
 	}
-	spec["volumeClaimTemplates"] = claims
 	tmpl := nested(rendered.Object, "spec", "template")
 	ann := want.GetAnnotations()
 	if ann == nil {
@@ -160,7 +162,6 @@ func AdoptedStatefulSet(rendered, live *unstructured.Unstructured) (_ *unstructu
 	liveAnn := live.GetAnnotations()
 	ann[contract.AnnotationAdopted] = valueOr(liveAnn[contract.AnnotationAdopted], contract.AdoptedFromCassKop)
 	hash := TemplateHash(tmpl)
-	theirs := metaString(asMap(nested(live.Object, "metadata", "labels")), contract.LabelManagedBy) != contract.ManagedBy
 	if pinned = theirs || liveAnn[contract.AnnotationAdoptedTemplate] == hash; pinned {
 		kept := asMap(jsontree.Copy(nested(live.Object, "spec", "template")))
 		addLabels(kept, templateLabels(tmpl))
@@ -174,6 +175,34 @@ func AdoptedStatefulSet(rendered, live *unstructured.Unstructured) (_ *unstructu
 	}
 	want.SetAnnotations(ann)
 	return want, pinned
+}
+
+// liveClaims is a copy of live's volumeClaimTemplates, without status.
+func liveClaims(live *unstructured.Unstructured) []any {
+	claims, _ := jsontree.Copy(nested(live.Object, "spec", "volumeClaimTemplates")).([]any)
+	for _, c := range claims {
+		if m, ok := c.(map[string]any); ok {
+			delete(m, "status")
+		}
+	}
+	return claims
+}
+
+// grownClaims is claims with the storage request of the "data" claim
+// template raised to size (nil: as it is).
+func grownClaims(claims []any, size *resource.Quantity) []any {
+	for _, c := range claims {
+		m := asMap(c)
+		if size == nil || nested(m, "metadata", "name") != render.VolumeData {
+			continue
+		}
+		req, _ := nested(m, "spec", "resources", "requests").(map[string]any)
+		s, _ := req["storage"].(string)
+		if have, err := resource.ParseQuantity(s); req != nil && (err != nil || have.Cmp(*size) < 0) {
+			req["storage"] = size.String()
+		}
+	}
+	return claims
 }
 
 // pinned reports whether r's desired StatefulSet keeps an adopted pod
@@ -221,6 +250,7 @@ func (v *view) adopt(r *rack) Step {
 	pods := v.foreignPodsOf(r)
 	if r.foreign == nil {
 		u := v.writeTemplate(r, nested(r.live.obj.Object, "spec", "template"), r.live.replicas, r.live.partition, nil)
+		specOf(u)["volumeClaimTemplates"] = liveClaims(r.live.obj) // immutable: a storage growth re-creates it later
 		return Step{Action: AdoptStatefulSet, Context: r.ctx, Target: refOf(r.live.obj), Objects: []*unstructured.Unstructured{u},
 			From: r.live.replicas, To: r.live.replicas,
 			Reason: fmt.Sprintf("adopted StatefulSet %s labelled again in place: %s, 0 restarts", r.name, r.unlabelled)}

@@ -115,3 +115,27 @@ func (w *world) checkPinned(t *testing.T, seed int64, want bool) {
 		}
 	}
 }
+
+// TestAdoptedRackVolumesGrow: spec.storage.size grows over an adopted
+// rack. Its StatefulSet keeps CassKop's claim template, which cannot
+// change in place: it is re-created with the larger request (its pods
+// kept, none restarted) and its claims grown, as any rack's. (The
+// adopted claim template used to be kept as CassKop made it, so the
+// growth was ignored without a word.)
+func TestAdoptedRackVolumesGrow(t *testing.T) {
+	spec := simSpec{series: 1, image: 1, tokens: 16, size: 1, adopt: true, dcs: []simDC{{name: "dc1", ctx: "region-1", nodes: 2, racks: 1}}}
+	w := adoptWorld(t, 1, spec, false)
+	nobody := func(plan.Plan) {}
+	w.run(t, 1, 300, map[string]int{}, nobody)
+	spec.size = 3
+	w.ksSpec(&spec, false)
+	if !w.accept(spec) {
+		t.Fatalf("refused: %s", w.LastLog())
+	}
+	seen := map[string]int{}
+	w.run(t, 1, 600, seen, nobody)
+	if r := w.Restarts(); len(r) > 0 || seen[plan.RecreateStatefulSet.String()] != 1 || seen[plan.ExpandPVC.String()] != 2 {
+		t.Fatalf("restarts %v, seen %v\n%s", r, seen, w.Dump())
+	}
+	w.checkPinned(t, 1, true)
+}

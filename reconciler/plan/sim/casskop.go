@@ -124,6 +124,19 @@ func (w *World) StopCassKop() {
 	}
 }
 
+// CassKopPods names the pods CassKop made (SeedCassKop), sorted.
+func (w *World) CassKopPods() []string {
+	var out []string
+	if w.cassKop != nil {
+		for k := range w.cassKop.seeded {
+			_, pod, _ := strings.Cut(k, "/")
+			out = append(out, pod)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
 // Restarts counts, per pod name, the restarts of pods by a roll or a
 // RestartPod since the world began (not scale-downs, nor faults).
 func (w *World) Restarts() map[string]int { return maps.Clone(w.restarts) }

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"k8s.io/apimachinery/pkg/api/resource"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
 
@@ -817,9 +818,15 @@ func (w *World) rackConverged(rg *kubeRegion, u *unstructured.Unstructured) []st
 	if !up {
 		out = append(out, fmt.Sprintf("%s: its seed list [%s] names no node that is up", u.GetName(), seedPods(seeds)))
 	}
+	size := plan.DataClaimSize(u)
 	for _, p := range w.podsOf(rg, u.GetName()) {
 		if p.rev != s.templateRevision(u.GetName()) {
 			out = append(out, p.name+" on an old template")
+		}
+		if c := w.pvcOf(rg, p); c != nil && size != nil {
+			if have := resource.MustParse(c.size); have.Cmp(*size) < 0 {
+				out = append(out, fmt.Sprintf("%s: a volume of %s, not %s", c.name, c.size, size))
+			}
 		}
 	}
 	return out
