@@ -38,7 +38,10 @@
 //	                  held nowhere else (replace.go)
 //	series roll       a template roll to another release series (4.1 to 5.0), or one
 //	                  whose schema skew the ring shows (Ring.UpgradeSkew), goes first:
-//	                  no node joins or leaves a ring of two versions
+//	                  no node joins or leaves a ring of two versions. The nodes of racks
+//	                  the revision removed leave before it starts (they do not roll);
+//	                  once the ring runs two series, they roll after the others to the
+//	                  template staged while their racks were the revision's, then leave
 //	topology          datacenter by datacenter, seed first (removed ones last):
 //	                  grow (the rack with the fewest nodes, first rack on a tie: one
 //	                  node per rack, then in turn); then its replication (#15, see

@@ -52,7 +52,9 @@ func (v *view) wait(w Wait) Plan {
 // template rolls, rack by rack; then upgradesstables, node by node. A
 // roll to another release series (or one the ring shows the schema skew
 // of) goes before the topology: no node joins or leaves a ring of two
-// versions, and none bootstraps on another version than the ring's.
+// versions, and none bootstraps on another version than the ring's; the
+// nodes of removed racks leave before it starts, or roll after the others
+// once it has.
 func (v *view) candidate() (*candidate, *Wait) {
 	for _, r := range v.racks {
 		if r.live != nil && r.live.annotations[contract.AnnotationDecommission] != "" {
@@ -78,7 +80,13 @@ func (v *view) candidate() (*candidate, *Wait) {
 		return c, w
 	}
 	if v.o.Ring.UpgradeSkew != "" || v.upgradeAcrossSeries() {
+		if c, w := v.removedBeforeSeries(); c != nil || w != nil {
+			return c, w
+		}
 		if c := v.roll(); c != nil {
+			return c, nil
+		}
+		if c := v.rollRemoved(); c != nil {
 			return c, nil
 		}
 	}
@@ -117,6 +125,53 @@ func (v *view) topology() (*candidate, *Wait) {
 		}
 	}
 	return v.lastReplication() // #15: datacenters gone, still in a replication
+}
+
+// removedBeforeSeries: before a roll to another release series starts
+// (the nodes run one series still), the nodes of racks the revision
+// removed leave first: they do not roll, and could not leave a ring of two
+// series.
+func (v *view) removedBeforeSeries() (*candidate, *Wait) {
+	var racks []*rack
+	for _, r := range v.racks {
+		if r.orphan() && r.live != nil && r.live.replicas > 0 {
+			racks = append(racks, r)
+		}
+	}
+	if len(racks) == 0 || len(v.podSeries()) > 1 {
+		return nil, nil
+	}
+	i := len(v.c.Spec.Datacenters)
+	if c, w := v.beforeShrink(i); c != nil || w != nil {
+		return c, w
+	}
+	return v.shrink(racks)
+}
+
+// rollRemoved: once the ring runs two release series, the nodes of racks
+// the revision removed on the older one cannot leave it: those with a
+// template of the newer series staged (before their racks were removed)
+// roll to it, after the others, then leave.
+func (v *view) rollRemoved() *candidate {
+	for _, r := range v.racks {
+		if ord := r.nextRestart(); ord >= 0 && r.orphan() && len(v.podSeries()) > 1 {
+			return v.restart(r, ord)
+		}
+	}
+	return nil
+}
+
+// podSeries are the release series the pods run (their images').
+func (v *view) podSeries() []string {
+	seen := map[string]bool{}
+	for _, r := range v.racks {
+		for _, p := range r.pods {
+			if s := releaseSeries(podImage(p)); s != "" && p.DeletionTimestamp == nil {
+				seen[s] = true
+			}
+		}
+	}
+	return sortedKeys(seen)
 }
 
 // roll is the next pod to restart on its staged template, rack by rack.

@@ -43,3 +43,46 @@ func TestSkewThenDatacenterEmptied(t *testing.T) {
 		})
 	}
 }
+
+// TestSkewThenDatacenterRemoved: a datacenter leaves the spec (emptied,
+// then removed: its racks are the revision's no longer) around an upgrade
+// across release series, before its nodes rolled: while the ring runs
+// one series still (the roll staged, paused), or once it runs two. Its
+// nodes must leave all the same: before the roll starts, or once they
+// rolled to the template staged while their racks were the revision's.
+// (Found by the adoption scenarios, #20: the racks of a removed datacenter
+// never rolled, and their nodes could not leave a ring of two series; the
+// planner waited for the skew to end for good.)
+func TestSkewThenDatacenterRemoved(t *testing.T) {
+	for seed := int64(1); seed <= 8; seed++ {
+		t.Run(fmt.Sprint(seed), func(t *testing.T) {
+			started := seed > 4
+			w := newWorld(t, seed)
+			spec := simSpec{series: int(seed % 2), image: 1, tokens: 16, size: 1, dcs: []simDC{
+				{name: "dc1", ctx: "region-1", nodes: 1, racks: 1},
+				{name: "dc2", ctx: "region-2", nodes: 1, racks: int(1 + seed%2)}}}
+			change := func() {
+				w.ksSpec(&spec, false)
+				require.True(t, w.accept(spec), w.LastLog())
+			}
+			change()
+			nobody := func(plan.Plan) {}
+			w.run(t, seed, 600, map[string]int{}, nobody)
+			spec.series, spec.paused = spec.series+1, !started
+			change()
+			for i := 0; i < 400 && started && !w.Skewed(); i++ {
+				w.tick()
+				failOn(t, w)
+			}
+			require.Equal(t, started, w.Skewed())
+			spec.dcs[1].nodes = 0
+			change()
+			w.tick()
+			spec.dcs = spec.dcs[:1]
+			change()
+			spec.paused = false
+			change()
+			w.run(t, seed, 1500, map[string]int{}, nobody)
+		})
+	}
+}
