@@ -124,6 +124,18 @@ func (r *rack) leftToLabel(lc *liveContext) string {
 	return claim
 }
 
+// rollBeforeGrowth: an adopted rack with pods on an older template rolls
+// before it grows. The claim of its new node is made with CassKop's
+// labels, and labelled for ringops only once no pod runs an older
+// template (leftToLabel); until then ringops does not see it, and could
+// not mark it if that node were decommissioned.
+func (v *view) rollBeforeGrowth(r *rack) *candidate {
+	if r.live.annotations[contract.AnnotationAdopted] == "" || r.nextRestart() < 0 {
+		return nil
+	}
+	return v.roll()
+}
+
 // adoptDesired makes r's desired StatefulSet one that fits the adopted
 // (or to be adopted) live one (AdoptedStatefulSet).
 func (v *view) adoptDesired(r *rack) {

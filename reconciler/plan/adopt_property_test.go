@@ -139,3 +139,48 @@ func TestAdoptedRackVolumesGrow(t *testing.T) {
 	}
 	w.checkPinned(t, 1, true)
 }
+
+// podNames are the pods of the cluster, from the observation.
+func (w *world) podNames() []string {
+	var out []string
+	o := w.Observe()
+	for _, kc := range slices.Sorted(maps.Keys(o.Contexts)) {
+		for _, p := range o.Contexts[kc].Pods {
+			out = append(out, p.Name)
+		}
+	}
+	return out
+}
+
+// TestAdoptedRackGrowsWithANewTemplate: an adopted rack is to grow and
+// take a new template at once, then shrinks back as soon as it grew. The
+// claim of its new node, made with CassKop's labels, must be labelled for
+// ringops before that node can be decommissioned, so that its volume is
+// marked. (It grew first and rolled after: the claim could not be
+// labelled while pods ran the older template, since the executor labels
+// the pods of the current revision with the update revision; the node
+// was decommissioned with its volume unmarked.)
+func TestAdoptedRackGrowsWithANewTemplate(t *testing.T) {
+	spec := simSpec{series: 1, image: 1, tokens: 16, size: 1, adopt: true, dcs: []simDC{{name: "dc1", ctx: "region-1", nodes: 2, racks: 1}}}
+	w := adoptWorld(t, 1, spec, false)
+	nobody := func(plan.Plan) {}
+	w.run(t, 1, 300, map[string]int{}, nobody)
+	spec.image, spec.dcs[0].nodes = 2, 3
+	w.ksSpec(&spec, false)
+	if !w.accept(spec) {
+		t.Fatalf("refused: %s", w.LastLog())
+	}
+	for i := 0; i < 300 && !slices.Contains(w.podNames(), "orders-dc1-r1-2"); i++ {
+		w.tick()
+		failOn(t, w)
+	}
+	spec.dcs[0].nodes = 2
+	w.ksSpec(&spec, false)
+	if !w.accept(spec) {
+		t.Fatalf("refused: %s", w.LastLog())
+	}
+	w.run(t, 1, 600, map[string]int{}, nobody)
+	if r := w.Restarts(); r["orders-dc1-r1-0"] != 1 || r["orders-dc1-r1-1"] != 1 {
+		t.Fatalf("restarts: %v", r)
+	}
+}

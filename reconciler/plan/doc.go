@@ -44,7 +44,8 @@
 //	                  template staged while their racks were the revision's, then leave
 //	topology          datacenter by datacenter, seed first (removed ones last):
 //	                  grow (the rack with the fewest nodes, first rack on a tie: one
-//	                  node per rack, then in turn); then its replication (#15, see
+//	                  node per rack, then in turn; an adopted rack with pods on an older
+//	                  template rolls first, #20); then its replication (#15, see
 //	                  "Keyspaces and datacenters"): keyspaces gaining it or growing
 //	                  there, the rebuild of its nodes, keyspaces lowered or leaving
 //	                  it; then shrink (the rack with the most nodes, last rack on a

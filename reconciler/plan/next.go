@@ -219,6 +219,9 @@ func (v *view) grow(racks []*rack) (*candidate, *Wait) {
 	if pick == nil {
 		return nil, nil
 	}
+	if c := v.rollBeforeGrowth(pick); c != nil { // #20
+		return c, nil
+	}
 	n := pick.live.replicas
 	if pvc := pick.pvcs[n]; pvc != nil && pvc.Annotations[contract.AnnotationDecommissioned] != "" && pvc.DeletionTimestamp == nil {
 		return nil, &Wait{Reason: Blocked, Context: pick.ctx, Message: fmt.Sprintf(

@@ -469,6 +469,9 @@ func (w *World) checkReplicas(rg *kubeRegion, name string, from, to int32) {
 		if c != nil && c.bootstrapped && !c.decommissioned {
 			w.violate("StatefulSet %s: replicas %d -> %d before %s was decommissioned", name, from, to, pod)
 		}
+		if c != nil && c.decommissioned && c.annotations[contract.AnnotationDecommissioned] == "" {
+			w.violate("StatefulSet %s: replicas %d -> %d, and the claim %s of the decommissioned node is not marked: a node started on it later would crash", name, from, to, c.name)
+		}
 	}
 }
 
