@@ -12,6 +12,135 @@ import (
 	"github.com/ringops/ringops/reconciler/plan/sim"
 )
 
+// adoptScenario: a ring CassKop made (#20), in dc1 and sometimes dc2 (or
+// dc2 new, made by ringops), its operator running for a few ticks or not
+// at all, taken over with spec.adopt under faults: it must converge with
+// no pod restarted (the world checks that no step restarts a pod CassKop
+// made while the revision renders the template it was adopted with, and
+// writes nothing CassKop made while its operator runs). Then one change,
+// under faults: a scale must leave every adopted pod template as it is
+// (0 restarts), an image or configuration change must roll every pod
+// exactly once to ringops' template. Then random changes and faults, as
+// scenario.
+func adoptScenario(t *testing.T, seed int64, chaosTicks, convergeTicks int, seen map[string]int) {
+	w := newWorld(t, seed)
+	spec := simSpec{adopt: true, series: w.OpsRand().Intn(2), image: 1, tokens: 16, size: 1, dcs: []simDC{{name: "dc1", ctx: "region-1",
+		nodes: int32(1 + w.Rand().Intn(3)), racks: 1 + w.Rand().Intn(3)}}}
+	made := []string{"dc1"}
+	if w.Rand().Intn(2) == 0 {
+		spec.dcs = append(spec.dcs, simDC{name: "dc2", ctx: "region-2", nodes: int32(1 + w.Rand().Intn(2)), racks: 1 + w.Rand().Intn(2)})
+		if w.Rand().Intn(3) > 0 {
+			made = append(made, "dc2") // else a new datacenter ringops makes beside the adopted one
+		}
+	}
+	for i, d := range spec.dcs {
+		if !d.allocatable() {
+			spec.dcs[i].nodes = 1
+		}
+	}
+	w.ksSpec(&spec, false)
+	operator := w.Rand().Intn(3) > 0
+	w.SeedCassKop(sim.CassKop{Cluster: spec.cluster(), Datacenters: made, Operator: operator})
+	if !w.accept(spec) {
+		t.Fatalf("seed %d: initial spec refused", seed)
+	}
+	w.Logf("CassKop made %v, its operator runs: %v", made, operator)
+
+	// The adoption, under faults.
+	w.SetFaults(true, 0.05)
+	stop := 2 + w.Rand().Intn(8)
+	for i := 0; i < 40; i++ {
+		if i == stop {
+			w.StopCassKop()
+		}
+		if w.Rand().Intn(15) == 0 {
+			w.InjectFault()
+		}
+		p := w.tick()
+		count(seen, p, w.Skewed())
+		failOn(t, w)
+		if operator && i < stop && len(p.Steps) > 0 {
+			t.Fatalf("seed %d: steps while CassKop's operator runs: %s\n%s", seed, p, w.Dump())
+		}
+	}
+	w.Heal()
+	w.run(t, seed, convergeTicks, seen, func(plan.Plan) {})
+	for _, pod := range w.CassKopPods() {
+		if n := w.Restarts()[pod]; n > 0 {
+			t.Fatalf("seed %d: the adoption restarted %s %d times\n%s", seed, pod, n, w.Dump())
+		}
+	}
+	w.checkPinned(t, seed, true)
+
+	// One change.
+	before, pods := w.Restarts(), w.podNames()
+	next, template := w.adoptChange(spec)
+	if !w.accept(next) {
+		t.Fatalf("seed %d: change refused: %s", seed, w.LastLog())
+	}
+	spec = next
+	w.SetFaults(true, 0.05)
+	for i := 0; i < 30; i++ {
+		if w.Rand().Intn(15) == 0 {
+			w.InjectFault()
+		}
+		count(seen, w.tick(), w.Skewed())
+		failOn(t, w)
+	}
+	w.Heal()
+	w.run(t, seed, convergeTicks, seen, func(plan.Plan) {})
+	after := w.Restarts()
+	for _, pod := range pods {
+		want := 0
+		if template {
+			want = 1
+		}
+		if n := after[pod] - before[pod]; n != want {
+			t.Fatalf("seed %d: %s restarted %d times for %s, not %d\n%s", seed, pod, n, w.specText, want, w.Dump())
+		}
+	}
+	w.checkPinned(t, seed, !template)
+
+	w.chaos(t, seed, spec, chaosTicks, convergeTicks, seen)
+}
+
+// adoptChange is the first change after an adoption: a node more in a
+// datacenter (no restart), or a new image or configuration (a roll).
+func (w *world) adoptChange(s simSpec) (simSpec, bool) {
+	n := s
+	n.dcs = slices.Clone(s.dcs)
+	switch w.Rand().Intn(3) {
+	case 0:
+		for _, i := range w.Rand().Perm(len(n.dcs)) {
+			d := n.dcs[i]
+			d.nodes++
+			if d.allocatable() && d.nodes <= 4 {
+				n.dcs[i] = d
+				w.ksSpec(&n, false)
+				return n, false
+			}
+		}
+		n.image++
+	case 1:
+		n.image++
+	default:
+		n.reads = 16 + 16*w.Rand().Intn(3) + n.reads
+	}
+	return n, true
+}
+
+// podNames are the pods of the cluster, from the observation.
+func (w *world) podNames() []string {
+	var out []string
+	o := w.Observe()
+	for _, kc := range slices.Sorted(maps.Keys(o.Contexts)) {
+		for _, p := range o.Contexts[kc].Pods {
+			out = append(out, p.Name)
+		}
+	}
+	return out
+}
+
 // TestAdoptWaitsWhileCassKopRuns: while CassKop's operator
 // runs, the planner waits Blocked, naming it, and writes nothing.
 func TestAdoptWaitsWhileCassKopRuns(t *testing.T) {
@@ -116,6 +245,19 @@ func (w *world) checkPinned(t *testing.T, seed int64, want bool) {
 	}
 }
 
+// adoptSeeds are the seeds of TestPropertyInvariants that start from a
+// ring CassKop made.
+func adoptSeeds(short bool) []int64 {
+	if short {
+		return []int64{101, 102}
+	}
+	out := make([]int64, 0, 10)
+	for seed := int64(101); seed <= 110; seed++ {
+		out = append(out, seed)
+	}
+	return out
+}
+
 // TestAdoptedRackVolumesGrow: spec.storage.size grows over an adopted
 // rack. Its StatefulSet keeps CassKop's claim template, which cannot
 // change in place: it is re-created with the larger request (its pods
@@ -138,18 +280,6 @@ func TestAdoptedRackVolumesGrow(t *testing.T) {
 		t.Fatalf("restarts %v, seen %v\n%s", r, seen, w.Dump())
 	}
 	w.checkPinned(t, 1, true)
-}
-
-// podNames are the pods of the cluster, from the observation.
-func (w *world) podNames() []string {
-	var out []string
-	o := w.Observe()
-	for _, kc := range slices.Sorted(maps.Keys(o.Contexts)) {
-		for _, p := range o.Contexts[kc].Pods {
-			out = append(out, p.Name)
-		}
-	}
-	return out
 }
 
 // TestAdoptedRackGrowsWithANewTemplate: an adopted rack is to grow and

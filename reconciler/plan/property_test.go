@@ -339,7 +339,9 @@ func failOn(t *testing.T, w *world) {
 	}
 }
 
-// TestPropertyInvariants runs random scenarios with fixed seeds.
+// TestPropertyInvariants runs random scenarios with fixed seeds; those
+// named adopt-<seed> start from a ring CassKop made, taken over with
+// spec.adopt (#20, adoptScenario).
 func TestPropertyInvariants(t *testing.T) {
 	seeds, chaos := 40, 300
 	if testing.Short() {
@@ -348,6 +350,9 @@ func TestPropertyInvariants(t *testing.T) {
 	seen := map[string]int{}
 	for seed := int64(1); seed <= int64(seeds); seed++ {
 		t.Run(fmt.Sprint(seed), func(t *testing.T) { scenario(t, seed, chaos, 3000, seen) })
+	}
+	for _, seed := range adoptSeeds(testing.Short()) { // #20: from a ring CassKop made
+		t.Run(fmt.Sprint("adopt-", seed), func(t *testing.T) { adoptScenario(t, seed, chaos, 3000, seen) })
 	}
 	t.Logf("seen: %v", seen)
 	if testing.Short() || t.Failed() {
@@ -358,9 +363,6 @@ func TestPropertyInvariants(t *testing.T) {
 	for a := plan.ApplyObjects; a <= plan.LastAction; a++ {
 		if a == plan.ReplaceNode || a == plan.RemoveNode {
 			continue // lost volumes have their own scenarios: TestPropertyLostVolumes
-		}
-		if a == plan.AdoptStatefulSet || a == plan.DeleteCassKopObject {
-			continue // a ring CassKop made has its own scenarios: TestAdopt*
 		}
 		require.NotZero(t, seen[a.String()], "no scenario executed %s", a)
 	}
@@ -376,7 +378,8 @@ func TestPropertyInvariants(t *testing.T) {
 	// a fault that keeps a node of an existing datacenter from joining.
 	for _, k := range []string{"RestartPod+DeletePod", "ScaleStatefulSet+MarkPVC", "Decommission again",
 		"ResumeBootstrap again", "RestartPod through an upgrade skew",
-		"Rebuild again", "Decommission forced", "ScaleStatefulSet without bootstrap"} { // the last three: #15
+		"Rebuild again", "Decommission forced", "ScaleStatefulSet without bootstrap", // these three: #15
+		"AdoptStatefulSet again"} { // #20
 		require.NotZero(t, seen[k], "no scenario executed %s", k)
 	}
 }
@@ -410,6 +413,8 @@ func count(seen map[string]int, p plan.Plan, skew bool) {
 			seen["Decommission forced"]++
 		case s.Action == plan.ScaleStatefulSet && plan.HasBootstrapOption(s.Objects[0].Object["spec"].(map[string]any)["template"]) && s.To > s.From:
 			seen["ScaleStatefulSet without bootstrap"]++
+		case s.Action == plan.AdoptStatefulSet && strings.Contains(s.Reason, "labelled again"): // #20
+			seen["AdoptStatefulSet again"]++
 		}
 		if s.Action == plan.RestartPod && skew {
 			seen["RestartPod through an upgrade skew"]++
