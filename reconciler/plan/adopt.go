@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"slices"
 	"strings"
 
 	"k8s.io/apimachinery/pkg/api/resource"
@@ -30,6 +31,8 @@ import (
 //	pinned ──the rendered template hashes as at adoption──▶ pinned (CassKop's template applied)
 //	pinned ──a change that needs a restart (image, configuration, ...)──▶ the usual
 //	           staged roll to ringops' template (with CassKop's selector labels), rack by rack, gated
+//	pinned ──a node joins that the seed list CassKop wrote (NodeSeeds) does not fit (it names
+//	           the node, or no node up)──▶ ringops' template with the effective list (adoptedJoin)
 //
 // The pin is contract.AnnotationAdoptedTemplate: the TemplateHash of the
 // template ringops rendered when it adopted the rack. Its objects other
@@ -141,10 +144,58 @@ func (v *view) rollBeforeGrowth(r *rack) *candidate {
 func (v *view) adoptDesired(r *rack) {
 	switch {
 	case r.foreign != nil:
+		r.rendered = r.desired
 		r.desired, _ = AdoptedStatefulSet(r.desired, r.foreign)
 	case r.live != nil && r.live.annotations[contract.AnnotationAdopted] != "":
+		r.rendered = r.desired
 		r.desired, _ = AdoptedStatefulSet(r.desired, r.live.obj)
 	}
+}
+
+// adoptedJoin is the pod template the next node of a rack whose adopted
+// template is pinned joins with (joinTemplate): the pinned one when the
+// seed list CassKop put in it (NodeSeeds) fits the node (seedsFit);
+// else the planner cannot write the effective list into it, and the rack
+// takes ringops' template, with the effective list (its running pods, if
+// any, roll to it later; a rack emptied and growing again, whose first
+// pod CassKop's list names, pays nothing). set loses the pin; kept says
+// whether the pinned template stays.
+func (v *view) adoptedJoin(r *rack, pod string, set map[string]string) (tmpl any, why string, kept bool) {
+	tmpl = v.templateFor(r)
+	list, _ := NodeSeeds(tmpl)
+	if v.seedsFit(list, pod) {
+		return tmpl, "; it joins on the adopted pod template, with that template's seeds", true
+	}
+	ours := asMap(jsontree.Copy(nested(r.rendered.Object, "spec", "template")))
+	sel, _ := nested(r.live.obj.Object, "spec", "selector", "matchLabels").(map[string]any)
+	addLabels(ours, sel)
+	set[contract.AnnotationAdoptedTemplate] = ""
+	why = "; the seed list of CassKop's template names no node that is up"
+	if slices.ContainsFunc(SplitSeeds(list), func(s string) bool { return render.SeedPod(s) == pod }) {
+		why = "; the seed list of CassKop's template names " + pod + " itself, which would then skip its bootstrap"
+	}
+	return WithSeeds(v.withBootstrapOption(r, ours), v.effectiveList()), why + ": the rack takes ringops' template", false
+}
+
+// NodeSeeds is the seed list a pod template starts its nodes with:
+// its cassandra container's CASSANDRA_SEEDS, else, as CassKop writes it,
+// an init container's (its bootstrap container writes the list into
+// cassandra.yaml); false when none has one.
+func NodeSeeds(tmpl any) (string, bool) {
+	if s, ok := SeedsOf(tmpl); ok {
+		return s, true
+	}
+	inits, _ := nested(asMap(tmpl), "spec", "initContainers").([]any)
+	for _, c := range inits {
+		env, _ := asMap(c)["env"].([]any)
+		for _, e := range env {
+			if m := asMap(e); m["name"] == seedsEnv && m["valueFrom"] == nil {
+				s, ok := m["value"].(string)
+				return s, ok
+			}
+		}
+	}
+	return "", false
 }
 
 // AdoptedStatefulSet is the StatefulSet ringops applies over live, one

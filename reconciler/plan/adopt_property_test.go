@@ -314,3 +314,35 @@ func TestAdoptedRackGrowsWithANewTemplate(t *testing.T) {
 		t.Fatalf("restarts: %v", r)
 	}
 }
+
+// TestAdoptedDatacenterEmptiedThenGrown: a datacenter CassKop made is
+// emptied, then grows again, its templates still CassKop's (pinned).
+// CassKop's seed list, in its bootstrap init container, names the first
+// pod of each rack: that pod, back on a new volume, must not start in
+// its own seed list (it would join without bootstrap, owning ranges
+// without their data). The planner cannot write its list into CassKop's
+// template: the rack takes ringops' template, with the effective list
+// (free: the rack has no pod). (The planner used to read no seed list in
+// CassKop's template, and let the node join with CassKop's.)
+func TestAdoptedDatacenterEmptiedThenGrown(t *testing.T) {
+	for _, del := range []bool{false, true} {
+		t.Run(fmt.Sprint("deleteOnDecommission=", del), func(t *testing.T) {
+			spec := simSpec{series: 1, image: 1, tokens: 16, size: 1, adopt: true, deleteOnDecom: del, dcs: []simDC{
+				{name: "dc1", ctx: "region-1", nodes: 2, racks: 1}, {name: "dc2", ctx: "region-2", nodes: 1, racks: 1}}}
+			w := adoptWorld(t, 1, spec, false)
+			nobody := func(plan.Plan) {}
+			w.run(t, 1, 300, map[string]int{}, nobody)
+			for _, n := range []int32{0, 1} {
+				spec.dcs[1].nodes = n
+				w.ksSpec(&spec, false)
+				if !w.accept(spec) {
+					t.Fatalf("refused: %s", w.LastLog())
+				}
+				w.run(t, 1, 600, map[string]int{}, nobody)
+			}
+			if r := w.Restarts(); len(r) > 0 {
+				t.Fatalf("restarts: %v", r)
+			}
+		})
+	}
+}

@@ -247,10 +247,14 @@ func (v *view) grow(racks []*rack) (*candidate, *Wait) {
 // for the step's reason.
 func (v *view) joinTemplate(r *rack, set map[string]string) (tmpl any, why string, w *Wait) {
 	pod := r.podName(r.live.replicas)
-	tmpl = v.templateFor(r)
 	if r.pinned() { // #20: the adopted template keeps its seeds where it has them (CassKop: its bootstrap container)
-		return tmpl, "; it joins on the adopted pod template, with that template's seeds", nil
+		tmpl, why, kept := v.adoptedJoin(r, pod, set)
+		if e := v.effectiveList(); !kept && (e == "" || !v.seedsFit(e, pod)) && v.o.Ring.Assessed && v.o.Ring.Healthy {
+			return v.noSeedToJoin(r, pod)
+		}
+		return tmpl, why, nil // else the ring gate holds the step
 	}
+	tmpl = v.templateFor(r)
 	live, _ := SeedsOf(tmpl)
 	if v.seedsFit(live, pod) {
 		return tmpl, "", nil
@@ -260,8 +264,7 @@ func (v *view) joinTemplate(r *rack, set map[string]string) (tmpl any, why strin
 		if !v.o.Ring.Assessed || !v.o.Ring.Healthy {
 			return tmpl, "", nil // the ring gate holds the step
 		}
-		return nil, "", &Wait{Reason: RingUnhealthy, Context: r.ctx, Message: fmt.Sprintf(
-			"%s should join, but no node that has joined the ring is up to be its seed", pod)}
+		return v.noSeedToJoin(r, pod)
 	}
 	why = "; its seed list names " + pod + " itself, which would then skip its bootstrap"
 	if !slices.ContainsFunc(SplitSeeds(live), func(s string) bool { return render.SeedPod(s) == pod }) {
@@ -277,6 +280,13 @@ func (v *view) joinTemplate(r *rack, set map[string]string) (tmpl any, why strin
 		set[contract.AnnotationChange] = change
 	}
 	return WithSeeds(tmpl, e), why, nil
+}
+
+// noSeedToJoin: no node that has joined the ring is up to be the seed of
+// the next node of r.
+func (v *view) noSeedToJoin(r *rack, pod string) (any, string, *Wait) {
+	return nil, "", &Wait{Reason: RingUnhealthy, Context: r.ctx, Message: fmt.Sprintf(
+		"%s should join, but no node that has joined the ring is up to be its seed", pod)}
 }
 
 func (v *view) growReason(pick *rack, racks []*rack) string {

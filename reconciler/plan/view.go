@@ -77,8 +77,11 @@ type rack struct {
 	// unlabelled is a pod of an adopted live StatefulSet left to label
 	// (#20, leftToLabel).
 	unlabelled string
-	pods       map[int32]*corev1.Pod
-	pvcs       map[int32]*corev1.PersistentVolumeClaim
+	// rendered is the desired StatefulSet as rendered, when desired is
+	// the one that fits an adopted live one (#20, adoptDesired).
+	rendered *unstructured.Unstructured
+	pods     map[int32]*corev1.Pod
+	pvcs     map[int32]*corev1.PersistentVolumeClaim
 }
 
 func (r *rack) orphan() bool { return r.desired == nil }

@@ -713,23 +713,9 @@ func expectedTemplate(u, live *unstructured.Unstructured) any {
 	return nested(want.Object, "spec", "template")
 }
 
-// podSeeds is the seed list a pod template's node starts with: the
-// cassandra container's CASSANDRA_SEEDS (ringops' image writes it into
-// cassandra.yaml), else an init container's (CassKop's bootstrap
-// container writes it there), "" when none.
+// podSeeds is the seed list a pod template's node starts with
+// (plan.NodeSeeds), "" when none.
 func podSeeds(tmpl any) string {
-	if s, ok := plan.SeedsOf(tmpl); ok {
-		return s
-	}
-	inits, _ := nested(asMap(tmpl), "spec", "initContainers").([]any)
-	for _, c := range inits {
-		env, _ := asMap(c)["env"].([]any)
-		for _, e := range env {
-			if m := asMap(e); m["name"] == "CASSANDRA_SEEDS" {
-				s, _ := m["value"].(string)
-				return s
-			}
-		}
-	}
-	return ""
+	s, _ := plan.NodeSeeds(tmpl)
+	return s
 }
