@@ -141,8 +141,56 @@ func (w *world) podNames() []string {
 	return out
 }
 
-// TestAdoptWaitsWhileCassKopRuns: while CassKop's operator
-// runs, the planner waits Blocked, naming it, and writes nothing.
+// checkPinned: every StatefulSet adopted keeps CassKop's pod template (its
+// pin), or none does (it rolled to ringops' template); nothing of
+// CassKop's is left to adopt.
+func (w *world) checkPinned(t *testing.T, seed int64, want bool) {
+	o := w.Observe()
+	for _, kc := range slices.Sorted(maps.Keys(o.Contexts)) {
+		oc := o.Contexts[kc]
+		if len(oc.Foreign) > 0 || len(oc.ForeignPods) > 0 {
+			t.Fatalf("seed %d: %s: CassKop's objects left: %d, pods %d\n%s", seed, kc, len(oc.Foreign), len(oc.ForeignPods), w.Dump())
+		}
+		for _, u := range oc.Objects {
+			ann := u.GetAnnotations()
+			if u.GetKind() != "StatefulSet" || ann[contract.AnnotationAdopted] == "" {
+				continue
+			}
+			if pinned := ann[contract.AnnotationAdoptedTemplate] != ""; pinned != want {
+				t.Fatalf("seed %d: %s: StatefulSet %s pinned %v, want %v\n%s", seed, kc, u.GetName(), pinned, want, w.Dump())
+			}
+		}
+	}
+}
+
+// adoptSeeds are the seeds of TestPropertyInvariants that start from a
+// ring CassKop made.
+func adoptSeeds(short bool) []int64 {
+	if short {
+		return []int64{101, 102}
+	}
+	out := make([]int64, 0, 10)
+	for seed := int64(101); seed <= 110; seed++ {
+		out = append(out, seed)
+	}
+	return out
+}
+
+// adoptWorld is a world with the ring CassKop made for spec, its operator
+// running or not, and spec (adopt: true) given to the planner.
+func adoptWorld(t *testing.T, seed int64, spec simSpec, operator bool) *world {
+	w := newWorld(t, seed)
+	spec.adopt = true
+	w.ksSpec(&spec, false)
+	w.SeedCassKop(sim.CassKop{Cluster: spec.cluster(), Operator: operator})
+	if !w.accept(spec) {
+		t.Fatalf("refused: %s", w.LastLog())
+	}
+	return w
+}
+
+// TestAdoptWaitsWhileCassKopRuns: while CassKop's operator runs, the
+// planner waits Blocked, naming it, and writes nothing; then it adopts.
 func TestAdoptWaitsWhileCassKopRuns(t *testing.T) {
 	spec := simSpec{series: 1, image: 1, tokens: 16, size: 1, dcs: []simDC{{name: "dc1", ctx: "region-1", nodes: 3, racks: 1}}}
 	w := adoptWorld(t, 1, spec, true)
@@ -159,19 +207,6 @@ func TestAdoptWaitsWhileCassKopRuns(t *testing.T) {
 	if seen[plan.AdoptStatefulSet.String()] != 1 || seen[plan.DeleteCassKopObject.String()] != 1 || len(w.Restarts()) > 0 {
 		t.Fatalf("seen %v, restarts %v\n%s", seen, w.Restarts(), w.Dump())
 	}
-}
-
-// adoptWorld is a world with the ring CassKop made for spec, its operator
-// running or not, and spec (adopt: true) given to the planner.
-func adoptWorld(t *testing.T, seed int64, spec simSpec, operator bool) *world {
-	w := newWorld(t, seed)
-	spec.adopt = true
-	w.ksSpec(&spec, false)
-	w.SeedCassKop(sim.CassKop{Cluster: spec.cluster(), Operator: operator})
-	if !w.accept(spec) {
-		t.Fatalf("refused: %s", w.LastLog())
-	}
-	return w
 }
 
 // TestAdoptResumedAfterACrash: the executor dies after it applied an
@@ -223,65 +258,6 @@ func TestAdoptedRackGrowsAndShrinks(t *testing.T) {
 	w.checkPinned(t, 1, true)
 }
 
-// checkPinned: every StatefulSet adopted keeps CassKop's pod template (its
-// pin), or none does (it rolled to ringops' template); nothing of
-// CassKop's is left to adopt.
-func (w *world) checkPinned(t *testing.T, seed int64, want bool) {
-	o := w.Observe()
-	for _, kc := range slices.Sorted(maps.Keys(o.Contexts)) {
-		oc := o.Contexts[kc]
-		if len(oc.Foreign) > 0 || len(oc.ForeignPods) > 0 {
-			t.Fatalf("seed %d: %s: CassKop's objects left: %d, pods %d\n%s", seed, kc, len(oc.Foreign), len(oc.ForeignPods), w.Dump())
-		}
-		for _, u := range oc.Objects {
-			ann := u.GetAnnotations()
-			if u.GetKind() != "StatefulSet" || ann[contract.AnnotationAdopted] == "" {
-				continue
-			}
-			if pinned := ann[contract.AnnotationAdoptedTemplate] != ""; pinned != want {
-				t.Fatalf("seed %d: %s: StatefulSet %s pinned %v, want %v\n%s", seed, kc, u.GetName(), pinned, want, w.Dump())
-			}
-		}
-	}
-}
-
-// adoptSeeds are the seeds of TestPropertyInvariants that start from a
-// ring CassKop made.
-func adoptSeeds(short bool) []int64 {
-	if short {
-		return []int64{101, 102}
-	}
-	out := make([]int64, 0, 10)
-	for seed := int64(101); seed <= 110; seed++ {
-		out = append(out, seed)
-	}
-	return out
-}
-
-// TestAdoptedRackVolumesGrow: spec.storage.size grows over an adopted
-// rack. Its StatefulSet keeps CassKop's claim template, which cannot
-// change in place: it is re-created with the larger request (its pods
-// kept, none restarted) and its claims grown, as any rack's. (The
-// adopted claim template used to be kept as CassKop made it, so the
-// growth was ignored without a word.)
-func TestAdoptedRackVolumesGrow(t *testing.T) {
-	spec := simSpec{series: 1, image: 1, tokens: 16, size: 1, adopt: true, dcs: []simDC{{name: "dc1", ctx: "region-1", nodes: 2, racks: 1}}}
-	w := adoptWorld(t, 1, spec, false)
-	nobody := func(plan.Plan) {}
-	w.run(t, 1, 300, map[string]int{}, nobody)
-	spec.size = 3
-	w.ksSpec(&spec, false)
-	if !w.accept(spec) {
-		t.Fatalf("refused: %s", w.LastLog())
-	}
-	seen := map[string]int{}
-	w.run(t, 1, 600, seen, nobody)
-	if r := w.Restarts(); len(r) > 0 || seen[plan.RecreateStatefulSet.String()] != 1 || seen[plan.ExpandPVC.String()] != 2 {
-		t.Fatalf("restarts %v, seen %v\n%s", r, seen, w.Dump())
-	}
-	w.checkPinned(t, 1, true)
-}
-
 // TestAdoptedRackGrowsWithANewTemplate: an adopted rack is to grow and
 // take a new template at once, then shrinks back as soon as it grew. The
 // claim of its new node, made with CassKop's labels, must be labelled for
@@ -313,6 +289,30 @@ func TestAdoptedRackGrowsWithANewTemplate(t *testing.T) {
 	if r := w.Restarts(); r["orders-dc1-r1-0"] != 1 || r["orders-dc1-r1-1"] != 1 {
 		t.Fatalf("restarts: %v", r)
 	}
+}
+
+// TestAdoptedRackVolumesGrow: spec.storage.size grows over an adopted
+// rack. Its StatefulSet keeps CassKop's claim template, which cannot
+// change in place: it is re-created with the larger request (its pods
+// kept, none restarted) and its claims grown, as any rack's. (The
+// adopted claim template used to be kept as CassKop made it, so the
+// growth was ignored without a word.)
+func TestAdoptedRackVolumesGrow(t *testing.T) {
+	spec := simSpec{series: 1, image: 1, tokens: 16, size: 1, adopt: true, dcs: []simDC{{name: "dc1", ctx: "region-1", nodes: 2, racks: 1}}}
+	w := adoptWorld(t, 1, spec, false)
+	nobody := func(plan.Plan) {}
+	w.run(t, 1, 300, map[string]int{}, nobody)
+	spec.size = 3
+	w.ksSpec(&spec, false)
+	if !w.accept(spec) {
+		t.Fatalf("refused: %s", w.LastLog())
+	}
+	seen := map[string]int{}
+	w.run(t, 1, 600, seen, nobody)
+	if r := w.Restarts(); len(r) > 0 || seen[plan.RecreateStatefulSet.String()] != 1 || seen[plan.ExpandPVC.String()] != 2 {
+		t.Fatalf("restarts %v, seen %v\n%s", r, seen, w.Dump())
+	}
+	w.checkPinned(t, 1, true)
 }
 
 // TestAdoptedDatacenterEmptiedThenGrown: a datacenter CassKop made is

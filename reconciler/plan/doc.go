@@ -253,7 +253,8 @@
 // # Where it is tested
 //
 // Golden cases (testdata/plan), and property tests (package plan_test:
-// property_test.go, lost_property_test.go, skew_property_test.go) that
+// property_test.go, lost_property_test.go, skew_property_test.go,
+// adopt_property_test.go: a ring CassKop made, #20) that
 // drive Next through the simulated clusters of reconciler/plan/sim with
 // faults on, checking the rules above at every step. `ringops plan`
 // replays Next over the same world with no fault (reconciler/plan/replay).

@@ -846,7 +846,9 @@ func (w *World) Dump() string {
 			data, _ := json.Marshal(map[string]any{"replicas": nested(s.obj.Object, "spec", "replicas"),
 				"partition": nested(s.obj.Object, "spec", "updateStrategy", "rollingUpdate", "partition"),
 				"gen":       s.generation, "obs": s.observedGen, "cur": s.currentRev, "upd": s.updateRev,
-				"ann": s.obj.GetAnnotations()[contract.AnnotationDecommission]})
+				"ann":     s.obj.GetAnnotations()[contract.AnnotationDecommission],
+				"adopted": s.obj.GetAnnotations()[contract.AnnotationAdopted], "pin": s.obj.GetAnnotations()[contract.AnnotationAdoptedTemplate],
+				"casskop": w.cassKops(s.obj.GetLabels())})
 			fmt.Fprintf(&b, "  sts %s %s\n", name, data)
 		}
 		for _, name := range sortedKeys(rg.pods) {
@@ -855,11 +857,18 @@ func (w *World) Dump() string {
 			if p.node != nil {
 				mode = fmt.Sprintf("%s killed=%d", p.node.mode, p.node.killed)
 			}
+			if !w.ours(p.labels) {
+				mode += " (CassKop's labels only)"
+			}
 			fmt.Fprintf(&b, "  pod %s rev=%s pending=%d stuck=%d deleting=%d %s\n", name, p.rev, p.pending, p.stuck, p.deleting, mode)
 		}
 		for _, name := range sortedKeys(rg.pvcs) {
 			c := rg.pvcs[name]
-			fmt.Fprintf(&b, "  pvc %s joined=%v bootstrapped=%v as=%s decom=%v %v\n", name, c.joined, c.bootstrapped, c.joinedAs, c.decommissioned, c.annotations)
+			theirs := ""
+			if c.labels != nil && !w.ours(c.labels) {
+				theirs = " (CassKop's labels only)"
+			}
+			fmt.Fprintf(&b, "  pvc %s joined=%v bootstrapped=%v as=%s decom=%v %v%s\n", name, c.joined, c.bootstrapped, c.joinedAs, c.decommissioned, c.annotations, theirs)
 		}
 	}
 	b.WriteString(strings.Join(w.log, "\n"))
