@@ -162,13 +162,16 @@ func isCassKopOwner(o metav1.OwnerReference) bool {
 // with ringops' pod labels added, and a partition at its replicas, so
 // that the StatefulSet controller restarts nothing. Once the controller
 // has seen it (observedGeneration, a new update revision for the labels),
-// each pod of the StatefulSet still on the revision CassKop wrote gets
-// the template's labels and that update revision in place (a label
-// change: nothing restarts; its spec is the revision's spec already), and
-// each of their claims ringops' claim labels, so that ringops observes
-// them. A pod on any other revision (a CassKop rollout left halfway) is
-// left to the planner's roll. Errors read "context <kctx>: StatefulSet
-// <name>: ...".
+// each pod of the StatefulSet that has CassKop's labels only and runs the
+// revision CassKop wrote gets the template's labels and that update
+// revision in place (a label change: nothing restarts; its spec is the
+// revision's spec already); one on any other revision (a CassKop rollout
+// left half way) gets the labels but keeps its revision, so that the
+// planner sees it and rolls it. A pod labelled for ringops already is
+// left as it is (run again, the step labels the claims of nodes that
+// joined since). Every pod's claim gets ringops' claim labels, so that
+// ringops observes it. Errors read "context <kctx>: StatefulSet <name>:
+// ...".
 func (m *Manager) AdoptStatefulSet(ctx context.Context, kctx string, obj *unstructured.Unstructured) (Result, error) {
 	res, err := m.ApplyObject(ctx, kctx, obj)
 	if err != nil {
@@ -210,11 +213,15 @@ func (m *Manager) AdoptStatefulSet(ctx context.Context, kctx string, obj *unstru
 		if _, err := strconv.Atoi(ord); !ok || err != nil {
 			continue
 		}
-		if rev := p.Labels[contract.LabelRevision]; rev != sts.Status.CurrentRevision && rev != sts.Status.UpdateRevision {
-			continue
-		}
-		if err := m.labelInPlace(ctx, cc.dyn.Resource(podsResource).Namespace(p.Namespace), p.Name, string(p.UID), podLabels); err != nil {
-			return fail("label pod "+p.Name, err)
+		if p.Labels[contract.LabelManagedBy] != contract.ManagedBy { // CassKop's still
+			set := podLabels
+			if rev := p.Labels[contract.LabelRevision]; rev != sts.Status.CurrentRevision && rev != sts.Status.UpdateRevision {
+				set = maps.Clone(podLabels) // a CassKop rollout left half way: seen, and rolled by the planner
+				delete(set, contract.LabelRevision)
+			}
+			if err := m.labelInPlace(ctx, cc.dyn.Resource(podsResource).Namespace(p.Namespace), p.Name, string(p.UID), set); err != nil {
+				return fail("label pod "+p.Name, err)
+			}
 		}
 		claim := "data-" + p.Name
 		rctx, cancel := m.call(ctx)
