@@ -305,6 +305,9 @@ func (c *conv) jolokia() {
 	}
 	c.f.note("spec.bootstrapImage", "CassKop's bootstrap image ("+first(cc.Spec.BootstrapImage, defaultBootstrapImage)+") put a Jolokia agent and the configuration into each pod; ringops injects its own agent (spec.jolokia.agentImage) and renders cassandra.yaml itself",
 		"")
+	c.f.note("spec.configBuilderImage", "CassKop's config builder filled cassandra.yaml with its own defaults where config.cassandra-yaml says nothing (request timeouts, for one); "+
+		"ringops starts from the image's cassandra.yaml, so those defaults go at the first restart on ringops' template (not at the adoption, which keeps CassKop's template)",
+		"compare /etc/cassandra/cassandra.yaml of a running pod with the image's, and carry what matters into spec.config.cassandra-yaml before a change that restarts the nodes")
 	if strings.Contains(c.spec.Spec.Image, ":3.") || !strings.Contains(c.spec.Spec.Image, ":") {
 		c.f.warn("spec.cassandraImage", fmt.Sprintf("%s may run Cassandra 3.11 on Java 8, and ringops' default Jolokia agent (2.x) needs Java 11", c.spec.Spec.Image),
 			"build images/jolokia-agent with a 1.x agent and set spec.jolokia.agentImage to it, or upgrade to Cassandra 4.1 first")
