@@ -5,10 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
-	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -50,21 +48,10 @@ func CassKopSelector(cluster string) labels.Selector {
 // observeCassKop fills obs.Foreign, ForeignPods and Operators.
 func (m *Manager) observeCassKop(ctx context.Context, cc *contextClient, q Query, obs *Observation) error {
 	selector := CassKopSelector(q.Cluster).String()
-	for _, gvk := range foreignKinds {
-		rctx, cancel := m.call(ctx)
-		list, err := cc.dyn.Resource(observedResources[gvk]).Namespace(q.Namespace).List(rctx, metav1.ListOptions{LabelSelector: selector})
-		cancel()
-		if err != nil {
-			return fmt.Errorf("context %s: list CassKop's %s in %s: %w", cc.name, gvk.Kind, q.Namespace, err)
-		}
-		for i := range list.Items {
-			u := &list.Items[i]
-			u.SetGroupVersionKind(gvk)
-			u.SetManagedFields(nil)
-			obs.Foreign = append(obs.Foreign, u)
-		}
+	var err error
+	if obs.Foreign, err = m.listLabelled(ctx, cc, foreignKinds, q.Namespace, selector, "CassKop's "); err != nil {
+		return err
 	}
-	sortObjects(obs.Foreign)
 	rctx, cancel := m.call(ctx)
 	pods, err := cc.typed.CoreV1().Pods(q.Namespace).List(rctx, metav1.ListOptions{LabelSelector: selector})
 	cancel()
@@ -257,29 +244,24 @@ func (m *Manager) labelInPlace(ctx context.Context, ri dynamic.ResourceInterface
 // waitRevision waits until the StatefulSet controller has seen the
 // StatefulSet's generation and named its update revision.
 func (m *Manager) waitRevision(ctx context.Context, cc *contextClient, ref Ref) (*appsv1.StatefulSet, error) {
-	ctx, cancel := context.WithTimeout(ctx, m.opts.WaitTimeout)
-	defer cancel()
-	tick := time.NewTicker(m.opts.PollInterval)
-	defer tick.Stop()
-	for {
+	var sts *appsv1.StatefulSet
+	err := m.poll(ctx, func(ctx context.Context) (bool, string, error) {
 		rctx, rcancel := m.call(ctx)
-		sts, err := cc.typed.AppsV1().StatefulSets(ref.Namespace).Get(rctx, ref.Name, metav1.GetOptions{})
+		s, err := cc.typed.AppsV1().StatefulSets(ref.Namespace).Get(rctx, ref.Name, metav1.GetOptions{})
 		rcancel()
-		last := "not yet"
 		switch {
 		case err != nil:
-			last = err.Error()
-		case string(sts.UID) != ref.UID && ref.UID != "":
-			return nil, fmt.Errorf("%w: replaced (uid %s, applied %s)", ErrConflict, sts.UID, ref.UID)
-		case sts.Status.ObservedGeneration >= sts.Generation && sts.Status.UpdateRevision != "":
-			return sts, nil
+			return false, err.Error(), nil
+		case string(s.UID) != ref.UID && ref.UID != "":
+			return false, "", fmt.Errorf("%w: replaced (uid %s, applied %s)", ErrConflict, s.UID, ref.UID)
 		}
-		select {
-		case <-ctx.Done():
-			return nil, fmt.Errorf("%w (%s)", ctx.Err(), last)
-		case <-tick.C:
-		}
+		sts = s
+		return s.Status.ObservedGeneration >= s.Generation && s.Status.UpdateRevision != "", "not yet", nil
+	})
+	if err != nil {
+		return nil, err
 	}
+	return sts, nil
 }
 
 // DeleteCassKopObject deletes target, an object CassKop made that ringops
@@ -289,40 +271,12 @@ func (m *Manager) waitRevision(ctx context.Context, cc *contextClient, ref Ref) 
 // CassKop make (CassKop's labels or owner), and StatefulSets, pods and
 // PVCs. Gone already: Skipped.
 func (m *Manager) DeleteCassKopObject(ctx context.Context, kctx string, target Ref) (Result, error) {
-	res := Result{Context: kctx, Ref: target}
-	fail := func(err error) (Result, error) {
-		return res, fmt.Errorf("context %s: %s: delete CassKop's: %w", kctx, target, err)
-	}
-	gvk := schema.FromAPIVersionAndKind(target.APIVersion, target.Kind)
-	switch {
-	case slices.Contains(neverPruned, gvk.GroupKind()):
-		return fail(fmt.Errorf("%w: a %s is adopted, never deleted", ErrNotPrunable, target.Kind))
-	case target.UID == "":
-		return fail(fmt.Errorf("%w: the observed uid is required", ErrInvalidRequest))
-	}
-	cc, err := m.context(kctx)
-	if err != nil {
-		return res, err
-	}
-	ri, err := cc.resource(gvk, target.Namespace)
-	if err != nil {
-		return fail(err)
-	}
-	live, err := m.get(ctx, ri, target.Name)
-	if skip, err := checkLive(target, live, err); err != nil {
-		return fail(err)
-	} else if skip {
-		res.Action = Skipped
-		return res, nil
-	}
-	if ownedByRingops(live) || madeByCassKop(live) == "" {
-		return fail(fmt.Errorf("%w: not CassKop's", ErrNotPrunable))
-	}
-	rctx, cancel := m.call(ctx)
-	defer cancel()
-	background := metav1.DeletePropagationBackground
-	err = ri.Delete(rctx, target.Name, metav1.DeleteOptions{PropagationPolicy: &background, Preconditions: preconditions(target)})
-	return deleted(res, err, fail)
+	return m.deleteChecked(ctx, kctx, target, "delete CassKop's", "is adopted, never deleted", func(live *unstructured.Unstructured) error {
+		if ownedByRingops(live) || madeByCassKop(live) == "" {
+			return fmt.Errorf("%w: not CassKop's", ErrNotPrunable)
+		}
+		return nil
+	})
 }
 
 var (

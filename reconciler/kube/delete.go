@@ -8,6 +8,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 
@@ -32,14 +33,32 @@ var neverPruned = []schema.GroupKind{
 // deleted is Skipped;
 // one replaced or changed since it was observed fails with ErrConflict.
 func (m *Manager) Prune(ctx context.Context, kctx string, target Ref) (Result, error) {
+	return m.deleteChecked(ctx, kctx, target, "prune", "leaves only through the decommission path", func(live *unstructured.Unstructured) error {
+		if live.GetLabels()[contract.LabelManagedBy] != contract.ManagedBy {
+			return fmt.Errorf("%w: not labelled %s=%s", ErrNotPrunable, contract.LabelManagedBy, contract.ManagedBy)
+		}
+		if _, kept := live.GetLabels()[contract.LabelCredentials]; kept {
+			return fmt.Errorf("%w: labelled %s: credentials ringops keeps, never rendered", ErrNotPrunable, contract.LabelCredentials)
+		}
+		return nil
+	})
+}
+
+// deleteChecked deletes target with background propagation and the
+// preconditions target.UID (required) and target.ResourceVersion (when
+// set), once may accepts the live object. A kind of neverPruned is
+// refused with ErrNotPrunable ("a <Kind> " then never). An object already
+// gone or being deleted is Skipped. Errors read "context <kctx>: <target>:
+// <op>: ...".
+func (m *Manager) deleteChecked(ctx context.Context, kctx string, target Ref, op, never string, may func(live *unstructured.Unstructured) error) (Result, error) {
 	res := Result{Context: kctx, Ref: target}
 	fail := func(err error) (Result, error) {
-		return res, fmt.Errorf("context %s: %s: prune: %w", kctx, target, err)
+		return res, fmt.Errorf("context %s: %s: %s: %w", kctx, target, op, err)
 	}
 	gvk := schema.FromAPIVersionAndKind(target.APIVersion, target.Kind)
 	switch {
 	case slices.Contains(neverPruned, gvk.GroupKind()):
-		return fail(fmt.Errorf("%w: a %s leaves only through the decommission path", ErrNotPrunable, target.Kind))
+		return fail(fmt.Errorf("%w: a %s %s", ErrNotPrunable, target.Kind, never))
 	case target.UID == "":
 		return fail(fmt.Errorf("%w: the observed uid is required", ErrInvalidRequest))
 	}
@@ -58,11 +77,8 @@ func (m *Manager) Prune(ctx context.Context, kctx string, target Ref) (Result, e
 		res.Action = Skipped
 		return res, nil
 	}
-	if live.GetLabels()[contract.LabelManagedBy] != contract.ManagedBy {
-		return fail(fmt.Errorf("%w: not labelled %s=%s", ErrNotPrunable, contract.LabelManagedBy, contract.ManagedBy))
-	}
-	if _, kept := live.GetLabels()[contract.LabelCredentials]; kept {
-		return fail(fmt.Errorf("%w: labelled %s: credentials ringops keeps, never rendered", ErrNotPrunable, contract.LabelCredentials))
+	if err := may(live); err != nil {
+		return fail(err)
 	}
 	rctx, cancel := m.call(ctx)
 	defer cancel()

@@ -144,18 +144,24 @@ func (m *Manager) observe(ctx context.Context, kctx string, q Query) *Observatio
 }
 
 func (m *Manager) listObjects(ctx context.Context, cc *contextClient, q Query) ([]*unstructured.Unstructured, error) {
-	selector := ObjectSelector(q.Cluster).String()
+	return m.listLabelled(ctx, cc, kindsOf(q), q.Namespace, ObjectSelector(q.Cluster).String(), "")
+}
+
+// listLabelled lists the objects of kinds in namespace that selector
+// selects, without their managed fields, sorted (sortObjects). whose
+// says whose they are in errors ("CassKop's ").
+func (m *Manager) listLabelled(ctx context.Context, cc *contextClient, kinds []schema.GroupVersionKind, namespace, selector, whose string) ([]*unstructured.Unstructured, error) {
 	var objs []*unstructured.Unstructured
-	for _, gvk := range kindsOf(q) {
-		ri, err := cc.namespaced(gvk, q.Namespace)
+	for _, gvk := range kinds {
+		ri, err := cc.namespaced(gvk, namespace)
 		if err != nil {
-			return nil, fmt.Errorf("context %s: list %s: %w", cc.name, gvk.Kind, err)
+			return nil, fmt.Errorf("context %s: list %s%s: %w", cc.name, whose, gvk.Kind, err)
 		}
 		rctx, cancel := m.call(ctx)
 		list, err := ri.List(rctx, metav1.ListOptions{LabelSelector: selector})
 		cancel()
 		if err != nil {
-			return nil, fmt.Errorf("context %s: list %s in %s: %w", cc.name, gvk.Kind, q.Namespace, err)
+			return nil, fmt.Errorf("context %s: list %s%s in %s: %w", cc.name, whose, gvk.Kind, namespace, err)
 		}
 		for i := range list.Items {
 			u := &list.Items[i]

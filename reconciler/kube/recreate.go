@@ -107,26 +107,40 @@ func (m *Manager) deleteOrphan(ctx context.Context, cc *contextClient, target Re
 // waitGone polls until the object named by target with target's UID no
 // longer exists (a new object of the same name does not count).
 func (m *Manager) waitGone(ctx context.Context, cc *contextClient, target Ref) error {
+	err := m.poll(ctx, func(ctx context.Context) (bool, string, error) {
+		rctx, rcancel := m.call(ctx)
+		live, err := cc.typed.AppsV1().StatefulSets(target.Namespace).Get(rctx, target.Name, metav1.GetOptions{})
+		rcancel()
+		switch {
+		case apierrors.IsNotFound(err):
+			return true, "", nil
+		case err != nil:
+			return false, err.Error(), nil
+		}
+		return string(live.UID) != target.UID, "still there", nil
+	})
+	if err != nil {
+		return fmt.Errorf("wait until deleted: %w", err)
+	}
+	return nil
+}
+
+// poll calls check at once, then every PollInterval, until it is done or
+// fails, for WaitTimeout at most; a timeout's error ends with what check
+// last said, "(still there)".
+func (m *Manager) poll(ctx context.Context, check func(ctx context.Context) (done bool, last string, err error)) error {
 	ctx, cancel := context.WithTimeout(ctx, m.opts.WaitTimeout)
 	defer cancel()
 	tick := time.NewTicker(m.opts.PollInterval)
 	defer tick.Stop()
 	for {
-		rctx, rcancel := m.call(ctx)
-		live, err := cc.typed.AppsV1().StatefulSets(target.Namespace).Get(rctx, target.Name, metav1.GetOptions{})
-		rcancel()
-		last := "still there"
-		switch {
-		case apierrors.IsNotFound(err):
-			return nil
-		case err != nil:
-			last = err.Error()
-		case string(live.UID) != target.UID:
-			return nil
+		done, last, err := check(ctx)
+		if done || err != nil {
+			return err
 		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("wait until deleted: %w (%s)", ctx.Err(), last)
+			return fmt.Errorf("%w (%s)", ctx.Err(), last)
 		case <-tick.C:
 		}
 	}
