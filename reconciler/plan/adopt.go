@@ -166,9 +166,7 @@ func (v *view) adoptedJoin(r *rack, pod string, set map[string]string) (tmpl any
 	if v.seedsFit(list, pod) {
 		return tmpl, "; it joins on the adopted pod template, with that template's seeds", true
 	}
-	ours := asMap(jsontree.Copy(nested(r.rendered.Object, "spec", "template")))
-	sel, _ := nested(r.live.obj.Object, "spec", "selector", "matchLabels").(map[string]any)
-	addLabels(ours, sel)
+	ours := selectable(nested(r.rendered.Object, "spec", "template"), r.live.obj)
 	set[contract.AnnotationAdoptedTemplate] = ""
 	why = "; the seed list of CassKop's template names no node that is up"
 	if slices.ContainsFunc(SplitSeeds(list), func(s string) bool { return render.SeedPod(s) == pod }) {
@@ -231,13 +229,20 @@ func AdoptedStatefulSet(rendered, live *unstructured.Unstructured) (_ *unstructu
 		spec["template"] = kept
 		ann[contract.AnnotationAdoptedTemplate] = hash
 	} else {
-		ours := asMap(jsontree.Copy(tmpl))
-		sel, _ := nested(live.Object, "spec", "selector", "matchLabels").(map[string]any)
-		addLabels(ours, sel)
-		spec["template"] = ours
+		spec["template"] = selectable(tmpl, live)
 	}
 	want.SetAnnotations(ann)
 	return want, pinned
+}
+
+// selectable is a copy of a rendered pod template with the labels of
+// live's selector added (an adopted StatefulSet keeps its selector, and a
+// template must match it).
+func selectable(tmpl any, live *unstructured.Unstructured) map[string]any {
+	ours := asMap(jsontree.Copy(tmpl))
+	sel, _ := nested(live.Object, "spec", "selector", "matchLabels").(map[string]any)
+	addLabels(ours, sel)
+	return ours
 }
 
 // liveClaims is a copy of live's volumeClaimTemplates, without status.
@@ -357,7 +362,7 @@ func (v *view) adoptionWait() *Wait {
 	return nil
 }
 
-// adoptObjects is the step that deletes what CassKop made in kc and
+// dropCassKop is the steps that delete what CassKop made in kc and
 // ringops replaces by objects of its own (its PodDisruptionBudget), once
 // no rack of kc is left to adopt.
 func (v *view) dropCassKop(kc string) []Step {
@@ -387,15 +392,4 @@ func (v *view) rendered(kc, key string) bool {
 		}
 	}
 	return false
-}
-
-// Adoptions counts the StatefulSets a plan's steps adopt from CassKop and
-// their running pods, for `ringops plan` and `ringops diff`.
-func Adoptions(steps []Step) (statefulSets int) {
-	for _, s := range steps {
-		if s.Action == AdoptStatefulSet {
-			statefulSets++
-		}
-	}
-	return statefulSets
 }

@@ -244,14 +244,7 @@ func TestAdoptedRackGrowsAndShrinks(t *testing.T) {
 	w := adoptWorld(t, 1, spec, false)
 	nobody := func(plan.Plan) {}
 	w.run(t, 1, 300, map[string]int{}, nobody)
-	for _, n := range []int32{3, 2, 3} {
-		spec.dcs[0].nodes = n
-		w.ksSpec(&spec, false)
-		if !w.accept(spec) {
-			t.Fatalf("refused: %s", w.LastLog())
-		}
-		w.run(t, 1, 600, map[string]int{}, nobody)
-	}
+	w.resize(t, &spec, 0, 3, 2, 3)
 	if r := w.Restarts(); len(r) > 0 {
 		t.Fatalf("restarts: %v", r)
 	}
@@ -332,17 +325,24 @@ func TestAdoptedDatacenterEmptiedThenGrown(t *testing.T) {
 			w := adoptWorld(t, 1, spec, false)
 			nobody := func(plan.Plan) {}
 			w.run(t, 1, 300, map[string]int{}, nobody)
-			for _, n := range []int32{0, 1} {
-				spec.dcs[1].nodes = n
-				w.ksSpec(&spec, false)
-				if !w.accept(spec) {
-					t.Fatalf("refused: %s", w.LastLog())
-				}
-				w.run(t, 1, 600, map[string]int{}, nobody)
-			}
+			w.resize(t, &spec, 1, 0, 1)
 			if r := w.Restarts(); len(r) > 0 {
 				t.Fatalf("restarts: %v", r)
 			}
 		})
+	}
+}
+
+// resize gives datacenter dc of spec each node count in turn, each
+// accepted and run until the plan is done.
+func (w *world) resize(t *testing.T, spec *simSpec, dc int, counts ...int32) {
+	t.Helper()
+	for _, n := range counts {
+		spec.dcs[dc].nodes = n
+		w.ksSpec(spec, false)
+		if !w.accept(*spec) {
+			t.Fatalf("refused: %s", w.LastLog())
+		}
+		w.run(t, 1, 600, map[string]int{}, func(plan.Plan) {})
 	}
 }
