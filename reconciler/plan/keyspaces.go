@@ -74,8 +74,16 @@ func (v *view) keyspacesWait(kc, next string) *Wait {
 		return nil
 	}
 	_, last := v.lastStep()
-	w := v.timed(Wait{Reason: RingUnhealthy, Context: kc, Message: "the replication of the keyspaces cannot be read over CQL (" +
-		oneLine(ks.Err) + "); next: " + next}, last)
+	msg := "the replication of the keyspaces cannot be read over CQL (" + oneLine(ks.Err) + "); next: " + next
+	if rg := v.o.Ring; rg.Assessed && !rg.Healthy {
+		// Often the cause (ringops makes sure of its role only on a
+		// healthy ring): the nodes at fault come first.
+		msg = "waiting for the ring: " + v.ringSummary() + "; " + msg
+		if rg.Since.After(last) {
+			last = rg.Since
+		}
+	}
+	w := v.timed(Wait{Reason: RingUnhealthy, Context: kc, Message: msg}, last)
 	return &w
 }
 
