@@ -16,17 +16,25 @@ var ErrBadStep = errors.New("malformed step")
 // Execute carries out a plan's steps in order, as each plan.Action's
 // documentation says, and stops at the first error: the steps after it
 // are not executed, and the caller plans again. A plan without steps is
-// one Waiting event. Every event also goes to Clients.Events.
+// one Waiting event. Every event also goes to Clients.Events. Under a
+// Fence (WithFence), each step is let through by the fence first, its
+// objects stamped with the fence's term; a refusal ends Execute with
+// ErrFenced before the step, with no event for it.
 func (e *Engine) Execute(ctx context.Context, p plan.Plan) ([]Event, error) {
 	if len(p.Steps) == 0 {
 		return []Event{e.emit(Event{Kind: Waiting, At: e.clock.Now(), Cluster: p.Cluster, Revision: p.Revision, Wait: p.Wait})}, nil
 	}
 	var events []Event
 	for _, s := range p.Steps {
+		s, done, err := fenced(ctx, s)
+		if err != nil {
+			return events, fmt.Errorf("cluster %s: %w", p.Cluster, err)
+		}
 		ev := Event{Cluster: p.Cluster, Revision: p.Revision, Step: s}
 		ev.Kind, ev.At = StepStarted, e.clock.Now()
 		events = append(events, e.emit(ev))
 		results, err := e.execute(ctx, p.Cluster, s)
+		done()
 		ev.At, ev.Results = e.clock.Now(), results
 		if err != nil {
 			ev.Kind, ev.Err = StepFailed, err

@@ -38,6 +38,15 @@ func (f *fakeKube) record(name, detail string) error {
 	return f.fail[name]
 }
 
+// termOf is " term=<shard term>" for an object a fenced step stamped,
+// else "".
+func termOf(u *unstructured.Unstructured) string {
+	if t, ok := u.GetAnnotations()[contract.AnnotationShardTerm]; ok {
+		return " term=" + t
+	}
+	return ""
+}
+
 func (f *fakeKube) Calls() []string {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -67,7 +76,7 @@ func (f *fakeKube) Observe(_ context.Context, q kube.Query) map[string]*kube.Obs
 func (f *fakeKube) Apply(_ context.Context, kctx string, objs ...*unstructured.Unstructured) ([]kube.Result, error) {
 	var names []string
 	for _, u := range objs {
-		names = append(names, u.GetName())
+		names = append(names, u.GetName()+termOf(u))
 	}
 	if err := f.record("Apply", kctx+" "+strings.Join(names, ",")); err != nil {
 		return nil, err
@@ -80,7 +89,7 @@ func (f *fakeKube) Apply(_ context.Context, kctx string, objs ...*unstructured.U
 }
 
 func (f *fakeKube) ApplyObject(_ context.Context, kctx string, obj *unstructured.Unstructured) (kube.Result, error) {
-	err := f.record("ApplyObject", kctx+" "+obj.GetName()+" rv="+obj.GetResourceVersion())
+	err := f.record("ApplyObject", kctx+" "+obj.GetName()+termOf(obj)+" rv="+obj.GetResourceVersion())
 	return f.result(kctx, kube.RefOf(obj), kube.Configured, err)
 }
 

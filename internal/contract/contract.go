@@ -152,6 +152,13 @@ const (
 	AnnotationCleaned = Prefix + "cleaned"
 )
 
+// AnnotationShardTerm is on every object a step writes when the daemon
+// runs sharded (`ringops run --shards N`, N > 1): the term of the shard
+// Lease under which the step was let through, "<replica>/<leaseTransitions>"
+// (reconciler.WithFence). An audit of the writes tells from it which
+// replica wrote what in which term; nothing reads it back to decide.
+const AnnotationShardTerm = Prefix + "shard-term"
+
 // Reserved reports whether key is a label or annotation key ringops sets
 // itself: the three app.kubernetes.io keys above and every key under
 // Prefix. A spec may not set one.
