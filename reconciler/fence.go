@@ -33,11 +33,18 @@ func WithFence(ctx context.Context, f Fence) context.Context {
 	return context.WithValue(ctx, fenceKey{}, f)
 }
 
+// FenceOf is the fence WithFence put on ctx, nil without one: for an
+// engine other than *Engine that must honour it as Execute does.
+func FenceOf(ctx context.Context) Fence {
+	f, _ := ctx.Value(fenceKey{}).(Fence)
+	return f
+}
+
 // fenced passes s through ctx's fence: s with its objects stamped with
 // the term (copies: the plan's objects are the target's, shared), and the
 // done to call after the step; s itself and a no-op without a fence.
 func fenced(ctx context.Context, s plan.Step) (plan.Step, func(), error) {
-	f, _ := ctx.Value(fenceKey{}).(Fence)
+	f := FenceOf(ctx)
 	if f == nil {
 		return s, func() {}, nil
 	}

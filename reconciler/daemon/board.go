@@ -21,16 +21,19 @@ type board struct {
 	rep         Reporter
 	externalURL string
 	log         *slog.Logger
+	// summary: post the revision's summary (forge.SummaryContext). A
+	// sharded daemon does not: no replica sees every cluster.
+	summary bool
 
 	mu       sync.Mutex
 	rev      string
 	contexts []string                // the region contexts of the revision, sorted
 	statuses map[string]forge.Status // by context
-	summary  forge.Status
+	sum      forge.Status
 }
 
 func newBoard(rep Reporter, externalURL string, log *slog.Logger) *board {
-	return &board{rep: rep, externalURL: externalURL, log: log, statuses: map[string]forge.Status{}}
+	return &board{rep: rep, externalURL: externalURL, log: log, statuses: map[string]forge.Status{}, summary: true}
 }
 
 // regionsOf lists the status contexts of a revision's clusters: one per
@@ -68,7 +71,7 @@ func (b *board) begin(ctx context.Context, rev string, regions map[string][]stri
 	old := b.rev
 	b.rev = rev
 	b.statuses = map[string]forge.Status{}
-	b.summary = forge.Status{}
+	b.sum = forge.Status{}
 	b.contexts = nil
 	for _, cs := range regions {
 		b.contexts = append(b.contexts, cs...)
@@ -111,8 +114,9 @@ func (b *board) set(ctx context.Context, ss ...forge.Status) {
 		}
 		post = append(post, s)
 	}
-	if len(post) == 0 {
+	if len(post) == 0 || !b.summary {
 		b.mu.Unlock()
+		b.post(ctx, post...)
 		return
 	}
 	regions := make([]forge.Status, 0, len(b.contexts))
@@ -125,8 +129,8 @@ func (b *board) set(ctx context.Context, ss ...forge.Status) {
 	}
 	sum := forge.Summary(b.rev, regions)
 	sum.TargetURL = b.targetURL("")
-	if sum != b.summary {
-		b.summary = sum
+	if sum != b.sum {
+		b.sum = sum
 		post = append(post, sum)
 	}
 	b.mu.Unlock()

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/ringops/ringops/reconciler"
+	"github.com/ringops/ringops/reconciler/daemon/shard"
 	"github.com/ringops/ringops/reconciler/plan"
 	"github.com/ringops/ringops/schemas"
 	"github.com/ringops/ringops/sources/forge"
@@ -52,6 +53,19 @@ type PullRequests interface {
 	Check(ctx context.Context, base *git.Snapshot) error
 }
 
+// Shards is what a sharded daemon (`ringops run --shards N`) needs of
+// *shard.Set: which shards this replica holds, word of each change, the
+// fence before each step's writes, and the holders for /api/v1.
+type Shards interface {
+	Count() int
+	Owns(shard int) bool
+	Changed() <-chan struct{}
+	Fence(ctx context.Context, shard int) (term string, done func(), err error)
+	States() []shard.State
+}
+
+var _ Shards = (*shard.Set)(nil)
+
 // Options configure a Daemon.
 type Options struct {
 	// Path is the slash path, in the repository, below which clusters
@@ -83,6 +97,15 @@ type Options struct {
 	// ManageKeyspaces is the engine's setting, for the replay of each new
 	// revision that tells the status page the steps still to come.
 	ManageKeyspaces bool
+	// Shards, when set, splits the clusters over the replicas: this one
+	// runs a worker only for the clusters of the shards it holds
+	// (shard.Of their directory), each step behind the shard's fence, and
+	// posts their statuses only. The revision-wide statuses (a refused
+	// revision) and the pull-request checks are posted by the holder of
+	// shard 0 alone, and the summary status of a revision (ringops) by
+	// none, since no replica sees every cluster. Nil: one replica runs
+	// every cluster.
+	Shards Shards
 }
 
 // DefaultOptions returns the defaults.
@@ -120,7 +143,9 @@ type Daemon struct {
 	log    *slog.Logger
 
 	mu       sync.Mutex
-	workers  map[string]*worker // by cluster directory
+	workers  map[string]*worker           // by cluster directory
+	srcs     map[string]reconciler.Source // the current revision's clusters, by directory
+	gone     map[string]<-chan struct{}   // by directory: the stopped worker's end, the next one starts after it
 	source   SourceState
 	snapshot *git.Snapshot
 	prWake   chan struct{}
@@ -146,6 +171,17 @@ type SourceState struct {
 	Subject string `json:"subject,omitempty"`
 	// Clusters are the cluster directories of the revision.
 	Clusters []string `json:"clusters"`
+	// Shards, when the daemon is sharded, are the shards: holder, term,
+	// whether this replica owns it, and the directories of its clusters.
+	Shards []ShardState `json:"shards,omitempty"`
+}
+
+// ShardState is one shard of a sharded daemon (SourceState.Shards).
+type ShardState struct {
+	shard.State
+	// Clusters are the directories of the current revision's clusters
+	// that belong to the shard.
+	Clusters []string `json:"clusters"`
 }
 
 // New returns a daemon; rep may be nil (no statuses).
@@ -155,8 +191,9 @@ func New(src Source, engine Engine, rep Reporter, opts Options) (*Daemon, error)
 	}
 	opts = opts.withDefaults()
 	d := &Daemon{src: src, engine: engine, opts: opts, log: opts.Logger, workers: map[string]*worker{}, prWake: make(chan struct{}, 1),
-		changes: newChanges(), replays: make(chan struct{}, 1)}
+		changes: newChanges(), replays: make(chan struct{}, 1), srcs: map[string]reconciler.Source{}, gone: map[string]<-chan struct{}{}}
 	d.board = newBoard(rep, opts.ExternalURL, opts.Logger)
+	d.board.summary = opts.Shards == nil
 	return d, nil
 }
 
@@ -187,6 +224,8 @@ func (d *Daemon) Run(ctx context.Context) error {
 			return ctx.Err()
 		case r := <-results:
 			d.handle(ctx, r)
+		case <-d.shardsChanged():
+			d.reassign(ctx)
 		}
 	}
 }
@@ -230,7 +269,7 @@ func (d *Daemon) checkPullRequests(ctx context.Context) {
 		case <-d.prWake:
 		}
 		base := d.current()
-		if base == nil {
+		if base == nil || !d.ownsShard(0) { // sharded: shard 0's holder checks them
 			continue
 		}
 		if err := d.opts.PullRequests.Check(ctx, base); err != nil && ctx.Err() == nil {
@@ -252,7 +291,9 @@ func (d *Daemon) refused(ctx context.Context, r git.Result) {
 		return
 	}
 	d.log.Error("revision refused; the clusters stay at the revision they have", "revision", r.Revision.String(), "err", r.Err)
-	d.board.refused(ctx, r.Revision.Hash, r.Err)
+	if d.ownsShard(0) { // sharded: shard 0's holder speaks for the revision
+		d.board.refused(ctx, r.Revision.Hash, r.Err)
+	}
 }
 
 // current is the snapshot of the revision the workers were last given.
@@ -269,7 +310,9 @@ func (d *Daemon) revision(ctx context.Context, snap *git.Snapshot) {
 	log := d.log.With("revision", snap.Revision.String())
 	if err != nil {
 		log.Error("cannot list the clusters of the revision; nothing changes", "err", err)
-		d.board.refused(ctx, rev, err)
+		if d.ownsShard(0) {
+			d.board.refused(ctx, rev, err)
+		}
 		return
 	}
 	if len(dirs) == 0 {
@@ -280,30 +323,30 @@ func (d *Daemon) revision(ctx context.Context, snap *git.Snapshot) {
 		srcs = append(srcs, d.load(snap, dir))
 	}
 	refuseDuplicates(srcs)
-	d.board.begin(ctx, rev, regionsOf(srcs, d.previousSpecs()))
+	d.board.begin(ctx, rev, regionsOf(d.owned(srcs), d.previousSpecs()))
 	d.mu.Lock()
 	d.snapshot = snap
 	d.subjects.add(rev, firstLine(snap.Commit.Message))
 	d.source.Subject = firstLine(snap.Commit.Message)
 	d.source.Revision, d.source.Commit, d.source.Refused = snap.Revision.String(), rev, ""
 	d.source.Clusters = dirs
-	for dir, w := range d.workers {
+	clear(d.srcs)
+	for _, src := range srcs {
+		d.srcs[src.Dir] = src
+	}
+	for dir := range d.workers {
 		if !slices.Contains(dirs, dir) {
 			log.Warn("cluster directory removed from the repository: the cluster is no longer managed, nothing is deleted", "dir", dir)
-			w.stop()
-			delete(d.workers, dir)
+			d.stopLocked(dir)
 		}
 	}
 	for i, dir := range dirs {
 		w, ok := d.workers[dir]
+		if !ok && !d.owns(dir) {
+			continue
+		}
 		if !ok {
-			w = newWorker(d, dir)
-			d.workers[dir] = w
-			d.wg.Add(1)
-			go func() {
-				defer d.wg.Done()
-				w.run(ctx)
-			}()
+			w = d.startLocked(ctx, dir)
 		}
 		w.offer(srcs[i])
 	}
@@ -396,6 +439,7 @@ func (d *Daemon) Source() SourceState {
 	defer d.mu.Unlock()
 	s := d.source
 	s.Clusters = slices.Clone(s.Clusters)
+	s.Shards = d.shardStatesLocked()
 	return s
 }
 

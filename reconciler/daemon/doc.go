@@ -37,6 +37,17 @@
 // A cluster whose directory disappears from the repository is no longer
 // managed: its worker stops, and nothing is deleted.
 //
+// Sharded (Options.Shards, `ringops run --shards N`): the cluster in
+// directory dir belongs to shard.Of(dir, N), and a replica runs a worker
+// only for the clusters of the shards it holds. Losing a shard (or giving
+// it back) stops those workers after their step in flight, and the shard's
+// fence (on each worker's context, reconciler.WithFence) refuses any step
+// after it; taking one starts its clusters' workers on the current
+// revision, each after the worker this replica ran there before, if any,
+// has ended. Statuses are posted by the owner of each cluster only; the
+// revision-wide failure (a refused revision) and the pull-request checks
+// by the holder of shard 0; the revision's summary (ringops) by none.
+//
 // For the status page (package page) each worker also keeps, in memory
 // and bounded, what a person watching wants and the clusters do not hold:
 // the ring per node as observed (NodeView), the rollout's timeline (the

@@ -21,9 +21,16 @@ import (
 // worker rolls one cluster out, one plan at a time, and takes a new
 // revision only between two plans.
 type worker struct {
-	d   *Daemon
-	dir string
-	log *slog.Logger
+	d     *Daemon
+	dir   string
+	shard int // shard.Of(dir), 0 when not sharded
+	log   *slog.Logger
+
+	// after, when set, is the end of the worker this replica ran for dir
+	// before (its shard was lost, then taken again): this one starts
+	// after it. exited is closed when this one's run returns.
+	after  <-chan struct{}
+	exited chan struct{}
 
 	wake     chan struct{} // a new revision is offered, or stop
 	stopOnce sync.Once
@@ -105,7 +112,7 @@ type RegionState struct {
 }
 
 func newWorker(d *Daemon, dir string) *worker {
-	return &worker{d: d, dir: dir, log: d.log.With("cluster_dir", dir), wake: make(chan struct{}, 1),
+	return &worker{d: d, dir: dir, shard: d.shardOf(dir), log: d.log.With("cluster_dir", dir), wake: make(chan struct{}, 1), exited: make(chan struct{}),
 		stopped: make(chan struct{}), st: ClusterState{Dir: dir, State: "pending"}, nodeKeys: map[[2]string]bool{}}
 }
 
@@ -169,6 +176,16 @@ func (w *worker) state() ClusterState {
 // drive it (reconciler.Driver: observe, plan, execute, wait; the same
 // guards as `ringops apply`) until a newer one is offered.
 func (w *worker) run(ctx context.Context) {
+	defer close(w.exited)
+	if w.after != nil {
+		select { // the worker before this one finishes its step in flight first
+		case <-w.after:
+		case <-w.stopped:
+			return
+		case <-ctx.Done():
+			return
+		}
+	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	go func() {
@@ -340,7 +357,7 @@ func (w *worker) invalid(ctx context.Context, t *reconciler.Target, src *reconci
 		regions = append(regions, RegionState{Context: c, State: s.State.String(), Description: s.Description})
 		statuses = append(statuses, s)
 	}
-	w.d.board.set(ctx, statuses...)
+	w.post(ctx, statuses...)
 	w.mu.Lock()
 	w.st.Regions = regions
 	w.mu.Unlock()
@@ -378,7 +395,7 @@ func (w *worker) failed(ctx context.Context, what string, err error) {
 	}
 	w.d.opts.Metrics.Error(what)
 	level := slog.LevelWarn
-	if errors.Is(err, kube.ErrConflict) {
+	if errors.Is(err, kube.ErrConflict) || errors.Is(err, reconciler.ErrFenced) {
 		level = slog.LevelInfo
 	}
 	w.log.Log(ctx, level, what+" failed; planning again", "err", err)
@@ -386,6 +403,16 @@ func (w *worker) failed(ctx context.Context, what string, err error) {
 	w.st.LastError = what + ": " + err.Error()
 	w.mu.Unlock()
 	w.d.changes.notify()
+}
+
+// post hands statuses to the board while this replica runs the cluster:
+// once its shard is lost, the next holder speaks for it.
+func (w *worker) post(ctx context.Context, statuses ...forge.Status) {
+	if !w.d.owns(w.dir) {
+		w.log.Debug("shard not held: statuses left to its holder", "shard", w.shard)
+		return
+	}
+	w.d.board.set(ctx, statuses...)
 }
 
 // sleep waits until woken (a new revision, or stop) or ctx's end.
@@ -534,7 +561,7 @@ func (w *worker) report(ctx context.Context, t *reconciler.Target, o *plan.Obser
 		regions = append(regions, RegionState{Context: s.Context, State: s.State.String(), Description: forge.CleanDescription(s.Description)})
 		statuses = append(statuses, s)
 	}
-	w.d.board.set(ctx, statuses...)
+	w.post(ctx, statuses...)
 	state := "pending"
 	switch {
 	case states[forge.StateFailure] > 0:
