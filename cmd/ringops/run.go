@@ -21,6 +21,7 @@ import (
 	"github.com/ringops/ringops/reconciler/cql"
 	"github.com/ringops/ringops/reconciler/daemon"
 	"github.com/ringops/ringops/reconciler/daemon/leader"
+	"github.com/ringops/ringops/reconciler/daemon/shard"
 	"github.com/ringops/ringops/reconciler/kube"
 	"github.com/ringops/ringops/reconciler/ring/jolokia"
 	"github.com/ringops/ringops/render"
@@ -49,6 +50,7 @@ type runFlags struct {
 	logFormat, logLevel      string
 
 	leaderElect                           bool
+	shards                                int
 	manageKeyspaces                       bool
 	leaderElectionNamespace               string
 	leaderElectionID, leaderElectionCtx   string
@@ -101,8 +103,15 @@ the push webhooks /hooks/github, /hooks/gitlab, /hooks/gitea (with
 when it is set; with --api-token-file only to requests that carry
 "Authorization: Bearer <token>" (401 otherwise).
 
+With --shards N (N > 1) every replica acts: the clusters are split over N
+shards (FNV-1a of each cluster's directory, mod N), each held by one replica
+through the Lease <leader-election-id>-shard-<i>; a replica named like a
+StatefulSet pod (ringops-<n>) prefers shard n mod N. The shards of a replica
+that dies move to the others within about one lease duration; a replica
+that lost a shard's Lease writes nothing more for its clusters.
+
 SIGTERM or SIGINT: the step in flight is finished (at most --shutdown-grace),
-the statuses are flushed, the leader Lease is released, exit 0.`,
+the statuses are flushed, the leader Lease (or the shard Leases) released, exit 0.`,
 		Example: `  RINGOPS_GIT_TOKEN_FILE=/etc/ringops/git/token ringops run \
     --repo https://github.com/acme/cassandra.git --path clusters \
     --kubeconfig /etc/ringops/kubeconfig --forge-token-file /etc/ringops/forge/token`,
@@ -144,6 +153,7 @@ the statuses are flushed, the leader Lease is released, exit 0.`,
 	fl.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	fl.BoolVar(&f.manageKeyspaces, "manage-keyspaces", true, "read and alter keyspace replication over CQL, rebuild new datacenters and clean up after lowered factors; =false leaves replication to you")
 	fl.BoolVar(&f.leaderElect, "leader-elect", false, "elect a leader on a Lease so that several replicas can run (only the leader acts)")
+	fl.IntVar(&f.shards, "shards", 1, "split the clusters over this many shards, each held by one replica through the Lease <leader-election-id>-shard-<i> (in the namespace and context of the leader-election flags); 1: one replica runs every cluster")
 	fl.StringVar(&f.leaderElectionNamespace, "leader-election-namespace", "", "namespace of the Lease (default: $POD_NAMESPACE)")
 	fl.StringVar(&f.leaderElectionID, "leader-election-id", "ringops", "name of the Lease")
 	fl.StringVar(&f.leaderElectionCtx, "leader-election-context", "", "kube context holding the Lease (default: --in-cluster-context, else the kubeconfig's current context)")
@@ -209,6 +219,12 @@ func (f *runFlags) check() error {
 	}
 	if f.apiAddress != "" && f.apiAddress == f.httpAddress && !strings.HasSuffix(f.apiAddress, ":0") {
 		errs = append(errs, fmt.Sprintf("--api-address %s is --http-address too: give the API a listener of its own, or leave --api-address empty", f.apiAddress))
+	}
+	switch {
+	case f.shards < 1:
+		errs = append(errs, fmt.Sprintf("--shards %d: must be 1 (one replica runs every cluster) or more", f.shards))
+	case f.shards > 1 && f.leaderElect:
+		errs = append(errs, fmt.Sprintf("--shards %d with --leader-elect: every replica runs the clusters of the shards it holds, through Leases of their own (%s-shard-<i>); drop --leader-elect", f.shards, f.leaderElectionID))
 	}
 	if f.kubeQPS <= 0 || f.kubeBurst <= 0 {
 		errs = append(errs, "--kube-qps and --kube-burst must be positive")
@@ -306,6 +322,7 @@ type daemonSetup struct {
 	metrics *daemon.Metrics
 	server  *httpServer
 	ha      *leader.Election
+	shards  *shard.Set
 }
 
 func setUpDaemon(ctx context.Context, log *slog.Logger, f runFlags) (*daemonSetup, error) {
@@ -360,6 +377,12 @@ func setUpDaemon(ctx context.Context, log *slog.Logger, f runFlags) (*daemonSetu
 			return nil, err
 		}
 	}
+	if f.shards > 1 {
+		if s.shards, err = newShards(f, s.clients, current, log); err != nil {
+			return nil, err
+		}
+		opts.Shards = s.shards
+	}
 	if s.daemon, err = daemon.New(s.poller, s.engine, rep, opts); err != nil {
 		return nil, err
 	}
@@ -370,7 +393,7 @@ func setUpDaemon(ctx context.Context, log *slog.Logger, f runFlags) (*daemonSetu
 	}
 	s.server = newHTTPServer(s, log)
 	log.Info("ringops run", "version", version, "repo", f.repo, "ref", s.poller.Ref(), "path", f.path,
-		"contexts", contexts, "git_credentials", git.AuthFromEnv(), "forge", s.queue != nil, "leader_elect", f.leaderElect,
+		"contexts", contexts, "git_credentials", git.AuthFromEnv(), "forge", s.queue != nil, "leader_elect", f.leaderElect, "shards", f.shards,
 		"api_token", f.apiTokenFile != "", "api_address", f.apiAddress)
 	if f.apiTokenFile == "" {
 		log.Warn("the API and the status page show the clusters' topology and addresses to whoever reaches their listener: give --api-token-file, or a private --api-address")
@@ -441,9 +464,12 @@ func (s *daemonSetup) run(ctx context.Context) error {
 	}
 	s.server.setReady()
 	var err error
-	if s.ha != nil {
+	switch {
+	case s.ha != nil:
 		err = s.ha.Run(ctx, s.daemon.Run, s.poller)
-	} else {
+	case s.shards != nil:
+		err = s.runSharded(ctx)
+	default:
 		s.metrics.SetLeader(true)
 		err = s.daemon.Run(ctx)
 	}
@@ -464,6 +490,20 @@ func (s *daemonSetup) run(ctx context.Context) error {
 	}
 	s.log.Info("stopped")
 	return nil
+}
+
+// runSharded runs the daemon beside the shard Leases: the Leases outlive
+// the daemon's last step (their context ends only once it returned), then
+// every held shard is released for the other replicas at once.
+func (s *daemonSetup) runSharded(ctx context.Context) error {
+	s.metrics.SetLeader(true) // every replica acts, on its shards
+	sctx, release := context.WithCancel(context.WithoutCancel(ctx))
+	done := make(chan struct{})
+	go func() { defer close(done); s.shards.Run(sctx) }()
+	err := s.daemon.Run(ctx)
+	release()
+	<-done
+	return err
 }
 
 func (s *daemonSetup) close() {

@@ -62,6 +62,8 @@ func TestRunSettingsRefused(t *testing.T) {
 		"bad log format":           {args: []string{"--repo", "https://x/y.git", "--log-format", "xml"}, want: "--log-format"},
 		"negative interval":        {args: []string{"--repo", "https://x/y.git", "--interval", "-1s"}, want: "--interval must be positive"},
 		"api on the main listener": {args: []string{"--repo", "https://x/y.git", "--api-address", ":8080"}, want: "--api-address :8080 is --http-address too"},
+		"no shard":                 {args: []string{"--repo", "https://x/y.git", "--shards", "0"}, want: "--shards 0: must be 1"},
+		"shards and a leader":      {args: []string{"--repo", "https://x/y.git", "--shards", "3", "--leader-elect"}, want: "--shards 3 with --leader-elect"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			for k, v := range tc.env {
