@@ -8,7 +8,6 @@ import (
 	"sync"
 	"testing"
 
-	appsv1 "k8s.io/api/apps/v1"
 	"sigs.k8s.io/yaml"
 )
 
@@ -51,11 +50,10 @@ func (e *buildError) Error() string { return e.err.Error() + ": " + e.out }
 // mean what the chart's contract says (ringops run --print-config).
 func TestDaemonAcceptsTheChartsArguments(t *testing.T) {
 	bin := ringopsBinary(t)
-	for name, r := range map[string]release{"minimal": minimal, "full": full, "inline": inline} {
+	for name, r := range map[string]release{"minimal": minimal, "full": full, "inline": inline, "shards": shards} {
 		t.Run(name, func(t *testing.T) {
-			var d appsv1.Deployment
-			find(t, objects(t, r.template(t)), "Deployment", &d)
-			c := d.Spec.Template.Spec.Containers[0]
+			d := daemonWorkload(t, objects(t, r.template(t)))
+			c := d.pod.Spec.Containers[0]
 			cmd := exec.Command(bin, append(append([]string{}, c.Args...), "--print-config")...)
 			cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir()}
 			vars := map[string]string{}
@@ -82,8 +80,11 @@ func TestDaemonAcceptsTheChartsArguments(t *testing.T) {
 			if got["http-address"] != ":8080" {
 				t.Errorf("http-address %v: the probes and the Service use port 8080", got["http-address"])
 			}
-			if got["leader-election-namespace"] != d.Namespace || got["leader-election-id"] != d.Name {
-				t.Errorf("the Lease is %v/%v, want %s/%s", got["leader-election-namespace"], got["leader-election-id"], d.Namespace, d.Name)
+			if got["leader-election-namespace"] != d.namespace || got["leader-election-id"] != d.name {
+				t.Errorf("the Lease is %v/%v, want %s/%s", got["leader-election-namespace"], got["leader-election-id"], d.namespace, d.name)
+			}
+			if want := map[bool]string{true: "3", false: "1"}[d.sts != nil]; got["shards"] != want {
+				t.Errorf("the daemon runs %v shards, want %v", got["shards"], want)
 			}
 		})
 	}

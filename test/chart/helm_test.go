@@ -118,4 +118,5 @@ var (
 	full    = release{"ringops", "ringops", "full-values.yaml"}
 	inline  = release{"ringops", "ringops", "inline-values.yaml"}
 	remote  = release{"ringops", "ringops", "remote-values.yaml"}
+	shards  = release{"ringops", "ringops", "shards-values.yaml"}
 )

@@ -10,7 +10,7 @@ import (
 func TestLint(t *testing.T) {
 	installs := map[string]release{
 		"defaults": {"ringops", "ringops", ""},
-		"minimal":  minimal, "full": full, "inline": inline, "remote": remote,
+		"minimal":  minimal, "full": full, "inline": inline, "remote": remote, "shards": shards,
 	}
 	for name, r := range installs {
 		for _, strict := range []bool{false, true} {
@@ -84,6 +84,8 @@ func TestValuesRefused(t *testing.T) {
 		{"ingress without a host", "", []string{"webhook.enabled=true", "webhook.secret=s", "ingress.enabled=true"}, "ingress.host is required"},
 		{"api token without a token", "", []string{"api.token.enabled=true"}, "api.token.enabled needs api.token.existingSecret or api.token.value"},
 		{"api on the port of webhooks and metrics", "", []string{"api.port=8080"}, "at '/api/port'"},
+		{"no shard", "", []string{"shards=0"}, "at '/shards'"},
+		{"more daemons than shards", "shards-values.yaml", []string{"shardReplicas=4"}, "shardReplicas 4 is more than shards 3"},
 		{"in-cluster region without namespaces", "", []string{"cassandra.namespaces=null"}, "cassandra.namespaces is empty"},
 	}
 	for _, tc := range cases {

@@ -2,6 +2,7 @@ package chart
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -213,7 +214,7 @@ func TestRBACOnAPIServer(t *testing.T) {
 	w := env.Start(t, env.Options{Regions: []string{"eu-west"}, NodesPerRegion: 1})
 	region := w.Region("eu-west")
 	a := newApplier(t, region.Config)
-	createNamespaces(t, a, "ringops", "ringops-mini", "ringops-remote", "cassandra", "cassandra-analytics", "monitoring")
+	createNamespaces(t, a, "ringops", "ringops-mini", "ringops-remote", "ringops-shards", "cassandra", "cassandra-analytics", "monitoring")
 	installMonitoringCRDs(t, a)
 	createSecret(t, a, "cassandra", "jolokia-auth", map[string]string{"username": "jolokia", "password": "s3cret"})
 	createSecret(t, a, "cassandra", "not-jolokia", map[string]string{"password": "other"})
@@ -224,6 +225,7 @@ func TestRBACOnAPIServer(t *testing.T) {
 	t.Run("full", func(t *testing.T) { checkFull(t, region, a) })
 	t.Run("minimal", func(t *testing.T) { checkMinimal(t, region, a) })
 	t.Run("remote", func(t *testing.T) { checkRemote(t, region, a) })
+	t.Run("shards", func(t *testing.T) { checkShardLeases(t, region, a) })
 }
 
 // checkHelmInstall: helm's own install, as a server-side dry-run, accepts
@@ -317,6 +319,39 @@ func checkMinimal(t *testing.T, region *env.Region, a *applier) {
 		access{verb: "get", resource: "namespaces", name: "cassandra-analytics"})
 	al, de := releaseAccess("ringops-mini", "mini-ringops")
 	allowed, denied = append(allowed, al...), append(denied, de...)
+	checkAccess(t, region.Client, sa, allowed, append(denied, outside...))
+}
+
+// checkShardLeases: with shards: 3 (a StatefulSet, server-side dry-run)
+// the release Role grants the three shard Leases and their home Leases by
+// name (get, update; create unnamed), and nothing of leader election: no
+// other shard, not the leader or webhook Lease, no delete, no list.
+func checkShardLeases(t *testing.T, region *env.Region, a *applier) {
+	sh := release{"sh", "ringops-shards", "shards-values.yaml"}
+	applyRendered(t, a, objects(t, sh.template(t)))
+	sa := serviceAccount{"ringops-shards", "sh-ringops"}
+	lease := func(verb, name string) access {
+		return access{verb: verb, group: "coordination.k8s.io", resource: "leases", namespace: sa.namespace, name: name}
+	}
+	allowed := []access{lease("create", "")}
+	for i := range 3 {
+		for _, name := range []string{fmt.Sprintf("sh-ringops-shard-%d", i), fmt.Sprintf("sh-ringops-shard-%d-home", i)} {
+			allowed = append(allowed, lease("get", name), lease("update", name))
+		}
+	}
+	for _, group := range []string{"", "events.k8s.io"} {
+		allowed = append(allowed, access{verb: "create", group: group, resource: "events", namespace: sa.namespace})
+	}
+	denied := []access{
+		lease("get", "sh-ringops-shard-3"), lease("update", "sh-ringops-shard-3-home"),
+		lease("update", "sh-ringops"), lease("update", "sh-ringops-webhook"),
+		lease("delete", "sh-ringops-shard-0"), lease("list", ""), lease("update", "kube-scheduler"),
+		{verb: "get", group: "coordination.k8s.io", resource: "leases", namespace: "ringops", name: "sh-ringops-shard-0"},
+		{verb: "list", resource: "secrets", namespace: sa.namespace},
+		{verb: "patch", group: "apps", resource: "statefulsets", namespace: sa.namespace, name: "sh-ringops"},
+	}
+	cass, _ := cassandraAccess("cassandra", false, false)
+	allowed = append(allowed, cass...)
 	checkAccess(t, region.Client, sa, allowed, append(denied, outside...))
 }
 

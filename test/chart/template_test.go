@@ -51,7 +51,7 @@ const remoteRBACHeader = `# The RBAC ringops needs in a REMOTE region, for the C
 // TestTemplateGolden: helm template of each values file is the golden file,
 // and remote-rbac.yaml is the remote render.
 func TestTemplateGolden(t *testing.T) {
-	for name, r := range map[string]release{"minimal": minimal, "full": full, "inline": inline, "remote": remote} {
+	for name, r := range map[string]release{"minimal": minimal, "full": full, "inline": inline, "remote": remote, "shards": shards} {
 		t.Run(name, func(t *testing.T) {
 			got := r.template(t)
 			golden.AssertString(t, filepath.Join("testdata", name+".golden.yaml"), got)
@@ -113,12 +113,11 @@ func kinds(objs []*unstructured.Unstructured) []string {
 // the kubeconfig flag point at a file a Secret volume provides, no secret is
 // an environment value, the security context and probes are as documented.
 func TestDaemonContract(t *testing.T) {
-	for name, r := range map[string]release{"minimal": minimal, "full": full, "inline": inline} {
+	for name, r := range map[string]release{"minimal": minimal, "full": full, "inline": inline, "shards": shards} {
 		t.Run(name, func(t *testing.T) {
 			objs := objects(t, r.template(t))
-			var d appsv1.Deployment
-			find(t, objs, "Deployment", &d)
-			pod := d.Spec.Template.Spec
+			w := daemonWorkload(t, objs)
+			pod := w.pod.Spec
 			if len(pod.Containers) != 1 {
 				t.Fatalf("%d containers, want 1", len(pod.Containers))
 			}
@@ -127,9 +126,39 @@ func TestDaemonContract(t *testing.T) {
 			checkNoSecretValues(t, r, c)
 			checkSecurity(t, pod, c)
 			checkProbesAndPort(t, c)
-			checkLeaderElection(t, d, c)
+			if w.sts != nil {
+				checkShards(t, *w.sts, c)
+			} else {
+				checkLeaderElection(t, *w.deploy, c)
+			}
 		})
 	}
+}
+
+// workload is the daemon's Deployment (shards: 1) or StatefulSet (shards > 1).
+type workload struct {
+	deploy          *appsv1.Deployment
+	sts             *appsv1.StatefulSet
+	name, namespace string
+	pod             corev1.PodTemplateSpec
+}
+
+// daemonWorkload returns the one workload of a render: a Deployment or a
+// StatefulSet, never both.
+func daemonWorkload(t *testing.T, objs []*unstructured.Unstructured) workload {
+	t.Helper()
+	ks := kinds(objs)
+	switch {
+	case slices.Contains(ks, "Deployment") && slices.Contains(ks, "StatefulSet"):
+		t.Fatal("the render holds a Deployment and a StatefulSet: two sets of daemons")
+	case slices.Contains(ks, "StatefulSet"):
+		var s appsv1.StatefulSet
+		find(t, objs, "StatefulSet", &s)
+		return workload{sts: &s, name: s.Name, namespace: s.Namespace, pod: s.Spec.Template}
+	}
+	var d appsv1.Deployment
+	find(t, objs, "Deployment", &d)
+	return workload{deploy: &d, name: d.Name, namespace: d.Namespace, pod: d.Spec.Template}
 }
 
 // fileProvided says whether file is a file of a Secret volume mounted in c.
@@ -276,12 +305,43 @@ func checkLeaderElection(t *testing.T, d appsv1.Deployment, c corev1.Container) 
 	}
 }
 
+// checkShards: with shards > 1 the daemons are a StatefulSet of one pod per
+// shard (pod i's home shard is its ordinal, from $POD_NAME), each told
+// --shards and not --leader-elect (the daemon refuses both), the Leases in
+// the release namespace named after the StatefulSet, and spread by the
+// StatefulSet's own revision label (it has no pod-template-hash).
+func checkShards(t *testing.T, s appsv1.StatefulSet, c corev1.Container) {
+	t.Helper()
+	pod := s.Spec.Template.Spec
+	podName := slices.IndexFunc(c.Env, func(e corev1.EnvVar) bool {
+		return e.Name == "POD_NAME" && e.ValueFrom != nil && e.ValueFrom.FieldRef != nil && e.ValueFrom.FieldRef.FieldPath == "metadata.name"
+	})
+	switch {
+	case s.Spec.Replicas == nil || *s.Spec.Replicas != 3:
+		t.Errorf("replicas %v, want one per shard (3)", s.Spec.Replicas)
+	case !slices.Contains(c.Args, "--shards=3"):
+		t.Errorf("the daemons are not told --shards=3: %v", c.Args)
+	case slices.Contains(c.Args, "--leader-elect=true"):
+		t.Error("--leader-elect with --shards: the daemon refuses both")
+	case podName < 0:
+		t.Error("POD_NAME is not the pod's name (downward API): no replica would find its home shard")
+	case !slices.Contains(c.Args, "--leader-election-namespace="+s.Namespace):
+		t.Error("the shard Leases are not in the release namespace")
+	case !slices.Contains(c.Args, "--leader-election-id="+s.Name):
+		t.Error("the shard Leases are not named after the StatefulSet (<fullname>-shard-<i>)")
+	case s.Spec.PodManagementPolicy != appsv1.ParallelPodManagement:
+		t.Error("the pods start one by one: a dead pod-0 would hold up the others' start")
+	case len(pod.TopologySpreadConstraints) != 1 || !slices.Equal(pod.TopologySpreadConstraints[0].MatchLabelKeys, []string{"controller-revision-hash"}):
+		t.Errorf("topology spread %+v, want one constraint on controller-revision-hash", pod.TopologySpreadConstraints)
+	}
+}
+
 // TestOptionalObjects: the Ingress, ServiceMonitor and PodDisruptionBudget
 // appear only when asked for, the Ingress exposes only /hooks/, and the
 // remote render holds RBAC and nothing that runs.
 func TestOptionalObjects(t *testing.T) {
 	got := map[string][]string{}
-	for name, r := range map[string]release{"minimal": minimal, "full": full, "inline": inline, "remote": remote} {
+	for name, r := range map[string]release{"minimal": minimal, "full": full, "inline": inline, "remote": remote, "shards": shards} {
 		got[name] = kinds(objects(t, r.template(t)))
 	}
 	want := map[string][]string{
@@ -290,6 +350,7 @@ func TestOptionalObjects(t *testing.T) {
 			"Service", "ServiceAccount", "ServiceMonitor"},
 		"inline": {"Deployment", "Role", "RoleBinding", "Secret", "Service", "ServiceAccount"},
 		"remote": {"ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding", "Secret", "ServiceAccount"},
+		"shards": {"ClusterRole", "ClusterRoleBinding", "PodDisruptionBudget", "Role", "RoleBinding", "Service", "ServiceAccount", "StatefulSet"},
 	}
 	for name := range want {
 		if !slices.Equal(got[name], want[name]) {

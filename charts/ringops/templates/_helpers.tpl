@@ -71,6 +71,27 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- include "ringops.fullname" . }}-webhook
 {{- end }}
 
+{{/*
+The shard Leases (shards > 1): <lease>-shard-<i> and <lease>-shard-<i>-home,
+i in 0..shards-1, one per line.
+*/}}
+{{- define "ringops.shardLeaseNames" -}}
+{{- $lease := include "ringops.leaseName" . }}
+{{- range $i := until (int .Values.shards) }}
+{{ $lease }}-shard-{{ $i }}
+{{ $lease }}-shard-{{ $i }}-home
+{{- end }}
+{{- end }}
+
+{{/* The number of daemons: replicaCount, else (shards > 1) shardReplicas or one per shard. */}}
+{{- define "ringops.replicas" -}}
+{{- if gt (int .Values.shards) 1 }}
+{{- default .Values.shards .Values.shardReplicas }}
+{{- else }}
+{{- .Values.replicaCount }}
+{{- end }}
+{{- end }}
+
 {{/* Secret names: the existing Secret, else the one the chart creates. */}}
 {{- define "ringops.gitSecretName" -}}
 {{- default (printf "%s-git" (include "ringops.fullname" .)) .Values.git.auth.existingSecret }}
@@ -139,8 +160,11 @@ render with a message that names the value to set.
 {{- if not $v.git.url }}
 {{- fail "git.url is required: the repository that holds the cluster specs" }}
 {{- end }}
-{{- if and (gt (int $v.replicaCount) 1) (not $v.leaderElection.enabled) }}
+{{- if and (le (int $v.shards) 1) (gt (int $v.replicaCount) 1) (not $v.leaderElection.enabled) }}
 {{- fail "leaderElection.enabled must be true with 2 replicas: two daemons must never roll out at once" }}
+{{- end }}
+{{- if and (gt (int $v.shards) 1) (gt (int $v.shardReplicas) (int $v.shards)) }}
+{{- fail (printf "shardReplicas %d is more than shards %d: pod i's home shard is i mod shards, so two pods would share one" (int $v.shardReplicas) (int $v.shards)) }}
 {{- end }}
 {{- if not (or $v.regions.inClusterContext (include "ringops.hasKubeconfig" .)) }}
 {{- fail "no region is reachable: set regions.inClusterContext, regions.kubeconfig.existingSecret or regions.kubeconfig.content" }}
