@@ -229,9 +229,9 @@ func TestRBACOnAPIServer(t *testing.T) {
 }
 
 // checkHelmInstall: helm's own install, as a server-side dry-run, accepts
-// the full values and the remote RBAC, and the notes it prints tell the
-// user where to point webhooks, which Lease names the leader, and how to
-// build the remote region's kubeconfig.
+// the full values, the shards and the remote RBAC, and the notes it prints
+// tell the user where to point webhooks, which Lease names the leader (or
+// the shards), and how to build the remote region's kubeconfig.
 func checkHelmInstall(t *testing.T, w *env.World) {
 	chart := chartForServer(t, w.Region("eu-west"))
 	cases := []struct {
@@ -245,6 +245,10 @@ func checkHelmInstall(t *testing.T, w *env.World) {
 			"kubectl -n ringops get lease ringops-mgmt",
 			"- eu-west: this cluster (the pod's ServiceAccount), namespaces cassandra, cassandra-analytics",
 			"the kubeconfig in the Secret regions-kubeconfig (key config)",
+		}},
+		{shards, []string{
+			"Daemons: 3 (StatefulSet ringops), the clusters split over 3 shards held through the Leases ringops/ringops-shard-<i>",
+			"kubectl -n ringops logs ringops-0",
 		}},
 		{remote, []string{
 			"get secret ringops-token -o jsonpath='{.data.token}'",
