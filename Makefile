@@ -24,7 +24,7 @@ PROMTOOL_BUILD := test/tools/promtool/build.sh
 CASSANDRA_BUILD := test/tools/cassandra/build.sh
 TOOLS_ENV = RINGOPS_CONTROLPLANE_DIR="$$($(CONTROLPLANE_BUILD))" RINGOPS_GITEA_DIR="$$($(GITEA_BUILD))" RINGOPS_HELM_DIR="$$($(HELM_BUILD))" RINGOPS_CASSANDRA_DIR="$$($(CASSANDRA_BUILD))"
 
-.PHONY: help setup build test test-browser test-keyspaces bench bench-daemon lint fmt fuzz tools controlplane gitea helm promtool cassandra chart sandbox sandbox-down demo clean
+.PHONY: help setup build test test-browser test-keyspaces bench bench-daemon bench-shards lint fmt fuzz tools controlplane gitea helm promtool cassandra chart sandbox sandbox-down demo clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 16
@@ -76,6 +76,9 @@ bench: setup tools ## run the benchmarks (figures go to bench.txt; compare runs 
 
 bench-daemon: setup tools ## the daemon holding CLUSTERS (default 100) clusters x 3 regions: about 7 minutes (figures in bench-daemon.txt)
 	$(TOOLS_ENV) $(GO) test -run=NONE -bench=DaemonHolding -benchtime=1x -count=$${COUNT:-1} -timeout 60m ./test/bench -args -clusters $${CLUSTERS:-100} | tee bench-daemon.txt
+
+bench-shards: setup tools ## 3 daemons with --shards 3 over CLUSTERS (default 100) clusters; one SIGKILLed mid-rollout, its shards taken over (figures in bench-shards.txt)
+	$(TOOLS_ENV) $(GO) test -run=NONE -bench=DaemonShards -benchtime=1x -count=$${COUNT:-1} -timeout 60m ./test/bench -args -clusters $${CLUSTERS:-100} -replicas 3 -shards 3 | tee bench-shards.txt
 
 fuzz: ## fuzz the spec parser, rendering with Components, then the CassKop import, FUZZTIME each (default 60s)
 	$(GO) test -run=NONE -fuzz=FuzzParse -fuzztime=$${FUZZTIME:-60s} ./schemas

@@ -46,14 +46,30 @@ type daemon struct {
 	log  string // its stderr
 	done chan struct{}
 	err  error // the exit, once done is closed
+	// killed: the benchmark SIGKILLed it (its exit is no failure).
+	killed bool
 }
 
 // startDaemon runs binary against repoURL and the kube contexts of
 // kubeconfig; b.Cleanup stops it (SIGTERM, then SIGKILL after 30 s).
 func startDaemon(b *testing.B, binary, repoURL, kubeconfig string) *daemon {
 	b.Helper()
+	return startDaemonWith(b, binary, repoURL, kubeconfig, daemonOptions{log: *logFlag, interval: 30 * time.Second})
+}
+
+// daemonOptions are what differs between the benchmarks' daemons.
+type daemonOptions struct {
+	log      string        // the file of its output ("": a temporary file)
+	interval time.Duration // --interval
+	env      []string      // added to its environment (POD_NAME=...)
+	args     []string      // added to its arguments (--shards ...)
+}
+
+// startDaemonWith runs binary as startDaemon does, with o.
+func startDaemonWith(b *testing.B, binary, repoURL, kubeconfig string, o daemonOptions) *daemon {
+	b.Helper()
 	addr := freeAddress(b)
-	logPath := *logFlag
+	logPath := o.log
 	if logPath == "" {
 		logPath = filepath.Join(b.TempDir(), "ringops-run.log")
 	}
@@ -61,11 +77,12 @@ func startDaemon(b *testing.B, binary, repoURL, kubeconfig string) *daemon {
 	if err != nil {
 		b.Fatal(err)
 	}
-	cmd := exec.Command(binary, "run", "--repo", repoURL, "--path", "clusters",
-		"--kubeconfig", kubeconfig, "--interval", "30s", "--http-address", addr,
-		"--shutdown-grace", "5s")
+	args := append([]string{"run", "--repo", repoURL, "--path", "clusters",
+		"--kubeconfig", kubeconfig, "--interval", o.interval.String(), "--http-address", addr,
+		"--shutdown-grace", "5s"}, o.args...)
+	cmd := exec.Command(binary, args...)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
-	cmd.Env = append(os.Environ(), "KUBECONFIG=/nonexistent") // only --kubeconfig counts
+	cmd.Env = append(append(os.Environ(), "KUBECONFIG=/nonexistent"), o.env...) // only --kubeconfig counts
 	if err := cmd.Start(); err != nil {
 		logFile.Close()
 		b.Fatalf("ringops run: %v", err)
@@ -85,6 +102,10 @@ func startDaemon(b *testing.B, binary, repoURL, kubeconfig string) *daemon {
 // stop ends the daemon and reports a failed exit; on a failed benchmark it
 // logs the tail of the daemon's log.
 func (d *daemon) stop(b *testing.B) {
+	if d.killed {
+		<-d.done
+		return
+	}
 	_ = d.cmd.Process.Signal(syscall.SIGTERM)
 	select {
 	case <-d.done:
@@ -111,6 +132,16 @@ func tail(path string, n int) string {
 	return strings.Join(lines[max(0, len(lines)-n):], "\n")
 }
 
+// kill SIGKILLs the daemon (no step finished, no Lease released) and
+// waits for its end.
+func (d *daemon) kill(b *testing.B) {
+	d.killed = true
+	if err := d.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		b.Fatalf("SIGKILL ringops run: %v", err)
+	}
+	<-d.done
+}
+
 // exited reports whether the daemon's process has ended.
 func (d *daemon) exited() bool {
 	select {
@@ -124,6 +155,8 @@ func (d *daemon) exited() bool {
 // clusterView is the part of a cluster in /api/v1/clusters that counts here.
 type clusterView struct {
 	Name      string `json:"name"`
+	Dir       string `json:"dir"`
+	Revision  string `json:"revision"`
 	State     string `json:"state"`
 	Wait      string `json:"wait"`
 	LastError string `json:"lastError"`
