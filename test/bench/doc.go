@@ -45,9 +45,10 @@
 //
 // It fails when the run's audit of the replicas' logs and of the objects
 // finds (a) a step logged by a replica after another took the cluster's
-// shard ("shard taken"), a shard term taken by two replicas, or an object
-// stamped (ringops.dev/shard-term) with a term no replica took for its
-// cluster's shard; (b) a step carried out twice for a cluster and
+// shard ("shard taken"), a shard term taken by two replicas, or a
+// StatefulSet, ConfigMap or Service of a cluster not stamped
+// (ringops.dev/shard-term) with a term some replica took for its cluster's
+// shard; (b) a step carried out twice for a cluster and
 // revision, or a cluster whose steps on a revision differ from its peers'
 // (the clusters are alike but for their names, host IDs and addresses),
 // but for the unlogged steps above.

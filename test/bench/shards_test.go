@@ -130,7 +130,7 @@ type audit struct {
 	skipped  []string // a cluster's steps other than its peers'
 	unlogged []string // steps of the plan the SIGKILL cut, written but never logged
 	overlaps []string // a step of a replica after another took the cluster's shard
-	terms    []string // a shard term taken twice, or an object stamped with a term nobody took
+	terms    []string // a shard term taken twice, an object stamped with a term nobody took, or with none
 }
 
 // auditRun reads every replica's log and the objects of every cluster in
@@ -325,8 +325,9 @@ func diff(x, y []string) []string {
 }
 
 // checkObjects: every ringops object of every cluster (StatefulSets,
-// ConfigMaps, Services, in every region) that carries a shard term
-// carries one that the replica it names took, for the cluster's shard.
+// ConfigMaps, Services, in every region; every one of them written by a
+// step of a sharded replica) carries a shard term that the replica it
+// names took, for the cluster's shard.
 func (a *audit) checkObjects(b *testing.B, w *env.World, dirs map[string]string, taken map[string]string) {
 	sel := metav1.ListOptions{LabelSelector: contract.LabelManagedBy + "=" + contract.ManagedBy}
 	for _, cluster := range slices.Sorted(maps.Keys(dirs)) {
@@ -335,6 +336,8 @@ func (a *audit) checkObjects(b *testing.B, w *env.World, dirs map[string]string,
 			for _, o := range clusterObjects(b, r.Client, cluster, sel) {
 				term, ok := o.GetAnnotations()[contract.AnnotationShardTerm]
 				if !ok {
+					a.terms = append(a.terms, fmt.Sprintf("%s %s/%s in %s: no shard term: written outside the fence",
+						cluster, o.GetNamespace(), o.GetName(), r.Name))
 					continue
 				}
 				a.stamped++
