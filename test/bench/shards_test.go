@@ -249,6 +249,11 @@ func shardTakes(lines []logLine) map[int][]logLine {
 
 // checkHolder: the step l on a cluster of shard sh was logged by the
 // replica that took sh last before it, never after another took it over.
+// The daemon logs a plan's steps once the plan is over: a replica that
+// lost sh in the middle of a long plan (the fence refusing the rest) logs
+// the steps it wrote before at the plan's end, which may come after the
+// new holder's take; the finding names both times, and the objects' terms
+// (checkObjects) tell whether the writes were fenced.
 func (a *audit) checkHolder(l logLine, sh int, takes map[int][]logLine) {
 	var last *logLine
 	for i, t := range takes[sh] {
