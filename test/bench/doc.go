@@ -19,6 +19,10 @@
 //	apiserver-cpu-ms/s   CPU of the three kube-apiservers in the window
 //	world-cpu-ms/s       CPU of the test process (kubelets, Cassandra nodes
 //	                     and their Jolokia agents) in the window
+//	gate-mean-s, gate-p50-s, gate-p95-s
+//	                     ringops_gate_latency_seconds over the rollout (ring
+//	                     healthy and settled -> next disruptive step done;
+//	                     quantiles interpolated in the histogram's buckets)
 //
 // One iteration is one whole run (about 7 minutes for 100 clusters on two
 // cores); flags after -args choose the scale, the window, another binary
