@@ -13,11 +13,12 @@ import (
 )
 
 var (
-	clustersFlag = flag.Int("clusters", 100, "BenchmarkDaemonHolding: clusters in the repository (each 3 nodes, one per region)")
-	windowFlag   = flag.Duration("window", 60*time.Second, "BenchmarkDaemonHolding: the steady window measured after convergence")
-	convergeFlag = flag.Duration("converge-timeout", 30*time.Minute, "BenchmarkDaemonHolding: the longest wait for every cluster to converge")
-	binaryFlag   = flag.String("binary", "", "BenchmarkDaemonHolding: the ringops binary to run (default: build ./cmd/ringops)")
-	logFlag      = flag.String("daemon-log", "", "BenchmarkDaemonHolding: file the daemon's log is written to (default: a temporary file)")
+	clustersFlag   = flag.Int("clusters", 100, "BenchmarkDaemonHolding: clusters in the repository (each 3 nodes, one per region)")
+	windowFlag     = flag.Duration("window", 60*time.Second, "BenchmarkDaemonHolding: the steady window measured after convergence")
+	convergeFlag   = flag.Duration("converge-timeout", 30*time.Minute, "BenchmarkDaemonHolding: the longest wait for every cluster to converge")
+	binaryFlag     = flag.String("binary", "", "BenchmarkDaemonHolding: the ringops binary to run (default: build ./cmd/ringops)")
+	logFlag        = flag.String("daemon-log", "", "BenchmarkDaemonHolding: file the daemon's log is written to (default: a temporary file)")
+	daemonArgsFlag = flag.String("daemon-args", "", "BenchmarkDaemonHolding: more flags of ringops run, space-separated (e.g. \"--kube-qps 100\")")
 )
 
 // worldOptions are the world of the benchmark: three regions, probes and

@@ -64,6 +64,7 @@ func startDaemon(b *testing.B, binary, repoURL, kubeconfig string) *daemon {
 	cmd := exec.Command(binary, "run", "--repo", repoURL, "--path", "clusters",
 		"--kubeconfig", kubeconfig, "--interval", "30s", "--http-address", addr,
 		"--shutdown-grace", "5s")
+	cmd.Args = append(cmd.Args, strings.Fields(*daemonArgsFlag)...)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	cmd.Env = append(os.Environ(), "KUBECONFIG=/nonexistent") // only --kubeconfig counts
 	if err := cmd.Start(); err != nil {
