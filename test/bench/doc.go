@@ -21,7 +21,7 @@
 //	                     and their Jolokia agents) in the window
 //	gate-mean-s, gate-p50-s, gate-p95-s
 //	                     ringops_gate_latency_seconds over the rollout (ring
-//	                     healthy and settled -> next disruptive step done;
+//	                     healthy and settled -> next disruptive step started;
 //	                     quantiles interpolated in the histogram's buckets)
 //
 // One iteration is one whole run (about 7 minutes for 100 clusters on two
