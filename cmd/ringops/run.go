@@ -140,7 +140,7 @@ the statuses are flushed, the leader Lease (or the shard Leases) released, exit 
 	fl.StringSliceVar(&f.verifyKeys, "verify-keys", nil, "files of trusted OpenPGP or SSH public keys: refuse revisions not signed by one (repeatable)")
 	fl.StringVar(&f.kubeconfig, "kubeconfig", "", "kubeconfig with one context per region (default: $KUBECONFIG, then ~/.kube/config)")
 	fl.StringVar(&f.inClusterContext, "in-cluster-context", "", "name of the context served by the pod's own ServiceAccount")
-	fl.DurationVar(&f.resync, "resync-interval", 10*time.Second, "while a cluster is converged (or paused, or outside its windows), how often it is observed: drift is corrected within about this long")
+	fl.DurationVar(&f.resync, "resync-interval", time.Minute, "while a cluster is converged (or paused, or blocked), how often it is observed anyway: the events of its objects wake it at once, this is the safety net for what no event shows")
 	fl.Float32Var(&f.kubeQPS, "kube-qps", 50, "requests per second to each API server (client-side limit, shared by every cluster)")
 	fl.IntVar(&f.kubeBurst, "kube-burst", 100, "burst of requests to each API server")
 	fl.StringVar(&f.via, "via", "direct", "how to reach the Jolokia agents: direct (pod IP) or proxy (API server pod proxy)")
@@ -323,6 +323,7 @@ type daemonSetup struct {
 	server  *httpServer
 	ha      *leader.Election
 	shards  *shard.Set
+	manager *kube.Manager
 }
 
 func setUpDaemon(ctx context.Context, log *slog.Logger, f runFlags) (*daemonSetup, error) {
@@ -340,10 +341,13 @@ func setUpDaemon(ctx context.Context, log *slog.Logger, f runFlags) (*daemonSetu
 	if s.clients, err = kube.NewClients(contexts, kopts); err != nil {
 		return nil, err
 	}
-	manager, err := kube.NewManager(s.clients, kube.DefaultManagerOptions())
+	mo := kube.DefaultManagerOptions()
+	mo.Watch, mo.Logger = true, log // #18: observed from watch-fed caches
+	manager, err := kube.NewManager(s.clients, mo)
 	if err != nil {
 		return nil, err
 	}
+	s.manager = manager
 	router, secrets, onSpec, err := s.router()
 	if err != nil {
 		return nil, err
@@ -512,6 +516,9 @@ func (s *daemonSetup) close() {
 	}
 	if s.engine != nil {
 		s.engine.Close()
+	}
+	if s.manager != nil {
+		s.manager.Close()
 	}
 }
 

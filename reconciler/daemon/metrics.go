@@ -45,7 +45,7 @@ func NewMetrics() *Metrics {
 	m.waiting = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "ringops_cluster_waiting",
 		Help: "1 for the reason each cluster waits for now (Converged included)."}, []string{"cluster", "reason"})
 	m.gateLatency = prometheus.NewHistogram(prometheus.HistogramOpts{Name: "ringops_gate_latency_seconds",
-		Help:    "From the ring becoming healthy (after spec.rollout.settle) to the next disruptive step being applied.",
+		Help:    "From the ring becoming healthy (after spec.rollout.settle) to the next disruptive step starting.",
 		Buckets: []float64{0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300}})
 	m.ringNodes = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "ringops_ring_nodes",
 		Help: "Cassandra nodes by state as nodetool prints it (UN, UJ, UL, DN, ...), by cluster and kube context."}, []string{"cluster", "context", "state"})

@@ -440,7 +440,8 @@ func (w *worker) observe(o *plan.Observed, p plan.Plan, events []reconciler.Even
 				m.steps.WithLabelValues(ev.Cluster, ev.Step.Context, ev.Step.Action.String(), result).Inc()
 			}
 			w.log.Info(ev.String(), "cluster", ev.Cluster, "revision", ev.Revision, "result", result)
-			if ev.Kind == reconciler.StepDone && ev.Step.Disruptive() {
+		case reconciler.StepStarted:
+			if ev.Step.Disruptive() {
 				w.gateLatency(o, ev)
 			}
 		case reconciler.OperationFailed:
@@ -499,7 +500,9 @@ func (w *worker) observe(o *plan.Observed, p plan.Plan, events []reconciler.Even
 }
 
 // gateLatency observes the time from the ring turning healthy (plus the
-// settle time) to a disruptive step applied.
+// settle time) to a disruptive step starting: the gate's reaction, not
+// the step's own length (an ALTER waits for schema agreement, a rebuild
+// streams).
 func (w *worker) gateLatency(o *plan.Observed, ev reconciler.Event) {
 	m := w.d.opts.Metrics
 	if m == nil || !o.Ring.Healthy || o.Ring.Since.IsZero() {

@@ -60,8 +60,10 @@ func TestApplyExample(t *testing.T) {
 		}
 	}
 
+	g := watchedFixture(t, f)
 	t.Run("Observe", func(t *testing.T) { testObserve(t, f, manifests) })
-	t.Run("ObserveWithRegionDown", func(t *testing.T) { testObserveRegionDown(t, f, manifests) })
+	t.Run("ObserveWatched", func(t *testing.T) { testObserveWatched(t, f, g, manifests) })
+	t.Run("ObserveWithRegionDown", func(t *testing.T) { testObserveRegionDown(t, f, g, manifests) })
 }
 
 var env3 = []string{"eu-west", "us-east", "ap-south"}
@@ -106,18 +108,25 @@ func testObserve(t *testing.T, f *fixture, manifests []*render.Manifests) {
 
 // testObserveRegionDown stops ap-south's control plane, and points a
 // fourth context at a server that accepts connections and never answers:
-// those two fail, alone, and the others are still read.
-func testObserveRegionDown(t *testing.T, f *fixture, manifests []*render.Manifests) {
+// those two fail, alone, and the others are still read. The watching
+// Manager g, whose caches of ap-south were synced, fails there too: its
+// caches are not read once their watch failed.
+func testObserveRegionDown(t *testing.T, f, g *fixture, manifests []*render.Manifests) {
 	// Stop kills what does not exit within its grace period and says so:
 	// either way the API server is gone.
 	if err := f.world.Region("ap-south").ControlPlane.Stop(); err != nil {
 		t.Logf("stop ap-south: %v", err)
 	}
+	wq := kube.Query{Cluster: "orders", Namespace: "cassandra", Contexts: []string{"ap-south"}}
+	eventually(t, time.Minute, "the watching Manager fails to observe ap-south", func(ctx context.Context) (bool, string) {
+		o := g.manager.Observe(ctx, wq)["ap-south"]
+		return o.Err != nil, fmt.Sprintf("%d objects from its caches", len(o.Objects))
+	})
 	configs := map[string]*rest.Config{"hung": hungServer(t)}
 	for _, r := range f.world.Regions() {
 		configs[r.Name] = r.Config
 	}
-	g := newFixture(t, f.world, configs, 2*time.Second)
+	g = newFixture(t, f.world, configs, 2*time.Second)
 	q := kube.Query{Cluster: "orders", Namespace: "cassandra", Contexts: append([]string{"hung", "unknown"}, env3...)}
 	obs := g.manager.Observe(t.Context(), q)
 	if len(obs) != 5 {

@@ -3,9 +3,13 @@ package kube
 import (
 	"context"
 	"fmt"
+	"log/slog"
+	"net/http"
 	"time"
 
+	authorizationv1 "k8s.io/api/authorization/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/discovery"
@@ -32,6 +36,12 @@ type ManagerOptions struct {
 	WaitTimeout time.Duration
 	// PollInterval is the period of that wait. Default: 200 ms.
 	PollInterval time.Duration
+	// Watch (the daemon) observes from watch-fed caches rather than
+	// lists (cache.go): no LIST request once they have synced, and
+	// Changes wakes a cluster on its objects' events. Close stops them.
+	Watch bool
+	// Logger, for the caches' watch errors; default slog.Default().
+	Logger *slog.Logger
 }
 
 // DefaultManagerOptions returns the defaults.
@@ -54,6 +64,9 @@ func (o ManagerOptions) withDefaults() ManagerOptions {
 	if o.PollInterval <= 0 {
 		o.PollInterval = d.PollInterval
 	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
 	return o
 }
 
@@ -64,6 +77,7 @@ type Manager struct {
 	opts     ManagerOptions
 	contexts map[string]*contextClient
 	names    []string
+	caches   *caches // with ManagerOptions.Watch
 }
 
 // contextClient is one context's typed and dynamic clients, and its REST
@@ -80,8 +94,11 @@ type contextClient struct {
 // (nothing is dialled until the first operation).
 func NewManager(clients *Clients, opts ManagerOptions) (*Manager, error) {
 	m := &Manager{opts: opts.withDefaults(), contexts: map[string]*contextClient{}, names: clients.Contexts()}
+	if m.opts.Watch {
+		m.caches = newCaches(m.opts.Logger)
+	}
 	for _, name := range m.names {
-		cc, err := newContextClient(clients, name)
+		cc, err := newContextClient(clients, name, m.caches)
 		if err != nil {
 			return nil, err
 		}
@@ -90,7 +107,7 @@ func NewManager(clients *Clients, opts ManagerOptions) (*Manager, error) {
 	return m, nil
 }
 
-func newContextClient(clients *Clients, name string) (*contextClient, error) {
+func newContextClient(clients *Clients, name string, caches *caches) (*contextClient, error) {
 	cfg, err := clients.Config(name)
 	if err != nil {
 		return nil, err
@@ -98,6 +115,14 @@ func newContextClient(clients *Clients, name string) (*contextClient, error) {
 	typed, err := clients.Clientset(name)
 	if err != nil {
 		return nil, err
+	}
+	if caches != nil { // the Manager's own clients tell the caches what they wrote
+		cfg.Wrap(func(rt http.RoundTripper) http.RoundTripper {
+			return &trackWrites{next: rt, context: name, caches: caches}
+		})
+		if typed, err = kubernetes.NewForConfig(cfg); err != nil {
+			return nil, fmt.Errorf("context %s: %w", name, err)
+		}
 	}
 	dyn, err := dynamic.NewForConfig(cfg)
 	if err != nil {
@@ -109,6 +134,25 @@ func newContextClient(clients *Clients, name string) (*contextClient, error) {
 	}
 	mapper := restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(disc))
 	return &contextClient{name: name, typed: typed, dyn: dyn, mapper: mapper}, nil
+}
+
+// Close stops the caches' watches (ManagerOptions.Watch); the Manager
+// then observes by listing.
+func (m *Manager) Close() {
+	if m.caches != nil {
+		m.caches.close()
+	}
+}
+
+// Changes returns a channel that receives (without blocking: one pending
+// at most) when an object of cluster in namespace is added, changed or
+// deleted in any context, with ManagerOptions.Watch; nil without (a nil
+// channel never receives).
+func (m *Manager) Changes(namespace, cluster string) <-chan struct{} {
+	if m.caches == nil {
+		return nil
+	}
+	return m.caches.changes(namespace, cluster)
 }
 
 // Contexts lists the Manager's contexts, sorted.
@@ -143,6 +187,43 @@ func (cc *contextClient) resource(gvk schema.GroupVersionKind, namespace string)
 		return cc.dyn.Resource(mapping.Resource).Namespace(namespace), nil
 	}
 	return cc.dyn.Resource(mapping.Resource), nil
+}
+
+// gvr resolves a kind to its resource, without discovery for
+// ObservedKinds, and says whether it is namespaced.
+func (cc *contextClient) gvr(gvk schema.GroupVersionKind) (schema.GroupVersionResource, bool, error) {
+	if gvr, ok := observedResources[gvk]; ok {
+		return gvr, true, nil
+	}
+	mapping, err := cc.mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
+	if meta.IsNoMatchError(err) {
+		cc.mapper.Reset()
+		mapping, err = cc.mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
+	}
+	if err != nil {
+		return schema.GroupVersionResource{}, false, err
+	}
+	return mapping.Resource, mapping.Scope.Name() == meta.RESTScopeNameNamespace, nil
+}
+
+// mayWatchEverywhere asks the API server whether ringops may list and
+// watch gvr in every namespace (false when it may not, or cannot tell).
+func (cc *contextClient) mayWatchEverywhere(ctx context.Context, gvr schema.GroupVersionResource, log *slog.Logger) bool {
+	for _, verb := range []string{"list", "watch"} {
+		review := &authorizationv1.SelfSubjectAccessReview{Spec: authorizationv1.SelfSubjectAccessReviewSpec{
+			ResourceAttributes: &authorizationv1.ResourceAttributes{Verb: verb, Group: gvr.Group, Resource: gvr.Resource}}}
+		rctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+		out, err := cc.typed.AuthorizationV1().SelfSubjectAccessReviews().Create(rctx, review, metav1.CreateOptions{})
+		cancel()
+		if err != nil {
+			log.Debug("cannot tell whether ringops may watch every namespace: one cache per namespace", "context", cc.name, "resource", gvr.Resource, "err", err)
+			return false
+		}
+		if !out.Status.Allowed {
+			return false
+		}
+	}
+	return true
 }
 
 func (cc *contextClient) resourceOf(u *unstructured.Unstructured) (dynamic.ResourceInterface, error) {

@@ -126,15 +126,28 @@ func (m *Manager) observe(ctx context.Context, kctx string, q Query) *Observatio
 	if err != nil {
 		return &Observation{Err: err}
 	}
-	objs, err := m.listObjects(ctx, cc, q)
-	if err != nil {
-		return &Observation{Err: err}
+	var obs *Observation
+	if m.caches != nil {
+		var why string
+		obs, why, err = m.caches.read(ctx, cc, q, cacheCatchUp)
+		if err != nil {
+			return &Observation{Err: err}
+		}
+		if obs == nil {
+			m.opts.Logger.Debug("observed by listing: a cache cannot be read", "cluster", q.Cluster, "why", why)
+		}
 	}
-	pods, pvcs, err := m.listPodsAndClaims(ctx, cc, q)
-	if err != nil {
-		return &Observation{Err: err}
+	if obs == nil {
+		objs, err := m.listObjects(ctx, cc, q)
+		if err != nil {
+			return &Observation{Err: err}
+		}
+		pods, pvcs, err := m.listPodsAndClaims(ctx, cc, q)
+		if err != nil {
+			return &Observation{Err: err}
+		}
+		obs = &Observation{Objects: objs, Pods: pods, PVCs: pvcs}
 	}
-	obs := &Observation{Objects: objs, Pods: pods, PVCs: pvcs}
 	if q.Adopt {
 		if err := m.observeCassKop(ctx, cc, q, obs); err != nil {
 			return &Observation{Err: err}

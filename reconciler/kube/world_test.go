@@ -40,9 +40,25 @@ func startWorld(t testing.TB, regions ...string) *fixture {
 	return newFixture(t, w, configs, 0)
 }
 
+// watchedFixture is a counted Manager that observes from its caches
+// (ManagerOptions.Watch) over the same world, closed by t.Cleanup.
+func watchedFixture(t testing.TB, f *fixture) *fixture {
+	t.Helper()
+	configs := map[string]*rest.Config{}
+	for _, r := range f.world.Regions() {
+		configs[r.Name] = r.Config
+	}
+	return newFixtureWith(t, f.world, configs, 0, true)
+}
+
 // newFixture builds a counted Manager over configs; requestTimeout 0 is
 // the default.
 func newFixture(t testing.TB, w *env.World, configs map[string]*rest.Config, requestTimeout time.Duration) *fixture {
+	t.Helper()
+	return newFixtureWith(t, w, configs, requestTimeout, false)
+}
+
+func newFixtureWith(t testing.TB, w *env.World, configs map[string]*rest.Config, requestTimeout time.Duration, watch bool) *fixture {
 	t.Helper()
 	clients, err := kube.NewClientsFromConfigs(configs)
 	if err != nil {
@@ -55,10 +71,12 @@ func newFixture(t testing.TB, w *env.World, configs map[string]*rest.Config, req
 	opts := kube.DefaultManagerOptions()
 	opts.WaitTimeout = time.Minute
 	opts.RequestTimeout = requestTimeout
+	opts.Watch = watch
 	m, err := kube.NewManager(clients, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(m.Close)
 	return &fixture{world: w, manager: m, counter: counter}
 }
 

@@ -406,7 +406,7 @@ func (v *view) gate(c *candidate) *Wait {
 		case err != nil:
 			return &Wait{Reason: Blocked, Message: err.Error()}
 		case !open:
-			return &Wait{Reason: OutsideWindow, Context: c.r.ctx, Message: "no change window is open" + nextWindow(at) + "; next: " + c.desc}
+			return &Wait{Reason: OutsideWindow, Context: c.r.ctx, Until: at, Message: "no change window is open" + nextWindow(at) + "; next: " + c.desc}
 		}
 	}
 	return v.gateRing(c)

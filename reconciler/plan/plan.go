@@ -62,6 +62,9 @@ type Wait struct {
 	// Since is when the awaited step started (its stamp), zero when
 	// unknown or not applicable.
 	Since time.Time
+	// Until is when the wait ends by itself (the next change window
+	// opens), zero when nothing but a change ends it.
+	Until time.Time
 }
 
 func (w Wait) String() string {

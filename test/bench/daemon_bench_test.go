@@ -13,11 +13,12 @@ import (
 )
 
 var (
-	clustersFlag = flag.Int("clusters", 100, "BenchmarkDaemonHolding: clusters in the repository (each 3 nodes, one per region)")
-	windowFlag   = flag.Duration("window", 60*time.Second, "BenchmarkDaemonHolding: the steady window measured after convergence")
-	convergeFlag = flag.Duration("converge-timeout", 30*time.Minute, "BenchmarkDaemonHolding: the longest wait for every cluster to converge")
-	binaryFlag   = flag.String("binary", "", "BenchmarkDaemonHolding: the ringops binary to run (default: build ./cmd/ringops)")
-	logFlag      = flag.String("daemon-log", "", "BenchmarkDaemonHolding: file the daemon's log is written to (default: a temporary file)")
+	clustersFlag   = flag.Int("clusters", 100, "BenchmarkDaemonHolding: clusters in the repository (each 3 nodes, one per region)")
+	windowFlag     = flag.Duration("window", 60*time.Second, "BenchmarkDaemonHolding: the steady window measured after convergence")
+	convergeFlag   = flag.Duration("converge-timeout", 30*time.Minute, "BenchmarkDaemonHolding: the longest wait for every cluster to converge")
+	binaryFlag     = flag.String("binary", "", "BenchmarkDaemonHolding: the ringops binary to run (default: build ./cmd/ringops)")
+	logFlag        = flag.String("daemon-log", "", "BenchmarkDaemonHolding: file the daemon's log is written to (default: a temporary file)")
+	daemonArgsFlag = flag.String("daemon-args", "", "BenchmarkDaemonHolding: more flags of ringops run, space-separated (e.g. \"--kube-qps 100\")")
 )
 
 // worldOptions are the world of the benchmark: three regions, probes and
@@ -196,8 +197,10 @@ func (st steady) report(b *testing.B) {
 	b.ReportMetric(perSec(st.to.worldCPU-st.from.worldCPU), "world-cpu-ms/s")
 	if st.gate.count > 0 {
 		b.ReportMetric(st.gate.sum/st.gate.count, "gate-mean-s")
-		b.Logf("gate latency over the rollout: %.0f disruptive steps, mean %.2f s, median <= %s s",
-			st.gate.count, st.gate.sum/st.gate.count, st.gate.median)
+		b.ReportMetric(st.gate.quantile(0.5), "gate-p50-s")
+		b.ReportMetric(st.gate.quantile(0.95), "gate-p95-s")
+		b.Logf("gate latency over the rollout: %.0f disruptive steps, mean %.2f s, median %.2f s, p95 %.2f s (interpolated in the histogram's buckets)",
+			st.gate.count, st.gate.sum/st.gate.count, st.gate.quantile(0.5), st.gate.quantile(0.95))
 	}
 	b.Logf("window %.0f s: daemon RSS max %.1f MiB; LIST requests by resource: %s", secs, float64(st.maxRSS)/mib, st.to.lists.since(st.from.lists))
 }

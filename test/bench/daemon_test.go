@@ -80,6 +80,7 @@ func startDaemonWith(b *testing.B, binary, repoURL, kubeconfig string, o daemonO
 	args := append([]string{"run", "--repo", repoURL, "--path", "clusters",
 		"--kubeconfig", kubeconfig, "--interval", o.interval.String(), "--http-address", addr,
 		"--shutdown-grace", "5s"}, o.args...)
+	args = append(args, strings.Fields(*daemonArgsFlag)...)
 	cmd := exec.Command(binary, args...)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	cmd.Env = append(append(os.Environ(), "KUBECONFIG=/nonexistent"), o.env...) // only --kubeconfig counts

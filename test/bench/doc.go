@@ -19,6 +19,10 @@
 //	apiserver-cpu-ms/s   CPU of the three kube-apiservers in the window
 //	world-cpu-ms/s       CPU of the test process (kubelets, Cassandra nodes
 //	                     and their Jolokia agents) in the window
+//	gate-mean-s, gate-p50-s, gate-p95-s
+//	                     ringops_gate_latency_seconds over the rollout (ring
+//	                     healthy and settled -> next disruptive step started;
+//	                     quantiles interpolated in the histogram's buckets)
 //
 // BenchmarkDaemonShards runs -replicas daemons (3) with --shards (3) over
 // one repository of N clusters, each daemon named ringops-<i> ($POD_NAME,

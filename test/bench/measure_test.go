@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"math"
 	"os"
 	"slices"
 	"strconv"
@@ -106,8 +107,10 @@ func cutValue(rest string) (string, float64, bool) {
 // step applied.
 type gateLatency struct {
 	count, sum float64
-	median     string // the upper bound of the bucket holding the median
+	buckets    []bucket // cumulative, by increasing upper bound
 }
+
+type bucket struct{ le, cum float64 }
 
 func readGateLatency(text string) gateLatency {
 	const name = "ringops_gate_latency_seconds"
@@ -120,12 +123,30 @@ func readGateLatency(text string) gateLatency {
 			continue
 		}
 		series, cum, ok := cutValue(rest)
-		if ok && g.count > 0 && cum >= g.count/2 {
-			g.median = label(series, "le")
-			break
+		le, err := strconv.ParseFloat(label(series, "le"), 64)
+		if ok && err == nil {
+			g.buckets = append(g.buckets, bucket{le: le, cum: cum})
 		}
 	}
 	return g
+}
+
+// quantile estimates the q-quantile as Prometheus' histogram_quantile
+// does: linearly within the bucket that holds it (the last finite bound
+// when it falls in +Inf).
+func (g gateLatency) quantile(q float64) float64 {
+	rank := q * g.count
+	lower, below := 0.0, 0.0
+	for _, b := range g.buckets {
+		if b.cum >= rank {
+			if math.IsInf(b.le, 1) || b.cum == below {
+				return lower
+			}
+			return lower + (b.le-lower)*(rank-below)/(b.cum-below)
+		}
+		lower, below = b.le, b.cum
+	}
+	return lower
 }
 
 // listCounts are LIST requests served so far, by resource.

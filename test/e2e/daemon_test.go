@@ -541,3 +541,58 @@ func leaseHolder(t *testing.T, w *env.World) string {
 	}
 	return *l.Spec.HolderIdentity
 }
+
+// TestDaemonAPIServerOutage stops us-east's API server for a minute
+// while a rollout there waits for a node to join (#18): the daemon, which
+// observes from watch-fed caches, must not read its caches of that region
+// meanwhile (the region cannot be read, the steps there wait), must
+// resume once the server is back (its watches reconnect, the node joins),
+// and must neither repeat nor skip a step.
+func TestDaemonAPIServerOutage(t *testing.T) {
+	w := sharedWorld(t)
+	m := watchCluster(t, w, "larder")
+	spec := newDaemonSpec("larder", 1, 1)
+	r, first := newClusterRepo(t, spec)
+	srv := gitserver.NewHTTP(t, r, gitserver.DefaultHTTPOptions())
+	d := startDaemon(t, w, daemonConfig{repo: srv.URL(), name: "outage"})
+	waitConverged(t, w, d, "larder", first, 2, daemonLimit)
+	mark := d.Mark()
+
+	spec.racks = [2][]int{{1}, {3}}
+	second := pushSpec(t, r, spec, "larder: 3 nodes in us-east")
+	waitReplicas(t, w, "us-east", "larder-dc2-r1", 2, nil)
+	us := w.Region("us-east").ControlPlane
+	require.NoError(t, us.StopAPIServer())
+	stopped := time.Now()
+	restarted := false
+	defer func() {
+		if !restarted { // the shared world's other tests need it
+			_ = us.StartAPIServer(context.Background())
+		}
+	}()
+	harness.WaitFor(t, 45*time.Second, "the daemon says us-east cannot be read", func() error {
+		c, err := d.Cluster("larder")
+		if err != nil {
+			return err
+		}
+		if !strings.Contains(c.Plan, "us-east cannot be read") {
+			return fmt.Errorf("%s", c)
+		}
+		return nil
+	})
+	time.Sleep(time.Until(stopped.Add(time.Minute)))
+	during := d.StepsSince(mark)
+	require.NoError(t, us.StartAPIServer(t.Context()))
+	restarted = true
+	t.Logf("us-east's API server back after %s", time.Since(stopped).Round(time.Second))
+
+	waitConverged(t, w, d, "larder", second, 4, daemonLimit)
+	assert.Equal(t, []string{"larder-dc2-r1 1 -> 2", "larder-dc2-r1 2 -> 3"}, scales(d.StepsSince(mark)),
+		"one scale step before the outage, the next after it")
+	assert.Equal(t, []string{"larder-dc2-r1 1 -> 2"}, scales(during), "no step in us-east while its API server was away")
+	assertOnce(t, []string{d.StepsSince(0)}, scales)
+	for pod, n := range m.Creations() {
+		assert.Equal(t, 1, n, "pod %s created more than once", pod)
+	}
+	assertCalm(t, m)
+}

@@ -251,6 +251,70 @@ func (c *ControlPlane) Stop() error {
 	return nil
 }
 
+// StopAPIServer stops kube-apiserver alone: etcd and the controller
+// manager go on, every client of the region fails to connect until
+// StartAPIServer (an API server that went away for a while).
+func (c *ControlPlane) StopAPIServer() error {
+	c.mu.Lock()
+	i := c.procIndex(APIServer)
+	var p *proc.Process
+	if i >= 0 {
+		p = c.procs[i]
+	}
+	c.mu.Unlock()
+	if p == nil {
+		return fmt.Errorf("control plane %s: no %s running", c.Name, APIServer)
+	}
+	if err := p.Stop(c.opts.StopGrace); err != nil && !errors.Is(err, proc.ErrKilled) {
+		return fmt.Errorf("control plane %s: stop %s: %w", c.Name, APIServer, err)
+	}
+	return nil
+}
+
+// StartAPIServer starts kube-apiserver again after StopAPIServer, on the
+// same address, certificates and etcd, and waits until it is ready.
+func (c *ControlPlane) StartAPIServer(ctx context.Context) error {
+	c.mu.Lock()
+	i := c.procIndex(APIServer)
+	running := i >= 0
+	if running {
+		exited, _ := c.procs[i].Exited()
+		running = !exited
+	}
+	c.mu.Unlock()
+	if running {
+		return fmt.Errorf("control plane %s: %s is running", c.Name, APIServer)
+	}
+	p, err := c.startAPIServer()
+	if err != nil {
+		return fmt.Errorf("control plane %s: %w", c.Name, err)
+	}
+	c.mu.Lock()
+	if i >= 0 {
+		c.procs[i] = p
+	} else {
+		c.procs = append(c.procs, p)
+	}
+	c.mu.Unlock()
+	ctx, cancel := context.WithTimeout(ctx, c.opts.ReadyTimeout)
+	defer cancel()
+	if err := waitReady(ctx, p, c.apiServerReady); err != nil {
+		return fmt.Errorf("control plane %s: %s: not ready: %w", c.Name, APIServer, err)
+	}
+	return nil
+}
+
+// procIndex is the index of the component name in c.procs, -1 if none
+// (c.mu held).
+func (c *ControlPlane) procIndex(name string) int {
+	for i, p := range c.procs {
+		if p.Name == c.Name+"/"+name {
+			return i
+		}
+	}
+	return -1
+}
+
 func mkdirs(dirs ...string) error {
 	for _, d := range dirs {
 		if err := os.MkdirAll(d, 0o700); err != nil {

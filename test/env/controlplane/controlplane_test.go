@@ -49,4 +49,19 @@ func TestStartStop(t *testing.T) {
 	if !apierrors.IsUnauthorized(err) {
 		t.Fatalf("wrong token: got %v, want Unauthorized", err)
 	}
+
+	// The API server alone goes away and comes back, with etcd's data.
+	if err := cp.StopAPIServer(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := client.CoreV1().ServiceAccounts("default").Get(t.Context(), "default", metav1.GetOptions{}); err == nil {
+		t.Fatal("the API server answers after StopAPIServer")
+	}
+	if err := cp.StartAPIServer(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := client.CoreV1().ServiceAccounts("default").Get(t.Context(), "default", metav1.GetOptions{}); err != nil {
+		t.Fatalf("after StartAPIServer: %v", err)
+	}
+	procs = cp.Processes() // the new API server must be stopped too
 }
