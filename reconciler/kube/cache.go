@@ -48,9 +48,9 @@ import (
 //     it, and the reflector's retries fail until the server is back; the
 //     watch then resumes from where it was (or lists once, if that is
 //     too old), and the cache is read again;
-//   - it has seen every write ringops made through the Manager to its
-//     kind and namespace (the resourceVersion each write's answer
-//     carried: trackWrites), and every object ringops deleted is gone
+//   - it holds every object ringops wrote through the Manager at the
+//     resourceVersion the write's answer carried, or a later one
+//     (trackWrites), and every object ringops deleted is gone
 //     from it or marked for deletion. A write not seen within
 //     cacheCatchUp is read by a list instead: no decision is taken on a
 //     cache older than ringops' own last step.
@@ -97,11 +97,14 @@ func (k cacheKey) String() string {
 	return "context " + k.context + ": " + r + " in " + k.namespace
 }
 
-// writes are ringops' writes to one cacheKey: the highest resourceVersion
-// answered, and the objects deleted (by UID) not yet seen gone.
+// writes are ringops' writes to one cacheKey not yet seen in its cache:
+// the resourceVersion answered for each object written, and the objects
+// deleted (by UID), by store key ("<namespace>/<name>", or "<name>"). An
+// informer's own resourceVersion is not enough: the reflector moves it as
+// an event arrives, before the event reaches the store.
 type writes struct {
-	rv      uint64
-	deleted map[string]string // uid -> "<namespace>/<name>" (or "<name>")
+	objs    map[string]uint64 // store key -> resourceVersion
+	deleted map[string]string // uid -> store key
 }
 
 // decision is scope's, for one context and kind.
@@ -191,12 +194,18 @@ func (c *caches) wrote(key cacheKey, rv, uid, name string, deleted bool) {
 			w = &writes{}
 			c.written[k] = w
 		}
-		w.rv = max(w.rv, n)
-		if deleted && uid != "" {
+		switch {
+		case deleted && uid != "":
 			if w.deleted == nil {
 				w.deleted = map[string]string{}
 			}
 			w.deleted[uid] = storeKey
+			delete(w.objs, storeKey)
+		case !deleted:
+			if w.objs == nil {
+				w.objs = map[string]uint64{}
+			}
+			w.objs[storeKey] = max(w.objs[storeKey], n)
 		}
 	}
 }
@@ -341,29 +350,63 @@ func (c *caches) untrusted(w *watched) string {
 	case !open:
 		return "its watch is not open"
 	}
-	last := w.inf.LastSyncResourceVersion()
 	c.mu.Lock()
-	var rv uint64
-	deleted := map[string]string{}
+	objs, deleted := map[string]uint64{}, map[string]string{}
 	if wr := c.written[w.key]; wr != nil {
-		rv = wr.rv
+		maps.Copy(objs, wr.objs)
 		maps.Copy(deleted, wr.deleted)
 	}
 	c.mu.Unlock()
-	if n, err := strconv.ParseUint(last, 10, 64); err == nil && n < rv {
-		return fmt.Sprintf("it has not seen ringops' write at resourceVersion %d (it is at %d)", rv, n)
+	for key, rv := range objs {
+		if !holds(w, key, rv) {
+			return fmt.Sprintf("it has not seen ringops' write of %s (resourceVersion %d)", key, rv)
+		}
+		c.seen(w.key, func(wr *writes) {
+			if wr.objs[key] == rv {
+				delete(wr.objs, key)
+			}
+		})
 	}
 	for uid, key := range deleted {
 		if present(w, key, uid) {
 			return "it still holds " + key + ", deleted by ringops"
 		}
-		c.mu.Lock()
-		if wr := c.written[w.key]; wr != nil {
-			delete(wr.deleted, uid)
-		}
-		c.mu.Unlock()
+		c.seen(w.key, func(wr *writes) { delete(wr.deleted, uid) })
 	}
 	return ""
+}
+
+// seen updates the writes of key (c.mu taken).
+func (c *caches) seen(key cacheKey, f func(*writes)) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if wr := c.written[key]; wr != nil {
+		f(wr)
+	}
+}
+
+// forget drops the writes of key not seen yet: the observation that gave
+// up waiting for them lists instead, and the writes a cache never shows
+// (an object without ringops' label) must not keep it unread.
+func (c *caches) forget(key cacheKey) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.written, key)
+}
+
+// holds: the cache holds the object of store key key at resourceVersion
+// rv or a later one.
+func holds(w *watched, key string, rv uint64) bool {
+	obj, ok, err := w.inf.GetIndexer().GetByKey(key)
+	if err != nil || !ok {
+		return false
+	}
+	m, err := meta.Accessor(obj)
+	if err != nil {
+		return false
+	}
+	n, err := strconv.ParseUint(m.GetResourceVersion(), 10, 64)
+	return err == nil && n >= rv
 }
 
 // present: the cache holds the object of store key key with uid, not
@@ -407,6 +450,7 @@ func (c *caches) read(ctx context.Context, cc *contextClient, q Query, wait time
 			cancel()
 		}
 		if why := c.trusted(ctx, w, wait); why != "" {
+			c.forget(w.key)
 			return nil, w.key.String() + ": " + why, nil
 		}
 	}

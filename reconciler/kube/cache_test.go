@@ -88,13 +88,21 @@ func testObserveWatched(t *testing.T, f, g *fixture, manifests []*render.Manifes
 
 	// A cache that has not seen a write (here a pretended one, far
 	// ahead) is not read: the context is listed instead.
-	g.manager.PretendWrite(kc, "cassandra", "pods", "999999999999")
+	pod := got[kc].Pods[0].Name
+	g.manager.PretendWrite(kc, "cassandra", "pods", pod, "999999999999")
 	before = g.counter.Snapshot()
 	if o := g.manager.Observe(t.Context(), kube.Query{Cluster: "orders", Namespace: "cassandra", Contexts: []string{kc}})[kc]; o.Err != nil || len(o.Pods) == 0 {
 		t.Fatalf("observed behind a write: %v, %d pods", o.Err, len(o.Pods))
 	}
 	if spent := g.counter.Snapshot()[kc].Sub(before[kc]); spent.List == 0 {
-		t.Errorf("a cache behind ringops' write was read: %s, want the lists", spent)
+		t.Errorf("a cache behind ringops' write of %s was read: %s, want the lists", pod, spent)
+	}
+	// Given up on (the lists answered), the write no longer keeps the
+	// cache unread.
+	before = g.counter.Snapshot()
+	g.manager.Observe(t.Context(), kube.Query{Cluster: "orders", Namespace: "cassandra", Contexts: []string{kc}})
+	if spent := g.counter.Snapshot()[kc].Sub(before[kc]); spent.List != 0 {
+		t.Errorf("the cache is still not read after the lists answered: %s", spent)
 	}
 }
 

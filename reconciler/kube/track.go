@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strings"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 )
 
@@ -53,12 +54,24 @@ func (t *trackWrites) RoundTrip(req *http.Request) (*http.Response, error) {
 			UID             string `json:"uid"`
 			ResourceVersion string `json:"resourceVersion"`
 		} `json:"metadata"`
+		// A DELETE of most kinds answers a Status naming the object.
+		Status  string `json:"status"`
+		Details struct {
+			Name string `json:"name"`
+			UID  string `json:"uid"`
+		} `json:"details"`
 	}
-	if json.Unmarshal(body, &answer) != nil || answer.Kind == "Status" {
+	if json.Unmarshal(body, &answer) != nil {
 		return resp, err
 	}
 	key := cacheKey{context: t.context, namespace: namespace, gvr: gvr}
-	t.caches.wrote(key, answer.Metadata.ResourceVersion, answer.Metadata.UID, answer.Metadata.Name, req.Method == http.MethodDelete)
+	deleted := req.Method == http.MethodDelete
+	switch {
+	case answer.Kind != "Status":
+		t.caches.wrote(key, answer.Metadata.ResourceVersion, answer.Metadata.UID, answer.Metadata.Name, deleted)
+	case deleted && answer.Status == metav1.StatusSuccess && answer.Details.UID != "":
+		t.caches.wrote(key, "", answer.Details.UID, answer.Details.Name, true)
+	}
 	return resp, err
 }
 
