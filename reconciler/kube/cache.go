@@ -59,6 +59,11 @@ import (
 // ringops' own last write before it lists instead.
 const cacheCatchUp = 2 * time.Second
 
+// neverSeen is how long a write may stay unseen before it no longer keeps
+// its cache unread: an object a cache never shows (without ringops'
+// label) is listed around for that long, not forever.
+const neverSeen = time.Minute
+
 // syncWait bounds how long an observation waits for a new cache's first
 // list before it lists on its own.
 const syncWait = 15 * time.Second
@@ -103,8 +108,14 @@ func (k cacheKey) String() string {
 // informer's own resourceVersion is not enough: the reflector moves it as
 // an event arrives, before the event reaches the store.
 type writes struct {
-	objs    map[string]uint64 // store key -> resourceVersion
-	deleted map[string]string // uid -> store key
+	objs    map[string]pending // store key -> the write
+	deleted map[string]string  // uid -> store key
+}
+
+// pending is a write not seen yet: the resourceVersion answered, and when.
+type pending struct {
+	rv uint64
+	at time.Time
 }
 
 // decision is scope's, for one context and kind.
@@ -203,9 +214,9 @@ func (c *caches) wrote(key cacheKey, rv, uid, name string, deleted bool) {
 			delete(w.objs, storeKey)
 		case !deleted:
 			if w.objs == nil {
-				w.objs = map[string]uint64{}
+				w.objs = map[string]pending{}
 			}
-			w.objs[storeKey] = max(w.objs[storeKey], n)
+			w.objs[storeKey] = pending{rv: max(w.objs[storeKey].rv, n), at: time.Now()}
 		}
 	}
 }
@@ -351,18 +362,18 @@ func (c *caches) untrusted(w *watched) string {
 		return "its watch is not open"
 	}
 	c.mu.Lock()
-	objs, deleted := map[string]uint64{}, map[string]string{}
+	objs, deleted := map[string]pending{}, map[string]string{}
 	if wr := c.written[w.key]; wr != nil {
 		maps.Copy(objs, wr.objs)
 		maps.Copy(deleted, wr.deleted)
 	}
 	c.mu.Unlock()
-	for key, rv := range objs {
-		if !holds(w, key, rv) {
-			return fmt.Sprintf("it has not seen ringops' write of %s (resourceVersion %d)", key, rv)
+	for key, p := range objs {
+		if !holds(w, key, p.rv) && time.Since(p.at) < neverSeen {
+			return fmt.Sprintf("it has not seen ringops' write of %s (resourceVersion %d)", key, p.rv)
 		}
 		c.seen(w.key, func(wr *writes) {
-			if wr.objs[key] == rv {
+			if wr.objs[key] == p {
 				delete(wr.objs, key)
 			}
 		})
@@ -383,15 +394,6 @@ func (c *caches) seen(key cacheKey, f func(*writes)) {
 	if wr := c.written[key]; wr != nil {
 		f(wr)
 	}
-}
-
-// forget drops the writes of key not seen yet: the observation that gave
-// up waiting for them lists instead, and the writes a cache never shows
-// (an object without ringops' label) must not keep it unread.
-func (c *caches) forget(key cacheKey) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	delete(c.written, key)
 }
 
 // holds: the cache holds the object of store key key at resourceVersion
@@ -450,7 +452,6 @@ func (c *caches) read(ctx context.Context, cc *contextClient, q Query, wait time
 			cancel()
 		}
 		if why := c.trusted(ctx, w, wait); why != "" {
-			c.forget(w.key)
 			return nil, w.key.String() + ": " + why, nil
 		}
 	}

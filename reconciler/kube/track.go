@@ -75,6 +75,10 @@ func (t *trackWrites) RoundTrip(req *http.Request) (*http.Response, error) {
 	return resp, err
 }
 
+// WrappedRoundTripper lets client-go reach the transport below (to cancel
+// a request).
+func (t *trackWrites) WrappedRoundTripper() http.RoundTripper { return t.next }
+
 // resourceOfPath reads the namespace and resource of an object's path
 // (/api/v1/namespaces/ns/pods/name, /apis/apps/v1/namespaces/ns/statefulsets/name/scale,
 // /apis/rbac.authorization.k8s.io/v1/clusterroles/name). A subresource
