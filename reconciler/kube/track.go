@@ -54,8 +54,9 @@ func (t *trackWrites) RoundTrip(req *http.Request) (*http.Response, error) {
 			UID             string `json:"uid"`
 			ResourceVersion string `json:"resourceVersion"`
 		} `json:"metadata"`
-		// A DELETE of most kinds answers a Status naming the object.
-		Status  string `json:"status"`
+		// A DELETE of most kinds answers a Status naming the object; the
+		// status of other kinds is an object.
+		Status  json.RawMessage `json:"status"`
 		Details struct {
 			Name string `json:"name"`
 			UID  string `json:"uid"`
@@ -69,7 +70,7 @@ func (t *trackWrites) RoundTrip(req *http.Request) (*http.Response, error) {
 	switch {
 	case answer.Kind != "Status":
 		t.caches.wrote(key, answer.Metadata.ResourceVersion, answer.Metadata.UID, answer.Metadata.Name, deleted)
-	case deleted && answer.Status == metav1.StatusSuccess && answer.Details.UID != "":
+	case deleted && string(answer.Status) == `"`+metav1.StatusSuccess+`"` && answer.Details.UID != "":
 		t.caches.wrote(key, "", answer.Details.UID, answer.Details.Name, true)
 	}
 	return resp, err
