@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/ringops/ringops/internal/broadcast"
 	"github.com/ringops/ringops/reconciler"
 	"github.com/ringops/ringops/reconciler/daemon/shard"
 	"github.com/ringops/ringops/reconciler/plan"
@@ -151,7 +152,7 @@ type Daemon struct {
 	prWake   chan struct{}
 	wg       sync.WaitGroup
 	subjects subjects
-	changes  *changes
+	changes  *broadcast.Changes
 	replays  chan struct{} // one replay at a time, daemon-wide
 }
 
@@ -191,7 +192,7 @@ func New(src Source, engine Engine, rep Reporter, opts Options) (*Daemon, error)
 	}
 	opts = opts.withDefaults()
 	d := &Daemon{src: src, engine: engine, opts: opts, log: opts.Logger, workers: map[string]*worker{}, prWake: make(chan struct{}, 1),
-		changes: newChanges(), replays: make(chan struct{}, 1), srcs: map[string]reconciler.Source{}, gone: map[string]<-chan struct{}{}}
+		changes: broadcast.New(), replays: make(chan struct{}, 1), srcs: map[string]reconciler.Source{}, gone: map[string]<-chan struct{}{}}
 	d.board = newBoard(rep, opts.ExternalURL, opts.Logger)
 	d.board.summary = opts.Shards == nil
 	return d, nil
@@ -240,7 +241,7 @@ func (d *Daemon) handle(ctx context.Context, r git.Result) {
 		d.source.Error = r.Err.Error()
 	}
 	d.mu.Unlock()
-	defer d.changes.notify()
+	defer d.changes.Notify()
 	switch r.Outcome {
 	case git.Changed:
 		d.revision(ctx, r.Snapshot)
@@ -466,7 +467,7 @@ func (d *Daemon) Clusters() []ClusterState {
 
 // Changed returns a channel closed at the next change of what Clusters
 // or Source return (the status page's events wait on it).
-func (d *Daemon) Changed() <-chan struct{} { return d.changes.changed() }
+func (d *Daemon) Changed() <-chan struct{} { return d.changes.Changed() }
 
 // subject is the commit subject of a recent revision ("" if unknown).
 func (d *Daemon) subject(rev string) string {

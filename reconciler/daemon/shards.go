@@ -75,7 +75,7 @@ func (d *Daemon) reassign(ctx context.Context) {
 	d.mu.Unlock()
 	if len(started)+len(stopped) > 0 {
 		d.log.Info("shards changed", "started", started, "stopped", stopped)
-		d.changes.notify()
+		d.changes.Notify()
 	}
 }
 

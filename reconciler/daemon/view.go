@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/ringops/ringops/reconciler"
@@ -223,28 +222,6 @@ func endRevision(h []RevisionOutcome, rev, outcome string, now time.Time) bool {
 	h[n-1].Outcome, h[n-1].Finished = outcome, now
 	h[n-1].Seconds = now.Sub(h[n-1].Started).Seconds()
 	return true
-}
-
-// changes tells watchers that some state shown changed: Changed returns
-// a channel closed at the next change.
-type changes struct {
-	mu sync.Mutex
-	ch chan struct{}
-}
-
-func newChanges() *changes { return &changes{ch: make(chan struct{})} }
-
-func (c *changes) changed() <-chan struct{} {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.ch
-}
-
-func (c *changes) notify() {
-	c.mu.Lock()
-	close(c.ch)
-	c.ch = make(chan struct{})
-	c.mu.Unlock()
 }
 
 // subjects remembers the commit subjects of the last revisions.

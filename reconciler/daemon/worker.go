@@ -281,7 +281,7 @@ func (w *worker) prepare(ctx context.Context, src *reconciler.Source) *reconcile
 	}
 	prev := w.last
 	w.mu.Unlock()
-	defer w.d.changes.notify()
+	defer w.d.changes.Notify()
 	if m := w.d.opts.Metrics; m != nil {
 		m.revision.DeletePartialMatch(map[string]string{"cluster": name})
 		m.revision.WithLabelValues(name, rev).Set(1)
@@ -333,7 +333,7 @@ func (w *worker) replay(ctx context.Context, base, head *plan.Desired, contexts 
 			}
 		}
 		w.mu.Unlock()
-		w.d.changes.notify()
+		w.d.changes.Notify()
 	}()
 }
 
@@ -402,7 +402,7 @@ func (w *worker) failed(ctx context.Context, what string, err error) {
 	w.mu.Lock()
 	w.st.LastError = what + ": " + err.Error()
 	w.mu.Unlock()
-	w.d.changes.notify()
+	w.d.changes.Notify()
 }
 
 // post hands statuses to the board while this replica runs the cluster:
@@ -584,7 +584,7 @@ func (w *worker) report(ctx context.Context, t *reconciler.Target, o *plan.Obser
 		w.st.RolledOut = rev
 	}
 	w.mu.Unlock()
-	w.d.changes.notify()
+	w.d.changes.Notify()
 }
 
 // waitText is the wait of a plan without steps as its commit status says

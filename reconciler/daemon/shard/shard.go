@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"k8s.io/client-go/kubernetes"
+
+	"github.com/ringops/ringops/internal/broadcast"
 )
 
 // ErrNotHeld: the fence refused a write, since this replica does not hold
@@ -83,7 +85,7 @@ type Set struct {
 	log     *slog.Logger
 	slots   []*slot
 	start   time.Time // Run's start: the home replicas' head start counts from it
-	changes *changes
+	changes *broadcast.Changes
 }
 
 // New returns a Set over cs; it does not contact the API server.
@@ -106,7 +108,7 @@ func New(cs kubernetes.Interface, opts Options) (*Set, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
-	s := &Set{opts: opts, cs: cs, log: opts.Logger.With("identity", opts.Identity), changes: newChanges()}
+	s := &Set{opts: opts, cs: cs, log: opts.Logger.With("identity", opts.Identity), changes: broadcast.New()}
 	home, hasHome := Home(opts.Identity, opts.Shards)
 	for i := range opts.Shards {
 		s.slots = append(s.slots, newSlot(s, i, hasHome && home == i))
@@ -130,7 +132,7 @@ func (s *Set) Owns(i int) bool {
 }
 
 // Changed returns a channel closed at the next change of what Owns says.
-func (s *Set) Changed() <-chan struct{} { return s.changes.changed() }
+func (s *Set) Changed() <-chan struct{} { return s.changes.Changed() }
 
 // Fence lets one step of shard i write: it returns the term to stamp on
 // what the step writes, and done, to call once the step is over (a shard
@@ -166,25 +168,4 @@ func (s *Set) Run(ctx context.Context) {
 		go func() { defer wg.Done(); sl.followHome(ctx) }()
 	}
 	wg.Wait()
-}
-
-// changes closes a channel at each change (Changed).
-type changes struct {
-	mu sync.Mutex
-	ch chan struct{}
-}
-
-func newChanges() *changes { return &changes{ch: make(chan struct{})} }
-
-func (c *changes) changed() <-chan struct{} {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.ch
-}
-
-func (c *changes) notify() {
-	c.mu.Lock()
-	close(c.ch)
-	c.ch = make(chan struct{})
-	c.mu.Unlock()
 }

@@ -98,7 +98,7 @@ func (sl *slot) yield() {
 		wait = sl.drained
 	}
 	sl.mu.Unlock()
-	sl.set.changes.notify()
+	sl.set.changes.Notify()
 	if wait != nil {
 		<-wait
 	}
@@ -168,7 +168,7 @@ func (sl *slot) started(lctx context.Context) {
 	term := sl.mine
 	sl.mu.Unlock()
 	sl.set.log.Info("shard taken", "shard", sl.i, "lease", sl.name, "term", term.String(), "home", sl.home)
-	sl.set.changes.notify()
+	sl.set.changes.Notify()
 }
 
 // stopped: the elector returned; ectx ended if this replica stopped it
@@ -187,5 +187,5 @@ func (sl *slot) stopped(ectx context.Context) {
 	} else {
 		sl.set.log.Info("shard released", "shard", sl.i, "lease", sl.name, "term", term.String())
 	}
-	sl.set.changes.notify()
+	sl.set.changes.Notify()
 }
