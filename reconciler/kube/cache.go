@@ -399,12 +399,8 @@ func (c *caches) seen(key cacheKey, f func(*writes)) {
 // holds: the cache holds the object of store key key at resourceVersion
 // rv or a later one.
 func holds(w *watched, key string, rv uint64) bool {
-	obj, ok, err := w.inf.GetIndexer().GetByKey(key)
-	if err != nil || !ok {
-		return false
-	}
-	m, err := meta.Accessor(obj)
-	if err != nil {
+	m := cached(w, key)
+	if m == nil {
 		return false
 	}
 	n, err := strconv.ParseUint(m.GetResourceVersion(), 10, 64)
@@ -414,12 +410,21 @@ func holds(w *watched, key string, rv uint64) bool {
 // present: the cache holds the object of store key key with uid, not
 // marked for deletion.
 func present(w *watched, key, uid string) bool {
+	m := cached(w, key)
+	return m != nil && string(m.GetUID()) == uid && m.GetDeletionTimestamp() == nil
+}
+
+// cached is the object of store key key in w's cache, nil if none.
+func cached(w *watched, key string) metav1.Object {
 	obj, ok, err := w.inf.GetIndexer().GetByKey(key)
 	if err != nil || !ok {
-		return false
+		return nil
 	}
 	m, err := meta.Accessor(obj)
-	return err == nil && string(m.GetUID()) == uid && m.GetDeletionTimestamp() == nil
+	if err != nil {
+		return nil
+	}
+	return m
 }
 
 // read is one context's observation of q from the caches; ok is false

@@ -26,12 +26,12 @@ type trackWrites struct {
 
 func (t *trackWrites) RoundTrip(req *http.Request) (*http.Response, error) {
 	resp, err := t.next.RoundTrip(req)
-	if err != nil || resp.StatusCode >= 300 || req.URL.Query().Has("dryRun") {
-		return resp, err
-	}
-	switch req.Method {
+	switch req.Method { // reads (and the watches) pass at once
 	case http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete:
 	default:
+		return resp, err
+	}
+	if err != nil || resp.StatusCode >= 300 || req.URL.Query().Has("dryRun") {
 		return resp, err
 	}
 	namespace, gvr, ok := resourceOfPath(req.URL.Path)
