@@ -17,7 +17,7 @@ type Metrics struct {
 	steps         *prometheus.CounterVec   // cluster, context, action, result
 	waits         *prometheus.CounterVec   // cluster, reason
 	waiting       *prometheus.GaugeVec     // cluster, reason
-	gateLatency   prometheus.Histogram     // ring healthy -> next disruptive step done
+	gateLatency   prometheus.Histogram     // gate open (ring healthy and settled, step before done) -> next disruptive step started
 	ringNodes     *prometheus.GaugeVec     // cluster, context, state
 	polls         *prometheus.CounterVec   // outcome
 	pollDuration  *prometheus.HistogramVec // outcome
@@ -45,7 +45,7 @@ func NewMetrics() *Metrics {
 	m.waiting = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "ringops_cluster_waiting",
 		Help: "1 for the reason each cluster waits for now (Converged included)."}, []string{"cluster", "reason"})
 	m.gateLatency = prometheus.NewHistogram(prometheus.HistogramOpts{Name: "ringops_gate_latency_seconds",
-		Help:    "From the ring becoming healthy (after spec.rollout.settle) to the next disruptive step starting.",
+		Help:    "From the gate opening (the ring healthy for spec.rollout.settle, and the step before done) to the next disruptive step starting.",
 		Buckets: []float64{0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300}})
 	m.ringNodes = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "ringops_ring_nodes",
 		Help: "Cassandra nodes by state as nodetool prints it (UN, UJ, UL, DN, ...), by cluster and kube context."}, []string{"cluster", "context", "state"})

@@ -41,7 +41,7 @@ type worker struct {
 	last     *schemas.CassandraCluster // the last valid spec taken: the base of the next change
 	st       ClusterState
 	waitKey  string
-	healthy  time.Time // when the ring was last seen turning healthy (gate latency)
+	stepEnd  time.Time // when the last step ended (gate latency)
 	nodeKeys map[[2]string]bool
 
 	// done holds, by context, the last success status of a region in the
@@ -429,6 +429,7 @@ func (w *worker) observe(o *plan.Observed, p plan.Plan, events []reconciler.Even
 	for _, ev := range events {
 		switch ev.Kind {
 		case reconciler.StepDone, reconciler.StepFailed:
+			w.stepEnd = ev.At
 			result := "ok"
 			if ev.Kind == reconciler.StepFailed {
 				result = "failed"
@@ -494,15 +495,14 @@ func (w *worker) observe(o *plan.Observed, p plan.Plan, events []reconciler.Even
 		}
 		w.waitKey = key
 	}
-	if o.Ring.Healthy && !o.Ring.Since.IsZero() {
-		w.healthy = o.Ring.Since
-	}
 }
 
-// gateLatency observes the time from the ring turning healthy (plus the
-// settle time) to a disruptive step starting: the gate's reaction, not
-// the step's own length (an ALTER waits for schema agreement, a rebuild
-// streams).
+// gateLatency observes the time from the gate opening to a disruptive
+// step starting: the gate's reaction, not the step's own length (an
+// ALTER waits for schema agreement, a rebuild streams). The gate opens
+// when the ring has been healthy for the settle time and the step before
+// is done, whichever comes last: a ring that stayed healthy through an
+// ALTER opens the gate when the ALTER returns, not before it.
 func (w *worker) gateLatency(o *plan.Observed, ev reconciler.Event) {
 	m := w.d.opts.Metrics
 	if m == nil || !o.Ring.Healthy || o.Ring.Since.IsZero() {
@@ -511,6 +511,9 @@ func (w *worker) gateLatency(o *plan.Observed, ev reconciler.Event) {
 	open := o.Ring.Since
 	if t := w.targetSettle(); t > 0 {
 		open = open.Add(t)
+	}
+	if w.stepEnd.After(open) {
+		open = w.stepEnd
 	}
 	if d := ev.At.Sub(open); d >= 0 {
 		m.gateLatency.Observe(d.Seconds())

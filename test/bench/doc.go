@@ -13,6 +13,10 @@
 //	rollout-cpu-s        CPU the daemon used to get there
 //	cpu-ms/s             the daemon's CPU in the window (utime+stime, /proc)
 //	rss-MiB, peak-rss-MiB VmRSS at the window's end, VmHWM (peak since start)
+//	rss-anon-MiB, rss-file-MiB
+//	                     RssAnon and RssFile at the window's end: the
+//	                     process's own memory, and its mapped files (the
+//	                     binary's text, in huge pages on some kernels)
 //	heap-MiB, goroutines go_memstats_heap_inuse_bytes and go_goroutines
 //	api-list/s           LIST requests the three API servers served in the
 //	                     window (the kubelets and controller managers watch)
@@ -21,8 +25,9 @@
 //	                     and their Jolokia agents) in the window
 //	gate-mean-s, gate-p50-s, gate-p95-s
 //	                     ringops_gate_latency_seconds over the rollout (ring
-//	                     healthy and settled -> next disruptive step started;
-//	                     quantiles interpolated in the histogram's buckets)
+//	                     healthy and settled, and the step before done ->
+//	                     next disruptive step started; quantiles
+//	                     interpolated in the histogram's buckets)
 //
 // BenchmarkDaemonShards runs -replicas daemons (3) with --shards (3) over
 // one repository of N clusters, each daemon named ringops-<i> ($POD_NAME,
