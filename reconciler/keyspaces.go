@@ -48,8 +48,8 @@ type SchemaTarget struct {
 // credentials and TLS of the spec read in each region by Router. It keeps
 // one client per cluster, datacenter and set of contacts (the driver's
 // session is reused across observations, every few hundred milliseconds
-// while a rollout waits); a client of other contacts replaces it. Close
-// releases them.
+// while a rollout waits, and closed once unused for cql's IdleTimeout); a
+// client of other contacts replaces it. Close releases them.
 //
 // With ringops' own CQL role (render.CQLCredentials managed), the first
 // client of a cluster first makes sure of the role (cql.EnsureRole: created

@@ -37,11 +37,21 @@ type Options struct {
 	TLS *tls.Config
 	// Logger receives the driver's log; nil: none.
 	Logger gocql.StructuredLogger
+	// IdleTimeout closes the session when no call has used it for that
+	// long; the next call opens it again. A rollout that waits calls every
+	// few hundred milliseconds and keeps it; a converged cluster, read
+	// once per resync interval, holds no connection (and none of the
+	// driver's goroutines) in between. Default 10s; negative: never.
+	IdleTimeout time.Duration
 }
 
-// DefaultOptions: port 9042, 5 s per request, no authentication, no TLS.
+// DefaultIdleTimeout is Options.IdleTimeout's default.
+const DefaultIdleTimeout = 10 * time.Second
+
+// DefaultOptions: port 9042, 5 s per request, sessions closed after 10 s
+// unused, no authentication, no TLS.
 func DefaultOptions() Options {
-	return Options{Port: DefaultPort, Timeout: 5 * time.Second}
+	return Options{Port: DefaultPort, Timeout: 5 * time.Second, IdleTimeout: DefaultIdleTimeout}
 }
 
 // Client talks CQL to the nodes of one datacenter. It is safe for
@@ -56,6 +66,12 @@ type Client struct {
 	dialing *attempt // the session being opened, if any
 	closed  bool
 	asked   *atomic.Bool // set when a node asks for credentials (EnsureRole); nil: not recorded
+
+	// Idle closing (Options.IdleTimeout): calls in flight, the end of the
+	// last one, and the timer that looks at them.
+	calls int
+	used  time.Time
+	idle  *time.Timer
 }
 
 // attempt is one opening of the driver's session.
@@ -86,6 +102,9 @@ func New(dc string, contacts []string, opts Options) (*Client, error) {
 	if opts.Timeout <= 0 {
 		opts.Timeout = d.Timeout
 	}
+	if opts.IdleTimeout == 0 {
+		opts.IdleTimeout = d.IdleTimeout
+	}
 	return &Client{dc: dc, contacts: append([]string(nil), contacts...), opts: opts}, nil
 }
 
@@ -102,6 +121,10 @@ func (c *Client) Close() {
 	c.mu.Lock()
 	s := c.session
 	c.session, c.closed = nil, true
+	if c.idle != nil {
+		c.idle.Stop()
+		c.idle = nil
+	}
 	c.mu.Unlock()
 	if s != nil {
 		s.Close()
@@ -247,6 +270,10 @@ func (c *Client) drop(s *gocql.Session, err error) {
 // do runs f with the session; its error is classified and names the
 // datacenter and what was done.
 func (c *Client) do(ctx context.Context, what string, f func(s *gocql.Session) error) error {
+	c.mu.Lock()
+	c.calls++
+	c.mu.Unlock()
+	defer c.done()
 	s, err := c.connect(ctx)
 	if err == nil {
 		err = classify(f(s))
@@ -256,4 +283,36 @@ func (c *Client) do(ctx context.Context, what string, f func(s *gocql.Session) e
 		return fmt.Errorf("datacenter %s: %s: %w", c.dc, what, err)
 	}
 	return nil
+}
+
+// done ends a call: the session is closed once unused for IdleTimeout.
+func (c *Client) done() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.calls--
+	c.used = time.Now()
+	if c.idle == nil && c.opts.IdleTimeout > 0 && !c.closed {
+		c.idle = time.AfterFunc(c.opts.IdleTimeout, c.reap)
+	}
+}
+
+// reap closes the session if no call used it for IdleTimeout, or looks
+// again when that will be so.
+func (c *Client) reap() {
+	c.mu.Lock()
+	if c.closed || c.idle == nil {
+		c.mu.Unlock()
+		return
+	}
+	if left := c.opts.IdleTimeout - time.Since(c.used); c.calls > 0 || left > 0 {
+		c.idle.Reset(max(left, c.opts.IdleTimeout/10))
+		c.mu.Unlock()
+		return
+	}
+	s := c.session
+	c.session, c.idle = nil, nil
+	c.mu.Unlock()
+	if s != nil {
+		s.Close()
+	}
 }

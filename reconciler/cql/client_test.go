@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/netip"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -326,4 +328,69 @@ func TestUnavailable(t *testing.T) {
 	if _, err := c.Keyspaces(context.Background()); !errors.Is(err, cql.ErrClosed) {
 		t.Errorf("closed: %v", err)
 	}
+}
+
+// TestIdleTimeout: a client holds its connections while it is used, and
+// none once unused for IdleTimeout; the next call opens them again.
+func TestIdleTimeout(t *testing.T) {
+	r := startRing(t, fastOptions())
+	o := testOpts()
+	o.IdleTimeout = 500 * time.Millisecond
+	c := r.client("dc2", o, "r1")
+	node := r.ip("dc2", "r1")
+	for i := range 4 { // used every 200 ms: kept
+		if _, err := c.Keyspaces(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		if n := connectionsTo(t, node); n == 0 {
+			t.Fatalf("call %d: no connection to %s while the client is used", i, node)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	eventually(t, "the idle client closes its connections", func() error {
+		if n := connectionsTo(t, node); n > 0 {
+			return fmt.Errorf("%d connections to %s", n, node)
+		}
+		return nil
+	})
+	if _, err := c.Keyspaces(context.Background()); err != nil {
+		t.Fatalf("after the idle close: %v", err)
+	}
+	if n := connectionsTo(t, node); n == 0 {
+		t.Errorf("no connection to %s after a call", node)
+	}
+	never := testOpts()
+	never.IdleTimeout = -1
+	kept := r.client("dc1", never, "r1")
+	if _, err := kept.Keyspaces(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(time.Second)
+	if n := connectionsTo(t, r.ip("dc1", "r1")); n == 0 {
+		t.Errorf("IdleTimeout -1: the connections were closed")
+	}
+}
+
+// connectionsTo counts this machine's established TCP connections to
+// ip:9042 (/proc/net/tcp: the client's ends name the node as remote).
+func connectionsTo(t *testing.T, ip string) int {
+	t.Helper()
+	b, err := os.ReadFile("/proc/net/tcp")
+	if err != nil {
+		t.Skipf("no /proc/net/tcp: %v", err)
+	}
+	a, err := netip.ParseAddr(ip)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v4 := a.As4()
+	want := fmt.Sprintf("%02X%02X%02X%02X:%04X", v4[3], v4[2], v4[1], v4[0], cql.DefaultPort)
+	n := 0
+	for _, line := range strings.Split(string(b), "\n")[1:] {
+		f := strings.Fields(line)
+		if len(f) > 3 && f[2] == want && f[3] == "01" {
+			n++
+		}
+	}
+	return n
 }

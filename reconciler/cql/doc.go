@@ -9,7 +9,9 @@
 // it): its queries go to those nodes only. New validates and dials nothing;
 // the driver's session is opened by the first call, bounded by that call's
 // context, and dropped when no node of the datacenter answers, so that the
-// next call dials again. Every call takes a context; Options.Timeout bounds
+// next call dials again, or when no call used it for Options.IdleTimeout
+// (10 s): a converged cluster's client holds no connection between two
+// resyncs. Every call takes a context; Options.Timeout bounds
 // each request and each connection attempt.
 //
 // Credentials (PasswordAuthenticator) are jolokia.Credentials, read from a
