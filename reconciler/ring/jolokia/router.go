@@ -98,8 +98,12 @@ func newDirectTransport() *http.Transport {
 		DialContext:         (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
 		MaxIdleConns:        1024,
 		MaxIdleConnsPerHost: 2,
-		IdleConnTimeout:     90 * time.Second,
-		DisableCompression:  true,
+		// A rollout that waits reads its nodes every few hundred
+		// milliseconds and keeps their connections; a converged cluster,
+		// read once per resync interval, keeps none (each costs two
+		// goroutines and their buffers) in between.
+		IdleConnTimeout:    10 * time.Second,
+		DisableCompression: true,
 	}
 }
 
