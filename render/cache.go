@@ -53,7 +53,7 @@ func field(h hash.Hash, b []byte) {
 }
 
 // cache remembers the last renders, least recently used out first. It
-// holds its own copies: callers may modify what they get.
+// holds them encoded: callers may modify what they get.
 type cache struct {
 	mu      sync.Mutex
 	max     int
@@ -61,9 +61,12 @@ type cache struct {
 	entries map[cacheKey]*list.Element
 }
 
+// entry holds a render as JSON, an object per element: a third of the
+// memory of the decoded objects (a daemon remembers a render per cluster
+// and region), and a fresh copy at each get.
 type entry struct {
 	key  cacheKey
-	objs []*unstructured.Unstructured
+	objs [][]byte
 }
 
 func newCache(max int) *cache {
@@ -87,15 +90,19 @@ func (c *cache) get(key cacheKey) ([]*unstructured.Unstructured, bool) {
 	if !ok {
 		return nil, false
 	}
-	return deepCopy(e.Value.(*entry).objs), true // entries are never modified
+	objs, err := decodeObjects(e.Value.(*entry).objs)
+	return objs, err == nil
 }
 
-// put remembers a copy of objs for key.
+// put remembers objs for key, encoded.
 func (c *cache) put(key cacheKey, objs []*unstructured.Unstructured) {
 	if c == nil {
 		return
 	}
-	cp := deepCopy(objs)
+	cp, err := encodeObjects(objs)
+	if err != nil {
+		return // not remembered: rendered again next time
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if e, ok := c.entries[key]; ok {
@@ -110,10 +117,28 @@ func (c *cache) put(key cacheKey, objs []*unstructured.Unstructured) {
 	}
 }
 
-func deepCopy(objs []*unstructured.Unstructured) []*unstructured.Unstructured {
-	out := make([]*unstructured.Unstructured, len(objs))
+func encodeObjects(objs []*unstructured.Unstructured) ([][]byte, error) {
+	out := make([][]byte, len(objs))
 	for i, u := range objs {
-		out[i] = u.DeepCopy()
+		b, err := u.MarshalJSON()
+		if err != nil {
+			return nil, err
+		}
+		out[i] = b
 	}
-	return out
+	return out, nil
+}
+
+// decodeObjects decodes what encodeObjects encoded (integers as int64,
+// as the objects were built).
+func decodeObjects(objs [][]byte) ([]*unstructured.Unstructured, error) {
+	out := make([]*unstructured.Unstructured, len(objs))
+	for i, b := range objs {
+		u := &unstructured.Unstructured{}
+		if err := u.UnmarshalJSON(b); err != nil {
+			return nil, err
+		}
+		out[i] = u
+	}
+	return out, nil
 }

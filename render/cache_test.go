@@ -22,10 +22,19 @@ func TestCacheRemembersRenders(t *testing.T) {
 	before := builds.Load()
 	first := render()
 	want := string(first.YAML())
+	built := make([]any, len(first.Objects))
+	for i, u := range first.Objects {
+		built[i] = u.DeepCopy().Object
+	}
 	first.Objects[0].SetName("modified-by-the-caller")
 	second := render()
 	assert.Equal(t, int64(1), builds.Load()-before, "the second render is remembered")
 	assert.Equal(t, want, string(second.YAML()), "what a caller does to its objects does not reach the cache")
+	remembered := make([]any, len(second.Objects))
+	for i, u := range second.Objects {
+		remembered[i] = u.Object
+	}
+	assert.Equal(t, built, remembered, "a remembered render is the built one, value for value and type for type (int64, not float64)")
 
 	fsys[regionFile].Data = []byte(componentHeader + "commonAnnotations: {region: europe}\n")
 	assert.Contains(t, string(render().YAML()), "region: europe", "a changed Component file is rendered again")
