@@ -190,6 +190,8 @@ func (st steady) report(b *testing.B) {
 	b.ReportMetric(perSec(st.to.cpu-st.from.cpu), "cpu-ms/s")
 	b.ReportMetric(float64(st.mem.RSS)/mib, "rss-MiB")
 	b.ReportMetric(float64(st.mem.Peak)/mib, "peak-rss-MiB")
+	b.ReportMetric(float64(st.mem.Anon)/mib, "rss-anon-MiB")
+	b.ReportMetric(float64(st.mem.File)/mib, "rss-file-MiB")
 	b.ReportMetric(st.heap/mib, "heap-MiB")
 	b.ReportMetric(st.goroutines, "goroutines")
 	b.ReportMetric((st.to.lists.total()-st.from.lists.total())/secs, "api-list/s")

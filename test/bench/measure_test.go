@@ -45,6 +45,10 @@ func cpuTime(pid int) (time.Duration, error) {
 type memory struct {
 	RSS  int64 // VmRSS, bytes
 	Peak int64 // VmHWM (the peak of VmRSS), bytes
+	// Anon and File split RSS: the process's own memory (heap, stacks),
+	// and the pages of files it maps (its binary's text and data, which
+	// a kernel mapping them in huge pages makes larger).
+	Anon, File int64 // RssAnon, RssFile, bytes
 }
 
 func readMemory(pid int) (memory, error) {
@@ -57,18 +61,15 @@ func readMemory(pid int) (memory, error) {
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
 		key, value, ok := strings.Cut(sc.Text(), ":")
-		if !ok || (key != "VmRSS" && key != "VmHWM") {
+		field := map[string]*int64{"VmRSS": &m.RSS, "VmHWM": &m.Peak, "RssAnon": &m.Anon, "RssFile": &m.File}[key]
+		if !ok || field == nil {
 			continue
 		}
 		kb, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(value), " kB"), 10, 64)
 		if err != nil {
 			return memory{}, fmt.Errorf("/proc/%d/status %s: %w", pid, key, err)
 		}
-		if key == "VmRSS" {
-			m.RSS = kb << 10
-		} else {
-			m.Peak = kb << 10
-		}
+		*field = kb << 10
 	}
 	return m, sc.Err()
 }
