@@ -7,7 +7,6 @@ import (
 	"maps"
 	"slices"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -76,6 +75,7 @@ type caches struct {
 	stop    chan struct{}
 	stopped sync.Once
 	log     *slog.Logger
+	timeout time.Duration // ManagerOptions.RequestTimeout: bounds scope's questions
 
 	mu      sync.Mutex
 	byKey   map[cacheKey]*watched
@@ -120,8 +120,9 @@ type pending struct {
 
 // decision is scope's, for one context and kind.
 type decision struct {
-	once sync.Once
-	wide bool
+	once  sync.Once
+	known bool // decided (c.mu): wrote then records for that informer only
+	wide  bool
 }
 
 // watched is one informer and what makes its cache trustworthy: its
@@ -138,8 +139,8 @@ type watched struct {
 	lastErr error // the last watch that could not start
 }
 
-func newCaches(log *slog.Logger) *caches {
-	return &caches{stop: make(chan struct{}), log: log, byKey: map[cacheKey]*watched{}, wide: map[cacheKey]*decision{},
+func newCaches(log *slog.Logger, timeout time.Duration) *caches {
+	return &caches{stop: make(chan struct{}), log: log, timeout: timeout, byKey: map[cacheKey]*watched{}, wide: map[cacheKey]*decision{},
 		subs: map[string]chan struct{}{}, written: map[cacheKey]*writes{}}
 }
 
@@ -182,8 +183,9 @@ func (c *caches) notify(obj any) {
 	}
 }
 
-// wrote records a write's answer (trackWrites), for the informer of its
-// namespace and for one of every namespace alike.
+// wrote records a write's answer (trackWrites) for the informer that
+// holds the object (scope): the one of its namespace or the one of every
+// namespace, both while scope has not decided yet.
 func (c *caches) wrote(key cacheKey, rv, uid, name string, deleted bool) {
 	n, err := strconv.ParseUint(rv, 10, 64)
 	if err != nil && !deleted {
@@ -193,12 +195,18 @@ func (c *caches) wrote(key cacheKey, rv, uid, name string, deleted bool) {
 	if key.namespace != "" {
 		storeKey = key.namespace + "/" + name
 	}
-	keys := []cacheKey{key}
-	if key.namespace != "" {
-		keys = append(keys, cacheKey{context: key.context, gvr: key.gvr})
-	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	keys := []cacheKey{key}
+	if key.namespace != "" {
+		wide := cacheKey{context: key.context, gvr: key.gvr}
+		switch d := c.wide[wide]; {
+		case d == nil || !d.known: // either informer may read it
+			keys = append(keys, wide)
+		case d.wide:
+			keys = []cacheKey{wide}
+		}
+	}
 	for _, k := range keys {
 		w := c.written[k]
 		if w == nil {
@@ -239,7 +247,12 @@ func (c *caches) scope(ctx context.Context, cc *contextClient, key cacheKey) cac
 		c.wide[sk] = d
 	}
 	c.mu.Unlock()
-	d.once.Do(func() { d.wide = cc.mayWatchEverywhere(ctx, key.gvr, c.log) }) // asked once, by the first
+	d.once.Do(func() { // asked once, by the first
+		wide := cc.mayWatchEverywhere(ctx, key.gvr, c.timeout, c.log)
+		c.mu.Lock()
+		d.known, d.wide = true, wide
+		c.mu.Unlock()
+	})
 	wide := d.wide
 	if wide {
 		return sk
@@ -497,8 +510,7 @@ func (c *caches) read(ctx context.Context, cc *contextClient, q Query, wait time
 			obs.PVCs = append(obs.PVCs, *p.DeepCopy())
 		}
 	}
-	slices.SortFunc(obs.Pods, func(a, b corev1.Pod) int { return strings.Compare(a.Name, b.Name) })
-	slices.SortFunc(obs.PVCs, func(a, b corev1.PersistentVolumeClaim) int { return strings.Compare(a.Name, b.Name) })
+	sortPodsAndClaims(obs.Pods, obs.PVCs)
 	return obs, "", nil
 }
 

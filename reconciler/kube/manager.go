@@ -95,7 +95,7 @@ type contextClient struct {
 func NewManager(clients *Clients, opts ManagerOptions) (*Manager, error) {
 	m := &Manager{opts: opts.withDefaults(), contexts: map[string]*contextClient{}, names: clients.Contexts()}
 	if m.opts.Watch {
-		m.caches = newCaches(m.opts.Logger)
+		m.caches = newCaches(m.opts.Logger, m.opts.RequestTimeout)
 	}
 	for _, name := range m.names {
 		cc, err := newContextClient(clients, name, m.caches)
@@ -207,12 +207,13 @@ func (cc *contextClient) gvr(gvk schema.GroupVersionKind) (schema.GroupVersionRe
 }
 
 // mayWatchEverywhere asks the API server whether ringops may list and
-// watch gvr in every namespace (false when it may not, or cannot tell).
-func (cc *contextClient) mayWatchEverywhere(ctx context.Context, gvr schema.GroupVersionResource, log *slog.Logger) bool {
+// watch gvr in every namespace (false when it may not, or cannot tell),
+// each question bounded by timeout.
+func (cc *contextClient) mayWatchEverywhere(ctx context.Context, gvr schema.GroupVersionResource, timeout time.Duration, log *slog.Logger) bool {
 	for _, verb := range []string{"list", "watch"} {
 		review := &authorizationv1.SelfSubjectAccessReview{Spec: authorizationv1.SelfSubjectAccessReviewSpec{
 			ResourceAttributes: &authorizationv1.ResourceAttributes{Verb: verb, Group: gvr.Group, Resource: gvr.Resource}}}
-		rctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+		rctx, cancel := context.WithTimeout(ctx, timeout)
 		out, err := cc.typed.AuthorizationV1().SelfSubjectAccessReviews().Create(rctx, review, metav1.CreateOptions{})
 		cancel()
 		if err != nil {

@@ -227,9 +227,15 @@ func (m *Manager) listPodsAndClaims(ctx context.Context, cc *contextClient, q Qu
 	for i := range pvcs.Items {
 		pvcs.Items[i].ManagedFields = nil
 	}
-	slices.SortFunc(pods.Items, func(a, b corev1.Pod) int { return strings.Compare(a.Name, b.Name) })
-	slices.SortFunc(pvcs.Items, func(a, b corev1.PersistentVolumeClaim) int { return strings.Compare(a.Name, b.Name) })
+	sortPodsAndClaims(pods.Items, pvcs.Items)
 	return pods.Items, pvcs.Items, nil
+}
+
+// sortPodsAndClaims sorts pods and claims by name, as an Observation
+// holds them.
+func sortPodsAndClaims(pods []corev1.Pod, claims []corev1.PersistentVolumeClaim) {
+	slices.SortFunc(pods, func(a, b corev1.Pod) int { return strings.Compare(a.Name, b.Name) })
+	slices.SortFunc(claims, func(a, b corev1.PersistentVolumeClaim) int { return strings.Compare(a.Name, b.Name) })
 }
 
 // sortObjects sorts by kind rank, kind, namespace and name.

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"k8s.io/apimachinery/pkg/runtime/schema"
 )
@@ -39,7 +40,7 @@ func TestTrackWrites(t *testing.T) {
 			`{"kind":"Status","status":"Success","details":{"name":"b","kind":"configmaps","uid":"u2"}}`,
 			cacheKey{context: "c", namespace: "ns", gvr: cms}, "", "u2"},
 	} {
-		c := newCaches(nil)
+		c := newCaches(nil, time.Second)
 		tr := &trackWrites{next: answer{200, tc.body}, context: "c", caches: c}
 		req, _ := http.NewRequest(tc.method, "https://x"+tc.path, nil)
 		resp, err := tr.RoundTrip(req)
