@@ -39,7 +39,7 @@ func NewMetrics() *Metrics {
 	m.revision = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "ringops_cluster_revision_info",
 		Help: "The revision each cluster is rolled out to (value 1)."}, []string{"cluster", "revision"})
 	m.steps = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "ringops_steps_total",
-		Help: "Steps executed, by cluster, kube context, action and result (ok, failed)."}, []string{"cluster", "context", "action", "result"})
+		Help: "Steps executed, by cluster, kube context, action and result (ok; unchanged: nothing written; conflict: the object changed since it was read, planned again; failed)."}, []string{"cluster", "context", "action", "result"})
 	m.waits = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "ringops_waits_total",
 		Help: "Waits entered (a plan without step whose reason differs from the previous plan's), by cluster and reason."}, []string{"cluster", "reason"})
 	m.waiting = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "ringops_cluster_waiting",

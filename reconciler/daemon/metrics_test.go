@@ -1,6 +1,8 @@
 package daemon
 
 import (
+	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"testing"
@@ -9,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ringops/ringops/reconciler"
+	"github.com/ringops/ringops/reconciler/kube"
 	"github.com/ringops/ringops/reconciler/plan"
 )
 
@@ -42,4 +45,35 @@ func TestGateLatency(t *testing.T) {
 		return
 	}
 	t.Fatal("no ringops_gate_latency_seconds")
+}
+
+// TestStepResults: a step refused because its object changed since it
+// was read (ErrConflict, planned again at once) is counted apart from a
+// failed one.
+func TestStepResults(t *testing.T) {
+	m := NewMetrics()
+	w := &worker{d: &Daemon{opts: Options{Metrics: m}}, log: slog.New(slog.NewTextHandler(io.Discard, nil)), nodeKeys: map[[2]string]bool{}}
+	o := &plan.Observed{Ring: plan.Ring{Assessed: true, Healthy: true}}
+	scale := plan.Step{Action: plan.ScaleStatefulSet, Context: "eu-west", From: 1, To: 2}
+	w.observe(o, plan.Plan{Cluster: "orders"}, []reconciler.Event{
+		{Kind: reconciler.StepFailed, Step: scale, Cluster: "orders", Err: fmt.Errorf("apply: %w: the StatefulSet changed", kube.ErrConflict)},
+		{Kind: reconciler.StepFailed, Step: scale, Cluster: "orders", Err: errors.New("apply: forbidden")},
+		{Kind: reconciler.StepDone, Step: scale, Cluster: "orders"},
+	}, nil)
+	families, err := m.Registry.Gather()
+	require.NoError(t, err)
+	got := map[string]float64{}
+	for _, f := range families {
+		if f.GetName() != "ringops_steps_total" {
+			continue
+		}
+		for _, s := range f.GetMetric() {
+			for _, l := range s.GetLabel() {
+				if l.GetName() == "result" {
+					got[l.GetValue()] += s.GetCounter().GetValue()
+				}
+			}
+		}
+	}
+	require.Equal(t, map[string]float64{"conflict": 1, "failed": 1, "ok": 1}, got)
 }

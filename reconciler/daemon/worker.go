@@ -431,7 +431,10 @@ func (w *worker) observe(o *plan.Observed, p plan.Plan, events []reconciler.Even
 		case reconciler.StepDone, reconciler.StepFailed:
 			w.stepEnd = ev.At
 			result := "ok"
-			if ev.Kind == reconciler.StepFailed {
+			switch {
+			case ev.Kind == reconciler.StepFailed && errors.Is(ev.Err, kube.ErrConflict):
+				result = "conflict" // the object changed since it was read: planned again at once
+			case ev.Kind == reconciler.StepFailed:
 				result = "failed"
 			}
 			if ev.Kind == reconciler.StepDone && len(ev.Results) > 0 && !ev.Wrote() {
