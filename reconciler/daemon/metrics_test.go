@@ -15,13 +15,18 @@ import (
 	"github.com/ringops/ringops/reconciler/plan"
 )
 
+// metricsWorker is a worker with metrics and no cluster, for observe.
+func metricsWorker() (*worker, *Metrics) {
+	m := NewMetrics()
+	return &worker{d: &Daemon{opts: Options{Metrics: m}}, log: slog.New(slog.NewTextHandler(io.Discard, nil)), nodeKeys: map[[2]string]bool{}}, m
+}
+
 // TestGateLatency: the gate opens when the ring is healthy and the step
 // before is done, whichever comes last. An ALTER that waits 8 s for
 // schema agreement on a ring that stays healthy throughout, then a
 // rebuild started 0.5 s after it: 0.5 s of gate reaction, not 8.5.
 func TestGateLatency(t *testing.T) {
-	m := NewMetrics()
-	w := &worker{d: &Daemon{opts: Options{Metrics: m}}, log: slog.New(slog.NewTextHandler(io.Discard, nil)), nodeKeys: map[[2]string]bool{}}
+	w, m := metricsWorker()
 	t0 := time.Date(2026, 12, 8, 0, 0, 0, 0, time.UTC)
 	o := &plan.Observed{Now: t0, Ring: plan.Ring{Assessed: true, Healthy: true, Since: t0}}
 	p := plan.Plan{Cluster: "orders"}
@@ -51,8 +56,7 @@ func TestGateLatency(t *testing.T) {
 // was read (ErrConflict, planned again at once) is counted apart from a
 // failed one.
 func TestStepResults(t *testing.T) {
-	m := NewMetrics()
-	w := &worker{d: &Daemon{opts: Options{Metrics: m}}, log: slog.New(slog.NewTextHandler(io.Discard, nil)), nodeKeys: map[[2]string]bool{}}
+	w, m := metricsWorker()
 	o := &plan.Observed{Ring: plan.Ring{Assessed: true, Healthy: true}}
 	scale := plan.Step{Action: plan.ScaleStatefulSet, Context: "eu-west", From: 1, To: 2}
 	w.observe(o, plan.Plan{Cluster: "orders"}, []reconciler.Event{
