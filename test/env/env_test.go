@@ -19,6 +19,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
+	"k8s.io/client-go/util/retry"
 )
 
 // waitLimit bounds every wait of these tests; the world is fast, the machine may
@@ -348,13 +349,19 @@ func watchPod(t *testing.T, client kubernetes.Interface, ns, name string) <-chan
 	return w.ResultChan()
 }
 
+// scale sets a StatefulSet's replicas, read again when the controller
+// wrote its status in between (a conflict).
 func scale(t *testing.T, client kubernetes.Interface, ns, name string, replicas int32) {
-	s, err := client.AppsV1().StatefulSets(ns).GetScale(t.Context(), name, metav1.GetOptions{})
+	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		s, err := client.AppsV1().StatefulSets(ns).GetScale(t.Context(), name, metav1.GetOptions{})
+		if err != nil {
+			return err
+		}
+		s.Spec.Replicas = replicas
+		_, err = client.AppsV1().StatefulSets(ns).UpdateScale(t.Context(), name, s, metav1.UpdateOptions{})
+		return err
+	})
 	if err != nil {
-		t.Fatal(err)
-	}
-	s.Spec.Replicas = replicas
-	if _, err := client.AppsV1().StatefulSets(ns).UpdateScale(t.Context(), name, s, metav1.UpdateOptions{}); err != nil {
 		t.Fatal(err)
 	}
 }
