@@ -351,8 +351,9 @@ func watchPod(t *testing.T, client kubernetes.Interface, ns, name string) <-chan
 
 // scale sets a StatefulSet's replicas, read again when the controller
 // wrote its status in between (a conflict).
-func scale(t *testing.T, client kubernetes.Interface, ns, name string, replicas int32) {
-	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+func scale(t testing.TB, client kubernetes.Interface, ns, name string, replicas int32) {
+	t.Helper()
+	err := retry.RetryOnConflict(retry.DefaultBackoff, func() error {
 		s, err := client.AppsV1().StatefulSets(ns).GetScale(t.Context(), name, metav1.GetOptions{})
 		if err != nil {
 			return err

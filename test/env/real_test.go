@@ -17,7 +17,6 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/dynamic"
-	"k8s.io/client-go/util/retry"
 
 	"github.com/ringops/ringops/internal/contract"
 	"github.com/ringops/ringops/render"
@@ -220,20 +219,10 @@ func applyObject(t testing.TB, dyn dynamic.Interface, o *unstructured.Unstructur
 	}
 }
 
+// scaleTo is scale in r's namespace cassandra.
 func scaleTo(t testing.TB, r *env.Region, sts string, n int32) {
 	t.Helper()
-	err := retry.RetryOnConflict(retry.DefaultBackoff, func() error {
-		s, err := r.Client.AppsV1().StatefulSets("cassandra").GetScale(t.Context(), sts, metav1.GetOptions{})
-		if err != nil {
-			return err
-		}
-		s.Spec.Replicas = n
-		_, err = r.Client.AppsV1().StatefulSets("cassandra").UpdateScale(t.Context(), sts, s, metav1.UpdateOptions{})
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	scale(t, r.Client, "cassandra", sts, n)
 }
 
 func waitReady(t testing.TB, r *env.Region, pod string, limit time.Duration) {
