@@ -610,18 +610,9 @@ func TestSameStepsWithNothingWrittenDoNotSpin(t *testing.T) {
 // wakeups is ringops_worker_wakeups_total{outcome}.
 func wakeups(t *testing.T, m *Metrics, outcome string) float64 {
 	t.Helper()
-	families, err := m.Registry.Gather()
-	require.NoError(t, err)
-	for _, f := range families {
-		if f.GetName() != "ringops_worker_wakeups_total" {
-			continue
-		}
-		for _, mt := range f.GetMetric() {
-			for _, l := range mt.GetLabel() {
-				if l.GetName() == "outcome" && l.GetValue() == outcome {
-					return mt.GetCounter().GetValue()
-				}
-			}
+	for _, s := range gathered(t, m, "ringops_worker_wakeups_total") {
+		if s.labels["outcome"] == outcome {
+			return s.value
 		}
 	}
 	return 0
@@ -630,21 +621,41 @@ func wakeups(t *testing.T, m *Metrics, outcome string) float64 {
 // waitingReasons are the reasons ringops_cluster_waiting is 1 for, for cluster.
 func waitingReasons(t *testing.T, m *Metrics, cluster string) []string {
 	t.Helper()
+	var out []string
+	for _, s := range gathered(t, m, "ringops_cluster_waiting") {
+		if s.labels["cluster"] == cluster && s.value == 1 {
+			out = append(out, s.labels["reason"])
+		}
+	}
+	return out
+}
+
+// sample is one sample of a gathered metric: its labels, its value (a
+// counter's or a gauge's), or its histogram's count and sum.
+type sample struct {
+	labels map[string]string
+	value  float64
+	count  uint64
+	sum    float64
+}
+
+// gathered are the samples of metric name in m.
+func gathered(t *testing.T, m *Metrics, name string) []sample {
+	t.Helper()
 	families, err := m.Registry.Gather()
 	require.NoError(t, err)
-	var out []string
+	var out []sample
 	for _, f := range families {
-		if f.GetName() != "ringops_cluster_waiting" {
+		if f.GetName() != name {
 			continue
 		}
 		for _, mt := range f.GetMetric() {
-			labels := map[string]string{}
+			s := sample{labels: map[string]string{}, value: mt.GetCounter().GetValue() + mt.GetGauge().GetValue(),
+				count: mt.GetHistogram().GetSampleCount(), sum: mt.GetHistogram().GetSampleSum()}
 			for _, l := range mt.GetLabel() {
-				labels[l.GetName()] = l.GetValue()
+				s.labels[l.GetName()] = l.GetValue()
 			}
-			if labels["cluster"] == cluster && mt.GetGauge().GetValue() == 1 {
-				out = append(out, labels["reason"])
-			}
+			out = append(out, s)
 		}
 	}
 	return out

@@ -38,18 +38,10 @@ func TestGateLatency(t *testing.T) {
 	w.observe(o, p, []reconciler.Event{ev(reconciler.StepStarted, alter, time.Second), ev(reconciler.StepDone, alter, 9*time.Second)}, nil)
 	w.observe(o, p, []reconciler.Event{ev(reconciler.StepStarted, rebuild, 9500*time.Millisecond)}, nil)
 
-	families, err := m.Registry.Gather()
-	require.NoError(t, err)
-	for _, f := range families {
-		if f.GetName() != "ringops_gate_latency_seconds" {
-			continue
-		}
-		h := f.GetMetric()[0].GetHistogram()
-		require.Equal(t, uint64(2), h.GetSampleCount())
-		require.InDelta(t, 1.5, h.GetSampleSum(), 1e-9, "1 s after the ring turned healthy, then 0.5 s after the ALTER returned")
-		return
-	}
-	t.Fatal("no ringops_gate_latency_seconds")
+	h := gathered(t, m, "ringops_gate_latency_seconds")
+	require.Len(t, h, 1, "ringops_gate_latency_seconds")
+	require.Equal(t, uint64(2), h[0].count)
+	require.InDelta(t, 1.5, h[0].sum, 1e-9, "1 s after the ring turned healthy, then 0.5 s after the ALTER returned")
 }
 
 // TestStepResults: a step refused because its object changed since it
@@ -64,20 +56,9 @@ func TestStepResults(t *testing.T) {
 		{Kind: reconciler.StepFailed, Step: scale, Cluster: "orders", Err: errors.New("apply: forbidden")},
 		{Kind: reconciler.StepDone, Step: scale, Cluster: "orders"},
 	}, nil)
-	families, err := m.Registry.Gather()
-	require.NoError(t, err)
 	got := map[string]float64{}
-	for _, f := range families {
-		if f.GetName() != "ringops_steps_total" {
-			continue
-		}
-		for _, s := range f.GetMetric() {
-			for _, l := range s.GetLabel() {
-				if l.GetName() == "result" {
-					got[l.GetValue()] += s.GetCounter().GetValue()
-				}
-			}
-		}
+	for _, s := range gathered(t, m, "ringops_steps_total") {
+		got[s.labels["result"]] += s.value
 	}
 	require.Equal(t, map[string]float64{"conflict": 1, "failed": 1, "ok": 1}, got)
 }
