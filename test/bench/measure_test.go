@@ -58,10 +58,11 @@ func readMemory(pid int) (memory, error) {
 	}
 	defer f.Close()
 	var m memory
+	fields := map[string]*int64{"VmRSS": &m.RSS, "VmHWM": &m.Peak, "RssAnon": &m.Anon, "RssFile": &m.File}
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
 		key, value, ok := strings.Cut(sc.Text(), ":")
-		field := map[string]*int64{"VmRSS": &m.RSS, "VmHWM": &m.Peak, "RssAnon": &m.Anon, "RssFile": &m.File}[key]
+		field := fields[key]
 		if !ok || field == nil {
 			continue
 		}
